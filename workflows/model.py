@@ -1,0 +1,169 @@
+"""The in-memory shape of a process definition, as the engine reads it.
+
+The loader (`workflows.loader`) turns YAML into these frozen objects after validating them; the
+engine never sees YAML. Everything is immutable so one loaded definition can be shared by every
+candidate pinned to it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Mapping
+
+# Evidence field types the engine knows how to check and the CLI how to parse.
+FIELD_TYPES = frozenset(
+    {
+        "date",  # ISO date
+        "text",  # free text
+        "int",  # non-negative integer
+        "bool",  # yes / no
+        "choice",  # one of `choices`
+        "person",  # one person id
+        "people",  # list of person ids (min_items / max_items)
+        "vote",  # {should_attend, present, yes, no, abstain, written}
+        "docref",  # document reference (serial number, file name)
+        "org",  # organisation id (branch)
+    }
+)
+
+# Rule kinds and the parameters each one takes (the loader validates against this table).
+RULE_KINDS: Mapping[str, frozenset[str]] = {
+    # guards ("not before"): refuse the step before the date
+    "not_before": frozenset({"after", "years", "months", "days", "working_days"}),
+    # deadlines ("within"): never block, mark lateness; `max_months` with `reason_field` is the
+    # special-case ceiling (第二十五条: 3 months, at most 6 with a recorded reason)
+    "due_within": frozenset(
+        {"after", "years", "months", "weeks", "days", "working_days", "max_months", "reason_field", "remind_days"}
+    ),
+    # recurring duty: an entry due every N months from an anchor until a step is done
+    "recurring": frozenset({"every_months", "after", "until", "remind_days"}),
+    # person-level guards
+    "min_age": frozenset({"years"}),
+    "full_members": frozenset({"field"}),
+    "count": frozenset({"field", "min", "max"}),
+    "vote": frozenset({"field"}),
+    "passed": frozenset({"field"}),
+    "training": frozenset({"days_field", "hours_field", "min_days", "min_hours", "waiver_field"}),
+    # 公示: N working days (or N calendar days, local variants) recorded as a fact on the step
+    "public_notice": frozenset({"working_days", "days", "start_field", "end_field", "objections_field"}),
+    # guard: the step cannot pass while a bool evidence field is true (pre-review: leaving within 3 months)
+    "not_if": frozenset({"field"}),
+    "extension": frozenset({"field", "min_months", "max_months", "times"}),
+}
+
+# Dates that rules may be anchored on besides step ids.
+COMPUTED_ANCHORS = frozenset({"probation_end"})
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where a rule comes from. `confidence` is process.md's tag: V, W, R or L (local practice)."""
+
+    article: str  # e.g. "第十三条"; may be "" for local practice
+    confidence: str = "R"
+    unverified: bool = False  # 2026 changes reported but not verified
+    note: str = ""
+
+    def label(self) -> str:
+        """Chinese reference as shown to users, e.g. "细则第十三条"."""
+        return f"细则{self.article}" if self.article else "本地规定"
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    type: str
+    label: str  # Chinese label shown in the CLI/web
+    required: bool = True
+    choices: tuple[str, ...] = ()
+    min_items: int | None = None
+    max_items: int | None = None
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    kind: str
+    params: Mapping[str, Any]
+    citation: Citation
+    message: str | None = None  # optional Chinese message override (str.format with rule params)
+    line: int = 0  # source line, for error reports
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The evidence field that decides whether a recorded step counts as passed.
+
+    `field` is a bool/choice/vote field. `positive` lists the values that count as passed (for a
+    vote field the vote result decides). `negative` says what a negative result does: "stay" (the
+    step stays open and may be recorded again) or "rejected" (the candidate moves to `rejected`).
+    `effects` maps choice values to special effects ("extend_probation", "cancel_probation").
+    """
+
+    field: str
+    positive: tuple[Any, ...] = (True,)
+    negative: str = "stay"
+    effects: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    id: str
+    number: int
+    name: str  # Chinese name, e.g. "确定发展对象"
+    stage: str  # the stage the step belongs to
+    actor: str  # role id
+    requires: tuple[str, ...] = ()
+    enters: str | None = None  # stage entered when this step is completed (positively)
+    evidence: tuple[FieldSpec, ...] = ()
+    rules: tuple[RuleSpec, ...] = ()
+    citation: Citation = Citation("")
+    outcome: Outcome | None = None
+    repeatable: bool = False  # e.g. cultivation entries every half year
+    optional: bool = False  # a local step that may be skipped
+    line: int = 0
+
+    def field(self, name: str) -> FieldSpec | None:
+        return next((f for f in self.evidence if f.name == name), None)
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    id: str
+    name: str  # Chinese
+
+
+@dataclass(frozen=True)
+class Definition:
+    """One version of the process. `key` ("cpc_2014@1") is what a candidate is pinned to."""
+
+    id: str
+    version: int
+    title: str
+    effective_from: date
+    stages: tuple[StageSpec, ...]
+    end_states: tuple[StageSpec, ...]
+    roles: Mapping[str, str]  # role id -> Chinese name
+    steps: tuple[StepSpec, ...]
+    reconsider_reopens: tuple[str, ...] = ()  # steps reopened when a rejected candidate is reconsidered
+    extends: str | None = None
+    source: str = ""  # file path(s) it was loaded from
+    sha256: str = ""  # digest of the merged definition, stored with pinned candidates
+
+    @property
+    def key(self) -> str:
+        return f"{self.id}@{self.version}"
+
+    def step(self, step_id: str) -> StepSpec:
+        for s in self.steps:
+            if s.id == step_id:
+                return s
+        raise KeyError(step_id)
+
+    def has_step(self, step_id: str) -> bool:
+        return any(s.id == step_id for s in self.steps)
+
+    def stage_name(self, stage_id: str) -> str:
+        for s in (*self.stages, *self.end_states):
+            if s.id == stage_id:
+                return s.name
+        return stage_id

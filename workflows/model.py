@@ -87,6 +87,7 @@ class RuleSpec:
     citation: Citation
     message: str | None = None  # optional Chinese message override (str.format with rule params)
     line: int = 0  # source line, for error reports
+    id: str = ""  # the rule's id in its step (overrides patch rules by it; reports name it)
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,13 @@ class Definition:
     roles: Mapping[str, str]  # role id -> Chinese name
     steps: tuple[StepSpec, ...]
     reconsider_reopens: tuple[str, ...] = ()  # steps reopened when a rejected candidate is reconsidered
+    # probation: `probation_months` counted from step `probation_after` (第三十二条: from the branch
+    # meeting, not the approval); the computed anchor "probation_end" adds any extension.
+    probation_after: str = "admission_meeting"
+    probation_months: int = 12
+    probation_citation: Citation = Citation("第三十二条", "V")
     extends: str | None = None
+    local: bool = False  # a township variant: chosen explicitly, never by date
     source: str = ""  # file path(s) it was loaded from
     sha256: str = ""  # digest of the merged definition, stored with pinned candidates
 

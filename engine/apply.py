@@ -1,0 +1,148 @@
+"""Folding events into state. The same code serves the live path and `replay` (verify)."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Callable, Iterable, Mapping
+
+from engine.calendar import WorkdayCalendar
+from engine.process import Process, process_for
+from engine.rules.vote import vote_passed
+from engine.state import CandidateState, Event
+from engine.timing import due, next_recurring
+from workflows.model import Definition, StepSpec
+
+
+def outcome_of(step: StepSpec, evidence: Mapping[str, Any]) -> tuple[bool, bool]:
+    """(positive, resolution_adopted) of a recorded step.
+
+    A step with a vote counts only if the vote passed; an `outcome` field then decides.
+    """
+    adopted = all(
+        vote_passed(evidence[f.name]) for f in step.evidence if f.type == "vote" and isinstance(evidence.get(f.name), Mapping)
+    )
+    out = step.outcome
+    if out is None:
+        return adopted, adopted
+    spec = step.field(out.field)
+    if spec is not None and spec.type == "vote":
+        return adopted, adopted
+    return adopted and evidence.get(out.field) in out.positive, adopted
+
+
+def due_date_missed(proc: Process, step: StepSpec, state: CandidateState, on: date, evidence, cal) -> date | None:
+    """The due date a step recorded on `on` missed, if any ("within" rules never block)."""
+    if step.repeatable:
+        r = next_recurring(proc, step, state)
+        return r.date if r is not None and on > r.date else None
+    d, _ = due(proc, step, state, cal, evidence)
+    return d.date if d is not None and on > d.date else None
+
+
+def _steps_on_probation_end(proc: Process) -> list[str]:
+    return [s.id for s in proc.definition.steps if any(r.params.get("after") == "probation_end" for r in s.rules)]
+
+
+def apply_step(proc: Process, state: CandidateState, event: Event, cal: WorkdayCalendar) -> CandidateState:
+    step = proc.steps[event.step]
+    new = state.copy()
+    missed = due_date_missed(proc, step, state, event.occurred_on, event.evidence, cal)
+    positive, adopted = outcome_of(step, event.evidence)
+    if positive:
+        if missed is not None:
+            new.late[step.id] = missed
+        new.done[step.id] = event.occurred_on
+        if step.repeatable:
+            new.entries[step.id] = new.entries.get(step.id, 0) + 1
+        if step.enters:
+            new.stage = proc.fire(f"step:{step.id}", state.stage, step.name)
+            if step.id == proc.definition.steps[0].id:
+                new.applied_on = event.occurred_on
+    elif step.outcome is not None and adopted:
+        effect = step.outcome.effects.get(str(event.evidence.get(step.outcome.field)))
+        if effect == "extend_probation":
+            new.extension_months += int(event.evidence.get("extension_months") or 0)
+            new.extensions += 1
+            for sid in _steps_on_probation_end(proc):
+                new.done.pop(sid, None)
+        elif effect == "cancel_probation":
+            new.stage = proc.fire("cancel_probation", state.stage, "取消预备党员资格")
+            new.ended_on = event.occurred_on
+        elif step.outcome.negative == "rejected":
+            new.stage = proc.fire("reject", state.stage, "记为未通过")
+            new.ended_on = event.occurred_on
+    elif step.outcome is not None and step.outcome.negative == "rejected":
+        new.stage = proc.fire("reject", state.stage, "记为未通过")
+        new.ended_on = event.occurred_on
+    return new
+
+
+def apply_exceptional(proc: Process, state: CandidateState, event: Event) -> CandidateState:
+    new = state.copy()
+    if event.kind == "transfer":
+        new.branch_id = int(event.evidence["to_branch_id"])
+        return new
+    new.stage = proc.fire(event.kind, state.stage, event.kind)
+    if event.kind == "reconsider":
+        new.ended_on = None
+        for sid in proc.definition.reconsider_reopens:
+            new.done.pop(sid, None)
+    else:
+        new.ended_on = event.occurred_on
+    return new
+
+
+def apply(
+    definition: Definition, state: CandidateState, event: Event, cal: WorkdayCalendar
+) -> CandidateState:
+    """The state after one (effective) event."""
+    proc = process_for(definition)
+    if event.kind == "step":
+        new = apply_step(proc, state, event, cal)
+    elif event.kind == "migrate":
+        new = state.copy()
+        new.definition_key = str(event.evidence["to"])
+    else:
+        new = apply_exceptional(proc, state, event)
+    new.seq = max(state.seq, event.seq)
+    return new
+
+
+def effective_events(events: Iterable[Event]) -> list[Event]:
+    """The log with corrections applied: a "correct" replaces the event it supersedes (in its
+    place), a "void" removes it. The log itself is never changed."""
+    by_seq: dict[int, Event] = {}
+    order: list[int] = []
+    for e in events:
+        if e.kind == "correct":
+            orig = by_seq.get(e.supersedes)
+            if orig is not None:
+                by_seq[e.supersedes] = Event(
+                    seq=orig.seq, kind=orig.kind, occurred_on=e.occurred_on, recorded_at=orig.recorded_at,
+                    actor=orig.actor, step=orig.step, evidence=e.evidence, supersedes=None,
+                    reason=orig.reason, late=e.late, definition_key=orig.definition_key,
+                )
+        elif e.kind == "void":
+            by_seq.pop(e.supersedes, None)
+        else:
+            by_seq[e.seq] = e
+            order.append(e.seq)
+    return [by_seq[s] for s in order if s in by_seq]
+
+
+def replay(
+    events: Iterable[Event],
+    resolve: Callable[[str], Definition],
+    cal: WorkdayCalendar,
+) -> CandidateState | None:
+    """The state the log implies (None for an empty log). The application event names the
+    receiving branch (`received_by`), so the log alone is enough."""
+    events = list(events)
+    if not events:
+        return None
+    eff = effective_events(events)
+    first = eff[0]
+    state = CandidateState(definition_key=first.definition_key, branch_id=int(first.evidence.get("received_by") or 0))
+    for e in eff:
+        state = apply(resolve(state.definition_key), state, e, cal)
+    state.seq = max(e.seq for e in events)
+    return state

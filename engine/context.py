@@ -1,0 +1,28 @@
+"""What a command needs to know about the world, passed in (the engine reads no clock, no database)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Mapping
+
+from engine.calendar import WorkdayCalendar
+
+
+@dataclass(frozen=True)
+class PersonFacts:
+    """The facts about a referenced person (a sponsor, a mentor) that rules check."""
+
+    id: int
+    name: str
+    party_status: str  # "none" | "probationary" | "full_member"
+    rights_suspended: bool = False  # e.g. 留党察看: cannot act as a sponsor
+
+
+@dataclass(frozen=True)
+class Context:
+    today: date  # the day the command is entered (steps may not happen after it)
+    now: datetime  # entry timestamp stored with the event (recorded_at)
+    calendar: WorkdayCalendar
+    birth_date: date | None = None  # the candidate's, for the age rule
+    candidate_name: str = ""
+    people: Mapping[int, PersonFacts] = field(default_factory=dict)

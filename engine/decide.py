@@ -1,0 +1,263 @@
+"""Deciding a command: guards, the new event, the new state, warnings and dates — no writes.
+
+`decide` is both the real path and the dry run: the service persists `Decision.event` and
+`Decision.state` only when `Decision.ok` and the user did not ask for a preview.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Callable, Sequence
+
+from engine.apply import apply, due_date_missed, effective_events, outcome_of, replay
+from engine.commands import Command, CompleteStep, Correct, Exceptional, Migrate, Void
+from engine.context import Context
+from engine.errors import DomainError, Violation
+from engine.evidence import normalise
+from engine.process import ACTION_NAMES, process_for
+from engine.rules import Check, check_rules
+from engine.state import EXCEPTIONAL_KINDS, CandidateState, Event
+from engine.timing import Deadline, StepOutlook, deadlines, outlook
+from workflows.model import Definition
+
+
+@dataclass
+class Decision:
+    event: Event | None
+    before: CandidateState | None
+    state: CandidateState | None  # after (== before when refused)
+    violations: list[Violation] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    outlook: list[StepOutlook] = field(default_factory=list)
+    deadlines: list[Deadline] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    def raise_if_refused(self) -> "Decision":
+        if self.violations:
+            raise DomainError(self.violations)
+        return self
+
+
+def _refused(before, violations) -> Decision:
+    return Decision(None, before, before, list(violations))
+
+
+def _date_checks(step_name: str, on: date, ctx: Context, not_before: date | None, after_name: str) -> list[Violation]:
+    found = []
+    if on > ctx.today:
+        found.append(Violation("date.future", f"{step_name}的日期 {on} 晚于今天（{ctx.today}），请填写实际发生日期"))
+    if not_before is not None and on < not_before:
+        found.append(Violation("date.order", f"{step_name}的日期 {on} 早于前置步骤“{after_name}”的日期 {not_before}"))
+    return found
+
+
+def _check_step(defn: Definition, state: CandidateState, cmd: CompleteStep, ctx: Context, *, as_warning=False):
+    """Guards of one step against `state`; returns (normalised evidence, violations, warnings)."""
+    proc = process_for(defn)
+    step = proc.steps.get(cmd.step)
+    if step is None:
+        names = "、".join(f"{s.number}.{s.id}" for s in defn.steps)
+        return None, [Violation("step.unknown", f"流程 {defn.key} 中没有步骤“{cmd.step}”，可用：{names}")], []
+    violations: list[Violation] = []
+    if not as_warning:
+        if state.stage in proc.end_states:
+            violations.append(Violation("stage.ended", f"该人员已处于“{defn.stage_name(state.stage)}”状态，不能再{step.name}"))
+        elif step.id in state.done and not step.repeatable:
+            violations.append(Violation("step.done", f"“{step.name}”已于 {state.done[step.id]} 完成；如记录有误请使用更正"))
+        else:
+            missing = [proc.steps[r].name for r in step.requires if r not in state.done]
+            if missing:
+                violations.append(
+                    Violation("step.requires", f"{step.name}须先完成：{'、'.join(missing)}（{step.citation.label()}）", step.citation.article)
+                )
+            elif not proc.can(f"step:{step.id}", state.stage):
+                violations.append(Violation("stage", f"当前阶段为“{defn.stage_name(state.stage)}”，不能{step.name}"))
+    evidence, problems = normalise(step, cmd.evidence)
+    violations.extend(problems)
+    prior = [(state.done[r], proc.steps[r].name) for r in step.requires if r in state.done]
+    latest = max(prior) if prior else (None, "")
+    violations.extend(_date_checks(step.name, cmd.occurred_on, ctx, latest[0], latest[1]))
+    if not problems:
+        violations.extend(check_rules(Check(proc, step, state, cmd.occurred_on, evidence, ctx)))
+    warnings = []
+    if as_warning:
+        warnings = [f"合规提示：{v.message}" for v in violations if not v.code.startswith("evidence")]
+        violations = [v for v in violations if v.code.startswith("evidence")]
+    return evidence, violations, warnings
+
+
+def _step_warnings(defn, state, step_id, on, evidence, ctx) -> tuple[bool, list[str]]:
+    proc = process_for(defn)
+    step = proc.steps[step_id]
+    warnings = []
+    missed = due_date_missed(proc, step, state, on, evidence, ctx.calendar)
+    if missed is not None:
+        rule = next((r for r in step.rules if r.kind in ("due_within", "recurring")), None)
+        label = rule.citation.label() if rule else step.citation.label()
+        warnings.append(f"逾期：{step.name}应于 {missed} 前完成（{label}），实际 {on}，逾期 {(on - missed).days} 天；已照实记录")
+    positive, adopted = outcome_of(step, evidence)
+    if not positive and step.outcome is not None:
+        effect = step.outcome.effects.get(str(evidence.get(step.outcome.field))) if adopted else None
+        if effect == "extend_probation":
+            warnings.append(f"决议延长预备期 {evidence.get('extension_months')} 个月（细则第三十二条）")
+        elif effect == "cancel_probation":
+            warnings.append("决议取消预备党员资格")
+        elif step.outcome.negative == "rejected":
+            warnings.append(f"{step.name}未通过：记为“未通过”，可在条件成熟时重新列为发展对象")
+        else:
+            warnings.append(f"{step.name}结果为未通过，该步骤仍待完成")
+    return missed is not None, warnings
+
+
+def _finish(defn: Definition, before, event: Event, ctx: Context, warnings, resolve=None, history=None) -> Decision:
+    if history is not None:
+        after = replay([*history, event], resolve, ctx.calendar)
+    else:
+        after = apply(defn, before, event, ctx.calendar)
+    target = resolve(after.definition_key) if resolve and after.definition_key != defn.key else defn
+    proc = process_for(target)
+    return Decision(
+        event, before, after, [], warnings, outlook(proc, after, ctx.calendar), deadlines(proc, after, ctx.calendar)
+    )
+
+
+def register(defn: Definition, branch_id: int, cmd: CompleteStep, ctx: Context) -> Decision:
+    """A new candidate: the first step of the definition (the application)."""
+    first = defn.steps[0]
+    if cmd.step != first.id:
+        return _refused(None, [Violation("step.first", f"新登记的申请人须从“{first.name}”开始")])
+    ev_in = {**cmd.evidence, "received_by": cmd.evidence.get("received_by") or branch_id}
+    state = CandidateState(definition_key=defn.key, branch_id=branch_id)
+    evidence, violations, _ = _check_step(defn, state, CompleteStep(first.id, cmd.occurred_on, cmd.actor, ev_in), ctx)
+    if violations:
+        return _refused(None, violations)
+    event = Event(1, "step", cmd.occurred_on, ctx.now, cmd.actor, first.id, evidence, definition_key=defn.key)
+    return _finish(defn, state, event, ctx, [])
+
+
+def decide(
+    defn: Definition,
+    state: CandidateState,
+    cmd: Command,
+    ctx: Context,
+    *,
+    history: Sequence[Event] | None = None,
+    resolve: Callable[[str], Definition] | None = None,
+) -> Decision:
+    """What `cmd` would do to a candidate in `state` (pinned to `defn`).
+
+    Corrections, voids and migrations need the `history` (the whole log) and `resolve` (key →
+    definition); step completions and exceptional paths work on the state alone (the hot path).
+    """
+    seq = state.seq + 1
+    if isinstance(cmd, CompleteStep):
+        evidence, violations, _ = _check_step(defn, state, cmd, ctx)
+        if violations:
+            return _refused(state, violations)
+        late, warnings = _step_warnings(defn, state, cmd.step, cmd.occurred_on, evidence, ctx)
+        event = Event(seq, "step", cmd.occurred_on, ctx.now, cmd.actor, cmd.step, evidence, late=late, definition_key=defn.key)
+        return _finish(defn, state, event, ctx, warnings)
+    if isinstance(cmd, Exceptional):
+        return _exceptional(defn, state, cmd, ctx, seq)
+    if isinstance(cmd, (Correct, Void)):
+        return _correction(defn, state, cmd, ctx, seq, history, resolve)
+    if isinstance(cmd, Migrate):
+        return _migrate(defn, state, cmd, ctx, seq, resolve)
+    raise TypeError(cmd)
+
+
+def _exceptional(defn, state, cmd: Exceptional, ctx, seq) -> Decision:
+    proc = process_for(defn)
+    name = ACTION_NAMES.get(cmd.action, cmd.action)
+    if cmd.action not in EXCEPTIONAL_KINDS:
+        return _refused(state, [Violation("action.unknown", f"未知操作“{cmd.action}”")])
+    violations = _date_checks(name, cmd.occurred_on, ctx, state.applied_on, "递交入党申请书")
+    if not proc.can(cmd.action, state.stage):
+        violations.append(Violation("stage", f"当前阶段为“{defn.stage_name(state.stage)}”，不能{name}"))
+    if cmd.action != "reconsider" and not cmd.reason.strip():
+        violations.append(Violation("reason.missing", f"{name}须记录原因或依据"))
+    evidence = dict(cmd.evidence)
+    if cmd.action == "transfer":
+        if cmd.to_branch_id is None:
+            violations.append(Violation("transfer.branch", "转接须指明转入的党支部"))
+        elif cmd.to_branch_id == state.branch_id:
+            violations.append(Violation("transfer.branch", "转入党支部与当前党支部相同"))
+        evidence["to_branch_id"] = cmd.to_branch_id
+        evidence["from_branch_id"] = state.branch_id
+    if violations:
+        return _refused(state, violations)
+    event = Event(seq, cmd.action, cmd.occurred_on, ctx.now, cmd.actor, None, evidence, reason=cmd.reason, definition_key=defn.key)
+    warnings = ["培养考察时间连续计算（细则第十二条）"] if cmd.action == "transfer" else []
+    return _finish(defn, state, event, ctx, warnings)
+
+
+def _correction(defn, state, cmd, ctx, seq, history, resolve) -> Decision:
+    if history is None or resolve is None:
+        raise ValueError("corrections need the candidate's history and a definition resolver")
+    if not cmd.reason.strip():
+        return _refused(state, [Violation("reason.missing", "更正或作废须记录原因")])
+    current = {e.seq: e for e in effective_events(history)}
+    target = current.get(cmd.seq)
+    if target is None:
+        return _refused(state, [Violation("correct.unknown", f"没有可更正的第 {cmd.seq} 条记录（不存在或已作废）")])
+    if isinstance(cmd, Void):
+        if target.seq == 1:
+            return _refused(state, [Violation("void.first", "入党申请记录不能作废；如整条登记有误，请更正或登记撤回")])
+        event = Event(seq, "void", target.occurred_on, ctx.now, cmd.actor, target.step, {}, supersedes=cmd.seq,
+                      reason=cmd.reason, definition_key=target.definition_key)
+        return _check_replay(defn, state, event, ctx, history, resolve, [])
+    on = cmd.occurred_on or target.occurred_on
+    if on > ctx.today:
+        return _refused(state, [Violation("date.future", f"更正后的日期 {on} 晚于今天（{ctx.today}）")])
+    evidence = dict(target.evidence if cmd.evidence is None else {**target.evidence, **cmd.evidence})
+    warnings: list[str] = []
+    late = False
+    if target.kind == "step":
+        tdefn = resolve(target.definition_key)
+        before_target = replay([e for e in effective_events(history) if e.seq < target.seq], resolve, ctx.calendar)
+        if before_target is None:  # correcting the application itself
+            before_target = CandidateState(definition_key=tdefn.key, branch_id=state.branch_id)
+        evidence, violations, warnings = _check_step(
+            tdefn, before_target, CompleteStep(target.step, on, cmd.actor, evidence), ctx, as_warning=True
+        )
+        if violations:
+            return _refused(state, violations)
+        late, more = _step_warnings(tdefn, before_target, target.step, on, evidence, ctx)
+        warnings += more
+    event = Event(seq, "correct", on, ctx.now, cmd.actor, target.step, evidence, supersedes=cmd.seq,
+                  reason=cmd.reason, late=late, definition_key=target.definition_key)
+    return _check_replay(defn, state, event, ctx, history, resolve, warnings)
+
+
+def _check_replay(defn, state, event, ctx, history, resolve, warnings) -> Decision:
+    """A correction must leave a log that still replays (e.g. not void a step later steps need)."""
+    try:
+        return _finish(defn, state, event, ctx, warnings, resolve=resolve, history=history)
+    except DomainError as e:
+        msgs = "；".join(v.message for v in e.violations)
+        return _refused(state, [Violation("correct.breaks", f"该更正会使后续记录无法成立：{msgs}")])
+
+
+def _migrate(defn, state, cmd: Migrate, ctx, seq, resolve) -> Decision:
+    if resolve is None:
+        raise ValueError("migration needs a definition resolver")
+    try:
+        target = resolve(cmd.to_key)
+    except LookupError as e:
+        return _refused(state, [Violation("migrate.unknown", str(e))])
+    missing = [s for s in state.done if not target.has_step(s)]
+    violations = []
+    if target.key == defn.key:
+        violations.append(Violation("migrate.same", f"已在使用 {defn.key}"))
+    if missing:
+        violations.append(Violation("migrate.steps", f"新版流程 {target.key} 中没有已完成的步骤：{'、'.join(missing)}"))
+    if not cmd.reason.strip():
+        violations.append(Violation("reason.missing", "迁移须记录乡镇党委的决定或原因"))
+    if violations:
+        return _refused(state, violations)
+    event = Event(seq, "migrate", cmd.occurred_on, ctx.now, cmd.actor, None, {"from": defn.key, "to": target.key},
+                  reason=cmd.reason, definition_key=defn.key)
+    return _finish(defn, state, event, ctx, [f"已迁移到 {target.title}（{target.key}）"], resolve=resolve)

@@ -1,0 +1,138 @@
+"""Evidence: parse and check the typed fields a step records.
+
+Values arrive from the CLI or web as strings or JSON; they are normalised to JSON-friendly values
+(dates as ISO strings, people as lists of ids, votes as dicts of ints) before any rule looks at them.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any, Mapping
+
+from engine.errors import Violation
+from workflows.model import FieldSpec, StepSpec
+
+_TRUE = {"true", "1", "yes", "y", "是", "通过", "同意", "批准"}
+_FALSE = {"false", "0", "no", "n", "否", "不通过", "不同意", "不批准"}
+_VOTE_KEYS = ("should_attend", "present", "yes", "no", "abstain", "written")
+_VOTE_ALIASES = {"应到": "should_attend", "实到": "present", "赞成": "yes", "反对": "no", "弃权": "abstain", "书面": "written",
+                 "should": "should_attend"}
+
+
+class _Bad(ValueError):
+    pass
+
+
+def parse_date(value: Any) -> date:
+    """Accepts 2018-03-10, 2018.3.10, 2018/3/10 and 2018年3月10日."""
+    if isinstance(value, date):
+        return value
+    m = re.fullmatch(r"\s*(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*日?\s*", str(value))
+    if not m:
+        raise _Bad(f"“{value}”不是有效日期（例：2018-03-10）")
+    try:
+        return date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:
+        raise _Bad(f"“{value}”不是有效日期") from None
+
+
+def _int(value: Any) -> int:
+    try:
+        n = int(str(value).strip())
+    except ValueError:
+        raise _Bad(f"“{value}”不是整数") from None
+    if n < 0:
+        raise _Bad(f"“{value}”不能为负数")
+    return n
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    s = str(value).strip().lower()
+    if s in _TRUE:
+        return True
+    if s in _FALSE:
+        return False
+    raise _Bad(f"“{value}”应为 是/否")
+
+
+def _people(value: Any) -> list[int]:
+    items = value if isinstance(value, (list, tuple)) else re.split(r"[,，、\s]+", str(value).strip())
+    return [_int(x) for x in items if str(x).strip() != ""]
+
+
+def _vote(value: Any) -> dict[str, int]:
+    """A vote as a mapping, or "16,9,9,0,0[,0]" (应到,实到,赞成,反对,弃权[,书面]), or "应到=16,实到=9,…"."""
+    if isinstance(value, Mapping):
+        raw = {(_VOTE_ALIASES.get(k, k)): v for k, v in value.items()}
+    else:
+        parts = [p for p in re.split(r"[,，/\s]+", str(value).strip()) if p]
+        if parts and all("=" in p for p in parts):
+            raw = {}
+            for p in parts:
+                k, _, v = p.partition("=")
+                raw[_VOTE_ALIASES.get(k.strip(), k.strip())] = v
+        else:
+            raw = dict(zip(_VOTE_KEYS, parts))
+    unknown = set(raw) - set(_VOTE_KEYS)
+    if unknown:
+        raise _Bad(f"未知的表决字段：{'、'.join(sorted(unknown))}")
+    missing = [k for k in _VOTE_KEYS[:5] if k not in raw]
+    if missing:
+        raise _Bad("表决须写明 应到、实到、赞成、反对、弃权 人数（如 16,9,9,0,0）")
+    return {k: _int(raw.get(k, 0)) for k in _VOTE_KEYS}
+
+
+def _value(spec: FieldSpec, value: Any) -> Any:
+    t = spec.type
+    if t == "date":
+        return parse_date(value).isoformat()
+    if t == "int":
+        return _int(value)
+    if t == "bool":
+        return _bool(value)
+    if t in ("person", "org"):
+        return _int(value)
+    if t == "people":
+        ids = _people(value)
+        return ids
+    if t == "vote":
+        return _vote(value)
+    if t == "choice":
+        s = str(value).strip()
+        if spec.choices and s not in spec.choices:
+            raise _Bad(f"“{s}”不在可选值中（{'、'.join(spec.choices)}）")
+        return s
+    s = str(value).strip()
+    return s
+
+
+def normalise(step: StepSpec, evidence: Mapping[str, Any]) -> tuple[dict[str, Any], list[Violation]]:
+    """Typed, checked evidence for a step, and the problems found (all of them, not the first)."""
+    art = step.citation.article
+    out: dict[str, Any] = {}
+    problems: list[Violation] = []
+    known = {f.name for f in step.evidence}
+    for name in evidence:
+        if name not in known:
+            allowed = "、".join(f"{f.name}（{f.label}）" for f in step.evidence) or "无"
+            problems.append(Violation("evidence.unknown", f"{step.name}没有“{name}”这一记录项，可用：{allowed}", art))
+    for spec in step.evidence:
+        value = evidence.get(spec.name)
+        if value is None or (isinstance(value, str) and not value.strip()) or value == []:
+            if spec.required:
+                problems.append(Violation("evidence.missing", f"{step.name}须记录“{spec.label}”（{spec.name}）", art))
+            continue
+        try:
+            out[spec.name] = _value(spec, value)
+        except _Bad as e:
+            problems.append(Violation("evidence.invalid", f"{step.name}的“{spec.label}”：{e}", art))
+            continue
+        counted = any(r.kind == "count" and r.params.get("field") == spec.name for r in step.rules)
+        if spec.type == "people" and not counted:  # a `count` rule reports it with its article
+            n = len(out[spec.name])
+            if (spec.min_items and n < spec.min_items) or (spec.max_items and n > spec.max_items):
+                want = f"{spec.min_items}名" if spec.min_items == spec.max_items else f"{spec.min_items or 0}至{spec.max_items}名"
+                problems.append(Violation("evidence.count", f"{step.name}的“{spec.label}”应为{want}，实际为{n}名", art))
+    return out, problems

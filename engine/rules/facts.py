@@ -1,0 +1,85 @@
+"""Rules about recorded facts: training hours, the public notice, pre-review, extensions."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from engine.errors import Violation
+from engine.rules.check import Check
+from workflows.model import RuleSpec
+
+
+def passed(rule: RuleSpec, c: Check) -> list[Violation]:
+    field = rule.params["field"]
+    if c.evidence.get(field) is True:
+        return []
+    label = c.step.field(field).label if c.step.field(field) else field
+    return [Violation("passed", c.message(rule, f"{c.step.name}须“{label}”为是"), rule.citation.article)]
+
+
+def training(rule: RuleSpec, c: Check) -> list[Violation]:
+    days = int(c.evidence.get(rule.params["days_field"]) or 0)
+    hours = int(c.evidence.get(rule.params["hours_field"]) or 0)
+    min_days, min_hours = int(rule.params["min_days"]), int(rule.params["min_hours"])
+    if days >= min_days or hours >= min_hours:
+        return []
+    waiver_field = rule.params.get("waiver_field")
+    if waiver_field and str(c.evidence.get(waiver_field) or "").strip():
+        return []  # a recorded special case
+    default = f"集中培训时间不少于{min_days}天或{min_hours}学时，实际为{days}天、{hours}学时（如属特殊情况须记录原因）"
+    return [Violation("training", c.message(rule, default), rule.citation.article)]
+
+
+def public_notice(rule: RuleSpec, c: Check) -> list[Violation]:
+    """公示 is a recorded fact (start, end, objections), not something that passes by itself."""
+    start_s = c.evidence.get(rule.params["start_field"])
+    end_s = c.evidence.get(rule.params["end_field"])
+    if not start_s or not end_s:
+        return []  # evidence validation reports missing fields
+    start, end = date.fromisoformat(start_s), date.fromisoformat(end_s)
+    art = rule.citation.article
+    if end < start:
+        return [Violation("public_notice.order", c.message(rule, f"公示结束日期 {end} 早于开始日期 {start}"), art)]
+    provisional = False
+    if rule.params.get("working_days"):
+        n = int(rule.params["working_days"])
+        r = c.ctx.calendar.add_working_days(start, n)
+        required_end, provisional, span = r.date, r.provisional, f"{n}个工作日"
+    else:
+        n = int(rule.params["days"])
+        required_end, span = start + timedelta(days=n - 1), f"{n}天"
+    note = "（该年节假日安排未公布，按周一至周五推算）" if provisional else ""
+    if end < required_end:
+        default = f"公示期不少于{span}：自 {start} 起应公示至 {required_end}，记录的结束日期为 {end}{note}"
+        return [Violation("public_notice.short", c.message(rule, default, earliest=required_end.isoformat()), art, required_end)]
+    if c.occurred_on <= end:
+        default = f"须在公示期满（{end}）后才能{c.step.name}"
+        return [Violation("public_notice.open", c.message(rule, default), art, end + timedelta(days=1))]
+    return []
+
+
+def not_if(rule: RuleSpec, c: Check) -> list[Violation]:
+    """A condition that forbids a positive result (预审: leaving the unit within 3 months)."""
+    field = rule.params["field"]
+    if not c.evidence.get(field):
+        return []
+    outcome = c.step.outcome
+    if outcome is not None and c.evidence.get(outcome.field) not in outcome.positive:
+        return []  # recording a refusal is allowed
+    label = c.step.field(field).label if c.step.field(field) else field
+    return [Violation("not_if", c.message(rule, f"{label}，{c.step.name}不能通过"), rule.citation.article)]
+
+
+def extension(rule: RuleSpec, c: Check) -> list[Violation]:
+    """Probation extension: at least 6, at most 12 months, only once (第三十二条)."""
+    outcome = c.step.outcome
+    if outcome is None or outcome.effects.get(str(c.evidence.get(outcome.field))) != "extend_probation":
+        return []
+    art = rule.citation.article
+    months = c.evidence.get(rule.params["field"])
+    lo, hi, times = int(rule.params["min_months"]), int(rule.params["max_months"]), int(rule.params.get("times", 1))
+    if c.state.extensions >= times:
+        return [Violation("extension.once", c.message(rule, f"预备期只能延长{times}次，已延长过"), art)]
+    if months is None or not (lo <= int(months) <= hi):
+        default = f"延长预备期最短{lo}个月、最长{hi}个月，记录的是{months if months is not None else '（未填）'}个月"
+        return [Violation("extension.length", c.message(rule, default), art)]
+    return []

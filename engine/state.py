@@ -1,0 +1,99 @@
+"""A candidate's state and the events it is folded from.
+
+The state is a projection: `replay(events)` must always give the same state as the one stored
+(the `verify` command checks it). It is kept small and JSON-serialisable so storage can persist it
+as a snapshot and the hot path never re-reads the whole log.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any, Mapping
+
+NEW = "new"  # the machine's state before the application is recorded
+
+# Event kinds besides "step" (a completed step of the definition).
+EXCEPTIONAL_KINDS = (
+    "withdraw",
+    "not_selected",
+    "disqualify",
+    "reconsider",
+    "cancel_probation",
+    "transfer",
+    "transfer_out",
+    "death",
+)
+CORRECTION_KINDS = ("correct", "void")
+EVENT_KINDS = ("step", *EXCEPTIONAL_KINDS, *CORRECTION_KINDS, "migrate")
+
+
+@dataclass(frozen=True)
+class Event:
+    """One fact in a candidate's append-only log.
+
+    `occurred_on` is the real date (the meeting date), `recorded_at` when it was entered.
+    A correction ("correct"/"void") names the `supersedes` seq of the event it replaces.
+    """
+
+    seq: int
+    kind: str
+    occurred_on: date
+    recorded_at: datetime
+    actor: str
+    step: str | None = None
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    supersedes: int | None = None
+    reason: str | None = None
+    late: bool = False
+    definition_key: str = ""
+
+
+@dataclass
+class CandidateState:
+    definition_key: str
+    branch_id: int
+    stage: str = NEW
+    done: dict[str, date] = field(default_factory=dict)  # step -> date it (positively) happened
+    entries: dict[str, int] = field(default_factory=dict)  # repeatable step -> number of entries
+    late: dict[str, date] = field(default_factory=dict)  # step -> the due date it missed
+    extension_months: int = 0
+    extensions: int = 0
+    seq: int = 0  # last event seq applied
+    ended_on: date | None = None  # date of reaching an end state
+    applied_on: date | None = None
+
+    # -- serialisation (snapshot column) -------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "definition_key": self.definition_key,
+            "branch_id": self.branch_id,
+            "stage": self.stage,
+            "done": {k: v.isoformat() for k, v in self.done.items()},
+            "entries": dict(self.entries),
+            "late": {k: v.isoformat() for k, v in self.late.items()},
+            "extension_months": self.extension_months,
+            "extensions": self.extensions,
+            "seq": self.seq,
+            "ended_on": self.ended_on.isoformat() if self.ended_on else None,
+            "applied_on": self.applied_on.isoformat() if self.applied_on else None,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "CandidateState":
+        iso = date.fromisoformat
+        return cls(
+            definition_key=d["definition_key"],
+            branch_id=d["branch_id"],
+            stage=d["stage"],
+            done={k: iso(v) for k, v in d.get("done", {}).items()},
+            entries=dict(d.get("entries", {})),
+            late={k: iso(v) for k, v in d.get("late", {}).items()},
+            extension_months=d.get("extension_months", 0),
+            extensions=d.get("extensions", 0),
+            seq=d.get("seq", 0),
+            ended_on=iso(d["ended_on"]) if d.get("ended_on") else None,
+            applied_on=iso(d["applied_on"]) if d.get("applied_on") else None,
+        )
+
+    def copy(self) -> "CandidateState":
+        return replace(self, done=dict(self.done), entries=dict(self.entries), late=dict(self.late))

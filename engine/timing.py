@@ -1,0 +1,191 @@
+"""Time rules: when a step may happen ("not before") and when it is due ("within").
+
+Computed dates are never stored as facts: they are derived here from the recorded dates, so a
+correction of a fact moves every date that depends on it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Mapping
+
+from engine.calendar import WorkdayCalendar, shift
+from engine.process import Process
+from engine.state import CandidateState
+from workflows.model import RuleSpec, StepSpec
+
+
+@dataclass(frozen=True)
+class RuleDate:
+    date: date
+    rule: RuleSpec
+    provisional: bool = False
+
+
+@dataclass(frozen=True)
+class StepOutlook:
+    """An open step as a user sees it: what it is, when it may happen, when it is due, and why."""
+
+    step: StepSpec
+    earliest: RuleDate | None
+    due: RuleDate | None
+    hard_due: date | None = None  # special-case ceiling (e.g. 6 months for approval)
+    recurring: RuleDate | None = None  # next entry of a repeatable duty
+
+    def as_dict(self) -> dict[str, Any]:
+        def rd(x: RuleDate | None):
+            if x is None:
+                return None
+            return {
+                "date": x.date.isoformat(),
+                "provisional": x.provisional,
+                "article": x.rule.citation.article,
+                "rule": x.rule.kind,
+            }
+
+        return {
+            "step": self.step.id,
+            "number": self.step.number,
+            "name": self.step.name,
+            "actor": self.step.actor,
+            "earliest": rd(self.earliest),
+            "due": rd(self.due),
+            "hard_due": self.hard_due.isoformat() if self.hard_due else None,
+            "recurring": rd(self.recurring),
+        }
+
+
+def anchor_date(proc: Process, state: CandidateState, anchor: str) -> date | None:
+    """The date an interval counts from: a step's recorded date or a computed anchor."""
+    if anchor == "probation_end":
+        d = proc.definition
+        start = state.done.get(d.probation_after)
+        if start is None:
+            return None
+        return shift(start, months=d.probation_months + state.extension_months)
+    return state.done.get(anchor)
+
+
+def offset(rule_params: Mapping[str, Any], anchor: date, cal: WorkdayCalendar) -> tuple[date, bool]:
+    """anchor + the rule's interval. Working days count strictly after the anchor."""
+    wd = rule_params.get("working_days")
+    if wd:
+        r = cal.working_days_after(anchor, int(wd))
+        return r.date, r.provisional
+    d = shift(
+        anchor,
+        years=int(rule_params.get("years", 0)),
+        months=int(rule_params.get("months", 0)),
+        weeks=int(rule_params.get("weeks", 0)),
+        days=int(rule_params.get("days", 0)),
+    )
+    return d, False
+
+
+def earliest(proc: Process, step: StepSpec, state: CandidateState, cal: WorkdayCalendar) -> RuleDate | None:
+    """The latest of the step's "not before" dates (None if it has none or anchors are open)."""
+    best: RuleDate | None = None
+    for rule in step.rules:
+        if rule.kind != "not_before":
+            continue
+        a = anchor_date(proc, state, rule.params["after"])
+        if a is None:
+            continue
+        d, prov = offset(rule.params, a, cal)
+        if best is None or d > best.date:
+            best = RuleDate(d, rule, prov)
+    return best
+
+
+def due(
+    proc: Process,
+    step: StepSpec,
+    state: CandidateState,
+    cal: WorkdayCalendar,
+    evidence: Mapping[str, Any] | None = None,
+) -> tuple[RuleDate | None, date | None]:
+    """The step's due date and its special-case ceiling.
+
+    With a recorded special-case reason (e.g. 第二十五条) the ceiling is the due date that counts.
+    """
+    best: RuleDate | None = None
+    hard: date | None = None
+    for rule in step.rules:
+        if rule.kind != "due_within":
+            continue
+        a = anchor_date(proc, state, rule.params["after"])
+        if a is None:
+            continue
+        d, prov = offset(rule.params, a, cal)
+        ceiling = None
+        if rule.params.get("max_months"):
+            ceiling = shift(a, months=int(rule.params["max_months"]))
+            reason_field = rule.params.get("reason_field")
+            if evidence and reason_field and str(evidence.get(reason_field) or "").strip():
+                d = ceiling
+        if best is None or d < best.date:
+            best, hard = RuleDate(d, rule, prov), ceiling
+    return best, hard
+
+
+def next_recurring(proc: Process, step: StepSpec, state: CandidateState) -> RuleDate | None:
+    """Next entry of a repeatable duty: anchor + every × (entries + 1) months, until a step is done."""
+    for rule in step.rules:
+        if rule.kind != "recurring":
+            continue
+        until = rule.params.get("until")
+        if until and until in state.done:
+            continue
+        a = anchor_date(proc, state, rule.params["after"])
+        if a is None:
+            continue
+        n = state.entries.get(step.id, 0) + 1
+        return RuleDate(shift(a, months=int(rule.params["every_months"]) * n), rule)
+    return None
+
+
+def open_steps(proc: Process, state: CandidateState) -> list[StepSpec]:
+    """Steps that could be recorded next: prerequisites done, stage allows it, not yet done."""
+    if state.stage in proc.end_states:
+        return []
+    result = []
+    for step in proc.definition.steps:
+        if step.id in state.done and not step.repeatable:
+            continue
+        if any(r not in state.done for r in step.requires):
+            continue
+        if not proc.can(f"step:{step.id}", state.stage):
+            continue
+        if step.repeatable and next_recurring(proc, step, state) is None:
+            continue
+        result.append(step)
+    return result
+
+
+def outlook(proc: Process, state: CandidateState, cal: WorkdayCalendar) -> list[StepOutlook]:
+    """Every open step with its earliest and due dates and the rules behind them."""
+    out = []
+    for step in open_steps(proc, state):
+        d, hard = due(proc, step, state, cal)
+        out.append(StepOutlook(step, earliest(proc, step, state, cal), d, hard, next_recurring(proc, step, state)))
+    return out
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A row of the materialised deadline table (a projection, rebuilt by verify)."""
+
+    step: str
+    kind: str  # "due" | "earliest" | "recurring"
+    due_on: date
+    provisional: bool
+    article: str
+
+
+def deadlines(proc: Process, state: CandidateState, cal: WorkdayCalendar) -> list[Deadline]:
+    rows = []
+    for o in outlook(proc, state, cal):
+        for kind, rd in (("due", o.due), ("earliest", o.earliest), ("recurring", o.recurring)):
+            if rd is not None:
+                rows.append(Deadline(o.step.id, kind, rd.date, rd.provisional, rd.rule.citation.article))
+    return rows

@@ -40,8 +40,8 @@ class App:
             upgrade(engine)
         return cls(engine=engine, **kw)
 
-    def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.engine)
+    def uow(self, *, read_only: bool = False) -> UnitOfWork:
+        return UnitOfWork(self.engine, read_only=read_only)
 
     def now(self) -> datetime:
         return self.clock()
@@ -54,7 +54,7 @@ class App:
     def calendar(self) -> WorkdayCalendar:
         """chinese-calendar plus the year schedules an administrator loaded (cached per App)."""
         if self._calendar is None:
-            with self.uow() as uow:
+            with self.uow(read_only=True) as uow:  # may run inside a writer's unit of work
                 years = uow.holidays.all()
             self._calendar = WorkdayCalendar(
                 YearSchedule(

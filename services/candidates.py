@@ -29,6 +29,7 @@ from engine.errors import refuse
 from services.app import App
 from services.results import CommandResult
 from storage.unit_of_work import UnitOfWork
+from workflows.loader import definition_to_data
 
 # Party status a person gets when a candidate reaches a stage (kept on `person` for sponsor checks).
 STATUS_BY_STAGE = {"probationary": "probationary", "full_member": "full_member", "probation_cancelled": "none"}
@@ -75,7 +76,7 @@ def _persist(app: App, uow: UnitOfWork, candidate_id: int, version: int, decisio
     after: CandidateState = decision.state
     supersedes_id = None
     if e.supersedes is not None:
-        supersedes_id = uow.events.id_of(candidate_id, e.supersedes)
+        supersedes_id = next(r.id for r in uow.events.list_for(candidate_id) if r.seq == e.supersedes)
     uow.events.append(
         candidate_id=candidate_id, seq=e.seq, kind=e.kind, step=e.step, occurred_on=e.occurred_on,
         recorded_at=e.recorded_at, actor=e.actor, evidence=dict(e.evidence), supersedes=supersedes_id,
@@ -148,7 +149,10 @@ def _variants(app: App, uow: UnitOfWork, branch_id: int) -> dict[str, str]:
     org = uow.orgs.get(branch_id)
     while org is not None:
         if org.workflow_variant:
-            local = app.registry.latest(org.workflow_variant)
+            local = max((d for d in app.registry.definitions() if d.id == org.workflow_variant),
+                        key=lambda d: d.version, default=None)
+            if local is None:
+                raise refuse("definition.variant", f"{org.name}选用的本地流程“{org.workflow_variant}”不存在")
             if local.extends:
                 variants.setdefault(local.extends.split("@")[0], local.id)
         org = uow.orgs.get(org.parent_id) if org.parent_id else None
@@ -254,9 +258,12 @@ def to_event(r, seq_of: Mapping[int, int]) -> Event:
     )
 
 
-def definition_body(defn) -> dict:
-    """A JSON snapshot of the merged definition stored beside pinned candidates."""
-    import dataclasses
-    import json
+_BODIES: dict[str, dict] = {}
 
-    return json.loads(json.dumps(dataclasses.asdict(defn), default=str, ensure_ascii=False))
+
+def definition_body(defn) -> dict:
+    """A JSON snapshot of the merged definition stored beside pinned candidates (once per version)."""
+    body = _BODIES.get(defn.sha256)
+    if body is None:
+        body = _BODIES[defn.sha256] = definition_to_data(defn)
+    return body

@@ -1,0 +1,108 @@
+"""`partyflow demo`: a demo township going through the process, then where everyone stands."""
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from services.app import App
+from services.demo import END, run_demo
+from services.verify import verify
+
+STAGE_ORDER = ["applicant", "activist", "development_target", "probationary", "full_member", "withdrawn",
+               "disqualified", "rejected", "probation_cancelled", "transferred_out", "deceased", "not_selected"]
+
+
+def _demo_url(db: str | None) -> str:
+    """The demo writes its own fresh SQLite file, never the user's working database."""
+    if db:
+        return db
+    from platformdirs import user_data_dir
+
+    folder = Path(user_data_dir("partyflow"))
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "demo.db"
+    for suffix in ("", "-wal", "-shm"):
+        p = Path(str(path) + suffix)
+        if p.exists():
+            p.unlink()
+    return f"sqlite:///{path}"
+
+
+def demo_command(
+    db: Optional[str] = typer.Option(None, "--db", help="演示数据库（默认：用户数据目录下新建的 demo.db）"),
+    json_output: bool = typer.Option(False, "--json", help="以 JSON 输出"),
+    candidates: int = typer.Option(36, "--candidates", help="模拟的申请人数量"),
+    seed: int = typer.Option(2018, "--seed", help="随机种子（同一种子结果相同）"),
+) -> None:
+    """创建演示乡镇（10 个农村党支部、4 个机关党支部），用模拟时钟走完发展党员流程。"""
+    console = Console(width=None if Console().is_terminal else 150)
+    url = _demo_url(db)
+    app = App.open(url)
+    if not json_output:
+        console.print(f"[bold]演示：南川乡党委[/]（10 个农村党支部、4 个机关党支部），模拟时钟 2015-01-05 至 {END}")
+        console.print(f"数据库：{url}")
+    result = run_demo(app, candidates=candidates, seed=seed)
+    summary = _summary(app, result)
+    report = verify(app)
+    if json_output:
+        typer.echo(json.dumps({**summary, "verify": report.as_dict()}, ensure_ascii=False, indent=2, default=str))
+        return
+    _print(console, summary, result)
+    ok = "[green]一致[/]" if report.ok else f"[red]{len(report.mismatches)} 处不一致[/]"
+    console.print(f"\n校验（当前状态 = 事件记录重放）：{report.candidates} 名候选人、{report.events} 条事件，{ok}")
+    console.print(f"\n查看某人：partyflow --db {url} show <编号>；列出全乡：partyflow --db {url} list --org nanchuan")
+
+
+def _summary(app: App, result: dict) -> dict:
+    rows = []
+    with app.uow() as uow:
+        orgs = {o.id: o for o in uow.orgs.list()}
+        for c in uow.candidates.iter_all():
+            p = uow.people.get(c.person_id)
+            rows.append({"id": c.id, "name": p.name, "branch": orgs[c.branch_id].name, "stage": c.stage,
+                         "tags": p.tags, "late": sorted(c.state.get("late", {}))})
+    defn = app.registry.get("cpc_2014@1")
+    return {
+        "township": "南川乡党委",
+        "as_of": result["end"].isoformat(),
+        "steps_recorded": result["log"].steps,
+        "candidates": rows,
+        "by_stage": dict(Counter(r["stage"] for r in rows)),
+        "stage_names": {s: defn.stage_name(s) for s in STAGE_ORDER},
+        "events": result["log"].lines,
+        "refused": result["log"].refused,
+    }
+
+
+def _print(console: Console, summary: dict, result: dict) -> None:
+    names = summary["stage_names"]
+    console.print(f"\n共办理 {summary['steps_recorded']} 个步骤。[bold]特殊情形与提示[/]：")
+    for line in summary["events"][:40]:
+        console.print(f"  · {line}")
+    if summary["refused"]:
+        console.print("\n[bold]被规则拒绝的操作[/]（未写入任何数据）：")
+        for line in summary["refused"][:10]:
+            console.print(f"  [red]✗[/] {line}")
+    stages = [s for s in STAGE_ORDER if s in summary["by_stage"]]
+    table = Table(title=f"截至 {summary['as_of']} 各党支部发展党员进度")
+    table.add_column("党支部")
+    for s in stages:
+        table.add_column(names[s], justify="right")
+    per_branch: dict[str, Counter] = {}
+    for r in summary["candidates"]:
+        per_branch.setdefault(r["branch"].removesuffix("党支部"), Counter())[r["stage"]] += 1
+    for branch, counts in per_branch.items():
+        table.add_row(branch, *[str(counts.get(s, "")) for s in stages])
+    table.add_row("[bold]合计[/]", *[f"[bold]{summary['by_stage'].get(s, 0)}[/]" for s in stages])
+    console.print(table)
+    late = [r for r in summary["candidates"] if r["late"]]
+    if late:
+        names_late = "、".join(f"{r['name']}（{r['id']}）" for r in late)
+        console.print(f"有逾期记录的候选人：{names_late}")

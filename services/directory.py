@@ -1,0 +1,175 @@
+"""Use cases on the directory: organisations, people, holiday schedules, township variants.
+
+These are the facts the workflow rules read (who is a full member, which branch belongs to which
+township, which days are working days); each function is one unit of work and refuses bad input
+with a Chinese `DomainError`, so every entrypoint reports it the same way.
+"""
+from __future__ import annotations
+
+from datetime import date
+from os import PathLike
+from typing import Iterable
+
+from engine.calendar import ScheduleFileError, load_year_schedule
+from engine.errors import refuse
+from services.app import App
+from storage.repositories import OrgRow
+from storage.tables import GENDERS, ORG_KINDS, ORG_LEVELS, PARTY_STATUSES
+from storage.unit_of_work import UnitOfWork
+
+LEVEL_NAMES = {"county": "县级党委", "township": "乡镇党委", "branch": "党支部"}
+KIND_NAMES = {
+    "rural": "农村", "organ": "机关", "enterprise": "企业", "school": "学校", "community": "社区", "other": "其他",
+}
+PARTY_STATUS_NAMES = {"none": "群众", "probationary": "预备党员", "full_member": "正式党员"}
+# The only parent level each level may hang under (None = top of the tree). A branch must sit
+# under a township: the township committee is the one that approves (细则第二十六条).
+_PARENT_LEVEL = {"county": None, "township": "county", "branch": "township"}
+
+
+def resolve_org(uow: UnitOfWork, ref: str | int) -> OrgRow:
+    """An organisation by code or numeric id (codes win: a code may itself be digits)."""
+    text = str(ref).strip()
+    org = uow.orgs.by_code(text)
+    if org is None and text.isdigit():
+        org = uow.orgs.get(int(text))
+    if org is None:
+        raise refuse("org.unknown", f"找不到组织“{text}”（请填写组织代码或编号）")
+    return org
+
+
+def resolve_branch(uow: UnitOfWork, ref: str | int) -> OrgRow:
+    """Like `resolve_org`, but only a 党支部 will do (candidates and members belong to branches)."""
+    org = resolve_org(uow, ref)
+    if org.level != "branch":
+        raise refuse("org.branch", f"“{org.name}”（{org.code}）是{LEVEL_NAMES.get(org.level, org.level)}，不是党支部")
+    return org
+
+
+def _check_variant(app: App, variant_id: str) -> str:
+    """A township variant must exist and be marked local; a national id here would be a mistake."""
+    try:
+        defn = app.registry.get(variant_id)
+    except LookupError:
+        locals_ = [d.id for d in app.registry.definitions() if d.local]
+        raise refuse(
+            "variant.unknown", f"找不到乡镇变体“{variant_id}”（可用：{'、'.join(sorted(set(locals_))) or '无'}）"
+        ) from None
+    if not defn.local:
+        raise refuse("variant.national", f"“{variant_id}”是全国通用流程，不是乡镇变体（local: true）")
+    return defn.id
+
+
+def add_org(
+    app: App,
+    code: str,
+    name: str,
+    level: str,
+    kind: str | None = None,
+    parent_code: str | None = None,
+    workflow_variant: str | None = None,
+) -> int:
+    """Add a county, township or branch under its parent; returns the new id."""
+    code, name = (code or "").strip(), (name or "").strip()
+    if not code:
+        raise refuse("org.code", "组织代码不能为空")
+    if not name:
+        raise refuse("org.name", "组织名称不能为空")
+    if level not in ORG_LEVELS:
+        raise refuse("org.level", f"组织层级“{level}”无效，应为 {'、'.join(f'{k}（{v}）' for k, v in LEVEL_NAMES.items())}")
+    if kind is not None and kind not in ORG_KINDS:
+        raise refuse("org.kind", f"组织类别“{kind}”无效，应为 {'、'.join(f'{k}（{v}）' for k, v in KIND_NAMES.items())}")
+    variant = _check_variant(app, workflow_variant) if workflow_variant else None
+    with app.uow() as uow:
+        if uow.orgs.by_code(code) is not None:
+            raise refuse("org.duplicate", f"组织代码“{code}”已存在")
+        parent_id = None
+        want = _PARENT_LEVEL[level]
+        if parent_code:
+            parent = resolve_org(uow, parent_code)
+            if want is None:
+                raise refuse("org.parent", f"{LEVEL_NAMES[level]}是最上一级，不能设上级组织")
+            if parent.level != want:
+                raise refuse(
+                    "org.parent",
+                    f"{LEVEL_NAMES[level]}的上级应为{LEVEL_NAMES[want]}，“{parent.name}”是{LEVEL_NAMES.get(parent.level, parent.level)}"
+                    + ("（党支部须隶属乡镇党委，由其审批发展党员，细则第二十六条）" if level == "branch" else ""),
+                    "第二十六条" if level == "branch" else "",
+                )
+            parent_id = parent.id
+        elif level == "branch":
+            raise refuse("org.parent", "党支部须指定所属乡镇党委（--parent），由其审批发展党员（细则第二十六条）", "第二十六条")
+        return uow.orgs.add(code, name, level, kind, parent_id, variant, now=app.now())
+
+
+def add_person(
+    app: App,
+    name: str,
+    gender: str,
+    birth_date: date,
+    ethnicity: str = "汉族",
+    education: str | None = None,
+    occupation: str | None = None,
+    tags: Iterable[str] = (),
+    phone: str | None = None,
+    email: str | None = None,
+    party_status: str = "none",
+    branch_code: str | None = None,
+) -> int:
+    """Add a person (an applicant, or a member who can be a mentor or sponsor); returns the id."""
+    name = (name or "").strip()
+    if not name:
+        raise refuse("person.name", "姓名不能为空")
+    if gender not in GENDERS:
+        raise refuse("person.gender", f"性别“{gender}”无效，应为 男 或 女")
+    if party_status not in PARTY_STATUSES:
+        raise refuse(
+            "person.party_status",
+            f"政治面貌“{party_status}”无效，应为 {'、'.join(f'{k}（{v}）' for k, v in PARTY_STATUS_NAMES.items())}",
+        )
+    if birth_date > app.today():
+        raise refuse("person.birth_date", f"出生日期 {birth_date} 晚于今天")
+    tags = [t.strip() for t in tags if t and t.strip()]
+    with app.uow() as uow:
+        branch_id = resolve_branch(uow, branch_code).id if branch_code else None
+        if party_status != "none" and branch_id is None:
+            raise refuse("person.branch", "党员须指定所在党支部（--branch）")
+        return uow.people.add(
+            name=name, gender=gender, birth_date=birth_date, ethnicity=(ethnicity or "汉族").strip(),
+            education=education, occupation=occupation, tags=tags, phone=phone, email=email,
+            party_status=party_status, branch_id=branch_id, created_at=app.now(),
+        )
+
+
+def load_holidays(app: App, path: str | PathLike[str]) -> dict:
+    """Store one year's official schedule (replacing that year's) and drop the cached calendar.
+
+    Returns {year, holidays, workdays, source} — the counts of days loaded.
+    """
+    try:
+        schedule = load_year_schedule(path)
+    except ScheduleFileError as e:
+        raise refuse("holidays.file", str(e)) from None
+    body = {
+        "holidays": sorted(d.isoformat() for d in schedule.holidays),
+        "workdays": sorted(d.isoformat() for d in schedule.workdays),
+        "source": schedule.source,
+    }
+    with app.uow() as uow:
+        uow.holidays.put(schedule.year, body, app.now())
+    app.forget_calendar()
+    return {"year": schedule.year, "holidays": len(body["holidays"]), "workdays": len(body["workdays"]),
+            "source": schedule.source}
+
+
+def set_variant(app: App, org_code: str, variant_id: str | None) -> None:
+    """A township (or county) opts into a local variant, or back to the national default (None).
+
+    Only future applications follow it: candidates stay pinned to the version they started on.
+    """
+    variant = _check_variant(app, variant_id) if variant_id else None
+    with app.uow() as uow:
+        org = resolve_org(uow, org_code)
+        if org.level == "branch":
+            raise refuse("org.level", "乡镇变体由乡镇党委或县级党委选择，党支部不能单独设置")
+        uow.orgs.set_workflow_variant(org.id, variant)

@@ -119,9 +119,8 @@ def _finish(defn: Definition, before, event: Event, ctx: Context, warnings, reso
         after = apply(defn, before, event, ctx.calendar)
     target = resolve(after.definition_key) if resolve and after.definition_key != defn.key else defn
     proc = process_for(target)
-    return Decision(
-        event, before, after, [], warnings, outlook(proc, after, ctx.calendar), deadlines(proc, after, ctx.calendar)
-    )
+    outlooks = outlook(proc, after, ctx.calendar)
+    return Decision(event, before, after, [], warnings, outlooks, deadlines(proc, after, ctx.calendar, outlooks))
 
 
 def register(defn: Definition, branch_id: int, cmd: CompleteStep, ctx: Context) -> Decision:

@@ -85,6 +85,14 @@ class Process:
         return list(order[i:])
 
     @cached_property
+    def step_index(self) -> tuple[tuple[StepSpec, frozenset[str], frozenset[str]], ...]:
+        """(step, its prerequisites, stages it may be recorded from), for the hot loop in timing."""
+        return tuple(
+            (s, frozenset(s.requires), frozenset(self.machine.events[f"step:{s.id}"].transitions))
+            for s in self.definition.steps
+        )
+
+    @cached_property
     def machine(self) -> Machine:
         states = [NEW, *self.stage_order, *self.end_states]
         transitions = []

@@ -149,12 +149,11 @@ def open_steps(proc: Process, state: CandidateState) -> list[StepSpec]:
     if state.stage in proc.end_states:
         return []
     result = []
-    for step in proc.definition.steps:
-        if step.id in state.done and not step.repeatable:
+    done = state.done
+    for step, requires, sources in proc.step_index:
+        if step.id in done and not step.repeatable:
             continue
-        if any(r not in state.done for r in step.requires):
-            continue
-        if not proc.can(f"step:{step.id}", state.stage):
+        if state.stage not in sources or not requires.issubset(done.keys()):
             continue
         if step.repeatable and next_recurring(proc, step, state) is None:
             continue
@@ -182,9 +181,11 @@ class Deadline:
     article: str
 
 
-def deadlines(proc: Process, state: CandidateState, cal: WorkdayCalendar) -> list[Deadline]:
+def deadlines(proc: Process, state: CandidateState, cal: WorkdayCalendar,
+              outlooks: list[StepOutlook] | None = None) -> list[Deadline]:
+    """The deadline rows of a state (pass `outlooks` when already computed)."""
     rows = []
-    for o in outlook(proc, state, cal):
+    for o in outlook(proc, state, cal) if outlooks is None else outlooks:
         for kind, rd in (("due", o.due), ("earliest", o.earliest), ("recurring", o.recurring)):
             if rd is not None:
                 rows.append(Deadline(o.step.id, kind, rd.date, rd.provisional, rd.rule.citation.article))

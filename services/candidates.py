@@ -36,6 +36,7 @@ STATUS_BY_STAGE = {"probationary": "probationary", "full_member": "full_member",
 
 
 def _context(app: App, uow: UnitOfWork, person_id: int | None, people_ids=()) -> Context:
+    """The world a rule may look at; the person row is read only when `person_id` is given."""
     person = uow.people.get(person_id) if person_id is not None else None
     people = {}
     if people_ids:
@@ -50,6 +51,14 @@ def _context(app: App, uow: UnitOfWork, person_id: int | None, people_ids=()) ->
         candidate_name=person.name if person else "",
         people=people,
     )
+
+
+def _needs_person(defn, cmd) -> bool:
+    """Only a step with a person-level rule (the age rule) needs the candidate's person row."""
+    step = getattr(cmd, "step", None)
+    if step is None or not defn.has_step(step):
+        return False
+    return any(r.kind == "min_age" for r in defn.step(step).rules)
 
 
 def _referenced_people(defn, step_id: str, evidence: Mapping[str, Any]) -> list[int]:
@@ -171,11 +180,13 @@ def _load(app: App, uow: UnitOfWork, candidate_id: int, expected_version: int | 
 def _run(app: App, candidate_id: int, make_cmd, *, expected_version, preview, needs_history=False, people=()):
     with app.uow() as uow:
         row, defn, state = _load(app, uow, candidate_id, expected_version)
-        ctx = _context(app, uow, row.person_id, people(defn) if callable(people) else people)
+        cmd = make_cmd(defn)
+        needs_person = needs_history or _needs_person(defn, cmd)
+        ctx = _context(app, uow, row.person_id if needs_person else None, people(defn) if callable(people) else people)
         kwargs = {}
         if needs_history:
             kwargs = {"history": load_history(uow, candidate_id), "resolve": app.definition}
-        decision = decide(defn, state, make_cmd(defn), ctx, **kwargs)
+        decision = decide(defn, state, cmd, ctx, **kwargs)
         if not decision.ok:
             raise DomainError(decision.violations)
         if preview:

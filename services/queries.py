@@ -8,7 +8,7 @@ Reads use a read-only unit of work, so a report never queues behind (or blocks) 
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 from typing import Any, Mapping
 
 from sqlalchemy import select
@@ -17,7 +17,7 @@ from engine import CandidateState, outlook, process_for
 from engine.errors import refuse
 from engine.state import NEW
 from engine.timing import StepOutlook, anchor_date
-from services.app import App
+from services.app import SHANGHAI, App
 from services.candidates import load_history
 from services.directory import KIND_NAMES, LEVEL_NAMES, PARTY_STATUS_NAMES, resolve_org
 from services.results import CommandResult, event_dict
@@ -68,6 +68,13 @@ def citation_label(rule_or_step) -> str:
     """"细则第十三条" / "本地规定", plus "（未核实）" for reported-but-unverified 2026 changes."""
     c = rule_or_step.citation
     return c.label() + ("（未核实）" if c.unverified else "")
+
+
+def _local_time(t: datetime) -> str:
+    """Entry time in Asia/Shanghai (storage keeps naive UTC), the same form commands return."""
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=timezone.utc)
+    return t.astimezone(SHANGHAI).isoformat(timespec="seconds")
 
 
 def _org_dict(org: OrgRow | None) -> dict | None:
@@ -252,7 +259,7 @@ def show_candidate(app: App, candidate_id: int) -> dict[str, Any]:
         d = defn_of(e) or defn
         step = d.step(e.step) if e.step and d.has_step(e.step) else None
         item = event_dict(e, {s.id: s.name for s in d.steps})
-        ev_names = {**names, **{b: n for b, n in branch_names.items()}}
+        item["recorded_at"] = _local_time(e.recorded_at)
         summary_evidence = dict(e.evidence)
         for k in ("to_branch_id", "from_branch_id"):
             if str(summary_evidence.get(k, "")).isdigit():
@@ -262,7 +269,7 @@ def show_candidate(app: App, candidate_id: int) -> dict[str, Any]:
         item.update(
             number=step.number if step else None,
             kind_name=KIND_NAMES_EVENT.get(e.kind, e.kind),
-            evidence_summary=evidence_summary(step, summary_evidence, ev_names),
+            evidence_summary=evidence_summary(step, summary_evidence, names),
             status=("correction" if e.kind in ("correct", "void")
                     else "voided" if e.seq in voided_by
                     else "corrected" if e.seq in corrected_by else "effective"),

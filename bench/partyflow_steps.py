@@ -1,0 +1,75 @@
+"""partyflow's own figure: persisted step completions per second through the real command path.
+
+Every step goes through `services.candidates` exactly as the CLI does: load the snapshot, engine
+guards (age, sponsors, votes, 公示 in working days…), the new event, the new state, the due-date
+diff, and one commit per step (SQLite file in WAL). Setup (organisations, people) is not timed.
+"""
+from __future__ import annotations
+
+import resource
+import time
+import tracemalloc
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from bench.baselines import BenchResult
+from services import candidates as uc
+from services.app import SHANGHAI, App
+from services.sample_evidence import sample_evidence
+
+# A lawful timeline (days after the application) for the 25 steps.
+OFFSETS = {
+    "application": 0, "first_talk": 14, "activist_selection": 41, "activist_filing": 50, "mentors_assigned": 50,
+    "cultivation": 200, "target_selection": 425, "target_filing": 430, "sponsors": 430, "political_review": 445,
+    "training": 455, "committee_review": 467, "pre_review": 475, "application_form": 481, "admission_meeting": 486,
+    "committee_talk": 499, "admission_approval": 506, "admission_filing": 516, "branch_assignment": 516,
+    "oath": 516, "probation_education": 600, "conversion_application": 830, "conversion_meeting": 851,
+    "conversion_approval": 871, "archive": 877,
+}
+START = date(2016, 3, 1)
+
+
+def _setup(app: App, n: int) -> tuple[int, list[int], dict]:
+    with app.uow() as uow:
+        county = uow.orgs.add(code="bench-county", name="基准县", level="county")
+        town = uow.orgs.add(code="bench-town", name="基准乡", level="township", parent_id=county)
+        branch = uow.orgs.add(code="bench-branch", name="基准党支部", level="branch", kind="rural", parent_id=town)
+        members = [uow.people.add(name=f"党员{i}", gender="男", birth_date=date(1970, 1, 1), party_status="full_member",
+                                  branch_id=branch) for i in range(4)]
+        people = [uow.people.add(name=f"申请人{i}", gender="女" if i % 3 else "男", birth_date=date(1990, 1, 1))
+                  for i in range(n)]
+    evidence = {step: sample_evidence(step, START + timedelta(days=off), mentors=members[:2], sponsors=members[2:],
+                                      cal=app.calendar, members=20)
+                for step, off in OFFSETS.items()}
+    return branch, people, evidence
+
+
+def partyflow_steps(n: int, db_path: Path, *, trace: bool = False) -> BenchResult:
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(db_path) + suffix).unlink(missing_ok=True)
+    app = App.open(f"sqlite:///{db_path}")
+    app.clock = lambda: datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI)
+    branch, people, evidence = _setup(app, n)
+    if trace:
+        tracemalloc.start()
+    t0 = time.perf_counter()
+    ids = []
+    on = START
+    for pid in people:
+        ids.append(uc.register_applicant(app, person_id=pid, branch_id=branch, occurred_on=on, actor="书记").candidate_id)
+    for step, off in list(OFFSETS.items())[1:]:
+        on = START + timedelta(days=off)
+        ev = evidence[step]
+        for cid in ids:
+            uc.complete_step(app, cid, step, occurred_on=on, actor="书记", evidence=ev)
+    seconds = time.perf_counter() - t0
+    peak = tracemalloc.get_traced_memory()[1] / 2**20 if trace else None
+    if trace:
+        tracemalloc.stop()
+    steps = n * len(OFFSETS)
+    return BenchResult(
+        name="partyflow", n_candidates=n, steps_per_candidate=len(OFFSETS), steps=steps, seconds=seconds,
+        rate=steps / seconds, traced_peak_mb=peak, traced_candidates=n if trace else 0,
+        maxrss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, maxrss_start_mb=0.0, db_path=str(db_path),
+    )

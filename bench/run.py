@@ -1,0 +1,82 @@
+"""The issue's benchmark in one run: partyflow vs the raw-SQL floor vs SpiffWorkflow, plus replay.
+
+    python -m bench.run                      # N = 1k, 10k, 100k (about 15 minutes here)
+    python -m bench.run --sizes 1000 --peer-n 300
+
+Each measurement runs in its own spawned interpreter so its peak RSS is its own. SpiffWorkflow is
+measured at --peer-n candidates (its per-step cost does not depend on N: every step reloads one
+candidate's JSON), and the ratios compare rates. Replay = `verify` over the largest partyflow
+database: every candidate's log replayed through the engine and compared with the stored state
+and deadline rows.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import time
+from pathlib import Path
+
+from bench import baselines
+from bench import partyflow_steps as pf
+
+
+def _verify(db_path: Path) -> dict:
+    from services.app import App
+    from services.verify import verify
+
+    report = verify(App.open(f"sqlite:///{db_path}"))
+    out = report.as_dict()
+    out.pop("mismatches")
+    out["mismatch_count"] = len(report.mismatches)
+    out["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="1000,10000,100000", help="candidate counts (comma-separated)")
+    ap.add_argument("--peer-n", type=int, default=1000, help="candidates for the SpiffWorkflow peer")
+    ap.add_argument("--out", type=Path, default=Path("bench/out"))
+    ap.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    args = ap.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    run = baselines._run_isolated
+    started = time.perf_counter()
+
+    peer = run(baselines.spiff_peer, args.peer_n, args.out / "spiff_peer.db", trace_memory=False)
+    print(peer.line(), flush=True)
+    rows = []
+    for n in sizes:
+        floor = run(baselines.raw_sql_floor, n, args.out / f"raw_{n}.db", trace_memory=False)
+        ours = run(pf.partyflow_steps, n, args.out / f"partyflow_{n}.db")
+        print(floor.line(), flush=True)
+        print(ours.line(), flush=True)
+        row = {
+            "n": n, "partyflow_steps_per_s": round(ours.rate), "raw_sql_steps_per_s": round(floor.rate),
+            "spiff_steps_per_s": round(peer.rate), "vs_raw": round(ours.rate / floor.rate, 3),
+            "vs_spiff": round(ours.rate / peer.rate, 1), "partyflow_maxrss_mb": round(ours.maxrss_mb, 1),
+        }
+        rows.append(row)
+        print(f"  → N={n}: {row['vs_raw']:.2f} × raw SQL, {row['vs_spiff']:.1f} × SpiffWorkflow, "
+              f"peak RSS {row['partyflow_maxrss_mb']} MiB", flush=True)
+    replay = run(_verify, args.out / f"partyflow_{sizes[-1]}.db")
+    print(f"replay/verify N={sizes[-1]}: {replay['events']} events in {replay['seconds']} s = "
+          f"{replay['events_per_second']:,} events/s, mismatches {replay['mismatch_count']}, "
+          f"peak RSS {replay['maxrss_mb']:.1f} MiB", flush=True)
+
+    print("\n| N | partyflow steps/s | raw SQL steps/s | × raw | × Spiff | peak RSS MiB |")
+    print("|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['n']:,} | {r['partyflow_steps_per_s']:,} | {r['raw_sql_steps_per_s']:,} | {r['vs_raw']:.2f} | "
+              f"{r['vs_spiff']:.1f} | {r['partyflow_maxrss_mb']} |")
+    print(f"SpiffWorkflow peer: {round(peer.rate):,} steps/s at N={args.peer_n}; total bench time "
+          f"{time.perf_counter() - started:.0f} s")
+    if args.json:
+        args.json.write_text(json.dumps({"rows": rows, "replay": replay, "spiff": peer.to_dict()}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

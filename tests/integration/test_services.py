@@ -1,0 +1,197 @@
+"""The use cases on a real database — SQLite and PostgreSQL — with a passed-in clock."""
+from __future__ import annotations
+
+import threading
+from datetime import date, datetime
+
+import pytest
+from freezegun import freeze_time
+
+from engine import DomainError
+from services import candidates as uc
+from services.app import SHANGHAI, App
+from services.sample_evidence import sample_evidence
+from services.verify import verify
+from storage.errors import ConcurrentModification
+from tests.helpers import ORDER, TIMELINE
+
+
+@pytest.fixture
+def app(db_url):
+    a = App.open(db_url)
+    a.clock = lambda: datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI)
+    yield a
+    a.engine.dispose()
+
+
+@pytest.fixture
+def town(app):
+    with app.uow() as uow:
+        county = uow.orgs.add(code="c", name="镇原县", level="county")
+        t = uow.orgs.add(code="t", name="南川乡党委", level="township", parent_id=county)
+        b1 = uow.orgs.add(code="b1", name="贺丰村党支部", level="branch", kind="rural", parent_id=t)
+        b2 = uow.orgs.add(code="b2", name="东王村党支部", level="branch", kind="rural", parent_id=t)
+        members = [uow.people.add(name=f"党员{i}", gender="男", birth_date=date(1970, 1, 1), party_status="full_member",
+                                  branch_id=b1) for i in range(4)]
+        person = uow.people.add(name="张三", gender="女", birth_date=date(1990, 5, 1), tags=["致富带头人"])
+    return {"b1": b1, "b2": b2, "members": members, "person": person}
+
+
+def _ev(app, town, step):
+    m = town["members"]
+    return sample_evidence(step, TIMELINE[step], mentors=m[:2], sponsors=m[2:], cal=app.calendar)
+
+
+def _road(app, town, until=None):
+    cid = uc.register_applicant(app, person_id=town["person"], branch_id=town["b1"],
+                                occurred_on=TIMELINE["application"], actor="书记").candidate_id
+    for step in ORDER[1:]:
+        if step == until:
+            break
+        uc.complete_step(app, cid, step, occurred_on=TIMELINE[step], actor="书记", evidence=_ev(app, town, step))
+    return cid
+
+
+def _snapshot(app, cid):
+    with app.uow() as uow:
+        return uow.candidates.get(cid), len(uow.events.list_for(cid)), len(uow.deadlines.list_for(cid))
+
+
+def test_full_road_and_verify(app, town):
+    cid = _road(app, town)
+    row, n_events, n_deadlines = _snapshot(app, cid)
+    assert row.stage == "full_member" and n_events == len(TIMELINE) and n_deadlines == 0
+    with app.uow() as uow:
+        assert uow.people.get(town["person"]).party_status == "full_member"
+    report = verify(app)
+    assert report.ok and report.candidates == 1 and report.events == len(TIMELINE)
+
+
+def test_refused_step_changes_nothing(app, town):
+    cid = _road(app, town, until="target_selection")
+    before = _snapshot(app, cid)
+    with pytest.raises(DomainError) as err:
+        uc.complete_step(app, cid, "target_selection", occurred_on=date(2017, 4, 10), actor="书记",
+                         evidence=_ev(app, town, "target_selection"))
+    assert "培养考察未满一年，最早可于 2017-04-11 确定为发展对象（细则第十三条）" in str(err.value)
+    assert _snapshot(app, cid) == before
+
+
+def test_preview_writes_nothing(app, town):
+    cid = _road(app, town, until="first_talk")
+    before = _snapshot(app, cid)
+    res = uc.complete_step(app, cid, "first_talk", occurred_on=date(2016, 4, 5), actor="书记",
+                           evidence={"talker": "书记"}, preview=True)
+    assert res.preview and res.decision.event.late  # 2016-03-01 + 1 month = 04-01
+    assert any("逾期" in w for w in res.decision.warnings)
+    assert _snapshot(app, cid) == before
+
+
+def test_stale_version_is_refused(app, town):
+    cid = _road(app, town, until="activist_filing")
+    v = _snapshot(app, cid)[0].version
+    uc.complete_step(app, cid, "activist_filing", occurred_on=TIMELINE["activist_filing"], actor="组织委员",
+                     evidence=_ev(app, town, "activist_filing"))
+    with pytest.raises(DomainError) as err:
+        uc.complete_step(app, cid, "mentors_assigned", occurred_on=TIMELINE["mentors_assigned"], actor="书记",
+                         evidence=_ev(app, town, "mentors_assigned"), expected_version=v)
+    assert "已被他人修改" in str(err.value)
+
+
+def test_concurrent_writers_never_lose_an_update(app, town, db_url, monkeypatch):
+    """Two writers load the same version; the second to write gets ConcurrentModification (PostgreSQL)
+    or waits for the first (SQLite's write lock) — never a silent overwrite."""
+    cid = _road(app, town, until="activist_filing")
+    barrier = threading.Barrier(2, timeout=3)
+    real_decide = uc.decide
+
+    def slow_decide(*a, **kw):
+        try:
+            barrier.wait()
+        except threading.BrokenBarrierError:
+            pass  # SQLite: the other writer is blocked on the lock, go on
+        return real_decide(*a, **kw)
+
+    monkeypatch.setattr(uc, "decide", slow_decide)
+    outcomes = {}
+
+    def run(step):
+        try:
+            uc.complete_step(app, cid, step, occurred_on=TIMELINE[step], actor="书记", evidence=_ev(app, town, step))
+            outcomes[step] = "ok"
+        except ConcurrentModification as e:
+            outcomes[step] = str(e)
+
+    threads = [threading.Thread(target=run, args=(s,)) for s in ("activist_filing", "mentors_assigned")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    row, n_events, _ = _snapshot(app, cid)
+    ok = [s for s, o in outcomes.items() if o == "ok"]
+    assert set(row.state["done"]) >= set(ok)  # every acknowledged write is in the state
+    assert n_events == 3 + len(ok)
+    if db_url.startswith("postgresql"):
+        assert len(ok) == 1 and any("已被他人修改" in o for o in outcomes.values())
+    assert verify(app).ok
+
+
+def test_exceptional_paths_and_correction_keep_log_replayable(app, town):
+    cid = _road(app, town, until="target_selection")
+    uc.exceptional(app, cid, "transfer", occurred_on=date(2016, 9, 1), actor="乡党委", reason="工作调动",
+                   to_branch_id=town["b2"])
+    with app.uow() as uow:
+        seq = max(r.seq for r in uow.events.list_for(cid) if r.step == "activist_selection")
+    uc.correct(app, cid, seq, actor="书记", reason="会议记录日期录错", occurred_on=date(2016, 4, 1))
+    res = uc.complete_step(app, cid, "target_selection", occurred_on=TIMELINE["target_selection"], actor="书记",
+                           evidence=_ev(app, town, "target_selection"))
+    assert res.decision.state.branch_id == town["b2"]
+    uc.exceptional(app, cid, "withdraw", occurred_on=date(2017, 5, 1), actor="书记", reason="本人申请撤回")
+    row, n_events, n_deadlines = _snapshot(app, cid)
+    assert row.stage == "withdrawn" and row.branch_id == town["b2"] and n_deadlines == 0
+    assert verify(app).ok
+
+
+def test_verify_detects_a_tampered_projection(app, town):
+    cid = _road(app, town, until="sponsors")
+    from sqlalchemy import update
+
+    from storage.tables import candidate
+
+    with app.uow() as uow:
+        uow.connection.execute(update(candidate).where(candidate.c.id == cid).values(stage="full_member"))
+    report = verify(app)
+    assert not report.ok and report.mismatches[0]["candidate_id"] == cid
+
+
+def test_definition_pinned_by_application_date(app, town):
+    with app.uow() as uow:
+        p2 = uow.people.add(name="李四", gender="男", birth_date=date(1995, 1, 1))
+    old = uc.register_applicant(app, person_id=town["person"], branch_id=town["b1"], occurred_on=date(2026, 5, 18), actor="x")
+    new = uc.register_applicant(app, person_id=p2, branch_id=town["b1"], occurred_on=date(2026, 5, 19), actor="x")
+    assert old.decision.state.definition_key == "cpc_2014@1"
+    assert new.decision.state.definition_key == "cpc_2026@1"
+    with app.uow() as uow:
+        assert uow.definitions.get("cpc_2014@1").sha256 == app.definition("cpc_2014@1").sha256
+
+
+def test_township_variant_applies_to_its_branches(app, town):
+    with app.uow() as uow:
+        uow.orgs.set_workflow_variant(uow.orgs.by_code("t").id, "cpc_2014_notice7")
+    res = uc.register_applicant(app, person_id=town["person"], branch_id=town["b1"], occurred_on=date(2018, 1, 5), actor="x")
+    assert res.decision.state.definition_key == "cpc_2014_notice7@1"
+
+
+def test_real_clock_at_the_edge_with_freezegun(db_url, town):
+    """The default clock reads Asia/Shanghai time: 2018-03-09 23:30 UTC is already 03-10 there."""
+    a = App.open(db_url)
+    cid = None
+    with freeze_time("2018-03-09 15:30:00"):  # 23:30 in Shanghai
+        assert a.today() == date(2018, 3, 9)
+        with pytest.raises(DomainError):
+            uc.register_applicant(a, person_id=town["person"], branch_id=town["b1"], occurred_on=date(2018, 3, 10), actor="x")
+    with freeze_time("2018-03-09 16:30:00"):  # 00:30 on 03-10 in Shanghai
+        assert a.today() == date(2018, 3, 10)
+        cid = uc.register_applicant(a, person_id=town["person"], branch_id=town["b1"], occurred_on=date(2018, 3, 10), actor="x").candidate_id
+    assert cid is not None
+    a.engine.dispose()

@@ -1,0 +1,208 @@
+"""Table definitions (SQLAlchemy Core). The single source of truth for the schema.
+
+Core `Table` objects, not ORM classes: the hot path (one step = one transaction) runs a handful of
+precompiled statements, and an ORM flush would cost several times more (see docs/storage.md).
+Alembic compares the migrations against `metadata` (tests/integration/test_migrations.py).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeDecorator
+
+# Names for every constraint, so later migrations (and SQLite batch mode) can address them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+ORG_LEVELS = ("county", "township", "branch")
+ORG_KINDS = ("rural", "organ", "enterprise", "school", "community", "other")
+GENDERS = ("男", "女")
+PARTY_STATUSES = ("none", "probationary", "full_member")
+EVENT_KINDS = (
+    "step",
+    "withdraw",
+    "disqualify",
+    "reconsider",
+    "cancel_probation",
+    "transfer",
+    "transfer_out",  # leaves this deployment (engine.state.EVENT_KINDS)
+    "death",
+    "not_selected",
+    "correct",
+    "void",
+    "migrate",
+)
+DEADLINE_KINDS = ("due", "earliest", "recurring")
+OVERDUE_KINDS = ("due", "recurring")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def utcnow() -> datetime:
+    """Default for audit timestamps: naive UTC, identical on SQLite and PostgreSQL."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class UTCDateTime(TypeDecorator):
+    """Naive-UTC timestamp. Aware values are converted to UTC first.
+
+    SQLite drops tzinfo silently and PostgreSQL `timestamp` shifts by the session time zone, so
+    storing naive UTC is the only convention that reads back the same on both backends.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):  # noqa: D102 - documented on the class
+        if value is not None and value.tzinfo is not None:
+            return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value
+
+
+# JSONB on PostgreSQL (indexable, compact), JSON text on SQLite.
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+# SQLite only autoincrements an INTEGER PRIMARY KEY, so the event id is BIGINT elsewhere only.
+EventId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+organisation = Table(
+    "organisation",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("level", String(16), nullable=False),
+    Column("kind", String(16), nullable=True),
+    Column("parent_id", Integer, ForeignKey("organisation.id"), nullable=True),
+    # a township's chosen local definition id (workflows/local/*.yaml); None = national default
+    Column("workflow_variant", String(64), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False, default=utcnow),
+    CheckConstraint(_in("level", ORG_LEVELS), name="level"),
+    CheckConstraint(_in("kind", ORG_KINDS), name="kind"),
+    Index("ix_organisation_parent_id", "parent_id"),
+)
+
+person = Table(
+    "person",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("gender", String(4), nullable=False),
+    Column("birth_date", Date, nullable=False),
+    Column("ethnicity", String(32), nullable=False, default="汉族", server_default="汉族"),
+    Column("education", String(64), nullable=True),
+    Column("occupation", String(100), nullable=True),
+    Column("tags", JSONType, nullable=False, default=list, server_default=text("'[]'")),
+    Column("phone", String(32), nullable=True),
+    Column("email", String(254), nullable=True),
+    Column("party_status", String(16), nullable=False, default="none", server_default="none"),
+    Column("rights_suspended", Boolean, nullable=False, default=False, server_default=text("false")),
+    # the branch a party member belongs to (introducers, branch members)
+    Column("branch_id", Integer, ForeignKey("organisation.id"), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False, default=utcnow),
+    CheckConstraint(_in("gender", GENDERS), name="gender"),
+    CheckConstraint(_in("party_status", PARTY_STATUSES), name="party_status"),
+    Index("ix_person_name", "name"),
+    Index("ix_person_branch_id", "branch_id"),
+)
+
+candidate = Table(
+    "candidate",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("person_id", Integer, ForeignKey("person.id"), nullable=False),
+    Column("branch_id", Integer, ForeignKey("organisation.id"), nullable=False),
+    Column("definition_key", String(64), nullable=False),  # pinned version, e.g. 'cpc_2014@1'
+    Column("stage", String(64), nullable=False),
+    Column("state", JSONType, nullable=False),  # the engine's snapshot; opaque to storage
+    Column("version", Integer, nullable=False, default=1, server_default=text("1")),
+    Column("applied_on", Date, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    # not UNIQUE: a person may apply again after a withdrawal or a lapsed candidacy
+    Index("ix_candidate_person_id", "person_id"),
+    # also serves lookups by branch_id alone (leading column)
+    Index("ix_candidate_branch_id_stage", "branch_id", "stage"),
+)
+
+event = Table(
+    "event",
+    metadata,
+    Column("id", EventId, primary_key=True, autoincrement=True),
+    Column("candidate_id", Integer, ForeignKey("candidate.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("step", String(64), nullable=True),
+    Column("occurred_on", Date, nullable=False),  # the real date of the meeting or act
+    Column("recorded_at", UTCDateTime, nullable=False),  # when it was entered
+    Column("actor", String(100), nullable=False),
+    Column("evidence", JSONType, nullable=False),
+    Column("supersedes", EventId, ForeignKey("event.id"), nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("late", Boolean, nullable=False, default=False, server_default=text("false")),
+    Column("definition_key", String(64), nullable=False),
+    # the unique index also serves "events of candidate X in order"
+    UniqueConstraint("candidate_id", "seq"),
+    CheckConstraint(_in("kind", EVENT_KINDS), name="kind"),
+)
+
+deadline = Table(
+    "deadline",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("candidate_id", Integer, ForeignKey("candidate.id"), nullable=False),
+    Column("branch_id", Integer, nullable=False),  # denormalised from candidate for per-org scans
+    Column("step", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("provisional", Boolean, nullable=False, default=False, server_default=text("false")),
+    Column("article", String(64), nullable=True),
+    # the unique index also serves "deadlines of candidate X"
+    UniqueConstraint("candidate_id", "step", "kind"),
+    CheckConstraint(_in("kind", DEADLINE_KINDS), name="kind"),
+    Index("ix_deadline_kind_due_on", "kind", "due_on"),
+)
+
+workflow_definition = Table(
+    "workflow_definition",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("sha256", String(64), nullable=False),
+    Column("body", JSONType, nullable=False),
+    Column("loaded_at", UTCDateTime, nullable=False),
+)
+
+holiday_year = Table(
+    "holiday_year",
+    metadata,
+    Column("year", Integer, primary_key=True, autoincrement=False),
+    Column("body", JSONType, nullable=False),  # {holidays: [...], workdays: [...], source}
+    Column("loaded_at", UTCDateTime, nullable=False),
+)

@@ -1,0 +1,87 @@
+"""One use case = one transaction: `with UnitOfWork(engine) as uow: ...`."""
+from __future__ import annotations
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
+
+from .db import READ_ONLY_OPTION
+from .errors import TransactionAborted
+from .repositories import (
+    CandidateRepo,
+    DeadlineRepo,
+    DefinitionRepo,
+    EventRepo,
+    HolidayRepo,
+    OrgRepo,
+    PersonRepo,
+)
+
+
+class UnitOfWork:
+    """Owns one connection and one transaction; every repository shares it.
+
+    Commits on a clean exit, rolls back on an exception. `commit()` may be called early; later
+    statements then run in a new transaction, committed at exit. `read_only=True` opens a deferred
+    transaction on SQLite so reports and dry runs never queue behind (or block) writers.
+    """
+
+    connection: Connection
+    candidates: CandidateRepo
+    events: EventRepo
+    deadlines: DeadlineRepo
+    orgs: OrgRepo
+    people: PersonRepo
+    definitions: DefinitionRepo
+    holidays: HolidayRepo
+
+    def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
+        self._engine = engine
+        self._read_only = read_only
+
+    def __enter__(self) -> "UnitOfWork":
+        conn = self._engine.connect()
+        try:
+            if self._read_only:
+                conn.execution_options(**{READ_ONLY_OPTION: True})
+            conn.begin()
+        except BaseException:
+            conn.close()
+            raise
+        self.connection = conn
+        self.candidates = CandidateRepo(conn)
+        self.events = EventRepo(conn)
+        self.deadlines = DeadlineRepo(conn)
+        self.orgs = OrgRepo(conn)
+        self.people = PersonRepo(conn)
+        self.definitions = DefinitionRepo(conn)
+        self.holidays = HolidayRepo(conn)
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        conn = self.connection
+        try:
+            if conn.in_transaction():
+                if exc_type is None:
+                    self.commit()
+                else:
+                    conn.rollback()
+        finally:
+            conn.close()
+
+    def commit(self) -> None:
+        conn = self.connection
+        if _aborted(conn):
+            conn.rollback()
+            raise TransactionAborted()
+        conn.commit()
+
+    def rollback(self) -> None:
+        self.connection.rollback()
+
+
+def _aborted(conn: Connection) -> bool:
+    """True if PostgreSQL has aborted the current transaction (a caught statement failed)."""
+    if conn.dialect.name != "postgresql":
+        return False  # SQLite undoes only the failed statement; the rest may be committed
+    status = getattr(getattr(conn.connection.driver_connection, "info", None), "transaction_status", None)
+    return status is not None and status.name == "INERROR"

@@ -1,0 +1,79 @@
+"""Shared fixtures. Database tests run twice: on a SQLite file and on PostgreSQL.
+
+PostgreSQL isolation: every test gets its own schema (search_path set through the URL's libpq
+`options`, so Alembic's version table lands there too), dropped afterwards. Tests can therefore
+run in parallel and next to other suites on the same database.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def _pg_admin_engine():
+    """An AUTOCOMMIT engine on the test PostgreSQL, or a skip (a failure in CI) if unreachable."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    url = os.environ.get("PARTYFLOW_TEST_PG_URL", DEFAULT_PG_URL)
+    engine = create_engine(
+        url, poolclass=NullPool, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5}
+    )
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+        engine.dispose()
+        message = f"PostgreSQL 不可达（{engine.url.render_as_string(hide_password=True)}）: {exc}"
+        if _in_ci():
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+    ]
+)
+def db_url(request, tmp_path):
+    """A URL to an empty database: a SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'partyflow.db'}"
+        return
+
+    from sqlalchemy import text
+
+    admin = request.getfixturevalue("_pg_admin_engine")
+    schema = f"pf_test_{uuid.uuid4().hex[:16]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = admin.url.update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text("SET lock_timeout = '10s'"))
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+
+
+@pytest.fixture
+def engine(db_url):
+    """An engine on `db_url`, migrated to the latest schema."""
+    from storage.db import make_engine, upgrade
+
+    eng = make_engine(db_url)
+    upgrade(eng)
+    yield eng
+    eng.dispose()

@@ -85,6 +85,8 @@ def _configure_sqlite(engine: Engine, *, in_memory: bool) -> None:
             cursor.execute("PRAGMA busy_timeout=10000")
             # checkpoint (and fsync) every ~40 MB of WAL instead of every ~4 MB: +10 % steps/s
             cursor.execute("PRAGMA wal_autocheckpoint=10000")
+            # a fixed 64 MiB page cache: large pipelines stay cached, memory stays bounded
+            cursor.execute("PRAGMA cache_size=-65536")
         finally:
             cursor.close()
 

@@ -7,6 +7,7 @@ candidate pinned to it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date
 from typing import Any, Mapping
 
@@ -160,14 +161,15 @@ class Definition:
     def key(self) -> str:
         return f"{self.id}@{self.version}"
 
+    @cached_property
+    def _step_index(self) -> dict[str, StepSpec]:
+        return {s.id: s for s in self.steps}
+
     def step(self, step_id: str) -> StepSpec:
-        for s in self.steps:
-            if s.id == step_id:
-                return s
-        raise KeyError(step_id)
+        return self._step_index[step_id]
 
     def has_step(self, step_id: str) -> bool:
-        return any(s.id == step_id for s in self.steps)
+        return step_id in self._step_index
 
     def stage_name(self, stage_id: str) -> str:
         for s in (*self.stages, *self.end_states):

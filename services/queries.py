@@ -65,9 +65,9 @@ def stage_name(defn: Definition | None, stage: str) -> str:
 
 
 def citation_label(rule_or_step) -> str:
-    """"细则第十三条" / "本地规定", plus "（未核实）" for reported-but-unverified 2026 changes."""
+    """The label users see, e.g. 细则第十三条 or 本地规定; reported-but-unverified 2026 changes say so."""
     c = rule_or_step.citation
-    return c.label() + ("（未核实）" if c.unverified else "")
+    return c.label() + ("，未核实" if c.unverified else "")
 
 
 def _local_time(t: datetime) -> str:

@@ -1,0 +1,190 @@
+"""What every command shares: `--db` / `--json`, the App, input parsing, and one error handler.
+
+Why one wrapper: the rules live in the services; the CLI must turn every refusal into the same
+thing — one red Chinese line per violation and a fixed exit code (or `{"ok": false, ...}` with
+`--json`) — and never show a traceback for a user's mistake. Doing it in one place keeps the
+commands short and the behaviour identical.
+
+Exit codes: 0 done; 1 a check found problems (verify, definitions validate) or a database failure;
+2 refused (a rule, unknown id, bad input, bad option); 3 someone else changed the record first.
+"""
+from __future__ import annotations
+
+import functools
+import getpass
+import inspect
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Callable, Iterable, Optional
+
+import typer
+from rich.console import Console
+from sqlalchemy.exc import SQLAlchemyError
+
+from cli.zh import ZhCommand
+from engine.errors import DomainError, Violation, refuse
+from engine.evidence import parse_date as _parse_date
+from storage.errors import ConcurrentModification, StorageError, TransactionAborted
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED, EXIT_CONFLICT = 0, 1, 2, 3
+# Violations that mean "reload and retry" rather than "change the request".
+_CONFLICT_CODES = frozenset({"candidate.stale", "concurrent_modification"})
+ACTOR_ENV = "PARTYFLOW_ACTOR"
+
+DB_HELP = "数据库地址（默认取环境变量 PARTYFLOW_DATABASE_URL，否则为本机用户数据目录下的 SQLite 文件）"
+JSON_HELP = "以 JSON 输出（UTF-8，格式见 docs/cli.md）"
+
+
+def default_actor() -> str:
+    """Who entered the record: $PARTYFLOW_ACTOR, else the login name (the log keeps it)."""
+    name = os.environ.get(ACTOR_ENV, "").strip()
+    if name:
+        return name
+    try:
+        return getpass.getuser() or "命令行"
+    except Exception:  # noqa: BLE001 - no login name in some containers
+        return "命令行"
+
+
+def _console(stderr: bool = False) -> Console:
+    """A console on the *current* stdout/stderr (test runners swap them per call).
+
+    Output that is not a terminal gets a wide fixed width so Chinese tables are not squeezed.
+    """
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if (stream.isatty() or os.environ.get("COLUMNS")) else 160
+    return Console(file=stream, stderr=stderr, width=width, highlight=False, soft_wrap=False)
+
+
+@dataclass
+class Run:
+    """One command invocation: options, the App (opened on first use) and the outputs."""
+
+    db: str | None = None
+    json: bool = False
+    _app: Any = field(default=None, repr=False)
+
+    @property
+    def app(self):
+        if self._app is None:
+            from services.app import App
+
+            self._app = App.open(self.db)
+        return self._app
+
+    @functools.cached_property
+    def out(self) -> Console:
+        return _console()
+
+    @functools.cached_property
+    def err(self) -> Console:
+        return _console(stderr=True)
+
+    def emit(self, data: Any) -> None:
+        """One JSON document on stdout (ensure_ascii=False: Chinese stays readable)."""
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+        sys.stdout.flush()
+
+    def line(self, text: str, style: str | None = None) -> None:
+        """A line of human output that never wraps (one message = one line)."""
+        self.out.print(text, style=style, markup=False, soft_wrap=True)
+
+    def warn(self, text: str) -> None:
+        self.line(text, "yellow")
+
+    def fail(self, violations: Iterable[Violation], code: int, error: str = "refused") -> None:
+        """Report refusals and exit: one red line each, or {"ok": false, ...} with --json."""
+        violations = list(violations)
+        if self.json:
+            self.emit({"ok": False, "error": error, "violations": [v.as_dict() for v in violations]})
+        else:
+            for v in violations:
+                self.err.print(v.message, style="bold red", markup=False, soft_wrap=True)
+        raise typer.Exit(code)
+
+
+def _handle(run: Run, exc: BaseException) -> None:
+    if isinstance(exc, DomainError):
+        conflict = any(v.code in _CONFLICT_CODES for v in exc.violations)
+        run.fail(exc.violations, EXIT_CONFLICT if conflict else EXIT_REFUSED, "conflict" if conflict else "refused")
+    if isinstance(exc, ConcurrentModification):
+        msg = f"候选人 {exc.candidate_id} 已被他人修改，本次操作未写入；请用 show 查看最新记录后重试"
+        run.fail([Violation("concurrent_modification", msg)], EXIT_CONFLICT, "conflict")
+    if isinstance(exc, TransactionAborted):
+        run.fail([Violation("transaction_aborted", str(exc))], EXIT_CONFLICT, "conflict")
+    if isinstance(exc, StorageError):
+        run.fail([Violation("storage", str(exc))], EXIT_REFUSED)
+    if isinstance(exc, SQLAlchemyError):
+        first = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        run.fail([Violation("database", f"数据库操作失败，未写入任何内容：{first}")], EXIT_PROBLEMS, "database")
+    raise exc
+
+
+def _ctx_param() -> inspect.Parameter:
+    return inspect.Parameter("_pf_ctx", inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context)
+
+
+def _global_params() -> list[inspect.Parameter]:
+    kw = inspect.Parameter.KEYWORD_ONLY
+    return [
+        inspect.Parameter("_pf_db", kw, annotation=Optional[str],
+                          default=typer.Option(None, "--db", help=DB_HELP, metavar="URL", show_default=False)),
+        inspect.Parameter("_pf_json", kw, annotation=bool,
+                          default=typer.Option(False, "--json", help=JSON_HELP)),
+    ]
+
+
+def command(group: typer.Typer, name: str | None = None, **kwargs: Any) -> Callable:
+    """Register `fn(run, ...)` as a command of `group` with `--db`/`--json` and the error handler.
+
+    The options may also be given before the command name (`partyflow --json show 1`); the ones
+    after it win.
+    """
+
+    def decorate(fn: Callable) -> Callable:
+        sig = inspect.signature(fn)
+        params = [p for n, p in sig.parameters.items() if n != "run"]
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, _pf_ctx: typer.Context, _pf_db: str | None = None, _pf_json: bool = False, **kw: Any):
+            root = (_pf_ctx.find_root().obj or {}) if _pf_ctx is not None else {}
+            run = Run(db=_pf_db or root.get("db"), json=_pf_json or bool(root.get("json")))
+            try:
+                return fn(run, *args, **kw)
+            except typer.Exit:
+                raise
+            except (DomainError, StorageError, SQLAlchemyError) as exc:
+                _handle(run, exc)
+
+        wrapper.__signature__ = sig.replace(parameters=[*params, _ctx_param(), *_global_params()])
+        kwargs.setdefault("cls", ZhCommand)
+        group.command(name, **kwargs)(wrapper)
+        return fn
+
+    return decorate
+
+
+# ------------------------------------------------------------------ input parsing
+
+
+def parse_day(text: str, what: str = "日期") -> date:
+    """A date as users type it (2018-03-10, 2018.3.10, 2018年3月10日); Chinese error otherwise."""
+    try:
+        return _parse_date(text)
+    except ValueError as e:
+        raise refuse("date.invalid", f"{what}：{e}") from None
+
+
+def parse_sets(items: Iterable[str] | None) -> dict[str, str]:
+    """`--set key=value` pairs; the engine parses the values by the step's field types."""
+    out: dict[str, str] = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise refuse("set.invalid", f"--set 应写成 记录项=值（如 --set sponsors=201,202），收到“{item}”")
+        out[key.strip()] = value.strip()
+    return out
+

@@ -52,9 +52,10 @@ def next_steps_table(steps: Iterable[Mapping[str, Any]], title: str = "下一步
     for s in steps:
         due = s.get("due") or s.get("recurring")
         hard = f"（特殊情况最迟 {s['hard_due']}）" if s.get("hard_due") and s.get("due") and s["hard_due"] != s["due"]["date"] else ""
+        waiting = s.get("waiting_for_names") or s.get("waiting_for") or []
         t.add_row(
             _t(f"{s['number']}. {s['name']}"),
-            _t(_date(s.get("earliest")) if s.get("earliest") else "随时"),
+            _t(f"待完成：{'、'.join(waiting)}" if waiting else _date(s.get("earliest")) if s.get("earliest") else "随时"),
             _t(_date(due) + hard if due else "—"),
             _t(_cite(s.get("earliest"), due, fallback=s.get("citation", ""))),
         )

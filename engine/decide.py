@@ -232,12 +232,33 @@ def _correction(defn, state, cmd, ctx, seq, history, resolve) -> Decision:
 
 
 def _check_replay(defn, state, event, ctx, history, resolve, warnings) -> Decision:
-    """A correction must leave a log that still replays (e.g. not void a step later steps need)."""
+    """A correction must leave a log that still replays and in which every recorded step still has
+    its prerequisites (void the later records first); dates out of order are flagged, not refused."""
     try:
-        return _finish(defn, state, event, ctx, warnings, resolve=resolve, history=history)
+        decision = _finish(defn, state, event, ctx, warnings, resolve=resolve, history=history)
     except DomainError as e:
         msgs = "；".join(v.message for v in e.violations)
         return _refused(state, [Violation("correct.breaks", f"该更正会使后续记录无法成立：{msgs}")])
+    proc = process_for(resolve(decision.state.definition_key))
+    gaps, order = prerequisite_problems(proc, decision.state)
+    if gaps:
+        return _refused(state, [Violation("correct.breaks", f"该操作会使已完成的“{a}”缺少前置步骤“{b}”，请先更正或作废后续记录")
+                                for a, b in gaps])
+    decision.warnings += [f"合规提示：“{a}”的日期早于其前置步骤“{b}”的日期" for a, b in order]
+    return decision
+
+
+def prerequisite_problems(proc, state) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(done steps missing a prerequisite, done steps dated before a prerequisite), as names."""
+    gaps, order = [], []
+    for sid, on in state.done.items():
+        step = proc.steps[sid]
+        for r in step.requires:
+            if r not in state.done:
+                gaps.append((step.name, proc.steps[r].name))
+            elif state.done[r] > on:
+                order.append((step.name, proc.steps[r].name))
+    return gaps, order
 
 
 def _migrate(defn, state, cmd: Migrate, ctx, seq, resolve) -> Decision:

@@ -31,6 +31,9 @@ class StepOutlook:
     due: RuleDate | None
     hard_due: date | None = None  # special-case ceiling (e.g. 6 months for approval)
     recurring: RuleDate | None = None  # next entry of a repeatable duty
+    # prerequisites still missing: the step cannot be recorded yet, but its clock already runs
+    # (e.g. approval within 3 months of the branch meeting, even while the talk is not recorded)
+    waiting_for: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         def rd(x: RuleDate | None):
@@ -52,6 +55,7 @@ class StepOutlook:
             "due": rd(self.due),
             "hard_due": self.hard_due.isoformat() if self.hard_due else None,
             "recurring": rd(self.recurring),
+            "waiting_for": list(self.waiting_for),
         }
 
 
@@ -144,29 +148,35 @@ def next_recurring(proc: Process, step: StepSpec, state: CandidateState) -> Rule
     return None
 
 
-def open_steps(proc: Process, state: CandidateState) -> list[StepSpec]:
-    """Steps that could be recorded next: prerequisites done, stage allows it, not yet done."""
+def outlook(proc: Process, state: CandidateState, cal: WorkdayCalendar) -> list[StepOutlook]:
+    """Every open step with its earliest and due dates and the rules behind them.
+
+    A step is open when its prerequisites are done and the stage allows it. A step whose
+    prerequisites are not done yet is still listed (with `waiting_for`) when one of its "within"
+    clocks already runs, so a stalled candidate shows up as overdue.
+    """
     if state.stage in proc.end_states:
         return []
-    result = []
+    out = []
     done = state.done
     for step, requires, sources in proc.step_index:
         if step.id in done and not step.repeatable:
             continue
-        if state.stage not in sources or not requires.issubset(done.keys()):
+        if state.stage not in sources:
             continue
-        if step.repeatable and next_recurring(proc, step, state) is None:
+        if not requires.issubset(done.keys()):
+            if step.repeatable:
+                continue
+            d, hard = due(proc, step, state, cal)
+            if d is not None:
+                missing = tuple(r for r in step.requires if r not in done)
+                out.append(StepOutlook(step, None, d, hard, None, missing))
             continue
-        result.append(step)
-    return result
-
-
-def outlook(proc: Process, state: CandidateState, cal: WorkdayCalendar) -> list[StepOutlook]:
-    """Every open step with its earliest and due dates and the rules behind them."""
-    out = []
-    for step in open_steps(proc, state):
+        recurring = next_recurring(proc, step, state) if step.repeatable else None
+        if step.repeatable and recurring is None:
+            continue
         d, hard = due(proc, step, state, cal)
-        out.append(StepOutlook(step, earliest(proc, step, state, cal), d, hard, next_recurring(proc, step, state)))
+        out.append(StepOutlook(step, earliest(proc, step, state, cal), d, hard, recurring))
     return out
 
 

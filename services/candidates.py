@@ -95,6 +95,8 @@ def _persist(app: App, uow: UnitOfWork, candidate_id: int, version: int, decisio
         candidate_id, version, stage=after.stage, state=after.to_dict(), branch_id=after.branch_id, now=e.recorded_at
     )
     uow.deadlines.replace(candidate_id, after.branch_id, decision.deadlines)
+    if e.kind == "migrate":
+        uow.candidates.set_definition_key(candidate_id, after.definition_key)
     before = decision.before
     if before is None or before.stage != after.stage:
         status = STATUS_BY_STAGE.get(after.stage)
@@ -174,7 +176,8 @@ def _load(app: App, uow: UnitOfWork, candidate_id: int, expected_version: int | 
         raise refuse("candidate.unknown", f"找不到候选人 {candidate_id}")
     if expected_version is not None and expected_version != row.version:
         raise refuse("candidate.stale", f"候选人 {candidate_id} 已被他人修改（当前版本 {row.version}，你看到的是 {expected_version}），请刷新后重试")
-    return row, app.definition(row.definition_key), CandidateState.from_dict(row.state)
+    state = CandidateState.from_dict(row.state)
+    return row, app.definition(state.definition_key), state  # the state's key follows migrations
 
 
 def _run(app: App, candidate_id: int, make_cmd, *, expected_version, preview, needs_history=False, people=()):

@@ -169,7 +169,7 @@ def _next(app: App, cid: int, info: dict, rng: random.Random, schedule) -> None:
     if not opens:
         return
     special = info[cid]["special"]
-    steps = [o for o in opens if not o.step.repeatable]
+    steps = [o for o in opens if not o.step.repeatable and not o.waiting_for]
     for o in opens:
         if o.step.repeatable and o.recurring and (not steps or o.recurring.date < today + timedelta(days=200)):
             schedule(cid, max(today + timedelta(days=1), o.recurring.date - timedelta(days=rng.randrange(3, 20))), "step", o.step.id)

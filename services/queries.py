@@ -163,6 +163,7 @@ def outlook_dict(defn: Definition, o: StepOutlook) -> dict[str, Any]:
             d[key]["citation"] = citation_label(rd.rule)
             d[key]["text"] = rule_text(defn, o.step, rd.rule)
     d["citation"] = citation_label(o.step)
+    d["waiting_for_names"] = [defn.step(w).name for w in o.waiting_for]
     return d
 
 

@@ -71,7 +71,8 @@ def verify(app: App, *, check_deadlines: bool = True, batch: int = 2000) -> Veri
                 report.mismatches.append({"candidate_id": cid, "problem": f"事件记录无法重放：{exc}"})
                 continue
             stored = row.state
-            if state.to_dict() != stored or state.stage != row.stage or state.branch_id != row.branch_id:
+            if (state.to_dict() != stored or state.stage != row.stage or state.branch_id != row.branch_id
+                    or state.definition_key != row.definition_key):
                 report.mismatches.append(
                     {"candidate_id": cid, "problem": "当前状态与事件记录重放结果不一致", "stored": stored, "replayed": state.to_dict()}
                 )

@@ -414,6 +414,10 @@ class CandidateRepo:
             raise ConcurrentModification(candidate_id, expected_version)
         return expected_version + 1
 
+    def set_definition_key(self, candidate_id: int, key: str) -> None:
+        """Re-pin a candidate (an explicit migration, recorded in the log by the caller)."""
+        self.conn.execute(update(candidate).where(_c.id == candidate_id).values(definition_key=key))
+
     def list(
         self,
         branch_ids: Iterable[int] | None = None,

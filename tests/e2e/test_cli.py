@@ -13,7 +13,8 @@ COMMAND_KEYS = {"ok", "preview", "candidate_id", "version", "event", "stage", "s
                 "warnings", "next_steps", "stage_name", "stage_before_name", "definition_key"}
 EVENT_KEYS = {"seq", "kind", "step", "step_name", "occurred_on", "recorded_at", "actor", "evidence", "supersedes",
               "reason", "late", "definition_key", "number", "kind_name"}
-OUTLOOK_KEYS = {"step", "number", "name", "actor", "earliest", "due", "hard_due", "recurring", "citation"}
+OUTLOOK_KEYS = {"step", "number", "name", "actor", "earliest", "due", "hard_due", "recurring", "citation",
+                "waiting_for", "waiting_for_names"}
 
 
 @pytest.fixture

@@ -163,3 +163,33 @@ def test_recurring_cultivation_entries():
     assert o2["cultivation"].recurring.date == date(2018, 3, 10)
     late = attempt(s2, "cultivation", date(2018, 3, 11))
     assert late.event.late
+
+
+def test_void_that_orphans_later_steps_is_refused():
+    events = []
+    state = walk("pre_review", events=events)
+    sponsors = next(e for e in events if e.step == "sponsors")
+    d = decide(definition(), state, Void(sponsors.seq, "t", "录错"), ctx(), history=events, resolve=resolve)
+    assert not d.ok and "缺少前置步骤“确定入党介绍人”" in messages(d)
+
+
+def test_correction_putting_dates_out_of_order_is_flagged():
+    events = []
+    state = walk("political_review", events=events)
+    sponsors = next(e for e in events if e.step == "sponsors")
+    d = decide(definition(), state, Correct(sponsors.seq, "t", "日期录错", occurred_on=date(2017, 4, 10)), ctx(),
+               history=events, resolve=resolve)
+    assert d.ok and any("早于其前置步骤" in w for w in d.warnings)
+
+
+def test_stalled_candidate_still_has_the_approval_clock():
+    """第二十五条 counts from the branch meeting: while the talk is missing, the approval is still due."""
+    from engine import deadlines, outlook
+
+    s = walk("committee_talk", dates={"admission_meeting": date(2018, 3, 31)})
+    o = {x.step.id: x for x in outlook(process_for(definition()), s, CAL)}
+    assert o["admission_approval"].waiting_for == ("committee_talk",)
+    assert o["admission_approval"].due.date == date(2018, 6, 30)
+    assert ("admission_approval", "due", date(2018, 6, 30)) in {(x.step, x.kind, x.due_on) for x in deadlines(process_for(definition()), s, CAL)}
+    blocked = attempt(s, "admission_approval", date(2018, 5, 1))
+    assert not blocked.ok and "上级党委派人谈话" in messages(blocked)

@@ -101,8 +101,11 @@ def _value(spec: FieldSpec, value: Any) -> Any:
         return _vote(value)
     if t == "choice":
         s = str(value).strip()
+        by_label = {label: code for code, label in spec.choice_labels.items()}
+        s = by_label.get(s, s)  # users may type the Chinese label
         if spec.choices and s not in spec.choices:
-            raise _Bad(f"“{s}”不在可选值中（{'、'.join(spec.choices)}）")
+            allowed = "、".join(f"{c}（{spec.choice_label(c)}）" if c in spec.choice_labels else c for c in spec.choices)
+            raise _Bad(f"“{s}”不在可选值中（{allowed}）")
         return s
     s = str(value).strip()
     return s

@@ -183,6 +183,8 @@ def _next(app: App, cid: int, info: dict, rng: random.Random, schedule) -> None:
         on = max(on, o.earliest.date + timedelta(days=rng.randrange(0, 20)))
     if o.step.id in ("target_selection", "conversion_meeting") and o.earliest:
         on = max(on, o.earliest.date + timedelta(days=rng.randrange(20, 120)))
+    if o.due and o.due.rule.params.get("after") == "probation_end":  # the conversion application
+        on = max(on, o.due.date - timedelta(days=rng.randrange(5, 40)))
     if o.due and not (special == "late_talk" and o.step.id == "first_talk"):
         on = min(on, o.due.date) if on > today else on
         on = max(on, today)

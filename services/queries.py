@@ -184,6 +184,8 @@ def evidence_summary(step: StepSpec | None, evidence: Mapping[str, Any], names: 
             text = "、".join(names.get(int(x), str(x)) for x in value)
         elif spec is not None and spec.type == "person":
             text = names.get(int(value), str(value))
+        elif spec is not None and spec.type == "choice":
+            text = spec.choice_label(value)
         elif isinstance(value, bool):
             text = "是" if value else "否"
         else:

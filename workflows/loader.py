@@ -312,6 +312,8 @@ def _field_data(f: FieldSpec) -> dict[str, Any]:
         out["required"] = False
     if f.choices:
         out["choices"] = list(f.choices)
+    if f.choice_labels:
+        out["choice_labels"] = dict(f.choice_labels)
     if f.min_items is not None:
         out["min_items"] = f.min_items
     if f.max_items is not None:
@@ -704,7 +706,7 @@ _STEP_KEYS = {
 }
 _STEP_REQUIRED = ("id", "number", "name", "stage", "actor")
 _ARTICLE_KEYS = {"number", "confidence", "unverified", "note"}
-_FIELD_KEYS = {"name", "type", "label", "required", "choices", "min_items", "max_items"}
+_FIELD_KEYS = {"name", "type", "label", "required", "choices", "choice_labels", "min_items", "max_items"}
 _OUTCOME_KEYS = {"field", "positive", "negative", "effects"}
 _PROBATION_KEYS = {"after", "months", "article", "confidence", "unverified", "note"}
 _RULE_META = {"id", "kind", "article", "confidence", "unverified", "note", "message"}
@@ -1082,12 +1084,22 @@ class _Validator:
                     choices = tuple(c)
             elif "choices" in f:
                 self.add(f.at("choices"), f"{fwhat}不是 choice 类型，不能有 choices")
+            labels: dict[str, str] = {}
+            if "choice_labels" in f:
+                cl = f.get("choice_labels")
+                if not isinstance(cl, dict) or not all(isinstance(k, str) and isinstance(v, str) and v for k, v in cl.items()):
+                    self.add(f.at("choice_labels"), f"{fwhat}的 choice_labels 须为“选项: 中文名称”的映射")
+                else:
+                    unknown = [k for k in cl if k not in choices]
+                    if unknown:
+                        self.add(f.at("choice_labels"), f"{fwhat}的 choice_labels 含有不在 choices 中的选项：{'、'.join(unknown)}")
+                    labels = {str(k): str(v) for k, v in cl.items()}
             lo, hi = self.nat(f, "min_items", fwhat), self.nat(f, "max_items", fwhat)
             if ("min_items" in f or "max_items" in f) and ftype != "people":
                 self.add(f.at("min_items") if "min_items" in f else f.at("max_items"), f"{fwhat}只有 people 类型才能设 min_items/max_items")
             if lo is not None and hi is not None and lo > hi:
                 self.add(f.at("min_items"), f"{fwhat}的 min_items（{lo}）大于 max_items（{hi}）")
-            out.append(FieldSpec(fname, ftype, label, required, choices, lo, hi))
+            out.append(FieldSpec(fname, ftype, label, required, choices, lo, hi, labels))
         return out
 
     def outcome(self, s: _Map, sid: str, what: str, fields: Mapping[str, FieldSpec]) -> Outcome | None:

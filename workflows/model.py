@@ -79,6 +79,10 @@ class FieldSpec:
     choices: tuple[str, ...] = ()
     min_items: int | None = None
     max_items: int | None = None
+    choice_labels: Mapping[str, str] = field(default_factory=dict)  # choice code -> Chinese label
+
+    def choice_label(self, value: Any) -> str:
+        return self.choice_labels.get(str(value), str(value))
 
 
 @dataclass(frozen=True)

@@ -200,3 +200,11 @@ class TestProbation:
     def test_cancel_probation_by_meeting(self):
         d = attempt(self.base(), "conversion_meeting", date(2019, 3, 12), decision="cancel")
         assert d.ok and d.state.stage == "probation_cancelled"
+
+
+def test_choices_accept_their_chinese_labels():
+    s = TestProbation().base()
+    d = attempt(s, "conversion_meeting", date(2019, 3, 12), decision="延长预备期", extension_months=6)
+    assert d.ok and d.event.evidence["decision"] == "extend" and d.state.extension_months == 6
+    bad = attempt(s, "conversion_meeting", date(2019, 3, 12), decision="暂缓")
+    assert not bad.ok and "延长预备期" in messages(bad)

@@ -6,7 +6,7 @@ as a snapshot and the hot path never re-reads the whole log.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Mapping
 
@@ -96,4 +96,8 @@ class CandidateState:
         )
 
     def copy(self) -> "CandidateState":
-        return replace(self, done=dict(self.done), entries=dict(self.entries), late=dict(self.late))
+        """A copy whose dicts can be changed freely (positional: this runs once per step)."""
+        return CandidateState(
+            self.definition_key, self.branch_id, self.stage, dict(self.done), dict(self.entries), dict(self.late),
+            self.extension_months, self.extensions, self.seq, self.ended_on, self.applied_on,
+        )

@@ -86,16 +86,20 @@ def offset(rule_params: Mapping[str, Any], anchor: date, cal: WorkdayCalendar) -
     return d, False
 
 
+def _anchored(proc: Process, step: StepSpec, state: CandidateState, cal: WorkdayCalendar, kind: str):
+    """(rule, anchor date, anchor + interval, provisional) for each `kind` rule whose anchor is known."""
+    for rule in step.rules:
+        if rule.kind != kind:
+            continue
+        a = anchor_date(proc, state, rule.params["after"])
+        if a is not None:
+            yield (rule, a, *offset(rule.params, a, cal))
+
+
 def earliest(proc: Process, step: StepSpec, state: CandidateState, cal: WorkdayCalendar) -> RuleDate | None:
     """The latest of the step's "not before" dates (None if it has none or anchors are open)."""
     best: RuleDate | None = None
-    for rule in step.rules:
-        if rule.kind != "not_before":
-            continue
-        a = anchor_date(proc, state, rule.params["after"])
-        if a is None:
-            continue
-        d, prov = offset(rule.params, a, cal)
+    for rule, _, d, prov in _anchored(proc, step, state, cal, "not_before"):
         if best is None or d > best.date:
             best = RuleDate(d, rule, prov)
     return best
@@ -108,19 +112,13 @@ def due(
     cal: WorkdayCalendar,
     evidence: Mapping[str, Any] | None = None,
 ) -> tuple[RuleDate | None, date | None]:
-    """The step's due date and its special-case ceiling.
+    """The earliest of the step's "within" dates, and its special-case ceiling.
 
     With a recorded special-case reason (e.g. 第二十五条) the ceiling is the due date that counts.
     """
     best: RuleDate | None = None
     hard: date | None = None
-    for rule in step.rules:
-        if rule.kind != "due_within":
-            continue
-        a = anchor_date(proc, state, rule.params["after"])
-        if a is None:
-            continue
-        d, prov = offset(rule.params, a, cal)
+    for rule, a, d, prov in _anchored(proc, step, state, cal, "due_within"):
         ceiling = None
         if rule.params.get("max_months"):
             ceiling = shift(a, months=int(rule.params["max_months"]))

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from bench import baselines
 from bench import partyflow_steps as pf
+from bench.schema_floor import schema_floor
 
 
 def _verify(db_path: Path) -> dict:
@@ -50,27 +51,31 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for n in sizes:
         floor = run(baselines.raw_sql_floor, n, args.out / f"raw_{n}.db", trace_memory=False)
+        schema = run(schema_floor, n, args.out / f"schema_{n}.db")
         ours = run(pf.partyflow_steps, n, args.out / f"partyflow_{n}.db")
         print(floor.line(), flush=True)
+        print(schema.line(), flush=True)
         print(ours.line(), flush=True)
         row = {
             "n": n, "partyflow_steps_per_s": round(ours.rate), "raw_sql_steps_per_s": round(floor.rate),
             "spiff_steps_per_s": round(peer.rate), "vs_raw": round(ours.rate / floor.rate, 3),
+            "schema_floor_steps_per_s": round(schema.rate), "vs_schema_floor": round(ours.rate / schema.rate, 3),
             "vs_spiff": round(ours.rate / peer.rate, 1), "partyflow_maxrss_mb": round(ours.maxrss_mb, 1),
         }
         rows.append(row)
-        print(f"  → N={n}: {row['vs_raw']:.2f} × raw SQL, {row['vs_spiff']:.1f} × SpiffWorkflow, "
+        print(f"  → N={n}: {row['vs_raw']:.2f} × raw SQL, {row['vs_schema_floor']:.2f} × schema floor, "
+              f"{row['vs_spiff']:.1f} × SpiffWorkflow, "
               f"peak RSS {row['partyflow_maxrss_mb']} MiB", flush=True)
     replay = run(_verify, args.out / f"partyflow_{sizes[-1]}.db")
     print(f"replay/verify N={sizes[-1]}: {replay['events']} events in {replay['seconds']} s = "
           f"{replay['events_per_second']:,} events/s, mismatches {replay['mismatch_count']}, "
           f"peak RSS {replay['maxrss_mb']:.1f} MiB", flush=True)
 
-    print("\n| N | partyflow steps/s | raw SQL steps/s | × raw | × Spiff | peak RSS MiB |")
-    print("|---|---|---|---|---|---|")
+    print("\n| N | partyflow steps/s | raw SQL steps/s | × raw | schema floor steps/s | × schema floor | × Spiff | peak RSS MiB |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['n']:,} | {r['partyflow_steps_per_s']:,} | {r['raw_sql_steps_per_s']:,} | {r['vs_raw']:.2f} | "
-              f"{r['vs_spiff']:.1f} | {r['partyflow_maxrss_mb']} |")
+              f"{r['schema_floor_steps_per_s']:,} | {r['vs_schema_floor']:.2f} | {r['vs_spiff']:.1f} | {r['partyflow_maxrss_mb']} |")
     print(f"SpiffWorkflow peer: {round(peer.rate):,} steps/s at N={args.peer_n}; total bench time "
           f"{time.perf_counter() - started:.0f} s")
     if args.json:

@@ -195,3 +195,22 @@ def test_real_clock_at_the_edge_with_freezegun(db_url, town):
         cid = uc.register_applicant(a, person_id=town["person"], branch_id=town["b1"], occurred_on=date(2018, 3, 10), actor="x").candidate_id
     assert cid is not None
     a.engine.dispose()
+
+
+def test_new_definition_version_does_not_move_running_candidates(app, town):
+    """Publishing cpc_2014@2 (a shorter talk deadline) leaves a candidate pinned to @1 on @1."""
+    from dataclasses import replace
+
+    from workflows.loader import digest
+
+    cid = uc.register_applicant(app, person_id=town["person"], branch_id=town["b1"],
+                                occurred_on=date(2018, 1, 10), actor="书记").candidate_id
+    v1 = app.definition("cpc_2014@1")
+    talk = v1.step("first_talk")
+    quicker = replace(talk, rules=tuple(replace(r, params={**r.params, "months": 0, "days": 7}) if r.kind == "due_within" else r
+                                        for r in talk.rules))
+    v2 = replace(v1, version=2, steps=tuple(quicker if s.id == "first_talk" else s for s in v1.steps))
+    app.registry.add(replace(v2, sha256=digest(v2)))
+    res = uc.complete_step(app, cid, "first_talk", occurred_on=date(2018, 2, 1), actor="书记", evidence={"talker": "书记"})
+    assert res.decision.state.definition_key == "cpc_2014@1" and not res.decision.event.late
+    assert app.registry.for_date(date(2018, 1, 10)).key == "cpc_2014@2"  # new applications get @2

@@ -9,7 +9,6 @@ from __future__ import annotations
 import resource
 import time
 import tracemalloc
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 

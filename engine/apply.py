@@ -18,7 +18,7 @@ def outcome_of(step: StepSpec, evidence: Mapping[str, Any]) -> tuple[bool, bool]
     A step with a vote counts only if the vote passed; an `outcome` field then decides.
     """
     adopted = all(
-        vote_passed(evidence[f.name]) for f in step.evidence if f.type == "vote" and isinstance(evidence.get(f.name), Mapping)
+        vote_passed(evidence[f.name]) for f in step.evidence if f.type == "vote" and isinstance(evidence.get(f.name), dict)
     )
     out = step.outcome
     if out is None:

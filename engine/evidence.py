@@ -64,7 +64,7 @@ def _people(value: Any) -> list[int]:
 
 def _vote(value: Any) -> dict[str, int]:
     """A vote as a mapping, or "16,9,9,0,0[,0]" (应到,实到,赞成,反对,弃权[,书面]), or "应到=16,实到=9,…"."""
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         raw = {(_VOTE_ALIASES.get(k, k)): v for k, v in value.items()}
     else:
         parts = [p for p in re.split(r"[,，/\s]+", str(value).strip()) if p]

@@ -21,8 +21,6 @@ from engine import (
     PersonFacts,
     Void,
     decide,
-    deadlines,
-    process_for,
     register,
 )
 from engine.errors import refuse

@@ -21,7 +21,7 @@ def vote_passed(v: Mapping[str, Any]) -> bool:
 
 def vote(rule: RuleSpec, c: Check) -> list[Violation]:
     v = c.evidence.get(rule.params["field"])
-    if not isinstance(v, Mapping):
+    if not isinstance(v, dict):
         return []  # evidence validation reports the missing field
     art = rule.citation.article
     should, present, written = int(v["should_attend"]), int(v["present"]), int(v.get("written", 0))

@@ -1,5 +1,4 @@
 """The whole road and the exceptional paths, corrections, dry runs and replay."""
-from dataclasses import replace
 from datetime import date
 
 import pytest

@@ -4,7 +4,7 @@ from datetime import date
 import pytest
 
 from engine import CompleteStep, decide, register
-from tests.helpers import CAL, TIMELINE, attempt, ctx, definition, messages, start, walk
+from tests.helpers import CAL, attempt, ctx, definition, messages, start, walk
 
 
 class TestAge:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -114,50 +116,42 @@ def _alembic_config(connection: Connection):
     return config
 
 
-def _engine_of(engine_or_url: Engine | str) -> tuple[Engine, bool]:
+@contextmanager
+def _engine_for(engine_or_url: Engine | str) -> Iterator[Engine]:
+    """The caller's engine as is, or a throwaway one for a URL (disposed afterwards)."""
     if isinstance(engine_or_url, Engine):
-        return engine_or_url, False
-    return make_engine(engine_or_url), True
+        yield engine_or_url
+        return
+    engine = make_engine(engine_or_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def upgrade(engine_or_url: Engine | str, revision: str = "head") -> None:
     """Migrate the schema to `revision` (default: the latest), in one transaction."""
     from alembic import command
 
-    engine, owned = _engine_of(engine_or_url)
-    try:
-        with engine.begin() as conn:
-            command.upgrade(_alembic_config(conn), revision)
-    finally:
-        if owned:
-            engine.dispose()
+    with _engine_for(engine_or_url) as engine, engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), revision)
 
 
 def downgrade(engine_or_url: Engine | str, revision: str = "base") -> None:
     """Migrate the schema down to `revision` (default: nothing left)."""
     from alembic import command
 
-    engine, owned = _engine_of(engine_or_url)
-    try:
-        with engine.begin() as conn:
-            command.downgrade(_alembic_config(conn), revision)
-    finally:
-        if owned:
-            engine.dispose()
+    with _engine_for(engine_or_url) as engine, engine.begin() as conn:
+        command.downgrade(_alembic_config(conn), revision)
 
 
 def current_revision(engine_or_url: Engine | str) -> str | None:
     """The schema's Alembic revision, None for an empty database (for `partyflow status`)."""
     from alembic.runtime.migration import MigrationContext
 
-    engine, owned = _engine_of(engine_or_url)
-    try:
-        with engine.connect() as conn:
-            conn.execution_options(**{READ_ONLY_OPTION: True})
-            return MigrationContext.configure(conn).get_current_revision()
-    finally:
-        if owned:
-            engine.dispose()
+    with _engine_for(engine_or_url) as engine, engine.connect() as conn:
+        conn.execution_options(**{READ_ONLY_OPTION: True})
+        return MigrationContext.configure(conn).get_current_revision()
 
 
 def head_revision() -> str | None:

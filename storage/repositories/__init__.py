@@ -1,0 +1,49 @@
+"""Repositories: small classes over one Connection, returning frozen dataclasses (never ORM objects).
+
+One module per table; `rows` holds what they return; `hot` runs the per-step statements on the
+driver connection (why and how much: docs/storage.md). Repositories never commit: the unit of
+work owns the transaction. Import from here (`from storage.repositories import CandidateRepo`);
+the module split is an internal layout.
+"""
+# the errors the repositories raise, importable from here as they always were
+from ..errors import ConcurrentModification, DefinitionChanged, NotFound
+from .candidates import CandidateRepo
+from .deadlines import DeadlineRepo
+from .definitions import DefinitionRepo
+from .events import EventRepo
+from .holidays import HolidayRepo
+from .orgs import OrgRepo
+from .people import PersonRepo
+from .rows import (
+    CandidateRow,
+    DeadlineDiff,
+    DeadlineRow,
+    DeadlineSpec,
+    DefinitionRow,
+    EventRow,
+    OrgRow,
+    OverdueRow,
+    PersonRow,
+)
+
+__all__ = [
+    "CandidateRepo",
+    "CandidateRow",
+    "ConcurrentModification",
+    "DeadlineDiff",
+    "DeadlineRepo",
+    "DeadlineRow",
+    "DeadlineSpec",
+    "DefinitionChanged",
+    "DefinitionRepo",
+    "DefinitionRow",
+    "EventRepo",
+    "EventRow",
+    "HolidayRepo",
+    "NotFound",
+    "OrgRepo",
+    "OrgRow",
+    "OverdueRow",
+    "PersonRepo",
+    "PersonRow",
+]

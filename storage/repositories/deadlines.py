@@ -1,0 +1,128 @@
+"""Deadlines: a projection of the log (what the engine computed), scanned for due and overdue work.
+
+replace / list_for run on every step, so they are hot statements; the reports are not.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any
+
+from sqlalchemy import bindparam, delete, func, insert, select, update
+
+from ..tables import OVERDUE_KINDS, candidate, deadline, person
+from .base import Repository, in_branches
+from .hot import CODECS, Codec, HotStatement, execute, execute_many
+from .rows import DeadlineDiff, DeadlineRow, OverdueRow
+
+_d = deadline.c
+_COLUMNS = (
+    _d.id, _d.candidate_id, _d.branch_id, _d.step, _d.kind, _d.due_on, _d.provisional, _d.article,
+)  # = DeadlineRow's fields
+_of_candidate = HotStatement(
+    select(*_COLUMNS).where(_d.candidate_id == bindparam("b_cid")).order_by(_d.due_on, _d.step, _d.kind)
+)
+_insert = HotStatement(
+    insert(deadline).values({name: bindparam(name) for name in (
+        "candidate_id", "branch_id", "step", "kind", "due_on", "provisional", "article"
+    )})
+)
+_update = HotStatement(
+    update(deadline)
+    .where(_d.id == bindparam("b_id"))
+    .values(
+        branch_id=bindparam("b_branch_id"),
+        due_on=bindparam("b_due_on", type_=_d.due_on.type),
+        provisional=bindparam("b_provisional", type_=_d.provisional.type),
+        article=bindparam("b_article"),
+    )
+)
+_delete = HotStatement(delete(deadline).where(_d.id == bindparam("b_id")))
+_count = select(func.count()).select_from(deadline)
+_OVERDUE_COLUMNS = (*_COLUMNS, candidate.c.stage, person.c.id, person.c.name)  # = OverdueRow's fields
+_with_candidate_and_person = deadline.join(candidate, candidate.c.id == _d.candidate_id).join(
+    person, person.c.id == candidate.c.person_id
+)
+
+
+def _decode(codec: Codec, r) -> DeadlineRow:
+    return DeadlineRow(r[0], r[1], r[2], r[3], r[4], codec.date_out(r[5]), bool(r[6]), r[7])
+
+
+def _spec_fields(item: Any) -> tuple[str, str, date, bool, str | None]:
+    """(step, kind, due_on, provisional, article) of a DeadlineSpec-like object or a mapping."""
+    if isinstance(item, Mapping):
+        return (item["step"], item["kind"], item["due_on"], bool(item.get("provisional", False)),
+                item.get("article"))
+    return item.step, item.kind, item.due_on, bool(item.provisional), item.article
+
+
+class DeadlineRepo(Repository):
+    """Deadline projection rows (computed by the engine, rebuilt by verify)."""
+
+    __slots__ = ()
+
+    def replace(self, candidate_id: int, branch_id: int, rows: Iterable[Any]) -> DeadlineDiff:
+        """Make the candidate's deadlines equal to `rows`, writing only the difference.
+
+        `rows` holds DeadlineSpec / DeadlineRow objects or mappings with step, kind, due_on,
+        provisional, article; (step, kind) must be unique. A step usually changes one or two
+        deadlines, so a diff is a couple of statements instead of delete-all + insert-all.
+        """
+        codec = CODECS[self.conn.dialect.name]
+        existing = {(r.step, r.kind): r for r in self.list_for(candidate_id)}
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        seen: set[tuple[str, str]] = set()
+        for item in rows:
+            step, kind, due_on, provisional, article = _spec_fields(item)
+            key = (step, kind)
+            if key in seen:
+                raise ValueError(f"duplicate deadline {key!r} for candidate {candidate_id}")
+            seen.add(key)
+            old = existing.pop(key, None)
+            if old is None:
+                inserts.append(
+                    {"candidate_id": candidate_id, "branch_id": branch_id, "step": step, "kind": kind,
+                     "due_on": codec.date_in(due_on), "provisional": provisional, "article": article}
+                )
+            elif (old.due_on, old.provisional, old.article, old.branch_id) != (
+                due_on, provisional, article, branch_id,
+            ):
+                updates.append(
+                    {"b_id": old.id, "b_branch_id": branch_id, "b_due_on": codec.date_in(due_on),
+                     "b_provisional": provisional, "b_article": article}
+                )
+        if existing:
+            execute_many(self.conn, _delete, [{"b_id": r.id} for r in existing.values()])
+        if inserts:
+            execute_many(self.conn, _insert, inserts)
+        if updates:
+            execute_many(self.conn, _update, updates)
+        return DeadlineDiff(len(inserts), len(updates), len(existing))
+
+    def list_for(self, candidate_id: int) -> list[DeadlineRow]:
+        codec = CODECS[self.conn.dialect.name]
+        rows = execute(self.conn, _of_candidate, {"b_cid": candidate_id}).fetchall()
+        return [_decode(codec, r) for r in rows]
+
+    def due_between(
+        self, kind: str, start: date, end: date, branch_ids: Iterable[int] | None = None
+    ) -> list[DeadlineRow]:
+        """Deadlines of `kind` with start <= due_on <= end (both inclusive)."""
+        stmt = select(*_COLUMNS).where(_d.kind == kind, _d.due_on >= start, _d.due_on <= end)
+        stmt = in_branches(stmt, _d.branch_id, branch_ids).order_by(_d.due_on, _d.candidate_id, _d.step)
+        return [DeadlineRow(*r) for r in self.conn.execute(stmt)]
+
+    def overdue(self, as_of: date, branch_ids: Iterable[int] | None = None) -> list[OverdueRow]:
+        """'due' and 'recurring' deadlines with due_on < as_of, with the stage and person name."""
+        stmt = (
+            select(*_OVERDUE_COLUMNS)
+            .select_from(_with_candidate_and_person)
+            .where(_d.kind.in_(OVERDUE_KINDS), _d.due_on < as_of)
+        )
+        stmt = in_branches(stmt, _d.branch_id, branch_ids).order_by(_d.due_on, _d.candidate_id, _d.step)
+        return [OverdueRow(*r) for r in self.conn.execute(stmt)]
+
+    def count(self) -> int:
+        return self.conn.execute(_count).scalar_one()

@@ -1,0 +1,111 @@
+"""The event log: append-only, one `seq` per candidate, the source every projection is rebuilt from.
+
+append / list_for / iter_all are on the per-step hot path (or replay), so they are hot statements.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from ..errors import ConcurrentModification
+from ..tables import event
+from .base import Repository
+from .hot import CODECS, Codec, HotStatement, execute, insert_id, stream
+from .rows import EventRow
+
+_e = event.c
+_COLUMNS = (
+    _e.id, _e.candidate_id, _e.seq, _e.kind, _e.step, _e.occurred_on, _e.recorded_at, _e.actor,
+    _e.evidence, _e.supersedes, _e.reason, _e.late, _e.definition_key,
+)  # = EventRow's fields
+_INSERT_COLUMNS = tuple(c.name for c in _COLUMNS[1:])
+_insert = HotStatement(
+    insert(event).values({name: bindparam(name) for name in _INSERT_COLUMNS}), returning_id=True
+)
+_of_candidate = HotStatement(select(*_COLUMNS).where(_e.candidate_id == bindparam("b_cid")).order_by(_e.seq))
+_all_in_log_order = HotStatement(select(*_COLUMNS).order_by(_e.candidate_id, _e.seq))
+_next_seq = select(func.coalesce(func.max(_e.seq), 0) + 1).where(_e.candidate_id == bindparam("b_cid"))
+_count = select(func.count()).select_from(event)
+_SEQ_CONSTRAINT = "uq_event_candidate_id_seq"
+
+
+def _is_seq_conflict(exc: IntegrityError) -> bool:
+    diag = getattr(exc.orig, "diag", None)  # psycopg names the violated constraint
+    if diag is not None and getattr(diag, "constraint_name", None):
+        return diag.constraint_name == _SEQ_CONSTRAINT
+    return "event.candidate_id, event.seq" in str(exc.orig)  # sqlite3's wording
+
+
+def _decode(codec: Codec, r) -> EventRow:
+    return EventRow(r[0], r[1], r[2], r[3], r[4], codec.date_out(r[5]), codec.dt_out(r[6]), r[7],
+                    codec.json_out(r[8]), r[9], r[10], bool(r[11]), r[12])
+
+
+class EventRepo(Repository):
+    """The append-only event log. Deliberately has no update or delete: corrections are new
+    events (`kind='correct'|'void'`, `supersedes=<event id>`)."""
+
+    __slots__ = ()
+
+    def append(
+        self,
+        candidate_id: int,
+        seq: int,
+        kind: str,
+        step: str | None,
+        occurred_on: date,
+        recorded_at: datetime,
+        actor: str,
+        evidence: Any,
+        *,
+        definition_key: str,
+        supersedes: int | None = None,
+        reason: str | None = None,
+        late: bool = False,
+    ) -> int:
+        """Append one event; a taken `seq` means another writer got there first."""
+        codec = CODECS[self.conn.dialect.name]
+        try:
+            event_id = insert_id(self.conn, _insert, {
+                "candidate_id": candidate_id,
+                "seq": seq,
+                "kind": kind,
+                "step": step,
+                "occurred_on": codec.date_in(occurred_on),
+                "recorded_at": codec.dt_in(recorded_at),
+                "actor": actor,
+                "evidence": codec.json_in({} if evidence is None else evidence),
+                "supersedes": supersedes,
+                "reason": reason,
+                "late": bool(late),
+                "definition_key": definition_key,
+            })
+        except IntegrityError as exc:
+            if _is_seq_conflict(exc):
+                raise ConcurrentModification(candidate_id) from exc
+            raise
+        return event_id
+
+    def list_for(self, candidate_id: int) -> list[EventRow]:
+        codec = CODECS[self.conn.dialect.name]
+        rows = execute(self.conn, _of_candidate, {"b_cid": candidate_id}).fetchall()
+        return [_decode(codec, r) for r in rows]
+
+    def iter_all(self, batch: int = 1000) -> Iterator[EventRow]:
+        """The whole log ordered by (candidate_id, seq), streamed with flat memory (for replay).
+
+        Group per candidate with `itertools.groupby(..., key=attrgetter("candidate_id"))`.
+        """
+        codec = CODECS[self.conn.dialect.name]
+        for row in stream(self.conn, _all_in_log_order, {}, batch):
+            yield _decode(codec, row)
+
+    def next_seq(self, candidate_id: int) -> int:
+        return self.conn.execute(_next_seq, {"b_cid": candidate_id}).scalar_one()
+
+    def count(self) -> int:
+        return self.conn.execute(_count).scalar_one()

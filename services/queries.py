@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any, Mapping
 
-from sqlalchemy import select
 
 from engine import CandidateState, outlook, process_for
 from engine.errors import refuse
@@ -21,7 +20,6 @@ from services.app import SHANGHAI, App
 from services.candidates import load_history
 from services.directory import KIND_NAMES, LEVEL_NAMES, PARTY_STATUS_NAMES, resolve_org
 from services.results import CommandResult, event_dict
-from storage import tables
 from storage.repositories import OrgRow
 from storage.unit_of_work import UnitOfWork
 from workflows.model import Definition, RuleSpec, StepSpec
@@ -494,13 +492,8 @@ def list_orgs(app: App) -> list[dict[str, Any]]:
 def list_people(app: App, branch_ref: str | None = None) -> list[dict[str, Any]]:
     """Item: {id, name, gender, birth_date, ethnicity, education, occupation, tags, party_status,
     party_status_name, branch_code}."""
-    p = tables.person.c
     with _read(app) as uow:
-        stmt = select(p.id, p.name, p.gender, p.birth_date, p.ethnicity, p.education, p.occupation, p.tags,
-                      p.party_status, p.branch_id).order_by(p.id)
-        if branch_ref is not None:
-            stmt = stmt.where(p.branch_id.in_(_branch_scope(uow, branch_ref)))
-        rows = uow.connection.execute(stmt).all()
+        rows = uow.people.list(_branch_scope(uow, branch_ref) if branch_ref is not None else None)
         codes = {o.id: o.code for o in uow.orgs.list()}
     return [{
         "id": r.id, "name": r.name, "gender": r.gender, "birth_date": r.birth_date.isoformat(),

@@ -206,3 +206,70 @@ holiday_year = Table(
     Column("body", JSONType, nullable=False),  # {holidays: [...], workdays: [...], source}
     Column("loaded_at", UTCDateTime, nullable=False),
 )
+
+# ------------------------------------------------------------------ reminders (issue 3)
+
+CONTACT_ROLES = ("branch_secretary", "township_officer")
+CHANNELS = ("email", "webhook", "console")
+OUTBOX_STATUSES = ("pending", "sent", "dead")
+NOTICE_KINDS = ("reminder", "overdue", "escalation", "report")
+
+# Who receives notifications for an organisation: a branch's secretary, a township's officer.
+contact = Table(
+    "contact",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("org_id", Integer, ForeignKey("organisation.id"), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("email", String(254), nullable=True),
+    Column("webhook_url", String(500), nullable=True),
+    Column("active", Boolean, nullable=False, default=True, server_default=text("true")),
+    CheckConstraint(_in("role", CONTACT_ROLES), name="role"),
+    Index("ix_contact_org_id_role", "org_id", "role"),
+)
+
+# The transactional outbox: one row per notice item, recipient and channel. `key` makes the scan
+# idempotent (candidate, step, kind, due date, offset, channel, address); the dispatcher claims rows
+# with a lease (`claimed_by`, `claimed_until`) and marks them sent.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", EventId, primary_key=True, autoincrement=True),
+    Column("key", String(400), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),
+    Column("candidate_id", Integer, ForeignKey("candidate.id"), nullable=True),
+    Column("step", String(64), nullable=True),
+    Column("due_on", Date, nullable=True),
+    Column("created_on", Date, nullable=False),  # the scan date (as_of) that created it
+    Column("channel", String(16), nullable=False),
+    Column("address", String(500), nullable=False),
+    Column("recipient_name", String(100), nullable=False),
+    Column("org_id", Integer, nullable=False),  # the recipient's organisation
+    Column("payload", JSONType, nullable=False),  # the item, as the templates read it
+    Column("status", String(16), nullable=False, default="pending", server_default="pending"),
+    Column("attempts", Integer, nullable=False, default=0, server_default=text("0")),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("claimed_by", String(100), nullable=True),
+    Column("claimed_until", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=True),
+    CheckConstraint(_in("status", OUTBOX_STATUSES), name="status"),
+    CheckConstraint(_in("channel", CHANNELS), name="channel"),
+    CheckConstraint(_in("kind", NOTICE_KINDS), name="kind"),
+    Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+    Index("ix_outbox_channel_address_status", "channel", "address", "status"),  # per-recipient order
+)
+
+# One row per job and day: whoever inserts it runs the job (several scheduler processes, restarts).
+job_run = Table(
+    "job_run",
+    metadata,
+    Column("job", String(64), primary_key=True),
+    Column("run_on", Date, primary_key=True),
+    Column("worker", String(100), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Column("result", JSONType, nullable=True),
+)

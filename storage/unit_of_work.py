@@ -11,7 +11,10 @@ from .repositories import (
     DeadlineRepo,
     DefinitionRepo,
     EventRepo,
+    ContactRepo,
     HolidayRepo,
+    JobRunRepo,
+    OutboxRepo,
     OrgRepo,
     PersonRepo,
 )
@@ -33,6 +36,9 @@ class UnitOfWork:
     people: PersonRepo
     definitions: DefinitionRepo
     holidays: HolidayRepo
+    contacts: ContactRepo
+    outbox: OutboxRepo
+    job_runs: JobRunRepo
 
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         self._engine = engine
@@ -55,6 +61,9 @@ class UnitOfWork:
         self.people = PersonRepo(conn)
         self.definitions = DefinitionRepo(conn)
         self.holidays = HolidayRepo(conn)
+        self.contacts = ContactRepo(conn)
+        self.outbox = OutboxRepo(conn)
+        self.job_runs = JobRunRepo(conn)
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:

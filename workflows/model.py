@@ -34,10 +34,11 @@ RULE_KINDS: Mapping[str, frozenset[str]] = {
     # deadlines ("within"): never block, mark lateness; `max_months` with `reason_field` is the
     # special-case ceiling (第二十五条: 3 months, at most 6 with a recorded reason)
     "due_within": frozenset(
-        {"after", "years", "months", "weeks", "days", "working_days", "max_months", "reason_field", "remind_days"}
+        {"after", "years", "months", "weeks", "days", "working_days", "max_months", "reason_field", "remind_days",
+         "escalate_after_days"}
     ),
     # recurring duty: an entry due every N months from an anchor until a step is done
-    "recurring": frozenset({"every_months", "after", "until", "remind_days"}),
+    "recurring": frozenset({"every_months", "after", "until", "remind_days", "escalate_after_days"}),
     # person-level guards
     "min_age": frozenset({"years"}),
     "full_members": frozenset({"field"}),

@@ -8,25 +8,37 @@ the module split is an internal layout.
 # the errors the repositories raise, importable from here as they always were
 from ..errors import ConcurrentModification, DefinitionChanged, NotFound
 from .candidates import CandidateRepo
+from .contacts import ContactRepo
 from .deadlines import DeadlineRepo
 from .definitions import DefinitionRepo
 from .events import EventRepo
 from .holidays import HolidayRepo
+from .job_runs import JobRunRepo
 from .orgs import OrgRepo
+from .outbox import OutboxRepo
 from .people import PersonRepo
 from .rows import (
     CandidateRow,
+    ContactRow,
     DeadlineDiff,
     DeadlineRow,
     DeadlineSpec,
     DefinitionRow,
     EventRow,
     OrgRow,
+    OutboxRow,
     OverdueRow,
     PersonRow,
+    ScanRow,
 )
 
 __all__ = [
+    "ScanRow",
+    "ContactRepo",
+    "ContactRow",
+    "JobRunRepo",
+    "OutboxRepo",
+    "OutboxRow",
     "CandidateRepo",
     "CandidateRow",
     "ConcurrentModification",

@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from ..tables import OVERDUE_KINDS, candidate, deadline, person
 from .base import Repository, in_branches
 from .hot import CODECS, Codec, HotStatement, execute, execute_many
-from .rows import DeadlineDiff, DeadlineRow, OverdueRow
+from .rows import ScanRow, DeadlineDiff, DeadlineRow, OverdueRow
 
 _d = deadline.c
 _COLUMNS = (
@@ -123,6 +123,18 @@ class DeadlineRepo(Repository):
         )
         stmt = in_branches(stmt, _d.branch_id, branch_ids).order_by(_d.due_on, _d.candidate_id, _d.step)
         return [OverdueRow(*r) for r in self.conn.execute(stmt)]
+
+    def due_until(self, until: date) -> list[ScanRow]:
+        """'due' and 'recurring' deadlines falling on or before `until` (the scan's horizon),
+        through the (kind, due_on) index: the cost follows the number due, not the candidates."""
+        stmt = (
+            select(_d.candidate_id, _d.branch_id, _d.step, _d.kind, _d.due_on, _d.provisional, _d.article,
+                   candidate.c.definition_key, person.c.name)
+            .select_from(_with_candidate_and_person)
+            .where(_d.kind.in_(OVERDUE_KINDS), _d.due_on <= until)
+            .order_by(_d.due_on, _d.candidate_id, _d.step)
+        )
+        return [ScanRow(*r) for r in self.conn.execute(stmt)]
 
     def count(self) -> int:
         return self.conn.execute(_count).scalar_one()

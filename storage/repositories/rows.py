@@ -121,3 +121,53 @@ class DefinitionRow:
     sha256: str
     body: dict
     loaded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ContactRow:
+    id: int
+    org_id: int
+    role: str
+    name: str
+    email: str | None
+    webhook_url: str | None
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    id: int
+    key: str
+    kind: str
+    candidate_id: int | None
+    step: str | None
+    due_on: date | None
+    created_on: date
+    channel: str
+    address: str
+    recipient_name: str
+    org_id: int
+    payload: dict
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    claimed_by: str | None
+    claimed_until: datetime | None
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ScanRow:
+    """A due or overdue deadline as the reminder scan needs it."""
+
+    candidate_id: int
+    branch_id: int
+    step: str
+    kind: str
+    due_on: date
+    provisional: bool
+    article: str | None
+    definition_key: str
+    person_name: str

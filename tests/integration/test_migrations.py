@@ -8,7 +8,10 @@ from sqlalchemy import inspect
 from storage.db import current_revision, downgrade, head_revision, make_engine, upgrade
 from storage.tables import metadata
 
-TABLES = {"organisation", "person", "candidate", "event", "deadline", "workflow_definition", "holiday_year"}
+TABLES = {"organisation", "person", "candidate", "event", "deadline", "workflow_definition", "holiday_year",
+          "contact", "outbox", "job_run"}
+# what each revision adds, for the step-by-step stairway
+BY_REVISION = {"0001": TABLES - {"contact", "outbox", "job_run"}, "0002": {"contact", "outbox", "job_run"}}
 
 
 def _tables(engine) -> set[str]:
@@ -28,6 +31,24 @@ def test_stairway_up_down_up(db_url):
         upgrade(engine)
         assert current_revision(engine) == head_revision()
         assert _tables(engine) == TABLES
+    finally:
+        engine.dispose()
+
+
+def test_stairway_one_revision_at_a_time(db_url):
+    """Every revision goes up, down and up again on its own."""
+    engine = make_engine(db_url)
+    try:
+        present: set[str] = set()
+        for rev, added in BY_REVISION.items():
+            upgrade(engine, rev)
+            present |= added
+            assert _tables(engine) == present
+            downgrade(engine, "-1")
+            assert _tables(engine) == present - added
+            upgrade(engine, rev)
+            assert _tables(engine) == present
+        assert current_revision(engine) == head_revision()
     finally:
         engine.dispose()
 

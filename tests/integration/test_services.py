@@ -2,39 +2,18 @@
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime
+from datetime import date
 
 import pytest
 from freezegun import freeze_time
 
 from engine import DomainError
 from services import candidates as uc
-from services.app import SHANGHAI, App
+from services.app import App
 from services.sample_evidence import sample_evidence
 from services.verify import verify
 from storage.errors import ConcurrentModification
 from tests.helpers import ORDER, TIMELINE
-
-
-@pytest.fixture
-def app(db_url):
-    a = App.open(db_url)
-    a.clock = lambda: datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI)
-    yield a
-    a.engine.dispose()
-
-
-@pytest.fixture
-def town(app):
-    with app.uow() as uow:
-        county = uow.orgs.add(code="c", name="镇原县", level="county")
-        t = uow.orgs.add(code="t", name="南川乡党委", level="township", parent_id=county)
-        b1 = uow.orgs.add(code="b1", name="贺丰村党支部", level="branch", kind="rural", parent_id=t)
-        b2 = uow.orgs.add(code="b2", name="东王村党支部", level="branch", kind="rural", parent_id=t)
-        members = [uow.people.add(name=f"党员{i}", gender="男", birth_date=date(1970, 1, 1), party_status="full_member",
-                                  branch_id=b1) for i in range(4)]
-        person = uow.people.add(name="张三", gender="女", birth_date=date(1990, 5, 1), tags=["致富带头人"])
-    return {"b1": b1, "b2": b2, "members": members, "person": person}
 
 
 def _ev(app, town, step):

@@ -1,0 +1,142 @@
+"""The dispatcher: claim due outbox rows, send one message per recipient and channel, mark them.
+
+Rows of one recipient (channel + address) claimed together become one message: a single notice
+renders with its own template, several with the daily digest. Sending is at-least-once: rows are
+claimed under a lease first (committed), then sent, then marked sent; a dispatcher killed between
+"the server accepted it" and "marked sent" leaves rows whose lease runs out, and another
+dispatcher sends them again — with the same Message-ID / Idempotency-Key, so receivers can drop
+the repeat. Channel failures retry with exponential backoff; after `max_attempts` (or a
+permanent error) a row goes to the dead letters (`partyflow reminders --status dead`, `--retry`).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from itertools import groupby
+from typing import Any, Mapping
+
+from notifications.message import ChannelError, Message, PermanentChannelError
+from services.app import App
+from storage.repositories import OutboxRow
+
+
+@dataclass(frozen=True)
+class DispatchSettings:
+    batch: int = 500  # rows claimed per round
+    lease: timedelta = timedelta(minutes=5)  # how long a claim holds before another dispatcher may take over
+    max_attempts: int = 12  # then dead letter: with the backoff below, about 2 hours of trying
+    backoff_base: timedelta = timedelta(seconds=30)
+    backoff_cap: timedelta = timedelta(minutes=15)
+
+    def backoff(self, attempts: int) -> timedelta:
+        return min(self.backoff_base * (2 ** max(0, attempts - 1)), self.backoff_cap)
+
+
+@dataclass
+class DispatchReport:
+    claimed: int = 0
+    messages: int = 0
+    sent: int = 0
+    failed: int = 0
+    dead: int = 0
+    previews: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"claimed": self.claimed, "messages": self.messages, "sent": self.sent, "failed": self.failed,
+                "dead": self.dead, "previews": self.previews}
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _utc(dt: datetime) -> datetime:
+    return dt.astimezone(timezone.utc).replace(tzinfo=None) if dt.tzinfo else dt
+
+
+def compose(renderer, rows: list[OutboxRow]) -> Message:
+    """One message for one recipient's rows: its own template for one notice, else the digest."""
+    first = rows[0]
+    items = [r.payload for r in rows]
+    common = {"recipient_name": first.recipient_name, "as_of": max(r.created_on for r in rows).isoformat()}
+    if len(rows) == 1:
+        subject, body = renderer.render(first.kind, item=items[0], org_name=items[0].get("branch", ""), **common)
+        key = first.key
+    else:
+        subject, body = renderer.render("digest", items=items, org_name=_org_name(items), **common)
+        key = "digest:" + hashlib.sha1("\n".join(r.key for r in rows).encode("utf-8")).hexdigest()
+    return Message(key=key, channel=first.channel, recipient=first.address, subject=subject, body=body,
+                   payload={"recipient": first.recipient_name, "items": items, "outbox_keys": [r.key for r in rows]})
+
+
+def _org_name(items: list[Mapping[str, Any]]) -> str:
+    names = sorted({str(i.get("branch", "")) for i in items})
+    return names[0] if len(names) == 1 else "、".join(names)
+
+
+def _groups(rows: list[OutboxRow]) -> list[list[OutboxRow]]:
+    """Rows per (channel, address), in the order of each recipient's oldest row."""
+    rows = sorted(rows, key=lambda r: (r.channel, r.address, r.id))
+    groups = [list(g) for _, g in groupby(rows, key=lambda r: (r.channel, r.address))]
+    return sorted(groups, key=lambda g: g[0].id)
+
+
+def dispatch_once(app: App, channels: Mapping[str, Any], renderer, *, worker: str | None = None,
+                  now: datetime | None = None, settings: DispatchSettings = DispatchSettings(),
+                  dry_run: bool = False) -> DispatchReport:
+    """One round: claim, send, mark. `now` is passed in (tests drive the clock)."""
+    worker = worker or worker_id()
+    now = _utc(now or app.now())
+    report = DispatchReport()
+    if dry_run:
+        with app.uow(read_only=True) as uow:
+            rows = [r for r in uow.outbox.list("pending", limit=settings.batch) if r.next_attempt_at <= now]
+        for group in _groups(rows):
+            msg = compose(renderer, group)
+            report.previews.append({"channel": msg.channel, "recipient": msg.recipient, "subject": msg.subject,
+                                    "body": msg.body, "rows": [r.id for r in group]})
+        report.messages = len(report.previews)
+        return report
+    with app.uow() as uow:
+        rows = uow.outbox.claim(worker, now, now + settings.lease, settings.batch)
+    report.claimed = len(rows)
+    for group in _groups(rows):
+        report.messages += 1
+        ids = [r.id for r in group]
+        channel = channels.get(group[0].channel)
+        try:
+            if channel is None:
+                raise PermanentChannelError(f"未配置发送渠道“{group[0].channel}”")
+            channel.send(compose(renderer, group))
+        except PermanentChannelError as e:
+            with app.uow() as uow:
+                uow.outbox.mark_failed(ids, worker, str(e), now, dead=True)
+            report.dead += len(ids)
+            continue
+        except ChannelError as e:
+            attempts = max(r.attempts for r in group) + 1
+            dead = attempts >= settings.max_attempts
+            with app.uow() as uow:
+                uow.outbox.mark_failed(ids, worker, str(e), now + settings.backoff(attempts), dead=dead)
+            report.dead += len(ids) if dead else 0
+            report.failed += 0 if dead else len(ids)
+            continue
+        with app.uow() as uow:
+            report.sent += uow.outbox.mark_sent(ids, worker, now)
+    return report
+
+
+def dispatch_all(app: App, channels, renderer, *, rounds: int = 100, **kw) -> DispatchReport:
+    """Rounds until nothing due is left (bounded)."""
+    total = DispatchReport()
+    for _ in range(rounds):
+        r = dispatch_once(app, channels, renderer, **kw)
+        for k in ("claimed", "messages", "sent", "failed", "dead"):
+            setattr(total, k, getattr(total, k) + getattr(r, k))
+        total.previews += r.previews
+        if not r.claimed or kw.get("dry_run"):
+            break
+    return total

@@ -1,0 +1,176 @@
+"""The daily scan: due and overdue steps become notice rows in the outbox, in one transaction.
+
+Per open step with a due date (the materialised `deadline` table, read through its
+(kind, due_on) index, so the cost follows the number of due steps, not the candidates):
+- a **reminder** to the branch secretary when the due date is N days away, for each N the rule's
+  `remind_days` names (default 7 and 1); after missed scans only the nearest threshold is sent;
+- **overdue** to the branch secretary from the day after the due date;
+- **escalation** to the township organisation officer once it is `escalate_after_days` overdue.
+Every row carries an idempotency key (kind, candidate, step, due date, threshold, channel,
+address): running the scan twice, after a restart, or in three processes at once creates each
+notice once (INSERT … ON CONFLICT DO NOTHING).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from services.app import App
+from storage.repositories import ContactRow, ScanRow
+from storage.unit_of_work import UnitOfWork
+
+DEFAULT_REMIND_DAYS = (7, 1)
+DEFAULT_ESCALATE_AFTER_DAYS = 14
+
+
+@dataclass(frozen=True)
+class ScanSettings:
+    remind_days: tuple[int, ...] = DEFAULT_REMIND_DAYS  # when a rule names none
+    escalate_after_days: int = DEFAULT_ESCALATE_AFTER_DAYS  # when a rule names none
+
+
+@dataclass
+class ScanReport:
+    as_of: date
+    examined: int = 0
+    notices: int = 0
+    created: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    dry_run: bool = False
+    rows: list[dict[str, Any]] = field(default_factory=list)  # the notices (dry run, or for display)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of.isoformat(), "examined": self.examined, "notices": self.notices,
+            "created": self.created, "by_kind": self.by_kind, "seconds": round(self.seconds, 3),
+            "dry_run": self.dry_run, "rows": self.rows,
+        }
+
+
+def _rule_settings(app: App, key: str, step: str, deadline_kind: str, s: ScanSettings) -> tuple[tuple[int, ...], int]:
+    """remind_days and escalate_after_days of the rule behind a deadline (cached per definition)."""
+    cache = _RULES.setdefault(key, {})
+    hit = cache.get((step, deadline_kind))
+    if hit is None:
+        defn = app.definition(key)
+        kind = "due_within" if deadline_kind == "due" else "recurring"
+        remind: set[int] = set()
+        escalate = None
+        if defn.has_step(step):
+            for r in defn.step(step).rules:
+                if r.kind == kind:
+                    remind.update(int(x) for x in r.params.get("remind_days") or ())
+                    if r.params.get("escalate_after_days") is not None:
+                        escalate = int(r.params["escalate_after_days"])
+        hit = cache[(step, deadline_kind)] = (tuple(sorted(remind)) or None, escalate)
+    remind, escalate = hit
+    return remind or s.remind_days, s.escalate_after_days if escalate is None else escalate
+
+
+_RULES: dict[str, dict] = {}
+
+
+def notices_for(row: ScanRow, as_of: date, remind_days: tuple[int, ...], escalate_after: int) -> list[tuple[str, int]]:
+    """(notice kind, threshold) for one deadline on `as_of`. Pure: the time rules of the schedule."""
+    days_left = (row.due_on - as_of).days
+    if days_left >= 0:
+        crossed = [d for d in remind_days if days_left <= d]
+        return [("reminder", min(crossed))] if crossed else []
+    out = [("overdue", 1)]
+    if -days_left >= escalate_after:
+        out.append(("escalation", escalate_after))
+    return out
+
+
+def _addresses(contacts: list[ContactRow], fallback_name: str) -> list[tuple[str, str, str]]:
+    """(channel, address, name) for each way to reach the contacts; the console when nobody is set up."""
+    out = []
+    for c in contacts:
+        if c.email:
+            out.append(("email", c.email, c.name))
+        if c.webhook_url:
+            out.append(("webhook", c.webhook_url, c.name))
+        if not c.email and not c.webhook_url:
+            out.append(("console", c.name, c.name))
+    return out or [("console", fallback_name, fallback_name)]
+
+
+def scan(app: App, as_of: date, *, settings: ScanSettings = ScanSettings(), dry_run: bool = False,
+         uow: UnitOfWork | None = None) -> ScanReport:
+    """Write the day's notices to the outbox (or, with `dry_run`, only list them)."""
+    started = time.perf_counter()
+    report = ScanReport(as_of=as_of, dry_run=dry_run)
+    horizon = as_of + timedelta(days=max(max(settings.remind_days), _max_remind(app)))
+    if uow is None:
+        with app.uow(read_only=dry_run) as own:
+            _scan(app, own, as_of, horizon, settings, report)
+    else:
+        _scan(app, uow, as_of, horizon, settings, report)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _max_remind(app: App) -> int:
+    best = 0
+    for d in app.registry.definitions():
+        for step in d.steps:
+            for r in step.rules:
+                best = max([best, *(int(x) for x in r.params.get("remind_days") or ())])
+    return best
+
+
+def _scan(app: App, uow: UnitOfWork, as_of: date, horizon: date, settings: ScanSettings, report: ScanReport) -> None:
+    rows = uow.deadlines.due_until(horizon)
+    report.examined = len(rows)
+    if not rows:
+        return
+    orgs = {o.id: o for o in uow.orgs.list()}
+    townships = {b: orgs[b].parent_id for b in {r.branch_id for r in rows} if b in orgs}
+    secretaries = uow.contacts.for_orgs({r.branch_id for r in rows}, "branch_secretary")
+    officers = uow.contacts.for_orgs({t for t in townships.values() if t}, "township_officer")
+    now = app.now().astimezone(timezone.utc).replace(tzinfo=None)
+    out: list[dict[str, Any]] = []
+    for r in rows:
+        remind, escalate = _rule_settings(app, r.definition_key, r.step, r.kind, settings)
+        for kind, threshold in notices_for(r, as_of, remind, escalate):
+            branch = orgs.get(r.branch_id)
+            branch_name = branch.name if branch else str(r.branch_id)
+            if kind == "escalation":
+                org_id = townships.get(r.branch_id) or r.branch_id
+                org_name = orgs[org_id].name if org_id in orgs else branch_name
+                targets = _addresses(officers.get(org_id, []), f"{org_name}组织委员（未登记联系人）")
+            else:
+                org_id = r.branch_id
+                targets = _addresses(secretaries.get(r.branch_id, []), f"{branch_name}书记（未登记联系人）")
+            item = _item(app, r, kind, as_of, branch_name)
+            for channel, address, name in targets:
+                out.append({
+                    "key": f"{kind}:{r.candidate_id}:{r.step}:{r.kind}:{r.due_on.isoformat()}:{threshold}:{channel}:{address}",
+                    "kind": kind, "candidate_id": r.candidate_id, "step": r.step, "due_on": r.due_on,
+                    "created_on": as_of, "channel": channel, "address": address, "recipient_name": name,
+                    "org_id": org_id, "payload": item, "status": "pending", "attempts": 0,
+                    "next_attempt_at": now, "created_at": now,
+                })
+    report.notices = len(out)
+    for row in out:
+        report.by_kind[row["kind"]] = report.by_kind.get(row["kind"], 0) + 1
+    if report.dry_run:
+        report.rows = [{k: (v.isoformat() if isinstance(v, (date, datetime)) else v) for k, v in row.items()} for row in out]
+        return
+    report.created = uow.outbox.add_many(out)
+
+
+def _item(app: App, r: ScanRow, kind: str, as_of: date, branch_name: str) -> dict[str, Any]:
+    """One notice as the templates read it (notifications/templates)."""
+    defn = app.definition(r.definition_key)
+    step = defn.step(r.step) if defn.has_step(r.step) else None
+    return {
+        "candidate_id": r.candidate_id, "candidate_name": r.person_name, "branch": branch_name,
+        "step_number": step.number if step else 0, "step_name": step.name if step else r.step,
+        "due_on": r.due_on.isoformat(), "days": abs((r.due_on - as_of).days),
+        "citation": f"细则{r.article}" if r.article else "本地规定", "provisional": bool(r.provisional),
+        "kind": kind, "deadline_kind": r.kind, "as_of": as_of.isoformat(),
+    }

@@ -1,0 +1,110 @@
+"""The notification outbox: rows written with the scan, claimed, sent and marked by dispatchers.
+
+Exactly-once creation comes from the UNIQUE `key` (INSERT … ON CONFLICT DO NOTHING). Sending is
+at-least-once with a short window: a dispatcher claims rows with a lease (`claimed_by`,
+`claimed_until`), sends, then marks them sent; if it dies in between, the lease runs out and
+another dispatcher sends again. On PostgreSQL the claim uses FOR UPDATE SKIP LOCKED so several
+dispatchers never wait on or take each other's rows; on SQLite the write lock (BEGIN IMMEDIATE)
+serialises claims.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+
+from ..tables import outbox
+from .base import Repository
+from .on_conflict import insert_ignore
+from .rows import OutboxRow
+
+_o = outbox.c
+_COLS = (
+    _o.id, _o.key, _o.kind, _o.candidate_id, _o.step, _o.due_on, _o.created_on, _o.channel, _o.address,
+    _o.recipient_name, _o.org_id, _o.payload, _o.status, _o.attempts, _o.next_attempt_at, _o.claimed_by,
+    _o.claimed_until, _o.last_error, _o.created_at, _o.sent_at,
+)
+
+
+class OutboxRepo(Repository):
+    __slots__ = ()
+
+    def add_many(self, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Insert rows whose key is new; returns how many were new (existing keys are skipped)."""
+        if not rows:
+            return 0
+        stmt = insert_ignore(self.conn, outbox, ["key"])
+        new = 0
+        for i in range(0, len(rows), 500):
+            result = self.conn.execute(stmt, list(rows[i:i + 500]))
+            new += len(result.all())
+        return new
+
+    def claim(self, worker: str, now: datetime, lease_until: datetime, limit: int) -> list[OutboxRow]:
+        """Take up to `limit` due pending rows (oldest first) for `worker` until `lease_until`."""
+        older = outbox.alias("older")
+        waiting_ahead = (
+            select(older.c.id)
+            .where(older.c.channel == _o.channel, older.c.address == _o.address, older.c.status == "pending",
+                   older.c.id < _o.id, older.c.next_attempt_at > now)
+            .exists()
+        )
+        due = and_(
+            _o.status == "pending",
+            _o.next_attempt_at <= now,
+            or_(_o.claimed_until.is_(None), _o.claimed_until < now),
+            ~waiting_ahead,  # a recipient's notices go out in order: none overtakes one waiting to retry
+        )
+        pick = select(_o.id).where(due).order_by(_o.id).limit(limit)
+        if self.conn.dialect.name == "postgresql":
+            pick = pick.with_for_update(skip_locked=True)
+        ids = [r[0] for r in self.conn.execute(pick)]
+        if not ids:
+            return []
+        self.conn.execute(
+            update(outbox).where(_o.id.in_(ids)).values(claimed_by=worker, claimed_until=lease_until)
+        )
+        return self.get_many(ids)
+
+    def get_many(self, ids: Iterable[int]) -> list[OutboxRow]:
+        stmt = select(*_COLS).where(_o.id.in_(list(ids))).order_by(_o.id)
+        return [OutboxRow(*r) for r in self.conn.execute(stmt)]
+
+    def mark_sent(self, ids: Sequence[int], worker: str, now: datetime) -> int:
+        """Mark sent — only rows this worker still holds (a lost lease means someone else has them)."""
+        result = self.conn.execute(
+            update(outbox)
+            .where(_o.id.in_(list(ids)), _o.claimed_by == worker, _o.status == "pending")
+            .values(status="sent", sent_at=now, claimed_by=None, claimed_until=None, last_error=None)
+        )
+        return result.rowcount
+
+    def mark_failed(self, ids: Sequence[int], worker: str, error: str, next_attempt_at: datetime, dead: bool) -> None:
+        self.conn.execute(
+            update(outbox)
+            .where(_o.id.in_(list(ids)), _o.claimed_by == worker, _o.status == "pending")
+            .values(
+                attempts=_o.attempts + 1, last_error=error[:2000], next_attempt_at=next_attempt_at,
+                claimed_by=None, claimed_until=None, status="dead" if dead else "pending",
+            )
+        )
+
+    def retry(self, ids: Sequence[int] | None, now: datetime) -> int:
+        """Put dead rows (all, or the given ids) back in the queue."""
+        stmt = update(outbox).where(_o.status == "dead")
+        if ids is not None:
+            stmt = stmt.where(_o.id.in_(list(ids)))
+        return self.conn.execute(
+            stmt.values(status="pending", attempts=0, next_attempt_at=now, claimed_by=None, claimed_until=None)
+        ).rowcount
+
+    def list(self, status: str | None = None, limit: int = 200) -> list[OutboxRow]:
+        stmt = select(*_COLS).order_by(_o.id.desc()).limit(limit)
+        if status is not None:
+            stmt = stmt.where(_o.status == status)
+        return [OutboxRow(*r) for r in self.conn.execute(stmt)]
+
+    def counts(self) -> dict[str, int]:
+        return dict(self.conn.execute(select(_o.status, func.count()).group_by(_o.status)).all())

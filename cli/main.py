@@ -537,6 +537,11 @@ if demo_command is not None:
     app.command("demo", cls=ZhCommand)(demo_command)
 
 
+from cli.reminders_cmds import register as _register_reminders  # noqa: E402
+
+_register_reminders(app)
+
+
 def main() -> None:  # pragma: no cover - console entry point alias
     app()
 

@@ -3,7 +3,6 @@
 Registered on the main app by `register(app)`; every command goes through the same `command()`
 wrapper (`--db`, `--json`, Chinese errors, exit codes) as the rest of the CLI.
 """
-from __future__ import annotations
 
 from typing import Annotated, Optional
 
@@ -55,7 +54,7 @@ def register(app: typer.Typer) -> None:
         if run.json:
             run.emit({"ok": True, "id": cid})
         else:
-            run.line(f"已登记 {o.name}{CONTACT_ROLES[role]} {name}（编号 {cid}）")
+            run.line(f"已登记{o.name}提醒接收人：{name}（{CONTACT_ROLES[role]}，编号 {cid}）")
 
     @command(contact_app, "list", help="列出提醒接收人。")
     def contact_list(run: Run) -> None:
@@ -167,6 +166,7 @@ def register(app: typer.Typer) -> None:
         except ValueError:
             raise refuse("scheduler.scan_at", f"--scan-at 应为 HH:MM，收到“{scan_at}”") from None
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+        logging.getLogger("alembic").setLevel(logging.WARNING)
         config = SchedulerConfig(scan_hour=hour, scan_minute=minute, dispatch_interval=dispatch_interval)
         channels, renderer = _delivery()
         app = run.app

@@ -40,6 +40,14 @@ NAMING_CONVENTION = {
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
+# Tables other libraries own in the same database (APScheduler's persistent job store).
+FOREIGN_TABLES = frozenset({"apscheduler_jobs"})
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """For Alembic autogenerate: never drop or recreate tables that are not ours."""
+    return not (type_ == "table" and name in FOREIGN_TABLES)
+
 ORG_LEVELS = ("county", "township", "branch")
 ORG_KINDS = ("rural", "organ", "enterprise", "school", "community", "other")
 GENDERS = ("男", "女")

@@ -1,0 +1,79 @@
+"""The scheduler's jobs with the real clock frozen (freezegun) at the edges of the day in Shanghai."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from freezegun import freeze_time
+
+from notifications.render import Renderer
+from services import candidates as uc
+from services.app import App
+from services.scheduler import SchedulerConfig, build, catch_up, period_end, run_daily_scan, run_period_report
+
+
+@pytest.fixture
+def real_clock_app(db_url, town):
+    """The App with its default clock (Asia/Shanghai now), which freezegun controls."""
+    a = App.open(db_url)
+    with a.uow() as uow:
+        uow.contacts.add(town["b1"], "branch_secretary", "贺丰村书记", email="shuji@hefeng.example")
+        uow.contacts.add(uow.orgs.by_code("t").id, "township_officer", "组织委员", email="zuzhi@nanchuan.example")
+    with freeze_time("2018-01-31 02:00:00"):
+        uc.register_applicant(a, person_id=town["person"], branch_id=town["b1"], occurred_on=date(2018, 1, 31), actor="书记")
+    yield a
+    a.engine.dispose()
+
+
+def _kinds(app):
+    with app.uow() as uow:
+        return sorted(r.kind for r in uow.outbox.list())
+
+
+@pytest.mark.parametrize(
+    "utc, kinds",
+    [
+        ("2018-02-20 15:59:00", []),  # 23:59 on 02-20 in Shanghai: 8 days before the due date
+        ("2018-02-20 16:00:00", ["reminder"]),  # 00:00 on 02-21 in Shanghai: 7 days before
+        ("2018-02-21 03:00:00", ["reminder"]),
+    ],
+)
+def test_catch_up_scans_the_shanghai_day(real_clock_app, utc, kinds):
+    with freeze_time(utc):
+        catch_up(real_clock_app)
+    assert _kinds(real_clock_app) == kinds
+
+
+def test_daily_scan_runs_once_per_day_and_again_the_next(real_clock_app):
+    assert run_daily_scan(real_clock_app, date(2018, 3, 1))["created"] == 1
+    assert run_daily_scan(real_clock_app, date(2018, 3, 1)) is None  # restart, or another process
+    assert run_daily_scan(real_clock_app, date(2018, 3, 2))["created"] == 0  # ran; nothing new
+    with real_clock_app.uow() as uow:
+        assert uow.job_runs.last("scan") == date(2018, 3, 2)
+
+
+@pytest.mark.parametrize("day, is_end", [(date(2018, 6, 29), False), (date(2018, 6, 30), True), (date(2018, 7, 1), False),
+                                         (date(2018, 12, 30), False), (date(2018, 12, 31), True)])
+def test_period_ends(day, is_end):
+    assert period_end(day) is is_end
+
+
+def test_period_report_hook_notifies_the_township_once(real_clock_app):
+    assert run_period_report(real_clock_app, date(2018, 6, 30)) == 1
+    assert run_period_report(real_clock_app, date(2018, 6, 30)) is None
+    with real_clock_app.uow() as uow:
+        [row] = [r for r in uow.outbox.list() if r.kind == "report"]
+    assert row.payload["period"] == "2018H1" and row.address == "zuzhi@nanchuan.example"
+
+
+def test_jobs_persist_without_piling_up(real_clock_app):
+    """A restart re-registers the same two jobs (fixed ids, replace_existing) in the shared store."""
+    for _ in range(2):
+        sched = build(real_clock_app, {}, Renderer(), SchedulerConfig(dispatch_interval=3600), blocking=False)
+        sched.start(paused=True)
+        assert sorted(j.id for j in sched.get_jobs()) == ["daily-scan", "dispatch"]
+        sched.shutdown(wait=False)
+    from sqlalchemy import text
+
+    with real_clock_app.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM apscheduler_jobs")).scalar() == 2

@@ -63,7 +63,8 @@ def compose(renderer, rows: list[OutboxRow]) -> Message:
     items = [r.payload for r in rows]
     common = {"recipient_name": first.recipient_name, "as_of": max(r.created_on for r in rows).isoformat()}
     if len(rows) == 1:
-        subject, body = renderer.render(first.kind, item=items[0], org_name=items[0].get("branch", ""), **common)
+        org = items[0].get("org_name") or items[0].get("branch", "")
+        subject, body = renderer.render(first.kind, item=items[0], org_name=org, **common)
         key = first.key
     else:
         subject, body = renderer.render("digest", items=items, org_name=_org_name(items), **common)
@@ -73,7 +74,7 @@ def compose(renderer, rows: list[OutboxRow]) -> Message:
 
 
 def _org_name(items: list[Mapping[str, Any]]) -> str:
-    names = sorted({str(i.get("branch", "")) for i in items})
+    names = sorted({str(i.get("org_name") or i.get("branch", "")) for i in items})
     return names[0] if len(names) == 1 else "、".join(names)
 
 
@@ -110,7 +111,11 @@ def dispatch_once(app: App, channels: Mapping[str, Any], renderer, *, worker: st
         try:
             if channel is None:
                 raise PermanentChannelError(f"未配置发送渠道“{group[0].channel}”")
-            channel.send(compose(renderer, group))
+            try:
+                message = compose(renderer, group)
+            except Exception as e:  # a broken (overridden) template: retrying cannot help
+                raise PermanentChannelError(f"提醒模板无法生成消息：{e}") from e
+            channel.send(message)
         except PermanentChannelError as e:
             with app.uow() as uow:
                 uow.outbox.mark_failed(ids, worker, str(e), now, dead=True)

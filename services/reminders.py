@@ -138,6 +138,7 @@ def _scan(app: App, uow: UnitOfWork, as_of: date, horizon: date, settings: ScanS
         for kind, threshold in notices_for(r, as_of, remind, escalate):
             branch = orgs.get(r.branch_id)
             branch_name = branch.name if branch else str(r.branch_id)
+            org_name = branch_name
             if kind == "escalation":
                 org_id = townships.get(r.branch_id) or r.branch_id
                 org_name = orgs[org_id].name if org_id in orgs else branch_name
@@ -146,6 +147,7 @@ def _scan(app: App, uow: UnitOfWork, as_of: date, horizon: date, settings: ScanS
                 org_id = r.branch_id
                 targets = _addresses(secretaries.get(r.branch_id, []), f"{branch_name}书记（未登记联系人）")
             item = _item(app, r, kind, as_of, branch_name)
+            item["org_name"] = org_name if kind == "escalation" else branch_name  # the recipient's organisation
             for channel, address, name in targets:
                 out.append({
                     "key": f"{kind}:{r.candidate_id}:{r.step}:{r.kind}:{r.due_on.isoformat()}:{threshold}:{channel}:{address}",

@@ -148,3 +148,51 @@ def test_transfer_out_of_the_deployment(cli):
     assert cli.json("show", cid)["candidate"]["stage"] == "transferred_out"
     assert "只能选一个" in cli("transfer", cid, "--out", "--to", "B2", "--date", "2018-05-01", "--reason", "x", code=2).output
     assert "--to" in cli("transfer", cid, "--date", "2018-05-01", "--reason", "x", code=2).output
+
+
+def _to(cli, cid, steps):
+    for step, on, sets in steps:
+        args = ["step", cid, step, "--date", on]
+        for kv in sets:
+            args += ["--set", kv]
+        out = cli.json(*args)
+        assert out["ok"], (step, out)
+    return out
+
+
+def test_the_other_exceptional_paths_through_the_cli(cli):
+    w = world(cli)
+    road_ = {s: (s, on, sets) for s, on, sets in road(w)}
+
+    # not selected (an applicant never recommended), and death
+    a = _apply(cli, w, "吴未选")
+    assert cli.json("not-selected", a, "--date", "2018-06-01", "--reason", "长期未被确定为入党积极分子")["stage"] == "not_selected"
+    d = _apply(cli, w, "郑去世")
+    assert cli.json("death", d, "--date", "2018-04-01", "--reason", "病故")["stage"] == "deceased"
+
+    # disqualify an activist
+    q = _apply(cli, w, "冯取消")
+    cli("step", q, "2", "--date", "2018-03-10", "--set", "talker=支部书记")
+    cli("step", q, "3", "--date", "2018-04-02", "--set", "method=党员推荐")
+    refused = cli("disqualify", q, "--date", "2018-05-01", "--reason", " ", code=2)
+    assert "须记录原因" in refused.output
+    assert cli.json("disqualify", q, "--date", "2018-05-01", "--reason", "培养期间违反纪律")["stage"] == "disqualified"
+
+    # a failed branch vote, then reconsidered; then probation cancelled by the township
+    cid = cli.json("apply", "--person", w.applicant, "--branch", w.branch, "--date", "2016-03-01")["candidate_id"]
+    steps = list(road_.values())
+    upto = [s for s in steps if s[0] not in ("6", "probation_education")]
+    i = next(k for k, s in enumerate(upto) if s[0] == "admission_meeting")
+    _to(cli, cid, upto[:i])
+    failed = cli.json("step", cid, "admission_meeting", "--date", "2017-06-20", "--set", "vote=16,12,8,4,0",
+                      "--set", "resolution=未获通过")
+    assert failed["stage"] == "rejected" and any("未通过" in x for x in failed["warnings"])
+    assert cli.json("reconsider", cid, "--date", "2017-09-01", "--reason", "支委会研究，条件已成熟")["stage"] == "development_target"
+    again = _to(cli, cid, [("admission_meeting", "2017-09-10", ["vote=16,9,9,0,0", "resolution=同意"]),
+                           ("16", "2017-09-20", ["talker=组织委员", "opinion=同意"]),
+                           ("admission_approval", "2017-10-10", ["approved=是"])])
+    assert again["stage"] == "probationary"
+    out = cli.json("cancel-probation", cid, "--date", "2018-03-01", "--reason", "预备期间不履行党员义务，经支部大会讨论并报乡党委批准")
+    assert out["stage"] == "probation_cancelled"
+    assert cli.json("show", cid)["person"]["party_status"] == "none"
+    assert cli.json("verify")["ok"]

@@ -36,14 +36,35 @@ def normalise_base(tree: YamlMap, log: ProblemLog) -> YamlMap:
     return tree
 
 
+# Keys whose value is a single word (an id or a reference); a list or mapping there is reported and
+# dropped, so the checks after this never meet an unhashable value.
+SCALAR_KEYS = {"step": ("id", "name", "stage", "actor", "enters"), "rules": ("id", "kind", "after", "until", "field"),
+               "evidence": ("name", "type", "label")}
+
+
+def _drop_non_scalars(m: YamlMap, keys: tuple[str, ...], what: str, log: ProblemLog) -> YamlMap:
+    for key in keys:
+        if isinstance(m.get(key), (YamlList, YamlMap)):
+            log.add(m.at(key), f"{what}的 {key} 应为单个值（文字），不能是列表或映射")
+            m = m.copy()
+            del m[key]
+    return m
+
+
 def normalise_step(step: YamlMap, log: ProblemLog) -> YamlMap:
     """A whole step as written: its rules and evidence as lists of named mappings."""
+    sid0 = step.get("id")
+    step = _drop_non_scalars(step, SCALAR_KEYS["step"], f"步骤 {sid0}" if isinstance(sid0, str) else "步骤", log)
     sid = step.get("id", "?")
     step = step.copy()
     for items in (RULES, EVIDENCE):
         if items.key in step:
             origin = step.at(items.key)
-            step.put(items.key, _as_named_list(items, sid, step[items.key], origin, log), origin)
+            named = _as_named_list(items, sid, step[items.key], origin, log)
+            clean = YamlList(named.origin)
+            for i, item in enumerate(named):
+                clean.add(_drop_non_scalars(item, SCALAR_KEYS[items.key], f"步骤 {sid} 的{items.noun}", log), named.at(i))
+            step.put(items.key, clean, origin)
     if RULES.key in step:
         _give_rule_ids(step[RULES.key])
     return step

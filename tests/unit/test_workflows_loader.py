@@ -431,3 +431,25 @@ def test_rule_ids_kind_then_kind_after_then_explicit():
     text = text.replace("{kind: due_within, after: apply,", "{id: first_due, kind: due_within, after: apply,")
     d = load(text)
     assert [r.id for r in d.step("talk").rules] == ["first_due", "not_before"]
+
+
+@pytest.mark.parametrize(
+    "old, new, key",
+    [
+        ("    stage: applicant\n    actor: applicant\n    enters: applicant",
+         "    stage: [applicant]\n    actor: applicant\n    enters: applicant", "stage"),
+        ("    actor: branch_secretary\n    requires: [application]", "    actor: {a: 1}\n    requires: [application]", "actor"),
+        ("{kind: min_age, years: 18", "{kind: [min_age], years: 18", "kind"),
+        ("{kind: due_within, after: application,", "{kind: due_within, after: [application],", "after"),
+    ],
+)
+def test_a_list_where_a_word_belongs_is_a_problem_not_a_crash(old, new, key):
+    from pathlib import Path
+
+    from workflows.loader import DefinitionError, load_text
+
+    base = (Path(__file__).resolve().parents[2] / "workflows/definitions/cpc_2014.yaml").read_text(encoding="utf-8")
+    assert old in base
+    with pytest.raises(DefinitionError) as err:
+        load_text(base.replace(old, new, 1), "x.yaml")
+    assert f"的 {key} 应为单个值" in str(err.value)

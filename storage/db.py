@@ -6,7 +6,7 @@ and the benchmark never need an `alembic` command line or an ini file on the cur
 """
 from __future__ import annotations
 
-import json
+import orjson
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,13 +38,16 @@ def default_url() -> str:
     return f"sqlite:///{data_dir / 'partyflow.db'}"
 
 
-# Chinese stays readable in the database; compact separators keep state rows small.
-_encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-
-
 def json_dumps(value: Any) -> str:
-    """The JSON text every JSON column gets, from Core and from the hot path alike."""
-    return _encoder.encode(value)
+    """The JSON text every JSON column gets, from Core and from the hot path alike.
+
+    orjson: compact, UTF-8 (Chinese stays readable), ~10x faster than the stdlib encoder — this
+    runs twice per step (state snapshot and evidence).
+    """
+    return orjson.dumps(value).decode()
+
+
+json_loads = orjson.loads
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -54,6 +57,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """
     u = make_url(url)
     kwargs.setdefault("json_serializer", json_dumps)
+    kwargs.setdefault("json_deserializer", json_loads)
     if u.get_backend_name() == "postgresql":
         if u.drivername in ("postgresql", "postgres"):
             u = u.set(drivername="postgresql+psycopg")  # psycopg2 is not a dependency

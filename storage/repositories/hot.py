@@ -11,7 +11,6 @@ Build every `HotStatement` at module level: compiling per call would give the ga
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from ..db import json_dumps
+from ..db import json_dumps, json_loads
 
 
 class Codec:
@@ -50,7 +49,7 @@ def _sqlite_dt_in(value: datetime) -> str:
 CODECS = {
     "sqlite": Codec(
         date_in=date.isoformat, dt_in=_sqlite_dt_in, json_in=json_dumps,
-        date_out=date.fromisoformat, dt_out=datetime.fromisoformat, json_out=json.loads,
+        date_out=date.fromisoformat, dt_out=datetime.fromisoformat, json_out=json_loads,
     ),
     # psycopg adapts dates itself and parses JSONB; the SQL carries ::JSONB casts for text input
     "postgresql": Codec(

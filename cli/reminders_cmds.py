@@ -156,9 +156,12 @@ def register(app: typer.Typer) -> None:
         dispatch_interval: Annotated[float, typer.Option("--dispatch-interval", help="发送间隔（秒）")] = 60.0,
         scan_at: Annotated[str, typer.Option("--scan-at", help="每日扫描时间（北京时间 HH:MM）")] = "06:00",
         no_catch_up: Annotated[bool, typer.Option("--no-catch-up", help="启动时不补做当天扫描")] = False,
+        lease: Annotated[float, typer.Option("--lease", help="发送租约（秒）：进程中断后，其他进程最迟在此时间后接手未发送的提醒")] = 300.0,
     ) -> None:
         import logging
+        from datetime import timedelta
 
+        from services.dispatch import DispatchSettings
         from services.scheduler import SchedulerConfig, build, catch_up
 
         try:
@@ -167,7 +170,10 @@ def register(app: typer.Typer) -> None:
             raise refuse("scheduler.scan_at", f"--scan-at 应为 HH:MM，收到“{scan_at}”") from None
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
         logging.getLogger("alembic").setLevel(logging.WARNING)
-        config = SchedulerConfig(scan_hour=hour, scan_minute=minute, dispatch_interval=dispatch_interval)
+        if lease <= 0:
+            raise refuse("scheduler.lease", f"--lease 应大于 0 秒，收到 {lease:g}")
+        config = SchedulerConfig(scan_hour=hour, scan_minute=minute, dispatch_interval=dispatch_interval,
+                                 dispatch=DispatchSettings(lease=timedelta(seconds=lease)))
         channels, renderer = _delivery()
         app = run.app
         if not no_catch_up:

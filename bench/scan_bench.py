@@ -1,0 +1,664 @@
+"""Reminder-scan benchmark (issue 3, part 7): the daily scan + outbox insert on a large pipeline.
+
+What is timed is the real service call, `services.reminders.scan(app, as_of)`: read the 'due' and
+'recurring' deadlines up to the horizon through the (kind, due_on) index, join candidate and
+person, build the notices, and insert them into the outbox (INSERT … ON CONFLICT DO NOTHING) in
+one transaction. It runs twice on the same day: the first run creates the notices, the second
+finds every key present and creates none (what a restart or a second scheduler process costs).
+
+The pipeline is built in bulk, NOT through the command path (that would take hours for 1 M
+candidates): 1 county, 1 township, 1,000 branches (a branch secretary each, with an e-mail
+address; a township organisation officer), N people and N candidates at the 'activist' stage of
+'cpc_2014@1', each with two open deadlines:
+
+* ('cultivation', 'recurring') — the half-yearly evaluation (scanned; remind_days [14]);
+* ('target_selection', 'earliest') — the earliest date for the next step (never scanned; about
+  half of these lie in the past, so the kind filter is exercised).
+
+`due_share` of the N candidates (evenly spread over all branches) have their cultivation date in
+the scan window, as_of − 30 … as_of + 30 days, cycling through the 61 offsets; everybody else's
+lies 60 … 730 days ahead, i.e. spread over the next two years and beyond any horizon. What the
+scan must produce is derived here from that design and the rules, independently of the service:
+
+* offset +15 … +30: inside the horizon (as_of + max remind_days of any definition = 30) but
+  further than the rule's 14 days: examined, no notice;
+* offset 0 … +14: one reminder to the branch secretary;
+* offset −1 … −13: one overdue notice to the branch secretary;
+* offset −14 … −30: overdue + escalation to the township officer (escalate after 14 days).
+
+Loading: SQLite through stdlib `executemany` over generators on one connection (journal off during
+the load, WAL afterwards); PostgreSQL through psycopg `COPY … FROM STDIN` in 1 MB chunks, with FK
+triggers off for the load session (`session_replication_role = replica`; the rows are consistent
+by construction), then ANALYZE. Secondary indexes (those not backing a constraint) are dropped
+for the load and rebuilt from their own DDL afterwards. Loading time is reported separately and
+is not part of the figure.
+
+Scale case (`--scale K`): (K − 1) × N more candidates are appended to the same database, all with
+deadlines beyond the horizon, so the due rows are exactly the same; the outbox is emptied and the
+scan runs twice again. Scan time (K × N) / scan time (N) shows whether the cost grows with the
+pipeline (it should not).
+
+Each scan runs in a freshly spawned interpreter, so `peak RSS` is the scan's process (interpreter,
+imports, the definitions, the scan) and not the loader's. The registry is loaded before timing,
+as it is in a long-running scheduler process.
+
+    python -m bench.scan_bench --backend both --candidates 1000000 --due-share 0.01 --scale 10
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import resource
+import sqlite3
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.engine import make_url
+
+from storage.db import json_dumps, make_engine, upgrade
+from storage.tables import candidate, contact, deadline, organisation, outbox
+
+DEFINITION_KEY = "cpc_2014@1"
+AS_OF = date(2026, 11, 25)  # a Wednesday
+BRANCHES = 1000
+WINDOW = 30  # due rows: as_of - WINDOW ... as_of + WINDOW
+OFFSETS = tuple(range(-WINDOW, WINDOW + 1))  # cycled through by the due rows
+FUTURE_FROM, FUTURE_TO = 60, 730  # days ahead for everybody else's cultivation date
+# The rules the expected counts are derived from (checked against the definition at run time).
+CULTIVATION_REMIND_DAYS = 14  # cpc_2014 cultivation: recurring, remind_days [14]
+ESCALATE_AFTER_DAYS = 14  # services.reminders default; the cultivation rule names none
+DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+DEFAULT_PG_SCHEMA = "bench_scan"
+OUT = Path(__file__).resolve().parent / "out"
+
+_STAMP = datetime(2026, 1, 1, 8, 0, 0)
+_BIG_TABLES = ("person", "candidate", "deadline")
+
+
+# --------------------------------------------------------------------------------------------
+# the design: which candidate is due, and what the scan must find
+
+
+@dataclass(frozen=True)
+class Design:
+    """The pipeline's shape and the scan result it implies (independent of services.reminders)."""
+
+    candidates: int  # N, the base pipeline
+    due_share: float
+    as_of: date
+    horizon_days: int  # the scan reads due_on <= as_of + horizon_days
+    due_rows: int = 0  # candidates whose cultivation date is in the window
+    examined: int = 0  # of those, due_on <= horizon
+    notices: int = 0  # notices the scan must create (one channel per recipient here)
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def make(cls, candidates: int, due_share: float, as_of: date, horizon_days: int) -> Design:
+        due = round(candidates * due_share)
+        if not 0 <= due <= candidates:
+            raise ValueError("due_share must be within 0 … 1")
+        by_kind = {"reminder": 0, "overdue": 0, "escalation": 0}
+        examined = 0
+        for j in range(due):
+            off = OFFSETS[j % len(OFFSETS)]
+            if off > horizon_days:
+                continue
+            examined += 1
+            if off >= 0:
+                by_kind["reminder"] += off <= CULTIVATION_REMIND_DAYS
+            else:
+                by_kind["overdue"] += 1
+                by_kind["escalation"] += -off >= ESCALATE_AFTER_DAYS
+        return cls(candidates, due_share, as_of, horizon_days, due, examined, sum(by_kind.values()),
+                   {k: v for k, v in by_kind.items() if v})
+
+    def due_offset(self, i: int) -> int | None:
+        """Offset (days from as_of) of candidate i's cultivation date if it is due, else None.
+
+        Exactly `due_rows` of the base candidates 0 … N-1 are due, evenly spaced (every N/due-th),
+        so they fall in every branch; appended candidates (i >= N) never are.
+        """
+        n, d = self.candidates, self.due_rows
+        if i >= n or d == 0:
+            return None
+        j = i * d // n
+        if (i + 1) * d // n == j:
+            return None
+        return OFFSETS[j % len(OFFSETS)]
+
+
+def horizon_days(registry) -> int:
+    """The scan's horizon rule (services/reminders.py): the largest remind_days of any rule of any
+    loaded definition, at least the default 7."""
+    best = 7
+    for d in registry.definitions():
+        for step in d.steps:
+            for r in step.rules:
+                best = max([best, *(int(x) for x in r.params.get("remind_days") or ())])
+    return best
+
+
+def check_rules(registry) -> None:
+    """The expected counts assume cultivation = recurring, remind_days [14], no escalate_after_days."""
+    step = registry.get(DEFINITION_KEY).step("cultivation")
+    rec = [r for r in step.rules if r.kind == "recurring"]
+    remind = sorted({int(x) for r in rec for x in r.params.get("remind_days") or ()})
+    esc = [r.params["escalate_after_days"] for r in rec if r.params.get("escalate_after_days") is not None]
+    if remind != [CULTIVATION_REMIND_DAYS] or esc:
+        raise RuntimeError(f"cultivation rule changed (remind_days={remind}, escalate_after_days={esc}): "
+                           "update CULTIVATION_REMIND_DAYS / ESCALATE_AFTER_DAYS in bench/scan_bench.py")
+
+
+# --------------------------------------------------------------------------------------------
+# rows (plain tuples in column order; one generator per table, so nothing is held in memory)
+
+PERSON_COLS = ("id", "name", "gender", "birth_date", "ethnicity", "tags", "party_status", "rights_suspended",
+               "created_at")
+CANDIDATE_COLS = ("id", "person_id", "branch_id", "definition_key", "stage", "state", "version", "applied_on",
+                  "updated_at")
+DEADLINE_COLS = ("id", "candidate_id", "branch_id", "step", "kind", "due_on", "provisional", "article")
+
+
+def _branch_id(i: int, start: int, stop: int) -> int:
+    """Candidates of a block [start, stop) are spread over the branches in contiguous runs."""
+    return 3 + (i - start) * BRANCHES // (stop - start)  # org ids: 1 county, 2 township, 3… branches
+
+
+def _spread(i: int) -> int:
+    """A deterministic pseudo-random day count in FUTURE_FROM … FUTURE_TO (Knuth's multiplicative hash)."""
+    return FUTURE_FROM + (i * 2654435761 & 0xFFFFFFFF) % (FUTURE_TO - FUTURE_FROM + 1)
+
+
+@dataclass(frozen=True)
+class _Cand:
+    id: int
+    branch_id: int
+    cultivation: date  # the recurring deadline (scanned)
+    activist_on: date
+    earliest: date  # target_selection 'earliest' (not scanned)
+    applied_on: date
+
+
+def _candidates(design: Design, start: int, stop: int) -> Iterator[_Cand]:
+    as_of = design.as_of
+    for i in range(start, stop):
+        off = design.due_offset(i)
+        cult = as_of + timedelta(days=_spread(i) if off is None else off)
+        activist = cult - timedelta(days=182 * (1 + i % 4))  # 1 … 4 half-years of cultivation so far
+        yield _Cand(i + 1, _branch_id(i, start, stop), cult, activist, activist + timedelta(days=365),
+                    activist - timedelta(days=120))
+
+
+def _state(c: _Cand) -> str:
+    """A minimal but valid engine snapshot (engine.state.CandidateState.to_dict) for an activist."""
+    applied = c.applied_on.isoformat()
+    return json_dumps({
+        "definition_key": DEFINITION_KEY, "branch_id": c.branch_id, "stage": "activist",
+        "done": {"application": applied, "first_talk": (c.applied_on + timedelta(days=20)).isoformat(),
+                 "activist_selection": c.activist_on.isoformat()},
+        "entries": {"cultivation": (c.cultivation - c.activist_on).days // 182 - 1},
+        "late": {}, "extension_months": 0, "extensions": 0, "seq": 3, "ended_on": None, "applied_on": applied,
+    })
+
+
+def _person_row(c: _Cand) -> tuple:
+    return (c.id, f"积极分子{c.id:08d}", "男" if c.id % 2 else "女", date(1980 + c.id % 25, 1 + c.id % 12, 1 + c.id % 28),
+            "汉族", "[]", "none", False, _STAMP)
+
+
+def _candidate_row(c: _Cand) -> tuple:
+    return (c.id, c.id, c.branch_id, DEFINITION_KEY, "activist", _state(c), 1, c.applied_on, _STAMP)
+
+
+def _deadline_rows(c: _Cand) -> tuple[tuple, tuple]:
+    return ((2 * c.id - 1, c.id, c.branch_id, "cultivation", "recurring", c.cultivation, False, "第十一条"),
+            (2 * c.id, c.id, c.branch_id, "target_selection", "earliest", c.earliest, False, "第十三条"))
+
+
+def _org_rows() -> list[dict[str, Any]]:
+    rows = [{"id": 1, "code": "county", "name": "镇原县", "level": "county", "kind": None, "parent_id": None,
+             "created_at": _STAMP},
+            {"id": 2, "code": "township", "name": "南川乡党委", "level": "township", "kind": None, "parent_id": 1,
+             "created_at": _STAMP}]
+    rows += [{"id": 3 + b, "code": f"b{b:04d}", "name": f"第{b + 1:04d}村党支部", "level": "branch", "kind": "rural",
+              "parent_id": 2, "created_at": _STAMP} for b in range(BRANCHES)]
+    return rows
+
+
+def _contact_rows() -> list[dict[str, Any]]:
+    rows = [{"org_id": 3 + b, "role": "branch_secretary", "name": f"第{b + 1:04d}村书记",
+             "email": f"secretary{b + 1:04d}@branch.example", "webhook_url": None, "active": True}
+            for b in range(BRANCHES)]
+    rows.append({"org_id": 2, "role": "township_officer", "name": "南川乡组织委员", "email": "zuzhi@nanchuan.example",
+                 "webhook_url": None, "active": True})
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
+# loading
+
+
+@dataclass
+class LoadInfo:
+    candidates: int  # candidates in the database afterwards
+    deadline_rows: int
+    seconds: float  # this load only (rows + index rebuild + ANALYZE)
+    appended: int  # candidates added by this load
+
+
+def build(url: str, design: Design, *, total: int | None = None) -> LoadInfo:
+    """Create the schema on an EMPTY database at `url` and bulk-load the pipeline (candidates
+    0 … total-1, default the design's N)."""
+    started = time.perf_counter()
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        with engine.begin() as conn:
+            if conn.execute(select(func.count()).select_from(candidate)).scalar_one():
+                raise RuntimeError(f"{url}: not empty")
+            conn.execute(insert(organisation), _org_rows())
+            conn.execute(insert(contact), _contact_rows())
+    finally:
+        engine.dispose()
+    return _append(url, design, 0, total or design.candidates, started)
+
+
+def extend(url: str, design: Design, total: int) -> LoadInfo:
+    """Append candidates up to `total` (none due) and empty the outbox: the scale case."""
+    started = time.perf_counter()
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            have = conn.execute(select(func.max(candidate.c.id))).scalar_one() or 0
+            conn.execute(outbox.delete())
+    finally:
+        engine.dispose()
+    if url.startswith("postgresql"):
+        _pg_maintenance(url, "VACUUM outbox")
+    return _append(url, design, have, total, started)
+
+
+def _append(url: str, design: Design, start: int, stop: int, started: float) -> LoadInfo:
+    if make_url(url).get_backend_name() == "sqlite":
+        _sqlite_load(make_url(url).database, design, start, stop)
+    else:
+        _pg_load(url, design, start, stop)
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            n = conn.execute(select(func.count()).select_from(candidate)).scalar_one()
+            d = conn.execute(select(func.count()).select_from(deadline)).scalar_one()
+    finally:
+        engine.dispose()
+    return LoadInfo(n, d, time.perf_counter() - started, stop - start)
+
+
+def _insert_sql(table: str, cols: tuple[str, ...], mark: str) -> str:
+    return f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})"
+
+
+def _sqlite_load(path: str, design: Design, start: int, stop: int) -> None:
+    def sq(row: tuple) -> tuple:  # the text SQLAlchemy's SQLite types write
+        return tuple(v.isoformat() if isinstance(v, date) and not isinstance(v, datetime)
+                     else v.isoformat(" ", "microseconds") if isinstance(v, datetime)
+                     else int(v) if isinstance(v, bool) else v for v in row)
+
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode=DELETE")  # no multi-GB WAL for one big transaction
+        db.execute("PRAGMA synchronous=OFF")
+        db.execute("PRAGMA cache_size=-524288")  # 512 MiB while loading
+        db.execute("PRAGMA foreign_keys=OFF")  # consistent by construction
+        db.execute("BEGIN")
+        indexes = db.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL AND tbl_name IN (?,?,?)",
+            _BIG_TABLES).fetchall()
+        for name, _ in indexes:
+            db.execute(f'DROP INDEX "{name}"')
+        db.executemany(_insert_sql("person", PERSON_COLS, "?"),
+                       (sq(_person_row(c)) for c in _candidates(design, start, stop)))
+        db.executemany(_insert_sql("candidate", CANDIDATE_COLS, "?"),
+                       (sq(_candidate_row(c)) for c in _candidates(design, start, stop)))
+        db.executemany(_insert_sql("deadline", DEADLINE_COLS, "?"),
+                       (sq(r) for c in _candidates(design, start, stop) for r in _deadline_rows(c)))
+        for _, sql in indexes:
+            db.execute(sql)
+        db.execute("COMMIT")
+        db.execute("ANALYZE")
+        db.execute("PRAGMA journal_mode=WAL")
+    finally:
+        db.close()
+
+
+def _copy_text(v: Any) -> str:
+    if v is None:
+        return r"\N"
+    if isinstance(v, bool):
+        return "t" if v else "f"
+    if isinstance(v, (date, datetime)):
+        return v.isoformat()
+    return str(v)  # no tab, newline or backslash in any generated value
+
+
+def _copy(cur, table: str, cols: tuple[str, ...], rows: Iterator[tuple], chunk: int = 1 << 20) -> None:
+    with cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as cp:
+        buf: list[str] = []
+        size = 0
+        for row in rows:
+            line = "\t".join(map(_copy_text, row)) + "\n"
+            buf.append(line)
+            size += len(line)
+            if size >= chunk:
+                cp.write("".join(buf))
+                buf, size = [], 0
+        if buf:
+            cp.write("".join(buf))
+
+
+def _pg_load(url: str, design: Design, start: int, stop: int) -> None:
+    engine = make_engine(url)
+    raw = engine.raw_connection()
+    try:
+        pg = raw.driver_connection
+        pg.autocommit = False
+        with pg.cursor() as cur:
+            cur.execute("SET session_replication_role = replica")  # no FK triggers while loading
+            cur.execute("SET maintenance_work_mem = '512MB'")
+            cur.execute("""
+                SELECT c.relname, pg_get_indexdef(i.indexrelid)
+                FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+                JOIN pg_class t ON t.oid = i.indrelid
+                WHERE t.relnamespace = current_schema()::regnamespace AND t.relname = ANY(%s)
+                  AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)""",
+                        (list(_BIG_TABLES),))
+            indexes = cur.fetchall()
+            for name, _ in indexes:
+                cur.execute(f'DROP INDEX "{name}"')
+            _copy(cur, "person", PERSON_COLS, (_person_row(c) for c in _candidates(design, start, stop)))
+            _copy(cur, "candidate", CANDIDATE_COLS, (_candidate_row(c) for c in _candidates(design, start, stop)))
+            _copy(cur, "deadline", DEADLINE_COLS,
+                  (r for c in _candidates(design, start, stop) for r in _deadline_rows(c)))
+            for _, sql in indexes:
+                cur.execute(sql)
+            for t in _BIG_TABLES:  # explicit ids: move the sequences past them
+                cur.execute(f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT max(id) FROM {t}))")
+            cur.execute("SET session_replication_role = DEFAULT")
+        pg.commit()
+    finally:
+        raw.close()
+        engine.dispose()
+    _pg_maintenance(url, "VACUUM ANALYZE person, candidate, deadline")
+
+
+def _pg_maintenance(url: str, sql: str) -> None:
+    engine = make_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(sql))
+    finally:
+        engine.dispose()
+
+
+# --------------------------------------------------------------------------------------------
+# the timed scan (in its own process)
+
+
+@dataclass
+class ScanFigures:
+    examined: int
+    notices: int
+    created: int  # first run (fresh outbox)
+    by_kind: dict[str, int]
+    seconds: float  # first run, median over the repeats
+    again_examined: int
+    again_created: int  # second run the same day (every key exists)
+    again_seconds: float  # second run, median over the repeats
+    outbox_rows: int
+    maxrss_mb: float  # peak RSS of the scanning process
+    maxrss_start_mb: float  # … before the first scan (interpreter, imports, definitions)
+    runs: list[tuple[float, float]] = field(default_factory=list)  # (first, second) of every repeat
+    profile: str | None = None
+
+
+def _maxrss_mb() -> float:
+    """This process's peak resident set in MiB.
+
+    Linux: VmHWM of /proc/self/status, the high-water mark of this address space. Not ru_maxrss:
+    Linux carries ru_maxrss over fork + exec, so a spawned child would report the loader's peak.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024
+
+
+def _clear_outbox(engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(outbox.delete())
+    if engine.dialect.name == "postgresql":  # no dead index entries left for the next insert to meet
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE outbox"))
+
+
+def measure_scan(url: str, as_of: date = AS_OF, profile: bool = False, repeat: int = 1) -> ScanFigures:
+    """Open the app, load the definitions, then time `scan(app, as_of)` twice (wall clock).
+
+    With repeat > 1 the outbox is emptied and the pair is run again; the medians are reported.
+    """
+    from statistics import median
+
+    from services.app import SHANGHAI, App
+    from services.reminders import scan
+
+    app = App.open(url, migrate=False)
+    try:
+        app.clock = lambda: datetime.combine(as_of, datetime.min.time(), SHANGHAI).replace(hour=6)
+        for d in app.registry.definitions():  # a scheduler process has these loaded already
+            app.definition(d.key)
+        rss_start = _maxrss_mb()
+        runs: list[tuple[float, float]] = []
+        report = None
+        for rep in range(repeat):
+            if rep:
+                _clear_outbox(app.engine)
+            prof = cProfile.Profile() if profile and rep == 0 else None
+            t0 = time.perf_counter()
+            if prof:
+                prof.enable()
+            first = scan(app, as_of)
+            if prof:
+                prof.disable()
+                s = io.StringIO()
+                pstats.Stats(prof, stream=s).sort_stats("cumulative").print_stats(25)
+                report = s.getvalue()
+            t1 = time.perf_counter()
+            again = scan(app, as_of)
+            runs.append((t1 - t0, time.perf_counter() - t1))
+        rss = _maxrss_mb()
+        with app.engine.connect() as conn:
+            rows = conn.execute(select(func.count()).select_from(outbox)).scalar_one()
+        return ScanFigures(first.examined, first.notices, first.created, dict(first.by_kind),
+                           median(r[0] for r in runs), again.examined, again.created, median(r[1] for r in runs),
+                           rows, rss, rss_start, runs, report)
+    finally:
+        app.engine.dispose()
+
+
+def measure_isolated(url: str, as_of: date = AS_OF, profile: bool = False, repeat: int = 1) -> ScanFigures:
+    """`measure_scan` in a freshly spawned interpreter, so the peak RSS is the scan's own."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        return pool.submit(measure_scan, url, as_of, profile, repeat).result()
+
+
+# --------------------------------------------------------------------------------------------
+# one backend, end to end
+
+
+@dataclass
+class Row:
+    backend: str
+    candidates: int
+    deadline_rows: int
+    due_rows: int
+    expected_notices: int
+    scan: ScanFigures
+    load_seconds: float
+    appended: int
+
+    def cells(self) -> list[str]:
+        s = self.scan
+        return [self.backend, f"{self.candidates:,}", f"{self.deadline_rows:,}", f"{self.due_rows:,}",
+                f"{s.examined:,}", f"{s.created:,} / {s.again_created:,}", f"{s.seconds:.3f} / {s.again_seconds:.3f}",
+                f"{s.maxrss_mb:.0f}", f"{self.load_seconds:.1f}" + (f" (+{self.appended:,})" if self.appended else "")]
+
+
+HEADER = ["backend", "candidates", "deadline rows", "due rows", "examined", "created (1st / 2nd)",
+          "scan s (1st / 2nd)", "peak RSS MiB", "load s"]
+
+
+def markdown(rows: list[Row]) -> str:
+    out = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+    out += ["| " + " | ".join(r.cells()) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def make_design(candidates: int, due_share: float, as_of: date = AS_OF) -> Design:
+    from workflows.registry import Registry
+
+    registry = Registry.default()
+    check_rules(registry)
+    return Design.make(candidates, due_share, as_of, horizon_days(registry))
+
+
+def run_backend(backend: str, url: str, design: Design, scale: int = 1, *, isolated: bool = True,
+                profile: bool = False, repeat: int = 1, log=print) -> list[Row]:
+    """Build the pipeline at `url` (empty), scan it; with scale > 1 append and scan again."""
+    measure = measure_isolated if isolated else measure_scan
+    rows: list[Row] = []
+    totals = [design.candidates] + ([design.candidates * scale] if scale > 1 else [])
+    for total in totals:
+        if total == design.candidates:
+            log(f"[{backend}] loading {total:,} candidates …")
+            load = build(url, design)
+        else:
+            log(f"[{backend}] appending {total - design.candidates:,} candidates (none due) …")
+            load = extend(url, design, total)
+        log(f"[{backend}] loaded in {load.seconds:.1f} s: {load.candidates:,} candidates, "
+            f"{load.deadline_rows:,} deadline rows; scanning …")
+        figures = measure(url, design.as_of, profile, repeat)
+        rows.append(Row(backend, load.candidates, load.deadline_rows, design.due_rows, design.notices, figures,
+                        load.seconds, load.appended if total != design.candidates else 0))
+        log(f"[{backend}] scan: examined {figures.examined:,}, created {figures.created:,} in {figures.seconds:.3f} s; "
+            f"again: created {figures.again_created:,} in {figures.again_seconds:.3f} s; "
+            f"peak RSS {figures.maxrss_mb:.0f} MiB; runs (1st, 2nd) s: "
+            + ", ".join(f"({a:.3f}, {b:.3f})" for a, b in figures.runs))
+        if figures.profile:
+            log(figures.profile)
+    return rows
+
+
+def _sqlite_url(candidates: int) -> tuple[str, Path]:
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"scan_{candidates}.db"
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return f"sqlite:///{path}", path
+
+
+def _pg_url(base: str, schema: str) -> str:
+    u = make_url(base)
+    if u.drivername in ("postgresql", "postgres"):
+        u = u.set(drivername="postgresql+psycopg")
+    return u.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+
+
+def _pg_schema(base: str, schema: str, *, create: bool) -> None:
+    engine = make_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            if create:
+                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    finally:
+        engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.scan_bench", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    ap.add_argument("--candidates", type=int, default=1_000_000, help="N, the base pipeline (default 1,000,000)")
+    ap.add_argument("--due-share", type=float, default=0.01, help="share of N due in the window (default 0.01)")
+    ap.add_argument("--scale", type=int, default=1, help="also append to K × N candidates, same due rows (e.g. 10)")
+    ap.add_argument("--as-of", type=date.fromisoformat, default=AS_OF, help=f"scan date (default {AS_OF})")
+    ap.add_argument("--pg-url", default=os.environ.get("PARTYFLOW_BENCH_PG_URL", DEFAULT_PG_URL))
+    ap.add_argument("--pg-schema", default=DEFAULT_PG_SCHEMA, help="dedicated schema, dropped at the end")
+    ap.add_argument("--keep", action="store_true", help="keep the SQLite file and the PostgreSQL schema")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="scan pairs per case, outbox emptied in between; medians reported (default 3)")
+    ap.add_argument("--profile", action="store_true", help="cProfile the first scan (adds overhead)")
+    ap.add_argument("--json", type=Path, help="also write the rows as JSON to this file")
+    args = ap.parse_args(argv)
+
+    design = make_design(args.candidates, args.due_share, args.as_of)
+    print(f"design: N={design.candidates:,}, due rows {design.due_rows:,} (offsets {-WINDOW}…+{WINDOW} days), "
+          f"horizon as_of+{design.horizon_days}, expected examined {design.examined:,}, "
+          f"notices {design.notices:,} {design.by_kind}", flush=True)
+    log = lambda m: print(m, flush=True)
+    rows: list[Row] = []
+    backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
+    for backend in backends:
+        if backend == "sqlite":
+            url, path = _sqlite_url(args.candidates)
+            try:
+                rows += run_backend("sqlite", url, design, args.scale, profile=args.profile, repeat=args.repeat, log=log)
+            finally:
+                if not args.keep:
+                    for suffix in ("", "-wal", "-shm", "-journal"):
+                        Path(f"{path}{suffix}").unlink(missing_ok=True)
+        else:
+            _pg_schema(args.pg_url, args.pg_schema, create=True)
+            try:
+                rows += run_backend("postgresql", _pg_url(args.pg_url, args.pg_schema), design, args.scale,
+                                    profile=args.profile, repeat=args.repeat, log=log)
+            finally:
+                if not args.keep:
+                    _pg_schema(args.pg_url, args.pg_schema, create=False)
+    print()
+    print(markdown(rows))
+    print()
+    for backend in backends:
+        mine = [r for r in rows if r.backend == backend]
+        if len(mine) == 2:
+            base, big = mine
+            print(f"{backend}: {big.candidates / base.candidates:.0f}× the candidates "
+                  f"({big.deadline_rows:,} vs {base.deadline_rows:,} deadline rows), same {design.due_rows:,} due rows: "
+                  f"scan {big.scan.seconds:.3f} s vs {base.scan.seconds:.3f} s = {big.scan.seconds / base.scan.seconds:.2f}×")
+    bad = [r for r in rows if (r.scan.examined, r.scan.created, r.scan.again_created)
+           != (design.examined, design.notices, 0)]
+    for r in bad:
+        print(f"MISMATCH {r.backend} {r.candidates:,}: examined {r.scan.examined} created {r.scan.created} "
+              f"again {r.scan.again_created}; designed {design.examined} / {design.notices} / 0", file=sys.stderr)
+    if args.json:
+        args.json.write_text(json.dumps([asdict(r) for r in rows], ensure_ascii=False, indent=2, default=str))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

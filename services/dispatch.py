@@ -42,11 +42,12 @@ class DispatchReport:
     sent: int = 0
     failed: int = 0
     dead: int = 0
+    skipped: int = 0  # rows another dispatcher took over while this round was busy
     previews: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {"claimed": self.claimed, "messages": self.messages, "sent": self.sent, "failed": self.failed,
-                "dead": self.dead, "previews": self.previews}
+                "dead": self.dead, "skipped": self.skipped, "previews": self.previews}
 
 
 def worker_id() -> str:
@@ -90,6 +91,7 @@ def dispatch_once(app: App, channels: Mapping[str, Any], renderer, *, worker: st
                   dry_run: bool = False) -> DispatchReport:
     """One round: claim, send, mark. `now` is passed in (tests drive the clock)."""
     worker = worker or worker_id()
+    fixed_clock = now is not None
     now = _utc(now or app.now())
     report = DispatchReport()
     if dry_run:
@@ -108,6 +110,11 @@ def dispatch_once(app: App, channels: Mapping[str, Any], renderer, *, worker: st
         report.messages += 1
         ids = [r.id for r in group]
         channel = channels.get(group[0].channel)
+        current = now if fixed_clock else _utc(app.now())
+        with app.uow() as uow:  # a long round may have outlived the lease: renew it, or leave the rows
+            if not uow.outbox.renew(ids, worker, current + settings.lease):
+                report.skipped += len(ids)
+                continue
         try:
             if channel is None:
                 raise PermanentChannelError(f"未配置发送渠道“{group[0].channel}”")
@@ -139,7 +146,7 @@ def dispatch_all(app: App, channels, renderer, *, rounds: int = 100, **kw) -> Di
     total = DispatchReport()
     for _ in range(rounds):
         r = dispatch_once(app, channels, renderer, **kw)
-        for k in ("claimed", "messages", "sent", "failed", "dead"):
+        for k in ("claimed", "messages", "sent", "failed", "dead", "skipped"):
             setattr(total, k, getattr(total, k) + getattr(r, k))
         total.previews += r.previews
         if not r.claimed or kw.get("dry_run"):

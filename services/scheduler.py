@@ -25,6 +25,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import text
 
 from services.app import SHANGHAI, App
 from services.dispatch import DispatchSettings, dispatch_all, worker_id
@@ -129,8 +130,10 @@ def build(app: App, channels: dict[str, Any], renderer, config: SchedulerConfig 
     global _runtime
     _runtime = _Runtime(app, channels, renderer, config)
     cls = BlockingScheduler if blocking else BackgroundScheduler
+    store = SQLAlchemyJobStore(engine=app.engine, tablename="apscheduler_jobs")
+    _create_job_table(app, store)
     sched = cls(
-        jobstores={"default": SQLAlchemyJobStore(engine=app.engine, tablename="apscheduler_jobs")},
+        jobstores={"default": store},
         executors={"default": ThreadPoolExecutor(2)},
         job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
         timezone=SHANGHAI,
@@ -141,6 +144,15 @@ def build(app: App, channels: dict[str, Any], renderer, config: SchedulerConfig 
     sched.add_job("services.scheduler:dispatch_job", IntervalTrigger(seconds=config.dispatch_interval),
                   id="dispatch", name="发送提醒", replace_existing=True)
     return sched
+
+
+def _create_job_table(app: App, store: SQLAlchemyJobStore) -> None:
+    """APScheduler creates its table on start with check-then-create, which races when several
+    processes start together on a fresh PostgreSQL database; create it here under a lock."""
+    with app.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(727375)"))
+        store.jobs_t.create(conn, checkfirst=True)
 
 
 def catch_up(app: App, config: SchedulerConfig = SchedulerConfig()) -> dict | None:

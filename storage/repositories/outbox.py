@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, text, update
 
 from ..tables import outbox
 from .base import Repository
@@ -48,7 +48,9 @@ class OutboxRepo(Repository):
         waiting_ahead = (
             select(older.c.id)
             .where(older.c.channel == _o.channel, older.c.address == _o.address, older.c.status == "pending",
-                   older.c.id < _o.id, older.c.next_attempt_at > now)
+                   older.c.id < _o.id,
+                   # waiting to retry, or held by a dispatcher that is sending it right now
+                   or_(older.c.next_attempt_at > now, older.c.claimed_until >= now))
             .exists()
         )
         due = and_(
@@ -59,6 +61,9 @@ class OutboxRepo(Repository):
         )
         pick = select(_o.id).where(due).order_by(_o.id).limit(limit)
         if self.conn.dialect.name == "postgresql":
+            # Claims are short: serialise them so one claim sees the other's (committed) leases —
+            # per-recipient order needs that; SQLite's BEGIN IMMEDIATE does the same there.
+            self.conn.execute(text("SELECT pg_advisory_xact_lock(727374)"))
             pick = pick.with_for_update(skip_locked=True)
         ids = [r[0] for r in self.conn.execute(pick)]
         if not ids:
@@ -71,6 +76,16 @@ class OutboxRepo(Repository):
     def get_many(self, ids: Iterable[int]) -> list[OutboxRow]:
         stmt = select(*_COLS).where(_o.id.in_(list(ids))).order_by(_o.id)
         return [OutboxRow(*r) for r in self.conn.execute(stmt)]
+
+    def renew(self, ids: Sequence[int], worker: str, lease_until: datetime) -> bool:
+        """Extend this worker's lease just before sending; False if any row was taken over or
+        settled meanwhile (then the worker must not send: someone else owns them)."""
+        result = self.conn.execute(
+            update(outbox)
+            .where(_o.id.in_(list(ids)), _o.claimed_by == worker, _o.status == "pending")
+            .values(claimed_until=lease_until)
+        )
+        return result.rowcount == len(ids)
 
     def mark_sent(self, ids: Sequence[int], worker: str, now: datetime) -> int:
         """Mark sent — only rows this worker still holds (a lost lease means someone else has them)."""

@@ -222,10 +222,7 @@ def waiting_on(admin, schema: str, table: str) -> int:
 @pytest.mark.postgres
 @pytest.mark.parametrize("job_store", [
     pytest.param("exists", id="job-store-exists"),
-    pytest.param("fresh", id="fresh-database", marks=pytest.mark.xfail(
-        strict=False, reason="bug: services/scheduler.py build() — APScheduler creates apscheduler_jobs itself "
-                             "(CREATE TABLE after a has_table check); three first starts race and two die with "
-                             "'duplicate key value violates unique constraint pg_type_typname_nsp_index'")),
+    pytest.param("fresh", id="fresh-database"),  # the job table is created under a lock in build()
 ])
 def test_three_scheduler_processes_on_one_postgresql(pg_schema, _pg_admin_engine, tmp_path, job_store):
     url, schema = pg_schema

@@ -373,11 +373,9 @@ def test_dry_run_sends_nothing_and_changes_nothing(app, town, hooks, db_url, sin
     assert rows(app) == before
 
 
-# -- known gaps (see the report to the lead): strict xfails turn into failures once fixed ---------
+# -- leases and order under several dispatchers ------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="services/dispatch.py + outbox.claim: per-recipient order only waits for rows in "
-                                       "backoff, not for older rows another dispatcher holds in flight")
 def test_newer_row_does_not_overtake_an_older_one_in_flight(app, town, hooks):
     apply(app, town["b1"], 1)
     scan(app, AS_OF)
@@ -391,8 +389,6 @@ def test_newer_row_does_not_overtake_an_older_one_in_flight(app, town, hooks):
     assert [r.id for r in taken if r.address == older.address] == []  # B would send the newer one first
 
 
-@pytest.mark.xfail(strict=True, reason="services/dispatch.py: the lease is not re-checked before each send, so a round "
-                                       "that outlives its lease re-sends rows another dispatcher already sent")
 def test_a_round_longer_than_its_lease_sends_nothing_twice(app, town, hooks, sink, channels, renderer):
     apply(app, town["b1"], 1)
     apply(app, town["b2"], 1)

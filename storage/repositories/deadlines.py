@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import ARRAY, Integer, bindparam, delete, func, insert, select, update
 
 from ..tables import OVERDUE_KINDS, candidate, deadline, person
 from .base import Repository, in_branches
@@ -126,15 +126,35 @@ class DeadlineRepo(Repository):
 
     def due_until(self, until: date) -> list[ScanRow]:
         """'due' and 'recurring' deadlines falling on or before `until` (the scan's horizon),
-        through the (kind, due_on) index: the cost follows the number due, not the candidates."""
-        stmt = (
-            select(_d.candidate_id, _d.branch_id, _d.step, _d.kind, _d.due_on, _d.provisional, _d.article,
-                   candidate.c.definition_key, person.c.name)
-            .select_from(_with_candidate_and_person)
+        through the (kind, due_on) index: the cost follows the number due, not the candidates.
+
+        Two reads on PostgreSQL: its planner misjudges the date range (old 'earliest' rows skew
+        the estimate) and would scan candidate and person in full for a join; the deadline rows
+        first, then their candidates by primary key, keeps it on the indexes.
+        """
+        if self.conn.dialect.name != "postgresql":
+            stmt = (
+                select(_d.candidate_id, _d.branch_id, _d.step, _d.kind, _d.due_on, _d.provisional, _d.article,
+                       candidate.c.definition_key, person.c.name)
+                .select_from(_with_candidate_and_person)
+                .where(_d.kind.in_(OVERDUE_KINDS), _d.due_on <= until)
+                .order_by(_d.due_on, _d.candidate_id, _d.step)
+            )
+            return [ScanRow(*r) for r in self.conn.execute(stmt)]
+        rows = self.conn.execute(
+            select(_d.candidate_id, _d.branch_id, _d.step, _d.kind, _d.due_on, _d.provisional, _d.article)
             .where(_d.kind.in_(OVERDUE_KINDS), _d.due_on <= until)
             .order_by(_d.due_on, _d.candidate_id, _d.step)
-        )
-        return [ScanRow(*r) for r in self.conn.execute(stmt)]
+        ).all()
+        ids = sorted({r[0] for r in rows})
+        who = {}
+        if ids:
+            who = {cid: (key, name) for cid, key, name in self.conn.execute(
+                select(candidate.c.id, candidate.c.definition_key, person.c.name)
+                .select_from(candidate.join(person, person.c.id == candidate.c.person_id))
+                .where(candidate.c.id == func.any(bindparam("ids", value=ids, type_=ARRAY(Integer))))
+            )}
+        return [ScanRow(*r, *who[r[0]]) for r in rows if r[0] in who]
 
     def count(self) -> int:
         return self.conn.execute(_count).scalar_one()

@@ -35,10 +35,16 @@ class OutboxRepo(Repository):
         """Insert rows whose key is new; returns how many were new (existing keys are skipped)."""
         if not rows:
             return 0
-        stmt = insert_ignore(self.conn, outbox, ["key"])
+        existing: set[str] = set()
+        keys = [r["key"] for r in rows]
+        for i in range(0, len(keys), 5000):  # a daily rescan finds most keys already there: skip them cheaply
+            chunk = keys[i:i + 5000]
+            existing.update(k for (k,) in self.conn.execute(select(_o.key).where(_o.key.in_(chunk))))
+        fresh = [r for r in rows if r["key"] not in existing]
+        stmt = insert_ignore(self.conn, outbox, ["key"])  # still ON CONFLICT: another process may race us
         new = 0
-        for i in range(0, len(rows), 500):
-            result = self.conn.execute(stmt, list(rows[i:i + 500]))
+        for i in range(0, len(fresh), 500):
+            result = self.conn.execute(stmt, fresh[i:i + 500])
             new += len(result.all())
         return new
 

@@ -1,8 +1,9 @@
 """Folding events into state. The same code serves the live path and `replay` (verify)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from engine.calendar import WorkdayCalendar
 from engine.process import Process, process_for
@@ -38,18 +39,66 @@ def due_date_missed(proc: Process, step: StepSpec, state: CandidateState, on: da
     return d.date if d is not None and on > d.date else None
 
 
+# What a recorded step does to the candidate (`outcome_effect`).
+DONE, EXTEND, CANCEL, REJECT, STAY = "done", "extend", "cancel", "reject", "stay"
+
+
+def outcome_effect(step: StepSpec, evidence: Mapping[str, Any]) -> str:
+    """The one place the outcome of a recorded step is decided:
+
+    "done" (positive), "extend" (probation extended), "cancel" (probation cancelled),
+    "reject" (recorded as not passed: an end state) or "stay" (the step is still to be done).
+    """
+    positive, adopted = outcome_of(step, evidence)
+    if positive:
+        return DONE
+    out = step.outcome
+    if out is None:
+        return STAY
+    if adopted:
+        effect = out.effects.get(str(evidence.get(out.field)))
+        if effect == "extend_probation":
+            return EXTEND
+        if effect == "cancel_probation":
+            return CANCEL
+    return REJECT if out.negative == "rejected" else STAY
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """What `decide` already worked out for a step event, so `apply` need not do it again.
+
+    Only the live path passes one; `replay` always recomputes (the log is the truth)."""
+
+    missed: date | None  # the due date the step missed, if any
+    effect: str  # outcome_effect()
+
+
+def step_result(proc: Process, step: StepSpec, state: CandidateState, on: date, evidence, cal) -> StepResult:
+    return StepResult(due_date_missed(proc, step, state, on, evidence, cal), outcome_effect(step, evidence))
+
+
 def _steps_on_probation_end(proc: Process) -> list[str]:
     return [s.id for s in proc.definition.steps if any(r.params.get("after") == "probation_end" for r in s.rules)]
 
 
-def apply_step(proc: Process, state: CandidateState, event: Event, cal: WorkdayCalendar) -> CandidateState:
+def _reopen(state: CandidateState, sid: str) -> None:
+    """Forget a step (it has to be done again), and whether it was late."""
+    state.done.pop(sid, None)
+    state.late.pop(sid, None)
+
+
+def apply_step(
+    proc: Process, state: CandidateState, event: Event, cal: WorkdayCalendar, result: StepResult | None = None
+) -> CandidateState:
     step = proc.steps[event.step]
     new = state.copy()
-    missed = due_date_missed(proc, step, state, event.occurred_on, event.evidence, cal)
-    positive, adopted = outcome_of(step, event.evidence)
-    if positive:
-        if missed is not None:
-            new.late[step.id] = missed
+    if result is None:
+        result = step_result(proc, step, state, event.occurred_on, event.evidence, cal)
+    effect = result.effect
+    if effect == DONE:
+        if result.missed is not None:
+            new.late[step.id] = result.missed
         new.done[step.id] = event.occurred_on
         if step.repeatable:
             new.entries[step.id] = new.entries.get(step.id, 0) + 1
@@ -57,20 +106,15 @@ def apply_step(proc: Process, state: CandidateState, event: Event, cal: WorkdayC
             new.stage = proc.fire(f"step:{step.id}", state.stage, step.name)
             if step.id == proc.definition.steps[0].id:
                 new.applied_on = event.occurred_on
-    elif step.outcome is not None and adopted:
-        effect = step.outcome.effects.get(str(event.evidence.get(step.outcome.field)))
-        if effect == "extend_probation":
-            new.extension_months += int(event.evidence.get("extension_months") or 0)
-            new.extensions += 1
-            for sid in _steps_on_probation_end(proc):
-                new.done.pop(sid, None)
-        elif effect == "cancel_probation":
-            new.stage = proc.fire("cancel_probation", state.stage, "取消预备党员资格")
-            new.ended_on = event.occurred_on
-        elif step.outcome.negative == "rejected":
-            new.stage = proc.fire("reject", state.stage, "记为未通过")
-            new.ended_on = event.occurred_on
-    elif step.outcome is not None and step.outcome.negative == "rejected":
+    elif effect == EXTEND:
+        new.extension_months += int(event.evidence.get("extension_months") or 0)
+        new.extensions += 1
+        for sid in _steps_on_probation_end(proc):
+            _reopen(new, sid)
+    elif effect == CANCEL:
+        new.stage = proc.fire("cancel_probation", state.stage, "取消预备党员资格")
+        new.ended_on = event.occurred_on
+    elif effect == REJECT:
         new.stage = proc.fire("reject", state.stage, "记为未通过")
         new.ended_on = event.occurred_on
     return new
@@ -85,19 +129,20 @@ def apply_exceptional(proc: Process, state: CandidateState, event: Event) -> Can
     if event.kind == "reconsider":
         new.ended_on = None
         for sid in proc.definition.reconsider_reopens:
-            new.done.pop(sid, None)
+            _reopen(new, sid)
     else:
         new.ended_on = event.occurred_on
     return new
 
 
 def apply(
-    definition: Definition, state: CandidateState, event: Event, cal: WorkdayCalendar
+    definition: Definition, state: CandidateState, event: Event, cal: WorkdayCalendar,
+    result: StepResult | None = None,
 ) -> CandidateState:
-    """The state after one (effective) event."""
+    """The state after one (effective) event (`result`: what `decide` already computed for a step)."""
     proc = process_for(definition)
     if event.kind == "step":
-        new = apply_step(proc, state, event, cal)
+        new = apply_step(proc, state, event, cal, result)
     elif event.kind == "migrate":
         new = state.copy()
         new.definition_key = str(event.evidence["to"])
@@ -129,6 +174,24 @@ def effective_events(events: Iterable[Event]) -> list[Event]:
     return [by_seq[s] for s in order if s in by_seq]
 
 
+def initial_state(first: Event) -> CandidateState:
+    """The state before the first (application) event, which names the receiving branch."""
+    return CandidateState(definition_key=first.definition_key, branch_id=int(first.evidence.get("received_by") or 0))
+
+
+def fold(events: Iterable[Event], resolve: Callable[[str], Definition], cal: WorkdayCalendar
+         ) -> Iterator[tuple[Definition, CandidateState, Event]]:
+    """Each effective event with the definition and the state it applies to (for re-checking history)."""
+    eff = effective_events(events)
+    if not eff:
+        return
+    state = initial_state(eff[0])
+    for e in eff:
+        defn = resolve(state.definition_key)
+        yield defn, state, e
+        state = apply(defn, state, e, cal)
+
+
 def replay(
     events: Iterable[Event],
     resolve: Callable[[str], Definition],
@@ -140,8 +203,7 @@ def replay(
     if not events:
         return None
     eff = effective_events(events)
-    first = eff[0]
-    state = CandidateState(definition_key=first.definition_key, branch_id=int(first.evidence.get("received_by") or 0))
+    state = initial_state(eff[0])
     for e in eff:
         state = apply(resolve(state.definition_key), state, e, cal)
     state.seq = max(e.seq for e in events)

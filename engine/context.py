@@ -24,5 +24,4 @@ class Context:
     now: datetime  # entry timestamp stored with the event (recorded_at)
     calendar: WorkdayCalendar
     birth_date: date | None = None  # the candidate's, for the age rule
-    candidate_name: str = ""
     people: Mapping[int, PersonFacts] = field(default_factory=dict)

@@ -7,9 +7,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
-from engine.apply import apply, due_date_missed, effective_events, outcome_of, replay
+from engine.apply import (
+    CANCEL,
+    EXTEND,
+    REJECT,
+    STAY,
+    StepResult,
+    apply,
+    effective_events,
+    fold,
+    replay,
+    step_result,
+)
 from engine.commands import Command, CompleteStep, Correct, Exceptional, Migrate, Void
 from engine.context import Context
 from engine.errors import DomainError, Violation
@@ -89,34 +100,39 @@ def _check_step(defn: Definition, state: CandidateState, cmd: CompleteStep, ctx:
     return evidence, violations, warnings
 
 
-def _step_warnings(defn, state, step_id, on, evidence, ctx) -> tuple[bool, list[str]]:
+def _step_warnings(defn, state, step_id, on, evidence, ctx) -> tuple[StepResult, list[str]]:
+    """What recording the step does (late? which outcome?) and the warnings that go with it.
+
+    The result is handed to `apply` so the hot path computes it once."""
     proc = process_for(defn)
     step = proc.steps[step_id]
     warnings = []
-    missed = due_date_missed(proc, step, state, on, evidence, ctx.calendar)
+    result = step_result(proc, step, state, on, evidence, ctx.calendar)
+    missed = result.missed
     if missed is not None:
         rule = next((r for r in step.rules if r.kind in ("due_within", "recurring")), None)
         label = rule.citation.label() if rule else step.citation.label()
         warnings.append(f"逾期：{step.name}应于 {missed} 前完成（{label}），实际 {on}，逾期 {(on - missed).days} 天；已照实记录")
-    positive, adopted = outcome_of(step, evidence)
-    if not positive and step.outcome is not None:
-        effect = step.outcome.effects.get(str(evidence.get(step.outcome.field))) if adopted else None
-        if effect == "extend_probation":
-            warnings.append(f"决议延长预备期 {evidence.get('extension_months')} 个月（细则第三十二条）")
-        elif effect == "cancel_probation":
-            warnings.append("决议取消预备党员资格")
-        elif step.outcome.negative == "rejected":
-            warnings.append(f"{step.name}未通过：记为“未通过”，可在条件成熟时重新列为发展对象")
-        else:
-            warnings.append(f"{step.name}结果为未通过，该步骤仍待完成")
-    return missed is not None, warnings
+    effect = result.effect
+    if effect == EXTEND:
+        rule = next((r for r in step.rules if r.kind == "extension"), None)
+        label = rule.citation.label() if rule else defn.probation_citation.label()
+        warnings.append(f"决议延长预备期 {evidence.get('extension_months')} 个月（{label}）")
+    elif effect == CANCEL:
+        warnings.append("决议取消预备党员资格")
+    elif effect == REJECT:
+        warnings.append(f"{step.name}未通过：记为“未通过”，可在条件成熟时重新列为发展对象")
+    elif effect == STAY and step.outcome is not None:
+        warnings.append(f"{step.name}结果为未通过，该步骤仍待完成")
+    return result, warnings
 
 
-def _finish(defn: Definition, before, event: Event, ctx: Context, warnings, resolve=None, history=None) -> Decision:
+def _finish(defn: Definition, before, event: Event, ctx: Context, warnings, resolve=None, history=None,
+            result: StepResult | None = None) -> Decision:
     if history is not None:
-        after = replay([*history, event], resolve, ctx.calendar)
+        after = replay([*history, event], resolve, ctx.calendar)  # recomputes everything from the log
     else:
-        after = apply(defn, before, event, ctx.calendar)
+        after = apply(defn, before, event, ctx.calendar, result)
     target = resolve(after.definition_key) if resolve and after.definition_key != defn.key else defn
     proc = process_for(target)
     outlooks = outlook(proc, after, ctx.calendar)
@@ -156,9 +172,10 @@ def decide(
         evidence, violations, _ = _check_step(defn, state, cmd, ctx)
         if violations:
             return _refused(state, violations)
-        late, warnings = _step_warnings(defn, state, cmd.step, cmd.occurred_on, evidence, ctx)
-        event = Event(seq, "step", cmd.occurred_on, ctx.now, cmd.actor, cmd.step, evidence, late=late, definition_key=defn.key)
-        return _finish(defn, state, event, ctx, warnings)
+        result, warnings = _step_warnings(defn, state, cmd.step, cmd.occurred_on, evidence, ctx)
+        event = Event(seq, "step", cmd.occurred_on, ctx.now, cmd.actor, cmd.step, evidence,
+                      late=result.missed is not None, definition_key=defn.key)
+        return _finish(defn, state, event, ctx, warnings, result=result)
     if isinstance(cmd, Exceptional):
         return _exceptional(defn, state, cmd, ctx, seq)
     if isinstance(cmd, (Correct, Void)):
@@ -173,7 +190,8 @@ def _exceptional(defn, state, cmd: Exceptional, ctx, seq) -> Decision:
     name = ACTION_NAMES.get(cmd.action, cmd.action)
     if cmd.action not in EXCEPTIONAL_KINDS:
         return _refused(state, [Violation("action.unknown", f"未知操作“{cmd.action}”")])
-    violations = _date_checks(name, cmd.occurred_on, ctx, state.applied_on, "递交入党申请书")
+    latest, latest_name = _latest_step(proc, state)
+    violations = _date_checks(name, cmd.occurred_on, ctx, latest, latest_name)
     if not proc.can(cmd.action, state.stage):
         violations.append(Violation("stage", f"当前阶段为“{defn.stage_name(state.stage)}”，不能{name}"))
     if cmd.action != "reconsider" and not cmd.reason.strip():
@@ -193,6 +211,50 @@ def _exceptional(defn, state, cmd: Exceptional, ctx, seq) -> Decision:
     return _finish(defn, state, event, ctx, warnings)
 
 
+def _latest_step(proc, state: CandidateState) -> tuple[date | None, str]:
+    """The latest recorded step (date, name): nothing can be recorded as happening before it."""
+    if not state.done:
+        return state.applied_on, proc.definition.steps[0].name
+    sid = max(state.done, key=lambda s: state.done[s])
+    return state.done[sid], proc.steps[sid].name if sid in proc.steps else sid
+
+
+# Keys a correction may set on an exceptional event (all branch ids), with their Chinese labels.
+_EXCEPTIONAL_KEYS: dict[str, dict[str, str]] = {
+    "transfer": {"to_branch_id": "转入党支部", "from_branch_id": "转出党支部"},
+}
+
+
+def _branch_id(value) -> int:
+    if isinstance(value, bool):
+        raise TypeError(value)
+    n = int(str(value).strip())
+    if n <= 0:
+        raise ValueError(value)
+    return n
+
+
+def _exceptional_evidence(target: Event, changes: Mapping[str, Any]) -> tuple[dict[str, Any], list[Violation]]:
+    """Evidence of a corrected exceptional event: only that kind's own keys, with valid values.
+    (Whether a branch exists is the service's business.)"""
+    name = ACTION_NAMES.get(target.kind, target.kind)
+    allowed = _EXCEPTIONAL_KEYS.get(target.kind, {})
+    evidence = dict(target.evidence)
+    problems = []
+    for key, value in changes.items():
+        if key not in allowed:
+            can = "、".join(f"{k}（{label}）" for k, label in allowed.items()) or "无，只能更正日期"
+            problems.append(Violation("evidence.unknown", f"{name}记录没有“{key}”这一记录项，可更正：{can}"))
+            continue
+        try:
+            evidence[key] = _branch_id(value)
+        except (TypeError, ValueError):
+            problems.append(Violation("evidence.invalid", f"{name}的“{allowed[key]}”（{key}）应为党支部编号（正整数），不是“{value}”"))
+    if not problems and target.kind == "transfer" and evidence.get("to_branch_id") == evidence.get("from_branch_id"):
+        problems.append(Violation("transfer.branch", "转入党支部与转出党支部相同"))
+    return evidence, problems
+
+
 def _correction(defn, state, cmd, ctx, seq, history, resolve) -> Decision:
     if history is None or resolve is None:
         raise ValueError("corrections need the candidate's history and a definition resolver")
@@ -208,13 +270,19 @@ def _correction(defn, state, cmd, ctx, seq, history, resolve) -> Decision:
         event = Event(seq, "void", target.occurred_on, ctx.now, cmd.actor, target.step, {}, supersedes=cmd.seq,
                       reason=cmd.reason, definition_key=target.definition_key)
         return _check_replay(defn, state, event, ctx, history, resolve, [])
+    if target.kind == "migrate":
+        return _refused(state, [Violation("correct.migrate", "迁移记录不能更正；如需改用其他流程，请再登记一次迁移")])
     on = cmd.occurred_on or target.occurred_on
     if on > ctx.today:
         return _refused(state, [Violation("date.future", f"更正后的日期 {on} 晚于今天（{ctx.today}）")])
     evidence = dict(target.evidence if cmd.evidence is None else {**target.evidence, **cmd.evidence})
     warnings: list[str] = []
     late = False
-    if target.kind == "step":
+    if target.kind != "step":
+        evidence, problems = _exceptional_evidence(target, cmd.evidence or {})
+        if problems:
+            return _refused(state, problems)
+    else:
         tdefn = resolve(target.definition_key)
         before_target = replay([e for e in effective_events(history) if e.seq < target.seq], resolve, ctx.calendar)
         if before_target is None:  # correcting the application itself
@@ -222,9 +290,13 @@ def _correction(defn, state, cmd, ctx, seq, history, resolve) -> Decision:
         evidence, violations, warnings = _check_step(
             tdefn, before_target, CompleteStep(target.step, on, cmd.actor, evidence), ctx, as_warning=True
         )
+        if not violations and target.seq == 1 and "received_by" in target.evidence and "received_by" not in evidence:
+            violations.append(Violation("evidence.missing", f"{tdefn.steps[0].name}须保留“接收党组织”（received_by），"
+                                        "转接请用转接命令", tdefn.steps[0].citation.article))
         if violations:
             return _refused(state, violations)
-        late, more = _step_warnings(tdefn, before_target, target.step, on, evidence, ctx)
+        result, more = _step_warnings(tdefn, before_target, target.step, on, evidence, ctx)
+        late = result.missed is not None
         warnings += more
     event = Event(seq, "correct", on, ctx.now, cmd.actor, target.step, evidence, supersedes=cmd.seq,
                   reason=cmd.reason, late=late, definition_key=target.definition_key)
@@ -245,7 +317,30 @@ def _check_replay(defn, state, event, ctx, history, resolve, warnings) -> Decisi
         return _refused(state, [Violation("correct.breaks", f"该操作会使已完成的“{a}”缺少前置步骤“{b}”，请先更正或作废后续记录")
                                 for a, b in gaps])
     decision.warnings += [f"合规提示：“{a}”的日期早于其前置步骤“{b}”的日期" for a, b in order]
+    new = _later_breaches([*history, event], event.supersedes, resolve, ctx)
+    if new:
+        old = set(_later_breaches(history, event.supersedes, resolve, ctx))  # already so before: not this change's doing
+        decision.warnings += [w for w in new if w not in old]
     return decision
+
+
+def _later_breaches(events, after_seq: int, resolve, ctx: Context) -> list[str]:
+    """Guards of every step recorded after event `after_seq`, re-run against the state just before
+    it (a correction of an earlier date can break a later step's "not before" rule, 第十三条)."""
+    found: list[str] = []
+    for defn, before, e in fold(events, resolve, ctx.calendar):
+        if e.kind != "step" or e.seq <= after_seq:
+            continue
+        proc = process_for(defn)
+        step = proc.steps.get(e.step)
+        if step is None:
+            continue
+        evidence, problems = normalise(step, e.evidence)
+        if problems:
+            continue  # was accepted when recorded; nothing to re-check against
+        for v in check_rules(Check(proc, step, before, e.occurred_on, evidence, ctx)):
+            found.append(f"合规提示：第 {e.seq} 条记录“{step.name}”（{e.occurred_on}）：{v.message}")
+    return found
 
 
 def prerequisite_problems(proc, state) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -269,7 +364,10 @@ def _migrate(defn, state, cmd: Migrate, ctx, seq, resolve) -> Decision:
     except LookupError as e:
         return _refused(state, [Violation("migrate.unknown", str(e))])
     missing = [s for s in state.done if not target.has_step(s)]
-    violations = []
+    proc = process_for(defn)
+    violations = _date_checks("迁移", cmd.occurred_on, ctx, state.applied_on, defn.steps[0].name)
+    if state.stage in proc.end_states:
+        violations.append(Violation("stage.ended", f"该人员已处于“{defn.stage_name(state.stage)}”状态，不能迁移流程"))
     if target.key == defn.key:
         violations.append(Violation("migrate.same", f"已在使用 {defn.key}"))
     if missing:

@@ -14,7 +14,7 @@ from workflows.model import FieldSpec, StepSpec
 
 _TRUE = {"true", "1", "yes", "y", "是", "通过", "同意", "批准"}
 _FALSE = {"false", "0", "no", "n", "否", "不通过", "不同意", "不批准"}
-_VOTE_KEYS = ("should_attend", "present", "yes", "no", "abstain", "written")
+VOTE_KEYS = ("should_attend", "present", "yes", "no", "abstain", "written")
 _VOTE_ALIASES = {"应到": "should_attend", "实到": "present", "赞成": "yes", "反对": "no", "弃权": "abstain", "书面": "written",
                  "should": "should_attend"}
 
@@ -57,9 +57,39 @@ def _bool(value: Any) -> bool:
     raise _Bad(f"“{value}”应为 是/否")
 
 
+def _split_people(value: Any) -> list[Any]:
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return re.split(r"[,，、\s]+", str(value).strip())
+
+
 def _people(value: Any) -> list[int]:
-    items = value if isinstance(value, (list, tuple)) else re.split(r"[,，、\s]+", str(value).strip())
-    return [_int(x) for x in items if str(x).strip() != ""]
+    return [_int(x) for x in _split_people(value) if str(x).strip() != ""]
+
+
+def people_ids(step: StepSpec, evidence: Mapping[str, Any]) -> list[int]:
+    """The person ids a step's `people`/`person` fields reference, raw or normalised evidence alike.
+
+    Parsed with the same rules as the people fields themselves (commas, 、, spaces); parts that are
+    not ids are ignored here (validation reports them). Ids are in field order, without repeats.
+    """
+    found: list[int] = []
+    for spec in step.evidence:
+        if spec.type not in ("people", "person"):
+            continue
+        value = evidence.get(spec.name)
+        if value is None:
+            continue
+        for part in _split_people(value) if spec.type == "people" else [value]:
+            if str(part).strip() == "":
+                continue
+            try:
+                pid = _int(part)
+            except _Bad:
+                continue
+            if pid not in found:
+                found.append(pid)
+    return found
 
 
 def _vote(value: Any) -> dict[str, int]:
@@ -74,14 +104,14 @@ def _vote(value: Any) -> dict[str, int]:
                 k, _, v = p.partition("=")
                 raw[_VOTE_ALIASES.get(k.strip(), k.strip())] = v
         else:
-            raw = dict(zip(_VOTE_KEYS, parts))
-    unknown = set(raw) - set(_VOTE_KEYS)
+            raw = dict(zip(VOTE_KEYS, parts))
+    unknown = set(raw) - set(VOTE_KEYS)
     if unknown:
         raise _Bad(f"未知的表决字段：{'、'.join(sorted(unknown))}")
-    missing = [k for k in _VOTE_KEYS[:5] if k not in raw]
+    missing = [k for k in VOTE_KEYS[:5] if k not in raw]
     if missing:
         raise _Bad("表决须写明 应到、实到、赞成、反对、弃权 人数（如 16,9,9,0,0）")
-    return {k: _int(raw.get(k, 0)) for k in _VOTE_KEYS}
+    return {k: _int(raw.get(k, 0)) for k in VOTE_KEYS}
 
 
 def _value(spec: FieldSpec, value: Any) -> Any:

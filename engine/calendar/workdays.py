@@ -140,11 +140,6 @@ class WorkdayCalendar:
 
     # -- queries -----------------------------------------------------------
 
-    @property
-    def schedules(self) -> dict[int, YearSchedule]:
-        """Loaded schedules by year (a copy)."""
-        return dict(self._schedules)
-
     def known_year(self, year: int) -> bool:
         """True if a loaded schedule or chinese_calendar covers ``year``."""
         return year in self._schedules or _chinese_calendar_flags(year) is not None

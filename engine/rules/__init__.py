@@ -30,8 +30,6 @@ GUARDS: dict[str, Guard] = {
     "not_if": not_if,
     "extension": extension,
 }
-# Kinds that only compute dates (engine.timing) and never refuse a step.
-DATE_ONLY = frozenset({"due_within", "recurring"})
 
 
 def check_rules(c: Check) -> list[Violation]:
@@ -43,4 +41,4 @@ def check_rules(c: Check) -> list[Violation]:
     return found
 
 
-__all__ = ["Check", "GUARDS", "DATE_ONLY", "check_rules"]
+__all__ = ["Check", "GUARDS", "check_rules"]

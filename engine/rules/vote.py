@@ -12,8 +12,6 @@ from engine.errors import Violation
 from engine.rules.check import Check
 from workflows.model import RuleSpec
 
-VOTE_KEYS = ("should_attend", "present", "yes", "no", "abstain", "written")
-
 
 def vote_passed(v: Mapping[str, Any]) -> bool:
     return 2 * int(v["yes"]) > int(v["should_attend"])

@@ -121,6 +121,7 @@ class TestCorrections:
         d = decide(definition(), state, Correct(act.seq, "t", "日期录错", occurred_on=date(2017, 4, 1)), ctx(),
                    history=events, resolve=resolve)
         assert d.ok  # history is history: recorded, flagged
+        assert any("合规提示" in w and "确定发展对象" in w and "第十三条" in w for w in d.warnings), d.warnings
         tgt = next(e for e in events if e.step == "target_selection")
         d2 = decide(definition(), state, Correct(tgt.seq, "t", "日期录错", occurred_on=date(2018, 3, 1)), ctx(),
                     history=events, resolve=resolve)

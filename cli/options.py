@@ -123,6 +123,19 @@ def _handle(run: Run, exc: BaseException) -> None:
     raise exc
 
 
+def _check_ints(ctx: typer.Context | None, kw: dict[str, Any]) -> None:
+    """Integer options and arguments (ids, versions, counts) must fit the database's INTEGER:
+    `show 99999999999999999999` is a refusal, not an overflow in the driver (SQLite) or an
+    "out of range" database error (PostgreSQL)."""
+    for name, value in kw.items():
+        if isinstance(value, int) and not isinstance(value, bool) and not -MAX_INT <= value <= MAX_INT:
+            label = name
+            for p in getattr(getattr(ctx, "command", None), "params", ()):
+                if p.name == name:
+                    label = p.opts[0] if p.opts and p.opts[0].startswith("-") else (p.metavar or name)
+            raise refuse("input.range", f"{label}：{value} 超出范围（最大 {MAX_INT}），请检查后重试")
+
+
 def _ctx_param() -> inspect.Parameter:
     return inspect.Parameter("_pf_ctx", inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context)
 
@@ -153,11 +166,16 @@ def command(group: typer.Typer, name: str | None = None, **kwargs: Any) -> Calla
             root = (_pf_ctx.find_root().obj or {}) if _pf_ctx is not None else {}
             run = Run(db=_pf_db or root.get("db"), json=_pf_json or bool(root.get("json")))
             try:
+                _check_ints(_pf_ctx, kw)
                 return fn(run, *args, **kw)
             except typer.Exit:
                 raise
             except (DomainError, StorageError, SQLAlchemyError) as exc:
                 _handle(run, exc)
+            except OverflowError:
+                # an id beyond the database's 64-bit integers (show 99999999999999999999): the
+                # driver overflows binding it; no record can have such a number
+                _handle(run, refuse("input.overflow", f"编号或数值过大（超出 {MAX_ID} 的上限），请检查后重试"))
 
         wrapper.__signature__ = sig.replace(parameters=[*params, _ctx_param(), *_global_params()])
         kwargs.setdefault("cls", ZhCommand)
@@ -168,6 +186,27 @@ def command(group: typer.Typer, name: str | None = None, **kwargs: Any) -> Calla
 
 
 # ------------------------------------------------------------------ input parsing
+
+MAX_ID = 2**63 - 1  # the largest BIGINT id (outbox rows, events)
+MAX_INT = 2**31 - 1  # the largest INTEGER: candidate, person and organisation ids, versions, counts
+
+
+def parse_ids(text: str, what: str = "编号") -> list[int]:
+    """Ids as users type them: `3,5,8` (Chinese commas too); Chinese refusal otherwise."""
+    ids = []
+    for part in text.replace("，", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.isdigit() or not part.isascii():
+            raise refuse("ids.invalid", f"{what}应为正整数（多个用逗号分隔），收到“{part}”")
+        n = int(part)
+        if not 0 < n <= MAX_ID:
+            raise refuse("ids.range", f"{what}“{part}”超出范围")
+        ids.append(n)
+    if not ids:
+        raise refuse("ids.missing", f"请填写{what}（多个用逗号分隔）")
+    return ids
 
 
 def parse_day(text: str, what: str = "日期") -> date:

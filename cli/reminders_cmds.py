@@ -8,22 +8,29 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.options import Run, command, parse_day
+from cli.options import Run, command, parse_day, parse_ids
 from cli.zh import ZhGroup
 from engine.errors import refuse
+from services.directory import ROLE_NAMES as CONTACT_ROLES
 
-CONTACT_ROLES = {"branch_secretary": "党支部书记", "township_officer": "乡镇党委组织委员"}
 STATUS_NAMES = {"pending": "待发送", "sent": "已发送", "dead": "发送失败（已停止重试）"}
 KIND_NAMES = {"reminder": "到期提醒", "overdue": "逾期", "escalation": "升级督办", "report": "半年报告"}
 
 
 def _delivery():
-    """Channels (from PARTYFLOW_SMTP_* / PARTYFLOW_WEBHOOK_* environment variables) and templates."""
+    """Channels (from PARTYFLOW_SMTP_* / PARTYFLOW_WEBHOOK_* environment variables) and templates.
+
+    A deployment's configuration mistake (PARTYFLOW_WEBHOOK_FORMAT=foo, a PARTYFLOW_TEMPLATE_DIR
+    that does not exist, …) is one Chinese line and exit 2, before anything is scanned or sent.
+    """
     from notifications.channels import build_channels
     from notifications.channels.config import ChannelConfig
     from notifications.render import Renderer
 
-    return build_channels(ChannelConfig.from_env()), Renderer()
+    try:
+        return build_channels(ChannelConfig.from_env()), Renderer()
+    except (ValueError, OSError) as e:
+        raise refuse("delivery.config", f"发送设置有误：{e}") from None
 
 
 def register(app: typer.Typer) -> None:
@@ -41,28 +48,19 @@ def register(app: typer.Typer) -> None:
         email: Annotated[Optional[str], typer.Option("--email", help="电子邮箱")] = None,
         webhook: Annotated[Optional[str], typer.Option("--webhook", help="Webhook 地址（短信、企业微信、钉钉网关）")] = None,
     ) -> None:
-        from services.directory import resolve_org
+        from services.directory import add_contact
 
-        if role not in CONTACT_ROLES:
-            raise refuse("contact.role", f"角色应为 {'、'.join(f'{k}（{v}）' for k, v in CONTACT_ROLES.items())}")
-        with run.app.uow() as uow:
-            o = resolve_org(uow, org)
-            want = "branch" if role == "branch_secretary" else "township"
-            if o.level != want:
-                raise refuse("contact.org", f"{CONTACT_ROLES[role]}应登记在{'党支部' if want == 'branch' else '乡镇党委'}，{o.name}不是")
-            cid = uow.contacts.add(o.id, role, name, email=email, webhook_url=webhook)
+        c = add_contact(run.app, org, role, name, email, webhook)
         if run.json:
-            run.emit({"ok": True, "id": cid})
+            run.emit({"ok": True, "id": c["id"]})
         else:
-            run.line(f"已登记{o.name}提醒接收人：{name}（{CONTACT_ROLES[role]}，编号 {cid}）")
+            run.line(f"已登记{c['org_name']}提醒接收人：{c['name']}（{CONTACT_ROLES[role]}，编号 {c['id']}）")
 
     @command(contact_app, "list", help="列出提醒接收人。")
     def contact_list(run: Run) -> None:
-        with run.app.uow(read_only=True) as uow:
-            orgs = {o.id: o for o in uow.orgs.list()}
-            items = [{"id": c.id, "org": orgs[c.org_id].code, "org_name": orgs[c.org_id].name, "role": c.role,
-                      "name": c.name, "email": c.email, "webhook": c.webhook_url, "active": c.active}
-                     for c in uow.contacts.list()]
+        from services.directory import list_contacts
+
+        items = list_contacts(run.app)
         if run.json:
             run.emit(items)
             return
@@ -122,16 +120,19 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         if status is not None and status not in STATUS_NAMES:
             raise refuse("reminders.status", f"状态应为 {'、'.join(f'{k}（{v}）' for k, v in STATUS_NAMES.items())}")
-        now = run.app.now()
-        with run.app.uow() as uow:
-            if retry is not None:
-                ids = None if retry.strip() == "all" else [int(x) for x in retry.replace("，", ",").split(",") if x.strip()]
-                n = uow.outbox.retry(ids, now)
-                if run.json:
-                    run.emit({"ok": True, "requeued": n})
-                else:
-                    run.line(f"已重新排队 {n} 条提醒")
-                return
+        if retry is not None:
+            from services.directory import retry_dead
+
+            ids = None if retry.strip().lower() == "all" else parse_ids(retry, "--retry 的提醒编号")
+            n = retry_dead(run.app, ids)
+            if run.json:
+                run.emit({"ok": True, "requeued": n})
+            else:
+                run.line(f"已重新排队 {n} 条提醒")
+            return
+        if limit <= 0:
+            raise refuse("reminders.limit", f"--limit 应大于 0，收到 {limit}")
+        with run.app.uow(read_only=True) as uow:
             rows = uow.outbox.list(status, limit=limit)
             counts = uow.outbox.counts()
         items = [{"id": r.id, "kind": r.kind, "status": r.status, "channel": r.channel, "address": r.address,
@@ -164,14 +165,19 @@ def register(app: typer.Typer) -> None:
         from services.dispatch import DispatchSettings
         from services.scheduler import SchedulerConfig, build, catch_up
 
+        # every option is checked before anything runs (the catch-up scan writes)
         try:
             hour, minute = (int(x) for x in scan_at.split(":"))
         except ValueError:
-            raise refuse("scheduler.scan_at", f"--scan-at 应为 HH:MM，收到“{scan_at}”") from None
+            raise refuse("scheduler.scan_at", f"--scan-at 应为 HH:MM（北京时间），收到“{scan_at}”") from None
+        if not (0 <= hour <= 23 and 0 <= minute <= 59):
+            raise refuse("scheduler.scan_at", f"--scan-at 的时应为 0–23、分应为 0–59，收到“{scan_at}”")
+        if not (0 < dispatch_interval < 86400 * 365):  # NaN and infinity too
+            raise refuse("scheduler.dispatch_interval", f"--dispatch-interval 应大于 0 秒（且小于一年），收到 {dispatch_interval:g}")
+        if not (0 < lease < 86400 * 365):
+            raise refuse("scheduler.lease", f"--lease 应大于 0 秒（且小于一年），收到 {lease:g}")
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
         logging.getLogger("alembic").setLevel(logging.WARNING)
-        if lease <= 0:
-            raise refuse("scheduler.lease", f"--lease 应大于 0 秒，收到 {lease:g}")
         config = SchedulerConfig(scan_hour=hour, scan_minute=minute, dispatch_interval=dispatch_interval,
                                  dispatch=DispatchSettings(lease=timedelta(seconds=lease)))
         channels, renderer = _delivery()

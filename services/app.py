@@ -6,7 +6,7 @@ package with it; none of them contains a rule.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Callable
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,11 @@ from workflows.model import Definition
 from workflows.registry import Registry
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def naive_utc(dt: datetime) -> datetime:
+    """A timestamp as the database stores it: naive UTC (naive input is taken as UTC already)."""
+    return dt.astimezone(UTC).replace(tzinfo=None) if dt.tzinfo else dt
 
 
 def shanghai_now() -> datetime:
@@ -45,6 +50,10 @@ class App:
 
     def now(self) -> datetime:
         return self.clock()
+
+    def utcnow(self) -> datetime:
+        """The clock as naive UTC: what every service writes to timestamp columns."""
+        return naive_utc(self.clock())
 
     def today(self) -> date:
         now = self.clock()

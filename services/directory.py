@@ -173,3 +173,68 @@ def set_variant(app: App, org_code: str, variant_id: str | None) -> None:
         if org.level == "branch":
             raise refuse("org.level", "乡镇变体由乡镇党委或县级党委选择，党支部不能单独设置")
         uow.orgs.set_workflow_variant(org.id, variant)
+
+
+# -- reminder contacts and the dead letters --------------------------------------------------
+
+ROLE_NAMES = {"branch_secretary": "党支部书记", "township_officer": "乡镇党委组织委员"}
+_ROLE_LEVEL = {"branch_secretary": "branch", "township_officer": "township"}
+
+
+def add_contact(app: App, org_code: str, role: str, name: str, email: str | None = None,
+                webhook: str | None = None) -> dict:
+    """Register who receives an organisation's notices; returns {id, org_code, org_name, role, name}.
+
+    A branch secretary belongs to a 党支部 and a township officer to a 乡镇党委; the name must be
+    given; an email must look like an address and a webhook must be an http(s) URL (a typo here
+    would only show up as a dead letter weeks later). Without either, notices go to the console.
+    """
+    name = (name or "").strip()
+    email = (email or "").strip() or None
+    webhook = (webhook or "").strip() or None
+    if role not in ROLE_NAMES:
+        raise refuse("contact.role", f"角色“{role}”无效，应为 {'、'.join(f'{k}（{v}）' for k, v in ROLE_NAMES.items())}")
+    if not name:
+        raise refuse("contact.name", "提醒接收人姓名不能为空")
+    if email is not None and not _plausible_email(email):
+        raise refuse("contact.email", f"电子邮箱“{email}”格式不对（应形如 name@example.com）")
+    if webhook is not None and not _http_url(webhook):
+        raise refuse("contact.webhook", f"Webhook 地址“{webhook}”无效，应以 http:// 或 https:// 开头")
+    with app.uow() as uow:
+        org = resolve_org(uow, org_code)
+        want = _ROLE_LEVEL[role]
+        if org.level != want:
+            raise refuse("contact.org", f"{ROLE_NAMES[role]}应登记在{LEVEL_NAMES[want]}，“{org.name}”是"
+                                        f"{LEVEL_NAMES.get(org.level, org.level)}")
+        cid = uow.contacts.add(org.id, role, name, email=email, webhook_url=webhook)
+    return {"id": cid, "org_code": org.code, "org_name": org.name, "role": role, "name": name}
+
+
+def _plausible_email(text: str) -> bool:
+    local, at, domain = text.rpartition("@")
+    return bool(at and local and domain and not any(c.isspace() for c in text))
+
+
+def _http_url(text: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and not any(c.isspace() for c in text)
+
+
+def list_contacts(app: App) -> list[dict]:
+    """Every contact with its organisation, oldest first."""
+    with app.uow(read_only=True) as uow:
+        orgs = {o.id: o for o in uow.orgs.list()}
+        return [{"id": c.id, "org": orgs[c.org_id].code, "org_name": orgs[c.org_id].name, "role": c.role,
+                 "name": c.name, "email": c.email, "webhook": c.webhook_url, "active": c.active}
+                for c in uow.contacts.list()]
+
+
+def retry_dead(app: App, ids: Iterable[int] | None) -> int:
+    """Put dead letters back in the queue (all of them with `ids=None`); returns how many."""
+    with app.uow() as uow:
+        return uow.outbox.retry(None if ids is None else list(ids), app.utcnow())

@@ -14,12 +14,12 @@ import hashlib
 import os
 import socket
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from itertools import groupby
 from typing import Any, Mapping
 
 from notifications.message import ChannelError, Message, PermanentChannelError
-from services.app import App
+from services.app import App, naive_utc
 from storage.repositories import OutboxRow
 
 
@@ -54,10 +54,6 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _utc(dt: datetime) -> datetime:
-    return dt.astimezone(timezone.utc).replace(tzinfo=None) if dt.tzinfo else dt
-
-
 def compose(renderer, rows: list[OutboxRow]) -> Message:
     """One message for one recipient's rows: its own template for one notice, else the digest."""
     first = rows[0]
@@ -89,14 +85,18 @@ def _groups(rows: list[OutboxRow]) -> list[list[OutboxRow]]:
 def dispatch_once(app: App, channels: Mapping[str, Any], renderer, *, worker: str | None = None,
                   now: datetime | None = None, settings: DispatchSettings = DispatchSettings(),
                   dry_run: bool = False) -> DispatchReport:
-    """One round: claim, send, mark. `now` is passed in (tests drive the clock)."""
+    """One round: claim, send, mark. `now` is passed in (tests drive the clock).
+
+    Each message is settled at its own time (`current`: the App's clock when it is sent, or the
+    fixed `now`), so a long round does not backdate marks and retry times to its start.
+    """
     worker = worker or worker_id()
     fixed_clock = now is not None
-    now = _utc(now or app.now())
+    now = naive_utc(now) if now is not None else app.utcnow()
     report = DispatchReport()
-    if dry_run:
+    if dry_run:  # exactly what a claim would take now, rendered, without taking it
         with app.uow(read_only=True) as uow:
-            rows = [r for r in uow.outbox.list("pending", limit=settings.batch) if r.next_attempt_at <= now]
+            rows = uow.outbox.claimable(now, settings.batch)
         for group in _groups(rows):
             msg = compose(renderer, group)
             report.previews.append({"channel": msg.channel, "recipient": msg.recipient, "subject": msg.subject,
@@ -110,7 +110,7 @@ def dispatch_once(app: App, channels: Mapping[str, Any], renderer, *, worker: st
         report.messages += 1
         ids = [r.id for r in group]
         channel = channels.get(group[0].channel)
-        current = now if fixed_clock else _utc(app.now())
+        current = now if fixed_clock else app.utcnow()
         with app.uow() as uow:  # a long round may have outlived the lease: renew it, or leave the rows
             if not uow.outbox.renew(ids, worker, current + settings.lease):
                 report.skipped += len(ids)
@@ -124,20 +124,22 @@ def dispatch_once(app: App, channels: Mapping[str, Any], renderer, *, worker: st
                 raise PermanentChannelError(f"提醒模板无法生成消息：{e}") from e
             channel.send(message)
         except PermanentChannelError as e:
+            current = now if fixed_clock else app.utcnow()
             with app.uow() as uow:
-                uow.outbox.mark_failed(ids, worker, str(e), now, dead=True)
-            report.dead += len(ids)
+                marked = uow.outbox.mark_failed(ids, worker, str(e), current, dead=True)
+            report.dead += marked["dead"]
             continue
         except ChannelError as e:
-            attempts = max(r.attempts for r in group) + 1
-            dead = attempts >= settings.max_attempts
-            with app.uow() as uow:
-                uow.outbox.mark_failed(ids, worker, str(e), now + settings.backoff(attempts), dead=dead)
-            report.dead += len(ids) if dead else 0
-            report.failed += 0 if dead else len(ids)
+            current = now if fixed_clock else app.utcnow()
+            with app.uow() as uow:  # dead or not is decided per row, on its own attempts
+                marked = uow.outbox.mark_failed(ids, worker, str(e), current, max_attempts=settings.max_attempts,
+                                                backoff=settings.backoff)
+            report.dead += marked["dead"]
+            report.failed += marked["failed"]
             continue
+        current = now if fixed_clock else app.utcnow()
         with app.uow() as uow:
-            report.sent += uow.outbox.mark_sent(ids, worker, now)
+            report.sent += uow.outbox.mark_sent(ids, worker, current)
     return report
 
 

@@ -13,13 +13,16 @@ notice once (INSERT … ON CONFLICT DO NOTHING).
 from __future__ import annotations
 
 import time
+import weakref
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from engine.errors import refuse
 from services.app import App
 from storage.repositories import ContactRow, ScanRow
 from storage.unit_of_work import UnitOfWork
+from workflows.registry import Registry
 
 DEFAULT_REMIND_DAYS = (7, 1)
 DEFAULT_ESCALATE_AFTER_DAYS = 14
@@ -85,8 +88,9 @@ def notices_for(row: ScanRow, as_of: date, remind_days: tuple[int, ...], escalat
     return out
 
 
-def _addresses(contacts: list[ContactRow], fallback_name: str) -> list[tuple[str, str, str]]:
-    """(channel, address, name) for each way to reach the contacts; the console when nobody is set up."""
+def addresses(contacts: list[ContactRow], fallback_name: str) -> list[tuple[str, str, str]]:
+    """(channel, address, name) for each way to reach the contacts; the console when nobody is set up
+    (a notice is never dropped). Shared by the scan and the half-year report."""
     out = []
     for c in contacts:
         if c.email:
@@ -100,10 +104,17 @@ def _addresses(contacts: list[ContactRow], fallback_name: str) -> list[tuple[str
 
 def scan(app: App, as_of: date, *, settings: ScanSettings = ScanSettings(), dry_run: bool = False,
          uow: UnitOfWork | None = None) -> ScanReport:
-    """Write the day's notices to the outbox (or, with `dry_run`, only list them)."""
+    """Write the day's notices to the outbox (or, with `dry_run`, only list them).
+
+    A scan as of a later day than today is refused unless it is a dry run: its notices would be
+    real rows, sent by the next dispatch, and a notice once sent cannot be taken back.
+    """
+    if not dry_run and as_of > app.today():
+        raise refuse("scan.future", f"扫描日期 {as_of} 晚于今天（{app.today()}）：提醒一经发送无法撤回，"
+                                    "预览将来的提醒请加 --dry-run")
     started = time.perf_counter()
     report = ScanReport(as_of=as_of, dry_run=dry_run)
-    horizon = as_of + timedelta(days=max(max(settings.remind_days), _max_remind(app)))
+    horizon = as_of + timedelta(days=max(max(settings.remind_days), _max_remind(app.registry)))
     if uow is None:
         with app.uow(read_only=dry_run) as own:
             _scan(app, own, as_of, horizon, settings, report)
@@ -113,12 +124,25 @@ def scan(app: App, as_of: date, *, settings: ScanSettings = ScanSettings(), dry_
     return report
 
 
-def _max_remind(app: App) -> int:
+_MAX_REMIND: weakref.WeakKeyDictionary[Registry, tuple[int, int]] = weakref.WeakKeyDictionary()
+
+
+def _max_remind(registry: Registry) -> int:
+    """The largest `remind_days` of any rule (the scan's look-ahead), computed once per registry.
+
+    Published definitions never change (Registry.add refuses that); a registry can only gain new
+    versions, so the cached value is recomputed when the number of definitions changes.
+    """
+    count = len(registry.keys())
+    hit = _MAX_REMIND.get(registry)
+    if hit is not None and hit[0] == count:
+        return hit[1]
     best = 0
-    for d in app.registry.definitions():
+    for d in registry.definitions():
         for step in d.steps:
             for r in step.rules:
                 best = max([best, *(int(x) for x in r.params.get("remind_days") or ())])
+    _MAX_REMIND[registry] = (count, best)
     return best
 
 
@@ -131,7 +155,7 @@ def _scan(app: App, uow: UnitOfWork, as_of: date, horizon: date, settings: ScanS
     townships = {b: orgs[b].parent_id for b in {r.branch_id for r in rows} if b in orgs}
     secretaries = uow.contacts.for_orgs({r.branch_id for r in rows}, "branch_secretary")
     officers = uow.contacts.for_orgs({t for t in townships.values() if t}, "township_officer")
-    now = app.now().astimezone(timezone.utc).replace(tzinfo=None)
+    now = app.utcnow()
     out: list[dict[str, Any]] = []
     for r in rows:
         remind, escalate = _rule_settings(app, r.definition_key, r.step, r.kind, settings)
@@ -142,10 +166,10 @@ def _scan(app: App, uow: UnitOfWork, as_of: date, horizon: date, settings: ScanS
             if kind == "escalation":
                 org_id = townships.get(r.branch_id) or r.branch_id
                 org_name = orgs[org_id].name if org_id in orgs else branch_name
-                targets = _addresses(officers.get(org_id, []), f"{org_name}组织委员（未登记联系人）")
+                targets = addresses(officers.get(org_id, []), f"{org_name}组织委员（未登记联系人）")
             else:
                 org_id = r.branch_id
-                targets = _addresses(secretaries.get(r.branch_id, []), f"{branch_name}书记（未登记联系人）")
+                targets = addresses(secretaries.get(r.branch_id, []), f"{branch_name}书记（未登记联系人）")
             item = _item(app, r, kind, as_of, branch_name)
             item["org_name"] = org_name if kind == "escalation" else branch_name  # the recipient's organisation
             for channel, address, name in targets:

@@ -8,15 +8,17 @@ are only ticks, and what they do is made safe on its own:
 - the job store is persistent (the same database, table `apscheduler_jobs`), jobs have fixed ids
   with `replace_existing`, `coalesce=True` and no misfire limit, so a scan missed while the service
   was down runs once when it comes back, not once per missed day. At start the scheduler also runs
-  today's scan if nobody has (the catch-up).
-Jobs reach the App through `current_app()` so no database URL (with its password) is pickled into
-the job store.
+  today's scan if nobody has, and the half-year report of the last period end if it was missed
+  (the catch-up).
+The job store holds only the jobs' names (`services.scheduler:daily_scan_job`); they reach the App
+through this module's runtime, set by `build()`, so no database URL (with its password) is pickled
+into the job store.
 """
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, timezone
+from datetime import date
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -25,11 +27,12 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from services.app import SHANGHAI, App
 from services.dispatch import DispatchSettings, dispatch_all, worker_id
-from services.reminders import ScanSettings, scan
+from services.reminders import ScanSettings, addresses, scan
+from storage.tables import job_run
 
 log = logging.getLogger("partyflow.scheduler")
 
@@ -54,25 +57,15 @@ class _Runtime:
 _runtime: _Runtime | None = None
 
 
-def current_app() -> App:
-    if _runtime is None:
-        raise RuntimeError("scheduler runtime not started")
-    return _runtime.app
-
-
-def _now_utc(app: App):
-    return app.now().astimezone(timezone.utc).replace(tzinfo=None)
-
-
 def run_daily_scan(app: App, day: date, settings: ScanSettings = ScanSettings(), worker: str | None = None) -> dict | None:
     """Today's scan, at most once per day across processes and restarts (None: already done)."""
     worker = worker or worker_id()
     with app.uow() as uow:
-        if not uow.job_runs.start("scan", day, worker, _now_utc(app)):
+        if not uow.job_runs.start("scan", day, worker, app.utcnow()):
             return None
         report = scan(app, day, settings=settings, uow=uow)
         result = {k: v for k, v in report.as_dict().items() if k != "rows"}
-        uow.job_runs.finish("scan", day, _now_utc(app), result)
+        uow.job_runs.finish("scan", day, app.utcnow(), result)
     log.info("scan %s: %s", day, result)
     return result
 
@@ -81,29 +74,38 @@ def period_end(day: date) -> bool:
     return (day.month, day.day) in ((6, 30), (12, 31))
 
 
+def last_period_end(day: date) -> date:
+    """The most recent half-year end on or before `day` (06-30 or 12-31)."""
+    if day >= date(day.year, 12, 31):
+        return date(day.year, 12, 31)
+    if day >= date(day.year, 6, 30):
+        return date(day.year, 6, 30)
+    return date(day.year - 1, 12, 31)
+
+
 def run_period_report(app: App, day: date, worker: str | None = None) -> int | None:
     """The half-year hook: on 6-30 and 12-31 each township officer gets a report notice (the
-    report itself is rendered by the reports module; this schedules and delivers it)."""
+    report itself is rendered by the reports module; this schedules and delivers it). A township
+    without a registered officer gets it on the console/log, like every other notice."""
     worker = worker or worker_id()
     label = f"{day.year}H{1 if day.month <= 6 else 2}"
     with app.uow() as uow:
-        if not uow.job_runs.start("period-report", day, worker, _now_utc(app)):
+        if not uow.job_runs.start("period-report", day, worker, app.utcnow()):
             return None
         townships = [o for o in uow.orgs.list() if o.level == "township"]
         officers = uow.contacts.for_orgs([t.id for t in townships], "township_officer")
-        now = _now_utc(app)
+        now = app.utcnow()
         rows = []
         for t in townships:
-            for c in officers.get(t.id, []):
-                for channel, address in (("email", c.email), ("webhook", c.webhook_url)):
-                    if address:
-                        rows.append({
-                            "key": f"report:{t.id}:{label}:{channel}:{address}", "kind": "report", "candidate_id": None,
-                            "step": None, "due_on": day, "created_on": day, "channel": channel, "address": address,
-                            "recipient_name": c.name, "org_id": t.id,
-                            "payload": {"period": label, "org": t.name, "as_of": day.isoformat(), "kind": "report"},
-                            "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now,
-                        })
+            for channel, address, name in addresses(officers.get(t.id, []), f"{t.name}组织委员（未登记联系人）"):
+                rows.append({
+                    "key": f"report:{t.id}:{label}:{channel}:{address}", "kind": "report", "candidate_id": None,
+                    "step": None, "due_on": day, "created_on": day, "channel": channel, "address": address,
+                    "recipient_name": name, "org_id": t.id,
+                    "payload": {"period": label, "org": t.name, "org_name": t.name, "as_of": day.isoformat(),
+                                "kind": "report"},
+                    "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now,
+                })
         created = uow.outbox.add_many(rows)
         uow.job_runs.finish("period-report", day, now, {"period": label, "created": created})
     return created
@@ -156,9 +158,24 @@ def _create_job_table(app: App, store: SQLAlchemyJobStore) -> None:
 
 
 def catch_up(app: App, config: SchedulerConfig = SchedulerConfig()) -> dict | None:
-    """At start: today's scan if nobody ran it (downtime over the scan hour)."""
+    """At start: today's scan if nobody ran it (downtime over the scan hour), and the half-year
+    report of the most recent period end if the service was down that day.
+
+    The report is caught up only when the service was already scanning by then (a scan on or
+    before the period end): a fresh installation does not report a half-year it never watched.
+    The report runs before today's scan, so a crash between the two cannot hide it. `job_run`
+    makes each of them once, whichever process gets there first.
+    """
     today = app.today()
-    result = run_daily_scan(app, today, config.scan)
-    if period_end(today):
-        run_period_report(app, today)
-    return result
+    end = last_period_end(today)
+    if end == today or _scanned_by(app, end):
+        run_period_report(app, end)
+    return run_daily_scan(app, today, config.scan)
+
+
+def _scanned_by(app: App, day: date) -> bool:
+    """Whether a daily scan ran on or before `day` (the service was in use then). JobRunRepo has
+    no such question (storage is another engineer's area): a read of `job_run` here."""
+    with app.uow(read_only=True) as uow:
+        stmt = select(job_run.c.run_on).where(job_run.c.job == "scan", job_run.c.run_on <= day).limit(1)
+        return uow.connection.execute(stmt).first() is not None

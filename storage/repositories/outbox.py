@@ -9,11 +9,11 @@ serialises claims.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import and_, case, func, literal, or_, select, text, update
 
 from ..tables import outbox
 from .base import Repository
@@ -48,8 +48,9 @@ class OutboxRepo(Repository):
             new += len(result.all())
         return new
 
-    def claim(self, worker: str, now: datetime, lease_until: datetime, limit: int) -> list[OutboxRow]:
-        """Take up to `limit` due pending rows (oldest first) for `worker` until `lease_until`."""
+    def _due(self, now: datetime):
+        """The predicate of a claimable row at `now`: pending, due, not held by a live lease, and
+        no older row of the same recipient waiting to retry or in flight (per-recipient order)."""
         older = outbox.alias("older")
         waiting_ahead = (
             select(older.c.id)
@@ -59,13 +60,21 @@ class OutboxRepo(Repository):
                    or_(older.c.next_attempt_at > now, older.c.claimed_until >= now))
             .exists()
         )
-        due = and_(
+        return and_(
             _o.status == "pending",
             _o.next_attempt_at <= now,
             or_(_o.claimed_until.is_(None), _o.claimed_until < now),
             ~waiting_ahead,  # a recipient's notices go out in order: none overtakes one waiting to retry
         )
-        pick = select(_o.id).where(due).order_by(_o.id).limit(limit)
+
+    def claimable(self, now: datetime, limit: int) -> list[OutboxRow]:
+        """The rows a claim at `now` would take (oldest first), without taking them: the dry run."""
+        stmt = select(*_COLS).where(self._due(now)).order_by(_o.id).limit(limit)
+        return [OutboxRow(*r) for r in self.conn.execute(stmt)]
+
+    def claim(self, worker: str, now: datetime, lease_until: datetime, limit: int) -> list[OutboxRow]:
+        """Take up to `limit` due pending rows (oldest first) for `worker` until `lease_until`."""
+        pick = select(_o.id).where(self._due(now)).order_by(_o.id).limit(limit)
         if self.conn.dialect.name == "postgresql":
             # Claims are short: serialise them so one claim sees the other's (committed) leases —
             # per-recipient order needs that; SQLite's BEGIN IMMEDIATE does the same there.
@@ -102,15 +111,40 @@ class OutboxRepo(Repository):
         )
         return result.rowcount
 
-    def mark_failed(self, ids: Sequence[int], worker: str, error: str, next_attempt_at: datetime, dead: bool) -> None:
-        self.conn.execute(
+    def mark_failed(self, ids: Sequence[int], worker: str, error: str, now: datetime, *, dead: bool = False,
+                    max_attempts: int | None = None,
+                    backoff: Callable[[int], timedelta] | None = None) -> dict[str, int]:
+        """Record a failed send at `now`, per row — only rows this worker still holds.
+
+        Each row counts its own attempts: it goes dead when `attempts + 1 >= max_attempts` (or at
+        once with `dead`, a permanent error), else waits `backoff(attempts + 1)` from `now`. A fresh
+        notice sent together with an old failing one therefore keeps its own retries.
+        Returns {"failed": n, "dead": n} — the rows now waiting to retry and the rows now dead.
+        """
+        attempts = _o.attempts + 1
+        if dead or max_attempts is None:
+            status: Any = "dead" if dead else "pending"
+        else:
+            status = case((attempts >= max_attempts, "dead"), else_="pending")
+        next_at: Any = now
+        if backoff is not None and not dead:
+            # one branch per attempt count until the backoff stops growing (a dozen at most)
+            whens, n = [], 0
+            while n < 64 and (not whens or backoff(n + 1) != backoff(n)):
+                whens.append((_o.attempts == n, literal(now + backoff(n + 1), _o.next_attempt_at.type)))
+                n += 1
+            next_at = case(*whens, else_=literal(now + backoff(n + 1), _o.next_attempt_at.type))
+        result = self.conn.execute(
             update(outbox)
             .where(_o.id.in_(list(ids)), _o.claimed_by == worker, _o.status == "pending")
-            .values(
-                attempts=_o.attempts + 1, last_error=error[:2000], next_attempt_at=next_attempt_at,
-                claimed_by=None, claimed_until=None, status="dead" if dead else "pending",
-            )
+            .values(attempts=attempts, last_error=error[:2000], next_attempt_at=next_at,
+                    claimed_by=None, claimed_until=None, status=status)
+            .returning(_o.status)
         )
+        out = {"failed": 0, "dead": 0}
+        for (s,) in result:
+            out["dead" if s == "dead" else "failed"] += 1
+        return out
 
     def retry(self, ids: Sequence[int] | None, now: datetime) -> int:
         """Put dead rows (all, or the given ids) back in the queue."""

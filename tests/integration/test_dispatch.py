@@ -418,3 +418,66 @@ def test_a_round_longer_than_its_lease_sends_nothing_twice(app, town, hooks, sin
     in_flight = sink.received[0].key
     repeats = {k: n for k, n in sink.key_counts().items() if n > 1 and k != in_flight}
     assert repeats == {}
+
+
+# -- review findings: per-row dead letters, per-message times, the dry run = the claim ---------
+
+
+def test_a_fresh_notice_with_an_old_failing_one_keeps_its_own_retries(app, town, hooks, sink, channels, renderer):
+    """Finding 12: dead is decided per row (its own attempts), not by the group's maximum."""
+    settings = DispatchSettings(max_attempts=3)
+    apply(app, town["b1"], 1)
+    scan(app, AS_OF)
+    sink.respond(503)
+    now = T0
+    for _ in range(2):  # the old row fails twice: one attempt left
+        dispatch_once(app, channels, renderer, now=now, settings=settings, worker="w")
+        now = max(r.next_attempt_at for r in rows(app)).replace(tzinfo=UTC)
+    apply(app, town["b1"], 1)  # a fresh notice for the same secretary: sent together with the old one
+    scan(app, AS_OF)
+    old, fresh = by_address(app, hooks["b1"])
+    assert (old.attempts, fresh.attempts) == (2, 0)
+    report = dispatch_once(app, channels, renderer, now=now, settings=settings, worker="w")
+    assert (report.messages, report.dead, report.failed) == (1, 1, 1)
+    old, fresh = by_address(app, hooks["b1"])
+    assert old.status == "dead" and old.attempts == 3
+    assert fresh.status == "pending" and fresh.attempts == 1
+    assert fresh.next_attempt_at == utc(now) + settings.backoff(1)  # its own backoff, from its own count
+
+
+def test_marks_use_the_time_of_each_message_not_the_round_start(app, town, hooks, sink, channels, renderer):
+    """Finding 12: without a fixed `now`, sent_at and the retry time are the clock at that message."""
+    apply(app, town["b1"], 1)
+    apply(app, town["b2"], 1)
+    scan(app, AS_OF)
+    ticks = iter(T0 + timedelta(minutes=m) for m in range(100))
+    app.clock = lambda: next(ticks)
+    sink.respond(503, "/hook/b2")
+    report = dispatch_once(app, channels, renderer, worker="w")
+    assert (report.sent, report.failed) == (1, 1)
+    [b1], [b2] = by_address(app, hooks["b1"]), by_address(app, hooks["b2"])
+    round_start = utc(T0)
+    assert b1.sent_at > round_start
+    assert b2.next_attempt_at > round_start + DispatchSettings().backoff(1)
+
+
+def test_dry_run_previews_exactly_what_a_claim_takes(app, town, hooks, sink, channels, renderer):
+    """Finding 21: oldest first, without rows held by a live claim or queued behind one."""
+    apply(app, town["b1"], 1)
+    apply(app, town["b2"], 1)
+    scan(app, AS_OF)
+    lease = DispatchSettings().lease
+    with app.uow() as uow:  # another dispatcher is sending b1's row right now
+        [held] = uow.outbox.claim("A", utc(T0), utc(T0 + lease), 1)
+    assert held.address == hooks["b1"]
+    apply(app, town["b1"], 1)  # b1's newer row must wait behind the one in flight
+    scan(app, AS_OF)
+    later = T0 + timedelta(seconds=1)
+    with app.uow(read_only=True) as uow:
+        would = [r.id for r in uow.outbox.claimable(utc(later), 500)]
+    preview = dispatch_once(app, channels, renderer, now=later, dry_run=True)
+    assert [p["recipient"] for p in preview.previews] == [hooks["b2"]]
+    assert [i for p in preview.previews for i in p["rows"]] == would
+    with app.uow() as uow:
+        taken = [r.id for r in uow.outbox.claim("B", utc(later), utc(later + lease), 500)]
+    assert taken == would

@@ -1,9 +1,10 @@
 """The daily scan on both databases: every time rule of the schedule on both sides of its date."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import text
 
 from services import candidates as uc
 from services.reminders import ScanSettings, notices_for, scan
@@ -112,3 +113,90 @@ def _row(due):
 )
 def test_holidays_do_not_move_calendar_due_dates(as_of, expected):
     assert notices_for(_row(date(2018, 10, 1)), as_of, (7, 1), 14) == expected
+
+
+# -- review findings -----------------------------------------------------------------------------
+
+
+def test_a_scan_of_a_future_day_is_refused_unless_dry_run(app, applied):
+    """Finding 11: future notices would be real rows, sent and impossible to take back."""
+    from engine.errors import DomainError
+
+    tomorrow = app.today() + timedelta(days=1)
+    with pytest.raises(DomainError) as e:
+        scan(app, tomorrow)
+    assert "晚于今天" in e.value.violations[0].message and "--dry-run" in e.value.violations[0].message
+    assert _kinds(app) == []
+    assert scan(app, tomorrow, dry_run=True).created == 0  # a preview is fine
+    assert scan(app, app.today()).as_of == app.today()  # today itself is not the future
+
+
+def test_addresses_is_public_with_the_console_fallback():
+    """Finding 13: the scan and the half-year report share one helper."""
+    from services.reminders import addresses
+    from storage.repositories import ContactRow
+
+    fallback = "某乡组织委员（未登记联系人）"
+    assert addresses([], fallback) == [("console", fallback, fallback)]
+    both = ContactRow(1, 1, "township_officer", "王", "w@x.example", "https://hook.example/t", True)
+    assert addresses([both], "x") == [("email", "w@x.example", "王"), ("webhook", "https://hook.example/t", "王")]
+
+
+def test_max_remind_is_computed_once_per_registry(app, monkeypatch):
+    """Finding 25: the scan's look-ahead is cached per registry (and follows added versions)."""
+    from services import reminders
+
+    first = reminders._max_remind(app.registry)
+    calls = []
+    real = type(app.registry).definitions
+    monkeypatch.setattr(type(app.registry), "definitions", lambda self: calls.append(1) or real(self))
+    assert reminders._max_remind(app.registry) == first == 30
+    assert calls == []
+
+
+# -- contacts and dead letters (services/directory) ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "org, role, name, email, webhook, code",
+    [
+        ("b1", "branch_secretary", "  ", None, None, "contact.name"),
+        ("b1", "branch_secretary", "书记", "not-an-address", None, "contact.email"),
+        ("b1", "branch_secretary", "书记", None, "notaurl", "contact.webhook"),
+        ("b1", "branch_secretary", "书记", None, "ftp://hook.example/x", "contact.webhook"),
+        ("b1", "township_officer", "委员", None, None, "contact.org"),
+        ("t", "branch_secretary", "书记", None, None, "contact.org"),
+        ("b1", "mayor", "书记", None, None, "contact.role"),
+        ("nowhere", "branch_secretary", "书记", None, None, "org.unknown"),
+    ],
+)
+def test_add_contact_refuses_bad_input(app, town, org, role, name, email, webhook, code):
+    """Finding 23: the rules of a contact live in the service, not in the CLI."""
+    from engine.errors import DomainError
+    from services.directory import add_contact, list_contacts
+
+    with pytest.raises(DomainError) as e:
+        add_contact(app, org, role, name, email, webhook)
+    assert e.value.violations[0].code == code
+    assert list_contacts(app) == []
+
+
+def test_add_and_list_contacts_and_retry_dead(app, town):
+    from services.directory import add_contact, list_contacts, retry_dead
+
+    c = add_contact(app, "b1", "branch_secretary", " 贺丰村书记 ", "shuji@hefeng.example", "https://hook.example/b1")
+    t = add_contact(app, "t", "township_officer", "组织委员")  # console only
+    assert c["name"] == "贺丰村书记" and c["org_name"] == "贺丰村党支部"
+    listed = list_contacts(app)
+    assert [(x["id"], x["org"], x["role"], x["email"], x["webhook"]) for x in listed] == [
+        (c["id"], "b1", "branch_secretary", "shuji@hefeng.example", "https://hook.example/b1"),
+        (t["id"], "t", "township_officer", None, None)]
+    uc.register_applicant(app, person_id=town["person"], branch_id=town["b1"], occurred_on=date(2018, 1, 31),
+                          actor="书记")
+    scan(app, date(2018, 3, 1))
+    with app.uow() as uow:
+        ids = [r.id for r in uow.outbox.list()]
+        uow.connection.execute(text("UPDATE outbox SET status = 'dead', attempts = 12"))
+    assert retry_dead(app, ids[:1]) == 1
+    assert retry_dead(app, None) == len(ids) - 1
+    assert {(r.status, r.attempts, r.next_attempt_at) for r in _rows(app)} == {("pending", 0, app.utcnow())}

@@ -9,7 +9,15 @@ from freezegun import freeze_time
 from notifications.render import Renderer
 from services import candidates as uc
 from services.app import App
-from services.scheduler import SchedulerConfig, build, catch_up, period_end, run_daily_scan, run_period_report
+from services.scheduler import (
+    SchedulerConfig,
+    build,
+    catch_up,
+    last_period_end,
+    period_end,
+    run_daily_scan,
+    run_period_report,
+)
 
 
 @pytest.fixture
@@ -77,3 +85,46 @@ def test_jobs_persist_without_piling_up(real_clock_app):
 
     with real_clock_app.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM apscheduler_jobs")).scalar() == 2
+
+
+# -- review findings: the half-year report ------------------------------------------------------
+
+
+def test_a_township_without_an_officer_gets_its_report_on_the_console(app, town):
+    """Finding 13: the report uses the scan's addresses(), console fallback included."""
+    assert run_period_report(app, date(2018, 12, 31)) == 1
+    with app.uow() as uow:
+        [row] = uow.outbox.list()
+    assert (row.kind, row.channel, row.payload["period"]) == ("report", "console", "2018H2")
+    assert row.address == row.recipient_name == "南川乡党委组织委员（未登记联系人）"
+
+
+@pytest.mark.parametrize("day, end", [(date(2018, 7, 3), date(2018, 6, 30)), (date(2018, 6, 30), date(2018, 6, 30)),
+                                      (date(2018, 6, 29), date(2017, 12, 31)), (date(2019, 1, 1), date(2018, 12, 31)),
+                                      (date(2018, 12, 31), date(2018, 12, 31))])
+def test_last_period_end(day, end):
+    assert last_period_end(day) == end
+
+
+def test_catch_up_makes_the_report_missed_while_the_service_was_down(real_clock_app):
+    """Finding 13: in service until 06-29, down on 06-30, back on 07-03: the 2018H1 report, once."""
+    run_daily_scan(real_clock_app, date(2018, 6, 29))
+    with freeze_time("2018-07-03 01:00:00"):  # 09:00 in Shanghai
+        catch_up(real_clock_app)
+        catch_up(real_clock_app)  # a restart, or another process
+    with real_clock_app.uow() as uow:
+        reports = [r for r in uow.outbox.list() if r.kind == "report"]
+        assert uow.job_runs.last("period-report") == date(2018, 6, 30)
+    assert [(r.payload["period"], r.address) for r in reports] == [("2018H1", "zuzhi@nanchuan.example")]
+
+
+def test_a_fresh_installation_does_not_report_a_half_year_it_never_watched(real_clock_app):
+    with freeze_time("2018-07-03 01:00:00"):
+        catch_up(real_clock_app)
+    assert "report" not in _kinds(real_clock_app)
+
+
+def test_scheduler_module_has_no_current_app():
+    import services.scheduler as s
+
+    assert not hasattr(s, "current_app") and "current_app" not in (s.__doc__ or "")

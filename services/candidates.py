@@ -21,16 +21,29 @@ from engine import (
     PersonFacts,
     Void,
     decide,
+    effective_events,
     register,
 )
 from engine.errors import refuse
+from engine.evidence import people_ids
+from engine.process import process_for
 from services.app import App
 from services.results import CommandResult
 from storage.unit_of_work import UnitOfWork
 from workflows.loader import definition_to_data
 
-# Party status a person gets when a candidate reaches a stage (kept on `person` for sponsor checks).
-STATUS_BY_STAGE = {"probationary": "probationary", "full_member": "full_member", "probation_cancelled": "none"}
+# Party status a person has while their latest candidacy is in a stage (kept on `person` for sponsor
+# checks); every other stage — applicant … development_target and all end states — means "none".
+STATUS_BY_STAGE = {"probationary": "probationary", "full_member": "full_member"}
+
+
+def party_status_for(state: CandidateState, defn) -> str:
+    """The person's party_status implied by their (latest) candidacy: its stage, or — after death
+    or a transfer out of the deployment — the last membership stage the log shows they reached."""
+    if state.stage in ("deceased", "transferred_out"):
+        reached = {s.enters for s in defn.steps if s.enters and s.id in state.done}
+        return next((STATUS_BY_STAGE[x] for x in ("full_member", "probationary") if x in reached), "none")
+    return STATUS_BY_STAGE.get(state.stage, "none")
 
 
 def _context(app: App, uow: UnitOfWork, person_id: int | None, people_ids=()) -> Context:
@@ -46,7 +59,6 @@ def _context(app: App, uow: UnitOfWork, person_id: int | None, people_ids=()) ->
         now=now,
         calendar=app.calendar,
         birth_date=person.birth_date if person else None,
-        candidate_name=person.name if person else "",
         people=people,
     )
 
@@ -60,47 +72,70 @@ def _needs_person(defn, cmd) -> bool:
 
 
 def _referenced_people(defn, step_id: str, evidence: Mapping[str, Any]) -> list[int]:
-    """Ids in the evidence that a `full_members` rule will check (loaded only when needed)."""
+    """The people the step's evidence names (sponsors, mentors), parsed as the engine parses them."""
     if not defn.has_step(step_id):
         return []
-    step = defn.step(step_id)
-    ids: list[int] = []
-    for rule in step.rules:
-        if rule.kind == "full_members":
-            value = evidence.get(rule.params["field"]) or []
-            items = value if isinstance(value, (list, tuple)) else str(value).replace("，", ",").replace("、", ",").split(",")
-            for x in items:
-                try:
-                    ids.append(int(str(x).strip()))
-                except ValueError:
-                    pass  # evidence validation reports it
-    return ids
+    return people_ids(defn.step(step_id), evidence)
 
 
-def _persist(app: App, uow: UnitOfWork, candidate_id: int, version: int, decision, *, person_id: int) -> int:
-    """Append the event, move the snapshot (optimistic check) and the deadline rows."""
+def _require_branch(uow: UnitOfWork, branch_id: Any) -> int:
+    """The id of an existing 党支部 a candidate is transferred to, else a refusal."""
+    try:
+        bid = int(str(branch_id).strip())
+    except ValueError:
+        raise refuse("org.branch", f"转入的党支部“{branch_id}”不是有效编号") from None
+    org = uow.orgs.get(bid)
+    if org is None or org.level != "branch":
+        raise refuse("org.branch", f"找不到转入的党支部 {bid}")
+    return bid
+
+
+def _persist(app: App, uow: UnitOfWork, row, decision, event_ids: Mapping[int, int] | None = None) -> int:
+    """Append the event, move the snapshot (optimistic check), the deadline rows and the person.
+
+    `event_ids` maps the log's seqs to event row ids (from `load_log`): a correction names the
+    row it supersedes.
+    """
+    candidate_id = row.id
     e: Event = decision.event
     after: CandidateState = decision.state
     supersedes_id = None
     if e.supersedes is not None:
-        supersedes_id = next(r.id for r in uow.events.list_for(candidate_id) if r.seq == e.supersedes)
+        if event_ids is None:
+            raise ValueError("a correction needs the log's event ids")
+        supersedes_id = event_ids[e.supersedes]
     uow.events.append(
         candidate_id=candidate_id, seq=e.seq, kind=e.kind, step=e.step, occurred_on=e.occurred_on,
         recorded_at=e.recorded_at, actor=e.actor, evidence=dict(e.evidence), supersedes=supersedes_id,
         reason=e.reason, late=e.late, definition_key=e.definition_key,
     )
+    applied_on = after.applied_on if after.applied_on is not None and after.applied_on != row.applied_on else None
+    key = after.definition_key if after.definition_key != row.definition_key else None
     new_version = uow.candidates.update(
-        candidate_id, version, stage=after.stage, state=after.to_dict(), branch_id=after.branch_id, now=e.recorded_at
+        candidate_id, row.version, stage=after.stage, state=after.to_dict(), branch_id=after.branch_id,
+        now=e.recorded_at, applied_on=applied_on, definition_key=key,
     )
     uow.deadlines.replace(candidate_id, after.branch_id, decision.deadlines)
-    if e.kind == "migrate":
-        uow.candidates.set_definition_key(candidate_id, after.definition_key)
     before = decision.before
-    if before is None or before.stage != after.stage:
-        status = STATUS_BY_STAGE.get(after.stage)
-        if status:
-            uow.people.set_party_status(person_id, status, branch_id=after.branch_id)
+    defn = app.definition(after.definition_key)
+    status = party_status_for(after, defn)
+    if (before is None or party_status_for(before, app.definition(before.definition_key)) != status
+            or (status != "none" and before.branch_id != after.branch_id)):
+        _sync_person(uow, row.person_id, candidate_id, status, after.branch_id)
     return new_version
+
+
+def _sync_person(uow: UnitOfWork, person_id: int, candidate_id: int, status: str, branch_id: int) -> None:
+    """Make the person's party_status (and, for a party member, branch) follow this candidacy —
+    if it is their latest one (an old, ended candidacy being corrected does not speak for them)."""
+    if uow.candidates.latest_id_for_person(person_id) != candidate_id:
+        return
+    person = uow.people.get(person_id)
+    if status == "none":
+        if person.party_status != "none":
+            uow.people.set_party_status(person_id, "none")  # keeps the branch on record
+    elif person.party_status != status or person.branch_id != branch_id:
+        uow.people.set_party_status(person_id, status, branch_id=branch_id)
 
 
 def register_applicant(
@@ -118,8 +153,14 @@ def register_applicant(
         branch = uow.orgs.get(branch_id)
         if branch is None or branch.level != "branch":
             raise refuse("org.branch", f"找不到党支部 {branch_id}")
-        if uow.people.get(person_id) is None:
+        person = uow.people.get(person_id)
+        if person is None:
             raise refuse("person.unknown", f"找不到人员 {person_id}")
+        if person.party_status != "none":
+            raise refuse("person.member", "已是党员，不能登记入党申请")
+        for c in uow.candidates.for_person(person_id, lock=not preview):
+            if c.stage not in process_for(app.definition(c.definition_key)).end_states:
+                raise refuse("person.candidacy", f"已有进行中的入党申请（候选人 {c.id}）")
         variants = _variants(app, uow, branch_id)
         try:
             defn = app.registry.for_date(occurred_on, variants)
@@ -178,21 +219,27 @@ def _load(app: App, uow: UnitOfWork, candidate_id: int, expected_version: int | 
     return row, app.definition(state.definition_key), state  # the state's key follows migrations
 
 
-def _run(app: App, candidate_id: int, make_cmd, *, expected_version, preview, needs_history=False, people=()):
+def _run(app: App, candidate_id: int, make_cmd, *, expected_version, preview, needs_history=False, people=(),
+         check=None):
+    """One command in one transaction; `check(uow, history)` may refuse before the engine decides."""
     with app.uow() as uow:
         row, defn, state = _load(app, uow, candidate_id, expected_version)
         cmd = make_cmd(defn)
         needs_person = needs_history or _needs_person(defn, cmd)
         ctx = _context(app, uow, row.person_id if needs_person else None, people(defn) if callable(people) else people)
         kwargs = {}
+        history, event_ids = None, None
         if needs_history:
-            kwargs = {"history": load_history(uow, candidate_id), "resolve": app.definition}
+            history, event_ids = load_log(uow, candidate_id)
+            kwargs = {"history": history, "resolve": app.definition}
+        if check is not None:
+            check(uow, history)
         decision = decide(defn, state, cmd, ctx, **kwargs)
         if not decision.ok:
             raise DomainError(decision.violations)
         if preview:
             return CommandResult(candidate_id, row.version, True, decision)
-        version = _persist(app, uow, candidate_id, row.version, decision, person_id=row.person_id)
+        version = _persist(app, uow, row, decision, event_ids)
         return CommandResult(candidate_id, version, False, decision)
 
 
@@ -228,19 +275,26 @@ def exceptional(
     expected_version: int | None = None,
     preview: bool = False,
 ) -> CommandResult:
+    check = None
     if action == "transfer" and to_branch_id is not None:
-        with app.uow() as uow:
-            org = uow.orgs.get(to_branch_id)
-            if org is None or org.level != "branch":
-                raise refuse("org.branch", f"找不到转入的党支部 {to_branch_id}")
+        def check(uow, _history):
+            _require_branch(uow, to_branch_id)
     cmd = Exceptional(action, occurred_on, actor, reason, to_branch_id, dict(evidence or {}))
-    return _run(app, candidate_id, lambda d: cmd, expected_version=expected_version, preview=preview)
+    return _run(app, candidate_id, lambda d: cmd, expected_version=expected_version, preview=preview, check=check)
 
 
 def correct(app: App, candidate_id: int, seq: int, *, actor: str, reason: str, occurred_on: date | None = None,
             evidence: Mapping[str, Any] | None = None, expected_version: int | None = None, preview: bool = False):
-    cmd = Correct(seq, actor, reason, occurred_on, dict(evidence) if evidence is not None else None)
-    return _run(app, candidate_id, lambda d: cmd, expected_version=expected_version, preview=preview, needs_history=True)
+    evidence = dict(evidence) if evidence is not None else None
+    check = None
+    if evidence is not None and "to_branch_id" in evidence:
+        def check(uow, history):
+            target = next((e for e in effective_events(history) if e.seq == seq), None)
+            if target is not None and target.kind == "transfer":
+                evidence["to_branch_id"] = _require_branch(uow, evidence["to_branch_id"])
+    cmd = Correct(seq, actor, reason, occurred_on, evidence)
+    return _run(app, candidate_id, lambda d: cmd, expected_version=expected_version, preview=preview,
+                needs_history=True, check=check)
 
 
 def void(app: App, candidate_id: int, seq: int, *, actor: str, reason: str,
@@ -255,11 +309,17 @@ def migrate(app: App, candidate_id: int, to_key: str, *, occurred_on: date, acto
     return _run(app, candidate_id, lambda d: cmd, expected_version=expected_version, preview=preview, needs_history=True)
 
 
-def load_history(uow: UnitOfWork, candidate_id: int) -> list[Event]:
-    """The candidate's log as engine events (supersedes mapped from row ids to seqs)."""
+def load_log(uow: UnitOfWork, candidate_id: int) -> tuple[list[Event], dict[int, int]]:
+    """The candidate's log as engine events (supersedes mapped from row ids to seqs), and the
+    row id of each seq (what a new correction's `supersedes` column names)."""
     rows = uow.events.list_for(candidate_id)
     seq_of = {r.id: r.seq for r in rows}
-    return [to_event(r, seq_of) for r in rows]
+    return [to_event(r, seq_of) for r in rows], {r.seq: r.id for r in rows}
+
+
+def load_history(uow: UnitOfWork, candidate_id: int) -> list[Event]:
+    """The candidate's log as engine events (supersedes mapped from row ids to seqs)."""
+    return load_log(uow, candidate_id)[0]
 
 
 def to_event(r, seq_of: Mapping[int, int]) -> Event:

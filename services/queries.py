@@ -445,14 +445,10 @@ def overdue(app: App, as_of: date, org_ref: str | None = None) -> list[dict[str,
     with _read(app) as uow:
         branch_ids = _branch_scope(uow, org_ref)
         rows = uow.deadlines.overdue(as_of, branch_ids)
-        keys = {}
-        for cid in {r.candidate_id for r in rows}:
-            c = uow.candidates.get(cid)
-            keys[cid] = (c.state or {}).get("definition_key") or c.definition_key
         orgs = {o.id: o for o in uow.orgs.list()}
     out = []
     for r in rows:
-        defn = _definition(app, keys[r.candidate_id])
+        defn = _definition(app, r.definition_key)  # the column follows migrations (and their voids)
         step = defn.step(r.step) if defn and defn.has_step(r.step) else None
         rule = next((x for x in (step.rules if step else ()) if x.kind == ("recurring" if r.kind == "recurring" else "due_within")), None)
         out.append({

@@ -1,8 +1,11 @@
 """`verify`: prove that every stored projection equals the replay of the event log.
 
-The candidate snapshot (stage, state JSON, branch) and the deadline rows are derived data; the
-log is the truth. Verify streams the log once in (candidate, seq) order — memory stays flat in
-the number of candidates — replays each candidate with the engine and compares.
+The candidate snapshot (stage, state JSON, branch, definition key, application date), the
+deadline rows and the person's party status (for their latest candidacy) are derived data; the
+log is the truth. Verify streams the log, the candidates, the deadlines and the people's status
+once each in candidate order — memory stays flat in the number of candidates — replays each
+candidate with the engine and compares. It runs in a read-only unit of work, so on SQLite it never
+holds the write lock while it streams.
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from typing import Any
 
 from engine import deadlines, process_for, replay
 from services.app import App
-from services.candidates import to_event
+from services.candidates import party_status_for, to_event
 
 
 @dataclass
@@ -46,13 +49,33 @@ def _deadline_set(rows) -> set[tuple]:
     return {(r.step, r.kind, r.due_on, bool(r.provisional), r.article or "") for r in rows}
 
 
+class _Merge:
+    """Rows of a stream ordered by candidate id, taken one candidate at a time."""
+
+    def __init__(self, rows, key):
+        self._rows, self._key = rows, key
+        self._head = next(rows, None)
+
+    def take(self, cid: int) -> list:
+        """The rows of candidate `cid` (rows of smaller ids are skipped: they belong to none)."""
+        out = []
+        while self._head is not None and self._key(self._head) <= cid:
+            if self._key(self._head) == cid:
+                out.append(self._head)
+            self._head = next(self._rows, None)
+        return out
+
+
 def verify(app: App, *, check_deadlines: bool = True, batch: int = 2000) -> VerifyReport:
     report = VerifyReport()
     started = time.perf_counter()
     cal = app.calendar
-    with app.uow() as uow:
+    with app.uow(read_only=True) as uow:
         candidates = uow.candidates.iter_all(batch=batch)
         current = next(candidates, None)
+        statuses = _Merge(uow.candidates.iter_latest_person_status(batch=batch), key=lambda r: r[0])
+        stored_deadlines = _Merge(uow.deadlines.iter_all(batch=batch), key=lambda r: r.candidate_id) \
+            if check_deadlines else None
         for cid, rows in groupby(uow.events.iter_all(batch=batch), key=lambda r: r.candidate_id):
             rows = list(rows)
             seq_of = {r.id: r.seq for r in rows}
@@ -71,15 +94,25 @@ def verify(app: App, *, check_deadlines: bool = True, batch: int = 2000) -> Veri
                 report.mismatches.append({"candidate_id": cid, "problem": f"事件记录无法重放：{exc}"})
                 continue
             stored = row.state
+            have_rows = stored_deadlines.take(cid) if check_deadlines else ()
+            person_status = statuses.take(cid)
             if (state.to_dict() != stored or state.stage != row.stage or state.branch_id != row.branch_id
-                    or state.definition_key != row.definition_key):
+                    or state.definition_key != row.definition_key
+                    or (state.applied_on is not None and state.applied_on != row.applied_on)):
                 report.mismatches.append(
-                    {"candidate_id": cid, "problem": "当前状态与事件记录重放结果不一致", "stored": stored, "replayed": state.to_dict()}
+                    {"candidate_id": cid, "problem": "当前状态与事件记录重放结果不一致", "stored": stored, "replayed": state.to_dict(),
+                     "applied_on": row.applied_on.isoformat()}
                 )
                 continue
+            want_status = party_status_for(state, app.definition(state.definition_key))
+            if person_status and person_status[0][1] != want_status:
+                report.mismatches.append(
+                    {"candidate_id": cid, "person_id": row.person_id, "problem": "人员政治面貌与其最近一次入党申请的阶段不一致",
+                     "stored": person_status[0][1], "replayed": want_status}
+                )
             if check_deadlines:
                 want = _deadline_set(deadlines(process_for(app.definition(state.definition_key)), state, cal))
-                have = _deadline_set(uow.deadlines.list_for(cid))
+                have = _deadline_set(have_rows)
                 if want != have:
                     report.mismatches.append(
                         {"candidate_id": cid, "problem": "到期日表与计算结果不一致",

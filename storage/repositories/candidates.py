@@ -8,10 +8,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, literal_column, select, update
+from sqlalchemy import bindparam, exists, func, insert, literal_column, select, update
 
 from ..errors import ConcurrentModification, NotFound
-from ..tables import candidate
+from ..tables import candidate, person
 from .base import Repository, in_branches
 from .hot import CODECS, Codec, HotStatement, execute, insert_id, stream
 from .rows import CandidateRow
@@ -41,6 +41,26 @@ _at_expected_version = (_c.id == bindparam("b_id"), _c.version == bindparam("b_v
 _update = HotStatement(update(candidate).where(*_at_expected_version).values(_new_values))
 _update_moving_branch = HotStatement(
     update(candidate).where(*_at_expected_version).values({**_new_values, "branch_id": bindparam("b_branch_id")})
+)
+# the rare update that also re-dates the application or re-pins the definition (NULL keeps a column)
+_update_pinning = HotStatement(
+    update(candidate).where(*_at_expected_version).values({
+        **_new_values,
+        "branch_id": func.coalesce(bindparam("b_branch_id", type_=_c.branch_id.type), _c.branch_id),
+        "applied_on": func.coalesce(bindparam("b_applied_on", type_=_c.applied_on.type), _c.applied_on),
+        "definition_key": func.coalesce(bindparam("b_definition_key", type_=_c.definition_key.type), _c.definition_key),
+    })
+)
+_of_person = select(*_COLUMNS).where(_c.person_id == bindparam("b_person_id")).order_by(_c.id)
+_lock_person = select(person.c.id).where(person.c.id == bindparam("b_person_id")).with_for_update()
+_latest_of_person = select(func.max(_c.id)).where(_c.person_id == bindparam("b_person_id"))
+_later = candidate.alias("later")
+# (candidate id, its person's party_status) for each person's latest candidacy, by candidate id
+_latest_person_status = HotStatement(
+    select(_c.id, person.c.party_status)
+    .select_from(candidate.join(person, person.c.id == _c.person_id))
+    .where(~exists().where(_later.c.person_id == _c.person_id, _later.c.id > _c.id))
+    .order_by(_c.id)
 )
 _count = select(func.count()).select_from(candidate)
 
@@ -90,11 +110,15 @@ class CandidateRepo(Repository):
         state: Mapping[str, Any],
         branch_id: int | None = None,
         now: datetime,
+        applied_on: date | None = None,
+        definition_key: str | None = None,
     ) -> int:
         """Write the new projection if nobody else did since `expected_version` was read.
 
-        `branch_id=None` keeps the branch. Returns the new version; raises ConcurrentModification
-        when the version moved on, NotFound when the candidate does not exist.
+        `branch_id=None` keeps the branch; `applied_on` (a corrected application date) and
+        `definition_key` (a migration or its void) are written only when given. Returns the new
+        version; raises ConcurrentModification when the version moved on, NotFound when the
+        candidate does not exist.
         """
         codec = CODECS[self.conn.dialect.name]
         params = {
@@ -104,7 +128,12 @@ class CandidateRepo(Repository):
             "b_state": codec.json_in(state),
             "b_updated_at": codec.dt_in(now),
         }
-        if branch_id is None:
+        if applied_on is not None or definition_key is not None:
+            params["b_branch_id"] = branch_id
+            params["b_applied_on"] = None if applied_on is None else codec.date_in(applied_on)
+            params["b_definition_key"] = definition_key
+            cursor = execute(self.conn, _update_pinning, params)
+        elif branch_id is None:
             cursor = execute(self.conn, _update, params)
         else:
             params["b_branch_id"] = branch_id
@@ -115,9 +144,23 @@ class CandidateRepo(Repository):
             raise ConcurrentModification(candidate_id, expected_version)
         return expected_version + 1
 
-    def set_definition_key(self, candidate_id: int, key: str) -> None:
-        """Re-pin a candidate (an explicit migration, recorded in the log by the caller)."""
-        self.conn.execute(update(candidate).where(_c.id == candidate_id).values(definition_key=key))
+    def for_person(self, person_id: int, *, lock: bool = False) -> list[CandidateRow]:
+        """The person's candidacies by id. `lock=True` first locks the person row (PostgreSQL;
+        SQLite's write transaction already serialises writers) so two registrations of the
+        same person cannot both see "no live candidacy"."""
+        if lock and self.conn.dialect.name == "postgresql":
+            self.conn.execute(_lock_person, {"b_person_id": person_id})
+        return [CandidateRow(*r) for r in self.conn.execute(_of_person, {"b_person_id": person_id})]
+
+    def latest_id_for_person(self, person_id: int) -> int | None:
+        """Id of the person's most recent candidacy (the one `person.party_status` follows)."""
+        return self.conn.execute(_latest_of_person, {"b_person_id": person_id}).scalar()
+
+    def iter_latest_person_status(self, batch: int = 1000) -> Iterator[tuple[int, str]]:
+        """(candidate id, person.party_status) of every person's latest candidacy, by candidate
+        id, streamed (for verify)."""
+        for row in stream(self.conn, _latest_person_status, {}, batch):
+            yield row[0], row[1]
 
     def list(
         self,

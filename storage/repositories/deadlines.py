@@ -4,7 +4,7 @@ replace / list_for run on every step, so they are hot statements; the reports ar
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from typing import Any
 
@@ -12,7 +12,7 @@ from sqlalchemy import ARRAY, Integer, bindparam, delete, func, insert, select, 
 
 from ..tables import OVERDUE_KINDS, candidate, deadline, person
 from .base import Repository, in_branches
-from .hot import CODECS, Codec, HotStatement, execute, execute_many
+from .hot import CODECS, Codec, HotStatement, execute, execute_many, stream
 from .rows import ScanRow, DeadlineDiff, DeadlineRow, OverdueRow
 
 _d = deadline.c
@@ -37,9 +37,12 @@ _update = HotStatement(
         article=bindparam("b_article"),
     )
 )
+_all_by_candidate = HotStatement(select(*_COLUMNS).order_by(_d.candidate_id, _d.step, _d.kind))
 _delete = HotStatement(delete(deadline).where(_d.id == bindparam("b_id")))
 _count = select(func.count()).select_from(deadline)
-_OVERDUE_COLUMNS = (*_COLUMNS, candidate.c.stage, person.c.id, person.c.name)  # = OverdueRow's fields
+_OVERDUE_COLUMNS = (
+    *_COLUMNS, candidate.c.stage, person.c.id, person.c.name, candidate.c.definition_key
+)  # = OverdueRow's fields
 _with_candidate_and_person = deadline.join(candidate, candidate.c.id == _d.candidate_id).join(
     person, person.c.id == candidate.c.person_id
 )
@@ -106,6 +109,13 @@ class DeadlineRepo(Repository):
         rows = execute(self.conn, _of_candidate, {"b_cid": candidate_id}).fetchall()
         return [_decode(codec, r) for r in rows]
 
+    def iter_all(self, batch: int = 1000) -> Iterator[DeadlineRow]:
+        """Every deadline ordered by candidate_id, streamed with flat memory (for verify: merge
+        with the event log like `EventRepo.iter_all`)."""
+        codec = CODECS[self.conn.dialect.name]
+        for row in stream(self.conn, _all_by_candidate, {}, batch):
+            yield _decode(codec, row)
+
     def due_between(
         self, kind: str, start: date, end: date, branch_ids: Iterable[int] | None = None
     ) -> list[DeadlineRow]:
@@ -115,7 +125,7 @@ class DeadlineRepo(Repository):
         return [DeadlineRow(*r) for r in self.conn.execute(stmt)]
 
     def overdue(self, as_of: date, branch_ids: Iterable[int] | None = None) -> list[OverdueRow]:
-        """'due' and 'recurring' deadlines with due_on < as_of, with the stage and person name."""
+        """'due' and 'recurring' deadlines with due_on < as_of, with the stage, person and definition key."""
         stmt = (
             select(*_OVERDUE_COLUMNS)
             .select_from(_with_candidate_and_person)

@@ -83,6 +83,7 @@ class OverdueRow:
     stage: str
     person_id: int
     person_name: str
+    definition_key: str  # the candidate's (follows migrations), to name the step without a lookup
 
 
 @dataclass(frozen=True, slots=True)

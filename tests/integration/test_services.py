@@ -193,3 +193,183 @@ def test_new_definition_version_does_not_move_running_candidates(app, town):
     res = uc.complete_step(app, cid, "first_talk", occurred_on=date(2018, 2, 1), actor="书记", evidence={"talker": "书记"})
     assert res.decision.state.definition_key == "cpc_2014@1" and not res.decision.event.late
     assert app.registry.for_date(date(2018, 1, 10)).key == "cpc_2014@2"  # new applications get @2
+
+
+# ------------------------------------------------------------------ review findings (candidates)
+def _person(app, cid):
+    with app.uow() as uow:
+        return uow.people.get(uow.candidates.get(cid).person_id)
+
+
+def _seq_of(app, cid, step):
+    with app.uow() as uow:
+        return max(r.seq for r in uow.events.list_for(cid) if r.step == step and r.kind == "step")
+
+
+def test_party_status_follows_every_stage_change_and_transfer(app, town):
+    """#3: probationary on approval, branch follows a transfer, back to 'none' when a void moves the stage back."""
+    cid = _road(app, town, until="admission_filing")
+    assert (_person(app, cid).party_status, _person(app, cid).branch_id) == ("probationary", town["b1"])
+    uc.exceptional(app, cid, "transfer", occurred_on=date(2017, 7, 15), actor="乡党委", reason="工作调动",
+                   to_branch_id=town["b2"])
+    assert (_person(app, cid).party_status, _person(app, cid).branch_id) == ("probationary", town["b2"])
+    uc.void(app, cid, _seq_of(app, cid, "admission_approval"), actor="乡党委", reason="审批记录录错")
+    with app.uow() as uow:
+        assert uow.candidates.get(cid).stage == "development_target"
+    assert _person(app, cid).party_status == "none"
+    assert verify(app).ok
+
+
+def test_cancelled_probation_and_verify_of_party_status(app, town):
+    cid = _road(app, town, until="admission_filing")
+    uc.exceptional(app, cid, "cancel_probation", occurred_on=date(2017, 8, 1), actor="乡党委", reason="不履行党员义务")
+    assert _person(app, cid).party_status == "none"
+    assert verify(app).ok
+    from sqlalchemy import update
+
+    from storage.tables import person
+
+    with app.uow() as uow:
+        uow.connection.execute(update(person).where(person.c.id == town["person"]).values(party_status="full_member"))
+    report = verify(app)
+    assert [(m["candidate_id"], m["stored"], m["replayed"]) for m in report.mismatches] == [(cid, "full_member", "none")]
+    assert "政治面貌" in report.mismatches[0]["problem"]
+
+
+def test_corrected_application_date_moves_applied_on(app, town):
+    """#4: the applied_on column follows a correction of the application; verify compares it."""
+    cid = _road(app, town, until="first_talk")
+    uc.correct(app, cid, 1, actor="书记", reason="申请书日期录错", occurred_on=date(2016, 2, 25))
+    with app.uow() as uow:
+        assert uow.candidates.get(cid).applied_on == date(2016, 2, 25)
+    assert verify(app).ok
+    from sqlalchemy import update
+
+    from storage.tables import candidate
+
+    with app.uow() as uow:
+        uow.connection.execute(update(candidate).where(candidate.c.id == cid).values(applied_on=date(2016, 3, 1)))
+    report = verify(app)
+    assert not report.ok and report.mismatches[0]["candidate_id"] == cid
+
+
+def test_register_refuses_members_and_second_live_candidacy(app, town):
+    """#7: a party member, or a person with a candidacy in progress, cannot apply (again)."""
+    with pytest.raises(DomainError) as err:
+        uc.register_applicant(app, person_id=town["members"][0], branch_id=town["b1"],
+                              occurred_on=date(2018, 1, 5), actor="书记")
+    assert str(err.value) == "已是党员，不能登记入党申请"
+    cid = uc.register_applicant(app, person_id=town["person"], branch_id=town["b1"],
+                                occurred_on=date(2018, 1, 5), actor="书记").candidate_id
+    with pytest.raises(DomainError) as err:
+        uc.register_applicant(app, person_id=town["person"], branch_id=town["b2"],
+                              occurred_on=date(2018, 2, 5), actor="书记", preview=True)
+    assert str(err.value) == f"已有进行中的入党申请（候选人 {cid}）"
+    uc.exceptional(app, cid, "withdraw", occurred_on=date(2018, 3, 1), actor="书记", reason="本人申请撤回")
+    again = uc.register_applicant(app, person_id=town["person"], branch_id=town["b2"],
+                                  occurred_on=date(2019, 1, 5), actor="书记").candidate_id
+    assert again != cid and verify(app).ok
+
+
+def test_correcting_a_transfer_needs_an_existing_branch(app, town):
+    """#2: the corrected to_branch_id is checked like the one of a transfer."""
+    with app.uow() as uow:
+        b3 = uow.orgs.add(code="b3", name="西庄村党支部", level="branch", kind="rural",
+                          parent_id=uow.orgs.by_code("t").id)
+        township = uow.orgs.by_code("t").id
+    cid = _road(app, town, until="activist_selection")
+    uc.exceptional(app, cid, "transfer", occurred_on=date(2016, 4, 1), actor="乡党委", reason="工作调动",
+                   to_branch_id=town["b2"])
+    with app.uow() as uow:
+        seq = max(r.seq for r in uow.events.list_for(cid) if r.kind == "transfer")
+    for bad, msg in ((999_999, "找不到转入的党支部 999999"), (township, f"找不到转入的党支部 {township}"),
+                     ("abc", "转入的党支部“abc”不是有效编号")):
+        with pytest.raises(DomainError) as err:
+            uc.correct(app, cid, seq, actor="乡党委", reason="转入支部录错", evidence={"to_branch_id": bad})
+        assert str(err.value) == msg
+    res = uc.correct(app, cid, seq, actor="乡党委", reason="转入支部录错", evidence={"to_branch_id": str(b3)})
+    assert res.decision.state.branch_id == b3
+    assert _snapshot(app, cid)[0].branch_id == b3 and verify(app).ok
+
+
+def test_sponsors_written_as_text_are_checked_as_people(app, town):
+    """#10: the people a step names are read with the engine's parser (any separator it accepts)."""
+    with app.uow() as uow:
+        outsider = uow.people.add(name="王群众", gender="男", birth_date=date(1980, 1, 1))
+    cid = _road(app, town, until="sponsors")
+    ev = _ev(app, town, "sponsors")
+    ev["sponsors"] = f"{town['members'][2]} {outsider}"  # spaces separate people as in the evidence parser
+    with pytest.raises(DomainError) as err:
+        uc.complete_step(app, cid, "sponsors", occurred_on=TIMELINE["sponsors"], actor="书记", evidence=ev)
+    assert "王群众不是正式党员" in str(err.value)
+
+
+def test_verify_reads_without_the_write_lock_and_streams_deadlines(app, town, monkeypatch):
+    """#15: verify runs in a read-only unit of work (a writer may hold the lock meanwhile) and
+    merges the deadline rows instead of one query per candidate."""
+    from storage.repositories.deadlines import DeadlineRepo
+
+    cids = [_road(app, town, until="first_talk")]
+    with app.uow() as uow:
+        p2 = uow.people.add(name="李四", gender="男", birth_date=date(1995, 1, 1))
+    cids.append(uc.register_applicant(app, person_id=p2, branch_id=town["b2"], occurred_on=date(2018, 1, 5),
+                                      actor="书记").candidate_id)
+    monkeypatch.setattr(DeadlineRepo, "list_for", lambda *a, **k: pytest.fail("verify queried one candidate"))
+    uow = app.uow()
+    with uow:  # a writer in the middle of its transaction
+        uow.orgs.add(code="b9", name="新支部", level="branch", kind="rural")
+        report = verify(app, batch=1)
+    assert report.ok and report.candidates == 2
+    from sqlalchemy import delete
+
+    from storage.tables import deadline
+
+    with app.uow() as uow:
+        uow.connection.execute(delete(deadline).where(deadline.c.candidate_id == cids[0]))
+    report = verify(app, batch=1)
+    assert [m["candidate_id"] for m in report.mismatches] == [cids[0]]
+
+
+def test_correction_maps_supersedes_from_the_loaded_log(app, town, monkeypatch):
+    """#18: the log is read once; migrate (and its void) keep candidate.definition_key in the versioned update."""
+    from storage.repositories.events import EventRepo
+
+    cid = _road(app, town, until="activist_selection")
+    reads = []
+    real = EventRepo.list_for
+    monkeypatch.setattr(EventRepo, "list_for", lambda self, c: reads.append(c) or real(self, c))
+    uc.correct(app, cid, 2, actor="书记", reason="谈话日期录错", occurred_on=date(2016, 3, 14))
+    assert reads == [cid]
+    with app.uow() as uow:
+        rows = {r.seq: r for r in real(uow.events, cid)}
+    assert rows[3].kind == "correct" and rows[3].supersedes == rows[2].id
+    version = _snapshot(app, cid)[0].version
+    res = uc.migrate(app, cid, "cpc_2026@1", occurred_on=date(2026, 6, 1), actor="乡党委", reason="乡党委决定")
+    row = _snapshot(app, cid)[0]
+    assert (row.definition_key, row.version, res.version) == ("cpc_2026@1", version + 1, version + 1)
+    uc.void(app, cid, 4, actor="乡党委", reason="迁移决定撤销")
+    row = _snapshot(app, cid)[0]
+    assert row.definition_key == "cpc_2014@1" == row.state["definition_key"]
+    assert verify(app).ok
+
+
+def test_overdue_names_steps_without_reading_each_candidate(app, town, monkeypatch):
+    """#20: OverdueRow carries the definition key."""
+    from services import queries
+    from storage.repositories.candidates import CandidateRepo
+
+    cid = uc.register_applicant(app, person_id=town["person"], branch_id=town["b1"],
+                                occurred_on=date(2026, 6, 1), actor="书记").candidate_id
+    monkeypatch.setattr(CandidateRepo, "get", lambda *a: pytest.fail("read the candidate again"))
+    items = queries.overdue(app, date(2026, 11, 25))
+    assert [(i["candidate_id"], i["step"], i["step_name"]) for i in items] == [(cid, "first_talk", "党组织派人谈话")]
+    with app.uow() as uow:
+        assert {r.definition_key for r in uow.deadlines.overdue(date(2026, 11, 25))} == {"cpc_2026@1"}
+
+
+def test_death_keeps_the_membership_the_log_shows(app, town):
+    cid = _road(app, town)
+    uc.exceptional(app, cid, "death", occurred_on=date(2019, 1, 5), actor="书记", reason="病故")
+    with app.uow() as uow:
+        assert uow.people.get(town["person"]).party_status == "full_member"
+    assert verify(app).ok

@@ -14,6 +14,8 @@ from typing import Any, Mapping
 
 from engine import CandidateState, outlook, process_for
 from engine.errors import refuse
+from engine.process import ACTION_NAMES
+from engine.rules.time_guards import interval_text
 from engine.state import NEW
 from engine.timing import StepOutlook, anchor_date
 from services.app import SHANGHAI, App
@@ -26,18 +28,12 @@ from workflows.model import Definition, RuleSpec, StepSpec
 
 # Chinese names of event kinds other than "step" (the log shows them in the timeline).
 KIND_NAMES_EVENT = {
+    **ACTION_NAMES,  # the exceptional paths, named once in engine/process.py
     "step": "办理步骤",
-    "withdraw": "撤回入党申请",
-    "not_selected": "结束长期未被确定的申请",
     "disqualify": "取消资格",
-    "reconsider": "重新列为发展对象",
-    "cancel_probation": "取消预备党员资格",
-    "death": "登记去世",
     "transfer": "转接组织关系",
-    "transfer_out": "转出本系统",
     "correct": "更正",
     "void": "作废",
-    "migrate": "迁移到新版细则",
 }
 DEADLINE_KIND_NAMES = {"due": "截止", "earliest": "最早", "recurring": "定期"}
 _VOTE_LABELS = (("should_attend", "应到"), ("present", "实到"), ("yes", "赞成"), ("no", "反对"),
@@ -82,14 +78,6 @@ def _org_dict(org: OrgRow | None) -> dict | None:
 # ------------------------------------------------------------------ rules in words
 
 
-def _interval(params: Mapping[str, Any]) -> str:
-    parts = []
-    for key, unit in (("years", "年"), ("months", "个月"), ("weeks", "周"), ("days", "天"), ("working_days", "个工作日")):
-        if params.get(key):
-            parts.append(f"{params[key]}{unit}")
-    return "".join(parts)
-
-
 def _anchor_name(defn: Definition, anchor: str | None) -> str:
     if anchor == "probation_end":
         return "预备期满"
@@ -104,10 +92,10 @@ def rule_text(defn: Definition, step: StepSpec, rule: RuleSpec) -> str:
     label = lambda f: (step.field(f).label if f and step.field(f) else (f or ""))  # noqa: E731
     k = rule.kind
     if k == "not_before":
-        after, span = _anchor_name(defn, p.get("after")), _interval(p)
+        after, span = _anchor_name(defn, p.get("after")), interval_text(p)
         return f"{after}满{span}后方可办理" if span else f"{after}后方可办理"
     if k == "due_within":
-        after, span = _anchor_name(defn, p.get("after")), _interval(p)
+        after, span = _anchor_name(defn, p.get("after")), interval_text(p)
         text = f"{after}后{span}内完成" if span else f"{after}时办理"
         if p.get("max_months"):
             text += f"（特殊情况最长{p['max_months']}个月，须记录原因）"

@@ -498,7 +498,7 @@ def measure_scan(url: str, as_of: date = AS_OF, profile: bool = False, repeat: i
                            median(r[0] for r in runs), again.examined, again.created, median(r[1] for r in runs),
                            rows, rss, rss_start, runs, report)
     finally:
-        app.engine.dispose()
+        app.close()
 
 
 def measure_isolated(url: str, as_of: date = AS_OF, profile: bool = False, repeat: int = 1) -> ScanFigures:

@@ -5,6 +5,7 @@ package with it; none of them contains a rule.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Callable
@@ -19,6 +20,25 @@ from workflows.model import Definition
 from workflows.registry import Registry
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+class _ThreadUnitOfWork(UnitOfWork):
+    """Marks the thread's kept connection busy while the unit of work runs."""
+
+    def __init__(self, engine, *, read_only: bool, connection, local: threading.local) -> None:
+        super().__init__(engine, read_only=read_only, connection=connection)
+        self._local = local
+
+    def __enter__(self) -> "UnitOfWork":
+        uow = super().__enter__()
+        self._local.active = True
+        return uow
+
+    def __exit__(self, *exc) -> None:
+        try:
+            super().__exit__(*exc)
+        finally:
+            self._local.active = False
 
 
 def naive_utc(dt: datetime) -> datetime:
@@ -37,6 +57,7 @@ class App:
     registry: Registry = field(default_factory=Registry.default)
     clock: Callable[[], datetime] = shanghai_now
     _calendar: WorkdayCalendar | None = None
+    _local: threading.local = field(default_factory=threading.local, repr=False)
 
     @classmethod
     def open(cls, url: str | None = None, *, migrate: bool = True, **kw) -> "App":
@@ -46,7 +67,26 @@ class App:
         return cls(engine=engine, **kw)
 
     def uow(self, *, read_only: bool = False) -> UnitOfWork:
-        return UnitOfWork(self.engine, read_only=read_only)
+        """A unit of work on this thread's kept connection (no pool checkout per step); a nested
+        one (opened while another is active on this thread) gets a connection of its own."""
+        local = self._local
+        if getattr(local, "active", False):
+            return UnitOfWork(self.engine, read_only=read_only)
+        conn = getattr(local, "conn", None)
+        if conn is None or conn.closed or conn.invalidated:
+            conn = local.conn = self.engine.connect()
+        elif conn.in_transaction():  # left over from a failed commit
+            conn.rollback()
+        return _ThreadUnitOfWork(self.engine, read_only=read_only, connection=conn, local=local)
+
+    def close(self) -> None:
+        """Release this thread's kept connection and the pool (a process that is done with the
+        database, or hands the file to another tool)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and not conn.closed:
+            conn.close()
+        self._local.conn = None
+        self.engine.dispose()
 
     def now(self) -> datetime:
         return self.clock()

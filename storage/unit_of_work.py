@@ -40,18 +40,21 @@ class UnitOfWork:
     outbox: OutboxRepo
     job_runs: JobRunRepo
 
-    def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
+    def __init__(self, engine: Engine, *, read_only: bool = False, connection: Connection | None = None) -> None:
+        """`connection`: an idle connection to reuse (the App keeps one per thread, saving the pool
+        checkout on every step); it is left open at exit. Without it a connection is taken and closed."""
         self._engine = engine
         self._read_only = read_only
+        self._borrowed = connection
 
     def __enter__(self) -> "UnitOfWork":
-        conn = self._engine.connect()
+        conn = self._borrowed if self._borrowed is not None else self._engine.connect()
         try:
-            if self._read_only:
-                conn.execution_options(**{READ_ONLY_OPTION: True})
+            conn.execution_options(**{READ_ONLY_OPTION: self._read_only})
             conn.begin()
         except BaseException:
-            conn.close()
+            if self._borrowed is None:
+                conn.close()
             raise
         self.connection = conn
         self.candidates = CandidateRepo(conn)
@@ -75,7 +78,8 @@ class UnitOfWork:
                 else:
                     conn.rollback()
         finally:
-            conn.close()
+            if self._borrowed is None:
+                conn.close()
 
     def commit(self) -> None:
         conn = self.connection

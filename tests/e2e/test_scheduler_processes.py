@@ -172,7 +172,7 @@ def test_killed_in_the_middle_of_dispatch_and_restarted(tmp_path):
             keys = outbox_keys(app)
             runs = scan_runs(app)
         finally:
-            app.engine.dispose()
+            app.close()
 
     assert len(keys) == world["candidates"] == len(set(keys))
     assert len(runs) == 1 and runs[0].finished_at is not None  # the restarts did not scan again
@@ -261,7 +261,7 @@ def test_three_scheduler_processes_on_one_postgresql(pg_schema, _pg_admin_engine
             keys = outbox_keys(app)
             runs = scan_runs(app)
         finally:
-            app.engine.dispose()
+            app.close()
 
     outputs = [log.read_text("utf-8", "replace") for log in logs]
     assert alive == [True, True, True], "\n".join(tail(log) for log in logs)

@@ -13,7 +13,7 @@ def app(db_url):
     a = App.open(db_url)
     a.clock = lambda: datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI)
     yield a
-    a.engine.dispose()
+    a.close()
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ def real_clock_app(db_url, town):
     with freeze_time("2018-01-31 02:00:00"):
         uc.register_applicant(a, person_id=town["person"], branch_id=town["b1"], occurred_on=date(2018, 1, 31), actor="书记")
     yield a
-    a.engine.dispose()
+    a.close()
 
 
 def _kinds(app):

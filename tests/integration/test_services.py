@@ -173,7 +173,7 @@ def test_real_clock_at_the_edge_with_freezegun(db_url, town):
         assert a.today() == date(2018, 3, 10)
         cid = uc.register_applicant(a, person_id=town["person"], branch_id=town["b1"], occurred_on=date(2018, 3, 10), actor="x").candidate_id
     assert cid is not None
-    a.engine.dispose()
+    a.close()
 
 
 def test_new_definition_version_does_not_move_running_candidates(app, town):
@@ -373,3 +373,31 @@ def test_death_keeps_the_membership_the_log_shows(app, town):
     with app.uow() as uow:
         assert uow.people.get(town["person"]).party_status == "full_member"
     assert verify(app).ok
+
+
+def test_kept_connection_per_thread_survives_nesting_and_failures(app, town):
+    """The App reuses one connection per thread; a nested unit of work gets its own, and a unit of
+    work that failed leaves the kept connection usable."""
+    import threading
+
+    with app.uow() as outer:
+        with app.uow(read_only=True) as inner:  # e.g. the calendar loaded inside a writer
+            assert inner.connection is not outer.connection
+            assert inner.orgs.get(town["b1"]) is not None
+    kept = outer.connection
+    with pytest.raises(RuntimeError):
+        with app.uow() as uow:
+            uow.people.add(name="回滚", gender="男", birth_date=date(1990, 1, 1))
+            raise RuntimeError("boom")
+    with app.uow() as uow:
+        assert uow.connection is kept and uow.people.find_by_name("回滚") == []
+    seen = []
+
+    def other_thread():
+        with app.uow(read_only=True) as uow:
+            seen.append(uow.connection)
+
+    t = threading.Thread(target=other_thread)
+    t.start()
+    t.join()
+    assert seen[0] is not kept

@@ -103,10 +103,7 @@ def org_list(run: Run) -> None:
     from services.queries import list_orgs
 
     items = list_orgs(run.app)
-    if run.json:
-        run.emit(items)
-    else:
-        render.orgs(run, items)
+    run.show(items, render.orgs)
 
 
 @command(org_app, "variant", help="为乡镇党委选择乡镇变体流程（只影响此后的新申请）；--clear 恢复全国默认。")
@@ -162,10 +159,7 @@ def person_list(
     from services.queries import list_people
 
     items = list_people(run.app, branch)
-    if run.json:
-        run.emit(items)
-    else:
-        render.people(run, items)
+    run.show(items, render.people)
 
 
 # ------------------------------------------------------------------ writes on candidates
@@ -360,10 +354,7 @@ def show_cmd(run: Run, candidate: CandidateArg) -> None:
     from services.queries import show_candidate
 
     data = show_candidate(run.app, candidate)
-    if run.json:
-        run.emit(data)
-    else:
-        render.show(run, data)
+    run.show(data, render.show)
 
 
 @command(app, "list", help="按阶段列出候选人。")
@@ -375,10 +366,7 @@ def list_cmd(
     from services.queries import known_stages, list_candidates
 
     items = list_candidates(run.app, org, stage)
-    if run.json:
-        run.emit(items)
-    else:
-        render.candidates_by_stage(run, items, list(known_stages(run.app)))
+    run.show(items, render.candidates_by_stage, list(known_stages(run.app)))
 
 
 @command(app, "overdue", help="列出截至某日逾期未办的事项（默认今天）。")
@@ -391,10 +379,7 @@ def overdue_cmd(
 
     day = parse_day(as_of, "截至日期") if as_of else run.app.today()
     items = overdue(run.app, day, org)
-    if run.json:
-        run.emit(items)
-    else:
-        render.overdue(run, items, day.isoformat())
+    run.show(items, render.overdue, day.isoformat())
 
 
 class _Defs:
@@ -423,20 +408,14 @@ def steps_cmd(
     from services.queries import process_table
 
     data = process_table(_Defs(), definition)
-    if run.json:
-        run.emit(data)
-    else:
-        render.process_table(run, data)
+    run.show(data, render.process_table)
 
 
 def _definitions_list(run: Run) -> None:
     from services.queries import list_definitions
 
     items = list_definitions(_Defs())
-    if run.json:
-        run.emit(items)
-    else:
-        render.definitions(run, items)
+    run.show(items, render.definitions)
 
 
 @definitions_app.callback(invoke_without_command=True)

@@ -88,6 +88,13 @@ class Run:
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
         sys.stdout.flush()
 
+    def show(self, data: Any, render: Callable[..., None], *args: Any) -> None:
+        """The one output rule of every read command: `--json` emits `data`, else `render(run, data, *args)`."""
+        if self.json:
+            self.emit(data)
+        else:
+            render(self, data, *args)
+
     def line(self, text: str, style: str | None = None) -> None:
         """A line of human output that never wraps (one message = one line)."""
         self.out.print(text, style=style, markup=False, soft_wrap=True)

@@ -109,6 +109,7 @@ def apply_step(
     elif effect == EXTEND:
         new.extension_months += int(event.evidence.get("extension_months") or 0)
         new.extensions += 1
+        new.extended_on = event.occurred_on
         for sid in _steps_on_probation_end(proc):
             _reopen(new, sid)
     elif effect == CANCEL:

@@ -61,6 +61,7 @@ class CandidateState:
     seq: int = 0  # last event seq applied
     ended_on: date | None = None  # date of reaching an end state
     applied_on: date | None = None
+    extended_on: date | None = None  # the branch meeting that extended probation (reports count it)
 
     # -- serialisation (snapshot column) -------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -76,6 +77,8 @@ class CandidateState:
             "seq": self.seq,
             "ended_on": self.ended_on.isoformat() if self.ended_on else None,
             "applied_on": self.applied_on.isoformat() if self.applied_on else None,
+            # only when set: snapshots written before the field existed stay equal to their replay
+            **({"extended_on": self.extended_on.isoformat()} if self.extended_on else {}),
         }
 
     @classmethod
@@ -93,11 +96,12 @@ class CandidateState:
             seq=d.get("seq", 0),
             ended_on=iso(d["ended_on"]) if d.get("ended_on") else None,
             applied_on=iso(d["applied_on"]) if d.get("applied_on") else None,
+            extended_on=iso(d["extended_on"]) if d.get("extended_on") else None,
         )
 
     def copy(self) -> "CandidateState":
         """A copy whose dicts can be changed freely (positional: this runs once per step)."""
         return CandidateState(
             self.definition_key, self.branch_id, self.stage, dict(self.done), dict(self.entries), dict(self.late),
-            self.extension_months, self.extensions, self.seq, self.ended_on, self.applied_on,
+            self.extension_months, self.extensions, self.seq, self.ended_on, self.applied_on, self.extended_on,
         )

@@ -22,6 +22,7 @@ from engine import (
     Void,
     decide,
     effective_events,
+    milestones,
     register,
 )
 from engine.errors import refuse
@@ -118,11 +119,20 @@ def _persist(app: App, uow: UnitOfWork, row, decision, event_ids: Mapping[int, i
     uow.deadlines.replace(candidate_id, after.branch_id, decision.deadlines)
     before = decision.before
     defn = app.definition(after.definition_key)
+    _sync_milestones(app, uow, row.id, row.person_id, before, after, defn)
     status = party_status_for(after, defn)
     if (before is None or party_status_for(before, app.definition(before.definition_key)) != status
             or (status != "none" and before.branch_id != after.branch_id)):
         _sync_person(uow, row.person_id, candidate_id, status, after.branch_id)
     return new_version
+
+
+def _sync_milestones(app: App, uow: UnitOfWork, candidate_id: int, person_id: int,
+                     before: CandidateState | None, after: CandidateState, defn) -> None:
+    """Rewrite the candidate's milestone row when one of its dates changed (rarely: ~6 of 25 steps)."""
+    now = milestones(after, defn)
+    if before is None or milestones(before, app.definition(before.definition_key)) != now:
+        uow.milestones.put(candidate_id, person_id, now.as_row())
 
 
 def _sync_person(uow: UnitOfWork, person_id: int, candidate_id: int, status: str, branch_id: int) -> None:
@@ -186,6 +196,7 @@ def register_applicant(
             reason=None, late=e.late, definition_key=e.definition_key,
         )
         uow.deadlines.replace(cid, branch_id, decision.deadlines)
+        uow.milestones.put(cid, person_id, milestones(after, defn).as_row())
         return CommandResult(cid, 1, False, decision)
 
 

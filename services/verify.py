@@ -1,7 +1,7 @@
 """`verify`: prove that every stored projection equals the replay of the event log.
 
 The candidate snapshot (stage, state JSON, branch, definition key, application date), the
-deadline rows and the person's party status (for their latest candidacy) are derived data; the
+deadline rows, the milestone row (the dates reports count) and the person's party status (for their latest candidacy) are derived data; the
 log is the truth. Verify streams the log, the candidates, the deadlines and the people's status
 once each in candidate order — memory stays flat in the number of candidates — replays each
 candidate with the engine and compares. It runs in a read-only unit of work, so on SQLite it never
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
-from engine import deadlines, process_for, replay
+from engine import deadlines, milestones, process_for, replay
 from services.app import App
 from services.candidates import party_status_for, to_event
 
@@ -74,6 +74,7 @@ def verify(app: App, *, check_deadlines: bool = True, batch: int = 2000) -> Veri
         candidates = uow.candidates.iter_all(batch=batch)
         current = next(candidates, None)
         statuses = _Merge(uow.candidates.iter_latest_person_status(batch=batch), key=lambda r: r[0])
+        stored_milestones = _Merge(uow.milestones.iter_all(batch=batch), key=lambda r: r["candidate_id"])
         stored_deadlines = _Merge(uow.deadlines.iter_all(batch=batch), key=lambda r: r.candidate_id) \
             if check_deadlines else None
         for cid, rows in groupby(uow.events.iter_all(batch=batch), key=lambda r: r.candidate_id):
@@ -104,6 +105,15 @@ def verify(app: App, *, check_deadlines: bool = True, batch: int = 2000) -> Veri
                      "applied_on": row.applied_on.isoformat()}
                 )
                 continue
+            have_m = stored_milestones.take(cid)
+            want_m = {"candidate_id": cid, "person_id": row.person_id,
+                      **milestones(state, app.definition(state.definition_key)).as_row()}
+            if not have_m or have_m[0] != want_m:
+                report.mismatches.append(
+                    {"candidate_id": cid, "problem": "里程碑日期（统计用）与事件记录重放结果不一致",
+                     "stored": {k: str(v) for k, v in (have_m[0] if have_m else {}).items()},
+                     "replayed": {k: str(v) for k, v in want_m.items()}}
+                )
             want_status = party_status_for(state, app.definition(state.definition_key))
             if person_status and person_status[0][1] != want_status:
                 report.mismatches.append(

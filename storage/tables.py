@@ -136,6 +136,8 @@ person = Table(
     # the branch a party member belongs to (introducers, branch members)
     Column("branch_id", Integer, ForeignKey("organisation.id"), nullable=True),
     Column("created_at", UTCDateTime, nullable=False, default=utcnow),
+    # the ledger import that created this person (undo removes it with the import); None = entered
+    Column("import_id", Integer, nullable=True),  # import_batch.id; no FK so SQLite can add it in place
     CheckConstraint(_in("gender", GENDERS), name="gender"),
     CheckConstraint(_in("party_status", PARTY_STATUSES), name="party_status"),
     Index("ix_person_name", "name"),
@@ -154,6 +156,7 @@ candidate = Table(
     Column("version", Integer, nullable=False, default=1, server_default=text("1")),
     Column("applied_on", Date, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("import_id", Integer, nullable=True),  # see person.import_id
     # not UNIQUE: a person may apply again after a withdrawal or a lapsed candidacy
     Index("ix_candidate_person_id", "person_id"),
     # also serves lookups by branch_id alone (leading column)
@@ -196,6 +199,84 @@ deadline = Table(
     UniqueConstraint("candidate_id", "step", "kind"),
     CheckConstraint(_in("kind", DEADLINE_KINDS), name="kind"),
     Index("ix_deadline_kind_due_on", "kind", "due_on"),
+)
+
+# ------------------------------------------------------------------ reports and the ledger (issue 4)
+
+# The dates reports count, one narrow row per candidate (engine/milestones.py says which date is
+# which). Written only when a milestone changes; `verify` checks it against the replay.
+milestone = Table(
+    "milestone",
+    metadata,
+    Column("candidate_id", Integer, ForeignKey("candidate.id"), primary_key=True, autoincrement=False),
+    Column("person_id", Integer, ForeignKey("person.id"), nullable=False),
+    Column("branch_id", Integer, nullable=False),
+    Column("applied_on", Date, nullable=True),
+    Column("activist_on", Date, nullable=True),
+    Column("target_on", Date, nullable=True),
+    Column("admitted_on", Date, nullable=True),
+    Column("probation_from", Date, nullable=True),
+    Column("full_on", Date, nullable=True),
+    Column("extended_on", Date, nullable=True),
+    Column("ended_on", Date, nullable=True),
+    Column("end_stage", String(64), nullable=True),
+    Index("ix_milestone_branch_id", "branch_id"),
+)
+
+# A yearly development plan (发展党员计划) of a township or branch: how many to admit and the
+# structure targets; reports put the actual figures beside it.
+development_plan = Table(
+    "development_plan",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("org_id", Integer, ForeignKey("organisation.id"), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("admit_target", Integer, nullable=False),
+    # structure targets: {"under_35": 0.6, "college": 0.3, "tag:致富带头人": 5, ...}
+    Column("targets", JSONType, nullable=False),
+    Column("note", Text, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("org_id", "year"),
+)
+
+IMPORT_STATUSES = ("confirmed", "undone")
+FINDING_SOURCES = ("import", "correction")
+
+# One confirmed ledger import (台账导入): what it created can be undone as a whole.
+import_batch = Table(
+    "import_batch",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("file_name", String(500), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("org_id", Integer, ForeignKey("organisation.id"), nullable=True),
+    Column("actor", String(100), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("summary", JSONType, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("undone_at", UTCDateTime, nullable=True),
+    CheckConstraint(_in("status", IMPORT_STATUSES), name="status"),
+)
+
+# A compliance finding: history that broke a rule, recorded as found (never refused, never hidden).
+finding = Table(
+    "finding",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("candidate_id", Integer, ForeignKey("candidate.id"), nullable=False),
+    Column("branch_id", Integer, nullable=False),
+    Column("import_id", Integer, ForeignKey("import_batch.id"), nullable=True),
+    Column("source", String(16), nullable=False),
+    Column("step", String(64), nullable=True),
+    Column("rule", String(64), nullable=False),
+    Column("article", String(64), nullable=True),
+    Column("message", Text, nullable=False),
+    Column("occurred_on", Date, nullable=False),  # the date of the act that broke the rule
+    Column("found_at", UTCDateTime, nullable=False),
+    CheckConstraint(_in("source", FINDING_SOURCES), name="source"),
+    Index("ix_finding_branch_id_occurred_on", "branch_id", "occurred_on"),
+    Index("ix_finding_candidate_id", "candidate_id"),
 )
 
 workflow_definition = Table(

@@ -14,6 +14,7 @@ from .repositories import (
     ContactRepo,
     HolidayRepo,
     JobRunRepo,
+    MilestoneRepo,
     OutboxRepo,
     OrgRepo,
     PersonRepo,
@@ -39,6 +40,7 @@ class UnitOfWork:
     contacts: ContactRepo
     outbox: OutboxRepo
     job_runs: JobRunRepo
+    milestones: MilestoneRepo
 
     def __init__(self, engine: Engine, *, read_only: bool = False, connection: Connection | None = None) -> None:
         """`connection`: an idle connection to reuse (the App keeps one per thread, saving the pool
@@ -67,6 +69,7 @@ class UnitOfWork:
         self.contacts = ContactRepo(conn)
         self.outbox = OutboxRepo(conn)
         self.job_runs = JobRunRepo(conn)
+        self.milestones = MilestoneRepo(conn)
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:

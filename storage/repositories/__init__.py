@@ -14,6 +14,7 @@ from .definitions import DefinitionRepo
 from .events import EventRepo
 from .holidays import HolidayRepo
 from .job_runs import JobRunRepo
+from .milestones import MilestoneRepo
 from .orgs import OrgRepo
 from .outbox import OutboxRepo
 from .people import PersonRepo
@@ -37,6 +38,7 @@ __all__ = [
     "ContactRepo",
     "ContactRow",
     "JobRunRepo",
+    "MilestoneRepo",
     "OutboxRepo",
     "OutboxRow",
     "CandidateRepo",

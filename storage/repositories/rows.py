@@ -114,6 +114,7 @@ class PersonRow:
     rights_suspended: bool
     branch_id: int | None
     created_at: datetime
+    import_id: int | None = None  # the ledger import that created it
 
 
 @dataclass(frozen=True, slots=True)

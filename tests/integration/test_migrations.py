@@ -9,9 +9,13 @@ from storage.db import current_revision, downgrade, head_revision, make_engine, 
 from storage.tables import metadata
 
 TABLES = {"organisation", "person", "candidate", "event", "deadline", "workflow_definition", "holiday_year",
-          "contact", "outbox", "job_run"}
+          "contact", "outbox", "job_run", "milestone", "development_plan", "import_batch", "finding"}
 # what each revision adds, for the step-by-step stairway
-BY_REVISION = {"0001": TABLES - {"contact", "outbox", "job_run"}, "0002": {"contact", "outbox", "job_run"}}
+_LATER = {
+    "0002": {"contact", "outbox", "job_run"},
+    "0003": {"milestone", "development_plan", "import_batch", "finding"},
+}
+BY_REVISION = {"0001": TABLES - set().union(*_LATER.values()), **_LATER}
 
 
 def _tables(engine) -> set[str]:

@@ -1,0 +1,75 @@
+"""A candidate's milestones: the few dates reports count, derived from the state.
+
+Reports ask "who was admitted in 2018H1, who was an activist on June 30" for a whole county at
+once; answering from the event log or the JSON snapshot would mean reading every candidate. So
+storage keeps these dates in a narrow, indexed row that changes only when a milestone does (about
+six of the 25 steps), and `verify` checks it against the replay like every other projection.
+
+Which date counts (the report says so too):
+- activist_on / target_on / admitted_on / full_on: the date of the step that *enters* the stage
+  (确定为入党积极分子 第九条, 确定为发展对象 第十三条, 上级党委审批 第二十四条, 转正审批 第三十四条);
+  a township "发展党员 N 名" counts the approvals it gave in the period.
+- probation_from: the branch meeting that admitted (第三十二条: probation counts from it).
+- extended_on: the branch meeting that extended probation (第三十二条).
+- ended_on / end_stage: leaving the process (withdrawn, disqualified, probation cancelled, …).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from workflows.model import Definition
+
+from .process import process_for
+from .state import CandidateState
+
+# The stage each milestone column marks the entry of.
+ENTRY_COLUMNS = {
+    "activist": "activist_on",
+    "development_target": "target_on",
+    "probationary": "admitted_on",
+    "full_member": "full_on",
+}
+
+
+@dataclass(frozen=True)
+class Milestones:
+    branch_id: int
+    applied_on: date | None = None
+    activist_on: date | None = None
+    target_on: date | None = None
+    admitted_on: date | None = None
+    probation_from: date | None = None
+    full_on: date | None = None
+    extended_on: date | None = None
+    ended_on: date | None = None
+    end_stage: str | None = None
+
+    def as_row(self) -> dict:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+def _entry_steps(defn: Definition) -> dict[str, str]:
+    """{milestone column: step id} — the step of the definition that enters each stage."""
+    cached = getattr(defn, "_milestone_steps", None)
+    if cached is None:
+        cached = {ENTRY_COLUMNS[s.enters]: s.id for s in defn.steps if s.enters in ENTRY_COLUMNS}
+        object.__setattr__(defn, "_milestone_steps", cached)  # frozen dataclass: a private memo
+    return cached
+
+
+def milestones(state: CandidateState, defn: Definition) -> Milestones:
+    """The milestone dates of `state` (a candidate on definition `defn`)."""
+    done = state.done
+    dates = {col: done.get(step) for col, step in _entry_steps(defn).items()}
+    end_states = process_for(defn).end_states
+    ended = state.stage in end_states
+    return Milestones(
+        branch_id=state.branch_id,
+        applied_on=state.applied_on,
+        probation_from=done.get(defn.probation_after) if dates.get("admitted_on") else None,
+        extended_on=state.extended_on,
+        ended_on=state.ended_on if ended else None,
+        end_stage=state.stage if ended and state.stage in end_states else None,
+        **dates,
+    )

@@ -527,3 +527,8 @@ def main() -> None:  # pragma: no cover - console entry point alias
 
 if __name__ == "__main__":  # pragma: no cover
     app()
+from cli.report_cmds import register as _register_reports  # noqa: E402
+from cli.ledger_cmds import register as _register_ledger  # noqa: E402
+
+_register_reports(app)
+_register_ledger(app)

@@ -15,6 +15,9 @@ from .repositories import (
     HolidayRepo,
     JobRunRepo,
     MilestoneRepo,
+    PlanRepo,
+    ImportRepo,
+    FindingRepo,
     OutboxRepo,
     OrgRepo,
     PersonRepo,
@@ -41,6 +44,9 @@ class UnitOfWork:
     outbox: OutboxRepo
     job_runs: JobRunRepo
     milestones: MilestoneRepo
+    plans: PlanRepo
+    imports: ImportRepo
+    findings: FindingRepo
 
     def __init__(self, engine: Engine, *, read_only: bool = False, connection: Connection | None = None) -> None:
         """`connection`: an idle connection to reuse (the App keeps one per thread, saving the pool
@@ -70,6 +76,9 @@ class UnitOfWork:
         self.outbox = OutboxRepo(conn)
         self.job_runs = JobRunRepo(conn)
         self.milestones = MilestoneRepo(conn)
+        self.plans = PlanRepo(conn)
+        self.imports = ImportRepo(conn)
+        self.findings = FindingRepo(conn)
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:

@@ -15,6 +15,9 @@ from .events import EventRepo
 from .holidays import HolidayRepo
 from .job_runs import JobRunRepo
 from .milestones import MilestoneRepo
+from .plans import PlanRepo
+from .imports import ImportRepo
+from .findings import FindingRepo
 from .orgs import OrgRepo
 from .outbox import OutboxRepo
 from .people import PersonRepo
@@ -39,6 +42,9 @@ __all__ = [
     "ContactRow",
     "JobRunRepo",
     "MilestoneRepo",
+    "PlanRepo",
+    "ImportRepo",
+    "FindingRepo",
     "OutboxRepo",
     "OutboxRow",
     "CandidateRepo",

@@ -1,0 +1,130 @@
+"""What a period report says, as plain data: the queries fill it, the renderings read it.
+
+The contract between `reports/query.py` (SQL aggregation over the milestone rows) and the
+renderings (`reports/render/`: the Chinese paragraph, text/Markdown, Excel, Word). Nothing here
+touches a database or a template.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+# The measures a report counts, in the order the report lists them, with their Chinese names.
+MEASURES: dict[str, str] = {
+    "admitted": "发展党员",  # new probationary members approved in the period (上级党委审批, 第二十四条)
+    "converted": "预备党员转正",  # conversion approved in the period (第三十四条)
+    "extended": "延长预备期",  # branch meeting extended probation in the period (第三十二条)
+    "cancelled": "取消预备党员资格",  # probation cancelled in the period (第三十二条)
+    "applicants": "收到入党申请",  # applications received in the period (第五条)
+    "activists": "培养入党积极分子",  # activists under cultivation on the period's last day
+    "targets": "发展对象",  # development targets on the period's last day
+}
+# Measures counted at the period's end ("under cultivation"), not as events within it.
+STOCK_MEASURES = frozenset({"activists", "targets"})
+
+# Breakdown dimensions, in display order, with their Chinese headings.
+DIMENSIONS: dict[str, str] = {
+    "branch": "党支部",
+    "gender": "性别",
+    "age_band": "年龄",
+    "education": "学历",
+    "ethnicity": "民族",
+    "occupation": "职业",
+    "tag": "类别",  # person tags: 致富带头人, 村干部 … (one person may count under several)
+}
+
+
+@dataclass(frozen=True)
+class Period:
+    """A reporting period, both ends inclusive. `key` is what the user typed or its canonical form
+    ("2018H1", "2018", "2018Q3", "2018-03-01..2018-05-31")."""
+
+    key: str
+    label: str  # "2018年上半年", "2018年", "2018年第三季度", "2018年3月1日至5月31日"
+    start: date
+    end: date
+    kind: str  # "half" | "year" | "quarter" | "range"
+
+
+@dataclass(frozen=True)
+class OrgRef:
+    id: int
+    name: str
+    level: str  # "county" | "township" | "branch"
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """One measure split by one dimension: (category, count) in display order, zeros left out.
+    For "tag" the counts may sum to more (or less) than the total."""
+
+    dimension: str
+    counts: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class Measure:
+    key: str  # one of MEASURES
+    total: int
+    breakdowns: dict[str, Breakdown] = field(default_factory=dict)  # by dimension key
+
+    def count(self, dimension: str, category: str) -> int:
+        b = self.breakdowns.get(dimension)
+        return dict(b.counts).get(category, 0) if b else 0
+
+
+@dataclass(frozen=True)
+class PipelineItem:
+    """One candidate's step in the pipeline-health lists."""
+
+    candidate_id: int
+    person_name: str
+    branch_name: str
+    step: str  # step id
+    step_name: str  # "上级党委审批"
+    on: date  # the due date (overdue), the date done (late) or the earliest date (ready next period)
+    detail: str = ""  # e.g. "逾期 12 天", "应于 2018-03-01 前完成，实际 2018-03-20"
+
+
+@dataclass(frozen=True)
+class PipelineHealth:
+    overdue: tuple[PipelineItem, ...]  # open "within" deadlines past due on the period's last day
+    late: tuple[PipelineItem, ...]  # steps done during the period after their due date
+    ready_next: tuple[PipelineItem, ...]  # candidates whose earliest next step falls in the next period
+
+
+@dataclass(frozen=True)
+class PlanLine:
+    """One row of plan vs actual: "发展党员 12 名 / 实际 14 名", "35岁及以下 60% / 实际 64%"."""
+
+    label: str
+    planned: float  # a count or a share (0..1)
+    actual: float
+    is_share: bool = False
+
+
+@dataclass(frozen=True)
+class Report:
+    org: OrgRef
+    period: Period
+    next_period: Period
+    measures: dict[str, Measure]  # by MEASURES key, every key present
+    health: PipelineHealth
+    plan: tuple[PlanLine, ...] = ()  # empty when no plan is recorded for the period's year
+    branches: tuple[OrgRef, ...] = ()  # the branches in scope, in display order
+    notes: tuple[str, ...] = ()  # how the figures are counted (which date counts, with articles)
+    as_of: date | None = None  # when the report was made (a half year still running is partial)
+
+    def total(self, measure: str) -> int:
+        return self.measures[measure].total
+
+
+@dataclass(frozen=True)
+class LedgerTable:
+    """The 发展党员工作台账 as a table: Chinese headers and one row per candidate (dates as `date`).
+    Written by `reports/ledger/sheet.py` (export and the report workbook alike) and read back by
+    the import, so both sides share one layout (`reports/ledger/layout.py`)."""
+
+    headers: tuple[str, ...]
+    rows: tuple[tuple, ...]
+    title: str = "发展党员工作台账"

@@ -121,8 +121,8 @@ def downgrade() -> None:
     op.drop_table("development_plan")
     op.drop_index("ix_milestone_branch_id", table_name="milestone")
     op.drop_table("milestone")
-    with op.batch_alter_table("candidate") as b:
-        b.drop_column("import_id")
-    with op.batch_alter_table("person") as b:
-        b.drop_column("import_id")
+    # plain ALTER TABLE … DROP COLUMN (SQLite >= 3.35): batch mode would copy the table, which
+    # foreign keys pointing at it forbid once it holds rows
+    op.drop_column("candidate", "import_id")
+    op.drop_column("person", "import_id")
     op.drop_table("import_batch")

@@ -129,7 +129,16 @@ def _persist(app: App, uow: UnitOfWork, row, decision, event_ids: Mapping[int, i
 
 def _sync_milestones(app: App, uow: UnitOfWork, candidate_id: int, person_id: int,
                      before: CandidateState | None, after: CandidateState, defn) -> None:
-    """Rewrite the candidate's milestone row when one of its dates changed (rarely: ~6 of 25 steps)."""
+    """Rewrite the candidate's milestone row when one of its dates changed (rarely: ~6 of 25 steps).
+
+    A step that changes neither stage, branch, end nor extension and whose `done` date set is the
+    same cannot move a milestone: those (most steps) skip the comparison altogether."""
+    if (before is not None and before.stage == after.stage and before.branch_id == after.branch_id
+            and before.ended_on == after.ended_on and before.extended_on == after.extended_on
+            and before.applied_on == after.applied_on and before.definition_key == after.definition_key
+            and before.done.keys() - after.done.keys() == set()
+            and all(before.done[k] == after.done[k] for k in before.done)):
+        return  # only new steps were added, none entering a stage (stage is unchanged)
     now = milestones(after, defn)
     if before is None or milestones(before, app.definition(before.definition_key)) != now:
         uow.milestones.put(candidate_id, person_id, now.as_row())

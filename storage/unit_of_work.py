@@ -58,28 +58,23 @@ class UnitOfWork:
     def __enter__(self) -> "UnitOfWork":
         conn = self._borrowed if self._borrowed is not None else self._engine.connect()
         try:
-            conn.execution_options(**{READ_ONLY_OPTION: self._read_only})
+            if conn.get_execution_options().get(READ_ONLY_OPTION, False) != self._read_only:
+                conn.execution_options(**{READ_ONLY_OPTION: self._read_only})  # fires events: only on change
             conn.begin()
         except BaseException:
             if self._borrowed is None:
                 conn.close()
             raise
         self.connection = conn
-        self.candidates = CandidateRepo(conn)
-        self.events = EventRepo(conn)
-        self.deadlines = DeadlineRepo(conn)
-        self.orgs = OrgRepo(conn)
-        self.people = PersonRepo(conn)
-        self.definitions = DefinitionRepo(conn)
-        self.holidays = HolidayRepo(conn)
-        self.contacts = ContactRepo(conn)
-        self.outbox = OutboxRepo(conn)
-        self.job_runs = JobRunRepo(conn)
-        self.milestones = MilestoneRepo(conn)
-        self.plans = PlanRepo(conn)
-        self.imports = ImportRepo(conn)
-        self.findings = FindingRepo(conn)
         return self
+
+    def __getattr__(self, name: str):
+        """Repositories are made on first use: a step touches four of the fourteen."""
+        repo = _REPOSITORIES.get(name)
+        if repo is None or "connection" not in self.__dict__:
+            raise AttributeError(name)
+        made = self.__dict__[name] = repo(self.connection)
+        return made
 
     def __exit__(self, exc_type, exc, tb) -> None:
         conn = self.connection
@@ -110,3 +105,12 @@ def _aborted(conn: Connection) -> bool:
         return False  # SQLite undoes only the failed statement; the rest may be committed
     status = getattr(getattr(conn.connection.driver_connection, "info", None), "transaction_status", None)
     return status is not None and status.name == "INERROR"
+
+
+# attribute name -> repository class (the annotations above, made lazily by __getattr__)
+_REPOSITORIES = {
+    "candidates": CandidateRepo, "events": EventRepo, "deadlines": DeadlineRepo, "orgs": OrgRepo,
+    "people": PersonRepo, "definitions": DefinitionRepo, "holidays": HolidayRepo, "contacts": ContactRepo,
+    "outbox": OutboxRepo, "job_runs": JobRunRepo, "milestones": MilestoneRepo, "plans": PlanRepo,
+    "imports": ImportRepo, "findings": FindingRepo,
+}

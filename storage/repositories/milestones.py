@@ -9,12 +9,11 @@ from collections.abc import Iterator, Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from ..tables import milestone
 from .base import Repository
-from .hot import HotStatement, stream
-from .on_conflict import upsert
+from .hot import CODECS, HotStatement, execute, execute_many, stream
 
 _m = milestone.c
 COLUMNS = (
@@ -24,6 +23,11 @@ COLUMNS = (
 _NAMES = tuple(c.name for c in milestone.c)
 _DATES = frozenset(COLUMNS) - {"branch_id", "end_stage"}
 _all = HotStatement(select(milestone).order_by(_m.candidate_id))
+_insert = HotStatement(insert(milestone).values({n: bindparam(n) for n in ("candidate_id", "person_id", *COLUMNS)}))
+_update = HotStatement(
+    update(milestone).where(_m.candidate_id == bindparam("b_cid"))
+    .values({n: bindparam(f"b_{n}", type_=_m[n].type) for n in ("person_id", *COLUMNS)})
+)
 
 
 def _plain(values) -> dict[str, Any]:
@@ -39,10 +43,21 @@ def _plain(values) -> dict[str, Any]:
 class MilestoneRepo(Repository):
     __slots__ = ()
 
+    def _params(self, values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+        date_in = CODECS[self.conn.dialect.name].date_in
+        return {f"{prefix}{k}": (date_in(v) if k in _DATES and v is not None else v) for k, v in values.items()}
+
     def put(self, candidate_id: int, person_id: int, values: Mapping[str, Any]) -> None:
-        """Insert or overwrite the candidate's milestone row."""
-        stmt = upsert(self.conn, milestone, ["candidate_id"], ["person_id", *COLUMNS])
-        self.conn.execute(stmt, {"candidate_id": candidate_id, "person_id": person_id, **values})
+        """Overwrite the candidate's milestone row (insert it if missing). A hot statement: it runs
+        on the step path whenever a milestone changes."""
+        params = self._params({"person_id": person_id, **values}, "b_")
+        params["b_cid"] = candidate_id
+        if execute(self.conn, _update, params).rowcount == 0:
+            self.add_many([{"candidate_id": candidate_id, "person_id": person_id, **values}])
+
+    def add_many(self, rows: list[Mapping[str, Any]]) -> None:
+        """Insert new rows ({candidate_id, person_id, *COLUMNS}) in one driver call (imports)."""
+        execute_many(self.conn, _insert, [self._params(r) for r in rows])
 
     def get(self, candidate_id: int) -> dict[str, Any] | None:
         row = self.conn.execute(select(milestone).where(_m.candidate_id == candidate_id)).first()

@@ -10,11 +10,13 @@ from sqlalchemy import bindparam, select
 from ..errors import DefinitionChanged
 from ..tables import workflow_definition
 from .base import Repository
+from .hot import HotStatement, execute
 from .on_conflict import insert_ignore
 from .rows import DefinitionRow
 
 _w = workflow_definition.c
 _get = select(_w.key, _w.sha256, _w.body, _w.loaded_at).where(_w.key == bindparam("b_key"))  # = DefinitionRow
+_sha = HotStatement(select(_w.sha256).where(_w.key == bindparam("b_key")))  # every registration: no body
 
 
 class DefinitionRepo(Repository):
@@ -28,15 +30,15 @@ class DefinitionRepo(Repository):
         Raises DefinitionChanged if `key` is stored with another hash: a pinned version is
         immutable, otherwise candidates already on it would silently follow new rules.
         """
-        row = self.conn.execute(_get, {"b_key": key}).first()
+        row = execute(self.conn, _sha, {"b_key": key}).fetchone()
         if row is None:
             stmt = insert_ignore(self.conn, workflow_definition, ["key"])  # RETURNING key
             result = self.conn.execute(stmt, {"key": key, "sha256": sha256, "body": body, "loaded_at": now})
             if result.first() is not None:
                 return True
-            row = self.conn.execute(_get, {"b_key": key}).first()  # lost a race
-        if row.sha256 != sha256:
-            raise DefinitionChanged(key, row.sha256, sha256)
+            row = execute(self.conn, _sha, {"b_key": key}).fetchone()  # lost a race
+        if row[0] != sha256:
+            raise DefinitionChanged(key, row[0], sha256)
         return False
 
     def get(self, key: str) -> DefinitionRow | None:

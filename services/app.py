@@ -6,6 +6,7 @@ package with it; none of them contains a rule.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Callable
@@ -57,6 +58,10 @@ class App:
     registry: Registry = field(default_factory=Registry.default)
     clock: Callable[[], datetime] = shanghai_now
     _calendar: WorkdayCalendar | None = None
+    # how long a long-running process (scheduler, web server) trusts its cached holiday calendar
+    # before re-reading `holiday_year`: another process may have loaded a year meanwhile
+    calendar_ttl: float = 300.0
+    _calendar_read_at: float = 0.0
     _local: threading.local = field(default_factory=threading.local, repr=False)
 
     @classmethod
@@ -101,8 +106,9 @@ class App:
 
     @property
     def calendar(self) -> WorkdayCalendar:
-        """chinese-calendar plus the year schedules an administrator loaded (cached per App)."""
-        if self._calendar is None:
+        """chinese-calendar plus the year schedules an administrator loaded (cached per App for
+        `calendar_ttl` seconds, so a year loaded by another process is seen without a restart)."""
+        if self._calendar is None or time.monotonic() - self._calendar_read_at > self.calendar_ttl:
             with self.uow(read_only=True) as uow:  # may run inside a writer's unit of work
                 years = uow.holidays.all()
             self._calendar = WorkdayCalendar(
@@ -114,6 +120,7 @@ class App:
                 )
                 for y, body in years.items()
             )
+            self._calendar_read_at = time.monotonic()
         return self._calendar
 
     def forget_calendar(self) -> None:

@@ -74,3 +74,4 @@ def test_upgrade_backfills_existing_candidates(app, town, db_url):
     upgrade(db_url)
     assert _m(app, cid)["admitted_on"] == TIMELINE["admission_approval"]
     assert verify(app).ok
+

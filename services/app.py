@@ -110,17 +110,21 @@ class App:
         `calendar_ttl` seconds, so a year loaded by another process is seen without a restart)."""
         if self._calendar is None or time.monotonic() - self._calendar_read_at > self.calendar_ttl:
             with self.uow(read_only=True) as uow:  # may run inside a writer's unit of work
-                years = uow.holidays.all()
-            self._calendar = WorkdayCalendar(
-                YearSchedule(
-                    year=int(y),
-                    holidays=frozenset(date.fromisoformat(d) for d in body.get("holidays", [])),
-                    workdays=frozenset(date.fromisoformat(d) for d in body.get("workdays", [])),
-                    source=body.get("source", ""),
-                )
-                for y, body in years.items()
+                self.calendar_for(uow)
+        return self._calendar
+
+    def calendar_for(self, uow: UnitOfWork) -> WorkdayCalendar:
+        """The calendar as `uow` sees the loaded years (also its own uncommitted ones); cached."""
+        self._calendar = WorkdayCalendar(
+            YearSchedule(
+                year=int(y),
+                holidays=frozenset(date.fromisoformat(d) for d in body.get("holidays", [])),
+                workdays=frozenset(date.fromisoformat(d) for d in body.get("workdays", [])),
+                source=body.get("source", ""),
             )
-            self._calendar_read_at = time.monotonic()
+            for y, body in uow.holidays.all().items()
+        )
+        self._calendar_read_at = time.monotonic()
         return self._calendar
 
     def forget_calendar(self) -> None:

@@ -155,11 +155,30 @@ def load_holidays(app: App, path: str | PathLike[str]) -> dict:
         "workdays": sorted(d.isoformat() for d in schedule.workdays),
         "source": schedule.source,
     }
-    with app.uow() as uow:
-        uow.holidays.put(schedule.year, body, app.now())
-    app.forget_calendar()
+    try:
+        with app.uow() as uow:
+            uow.holidays.put(schedule.year, body, app.now())
+            recomputed = _recompute_provisional(app, uow)
+    finally:
+        app.forget_calendar()  # never keep a calendar read inside a transaction that may have failed
     return {"year": schedule.year, "holidays": len(body["holidays"]), "workdays": len(body["workdays"]),
-            "source": schedule.source}
+            "source": schedule.source, "recomputed": recomputed}
+
+
+def _recompute_provisional(app: App, uow: UnitOfWork) -> int:
+    """Deadlines counted on a provisional calendar follow the newly loaded year (in the same
+    transaction as the load, so `verify` never sees them disagree). Returns the candidates updated."""
+    from engine import CandidateState, deadlines, process_for
+
+    cal = app.calendar_for(uow)
+    changed = 0
+    for cid in uow.deadlines.provisional_candidates():
+        row = uow.candidates.get(cid)
+        state = CandidateState.from_dict(row.state)
+        rows = deadlines(process_for(app.definition(state.definition_key)), state, cal)
+        diff = uow.deadlines.replace(cid, state.branch_id, rows)
+        changed += bool(diff.inserted or diff.updated or diff.deleted)
+    return changed
 
 
 def set_variant(app: App, org_code: str, variant_id: str | None) -> None:

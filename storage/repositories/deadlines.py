@@ -104,6 +104,12 @@ class DeadlineRepo(Repository):
             execute_many(self.conn, _update, updates)
         return DeadlineDiff(len(inserts), len(updates), len(existing))
 
+    def provisional_candidates(self) -> list[int]:
+        """Candidates with a deadline counted on a provisional (Mon–Fri) calendar: the ones to
+        recompute when an administrator loads a year's official schedule."""
+        stmt = select(_d.candidate_id).where(_d.provisional.is_(True)).distinct().order_by(_d.candidate_id)
+        return [r[0] for r in self.conn.execute(stmt)]
+
     def list_for(self, candidate_id: int) -> list[DeadlineRow]:
         codec = CODECS[self.conn.dialect.name]
         rows = execute(self.conn, _of_candidate, {"b_cid": candidate_id}).fetchall()

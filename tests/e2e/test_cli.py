@@ -407,7 +407,7 @@ def test_holidays_load(cli, w, tmp_path):
     good.write_text("year: 2027\nsource: 测试\nholidays:\n  - 2027-01-01\n  - 2027-02-05 ~ 2027-02-11\n"
                     "workdays:\n  - 2027-02-14\n", encoding="utf-8")
     out = cli.json("holidays", "load", good)
-    assert out == {"ok": True, "year": 2027, "holidays": 8, "workdays": 1, "source": "测试"}
+    assert out == {"ok": True, "year": 2027, "holidays": 8, "workdays": 1, "source": "测试", "recomputed": 0}
     bad = tmp_path / "bad.yaml"
     bad.write_text("year: 2027\nholidays:\n  - 2027-02-30\n", encoding="utf-8")
     r = cli("holidays", "load", bad, code=2)

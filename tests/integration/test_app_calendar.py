@@ -23,3 +23,29 @@ def test_a_year_loaded_by_another_process_is_seen_after_the_cache_ttl(app, db_ur
         assert other.calendar.is_working_day(date(2031, 10, 1)) == (False, False)
     finally:
         other.close()
+
+
+def test_loading_a_year_recomputes_provisional_deadlines(app, town, tmp_path):
+    """Deadlines counted Mon–Fri for an unknown year follow the official schedule once loaded,
+    in the loading transaction (verify agrees right after)."""
+    from sqlalchemy import update
+
+    from services.directory import load_holidays
+    from services.verify import verify
+    from storage.tables import deadline
+    from tests.integration.test_services import _road
+
+    cid = _road(app, town, until="first_talk")
+    with app.uow() as uow:
+        (row,) = [r for r in uow.deadlines.list_for(cid) if r.kind == "due"]
+        uow.connection.execute(update(deadline).where(deadline.c.id == row.id)
+                               .values(provisional=True, due_on=date(2031, 10, 9)))
+    assert not verify(app).ok  # what a year computed on Mon–Fri looks like against the real one
+    f = tmp_path / "holidays-2031.yaml"
+    f.write_text("year: 2031\nholidays:\n  - 2031-10-01 ~ 2031-10-07\n", encoding="utf-8")
+    result = load_holidays(app, f)
+    assert result["recomputed"] == 1
+    with app.uow() as uow:
+        (fixed,) = [r for r in uow.deadlines.list_for(cid) if r.kind == "due"]
+    assert (fixed.due_on, fixed.provisional) == (row.due_on, False)
+    assert verify(app).ok

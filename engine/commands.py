@@ -60,3 +60,28 @@ class Migrate:
 
 
 Command = CompleteStep | Exceptional | Correct | Void | Migrate
+
+
+def resolve_step_ref(definition, ref: str) -> str:
+    """A step id from what a user typed: the id, its number (1–25) or its unique Chinese name.
+
+    Resolved against the candidate's own (pinned) definition inside the command's transaction.
+    An unknown reference is returned as typed: the engine then names it and lists the valid ones.
+    """
+    from engine.errors import refuse
+
+    ref = ref.strip()
+    if ref.isdigit():
+        for s in definition.steps:
+            if s.number == int(ref):
+                return s.id
+        raise refuse("step.number", f"步骤编号应为 1–{max(s.number for s in definition.steps)}，没有第 {ref} 步")
+    if definition.has_step(ref):
+        return ref
+    by_name = [s for s in definition.steps if s.name == ref]
+    if len(by_name) == 1:
+        return by_name[0].id
+    if len(by_name) > 1:
+        options = "、".join(f"{s.number}（{s.id}）" for s in by_name)
+        raise refuse("step.ambiguous", f"“{ref}”对应多个步骤：{options}，请用编号或 id")
+    return ref

@@ -25,6 +25,7 @@ from engine import (
     milestones,
     register,
 )
+from engine.commands import resolve_step_ref
 from engine.errors import refuse
 from engine.evidence import people_ids
 from engine.process import process_for
@@ -274,11 +275,13 @@ def complete_step(
     expected_version: int | None = None,
     preview: bool = False,
 ) -> CommandResult:
+    """`step`: the step id, or what a user typed (number 1–25 or Chinese name), resolved against the
+    candidate's pinned definition in the same transaction."""
     evidence = dict(evidence or {})
     return _run(
-        app, candidate_id, lambda d: CompleteStep(step, occurred_on, actor, evidence),
+        app, candidate_id, lambda d: CompleteStep(resolve_step_ref(d, step), occurred_on, actor, evidence),
         expected_version=expected_version, preview=preview,
-        people=lambda d: _referenced_people(d, step, evidence),
+        people=lambda d: _referenced_people(d, resolve_step_ref(d, step), evidence),
     )
 
 

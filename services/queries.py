@@ -8,6 +8,8 @@ Reads use a read-only unit of work, so a report never queues behind (or blocks) 
 """
 from __future__ import annotations
 
+from engine.commands import resolve_step_ref
+
 from datetime import date, datetime, timezone
 from typing import Any, Mapping
 
@@ -303,28 +305,13 @@ def show_candidate(app: App, candidate_id: int) -> dict[str, Any]:
 
 
 def step_ref(app: App, candidate_id: int, ref: str) -> str:
-    """A step id from what a user typed: the id, its number (1–25) or its unique Chinese name."""
-    ref = ref.strip()
+    """A step id from what a user typed (id, number or name), for reads; writes resolve it inside
+    their own transaction (`services.candidates.complete_step` accepts the reference itself)."""
     with _read(app) as uow:
         row = _load_candidate(uow, candidate_id)
     key = (row.state or {}).get("definition_key") or row.definition_key
     defn = _definition(app, key)
-    if defn is None:
-        return ref
-    if ref.isdigit():
-        for s in defn.steps:
-            if s.number == int(ref):
-                return s.id
-        raise refuse("step.number", f"步骤编号应为 1–{max(s.number for s in defn.steps)}，没有第 {ref} 步")
-    if defn.has_step(ref):
-        return ref
-    by_name = [s for s in defn.steps if s.name == ref]
-    if len(by_name) == 1:
-        return by_name[0].id
-    if len(by_name) > 1:
-        options = "、".join(f"{s.number}（{s.id}）" for s in by_name)
-        raise refuse("step.ambiguous", f"“{ref}”对应多个步骤：{options}，请用编号或 id")
-    return ref  # the engine names the unknown step and lists the valid ones
+    return ref.strip() if defn is None else resolve_step_ref(defn, ref)
 
 
 def command_view(app: App, result: CommandResult) -> dict[str, Any]:

@@ -60,6 +60,9 @@ class Breakdown:
 
     dimension: str
     counts: tuple[tuple[str, int], ...]
+    # figures derived from the counts, shown beside them, never added to them:
+    # education ("大专及以上", n), ethnicity ("少数民族", n) — added by helper B (query)
+    derived: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,9 @@ class Measure:
 
     def count(self, dimension: str, category: str) -> int:
         b = self.breakdowns.get(dimension)
-        return dict(b.counts).get(category, 0) if b else 0
+        if b is None:
+            return 0
+        return dict(b.counts).get(category, dict(b.derived).get(category, 0))
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,16 @@ class PipelineHealth:
     overdue: tuple[PipelineItem, ...]  # open "within" deadlines past due on the period's last day
     late: tuple[PipelineItem, ...]  # steps done during the period after their due date
     ready_next: tuple[PipelineItem, ...]  # candidates whose earliest next step falls in the next period
+    # The full counts: the lists above hold at most the first `limit` items (most urgent first) so a
+    # county report stays readable; None = the list is complete (len of the list). Added by helper B.
+    overdue_total: int | None = None
+    late_total: int | None = None
+    ready_next_total: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("overdue", "late", "ready_next"):
+            if getattr(self, f"{name}_total") is None:
+                object.__setattr__(self, f"{name}_total", len(getattr(self, name)))
 
 
 @dataclass(frozen=True)

@@ -76,9 +76,13 @@ def _org_name(items: list[Mapping[str, Any]]) -> str:
 
 
 def _groups(rows: list[OutboxRow]) -> list[list[OutboxRow]]:
-    """Rows per (channel, address), in the order of each recipient's oldest row."""
-    rows = sorted(rows, key=lambda r: (r.channel, r.address, r.id))
-    groups = [list(g) for _, g in groupby(rows, key=lambda r: (r.channel, r.address))]
+    """Rows per (channel, address), in the order of each recipient's oldest row. A half-year
+    report is a document, not a digest item: it always goes as a message of its own."""
+    def key(r: OutboxRow):
+        return (r.channel, r.address, r.id if r.kind == "report" else 0)
+
+    rows = sorted(rows, key=lambda r: (*key(r), r.id))
+    groups = [list(g) for _, g in groupby(rows, key=key)]
     return sorted(groups, key=lambda g: g[0].id)
 
 

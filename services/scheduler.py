@@ -84,11 +84,16 @@ def last_period_end(day: date) -> date:
 
 
 def run_period_report(app: App, day: date, worker: str | None = None) -> int | None:
-    """The half-year hook: on 6-30 and 12-31 each township officer gets a report notice (the
-    report itself is rendered by the reports module; this schedules and delivers it). A township
-    without a registered officer gets it on the console/log, like every other notice."""
+    """The half-year hook: on 6-30 and 12-31 each township officer gets the township's report for
+    the half year ending that day — the Chinese paragraph and the plain-text report, rendered into
+    the notice (reports/, services/reports.py). A township without a registered officer gets it on
+    the console/log, like every other notice."""
+    from reports.period import containing_half
+    from services.reports import build_in, report_notice
+
     worker = worker or worker_id()
-    label = f"{day.year}H{1 if day.month <= 6 else 2}"
+    period = containing_half(day)
+    label = period.key
     with app.uow() as uow:
         if not uow.job_runs.start("period-report", day, worker, app.utcnow()):
             return None
@@ -97,13 +102,15 @@ def run_period_report(app: App, day: date, worker: str | None = None) -> int | N
         now = app.utcnow()
         rows = []
         for t in townships:
+            report = build_in(app, uow, t, period, day)  # read in the same transaction
+            notice = report_notice(report, t.code)
             for channel, address, name in addresses(officers.get(t.id, []), f"{t.name}组织委员（未登记联系人）"):
                 rows.append({
                     "key": f"report:{t.id}:{label}:{channel}:{address}", "kind": "report", "candidate_id": None,
                     "step": None, "due_on": day, "created_on": day, "channel": channel, "address": address,
                     "recipient_name": name, "org_id": t.id,
                     "payload": {"period": label, "org": t.name, "org_name": t.name, "as_of": day.isoformat(),
-                                "kind": "report"},
+                                "kind": "report", **notice},
                     "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now,
                 })
         created = uow.outbox.add_many(rows)

@@ -123,7 +123,11 @@ def verify(app: App, *, check_deadlines: bool = True, batch: int = 2000) -> Veri
             if check_deadlines:
                 want = _deadline_set(deadlines(process_for(app.definition(state.definition_key)), state, cal))
                 have = _deadline_set(have_rows)
-                if want != have:
+                wrong_branch = [r.step for r in have_rows if r.branch_id != state.branch_id]
+                if wrong_branch:  # reports and scans scope deadlines by this copy of the branch
+                    report.mismatches.append(
+                        {"candidate_id": cid, "problem": "到期日表中的党支部与候选人所在党支部不一致", "steps": wrong_branch})
+                elif want != have:
                     report.mismatches.append(
                         {"candidate_id": cid, "problem": "到期日表与计算结果不一致",
                          "missing": sorted(map(str, want - have)), "extra": sorted(map(str, have - want))}

@@ -75,3 +75,14 @@ def test_upgrade_backfills_existing_candidates(app, town, db_url):
     assert _m(app, cid)["admitted_on"] == TIMELINE["admission_approval"]
     assert verify(app).ok
 
+
+
+def test_verify_finds_a_deadline_filed_under_another_branch(app, town):
+    """Reports and the scan scope deadlines by their own branch_id copy: verify checks it."""
+    from storage.tables import deadline
+
+    cid = _road(app, town, until="first_talk")
+    with app.uow() as uow:
+        uow.connection.execute(update(deadline).where(deadline.c.candidate_id == cid).values(branch_id=town["b2"]))
+    report = verify(app)
+    assert [m["problem"] for m in report.mismatches] == ["到期日表中的党支部与候选人所在党支部不一致"]

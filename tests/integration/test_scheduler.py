@@ -128,3 +128,32 @@ def test_scheduler_module_has_no_current_app():
     import services.scheduler as s
 
     assert not hasattr(s, "current_app") and "current_app" not in (s.__doc__ or "")
+
+
+# -- issue 4: the half-year notice carries the report itself ------------------------------------
+
+
+def test_period_report_notice_carries_the_paragraph_and_is_delivered(real_clock_app):
+    """On 06-30 the officer gets the township's 2018H1 report in the notice — its own message, even
+    when the same day's scan also has escalations for that officer (those go in the digest)."""
+    import io
+
+    from notifications.channels.console import ConsoleChannel
+    from reports import render
+    from services.dispatch import dispatch_once
+    from services.reports import build_report
+
+    day = date(2018, 6, 30)
+    run_daily_scan(real_clock_app, day)
+    assert run_period_report(real_clock_app, day) == 1
+    paragraph = render.paragraph(build_report(real_clock_app, "t", "2018H1", as_of=day))
+    assert "收到入党申请 1 份" in paragraph
+    with real_clock_app.uow() as uow:
+        [row] = [r for r in uow.outbox.list() if r.kind == "report"]
+    assert row.payload["paragraph"] == paragraph and row.payload["totals"]["applicants"] == 1
+    out = io.StringIO()
+    result = dispatch_once(real_clock_app, {"email": ConsoleChannel(out)}, Renderer(), worker="w")
+    assert result.dead == 0 and result.sent == result.claimed
+    text = out.getvalue()
+    assert "主题：【发展党员】南川乡党委 2018年上半年发展党员工作情况报告" in text
+    assert paragraph in text and "2018年上半年（截至 2018-06-30）" in text

@@ -57,6 +57,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("candidate_id", name="pk_milestone"),
     )
     op.create_index("ix_milestone_branch_id", "milestone", ["branch_id"])
+    op.create_index("ix_milestone_admitted_on", "milestone", ["admitted_on"])
     op.create_table(
         "development_plan",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -119,6 +120,7 @@ def downgrade() -> None:
     op.drop_index("ix_finding_branch_id_occurred_on", table_name="finding")
     op.drop_table("finding")
     op.drop_table("development_plan")
+    op.drop_index("ix_milestone_admitted_on", table_name="milestone")
     op.drop_index("ix_milestone_branch_id", table_name="milestone")
     op.drop_table("milestone")
     # plain ALTER TABLE … DROP COLUMN (SQLite >= 3.35): batch mode would copy the table, which

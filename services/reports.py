@@ -1,0 +1,167 @@
+"""Period reports as a use case: build the `Report` of an organisation and period, write its files.
+
+    report = build_report(app, "nc", "2018H1")            # as_of defaults to the App's today
+    write_report(app, report, "docx", "nanchuan-2018H1.docx")
+    report_dict(report)                                   # the stable JSON shape (docs/cli.md)
+
+The counting is SQL (reports/query.py); the wording is the renderers' (reports/render/).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from engine.errors import refuse
+from reports.model import DIMENSIONS, MEASURES, OrgRef, Period, Report
+from reports.period import as_dict as period_dict
+from reports.period import parse_period
+from reports.query import build
+from services.app import App
+from services.directory import resolve_org
+from storage.repositories import OrgRow
+from storage.unit_of_work import UnitOfWork
+
+FORMATS = ("text", "md", "xlsx", "docx")
+SUFFIXES = {"text": ".txt", "md": ".md", "xlsx": ".xlsx", "docx": ".docx"}
+
+
+def _step_names(app: App) -> dict[str, str]:
+    """Step id → Chinese name over every definition (ids are shared across versions)."""
+    names: dict[str, str] = {}
+    for d in app.registry.definitions():
+        for s in d.steps:
+            names.setdefault(s.id, s.name)
+    return names
+
+
+def build_report(app: App, org_ref: str | int, period: str | Period, as_of: date | None = None, *,
+                 limit: int = 50) -> Report:
+    """The report of an organisation (branch, township or county: code or id) for a period
+    (`Period` or what a user types: 2018H1, 2018, 2018Q3, 2018-03-01..2018-05-31, 2018年上半年)."""
+    p = period if isinstance(period, Period) else parse_period(period)
+    as_of = as_of or app.today()
+    if as_of < p.start:
+        raise refuse("report.future", f"统计期间“{p.label}”尚未开始（{p.start.isoformat()} 起），无法统计")
+    with app.uow(read_only=True) as uow:
+        return build_in(app, uow, resolve_org(uow, org_ref), p, as_of, limit=limit)
+
+
+def build_in(app: App, uow: UnitOfWork, org: OrgRow, period: Period, as_of: date, *, limit: int = 50) -> Report:
+    """The report, read in an open unit of work (the scheduler's, which also writes the outbox)."""
+    branch_ids = uow.orgs.descendants_branch_ids(org.id)
+    plan_row = uow.plans.get(org.id, period.end.year)
+    plan = {"admit_target": plan_row.admit_target, "targets": plan_row.targets} if plan_row else None
+    return build(uow.connection, OrgRef(org.id, org.name, org.level), branch_ids, period, as_of,
+                 step_names=_step_names(app), plan=plan, limit=limit)
+
+
+def default_path(report: Report, fmt: str, code: str | None = None) -> Path:
+    stem = f"{report.org.name}_{report.period.key.replace('..', '至')}_发展党员工作报告"
+    return Path(stem + SUFFIXES[fmt])
+
+
+def render_text(report: Report, fmt: str) -> str:
+    from reports import render
+
+    return render.markdown(report) if fmt == "md" else render.text(report)
+
+
+def paragraph(report: Report) -> str:
+    from reports import render
+
+    return render.paragraph(report)
+
+
+def ledger_for(app: App, report: Report):
+    """The 发展党员工作台账 sheet of the report's organisation (None if the ledger module is absent)."""
+    try:
+        from services.ledger import ledger_table
+    except ImportError:
+        return None
+    return ledger_table(app, report.org.id)
+
+
+def write_report(app: App, report: Report, fmt: str, path: str | Path | None = None) -> Path:
+    """Write `report` as `fmt` (text, md, xlsx, docx) to `path` (default: a name from org and period)."""
+    if fmt not in FORMATS:
+        raise refuse("report.format", f"报告格式“{fmt}”不支持：可用 {'、'.join(FORMATS)}")
+    out = Path(path) if path else default_path(report, fmt)
+    if out.parent and not out.parent.exists():
+        raise refuse("report.path", f"输出目录不存在：{out.parent}")
+    from reports import render
+
+    if fmt in ("text", "md"):
+        out.write_text(render_text(report, fmt), encoding="utf-8")
+    elif fmt == "xlsx":
+        render.write_xlsx(report, out, ledger_for(app, report))
+    else:
+        render.write_docx(report, out)
+    return out
+
+
+# ------------------------------------------------------------------ JSON (stable shape, docs/cli.md)
+
+
+def _org(o: OrgRef) -> dict[str, Any]:
+    return {"id": o.id, "name": o.name, "level": o.level}
+
+
+def report_dict(report: Report, *, with_paragraph: bool = True) -> dict[str, Any]:
+    measures = {}
+    for key in MEASURES:
+        m = report.measures[key]
+        measures[key] = {
+            "name": MEASURES[key],
+            "total": m.total,
+            "breakdowns": {
+                dim: {
+                    "name": DIMENSIONS[dim],
+                    "counts": [{"category": c, "count": n} for c, n in m.breakdowns[dim].counts],
+                    "derived": [{"category": c, "count": n} for c, n in m.breakdowns[dim].derived],
+                }
+                for dim in DIMENSIONS if dim in m.breakdowns
+            },
+        }
+
+    def items(xs):
+        return [{**asdict(i), "on": i.on.isoformat()} for i in xs]
+
+    h = report.health
+    out = {
+        "org": _org(report.org),
+        "period": period_dict(report.period),
+        "next_period": period_dict(report.next_period),
+        "as_of": report.as_of.isoformat() if report.as_of else None,
+        "measures": measures,
+        "health": {
+            "overdue": {"total": h.overdue_total, "items": items(h.overdue)},
+            "late": {"total": h.late_total, "items": items(h.late)},
+            "ready_next": {"total": h.ready_next_total, "items": items(h.ready_next)},
+        },
+        "plan": [{"label": p.label, "planned": p.planned, "actual": p.actual, "is_share": p.is_share}
+                 for p in report.plan],
+        "branches": [_org(b) for b in report.branches],
+        "notes": list(report.notes),
+    }
+    if with_paragraph:
+        try:
+            out["paragraph"] = paragraph(report)
+        except ImportError:  # the renderings are not installed
+            out["paragraph"] = None
+    return out
+
+
+def report_notice(report: Report, org_code: str | None = None) -> dict[str, Any]:
+    """What the half-year notice carries (the outbox payload): the paragraph, the text report and
+    the headline figures, so the template needs no database and a retry sends the same text."""
+    from reports import render
+
+    return {
+        "period_label": report.period.label,
+        "org_code": org_code,
+        "paragraph": render.paragraph(report),
+        "text": render.text(report),
+        "totals": {k: report.total(k) for k in MEASURES},
+    }

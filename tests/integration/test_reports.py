@@ -1,0 +1,275 @@
+"""Period reports on a real database (SQLite and PostgreSQL), built through the real services.
+
+The seed: a township's 2018 half-year report says "全乡今年上半年共发展党员 14 名，其中致富带头人
+9 名，干部党员 5 名，培养入党积极分子 21 名". The township here is recorded step by step
+(register_applicant / complete_step with lawful sample evidence, dates from 2015 on), and the
+report must count exactly that — and move a candidate across a period boundary when a date is
+on one side or the other, or is corrected across it.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from engine import DomainError
+from reports.model import MEASURES
+from services import candidates as uc
+from services import directory
+from services.plans import get_plan, set_plan
+from services.reports import build_report, report_dict, write_report
+from services.sample_evidence import sample_evidence
+from tests.helpers import ORDER, TIMELINE
+
+SEED = "全乡今年上半年共发展党员 14 名，其中致富带头人 9 名，干部党员 5 名，培养入党积极分子 21 名"
+ACTIVIST_STEPS = ORDER[: ORDER.index("activist_selection") + 1]  # application, first_talk, activist_selection
+ADMISSION_STEPS = ORDER[: ORDER.index("admission_approval") + 1]
+
+
+@pytest.fixture
+def nc(app):
+    """南川乡: two village branches with four full members each (mentors and sponsors)."""
+    with app.uow() as uow:
+        county = uow.orgs.add(code="zy", name="镇原县委", level="county")
+        town = uow.orgs.add(code="nc", name="南川乡党委", level="township", parent_id=county)
+        other = uow.orgs.add(code="tq", name="太平乡党委", level="township", parent_id=county)
+        b1 = uow.orgs.add(code="hf", name="贺丰村党支部", level="branch", kind="rural", parent_id=town)
+        b2 = uow.orgs.add(code="dw", name="东王村党支部", level="branch", kind="rural", parent_id=town)
+        b3 = uow.orgs.add(code="tp", name="太平村党支部", level="branch", kind="rural", parent_id=other)
+        members = {b: [uow.people.add(name=f"党员{b}{i}", gender="男", birth_date=date(1968, 1, 1),
+                                      party_status="full_member", branch_id=b) for i in range(4)] for b in (b1, b2, b3)}
+    return {"b1": b1, "b2": b2, "b3": b3, "members": members, "n": 0}
+
+
+def _person(app, nc, *, tags=(), gender="女", birth=date(1990, 5, 1), education="高中", ethnicity="汉族",
+            occupation="农牧渔民"):
+    nc["n"] += 1
+    return directory.add_person(app, f"申请人{nc['n']}", gender, birth, ethnicity=ethnicity, education=education,
+                                occupation=occupation, tags=tags)
+
+
+def _walk(app, nc, person, branch, dates: dict[str, date], steps) -> int:
+    """Register `person` in `branch` and record `steps` on `dates` with lawful sample evidence."""
+    m = nc["members"][branch]
+    cid = uc.register_applicant(app, person_id=person, branch_id=branch, occurred_on=dates["application"],
+                                actor="书记").candidate_id
+    for step in steps[1:]:
+        ev = sample_evidence(step, dates[step], mentors=m[:2], sponsors=m[2:], cal=app.calendar)
+        uc.complete_step(app, cid, step, occurred_on=dates[step], actor="书记", evidence=ev)
+    return cid
+
+
+def _shifted(anchor_step: str, on: date) -> dict[str, date]:
+    """The lawful default timeline moved so that `anchor_step` falls on `on`."""
+    delta = on - TIMELINE[anchor_step]
+    return {s: d + delta for s, d in TIMELINE.items()}
+
+
+def admitted_on(app, nc, on: date, branch=None, **person) -> int:
+    """A candidate approved as a probationary member (step 17) on `on`."""
+    return _walk(app, nc, _person(app, nc, **person), branch or nc["b1"], _shifted("admission_approval", on),
+                 ADMISSION_STEPS)
+
+
+def activist_since(app, nc, on: date, branch=None, *, target_on: date | None = None, mentors: bool = False,
+                   **person) -> int:
+    """A candidate made an activist (step 3) on `on` (filed and given mentors too: `mentors`; and a
+    development target on `target_on`)."""
+    dates = _shifted("activist_selection", on)
+    steps = ACTIVIST_STEPS
+    if mentors:
+        dates |= {"activist_filing": on, "mentors_assigned": on}
+        steps = ORDER[: ORDER.index("mentors_assigned") + 1]
+    if target_on is not None:
+        dates |= {"activist_filing": on, "mentors_assigned": on, "target_selection": target_on}
+        steps = ORDER[: ORDER.index("target_selection") + 1]
+    return _walk(app, nc, _person(app, nc, **person), branch or nc["b1"], dates, steps)
+
+
+def totals(report) -> dict[str, int]:
+    return {k: report.total(k) for k in MEASURES}
+
+
+def _paragraph(report):
+    from reports import render
+
+    return render.paragraph(report)
+
+
+# ------------------------------------------------------------------ the seed's figures
+
+
+def test_the_seed_township_reproduces_the_half_year_paragraph(app, nc):
+    for i in range(14):
+        tags = ["致富带头人"] if i < 9 else ["村干部"]
+        branch = nc["b1"] if i % 2 else nc["b2"]
+        admitted_on(app, nc, date(2018, 1, 8) + timedelta(days=12 * i), branch, tags=tags,
+                    gender="男" if i % 3 else "女", birth=date(1980 + i, 3, 1), education="大专" if i < 4 else "高中")
+    for i in range(21):
+        activist_since(app, nc, date(2017, 3, 1) + timedelta(days=15 * i), nc["b1"] if i % 2 else nc["b2"])
+    # outside the scope: an admission in another township
+    admitted_on(app, nc, date(2018, 5, 10), nc["b3"], tags=["致富带头人"])
+
+    report = build_report(app, "nc", "2018H1", as_of=date(2018, 7, 1))
+    assert totals(report) == {"admitted": 14, "converted": 0, "extended": 0, "cancelled": 0, "applicants": 0,
+                              "activists": 21, "targets": 0}
+    adm = report.measures["admitted"]
+    assert adm.count("tag", "致富带头人") == 9 and adm.count("tag", "村干部") == 5
+    assert dict(adm.breakdowns["branch"].counts) == {"贺丰村党支部": 7, "东王村党支部": 7}
+    assert dict(adm.breakdowns["gender"].counts) == {"男": 9, "女": 5}
+    # born 1980-03-01 … 1993-03-01; on 2018-06-30 the ones born after 1982-06-30 are 35 or younger
+    assert dict(adm.breakdowns["age_band"].counts) == {"35岁及以下": 11, "36至45岁": 3}
+    assert adm.breakdowns["education"].counts == (("大专", 4), ("高中/中专", 10))
+    assert adm.count("education", "大专及以上") == 4
+    assert any("第二十四条" in n for n in report.notes) and any("第三十二条" in n for n in report.notes)
+    assert SEED in _paragraph(report)
+
+    # the county sees both townships; the other township only its own
+    assert build_report(app, "zy", "2018H1", as_of=date(2018, 7, 1)).total("admitted") == 15
+    assert build_report(app, "tq", "2018H1", as_of=date(2018, 7, 1)).total("admitted") == 1
+    # a branch
+    assert build_report(app, "hf", "2018H1", as_of=date(2018, 7, 1)).total("activists") == 10
+
+    d = report_dict(report)
+    assert d["measures"]["admitted"]["total"] == 14 and d["period"]["key"] == "2018H1"
+    assert SEED in d["paragraph"]
+
+
+# ------------------------------------------------------------------ period boundaries
+
+
+@pytest.mark.parametrize("approved, counts", [
+    (date(2018, 6, 30), {"2018H1": 1, "2018H2": 0, "2018": 1}),
+    (date(2018, 7, 1), {"2018H1": 0, "2018H2": 1, "2018": 1}),
+    (date(2018, 12, 31), {"2018H2": 1, "2019H1": 0, "2018": 1, "2018Q4": 1}),
+    (date(2019, 1, 1), {"2018H2": 0, "2019H1": 1, "2018": 0, "2019Q1": 1}),
+])
+def test_admission_counts_on_its_approval_date(app, nc, approved, counts):
+    admitted_on(app, nc, approved)
+    for period, n in counts.items():
+        assert build_report(app, "nc", period).total("admitted") == n, period
+
+
+@pytest.mark.parametrize("target_on, h1_activists, h1_targets", [
+    (date(2018, 6, 30), 0, 1),  # became a target on the last day: a target, no longer an activist
+    (date(2018, 7, 1), 1, 0),  # a target only the day after
+])
+def test_activist_or_target_on_the_last_day(app, nc, target_on, h1_activists, h1_targets):
+    activist_since(app, nc, date(2017, 5, 2), target_on=target_on)
+    report = build_report(app, "nc", "2018H1")
+    assert (report.total("activists"), report.total("targets")) == (h1_activists, h1_targets)
+    day_before = build_report(app, "nc", "2018-01-01..2018-06-29")
+    assert (day_before.total("activists"), day_before.total("targets")) == (1, 0)
+
+
+def test_a_withdrawn_activist_is_not_under_cultivation_after_leaving(app, nc):
+    cid = activist_since(app, nc, date(2017, 5, 2))
+    uc.exceptional(app, cid, "withdraw", occurred_on=date(2018, 6, 30), actor="书记", reason="本人申请撤回")
+    assert build_report(app, "nc", "2018H1").total("activists") == 0
+    assert build_report(app, "nc", "2018-01-01..2018-06-29").total("activists") == 1
+
+
+def test_a_correction_across_the_boundary_moves_the_count(app, nc):
+    cid = admitted_on(app, nc, date(2018, 6, 30))
+    assert [build_report(app, "nc", p).total("admitted") for p in ("2018H1", "2018H2")] == [1, 0]
+    with app.uow() as uow:
+        seq = max(e.seq for e in uow.events.list_for(cid) if e.step == "admission_approval")
+    uc.correct(app, cid, seq, actor="组织委员", reason="审批日期录错", occurred_on=date(2018, 7, 2))
+    assert [build_report(app, "nc", p).total("admitted") for p in ("2018H1", "2018H2")] == [0, 1]
+
+
+def test_applications_conversions_and_breakdown_categories(app, nc):
+    """Applicants by application date; conversions by the approval; tags and ethnicity groups."""
+    _walk(app, nc, _person(app, nc, ethnicity="回族", education="大学本科", tags=["致富带头人", "退役军人"]),
+          nc["b1"], _shifted("application", date(2018, 1, 1)), ORDER[:1])
+    _walk(app, nc, _person(app, nc, ethnicity="藏族", education="硕士研究生", tags=["致富带头人"]),
+          nc["b2"], _shifted("application", date(2018, 6, 30)), ORDER[:1])
+    _walk(app, nc, _person(app, nc, education=None), nc["b2"], _shifted("application", date(2017, 12, 31)), ORDER[:1])
+    _walk(app, nc, _person(app, nc, education="初中"), nc["b1"], _shifted("conversion_approval", date(2018, 7, 10)),
+          ORDER[: ORDER.index("conversion_approval") + 1])
+    report = build_report(app, "nc", "2018H1")
+    a = report.measures["applicants"]
+    assert a.total == 2
+    assert a.breakdowns["ethnicity"].counts == (("回族", 1), ("藏族", 1)) and a.count("ethnicity", "少数民族") == 2
+    assert a.breakdowns["education"].counts == (("研究生", 1), ("大学本科", 1)) and a.count("education", "大专及以上") == 2
+    assert a.breakdowns["tag"].counts == (("致富带头人", 2), ("退役军人", 1))
+    h2 = build_report(app, "nc", "2018H2")
+    assert (h2.total("converted"), h2.total("applicants")) == (1, 0)
+    assert build_report(app, "nc", "2017H2").measures["applicants"].count("education", "未填写") == 1
+
+
+# ------------------------------------------------------------------ pipeline health
+
+
+def test_pipeline_health_overdue_late_and_ready_next(app, nc):
+    # first talk due one month after the application (第七条)
+    overdue = _walk(app, nc, _person(app, nc), nc["b1"], {"application": date(2018, 5, 1)}, ORDER[:1])  # due 06-01
+    _walk(app, nc, _person(app, nc), nc["b1"], {"application": date(2018, 6, 1)}, ORDER[:1])  # due 07-01: not yet
+    late = _walk(app, nc, _person(app, nc), nc["b2"], {"application": date(2018, 1, 5), "first_talk": date(2018, 3, 1)},
+                 ORDER[:2])
+    # an activist since 2017-08-01: the six-monthly cultivation record was due 2018-02-01 (recurring,
+    # 第十一条) and target selection is possible from 2018-08-01 (第十三条): in 2018H2
+    activist = activist_since(app, nc, date(2017, 8, 1), mentors=True)
+    report = build_report(app, "nc", "2018H1", as_of=date(2018, 8, 15))
+    h = report.health
+    assert [(i.candidate_id, i.step, i.on) for i in h.overdue] == [
+        (activist, "cultivation", date(2018, 2, 1)), (overdue, "first_talk", date(2018, 6, 1))]
+    assert h.overdue_total == 2
+    assert h.overdue[1].detail == "逾期 30 天" and h.overdue[1].step_name == "党组织派人谈话"
+    assert [(i.candidate_id, i.step, i.on) for i in h.late] == [(late, "first_talk", date(2018, 3, 1))]
+    assert "2018-02-05" in h.late[0].detail
+    assert [(i.step, i.on) for i in h.ready_next] == [("target_selection", date(2018, 8, 1))]
+    # a correction that makes the step timely takes it off the late list
+    with app.uow() as uow:
+        seq = max(e.seq for e in uow.events.list_for(late) if e.step == "first_talk")
+    uc.correct(app, late, seq, actor="书记", reason="谈话日期录错", occurred_on=date(2018, 1, 20))
+    assert build_report(app, "nc", "2018H1", as_of=date(2018, 8, 15)).health.late == ()
+    # overdue on the report day while the period is still running: strictly before that day
+    def talks(as_of):
+        return [i.candidate_id for i in build_report(app, "nc", "2018H1", as_of=as_of).health.overdue if i.step == "first_talk"]
+
+    assert talks(date(2018, 6, 1)) == [] and talks(date(2018, 6, 2)) == [overdue]
+
+
+# ------------------------------------------------------------------ plan vs actual
+
+
+def test_plan_vs_year_to_date_actual(app, nc):
+    set_plan(app, "nc", 2018, 10, ["under_35=60%", "college=0.5", "tag:致富带头人=3"], note="乡党委2018年计划")
+    admitted_on(app, nc, date(2018, 3, 1), tags=["致富带头人"], birth=date(1995, 1, 1), education="大专")
+    admitted_on(app, nc, date(2018, 8, 1), birth=date(1970, 1, 1))
+    h1 = build_report(app, "nc", "2018H1", as_of=date(2018, 7, 1))
+    assert [(p.label, p.planned, p.actual, p.is_share) for p in h1.plan] == [
+        ("发展党员", 10, 1, False), ("35岁及以下占比", 0.6, 1.0, True), ("大专及以上学历占比", 0.5, 1.0, True),
+        ("致富带头人", 3, 1, False)]
+    h2 = build_report(app, "nc", "2018H2")  # year to date = the whole year
+    assert [(p.label, p.actual) for p in h2.plan][:2] == [("发展党员", 2), ("35岁及以下占比", 0.5)]
+    assert any("全年计划对照" in n for n in h2.notes)
+    assert build_report(app, "nc", "2019H1").plan == ()
+    assert get_plan(app, "nc", 2018)[0]["targets"][0] == {"key": "under_35", "label": "35岁及以下", "value": 0.6,
+                                                         "is_share": True}
+    with pytest.raises(DomainError, match="未知的计划指标“youth”"):
+        set_plan(app, "nc", 2018, 10, ["youth=60%"])
+    with pytest.raises(DomainError, match="应在 0 到 1 之间"):
+        set_plan(app, "nc", 2018, 10, {"college": 1.5})
+
+
+# ------------------------------------------------------------------ files and refusals
+
+
+def test_writes_every_format(app, nc, tmp_path):
+    admitted_on(app, nc, date(2018, 3, 1), tags=["致富带头人"])
+    report = build_report(app, "nc", "2018H1")
+    for fmt in ("text", "md", "xlsx", "docx"):
+        out = write_report(app, report, fmt, tmp_path / f"r.{fmt}")
+        assert out.stat().st_size > 0
+    assert "发展党员 1 名" in (tmp_path / "r.text").read_text(encoding="utf-8")
+
+
+def test_bad_requests_are_refused_in_chinese(app, nc):
+    with pytest.raises(DomainError, match="统计期间“2018H3”无法识别"):
+        build_report(app, "nc", "2018H3")
+    with pytest.raises(DomainError, match="找不到组织“nope”"):
+        build_report(app, "nope", "2018H1")
+    with pytest.raises(DomainError, match="尚未开始"):
+        build_report(app, "nc", "2027H1")

@@ -1,8 +1,191 @@
-"""Ledger imports (台账导入): one row per confirmed import, so it can be undone as a whole."""
+"""Ledger imports (台账导入): one row per confirmed import, so it can be undone as a whole.
+
+The import's write path is a bulk one (100k candidates, ~2 M events): ids are allocated up front
+(PostgreSQL: `nextval` of each table's sequence; SQLite: after max(id) while the import holds the
+write lock), then people, candidates, events, deadlines, milestones and findings go in with
+`executemany` of statements compiled once (`hot.HotStatement`), in batches, all inside the
+caller's one transaction.
+"""
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, delete, exists, func, insert, or_, select, text, update
+
+from ..tables import candidate, deadline, event, finding, import_batch, milestone, outbox, person
 from .base import Repository
+from .hot import CODECS, HotStatement, execute_many
+
+_b = import_batch.c
+_BATCH_COLUMNS = tuple(import_batch.c)
+
+
+def _insert_stmt(table, names):
+    return HotStatement(insert(table).values({n: bindparam(n) for n in names}))
+
+
+PERSON_COLUMNS = ("id", "name", "gender", "birth_date", "ethnicity", "education", "occupation", "tags",
+                  "party_status", "rights_suspended", "branch_id", "created_at", "import_id")
+CANDIDATE_COLUMNS = ("id", "person_id", "branch_id", "definition_key", "stage", "state", "version", "applied_on",
+                     "updated_at", "import_id")
+EVENT_COLUMNS = ("candidate_id", "seq", "kind", "step", "occurred_on", "recorded_at", "actor", "evidence",
+                 "reason", "late", "definition_key")
+DEADLINE_COLUMNS = ("candidate_id", "branch_id", "step", "kind", "due_on", "provisional", "article")
+_insert_person = _insert_stmt(person, PERSON_COLUMNS)
+_insert_candidate = _insert_stmt(candidate, CANDIDATE_COLUMNS)
+_insert_event = _insert_stmt(event, EVENT_COLUMNS)
+_insert_deadline = _insert_stmt(deadline, DEADLINE_COLUMNS)
+
+# Per-table: which values need the codec (dates, datetimes, JSON).
+_CODEC = {
+    "person": {"birth_date": "date", "tags": "json", "created_at": "dt"},
+    "candidate": {"state": "json", "applied_on": "date", "updated_at": "dt"},
+    "event": {"occurred_on": "date", "recorded_at": "dt", "evidence": "json"},
+    "deadline": {"due_on": "date"},
+}
+
+
+def _memo(fn):
+    """`fn` with a cache: an import's rows share a few timestamps (recorded_at, created_at)."""
+    cache: dict = {}
+
+    def f(v):
+        try:
+            return cache[v]
+        except KeyError:
+            r = cache[v] = fn(v)
+            return r
+    return f
+
+
+def _memo_json(fn):
+    """JSON encoding cached for small flat dicts of hashable values (imported evidence repeats)."""
+    cache: dict = {}
+
+    def f(v):
+        if isinstance(v, dict) and len(v) <= 4:
+            try:
+                key = tuple(v.items())
+                hash(key)
+            except TypeError:
+                return fn(v)
+            r = cache.get(key)
+            if r is None:
+                r = cache[key] = fn(v)
+            return r
+        return fn(v)
+    return f
 
 
 class ImportRepo(Repository):
     __slots__ = ()
+
+    # -- the batch row ---------------------------------------------------------------------------
+    def add(self, *, file_name: str, sha256: str, org_id: int | None, actor: str, rows: int,
+            summary: Mapping[str, Any], now: datetime) -> int:
+        stmt = insert(import_batch).values(file_name=file_name, sha256=sha256, org_id=org_id, actor=actor,
+                                           status="confirmed", rows=rows, summary=dict(summary), created_at=now)
+        return self.conn.execute(stmt.returning(_b.id)).scalar_one()
+
+    def get(self, import_id: int):
+        return self.conn.execute(select(*_BATCH_COLUMNS).where(_b.id == import_id)).first()
+
+    def confirmed_with_sha(self, sha256: str, org_id: int | None):
+        return self.conn.execute(
+            select(*_BATCH_COLUMNS).where(_b.sha256 == sha256, _b.status == "confirmed", _b.org_id == org_id)
+            .order_by(_b.id)
+        ).first()
+
+    def list(self) -> list:
+        return list(self.conn.execute(select(*_BATCH_COLUMNS).order_by(_b.id)))
+
+    def set_summary(self, import_id: int, summary: Mapping[str, Any]) -> None:
+        self.conn.execute(update(import_batch).where(_b.id == import_id).values(summary=dict(summary)))
+
+    def mark_undone(self, import_id: int, now: datetime) -> None:
+        self.conn.execute(update(import_batch).where(_b.id == import_id).values(status="undone", undone_at=now))
+
+    # -- ids ---------------------------------------------------------------------------------------
+    def allocate_ids(self, table_name: str, n: int) -> list[int]:
+        """`n` fresh primary keys of `person` or `candidate` for explicit-id inserts.
+
+        SQLite: the caller already holds the write lock (the batch row is inserted first), so
+        max(id)+1… is ours. PostgreSQL: taken from the table's sequence (safe with other writers)."""
+        if n <= 0:
+            return []
+        table = {"person": person, "candidate": candidate}[table_name]
+        if self.conn.dialect.name == "postgresql":
+            rows = self.conn.execute(
+                text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
+                {"t": table_name, "n": n},
+            )
+            return [r[0] for r in rows]
+        start = self.conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one() + 1
+        return list(range(start, start + n))
+
+    # -- bulk inserts ------------------------------------------------------------------------------
+    def _encode(self, table: str, rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        codec = CODECS[self.conn.dialect.name]
+        conv = {"date": codec.date_in, "dt": _memo(codec.dt_in), "json": _memo_json(codec.json_in)}
+        spec = [(k, conv[v]) for k, v in _CODEC[table].items()]
+        out = []
+        for r in rows:
+            d = dict(r)
+            for k, f in spec:
+                v = d.get(k)
+                if v is not None:
+                    d[k] = f(v)
+            out.append(d)
+        return out
+
+    def add_people(self, rows: list[Mapping[str, Any]]) -> None:
+        if rows:
+            execute_many(self.conn, _insert_person, self._encode("person", rows))
+
+    def add_candidates(self, rows: list[Mapping[str, Any]]) -> None:
+        if rows:
+            execute_many(self.conn, _insert_candidate, self._encode("candidate", rows))
+
+    def add_events(self, rows: list[Mapping[str, Any]]) -> None:
+        if rows:
+            execute_many(self.conn, _insert_event, self._encode("event", rows))
+
+    def add_deadlines(self, rows: list[Mapping[str, Any]]) -> None:
+        if rows:
+            execute_many(self.conn, _insert_deadline, self._encode("deadline", rows))
+
+    # -- undo --------------------------------------------------------------------------------------
+    def _candidate_ids(self, import_id: int):
+        return select(candidate.c.id).where(candidate.c.import_id == import_id).scalar_subquery()
+
+    def later_changes(self, import_id: int) -> dict[str, int]:
+        """What was recorded after the import on what it created: imported candidates changed
+        since (their version moved on from 1), and new candidacies of imported people."""
+        c = candidate.c
+        changed = self.conn.execute(
+            select(func.count()).where(c.import_id == import_id, c.version != 1)).scalar_one()
+        imported_people = select(person.c.id).where(person.c.import_id == import_id)
+        others = self.conn.execute(
+            select(func.count()).where(c.person_id.in_(imported_people),
+                                       or_(c.import_id.is_(None), c.import_id != import_id))).scalar_one()
+        first = self.conn.execute(
+            select(c.id).where(c.import_id == import_id, c.version != 1).order_by(c.id).limit(5)).scalars().all()
+        return {"changed": changed, "other_candidacies": others, "examples": list(first)}
+
+    def delete_created(self, import_id: int) -> dict[str, int]:
+        """Delete every row the import created, children first. Returns counts per table."""
+        ids = self._candidate_ids(import_id)
+        counts = {}
+        counts["findings"] = self.conn.execute(
+            delete(finding).where(or_(finding.c.import_id == import_id, finding.c.candidate_id.in_(ids)))).rowcount
+        counts["outbox"] = self.conn.execute(delete(outbox).where(outbox.c.candidate_id.in_(ids))).rowcount
+        counts["deadlines"] = self.conn.execute(delete(deadline).where(deadline.c.candidate_id.in_(ids))).rowcount
+        counts["milestones"] = self.conn.execute(delete(milestone).where(milestone.c.candidate_id.in_(ids))).rowcount
+        counts["events"] = self.conn.execute(delete(event).where(event.c.candidate_id.in_(ids))).rowcount
+        counts["candidates"] = self.conn.execute(delete(candidate).where(candidate.c.import_id == import_id)).rowcount
+        counts["people"] = self.conn.execute(
+            delete(person).where(person.c.import_id == import_id,
+                                 ~exists().where(candidate.c.person_id == person.c.id))).rowcount
+        return counts

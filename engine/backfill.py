@@ -1,0 +1,281 @@
+"""Backfill: fold a candidate's history from a ledger (台账) into events and state, as replay does.
+
+A township adopting partyflow brings candidates mid-process whose history is only a row of dates.
+`backfill` turns one such row into the event log the live path would have written, in date order,
+and the state `replay` gives for it. History is imported as it happened: where a rule was broken
+(cultivation under a year, a late approval…) the event is still applied and a `Finding` says which
+rule and article — never refused, never silently accepted.
+
+Which rules a row of dates can show (docs/ledger.md):
+- "not before" guards (`not_before`: 培养考察满一年 第十三条, 预备期满 第三十二条 …) and the age rule
+  (`min_age`, from 出生日期): the guard functions of `engine/rules` run on the dates, exactly as on
+  the live path; their violations become findings.
+- "within" deadlines (`due_within`, `recurring`): the same lateness test as the live path
+  (`decide._step_warnings`); the event is marked `late` as a live late step is. A special-case
+  reason that would allow 6 instead of 3 months (第二十五条) is not in the ledger, so the 3 months
+  count and the message says so.
+- Not checkable, so never reported: votes and quorum, sponsors/mentors being full members, counts
+  of people, training hours, 公示 days, 政审 results — the ledger does not carry that evidence and
+  inventing it would produce fake findings. Imported events carry `{"imported": true}` instead of
+  evidence.
+
+Input that cannot be meant (a step dated before its prerequisite, a later step dated while a
+prerequisite is empty, a future date, a stage that contradicts the dates) is a `Problem`: the row is
+wrong, nothing is folded.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Mapping
+
+from engine.apply import apply, step_result
+from engine.context import Context
+from engine.decide import _step_warnings
+from engine.errors import DomainError
+from engine.process import EXCEPTIONAL, process_for
+from engine.rules import GUARDS, Check
+from engine.state import CandidateState, Event
+from engine.timing import Deadline, deadlines
+from workflows.model import Definition, StepSpec
+
+# Rule kinds a row of dates (with the birth date) can check. Everything else needs evidence.
+DATE_CHECKABLE = frozenset({"not_before", "min_age"})
+ACTOR = "台账导入"
+IMPORTED = {"imported": True}
+# End states reached by an exceptional action: end stage -> action.
+END_ACTIONS = {dest: action for action, (_src, dest) in EXCEPTIONAL.items()
+               if dest is not None and action not in ("reconsider",)}
+
+
+@dataclass(frozen=True)
+class LedgerRecord:
+    """One ledger row, resolved: the branch, the birth date and the dates of each step."""
+
+    branch_id: int
+    birth_date: date | None
+    steps: Mapping[str, tuple[date, ...]]  # step id -> its dates (several only for repeatable steps)
+    stage: str | None = None  # the stage the ledger states (a stage or end-state id), checked
+    ended_on: date | None = None  # when an end state was reached
+    extension_months: int = 0
+    extended_on: date | None = None  # the branch meeting that extended probation
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A rule the imported history broke."""
+
+    step: str | None
+    rule: str  # "not_before", "min_age", "late"
+    article: str
+    message: str  # Chinese
+    occurred_on: date  # the date of the act that broke the rule
+    kind: str = "guard"  # "guard" (stored as a finding) | "late" (the event is marked late)
+
+    def as_dict(self) -> dict:
+        return {"step": self.step, "rule": self.rule, "article": self.article, "message": self.message,
+                "occurred_on": self.occurred_on.isoformat(), "kind": self.kind}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a row cannot be imported: the column (step id or a layout key) and a Chinese message."""
+
+    column: str
+    message: str
+
+
+@dataclass
+class Backfill:
+    events: list[Event] = field(default_factory=list)
+    state: CandidateState | None = None
+    findings: list[Finding] = field(default_factory=list)
+    deadlines: list[Deadline] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _hdr(step: StepSpec) -> str:
+    return f"{step.number} {step.name}"
+
+
+def _validate(defn: Definition, rec: LedgerRecord, today: date) -> list[Problem]:
+    proc = process_for(defn)
+    out: list[Problem] = []
+    first = defn.steps[0]
+    if not rec.steps.get(first.id):
+        out.append(Problem(first.id, f"“{_hdr(first)}”未填日期：每位候选人都须有递交入党申请书的日期"))
+    for sid in rec.steps:
+        if sid not in proc.steps:
+            out.append(Problem(sid, f"流程 {defn.key} 没有步骤“{sid}”"))
+    for step in defn.steps:
+        dates = tuple(rec.steps.get(step.id) or ())
+        if not dates:
+            continue
+        if len(dates) > 1 and not step.repeatable:
+            out.append(Problem(step.id, f"“{_hdr(step)}”只能填一个日期"))
+        if list(dates) != sorted(dates):
+            out.append(Problem(step.id, f"“{_hdr(step)}”的多个日期须按先后顺序填写"))
+        future = [d for d in dates if d > today]
+        if future:
+            out.append(Problem(step.id, f"“{_hdr(step)}”的日期 {future[0]} 晚于今天（{today}）"))
+        for r in step.requires:
+            req = proc.steps[r]
+            have = rec.steps.get(r) or ()
+            if not have:
+                if not req.optional:
+                    out.append(Problem(step.id, f"“{_hdr(step)}”已填日期，但其前置步骤“{_hdr(req)}”未填"))
+            elif dates[0] < have[0]:
+                out.append(Problem(step.id, f"“{_hdr(step)}”的日期 {dates[0]} 早于前置步骤“{_hdr(req)}”的日期 {have[0]}，请核对先后顺序"))
+    return out
+
+
+def _positive_evidence(step: StepSpec) -> dict:
+    """What an imported step records: the `imported` marker and, where an outcome field decides
+    whether the step counts, its positive value (a vote outcome counts when no vote is recorded)."""
+    ev = dict(IMPORTED)
+    out = step.outcome
+    if out is not None:
+        spec = step.field(out.field)
+        if spec is not None and spec.type != "vote":
+            ev[out.field] = out.positive[0]
+    return ev
+
+
+def _extension_step(defn: Definition) -> tuple[StepSpec, str, str] | None:
+    """(step, outcome field, choice value) of the step whose outcome extends probation."""
+    for s in defn.steps:
+        if s.outcome is not None:
+            for value, effect in s.outcome.effects.items():
+                if effect == "extend_probation":
+                    return s, s.outcome.field, value
+    return None
+
+
+def _rejection(defn: Definition, state: CandidateState) -> tuple[StepSpec, dict] | Problem:
+    """The step event that records "未通过": the first open step whose negative outcome rejects."""
+    for s in defn.steps:
+        if s.outcome is None or s.outcome.negative != "rejected" or s.id in state.done:
+            continue
+        if not all(r in state.done for r in s.requires):
+            break
+        spec = s.field(s.outcome.field)
+        if spec is None or spec.type == "vote":
+            return Problem("stage", f"“未通过”发生在“{_hdr(s)}”（表决未通过）：台账不含表决票数，不能据此导入；"
+                                    f"请把当前阶段填为“{defn.stage_name(s.stage)}”导入后，再用 partyflow step 登记表决结果")
+        negative = False if spec.type == "bool" else next((c for c in spec.choices if c not in s.outcome.positive), None)
+        return s, {**IMPORTED, s.outcome.field: negative}
+    return Problem("stage", "当前阶段为“未通过”，但按各步骤日期该候选人尚不是发展对象")
+
+
+def _guard_findings(proc, step: StepSpec, state: CandidateState, on: date, evidence, ctx: Context) -> list[Finding]:
+    found = []
+    check = Check(proc, step, state, on, evidence, ctx)
+    for rule in step.rules:
+        if rule.kind not in DATE_CHECKABLE:
+            continue
+        if rule.kind == "min_age" and ctx.birth_date is None:
+            continue  # unknown birth date: nothing to say (the layout requires one anyway)
+        for v in GUARDS[rule.kind](rule, check):
+            found.append(Finding(step.id, v.code, v.article, f"{_hdr(step)}：{v.message}", on))
+    return found
+
+
+def backfill(defn: Definition, rec: LedgerRecord, ctx: Context) -> Backfill:
+    """The events, state, findings and deadline rows of one ledger row (`ctx.birth_date` should be
+    the row's birth date; `ctx.now` is the events' recorded_at)."""
+    problems = _validate(defn, rec, ctx.today)
+    if problems:
+        return Backfill(problems=problems)
+    proc = process_for(defn)
+    cal = ctx.calendar
+    # (date, order, kind, step id, evidence): steps in date order, same day in step order.
+    items: list[tuple[date, int, str, str | None, dict]] = []
+    for step in defn.steps:
+        for d in rec.steps.get(step.id) or ():
+            items.append((d, step.number * 10, "step", step.id, _positive_evidence(step)))
+    if rec.extension_months or rec.extended_on:
+        ext = _extension_step(defn)
+        probation_from = (rec.steps.get(defn.probation_after) or (None,))[0]
+        if ext is None:
+            problems.append(Problem("extension_months", f"流程 {defn.key} 没有延长预备期的决议"))
+        elif not rec.extension_months or rec.extended_on is None:
+            problems.append(Problem("extension_months", "延长预备期须同时填写“延长预备期(月)”和“延长决定日期”"))
+        elif probation_from is None or rec.extended_on <= probation_from:
+            problems.append(Problem("extended_on", "延长决定日期须晚于接收为预备党员的支部大会日期"))
+        elif rec.extended_on > ctx.today:
+            problems.append(Problem("extended_on", f"延长决定日期 {rec.extended_on} 晚于今天（{ctx.today}）"))
+        else:
+            step, fld, value = ext
+            final = (rec.steps.get(step.id) or (None,))[-1]
+            if final is not None and final <= rec.extended_on:
+                problems.append(Problem("extended_on", f"延长决定日期须早于“{_hdr(step)}”（按期转正的支部大会）的日期 {final}"))
+            # the same step's earlier sitting, which extended probation: sorted just before its day's steps
+            items.append((rec.extended_on, step.number * 10 - 5, "step", step.id,
+                          {**IMPORTED, fld: value, "extension_months": rec.extension_months}))
+    if problems:
+        return Backfill(problems=problems)
+    items.sort(key=lambda x: (x[0], x[1]))
+    state = CandidateState(definition_key=defn.key, branch_id=rec.branch_id)
+    out = Backfill()
+    seq = 0
+    try:
+        for on, _order, kind, sid, evidence in items:
+            seq += 1
+            step = proc.steps[sid]
+            if seq == 1:
+                evidence = {**evidence, "received_by": rec.branch_id}
+            out.findings += _guard_findings(proc, step, state, on, evidence, ctx)
+            result, warnings = _step_warnings(defn, state, sid, on, evidence, ctx)
+            if result.missed is not None:
+                rule = next((r for r in step.rules if r.kind in ("due_within", "recurring")), None)
+                text = warnings[0]
+                if rule is not None and rule.params.get("max_months") and rule.params.get("reason_field"):
+                    text += f"（台账未记载特殊情况说明，按{rule.params.get('months')}个月计；有说明的最长{rule.params['max_months']}个月）"
+                out.findings.append(Finding(sid, "late", rule.citation.article if rule else step.citation.article,
+                                            f"{_hdr(step)}：{text}", on, kind="late"))
+            event = Event(seq, kind, on, ctx.now, ACTOR, sid, evidence, late=result.missed is not None,
+                          definition_key=defn.key)
+            state = apply(defn, state, event, cal, result)
+            out.events.append(event)
+        end = rec.stage if rec.stage in proc.end_states else None
+        if end is not None:
+            last = out.events[-1].occurred_on
+            if rec.ended_on is None:
+                return Backfill(problems=[Problem("ended_on", f"当前阶段为“{defn.stage_name(end)}”，须填写结束日期")])
+            if rec.ended_on < last:
+                return Backfill(problems=[Problem("ended_on", f"结束日期 {rec.ended_on} 早于最后一个步骤的日期 {last}")])
+            if rec.ended_on > ctx.today:
+                return Backfill(problems=[Problem("ended_on", f"结束日期 {rec.ended_on} 晚于今天（{ctx.today}）")])
+            seq += 1
+            if end == "rejected":
+                rej = _rejection(defn, state)
+                if isinstance(rej, Problem):
+                    return Backfill(problems=[rej])
+                step, evidence = rej
+                result = step_result(proc, step, state, rec.ended_on, evidence, cal)
+                event = Event(seq, "step", rec.ended_on, ctx.now, ACTOR, step.id, evidence,
+                              late=result.missed is not None, definition_key=defn.key)
+                state = apply(defn, state, event, cal, result)
+            else:
+                action = END_ACTIONS.get(end)
+                if action is None or not proc.can(action, state.stage):
+                    return Backfill(problems=[Problem("stage", f"当前阶段填写为“{defn.stage_name(end)}”，但按各步骤日期该候选人为"
+                                                               f"“{defn.stage_name(state.stage)}”，不能由此结束")])
+                event = Event(seq, action, rec.ended_on, ctx.now, ACTOR, None, {}, reason="台账导入",
+                              definition_key=defn.key)
+                state = apply(defn, state, event, cal)
+            out.events.append(event)
+        elif rec.ended_on is not None:
+            return Backfill(problems=[Problem("ended_on", "填写了结束日期，但当前阶段不是已结束的状态（如已撤回、已转出）")])
+        elif rec.stage is not None and rec.stage != state.stage:
+            return Backfill(problems=[Problem("stage", f"当前阶段填写为“{defn.stage_name(rec.stage)}”，但按各步骤日期应为"
+                                                       f"“{defn.stage_name(state.stage)}”")])
+    except DomainError as e:  # a stage move the process does not allow
+        return Backfill(problems=[Problem("stage", str(e))])
+    out.state = state
+    out.deadlines = deadlines(proc, state, cal)
+    return out

@@ -1,0 +1,266 @@
+"""Reading an uploaded ledger (.xlsx) safely: every bad file is one Chinese error, nothing else.
+
+Checks, in order, before any row is interpreted:
+1. it is a zip (an .xlsx) at all, and not an old .xls or a renamed file;
+2. zip-bomb guard, on the zip directory alone — BEFORE openpyxl opens it: the number of members,
+   each member's and the total uncompressed size, and the compression ratio of large members;
+3. the sheet: the one named 发展党员工作台账, or the only sheet;
+4. one streaming pass over the sheet's XML for merged cells (`<mergeCell>`) and formulas (`<f>`):
+   merged cells in or below the header row are refused; formula cells are read through their
+   cached values (`data_only`) and refused only where no value was cached;
+5. the header row (the first of the first 10 rows containing 姓名): unknown, duplicate or missing
+   required headers are refused;
+6. the row limit (default 200,000 data rows), checked on the sheet's dimension and while reading.
+Rows are read with openpyxl's read_only mode (streaming, flat memory).
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .layout import Column, LedgerLayout, REQUIRED_KEYS, normalise_header
+
+SHEET_NAME = "发展党员工作台账"
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_rows: int = 200_000
+    max_file_bytes: int = 200 * 2**20  # the .xlsx itself
+    max_members: int = 10_000
+    max_member_bytes: int = 1 * 2**30  # one uncompressed member
+    max_total_bytes: int = 2 * 2**30  # all members, uncompressed
+    max_ratio: float = 200.0  # uncompressed / compressed, for members over `ratio_floor` bytes
+    ratio_floor: int = 1 * 2**20
+
+
+class LedgerFileError(ValueError):
+    """A file that cannot be read as a ledger; `str()` is the Chinese message."""
+
+
+@dataclass
+class LedgerFile:
+    path: Path
+    sha256: str
+    sheet: str
+    header_row: int
+    columns: list[Column]  # by position in the file
+    rows: list[tuple[int, tuple]] = field(default_factory=list)  # (row number in the sheet, values)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def check_zip(path: Path, limits: Limits) -> None:
+    """Refuse what is not an .xlsx or would inflate beyond the limits (reads the zip directory only)."""
+    if not path.exists():
+        raise LedgerFileError(f"找不到文件 {path}")
+    size = path.stat().st_size
+    if size > limits.max_file_bytes:
+        raise LedgerFileError(f"文件过大（{size / 2**20:.0f} MB，上限 {limits.max_file_bytes / 2**20:.0f} MB）")
+    with path.open("rb") as f:
+        head = f.read(8)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise LedgerFileError("这是旧版 Excel（.xls）或加密的文件，请在 Excel/WPS 中另存为 .xlsx 后再导入")
+    if not zipfile.is_zipfile(path):
+        raise LedgerFileError(f"{path.name} 不是 Excel（.xlsx）文件")
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+            names = {i.filename for i in infos}
+    except (zipfile.BadZipFile, OSError) as e:
+        raise LedgerFileError(f"{path.name} 已损坏，无法作为 .xlsx 读取（{e}）") from None
+    if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
+        raise LedgerFileError(f"{path.name} 不是 Excel（.xlsx）工作簿")
+    if len(infos) > limits.max_members:
+        raise LedgerFileError(f"文件内部条目过多（{len(infos)} 个），疑似异常文件，已拒绝")
+    total = 0
+    for i in infos:
+        total += i.file_size
+        if i.file_size > limits.max_member_bytes:
+            raise LedgerFileError(f"文件解压后过大（{i.filename} 为 {i.file_size / 2**20:.0f} MB），疑似压缩炸弹，已拒绝")
+        if i.file_size > limits.ratio_floor and i.file_size > limits.max_ratio * max(i.compress_size, 1):
+            raise LedgerFileError(
+                f"文件压缩比异常（{i.filename} 解压后 {i.file_size / 2**20:.0f} MB，压缩比 {i.file_size / max(i.compress_size, 1):.0f}:1），疑似压缩炸弹，已拒绝")
+    if total > limits.max_total_bytes:
+        raise LedgerFileError(f"文件解压后总大小 {total / 2**20:.0f} MB 超过上限，疑似压缩炸弹，已拒绝")
+
+
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def scan_sheet_xml(path: Path, member: str) -> tuple[list[tuple[str, int, int]], bool]:
+    """One streaming pass over a sheet's XML: merged ranges (ref, first row, last row) and whether
+    any formula is present."""
+    merges: list[tuple[str, int, int]] = []
+    has_formula = False
+    tail = b""
+    with zipfile.ZipFile(path) as z, z.open(member) as f:
+        while True:
+            chunk = f.read(1 << 20)
+            if not chunk:
+                break
+            buf = tail + chunk
+            if not has_formula and _FORMULA.search(buf):
+                has_formula = True
+            # merges live after sheetData; only look once the tag name shows up
+            if b"mergeCell" in buf:
+                for m in _MERGE.finditer(buf):
+                    a, r1, b, r2 = m.groups()
+                    r1 = int(r1)
+                    r2 = int(r2) if r2 else r1
+                    text = f"{a.decode()}{r1}" + (f":{b.decode()}{r2}" if b else "")
+                    if (text, r1, r2) not in merges:
+                        merges.append((text, r1, r2))
+            tail = buf[-200:]
+    return merges, has_formula
+
+
+def _pick_sheet(wb) -> str:
+    names = wb.sheetnames
+    if SHEET_NAME in names:
+        return SHEET_NAME
+    if len(names) == 1:
+        return names[0]
+    raise LedgerFileError(f"找不到名为“{SHEET_NAME}”的工作表（现有：{'、'.join(names)}）；请把台账放在该工作表或只保留一个工作表")
+
+
+def read_ledger(path: str | Path, layout: LedgerLayout, limits: Limits | None = None) -> LedgerFile:
+    """The ledger's columns and non-empty rows, or a `LedgerFileError`."""
+    import openpyxl  # noqa: PLC0415 - only when a file is read
+
+    limits = limits or Limits()
+    path = Path(path)
+    check_zip(path, limits)
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as e:  # noqa: BLE001 - any parse failure is "not a readable workbook"
+        raise LedgerFileError(f"{path.name} 无法作为 Excel 工作簿读取（{type(e).__name__}）") from None
+    try:
+        sheet = _pick_sheet(wb)
+        ws = wb[sheet]
+        member = getattr(ws, "_worksheet_path", None)
+        merges, has_formula = scan_sheet_xml(path, member) if member else ([], False)
+        rows_iter = ws.iter_rows(values_only=True)
+        header_row, headers = _find_header(rows_iter)
+        for ref, r1, r2 in merges:
+            if r2 >= header_row:
+                where = "表头" if r1 <= header_row else "数据区"
+                raise LedgerFileError(f"工作表“{sheet}”的{where}有合并单元格（{ref}），请取消合并并在每个单元格填写内容后再导入")
+        columns = _map_headers(headers, layout, header_row)
+        declared = _declared_rows(ws)
+        if declared is not None and declared - header_row > limits.max_rows:
+            raise LedgerFileError(f"台账有 {declared - header_row} 行，超过单次导入上限 {limits.max_rows} 行，请拆分后分批导入")
+        width = len(columns)
+        rows: list[tuple[int, tuple]] = []
+        n = header_row
+        for values in rows_iter:
+            n += 1
+            if values is None:
+                continue
+            values = tuple(values[:width]) + (None,) * (width - len(values))
+            if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+                continue
+            if len(rows) >= limits.max_rows:
+                raise LedgerFileError(f"台账超过单次导入上限 {limits.max_rows} 行，请拆分后分批导入")
+            rows.append((n, values))
+    finally:
+        wb.close()
+    if has_formula:
+        _check_formulas(path, sheet, header_row, rows, columns)
+    return LedgerFile(path, _sha256(path), sheet, header_row, columns, rows)
+
+
+def _declared_rows(ws) -> int | None:
+    try:
+        dim = ws.calculate_dimension() if hasattr(ws, "calculate_dimension") else None
+    except Exception:  # noqa: BLE001 - an unsized sheet: count while reading
+        return None
+    if not dim or ":" not in dim:
+        return None
+    m = re.search(r"(\d+)$", dim)
+    return int(m.group(1)) if m else None
+
+
+def _find_header(rows_iter) -> tuple[int, tuple]:
+    for n in range(1, 11):
+        values = next(rows_iter, None)
+        if values is None:
+            break
+        if any(normalise_header(v) == "姓名" for v in values if v is not None):
+            return n, values
+    raise LedgerFileError("前 10 行中找不到表头（须有“姓名”列）；请使用 partyflow ledger export 导出的台账格式")
+
+
+def _map_headers(headers: tuple, layout: LedgerLayout, header_row: int) -> list[Column]:
+    index = layout.index()
+    # trailing empty header cells are ignored
+    last = max((i for i, h in enumerate(headers) if h is not None and str(h).strip()), default=-1)
+    columns: list[Column] = []
+    unknown, seen, dup = [], {}, []
+    from openpyxl.utils import get_column_letter  # noqa: PLC0415
+
+    for i, h in enumerate(headers[: last + 1]):
+        letter = get_column_letter(i + 1)
+        if h is None or not str(h).strip():
+            unknown.append(f"{letter}{header_row}（空表头）")
+            columns.append(Column("", "ignored"))
+            continue
+        col = index.get(normalise_header(h))
+        if col is None:
+            unknown.append(f"{letter}{header_row}“{h}”")
+            columns.append(Column(str(h), "ignored"))
+            continue
+        if col.header in seen:
+            dup.append(f"“{col.header}”（{seen[col.header]}、{letter}）")
+        seen[col.header] = letter
+        columns.append(col)
+    if unknown:
+        raise LedgerFileError(f"无法识别的表头：{'、'.join(unknown[:8])}{'等' if len(unknown) > 8 else ''}；"
+                              f"表头须与 partyflow ledger export 导出的一致（流程 {layout.definition_key}）")
+    if dup:
+        raise LedgerFileError(f"表头重复：{'、'.join(dup)}")
+    have = {c.key for c in columns}
+    missing = [h for h, k in ((c.header, c.key) for c in layout.columns) if k in REQUIRED_KEYS and k not in have]
+    if missing:
+        raise LedgerFileError(f"缺少必需的列：{'、'.join(missing)}")
+    if not any(c.key == "step" for c in columns):
+        raise LedgerFileError("台账中没有任何步骤日期列（如“1 递交入党申请书”）")
+    return columns
+
+
+def _check_formulas(path: Path, sheet: str, header_row: int, rows, columns) -> None:
+    """Formula cells whose cached value is missing (a file saved by a program that does not
+    calculate): refuse, naming the first cells."""
+    import openpyxl  # noqa: PLC0415
+    from openpyxl.utils import get_column_letter  # noqa: PLC0415
+
+    cached = {n: values for n, values in rows}
+    bad: list[str] = []
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        for r, values in enumerate(wb[sheet].iter_rows(values_only=True), start=1):
+            if values is None:
+                continue
+            for c, v in enumerate(values[: len(columns)]):
+                if isinstance(v, str) and v.startswith("="):
+                    have = cached.get(r)
+                    if r <= header_row or have is None or have[c] is None:
+                        bad.append(f"{get_column_letter(c + 1)}{r}")
+                        if len(bad) >= 5:
+                            break
+            if len(bad) >= 5:
+                break
+    finally:
+        wb.close()
+    if bad:
+        raise LedgerFileError(f"单元格 {'、'.join(bad)} 是公式且没有计算结果；请在 Excel/WPS 中打开并保存（或“选择性粘贴为数值”）后再导入")

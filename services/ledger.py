@@ -1,0 +1,627 @@
+"""The 发展党员工作台账 in and out: export, import preview → confirm, undo (docs/ledger.md).
+
+Export: `ledger_table` reads the candidates of an organisation (and the entries of repeatable
+steps from the log) into a `LedgerTable`; `export` writes it with `reports/ledger/sheet.py`.
+
+Import: `preview` reads the file safely (`reports/ledger/reader.py`), resolves each row (person
+fields, branch by name within the township, dates) and folds it with the engine
+(`engine/backfill.py`) exactly as `replay` would — so it knows, before anything is written, what
+will be created, which rows are wrong and why (row and column), what is ambiguous (a person with
+the same name and birth date already on record, a branch name that matches several branches) and
+which compliance findings the history carries. `confirm` does the same again and writes it all in
+ONE transaction (bulk statements in batches, a progress callback per batch): a failure or an
+interruption leaves nothing behind, and a finished import is one `import_batch` row that `undo`
+removes as a whole. One transaction was chosen over committed batches: a half-written import
+would need a status of its own and a cleanup path, while the cost — SQLite's write lock held for
+the duration (≈ 40 s for 100k candidates) — is acceptable for a one-off adoption import.
+"""
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Callable
+
+from sqlalchemy import select
+
+from engine.backfill import Backfill, Finding, LedgerRecord, backfill
+from engine.context import Context
+from engine.errors import refuse
+from engine.milestones import milestones
+from engine.process import process_for
+from reports.ledger.dates import LedgerDateError, format_dates, parse_date, parse_dates
+from reports.ledger.layout import TAG_SEPARATORS, TAIL_COLUMNS, HEAD_COLUMNS, LedgerLayout, layout_for, normalise_header
+from reports.ledger.reader import LedgerFileError, Limits, read_ledger
+from reports.model import LedgerTable
+from services.app import App
+from services.candidates import _variants, definition_body, party_status_for
+from services.directory import resolve_org
+from storage.tables import candidate, event, organisation, person
+from workflows.model import Definition
+
+ACTOR = "台账导入"
+GENDERS = ("男", "女")
+_KEY_HEADERS = {k: h for h, k in (*HEAD_COLUMNS, *TAIL_COLUMNS)}
+
+
+# ------------------------------------------------------------------------------------ export
+def _layout_definition(app: App, uow, org_id: int) -> Definition:
+    """The definition whose steps head the ledger of `org_id`: the one new candidates of that
+    organisation would be pinned to today (its local variant, or the 2026 revision once in force)."""
+    return app.registry.for_date(app.today(), _variants(app, uow, org_id))
+
+
+def _branch_order(uow, branch_ids: list[int]) -> dict[int, tuple[str, str]]:
+    rows = uow.connection.execute(
+        select(organisation.c.id, organisation.c.code, organisation.c.name).where(organisation.c.id.in_(branch_ids))
+    ) if branch_ids else []
+    return {r.id: (r.code, r.name) for r in rows}
+
+
+def ledger_table(app: App, org_id: int, *, definition: Definition | None = None,
+                 include_ended: bool = True, title: str | None = None) -> LedgerTable:
+    """One row per candidate of the organisation's branches (ended candidacies included, with their
+    end stage and date), ordered by branch and application date."""
+    with app.uow(read_only=True) as uow:
+        org = uow.orgs.get(org_id)
+        if org is None:
+            raise refuse("org.unknown", f"找不到组织 {org_id}")
+        defn = definition or _layout_definition(app, uow, org_id)
+        layout = layout_for(defn)
+        branch_ids = uow.orgs.descendants_branch_ids(org_id)
+        branches = _branch_order(uow, branch_ids)
+        c, p = candidate.c, person.c
+        rows = list(uow.connection.execute(
+            select(c.id, c.branch_id, c.stage, c.state, c.definition_key, p.name, p.gender, p.birth_date, p.ethnicity,
+                   p.education, p.occupation, p.tags)
+            .select_from(candidate.join(person, person.c.id == c.person_id))
+            .where(c.branch_id.in_(branch_ids)).order_by(c.id)
+        )) if branch_ids else []
+        entries = _repeatable_entries(uow, [r.id for r in rows], defn) if rows else {}
+    rows.sort(key=lambda r: (branches.get(r.branch_id, ("", ""))[0], _applied(r.state), r.id))
+    out = []
+    for r in rows:
+        state = r.state if isinstance(r.state, dict) else {}
+        cdefn = app.definition(r.definition_key)
+        proc = process_for(cdefn)
+        ended = r.stage in proc.end_states
+        if ended and not include_ended:
+            continue
+        done = state.get("done", {})
+        cells: list[Any] = []
+        for col in layout.columns:
+            k = col.key
+            if k == "step":
+                if col.repeatable and (r.id, col.step) in entries:
+                    cells.append(format_dates(entries[(r.id, col.step)]))
+                else:
+                    v = done.get(col.step)
+                    cells.append(date.fromisoformat(v) if v else None)
+            elif k == "serial":
+                cells.append(len(out) + 1)
+            elif k == "tags":
+                tags = r.tags if isinstance(r.tags, list) else []
+                cells.append("、".join(tags) or None)
+            elif k == "branch":
+                cells.append(branches.get(r.branch_id, ("", str(r.branch_id)))[1])
+            elif k == "birth_date":
+                cells.append(r.birth_date if isinstance(r.birth_date, date) else date.fromisoformat(str(r.birth_date)))
+            elif k == "stage":
+                cells.append(cdefn.stage_name(r.stage))
+            elif k == "ended_on":
+                v = state.get("ended_on")
+                cells.append(date.fromisoformat(v) if v and ended else None)
+            elif k == "extension_months":
+                cells.append(state.get("extension_months") or None)
+            elif k == "extended_on":
+                v = state.get("extended_on")
+                cells.append(date.fromisoformat(v) if v else None)
+            elif k == "note":
+                cells.append(None)
+            else:
+                cells.append(getattr(r, k) or None)
+        out.append(tuple(cells))
+    return LedgerTable(layout.headers, tuple(out), title or f"{org.name}发展党员工作台账")
+
+
+def _applied(state) -> str:
+    return (state or {}).get("applied_on") or "" if isinstance(state, dict) else ""
+
+
+def _repeatable_entries(uow, candidate_ids: list[int], defn: Definition) -> dict[tuple[int, str], list[date]]:
+    """{(candidate, step): dates} of the entries of repeatable steps, with corrections applied, for
+    candidates with more than one entry (one entry is the snapshot's date)."""
+    steps = [s.id for s in defn.steps if s.repeatable]
+    if not steps:
+        return {}
+    e = event.c
+    found: dict[tuple[int, str], dict[int, date]] = defaultdict(dict)
+    superseded: dict[int, tuple[str, date | None]] = {}
+    ids_by_row: dict[int, tuple[int, str]] = {}
+    chunk = 5000
+    for i in range(0, len(candidate_ids), chunk):
+        part = candidate_ids[i:i + chunk]
+        for r in uow.connection.execute(
+            select(e.id, e.candidate_id, e.kind, e.step, e.occurred_on, e.supersedes, e.evidence)
+            .where(e.candidate_id.in_(part), e.step.in_(steps)).order_by(e.candidate_id, e.seq)
+        ):
+            if r.kind == "step":
+                found[(r.candidate_id, r.step)][r.id] = r.occurred_on
+                ids_by_row[r.id] = (r.candidate_id, r.step)
+            elif r.kind == "correct" and r.supersedes in ids_by_row:
+                superseded[r.supersedes] = ("correct", r.occurred_on)
+            elif r.kind == "void" and r.supersedes in ids_by_row:
+                superseded[r.supersedes] = ("void", None)
+    for row_id, (kind, on) in superseded.items():
+        key = ids_by_row[row_id]
+        if kind == "void":
+            found[key].pop(row_id, None)
+        else:
+            found[key][row_id] = on
+    return {k: sorted(v.values()) for k, v in found.items() if len(v) > 1}
+
+
+def export(app: App, org_ref: str | int, path: str | Path) -> dict:
+    """Write the organisation's ledger to `path` (.xlsx). Returns {path, rows, org}."""
+    from openpyxl import Workbook  # noqa: PLC0415
+
+    with app.uow(read_only=True) as uow:
+        org = resolve_org(uow, org_ref)
+    table = ledger_table(app, org.id)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "发展党员工作台账"
+    from reports.ledger.sheet import write_ledger_sheet  # noqa: PLC0415
+
+    write_ledger_sheet(ws, table)
+    path = Path(path)
+    wb.save(path)
+    return {"path": str(path), "rows": len(table.rows), "org": {"id": org.id, "code": org.code, "name": org.name}}
+
+
+# ------------------------------------------------------------------------------------ import plan
+@dataclass(frozen=True)
+class RowIssue:
+    row: int  # the row number in the sheet
+    column: str  # the column header ("" for the whole row)
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+
+@dataclass
+class PlannedRow:
+    row: int
+    name: str
+    gender: str
+    birth_date: date
+    ethnicity: str
+    education: str | None
+    occupation: str | None
+    tags: list[str]
+    branch_id: int
+    branch_name: str
+    definition: Definition
+    result: Backfill
+
+    @property
+    def person_key(self) -> tuple[str, date]:
+        return (self.name, self.birth_date)
+
+    @property
+    def applied_on(self) -> date:
+        return self.result.state.applied_on
+
+
+@dataclass
+class ImportPlan:
+    file: str
+    sha256: str
+    sheet: str
+    org: Any  # OrgRow
+    definition_key: str  # the layout's definition
+    rows: int  # data rows read
+    planned: list[PlannedRow] = field(default_factory=list)
+    errors: list[RowIssue] = field(default_factory=list)
+    ambiguous: list[RowIssue] = field(default_factory=list)
+
+    @property
+    def findings(self) -> list[tuple[PlannedRow, Finding]]:
+        return [(p, f) for p in self.planned for f in p.result.findings]
+
+    @property
+    def events(self) -> int:
+        return sum(len(p.result.events) for p in self.planned)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.ambiguous
+
+    def summary(self) -> dict:
+        stages = Counter(p.definition.stage_name(p.result.state.stage) for p in self.planned)
+        findings = self.findings
+        return {
+            "file": self.file, "sha256": self.sha256, "sheet": self.sheet,
+            "org": {"id": self.org.id, "code": self.org.code, "name": self.org.name},
+            "definition": self.definition_key, "rows": self.rows,
+            "candidates": len(self.planned), "people": len({p.person_key for p in self.planned}),
+            "events": self.events, "stages": dict(stages),
+            "errors": len(self.errors), "ambiguous": len(self.ambiguous),
+            "findings": sum(1 for _, f in findings if f.kind == "guard"),
+            "late_steps": sum(1 for _, f in findings if f.kind == "late"),
+        }
+
+    def as_dict(self, limit: int | None = 200) -> dict:
+        def cut(items):
+            return items if limit is None else items[:limit]
+
+        return {
+            **self.summary(),
+            "ok": self.ok,
+            "error_list": [e.as_dict() for e in cut(self.errors)],
+            "ambiguous_list": [a.as_dict() for a in cut(self.ambiguous)],
+            "finding_list": [{"row": p.row, "name": p.name, "branch": p.branch_name, **f.as_dict()}
+                             for p, f in cut(self.findings)],
+            "truncated": limit is not None and max(len(self.errors), len(self.ambiguous), len(self.findings)) > limit,
+        }
+
+
+def _branch_index(uow, org_id: int) -> dict[str, list[tuple[int, str]]]:
+    """Ways a row may name a branch of the organisation: its name, its name without 党支部/党总支,
+    its code. A key may match several branches (ambiguous)."""
+    ids = uow.orgs.descendants_branch_ids(org_id)
+    index: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    if not ids:
+        return index
+    for r in uow.connection.execute(
+        select(organisation.c.id, organisation.c.code, organisation.c.name).where(organisation.c.id.in_(ids))
+    ):
+        keys = {normalise_header(r.name), normalise_header(r.code)}
+        short = re.sub(r"(党总支部|党总支|党支部|支部)$", "", normalise_header(r.name))
+        if short:
+            keys.add(short)
+        for k in keys:
+            if (r.id, r.name) not in index[k]:
+                index[k].append((r.id, r.name))
+    return index
+
+
+def _stage_index(defn: Definition) -> dict[str, str]:
+    out = {}
+    for s in (*defn.stages, *defn.end_states):
+        out[normalise_header(s.name)] = s.id
+        out[s.id] = s.id
+    # common wording in ledgers
+    out.setdefault("申请人", "applicant")
+    out.setdefault("积极分子", "activist")
+    out.setdefault("党员", "full_member")
+    return out
+
+
+def _text(v) -> str | None:
+    if v is None:
+        return None
+    s = str(v).strip()
+    if isinstance(v, float) and v.is_integer():
+        s = str(int(v))
+    return s or None
+
+
+def _months(v) -> int:
+    if v is None or (isinstance(v, str) and not v.strip()):
+        return 0
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and float(v).is_integer():
+        return int(v)
+    m = re.fullmatch(r"\s*(\d+)\s*(个月|月)?\s*", str(v))
+    if not m:
+        raise ValueError(v)
+    return int(m.group(1))
+
+
+def plan_import(app: App, path: str | Path, org_ref: str | int, *, limits: Limits | None = None,
+                progress: Callable[[int, int], None] | None = None) -> ImportPlan:
+    """Read and resolve the whole file without writing anything (the preview)."""
+    with app.uow(read_only=True) as uow:
+        org = resolve_org(uow, org_ref)
+        if org.level not in ("township", "county"):
+            raise refuse("ledger.org", f"台账须导入到乡镇党委或县级组织，“{org.name}”是党支部；行中的“所在党支部”指明各人所属支部")
+        layout_defn = _layout_definition(app, uow, org.id)
+        layout = layout_for(layout_defn)
+        try:
+            f = read_ledger(path, layout, limits)
+        except LedgerFileError as e:
+            raise refuse("ledger.file", str(e)) from None
+        branches = _branch_index(uow, org.id)
+        variants_of: dict[int, dict] = {}
+        for bid in {b for v in branches.values() for b, _ in v}:
+            variants_of[bid] = _variants(app, uow, bid)
+        names = {_text(v[1][_col_index(f, "name")]) for v in f.rows} if _col_index(f, "name") is not None else set()
+        existing = _existing_people(uow, names)
+    plan = ImportPlan(Path(path).name, f.sha256, f.sheet, org, layout.definition_key, len(f.rows))
+    today, now, cal = app.today(), app.now(), app.calendar
+    seen: dict[tuple[str, date], list[tuple[int, PlannedRow]]] = defaultdict(list)
+    total = len(f.rows)
+    for i, (n, values) in enumerate(f.rows):
+        row = _plan_row(app, plan, layout, f.columns, n, values, branches, variants_of, today, now, cal)
+        if row is not None:
+            key = row.person_key
+            if key in existing:
+                ids = "、".join(str(x) for x in existing[key][:3])
+                plan.ambiguous.append(RowIssue(n, "姓名", f"系统中已有同名且出生日期相同的人员“{row.name}”（{row.birth_date}，人员编号 {ids}），"
+                                                         "可能已录入；确认不是同一人或已核对后再导入"))
+            else:
+                dup = _duplicate_of(seen[key], row)
+                if dup is not None:
+                    plan.errors.append(RowIssue(n, "姓名", f"与第 {dup} 行重复（同一人“{row.name}”{row.birth_date}有两条未结束或申请日期相同的记录）"))
+                else:
+                    seen[key].append((n, row))
+                    plan.planned.append(row)
+        if progress and (i + 1) % 5000 == 0:
+            progress(i + 1, total)
+    if progress:
+        progress(total, total)
+    return plan
+
+
+def _col_index(f, key: str) -> int | None:
+    return next((i for i, c in enumerate(f.columns) if c.key == key), None)
+
+
+def _existing_people(uow, names: set) -> dict[tuple[str, date], list[int]]:
+    names = [n for n in names if n]
+    out: dict[tuple[str, date], list[int]] = defaultdict(list)
+    p = person.c
+    for i in range(0, len(names), 900):
+        for r in uow.connection.execute(select(p.id, p.name, p.birth_date).where(p.name.in_(names[i:i + 900]))):
+            bd = r.birth_date if isinstance(r.birth_date, date) else date.fromisoformat(str(r.birth_date))
+            out[(r.name, bd)].append(r.id)
+    return out
+
+
+def _duplicate_of(earlier: list[tuple[int, PlannedRow]], row: PlannedRow) -> int | None:
+    """A second row for the same person is allowed only as a separate candidacy: an ended one and a
+    later application. Two live ones, or the same application date, are a duplicate."""
+    for n, other in earlier:
+        ends = (process_for(other.definition).end_states, process_for(row.definition).end_states)
+        live = (other.result.state.stage not in ends[0]) + (row.result.state.stage not in ends[1])
+        if live > 1 or other.applied_on == row.applied_on:
+            return n
+    return None
+
+
+def _plan_row(app, plan, layout: LedgerLayout, columns, n, values, branches, variants_of, today, now, cal):
+    issues: list[RowIssue] = []
+
+    def bad(header: str, message: str):
+        issues.append(RowIssue(n, header, message))
+
+    cells: dict[str, Any] = {}
+    steps: dict[str, tuple[date, ...]] = {}
+    for col, v in zip(columns, values):
+        if col.key == "ignored":
+            continue
+        if col.key == "step":
+            try:
+                dates = parse_dates(v, row=n, column=col.header)
+            except LedgerDateError as e:
+                bad(col.header, str(e))
+                continue
+            if dates:
+                steps[col.step] = dates
+        elif col.is_date:
+            try:
+                cells[col.key] = parse_date(v, row=n, column=col.header)
+            except LedgerDateError as e:
+                bad(col.header, str(e))
+        else:
+            cells[col.key] = v
+    name = _text(cells.get("name"))
+    if not name:
+        bad("姓名", f"第 {n} 行：姓名不能为空")
+    elif len(name) > 100:
+        bad("姓名", f"第 {n} 行：姓名过长")
+    gender = _text(cells.get("gender"))
+    if gender not in GENDERS:
+        bad("性别", f"第 {n} 行：性别应为“男”或“女”，不是“{gender or ''}”")
+    birth = cells.get("birth_date")
+    if birth is None and not any(i.column == "出生日期" for i in issues):
+        bad("出生日期", f"第 {n} 行：出生日期不能为空")
+    elif birth is not None and birth > today:
+        bad("出生日期", f"第 {n} 行：出生日期 {birth} 晚于今天")
+    branch_text = _text(cells.get("branch"))
+    branch_id, branch_name = None, ""
+    if not branch_text:
+        bad("所在党支部", f"第 {n} 行：所在党支部不能为空")
+    else:
+        matches = branches.get(normalise_header(branch_text), [])
+        if not matches:
+            bad("所在党支部", f"第 {n} 行：{plan.org.name}下没有名为“{branch_text}”的党支部")
+        elif len(matches) > 1:
+            plan.ambiguous.append(RowIssue(n, "所在党支部", f"第 {n} 行：“{branch_text}”对应多个党支部（"
+                                                          f"{'、'.join(m[1] for m in matches)}），请写全称或支部代码"))
+            return None
+        else:
+            branch_id, branch_name = matches[0]
+    try:
+        ext_months = _months(cells.get("extension_months"))
+    except ValueError:
+        bad(_KEY_HEADERS["extension_months"], f"第 {n} 行：延长预备期应为月数（如 6），不是“{cells.get('extension_months')}”")
+        ext_months = 0
+    tags_text = _text(cells.get("tags"))
+    tags = [t for t in TAG_SEPARATORS.split(tags_text) if t] if tags_text else []
+    applied = (steps.get(layout.step_columns[0].step) or (None,))[0] if layout.step_columns else None
+    defn = None
+    if branch_id is not None and applied is not None:
+        try:
+            defn = app.registry.for_date(applied, variants_of.get(branch_id) or {})
+        except LookupError as e:
+            bad(layout.step_columns[0].header, f"第 {n} 行：{e}")
+    defn = defn or app.definition(layout.definition_key)
+    stage_text = _text(cells.get("stage"))
+    stage = None
+    if stage_text:
+        stage = _stage_index(defn).get(normalise_header(stage_text))
+        if stage is None:
+            names = "、".join(s.name for s in (*defn.stages, *defn.end_states))
+            bad("当前阶段", f"第 {n} 行：当前阶段“{stage_text}”无法识别，可填：{names}")
+    if issues or branch_id is None:
+        plan.errors.extend(issues)
+        return None
+    for sid in steps:
+        if not defn.has_step(sid):
+            header = next(c.header for c in layout.step_columns if c.step == sid)
+            bad(header, f"第 {n} 行：该候选人适用的流程 {defn.key} 没有“{header}”这一步骤")
+    if issues:
+        plan.errors.extend(issues)
+        return None
+    rec = LedgerRecord(branch_id=branch_id, birth_date=birth, steps=steps, stage=stage,
+                       ended_on=cells.get("ended_on"), extension_months=ext_months, extended_on=cells.get("extended_on"))
+    ctx = Context(today=today, now=now, calendar=cal, birth_date=birth)
+    result = backfill(defn, rec, ctx)
+    if not result.ok:
+        step_headers = {c.step: c.header for c in layout.step_columns}
+        for p in result.problems:
+            header = step_headers.get(p.column) or _KEY_HEADERS.get(p.column, p.column)
+            plan.errors.append(RowIssue(n, header, f"第 {n} 行：{p.message}"))
+        return None
+    return PlannedRow(n, name, gender, birth, _text(cells.get("ethnicity")) or "汉族", _text(cells.get("education")),
+                      _text(cells.get("occupation")), tags, branch_id, branch_name, defn, result)
+
+
+def preview(app: App, path: str | Path, org_ref: str | int, *, limits: Limits | None = None) -> ImportPlan:
+    return plan_import(app, path, org_ref, limits=limits)
+
+
+# ------------------------------------------------------------------------------------ confirm
+def confirm(app: App, path: str | Path, org_ref: str | int, *, actor: str = ACTOR, skip_bad_rows: bool = False,
+            limits: Limits | None = None, batch_size: int = 2000,
+            progress: Callable[[int, int], None] | None = None,
+            plan: ImportPlan | None = None) -> dict:
+    """Import the file: refused (nothing written) while the preview shows errors or ambiguities,
+    unless `skip_bad_rows` (then only the clean rows are imported and the others listed).
+    `progress(events_written, events_total)` is called after each batch."""
+    started = time.perf_counter()
+    plan = plan or plan_import(app, path, org_ref, limits=limits)
+    with app.uow(read_only=True) as uow:
+        _refuse_duplicate(uow, plan)
+    if not plan.ok and not skip_bad_rows:
+        raise refuse("ledger.errors", f"台账有 {len(plan.errors)} 处错误、{len(plan.ambiguous)} 处需确认，未导入任何记录；"
+                                      "请用 --preview 查看并修正后再导入，或加 --skip-bad-rows 只导入无误的行")
+    if not plan.planned:
+        raise refuse("ledger.empty", "台账中没有可导入的记录")
+    total_events = plan.events
+    with app.uow() as uow:
+        _refuse_duplicate(uow, plan)  # again, inside the writing transaction
+        now = app.now()
+        summary = plan.summary()
+        import_id = uow.imports.add(file_name=plan.file, sha256=plan.sha256, org_id=plan.org.id, actor=actor,
+                                    rows=len(plan.planned), summary=summary, now=now)
+        for d in {p.definition.key: p.definition for p in plan.planned}.values():
+            uow.definitions.ensure(d.key, d.sha256, definition_body(d), now)
+        # people: one per (name, birth date); their status and branch follow their latest candidacy
+        planned = sorted(plan.planned, key=lambda p: (p.applied_on, p.row))
+        latest: dict[tuple, PlannedRow] = {}
+        for p in planned:
+            latest[p.person_key] = p
+        person_ids = dict(zip(latest, uow.imports.allocate_ids("person", len(latest))))
+        candidate_ids = uow.imports.allocate_ids("candidate", len(planned))
+        people_rows = []
+        for key, p in latest.items():
+            status = party_status_for(p.result.state, p.definition)
+            people_rows.append({
+                "id": person_ids[key], "name": p.name, "gender": p.gender, "birth_date": p.birth_date,
+                "ethnicity": p.ethnicity, "education": p.education, "occupation": p.occupation, "tags": p.tags,
+                "party_status": status, "rights_suspended": False, "branch_id": p.branch_id, "created_at": now,
+                "import_id": import_id,
+            })
+        for i in range(0, len(people_rows), batch_size * 5):
+            uow.imports.add_people(people_rows[i:i + batch_size * 5])
+        written = 0
+        stored_findings = 0
+        for i in range(0, len(planned), batch_size):
+            chunk = planned[i:i + batch_size]
+            cands, events, deadlines, miles, findings = [], [], [], [], []
+            for p, cid in zip(chunk, candidate_ids[i:i + batch_size]):
+                st = p.result.state
+                pid = person_ids[p.person_key]
+                cands.append({"id": cid, "person_id": pid, "branch_id": st.branch_id, "definition_key": st.definition_key,
+                              "stage": st.stage, "state": st.to_dict(), "version": 1, "applied_on": st.applied_on,
+                              "updated_at": now, "import_id": import_id})
+                for e in p.result.events:
+                    events.append({"candidate_id": cid, "seq": e.seq, "kind": e.kind, "step": e.step,
+                                   "occurred_on": e.occurred_on, "recorded_at": e.recorded_at, "actor": actor,
+                                   "evidence": dict(e.evidence), "reason": e.reason, "late": e.late,
+                                   "definition_key": e.definition_key})
+                for d in p.result.deadlines:
+                    deadlines.append({"candidate_id": cid, "branch_id": st.branch_id, "step": d.step, "kind": d.kind,
+                                      "due_on": d.due_on, "provisional": d.provisional, "article": d.article})
+                miles.append({"candidate_id": cid, "person_id": pid, **milestones(st, p.definition).as_row()})
+                for f in p.result.findings:
+                    if f.kind == "guard":
+                        findings.append({"candidate_id": cid, "branch_id": st.branch_id, "import_id": import_id,
+                                         "source": "import", "step": f.step, "rule": f.rule, "article": f.article or None,
+                                         "message": f.message, "occurred_on": f.occurred_on, "found_at": now})
+            uow.imports.add_candidates(cands)
+            uow.imports.add_events(events)
+            uow.imports.add_deadlines(deadlines)
+            uow.milestones.add_many(miles)
+            uow.findings.add_many(findings)
+            written += len(events)
+            stored_findings += len(findings)
+            if progress:
+                progress(written, total_events)
+        skipped = sorted({i.row for i in (*plan.errors, *plan.ambiguous)})
+        summary = {**summary, "skipped_rows": skipped[:1000], "skipped": len(skipped)}
+        uow.imports.set_summary(import_id, summary)
+    return {"import_id": import_id, "candidates": len(planned), "people": len(people_rows), "events": written,
+            "findings": stored_findings, "late_steps": summary["late_steps"], "skipped": len(skipped),
+            "skipped_rows": skipped[:200], "seconds": round(time.perf_counter() - started, 3)}
+
+
+def _refuse_duplicate(uow, plan: ImportPlan) -> None:
+    prior = uow.imports.confirmed_with_sha(plan.sha256, plan.org.id)
+    if prior is not None:
+        raise refuse("ledger.duplicate", f"该台账文件已于 {prior.created_at:%Y-%m-%d %H:%M} 导入（导入编号 {prior.id}）；"
+                                         f"如需重新导入，请先撤销：partyflow ledger undo {prior.id}")
+
+
+# ------------------------------------------------------------------------------------ undo
+def undo(app: App, import_id: int) -> dict:
+    """Remove everything the import created, as a whole — refused if anything was recorded on its
+    candidates (or a new candidacy of its people) after the import."""
+    with app.uow() as uow:
+        batch = uow.imports.get(import_id)
+        if batch is None:
+            raise refuse("ledger.import.unknown", f"找不到导入编号 {import_id}")
+        if batch.status == "undone":
+            raise refuse("ledger.import.undone", f"导入编号 {import_id} 已于 {batch.undone_at:%Y-%m-%d %H:%M} 撤销")
+        later = uow.imports.later_changes(import_id)
+        if later["changed"] or later["other_candidacies"]:
+            parts = []
+            if later["changed"]:
+                ex = "、".join(str(x) for x in later["examples"])
+                parts.append(f"{later['changed']} 名候选人在导入后又登记了步骤或更正（如候选人 {ex}）")
+            if later["other_candidacies"]:
+                parts.append(f"导入的人员有 {later['other_candidacies']} 条导入后新登记的入党申请")
+            raise refuse("ledger.undo.later", f"不能撤销导入编号 {import_id}：{'；'.join(parts)}。"
+                                              "整批撤销会丢失这些记录；请先作废这些记录，或逐人更正")
+        counts = uow.imports.delete_created(import_id)
+        uow.imports.mark_undone(import_id, app.utcnow())
+    return {"import_id": import_id, "file": batch.file_name, **counts}
+
+
+def list_imports(app: App) -> list[dict]:
+    with app.uow(read_only=True) as uow:
+        rows = uow.imports.list()
+    return [{"id": r.id, "file": r.file_name, "org_id": r.org_id, "status": r.status, "rows": r.rows,
+             "created_at": r.created_at.isoformat(sep=" ", timespec="seconds"),
+             "undone_at": r.undone_at.isoformat(sep=" ", timespec="seconds") if r.undone_at else None}
+            for r in rows]
+
+
+def as_date(v) -> date:
+    return v if isinstance(v, date) and not isinstance(v, datetime) else date.fromisoformat(str(v)[:10])

@@ -216,12 +216,11 @@ def step_cmd(
     preview: PreviewOpt = False,
 ) -> None:
     from services.candidates import complete_step
-    from services.queries import step_ref
 
     on = parse_day(date)
     evidence = parse_sets(set_)
-    step_id = step_ref(run.app, candidate, step)
-    result = complete_step(run.app, candidate, step_id, occurred_on=on, actor=actor or default_actor(),
+    # the reference (id, number or name) is resolved in the command's own transaction
+    result = complete_step(run.app, candidate, step, occurred_on=on, actor=actor or default_actor(),
                            evidence=evidence, expected_version=expect_version, preview=preview)
     _finish_write(run, result, lambda v: f"已记录：{_step_label(v)}（{on}），候选人 {candidate}")
 
@@ -476,6 +475,8 @@ def holidays_load(
     else:
         run.line(f"已导入 {info['year']} 年节假日安排：放假 {info['holidays']} 天，调休上班 {info['workdays']} 天"
                  + (f"（来源：{info['source']}）" if info.get("source") else ""))
+        if info.get("recomputed"):
+            run.line(f"已按新安排重算 {info['recomputed']} 名候选人的暂定期限")
 
 
 @command(app, "verify", help="核对：由办理记录重算每名候选人的状态和期限，与数据库中的比对。")
@@ -532,3 +533,6 @@ from cli.ledger_cmds import register as _register_ledger  # noqa: E402
 
 _register_reports(app)
 _register_ledger(app)
+from cli.web_cmds import register as _register_web  # noqa: E402
+
+_register_web(app)

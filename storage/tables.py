@@ -221,6 +221,8 @@ milestone = Table(
     Column("ended_on", Date, nullable=True),
     Column("end_stage", String(64), nullable=True),
     Index("ix_milestone_branch_id", "branch_id"),
+    # admissions by approval date (the plan's year-to-date count, reports/query.py)
+    Index("ix_milestone_admitted_on", "admitted_on"),
 )
 
 # A yearly development plan (发展党员计划) of a township or branch: how many to admit and the
@@ -361,4 +363,64 @@ job_run = Table(
     Column("started_at", UTCDateTime, nullable=False),
     Column("finished_at", UTCDateTime, nullable=True),
     Column("result", JSONType, nullable=True),
+)
+
+# ------------------------------------------------------------------ web (issue 5)
+
+# Roles of a web user; every role but `admin` names an organisation of the matching level
+# (services/access.py says what each role sees and does).
+USER_ROLES = ("branch_secretary", "branch_committee", "township_officer", "county_viewer", "admin")
+
+# A person who logs in to the web application (not a `person`: accounts and party records are apart).
+app_user = Table(
+    "app_user",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(100), nullable=False),
+    Column("password_hash", String(255), nullable=False),  # argon2id, PHC string
+    Column("active", Boolean, nullable=False, default=True, server_default=text("true")),
+    Column("created_at", UTCDateTime, nullable=False),
+    # sessions issued before this instant are refused (a password change logs every session out)
+    Column("password_changed_at", UTCDateTime, nullable=False),
+)
+
+# What a user may do where: (role, organisation); `admin` has no organisation.
+user_role = Table(
+    "user_role",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("org_id", Integer, ForeignKey("organisation.id"), nullable=True),
+    CheckConstraint(_in("role", USER_ROLES), name="role"),
+    UniqueConstraint("user_id", "role", "org_id"),
+)
+
+# Every login attempt, kept in the database so the rate limit holds across server processes.
+login_attempt = Table(
+    "login_attempt",
+    metadata,
+    Column("id", EventId, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False),
+    Column("ip", String(64), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Index("ix_login_attempt_username_ip_at", "username", "ip", "at"),
+)
+
+# Who changed what, when: one row per change made through the web (and user administration).
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", EventId, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("user_id", Integer, ForeignKey("app_user.id"), nullable=True),
+    Column("username", String(64), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target_kind", String(32), nullable=True),
+    Column("target_id", String(64), nullable=True),
+    Column("detail", JSONType, nullable=False),
+    Index("ix_audit_log_target_kind_target_id", "target_kind", "target_id"),
+    Index("ix_audit_log_at", "at"),
 )

@@ -21,6 +21,8 @@ from .repositories import (
     OutboxRepo,
     OrgRepo,
     PersonRepo,
+    UserRepo,
+    AuditLogRepo,
 )
 
 
@@ -47,6 +49,8 @@ class UnitOfWork:
     plans: PlanRepo
     imports: ImportRepo
     findings: FindingRepo
+    users: UserRepo
+    audit: AuditLogRepo
 
     def __init__(self, engine: Engine, *, read_only: bool = False, connection: Connection | None = None) -> None:
         """`connection`: an idle connection to reuse (the App keeps one per thread, saving the pool
@@ -112,5 +116,5 @@ _REPOSITORIES = {
     "candidates": CandidateRepo, "events": EventRepo, "deadlines": DeadlineRepo, "orgs": OrgRepo,
     "people": PersonRepo, "definitions": DefinitionRepo, "holidays": HolidayRepo, "contacts": ContactRepo,
     "outbox": OutboxRepo, "job_runs": JobRunRepo, "milestones": MilestoneRepo, "plans": PlanRepo,
-    "imports": ImportRepo, "findings": FindingRepo,
+    "imports": ImportRepo, "findings": FindingRepo, "users": UserRepo, "audit": AuditLogRepo,
 }

@@ -7,6 +7,7 @@ the module split is an internal layout.
 """
 # the errors the repositories raise, importable from here as they always were
 from ..errors import ConcurrentModification, DefinitionChanged, NotFound
+from .audit_log import AuditLogRepo, AuditRow
 from .candidates import CandidateRepo
 from .contacts import ContactRepo
 from .deadlines import DeadlineRepo
@@ -21,6 +22,7 @@ from .findings import FindingRepo
 from .orgs import OrgRepo
 from .outbox import OutboxRepo
 from .people import PersonRepo
+from .users import RoleRow, UserRepo, UserRow
 from .rows import (
     CandidateRow,
     ContactRow,
@@ -37,6 +39,11 @@ from .rows import (
 )
 
 __all__ = [
+    "AuditLogRepo",
+    "AuditRow",
+    "RoleRow",
+    "UserRepo",
+    "UserRow",
     "ScanRow",
     "ContactRepo",
     "ContactRow",

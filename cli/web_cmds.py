@@ -1,0 +1,166 @@
+"""Web commands: `partyflow serve` (the web application, with the scheduler embedded) and
+`partyflow user …` (accounts and roles).
+
+Registered on the main app by `register(app)`; every command goes through the same `command()`
+wrapper (`--db`, `--json`, Chinese errors, exit codes) as the rest of the CLI.
+"""
+import getpass
+import os
+import secrets
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from cli.options import Run, command
+from cli.zh import ZhGroup
+from engine.errors import refuse
+
+SECRET_ENV = "PARTYFLOW_SECRET_KEY"
+ROLE_HELP = ("branch_secretary（党支部书记）、branch_committee（党支部委员）、township_officer（乡镇组织委员）、"
+             "county_viewer（县委组织部，只读）、admin（系统管理员）")
+
+
+def _password(stdin: bool) -> str:
+    if stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("密码：")
+    if getpass.getpass("再次输入密码：") != first:
+        raise refuse("user.password", "两次输入的密码不一致")
+    return first
+
+
+def _user_line(u: dict) -> str:
+    roles = "、".join(r["role_name"] + (f"（{r['org_name']}）" if r["org_name"] else "") for r in u["roles"]) or "无角色"
+    return f"{u['id']:>4}  {u['username']}  {u['display_name']}  {roles}{'' if u['active'] else '  （已停用）'}"
+
+
+def register(app: typer.Typer) -> None:
+    user_app = typer.Typer(cls=ZhGroup, help="网页用户与角色。", no_args_is_help=True)
+    role_app = typer.Typer(cls=ZhGroup, help="用户的角色。", no_args_is_help=True)
+    app.add_typer(user_app, name="user")
+    user_app.add_typer(role_app, name="role")
+
+    @command(app, "serve", help="启动网页服务（默认同时运行定时提醒服务）；Ctrl-C 停止。")
+    def serve(
+        run: Run,
+        host: Annotated[str, typer.Option("--host", help="监听地址")] = "127.0.0.1",
+        port: Annotated[int, typer.Option("--port", help="端口")] = 8000,
+        no_scheduler: Annotated[bool, typer.Option("--no-scheduler", help="不在本进程运行定时提醒服务")] = False,
+        insecure_cookies: Annotated[bool, typer.Option("--insecure-cookies", help="允许通过 http（非 https）登录：仅限本机试用")] = False,
+    ) -> None:
+        import logging
+
+        import uvicorn
+
+        from web.app import create_app
+
+        if not 0 < port < 65536:
+            raise refuse("serve.port", f"--port 应为 1–65535，收到 {port}")
+        secret = os.environ.get(SECRET_ENV, "")
+        if not secret:
+            secret = secrets.token_urlsafe(32)
+            run.warn(f"未设置 {SECRET_ENV}：本次使用临时密钥，重启后所有用户需重新登录")
+        local = host in ("127.0.0.1", "localhost", "::1")
+        secure = not (insecure_cookies or local)
+        pf = run.app
+        sched = None
+        if not no_scheduler:
+            from cli.reminders_cmds import _delivery
+            from services.scheduler import SchedulerConfig, build, catch_up
+
+            logging.getLogger("alembic").setLevel(logging.WARNING)
+            channels, renderer = _delivery()
+            config = SchedulerConfig()
+            catch_up(pf, config)
+            sched = build(pf, channels, renderer, config, blocking=False)
+            sched.start()
+        where = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
+        run.line(f"网页服务：{where}（接口文档 {where}api/docs）" + ("，定时提醒服务已在本进程启动" if sched else ""))
+        if not secure:
+            run.warn("登录 Cookie 未设 Secure 标志（仅限本机或 --insecure-cookies）；对外服务请放在 https 反向代理之后")
+        try:
+            uvicorn.run(create_app(pf, secret_key=secret, secure_cookies=secure), host=host, port=port,
+                        proxy_headers=True, log_level="info")
+        finally:
+            if sched is not None:
+                sched.shutdown(wait=False)
+
+    @command(user_app, "add", help="新建网页用户（密码从提示输入，或 --password-stdin 从标准输入读一行）。")
+    def user_add(
+        run: Run,
+        username: Annotated[str, typer.Argument(help="用户名（字母、数字、_ . -）")],
+        name: Annotated[str, typer.Option("--name", help="姓名")],
+        role: Annotated[Optional[list[str]], typer.Option("--role", help=ROLE_HELP)] = None,
+        org: Annotated[Optional[list[str]], typer.Option("--org", help="组织代码或编号（与 --role 一一对应；admin 不填）")] = None,
+        password_stdin: Annotated[bool, typer.Option("--password-stdin", help="从标准输入读取密码")] = False,
+    ) -> None:
+        from services.users import create_user
+
+        roles = list(role or [])
+        orgs = list(org or [])
+        if len(orgs) > len(roles):
+            raise refuse("user.role_org", "--org 多于 --role：每个 --org 对应前面的一个 --role")
+        pairs = [(r, orgs[i] if i < len(orgs) else None) for i, r in enumerate(roles)]
+        u = create_user(run.app, username, name, _password(password_stdin), pairs, by=_cli_actor())
+        if run.json:
+            run.emit({"ok": True, "user": u})
+        else:
+            run.line("已新建用户：" + _user_line(u).strip())
+
+    @command(user_app, "list", help="列出网页用户及其角色。")
+    def user_list(run: Run) -> None:
+        from services.users import list_users
+
+        users = list_users(run.app)
+        if run.json:
+            run.emit(users)
+            return
+        for u in users:
+            run.line(_user_line(u))
+        if not users:
+            run.line("还没有用户（partyflow user add …）")
+
+    @command(user_app, "password", help="重设用户密码（该用户所有已登录会话失效）。")
+    def user_password(
+        run: Run,
+        username: Annotated[str, typer.Argument(help="用户名")],
+        password_stdin: Annotated[bool, typer.Option("--password-stdin", help="从标准输入读取密码")] = False,
+    ) -> None:
+        from services.users import set_password
+
+        set_password(run.app, username, _password(password_stdin), by=_cli_actor())
+        run.emit({"ok": True}) if run.json else run.line(f"已重设用户“{username}”的密码")
+
+    def _role(run: Run, add: bool, username: str, role: str, org: Optional[str]) -> None:
+        from services.users import change_role
+
+        u = change_role(run.app, username, role, org, add=add, by=_cli_actor())
+        if run.json:
+            run.emit({"ok": True, "user": u})
+        else:
+            run.line(("已添加角色：" if add else "已移除角色：") + _user_line(u).strip())
+
+    @command(role_app, "add", help="给用户添加角色。")
+    def role_add(
+        run: Run,
+        username: Annotated[str, typer.Argument(help="用户名")],
+        role: Annotated[str, typer.Option("--role", help=ROLE_HELP)],
+        org: Annotated[Optional[str], typer.Option("--org", help="组织代码或编号（admin 不填）")] = None,
+    ) -> None:
+        _role(run, True, username, role, org)
+
+    @command(role_app, "remove", help="移除用户的角色。")
+    def role_remove(
+        run: Run,
+        username: Annotated[str, typer.Argument(help="用户名")],
+        role: Annotated[str, typer.Option("--role", help=ROLE_HELP)],
+        org: Annotated[Optional[str], typer.Option("--org", help="组织代码或编号（admin 不填）")] = None,
+    ) -> None:
+        _role(run, False, username, role, org)
+
+
+def _cli_actor() -> str:
+    from cli.options import default_actor
+
+    return f"命令行：{default_actor()}"

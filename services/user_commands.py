@@ -1,0 +1,108 @@
+"""Writes a logged-in user makes (web pages and API alike): the access check, the same use case
+the CLI calls (services/candidates.py), then the audit row with the user.
+
+Errors: `NotFoundError` (no such candidate or step → 404), `ForbiddenError` (a branch or a step
+the user may not touch → 403); rule violations stay `DomainError` (the engine's, with articles).
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Mapping
+
+from engine import CandidateState
+from engine.errors import refuse
+from services import candidates
+from services.access import Principal
+from services.app import App
+from services.audit_log import record
+from services.results import CommandResult
+from workflows.model import StepSpec
+
+
+class NotFoundError(Exception):
+    """The thing asked for does not exist (a 404)."""
+
+
+class ForbiddenError(Exception):
+    """The user may not see or do this (a 403)."""
+
+
+MAX_ID = 2**31 - 1
+
+
+def load_for(app: App, who: Principal, candidate_id: int) -> tuple[Any, CandidateState, Any]:
+    """(row, state, definition) of a candidate the user may read, else NotFoundError / ForbiddenError."""
+    if not 0 < candidate_id <= MAX_ID:
+        raise NotFoundError(f"找不到候选人 {candidate_id}")
+    with app.uow(read_only=True) as uow:
+        row = uow.candidates.get(candidate_id)
+    if row is None:
+        raise NotFoundError(f"找不到候选人 {candidate_id}")
+    state = CandidateState.from_dict(row.state)
+    if not who.can_read(state.branch_id or row.branch_id):
+        raise ForbiddenError("无权查看其他党支部的候选人")
+    return row, state, app.definition(state.definition_key)
+
+
+def step_for(app: App, who: Principal, candidate_id: int, step_id: str) -> tuple[Any, CandidateState, StepSpec]:
+    """The step a user is about to record: it exists and the user's role records it in that branch."""
+    row, state, defn = load_for(app, who, candidate_id)
+    if not defn.has_step(step_id):
+        raise NotFoundError(f"流程中没有步骤“{step_id}”")
+    step = defn.step(step_id)
+    if not who.can_act(state.branch_id or row.branch_id, step.actor):
+        raise ForbiddenError(f"“{step.name}”由{defn.roles.get(step.actor, step.actor)}办理，你的角色不能办理")
+    return row, state, step
+
+
+def record_step(app: App, who: Principal, candidate_id: int, step_id: str, *, occurred_on: date,
+                evidence: Mapping[str, Any], expected_version: int | None) -> CommandResult:
+    """Complete a step as this user (the event's actor is the user), then audit it."""
+    step_for(app, who, candidate_id, step_id)
+    result = candidates.complete_step(app, candidate_id, step_id, occurred_on=occurred_on, actor=who.actor,
+                                      evidence=evidence, expected_version=expected_version)
+    record(app, user_id=who.user_id, username=who.username, action="step.complete", target_kind="candidate",
+           target_id=candidate_id, detail={"step": step_id, "occurred_on": occurred_on, "evidence": dict(evidence),
+                                           "version": result.version, "late": result.decision.event.late})
+    return result
+
+
+def return_step(app: App, who: Principal, candidate_id: int, step_id: str, reason: str) -> None:
+    """The township sends a step back to the branch with a reason: nothing in the candidate's log
+    changes (the step stays open); the return is recorded in the audit log and shown on the
+    candidate's page and in the branch's week."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise refuse("return.reason", "退回须填写原因")
+    if len(reason) > 500:
+        raise refuse("return.reason", "退回原因不能超过 500 字")
+    _row, _state, step = step_for(app, who, candidate_id, step_id)
+    if step.actor not in ("township", "county_org_dept"):
+        raise ForbiddenError("只有乡镇党委办理的步骤可以退回")
+    record(app, user_id=who.user_id, username=who.username, action="step.return", target_kind="candidate",
+           target_id=candidate_id, detail={"step": step_id, "step_name": step.name, "reason": reason})
+
+
+def quick_fields(step: StepSpec) -> list | None:
+    """The fields of a one-click approval in the queue: the required text fields (an opinion, a
+    talker), with the outcome field set to its positive value; None when the step needs the full
+    form (numbers, people, votes, dates)."""
+    outcome_field = step.outcome.field if step.outcome else None
+    fields = []
+    for spec in step.evidence:
+        if spec.name == outcome_field and spec.type == "bool" or not spec.required:
+            continue
+        if spec.type not in ("text", "docref"):
+            return None
+        fields.append(spec)
+    if outcome_field and (step.field(outcome_field) is None or step.field(outcome_field).type != "bool"):
+        return None
+    return fields
+
+
+def approve_evidence(step: StepSpec, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Evidence for an approval from the queue: the quick fields as typed, the outcome positive."""
+    evidence = {spec.name: values.get(spec.name, "") for spec in quick_fields(step) or ()}
+    if step.outcome:
+        evidence[step.outcome.field] = True
+    return evidence

@@ -1,0 +1,61 @@
+"""What the web tests share besides fixtures: the test password, a logging-in client, `walk`."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from fastapi.testclient import TestClient
+
+from services.app import App
+from services.candidates import complete_step
+from services.sample_evidence import sample_evidence
+
+PASSWORD = "correct-horse-7"
+TODAY = date(2026, 11, 25)
+
+
+def walk(app: App, cid: int, steps: list[tuple[str, date]], **kw) -> None:
+    for step, on in steps:
+        complete_step(app, cid, step, occurred_on=on, actor="测试", evidence=sample_evidence(step, on, cal=app.calendar, **kw))
+
+
+@dataclass
+class World:
+    county: int
+    township: int
+    b1: int
+    b2: int
+    other_township: int
+    b3: int
+    members: list[int]
+    fresh: int       # b1, applied 2026-10-01: the first talk is overdue (due 2026-11-01)
+    activist: int    # b1, activist since 2026-06-01: filing (township) and mentors (branch) open
+    review: int      # b1, committee review done: pre-review (township) is next
+    b2_candidate: int
+    b3_candidate: int
+
+
+ROLES = {  # account -> (role, organisation attribute of World)
+    "sec": ("branch_secretary", "b1"),
+    "com": ("branch_committee", "b1"),
+    "town": ("township_officer", "township"),
+    "county": ("county_viewer", "county"),
+    "admin": ("admin", None),
+}
+
+
+class Client(TestClient):
+    """A TestClient that knows the page's CSRF token."""
+
+    def csrf(self) -> str:
+        page = self.get("/login") if "partyflow_session" not in self.cookies else self.get("/account/password")
+        return re.search(r'name="csrf_token" value="([^"]+)"', page.text)[1]
+
+    def login(self, username: str, password: str = PASSWORD, **kw):
+        token = re.search(r'name="csrf_token" value="([^"]+)"', self.get("/login").text)[1]
+        return self.post("/login", data={"username": username, "password": password, "csrf_token": token,
+                                         "next": "/"}, follow_redirects=False, **kw)
+
+    def form(self, url: str, data: dict, **kw):
+        return self.post(url, data={**data, "csrf_token": self.csrf()}, follow_redirects=False, **kw)

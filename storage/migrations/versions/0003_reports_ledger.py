@@ -88,6 +88,8 @@ def upgrade() -> None:
     )
     op.create_index("ix_finding_branch_id_occurred_on", "finding", ["branch_id", "occurred_on"])
     op.create_index("ix_finding_candidate_id", "finding", ["candidate_id"])
+    op.create_index("ix_event_late_occurred_on", "event", ["occurred_on"],
+                    sqlite_where=sa.text("late = 1"), postgresql_where=sa.text("late"))
     _backfill_milestones()
 
 
@@ -116,6 +118,7 @@ def _backfill_milestones() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_event_late_occurred_on", table_name="event")
     op.drop_index("ix_finding_candidate_id", table_name="finding")
     op.drop_index("ix_finding_branch_id_occurred_on", table_name="finding")
     op.drop_table("finding")

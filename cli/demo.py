@@ -12,6 +12,7 @@ from rich.table import Table
 
 from services.app import App
 from services.demo import END, run_demo
+from services.demo_accounts import create_demo_accounts
 from services.verify import verify
 
 STAGE_ORDER = ["applicant", "activist", "development_target", "probationary", "full_member", "withdrawn",
@@ -50,13 +51,39 @@ def demo_command(
     result = run_demo(app, candidates=candidates, seed=seed)
     summary = _summary(app, result)
     report = verify(app)
+    accounts = create_demo_accounts(app, result["town"])
     if json_output:
-        typer.echo(json.dumps({**summary, "verify": report.as_dict()}, ensure_ascii=False, indent=2, default=str))
+        typer.echo(json.dumps({**summary, "verify": report.as_dict(), "web": _web(url, accounts)},
+                              ensure_ascii=False, indent=2, default=str))
         return
     _print(console, summary, result)
     ok = "[green]一致[/]" if report.ok else f"[red]{len(report.mismatches)} 处不一致[/]"
     console.print(f"\n校验（当前状态 = 事件记录重放）：{report.candidates} 名候选人、{report.events} 条事件，{ok}")
     console.print(f"\n查看某人：partyflow --db {url} show <编号>；列出全乡：partyflow --db {url} list --org nanchuan")
+    print_logins(console, url, accounts)
+
+
+def _web(url: str, accounts: list) -> dict:
+    return {"serve": serve_command(url), "url": "http://127.0.0.1:8000/",
+            "accounts": [{"username": u, "password": p, "role": r, "orgs": o} for u, p, r, o in accounts]}
+
+
+def serve_command(url: str) -> str:
+    """How to open this demo database in the browser: its simulated today is the demo's last day."""
+    return f"partyflow --db {url} serve --today {END.isoformat()}"
+
+
+def print_logins(console: Console, url: str | None, accounts: list) -> None:
+    """The web accounts of the demo and how to start the server."""
+    if url is not None:
+        console.print(f"\n[bold]网页演示[/]：运行 [bold]{serve_command(url)}[/]（或 partyflow serve --demo 重新生成并启动），"
+                      "然后在浏览器打开 http://127.0.0.1:8000/")
+    table = Table(title="演示账号（仅供演示，勿用于正式环境）")
+    for col in ("用户名", "密码", "角色", "组织"):
+        table.add_column(col)
+    for row in accounts:
+        table.add_row(*row)
+    console.print(table)
 
 
 def _summary(app: App, result: dict) -> dict:

@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.options import Run, command
+from cli.options import Run, command, parse_day
 from cli.zh import ZhGroup
 from engine.errors import refuse
 
@@ -28,6 +28,21 @@ def _password(stdin: bool) -> str:
     if getpass.getpass("再次输入密码：") != first:
         raise refuse("user.password", "两次输入的密码不一致")
     return first
+
+
+def _simulated_clock(day):
+    """A clock that starts at `day` (now's time of day) and runs on with real time."""
+    from datetime import datetime
+
+    from services.app import shanghai_now
+
+    start = shanghai_now()
+    offset = datetime.combine(day, start.timetz()) - start
+
+    def clock():
+        return shanghai_now() + offset
+
+    return clock
 
 
 def _user_line(u: dict) -> str:
@@ -48,6 +63,8 @@ def register(app: typer.Typer) -> None:
         port: Annotated[int, typer.Option("--port", help="端口")] = 8000,
         no_scheduler: Annotated[bool, typer.Option("--no-scheduler", help="不在本进程运行定时提醒服务")] = False,
         insecure_cookies: Annotated[bool, typer.Option("--insecure-cookies", help="允许通过 http（非 https）登录：仅限本机试用")] = False,
+        demo: Annotated[bool, typer.Option("--demo", help="重新生成演示乡镇及其账号（演示数据库，不动工作数据库）并启动，模拟日期为演示的最后一天")] = False,
+        today: Annotated[Optional[str], typer.Option("--today", help="模拟日期（演示、培训用）：网页中的“今天”从该日开始走", metavar="日期")] = None,
     ) -> None:
         import logging
 
@@ -63,7 +80,24 @@ def register(app: typer.Typer) -> None:
             run.warn(f"未设置 {SECRET_ENV}：本次使用临时密钥，重启后所有用户需重新登录")
         local = host in ("127.0.0.1", "localhost", "::1")
         secure = not (insecure_cookies or local)
-        pf = run.app
+        start_day = parse_day(today, "模拟日期") if today else None
+        if demo:
+            from cli.demo import _demo_url, print_logins
+            from services.app import App
+            from services.demo import END, run_demo
+            from services.demo_accounts import create_demo_accounts
+
+            url = _demo_url(run.db)
+            run.line(f"正在生成演示乡镇（{url}）……")
+            pf = App.open(url)
+            accounts = create_demo_accounts(pf, run_demo(pf)["town"])
+            print_logins(run.out, None, accounts)
+            start_day, no_scheduler = start_day or END, True  # reminders for 2018 are not wanted
+        else:
+            pf = run.app
+        if start_day is not None:
+            pf.clock = _simulated_clock(start_day)
+            run.warn(f"模拟日期：网页中的“今天”为 {start_day}（此后随实际时间推进），办理日期默认取模拟日期")
         sched = None
         if not no_scheduler:
             from cli.reminders_cmds import _delivery

@@ -6,6 +6,7 @@ changes — in one place an inspector can read.
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Mapping
 
 from services.app import App
@@ -26,10 +27,13 @@ def record_in(uow, app: App, *, user_id: int | None, username: str, action: str,
 
 
 def entries(app: App, *, target_kind: str | None = None, target_id: Any = None, user_id: int | None = None,
-            limit: int | None = 200) -> list[dict[str, Any]]:
-    """Newest first: {id, at (UTC ISO), user_id, username, action, target_kind, target_id, detail}."""
+            limit: int | None = 200, username: str | None = None, since: datetime | None = None,
+            before: datetime | None = None) -> list[dict[str, Any]]:
+    """Newest first: {id, at (UTC ISO), user_id, username, action, target_kind, target_id, detail};
+    `since`/`before` are naive UTC bounds on `at`."""
     with app.uow(read_only=True) as uow:
-        rows = uow.audit.list(target_kind=target_kind, target_id=target_id, user_id=user_id, limit=limit)
+        rows = uow.audit.list(target_kind=target_kind, target_id=target_id, user_id=user_id, limit=limit,
+                              username=username, since=since, before=before)
     return [{"id": r.id, "at": r.at.isoformat(timespec="seconds"), "user_id": r.user_id, "username": r.username,
              "action": r.action, "target_kind": r.target_kind, "target_id": r.target_id, "detail": r.detail}
             for r in rows]

@@ -411,15 +411,18 @@ def list_candidates(app: App, org_ref: str | None = None, stage: str | None = No
     return out
 
 
-def overdue(app: App, as_of: date, org_ref: str | None = None) -> list[dict[str, Any]]:
-    """Open duties whose due date passed before `as_of` (the deadline projection).
+def overdue(app: App, as_of: date, org_ref: str | None = None, *,
+            branch_ids: list[int] | None = None) -> list[dict[str, Any]]:
+    """Open duties whose due date passed before `as_of` (the deadline projection), under `org_ref`
+    or (the web's scope) in `branch_ids`; neither = everywhere.
 
     Item: {candidate_id, person_id, name, branch, stage, stage_name, step, number, step_name, kind,
     kind_name, due_on, days_overdue, provisional, article, citation}.
     """
     with _read(app) as uow:
-        branch_ids = _branch_scope(uow, org_ref)
-        rows = uow.deadlines.overdue(as_of, branch_ids)
+        if org_ref is not None or branch_ids is None:
+            branch_ids = _branch_scope(uow, org_ref)
+        rows = uow.deadlines.overdue(as_of, branch_ids) if branch_ids != [] else []
         orgs = {o.id: o for o in uow.orgs.list()}
     out = []
     for r in rows:

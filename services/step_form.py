@@ -51,6 +51,11 @@ def form_fields(app: App, step: StepSpec, branch_id: int) -> list[dict[str, Any]
             f["options"] = org_opts
         elif spec.type == "vote":
             f["parts"] = vote_parts(spec)
+            article = next((r.citation.article for r in step.rules if r.kind == "vote" and r.params.get("field") == spec.name
+                            and r.citation.article), "")
+            f["hint"] = ("应到、实到：有表决权的正式党员人数。到会须超过应到的半数，会议方为有效；赞成超过应到的半数为通过，"
+                         "否则记为未通过" + (f"（细则{article}）" if article else "")
+                         + "。书面表决：未到会、书面表达意见的人数（其票已计入赞成、反对、弃权）。")
         out.append(f)
     return out
 

@@ -143,6 +143,22 @@ def change_role(app: App, username: str, role: str, org_ref: str | int | None, *
     return get_user(app, username)
 
 
+def set_active(app: App, username: str, active: bool, *, by: str = "命令行", by_id: int | None = None) -> dict:
+    """Disable (or re-enable) an account: a disabled user is out at the next request and cannot log in."""
+    with app.uow() as uow:
+        user = uow.users.by_username(username)
+        if user is None:
+            raise refuse("user.unknown", f"找不到用户“{username}”")
+        if by_id is not None and user.id == by_id and not active:
+            raise refuse("user.self_disable", "不能停用自己的账号")
+        if user.active == active:
+            raise refuse("user.active_same", f"用户“{username}”已{'是启用' if active else '停用'}状态")
+        uow.users.set_active(user.id, active)
+        record_in(uow, app, user_id=by_id, username=by, action="user.enable" if active else "user.disable",
+                  target_kind="user", target_id=user.id, detail={"username": username})
+    return get_user(app, username)
+
+
 def authenticate(app: App, username: str, password: str, ip: str) -> UserRow:
     """The user if the password is right and the (user name, address) pair is not locked out.
 

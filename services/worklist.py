@@ -4,13 +4,19 @@ same dates and articles `partyflow show` prints.
 """
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from datetime import date, timedelta
 from typing import Any
+
+from sqlalchemy import select
 
 from engine import CandidateState, outlook, process_for
 from services.access import Principal, step_side
 from services.app import App
 from services.queries import citation_label, show_candidate, stage_name
+from storage.tables import candidate
 from storage.unit_of_work import UnitOfWork
 from workflows.model import Definition
 
@@ -48,6 +54,120 @@ def _definition(app: App, key: str) -> Definition | None:
         return None
 
 
+# ---------------------------------------------------------------- live candidates, cached outlooks
+#
+# Why not the `deadline` table: seven township steps (备案, 培训, 预审, 谈话, 宣誓, …) and several
+# branch steps carry no date at all, so they have no deadline row, yet they are exactly what the
+# queue and "possible now" list. So a request reads, through the (branch_id, stage) index, only
+# the candidates whose stage lets a step of the wanted side be open (ended candidates are never
+# read), as narrow (id, version) rows; each one's open steps come from a per-process cache keyed by
+# (candidate, version) — a candidate's outlook depends only on its state (a new version on every
+# write) and the holiday calendar (the cache is dropped when the loaded years change). The engine's
+# outlook is computed only for candidates written since the cache last saw them.
+
+CACHE_SIZE = 500_000  # candidates' open steps kept per process (a few hundred bytes each)
+
+
+class _OutlookCache:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.data: OrderedDict[int, tuple[int, tuple]] = OrderedDict()  # cid -> (version, steps)
+        self.calendar: Any = None
+        self.fingerprint: frozenset | None = None
+
+    def check_calendar(self, cal) -> None:
+        if cal is self.calendar:
+            return
+        fp = frozenset(getattr(cal, "_schedules", {}).values())
+        with self.lock:
+            if fp != self.fingerprint:
+                self.data.clear()
+            self.calendar, self.fingerprint = cal, fp
+
+
+def _cache(app: App) -> _OutlookCache:
+    c = app.__dict__.get("_outlook_cache")
+    if c is None:
+        c = app.__dict__.setdefault("_outlook_cache", _OutlookCache())
+    return c
+
+
+def _side_stages(app: App, side: str | None) -> list[str] | None:
+    """Stages from which a step of `side` can be open in some known definition (None: any side's)."""
+    key = ("_side_stages", side, tuple(app.registry.keys()))
+    got = app.__dict__.get("_side_stages_memo")
+    if got is not None and got[0] == key:
+        return got[1]
+    stages: set[str] = set()
+    for d in app.registry.definitions():
+        proc = process_for(d)
+        for step, _requires, sources in proc.step_index:
+            if side is None or step_side(step.actor) == side:
+                stages |= set(sources)
+        stages -= set(proc.end_states)
+    result = sorted(stages)
+    app.__dict__["_side_stages_memo"] = (key, result)
+    return result
+
+
+def _open_steps(app: App, state: CandidateState, defn: Definition) -> tuple:
+    """The candidate's open steps without today's view: (step, side, earliest, earliest_rule, due,
+    due_rule, waiting_for) tuples, dates as ISO strings."""
+    out = []
+    for o in outlook(process_for(defn), state, app.calendar):
+        due = o.due or o.recurring
+        out.append((o.step, step_side(o.step.actor), o.earliest.date.isoformat() if o.earliest else None,
+                    citation_label(o.earliest.rule) if o.earliest else None, due.date.isoformat() if due else None,
+                    citation_label(due.rule) if due else None, tuple(o.waiting_for)))
+    return tuple(out)
+
+
+def _live(app: App, branch_ids: list[int] | None, side: str | None):
+    """[(row-like (id, person_id, branch_id, version, definition_key, stage), open steps)] of the
+    candidates in the branches whose stage lets a step of `side` be open."""
+    if branch_ids is not None and not branch_ids:
+        return []
+    stages = _side_stages(app, side)
+    cache = _cache(app)
+    cache.check_calendar(app.calendar)
+    c = candidate.c
+    with _read(app) as uow:
+        conn = uow.connection
+        stmt = select(c.id, c.person_id, c.branch_id, c.version, c.definition_key, c.stage).where(c.stage.in_(stages))
+        if branch_ids is not None:
+            stmt = stmt.where(c.branch_id.in_(branch_ids))
+        rows = conn.execute(stmt).all()
+        data = cache.data
+        hits: dict[int, tuple] = {}
+        missing = []
+        for r in rows:
+            hit = data.get(r.id)
+            if hit is not None and hit[0] == r.version:
+                hits[r.id] = hit
+            else:
+                missing.append(r.id)
+        computed: dict[int, tuple] = {}
+        for i in range(0, len(missing), 500):
+            got = conn.execute(select(c.id, c.version, c.state).where(c.id.in_(missing[i:i + 500])))
+            for cid, version, state in got:
+                state = CandidateState.from_dict(state)
+                defn = _definition(app, state.definition_key)
+                computed[cid] = (version, _open_steps(app, state, defn) if defn is not None else (), state.branch_id)
+    out = []
+    for r in rows:
+        entry = hits.get(r.id) or computed.get(r.id)
+        if entry is not None:
+            out.append((r, entry[1], entry[2] or r.branch_id))
+    if computed:
+        with cache.lock:
+            for cid, entry in computed.items():
+                data[cid] = entry
+                data.move_to_end(cid)
+            while len(data) > CACHE_SIZE:
+                data.popitem(last=False)
+    return out
+
+
 def open_items(app: App, branch_ids: list[int] | None, side: str | None = None) -> list[dict[str, Any]]:
     """Every open step of every live candidate in the branches, one item each.
 
@@ -55,42 +175,66 @@ def open_items(app: App, branch_ids: list[int] | None, side: str | None = None) 
     actor, side, earliest, earliest_citation, due, due_citation, waiting_for_names, ready}.
     `ready`: the step can be recorded today (prerequisites done, earliest date reached).
     """
-    today = app.today()
-    rows, people, orgs = _rows(app, branch_ids)
-    items = []
-    for r in rows:
-        state = CandidateState.from_dict(r.state)
-        defn = _definition(app, state.definition_key)
-        if defn is None:
-            continue
-        for o in outlook(process_for(defn), state, app.calendar):
-            s = step_side(o.step.actor)
-            if side is not None and s != side:
+    return _items(app, [(r, steps, b) for r, steps, b in _live(app, branch_ids, side)], side)
+
+
+def _items(app: App, live, side: str | None, keep=None) -> list[dict[str, Any]]:
+    """Items of the open steps of `side` (and passing `keep(step tuple)`), names filled in for those only."""
+    today = app.today().isoformat()
+    picked = []
+    for r, steps, branch_id in live:
+        for st in steps:
+            if side is not None and st[1] != side:
                 continue
-            due = o.due or o.recurring
-            branch_id = state.branch_id or r.branch_id
-            items.append({
-                "candidate_id": r.id,
-                "name": people[r.person_id].name if r.person_id in people else "",
-                "branch_id": branch_id,
-                "branch": orgs[branch_id].name if branch_id in orgs else str(branch_id),
-                "stage_name": stage_name(defn, state.stage),
-                "version": r.version,
-                "definition_key": state.definition_key,
-                "step": o.step.id,
-                "number": o.step.number,
-                "step_name": o.step.name,
-                "actor": o.step.actor,
-                "actor_name": defn.roles.get(o.step.actor, o.step.actor),
-                "side": s,
-                "earliest": o.earliest.date.isoformat() if o.earliest else None,
-                "earliest_citation": citation_label(o.earliest.rule) if o.earliest else None,
-                "due": due.date.isoformat() if due else None,
-                "due_citation": citation_label(due.rule) if due else None,
-                "waiting_for_names": [defn.step(w).name for w in o.waiting_for],
-                "ready": not o.waiting_for and (o.earliest is None or o.earliest.date <= today),
-            })
+            if keep is not None and not keep(st, today):
+                continue
+            picked.append((r, st, branch_id))
+    return _build(app, picked)
+
+
+def _build(app: App, picked: list) -> list[dict[str, Any]]:
+    """Item dicts for (row, step tuple, branch) triples, in their order."""
+    if not picked:
+        return []
+    today = app.today().isoformat()
+    with _read(app) as uow:
+        people = uow.people.by_ids({r.person_id for r, _s, _b in picked})
+    orgs = _org_names(app, {b for _r, _s, b in picked})
+    items = []
+    for r, (step, s, earliest, earliest_cit, due, due_cit, waiting), branch_id in picked:
+        defn = _definition(app, r.definition_key)
+        items.append({
+            "candidate_id": r.id,
+            "name": people[r.person_id].name if r.person_id in people else "",
+            "branch_id": branch_id,
+            "branch": orgs.get(branch_id, str(branch_id)),
+            "stage_name": stage_name(defn, r.stage),
+            "version": r.version,
+            "definition_key": r.definition_key,
+            "step": step.id,
+            "number": step.number,
+            "step_name": step.name,
+            "actor": step.actor,
+            "actor_name": defn.roles.get(step.actor, step.actor),
+            "side": s,
+            "earliest": earliest,
+            "earliest_citation": earliest_cit,
+            "due": due,
+            "due_citation": due_cit,
+            "waiting_for_names": [defn.step(w).name for w in waiting],
+            "ready": not waiting and (earliest is None or earliest <= today),
+        })
     return items
+
+
+def _org_names(app: App, needed: set[int]) -> dict[int, str]:
+    """Organisation names, re-read when one is missing or after 60 s."""
+    memo = app.__dict__.get("_org_names_memo")
+    now = time.monotonic()
+    if memo is None or now - memo[0] > 60 or not needed <= memo[1].keys():
+        with _read(app) as uow:
+            memo = app.__dict__["_org_names_memo"] = (now, {o.id: o.name for o in uow.orgs.list()})
+    return memo[1]
 
 
 def week(app: App, who: Principal) -> dict[str, Any]:
@@ -101,7 +245,10 @@ def week(app: App, who: Principal) -> dict[str, Any]:
     """
     today = app.today()
     horizon = (today + SOON).isoformat()
-    items = open_items(app, who.scope("branch"), side="branch")
+    def keep(st, _today):  # (step, side, earliest, earliest_rule, due, due_rule, waiting_for)
+        return (st[4] is not None and st[4] <= horizon) or (not st[6] and (st[2] is None or st[2] <= horizon))
+
+    items = _items(app, _live(app, who.scope("branch"), "branch"), "branch", keep)
     overdue = [i for i in items if i["due"] and i["due"] < today.isoformat()]
     due_soon = [i for i in items if i["due"] and today.isoformat() <= i["due"] <= horizon]
     listed = {(i["candidate_id"], i["step"]) for i in overdue + due_soon}
@@ -112,11 +259,31 @@ def week(app: App, who: Principal) -> dict[str, Any]:
             "possible": sorted(possible, key=lambda i: (i["earliest"] or "", i["candidate_id"], i["number"]))}
 
 
-def approval_queue(app: App, who: Principal) -> list[dict[str, Any]]:
+def _queue_live(app: App, who: Principal) -> list:
+    """The queue's (row, step tuple, branch) triples, oldest due first (no names looked up yet)."""
+    picked = [(r, st, b) for r, steps, b in _live(app, who.scope("township"), "township")
+              for st in steps if st[1] == "township" and not st[6]]
+    picked.sort(key=lambda x: (x[1][4] or "9999", x[1][2] or "", x[0].id, x[1][0].number))
+    return picked
+
+
+def approval_queue(app: App, who: Principal, limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
     """The township's queue: township-side steps (备案, 培训, 预审, 谈话, 审批, 宣誓) whose
-    prerequisites are done, in the branches the user records township steps for; oldest due first."""
-    items = [i for i in open_items(app, who.scope("township"), side="township") if not i["waiting_for_names"]]
-    return sorted(items, key=lambda i: (i["due"] or "9999", i["earliest"] or "", i["candidate_id"], i["number"]))
+    prerequisites are done, in the branches the user records township steps for; oldest due first.
+    `limit`/`offset` page it: only the page's items are built (names read for those only)."""
+    picked = _queue_live(app, who)
+    end = None if limit is None else offset + limit
+    return _build(app, picked[offset:end])
+
+
+def queue_page(app: App, who: Principal, limit: int, offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
+    """(total, the page's items) of the approval queue."""
+    picked = _queue_live(app, who)
+    return len(picked), _build(app, picked[offset:offset + limit])
+
+
+def queue_size(app: App, who: Principal) -> int:
+    return len(_queue_live(app, who))
 
 
 def candidates_by_stage(app: App, branch_ids: list[int] | None) -> list[dict[str, Any]]:

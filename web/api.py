@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from engine.errors import refuse
@@ -42,11 +42,12 @@ def api_week(request: Request, who=Depends(current_user)):
     return week(request.app.state.pf, who)
 
 
-@router.get("/queue", summary="乡镇审批队列")
-def api_queue(request: Request, who=Depends(current_user)):
+@router.get("/queue", summary="乡镇审批队列（最早到期的在前；limit/offset 分页）")
+def api_queue(request: Request, limit: int | None = Query(None, ge=1, le=10_000), offset: int = Query(0, ge=0),
+              who=Depends(current_user)):
     if not who.acts_anywhere("township"):
         raise ForbiddenError("审批队列仅供乡镇党委使用")
-    return approval_queue(request.app.state.pf, who)
+    return approval_queue(request.app.state.pf, who, limit, offset)
 
 
 @router.get("/candidates", summary="可见的候选人（按阶段）")

@@ -8,8 +8,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from services.app import App
-from web import api, errors
-from web.routes import auth, pages, queue, steps
+from web import api, errors, headers
+from web.routes import admin, auth, pages, queue, steps
+from web.routes import cases, orgs  # exceptional paths; overdue, reports, ledger
 
 SESSION_COOKIE = "partyflow_session"
 SESSION_MAX_AGE = 8 * 3600  # a working day; then log in again
@@ -20,13 +21,14 @@ def create_app(app: App, *, secret_key: str, secure_cookies: bool = True) -> Fas
     restarts, or everyone is logged out); `secure_cookies=False` only for plain-HTTP development."""
     if not secret_key or len(secret_key) < 16:
         raise ValueError("secret_key must be at least 16 characters")
-    web = FastAPI(title="partyflow 发展党员工作", version="0.1.0", docs_url="/api/docs", redoc_url=None,
+    web = FastAPI(title="partyflow 发展党员工作", version="0.1.0", docs_url=None, redoc_url=None,
                   openapi_url="/api/openapi.json")
     web.state.pf = app
     web.add_middleware(SessionMiddleware, secret_key=secret_key, session_cookie=SESSION_COOKIE,
                        max_age=SESSION_MAX_AGE, same_site="lax", https_only=secure_cookies)
     errors.install(web)
+    headers.install(web)  # security headers on every response; /api/docs from local files
     web.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
-    for router in (auth.router, pages.router, steps.router, queue.router, api.router):
+    for router in (admin.router, auth.router, pages.router, steps.router, queue.router, api.router, cases.router, orgs.router):
         web.include_router(router)
     return web

@@ -37,8 +37,9 @@ class AuditLogRepo(Repository):
         )).inserted_primary_key[0]
 
     def list(self, *, target_kind: str | None = None, target_id: Any = None, user_id: int | None = None,
-             limit: int | None = 200) -> list[AuditRow]:
-        """Newest first."""
+             limit: int | None = 200, username: str | None = None, since: datetime | None = None,
+             before: datetime | None = None) -> list[AuditRow]:
+        """Newest first; `since` <= at < `before` (naive UTC) through the index on `at`."""
         stmt = select(*_COLS).order_by(_l.id.desc())
         if target_kind is not None:
             stmt = stmt.where(_l.target_kind == target_kind)
@@ -46,6 +47,12 @@ class AuditLogRepo(Repository):
             stmt = stmt.where(_l.target_id == str(target_id))
         if user_id is not None:
             stmt = stmt.where(_l.user_id == user_id)
+        if username is not None:
+            stmt = stmt.where(_l.username == username)
+        if since is not None:
+            stmt = stmt.where(_l.at >= since)
+        if before is not None:
+            stmt = stmt.where(_l.at < before)
         if limit is not None:
             stmt = stmt.limit(limit)
         return [AuditRow(*r) for r in self.conn.execute(stmt)]

@@ -40,6 +40,57 @@ MATRIX = [
                                                                                    403, 403, 403, 303, 403, 303),
     row("POST", "/queue/return", {"candidate_id": "{b3c}", "step": "first_talk", "reason": "x"},
                                                                                    403, 403, 403, 403, 403, 403),
+    # exceptional paths (withdraw, transfer, …): the branch's business (services/case_commands.py)
+    row("GET", "/candidates/{fresh}/cases/withdraw", None,                         303, 200, 200, 403, 403, 200),
+    row("GET", "/candidates/{fresh}/cases/transfer", None,                         303, 200, 200, 403, 403, 200),
+    row("GET", "/candidates/{b2c}/cases/withdraw", None,                           303, 403, 403, 403, 403, 200),
+    row("GET", "/candidates/{b3c}/cases/death", None,                              303, 403, 403, 403, 403, 200),
+    row("GET", "/candidates/{fresh}/cases/no_such_action", None,                   303, 404, 404, 404, 404, 404),
+    row("GET", "/candidates/999999/cases/withdraw", None,                          303, 404, 404, 404, 404, 404),
+    row("POST", "/candidates/{fresh}/cases/withdraw", {},                          403, 400, 400, 403, 403, 400),
+    row("POST", "/candidates/{b2c}/cases/withdraw", {},                            403, 403, 403, 403, 403, 400),
+    row("POST", "/candidates/{fresh}/cases/withdraw", {"occurred_on": "2026-11-20"},  # no reason: the engine's 422
+                                                                                   403, 422, 422, 403, 403, 422),
+    row("GET", "/candidates/new", None,                                            303, 200, 200, 403, 403, 200),
+    row("POST", "/candidates/new", {},                                             403, 400, 400, 403, 403, 400),
+    row("POST", "/candidates/new", {"branch_id": "{b2}", "name": "某", "gender": "男", "birth_date": "1990-01-01",
+                                    "applied_on": "2026-11-20"},                   403, 403, 403, 403, 403, 303),
+    # overdue dashboard, period report and its files, ledger export: over the branches one reads
+    row("GET", "/overdue", None,                                                   303, 200, 200, 200, 200, 200),
+    row("GET", "/overdue?branch={b1}", None,                                       303, 200, 200, 200, 200, 200),
+    row("GET", "/overdue?branch={b2}", None,                                       303, 403, 403, 200, 200, 200),
+    row("GET", "/overdue?branch={b3}", None,                                       303, 403, 403, 403, 200, 200),
+    row("GET", "/overdue?branch=999999", None,                                     303, 404, 404, 404, 404, 404),
+    row("GET", "/overdue?branch={township}", None,                                 303, 404, 404, 404, 404, 404),
+    row("GET", "/reports", None,                                                   303, 200, 200, 200, 200, 200),
+    row("GET", "/reports?org={b1}&period=2026H2", None,                            303, 200, 200, 200, 200, 200),
+    row("GET", "/reports?org={township}", None,                                    303, 403, 403, 200, 200, 200),
+    row("GET", "/reports?org={other_township}", None,                              303, 403, 403, 403, 200, 200),
+    row("GET", "/reports?org={county}", None,                                      303, 403, 403, 403, 200, 200),
+    row("GET", "/reports?org=999999", None,                                        303, 404, 404, 404, 404, 404),
+    row("GET", "/reports?org={b1}&period=2031H1", None,                            303, 400, 400, 400, 400, 400),
+    row("GET", "/reports/file?org={b1}&period=2026H2&format=md", None,             303, 200, 200, 200, 200, 200),
+    row("GET", "/reports/file?org={b3}&period=2026H2&format=text", None,           303, 403, 403, 403, 200, 200),
+    row("GET", "/reports/file?org={township}&period=2026H2&format=pdf", None,      303, 404, 404, 404, 404, 404),
+    row("GET", "/reports/file?org=999999&period=2026H2&format=md", None,           303, 404, 404, 404, 404, 404),
+    row("GET", "/ledger?org={b1}", None,                                           303, 200, 200, 200, 200, 200),
+    row("GET", "/ledger?org={township}", None,                                     303, 403, 403, 200, 200, 200),
+    row("GET", "/ledger?org={b3}", None,                                           303, 403, 403, 403, 200, 200),
+    row("GET", "/ledger?org=999999", None,                                         303, 404, 404, 404, 404, 404),
+    # administration (web/routes/admin.py): the administrator only; refused writes change nothing
+    row("GET", "/admin", None,                                                     303, 403, 403, 403, 403, 303),
+    row("GET", "/admin/orgs", None,                                                303, 403, 403, 403, 403, 200),
+    row("GET", "/admin/users", None,                                               303, 403, 403, 403, 403, 200),
+    row("GET", "/admin/definitions", None,                                         303, 403, 403, 403, 403, 200),
+    row("GET", "/admin/definitions/cpc_2014@1", None,                              303, 403, 403, 403, 403, 200),
+    row("GET", "/admin/definitions/nope@9", None,                                  303, 403, 403, 403, 403, 404),
+    row("GET", "/admin/audit", None,                                               303, 403, 403, 403, 403, 200),
+    row("GET", "/admin/audit?since=not-a-date", None,                              303, 403, 403, 403, 403, 400),
+    row("POST", "/admin/orgs", {},                                                 403, 403, 403, 403, 403, 400),
+    row("POST", "/admin/users", {},                                                403, 403, 403, 403, 403, 400),
+    row("POST", "/admin/users/nobody/active", {"active": "0"},                     403, 403, 403, 403, 403, 404),
+    row("POST", "/admin/users/sec/roles", {"action": "add", "role": "bogus"},      403, 403, 403, 403, 403, 303),
+    row("POST", "/admin/definitions/check", {"text": ""},                          403, 403, 403, 403, 403, 400),
     row("GET", "/account/password", None,                                          303, 200, 200, 200, 200, 200),
     row("GET", "/no/such/page", None,                                              404, 404, 404, 404, 404, 404),
     row("GET", "/api/me", None,                                                    401, 200, 200, 200, 200, 200),
@@ -72,7 +123,9 @@ def _fill(value, ids):
 
 
 def test_access_matrix(web, world, users, login):
-    ids = {"fresh": world.fresh, "b2c": world.b2_candidate, "b3c": world.b3_candidate, "review": world.review}
+    ids = {"fresh": world.fresh, "b2c": world.b2_candidate, "b3c": world.b3_candidate, "review": world.review,
+           "b1": world.b1, "b2": world.b2, "b3": world.b3, "township": world.township,
+           "other_township": world.other_township, "county": world.county}
     clients = {"anon": Client(web), **{r: login(r) for r in ROLES if r != "anon"}}
     tokens = {r: (c.get("/api/me").json()["csrf_token"] if r != "anon" else None) for r, c in clients.items()}
     failures = []

@@ -4,8 +4,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 
 from services.audit_log import entries
+from services.case_commands import allowed_actions
 from services.user_commands import load_for
-from services.worklist import approval_queue, candidates_by_stage, step_table, week
+from services.worklist import candidates_by_stage, queue_size, step_table, week
 from web.render import page
 from web.security import check_csrf, current_user
 
@@ -19,7 +20,7 @@ def home(request: Request, who=Depends(current_user)):
     if who.acts_anywhere("branch"):
         ctx["week"] = week(pf, who)
     if who.acts_anywhere("township"):
-        ctx["queue"] = approval_queue(pf, who)
+        ctx["queue"] = queue_size(pf, who)
     if ctx["week"] is None and ctx["queue"] is None:  # a read-only role: the stages overview
         ctx["groups"] = candidates_by_stage(pf, who.scope())
     return page(request, "home.html", ctx, who=who)
@@ -42,4 +43,5 @@ def candidate(request: Request, candidate_id: int, who=Depends(current_user)):
             and who.can_act(branch_id, s["actor"])
     returns = [e for e in entries(pf, target_kind="candidate", target_id=candidate_id, limit=20)
                if e["action"] == "step.return"]
-    return page(request, "candidate.html", {"title": view["person"]["name"], "v": view, "returns": returns}, who=who)
+    return page(request, "candidate.html", {"title": view["person"]["name"], "v": view, "returns": returns,
+                                            "actions": allowed_actions(pf, who, candidate_id)}, who=who)

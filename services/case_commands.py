@@ -1,0 +1,120 @@
+"""The exceptional paths a logged-in user records (web pages): withdraw, disqualify, transfer, …
+
+The same use case the CLI calls (`services.candidates.exceptional`), after the access check, then
+the audit row with the user. Every exceptional path is the branch's business (the branch records
+a withdrawal, its committee's decision to disqualify, a transfer of the organisational relation,
+a death); the township and the county read them. An administrator may record them everywhere.
+
+Errors: `NotFoundError` (no such candidate or action → 404), `ForbiddenError` (→ 403); the
+engine's refusals (wrong stage, missing reason, same branch) stay `DomainError`.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from engine.process import ACTION_NAMES, process_for
+from services import candidates
+from services.access import Principal
+from services.app import App
+from services.audit_log import record
+from services.results import CommandResult
+from services.user_commands import ForbiddenError, NotFoundError, load_for
+
+# The actions offered on a candidate's page, in this order (the CLI's commands; "reject" is not one:
+# 未通过 is recorded by the vote or the approval step's outcome). {action: (title, reason label, hint)}
+ACTIONS: dict[str, tuple[str, str, str]] = {
+    "withdraw": ("撤回入党申请", "撤回原因", "本人书面申请撤回或表示放弃；记录原因，如“本人书面申请撤回”。"),
+    "not_selected": ("结束申请", "原因", "长期未被确定为入党积极分子，按规定结束其入党申请。"),
+    "disqualify": ("取消资格", "原因及依据", "取消入党积极分子或发展对象资格，须写明支部委员会的决定。"),
+    "reconsider": ("重新列为发展对象", "说明（可不填）", "将未通过的人员重新列为发展对象，重新履行发展程序。"),
+    "cancel_probation": ("取消预备党员资格", "原因及依据", "预备期内不履行党员义务、不具备党员条件的，取消预备党员资格；写明支部大会的决定。"),
+    "transfer": ("转接组织关系", "转接原因", "转到本系统内另一党支部；培养考察时间连续计算（细则第十二条）。"),
+    "transfer_out": ("转出本系统", "转往何处", "组织关系转到本系统以外（如外出务工地的党组织）。"),
+    "death": ("登记去世", "说明", "登记去世，流程结束。"),
+}
+
+
+def _check(app: App, who: Principal, candidate_id: int, action: str):
+    if action not in ACTIONS:
+        raise NotFoundError(f"没有“{action}”这种特殊情形")
+    row, state, defn = load_for(app, who, candidate_id)
+    if not who.can_act(state.branch_id or row.branch_id, "branch"):
+        raise ForbiddenError("特殊情形（撤回、取消资格、转接等）由党支部办理，你的角色不能办理")
+    return row, state, defn
+
+
+def allowed_actions(app: App, who: Principal, candidate_id: int) -> list[dict[str, str]]:
+    """The exceptional paths the user may record for the candidate in its current stage:
+    [{action, title, name}] (empty for a read-only role or an ended candidacy)."""
+    row, state, defn = load_for(app, who, candidate_id)
+    if not who.can_act(state.branch_id or row.branch_id, "branch"):
+        return []
+    proc = process_for(defn)
+    return [{"action": a, "title": t, "name": ACTION_NAMES.get(a, a)}
+            for a, (t, _label, _hint) in ACTIONS.items() if proc.can(a, state.stage)]
+
+
+def action_form(app: App, who: Principal, candidate_id: int, action: str) -> dict[str, Any]:
+    """What the form of one action shows: {row, state, defn, action, title, name, reason_label,
+    hint, branches: [(id, name)] for a transfer (every other 党支部)}."""
+    row, state, defn = _check(app, who, candidate_id, action)
+    title, label, hint = ACTIONS[action]
+    branches: list[tuple[int, str]] = []
+    if action == "transfer":
+        current = state.branch_id or row.branch_id
+        with app.uow(read_only=True) as uow:
+            branches = [(o.id, o.name) for o in uow.orgs.list() if o.level == "branch" and o.id != current]
+    return {"row": row, "state": state, "defn": defn, "action": action, "title": title,
+            "name": ACTION_NAMES.get(action, action), "reason_label": label, "hint": hint, "branches": branches}
+
+
+def record_exceptional(app: App, who: Principal, candidate_id: int, action: str, *, occurred_on: date,
+                       reason: str, to_branch_id: int | None = None,
+                       expected_version: int | None = None) -> CommandResult:
+    """Record the exceptional path as this user (the event's actor is the user), then audit it."""
+    _check(app, who, candidate_id, action)
+    result = candidates.exceptional(app, candidate_id, action, occurred_on=occurred_on, actor=who.actor,
+                                    reason=reason, to_branch_id=to_branch_id if action == "transfer" else None,
+                                    expected_version=expected_version)
+    detail = {"action": action, "occurred_on": occurred_on, "reason": reason, "version": result.version}
+    if action == "transfer":
+        detail["to_branch_id"] = to_branch_id
+    record(app, user_id=who.user_id, username=who.username, action="candidate.exceptional",
+           target_kind="candidate", target_id=candidate_id, detail=detail)
+    return result
+
+
+def applicant_branches(app: App, who: Principal) -> list[tuple[int, str]]:
+    """The branches where the user may register an application (the branch side)."""
+    with app.uow(read_only=True) as uow:
+        return [(o.id, o.name) for o in uow.orgs.list()
+                if o.level == "branch" and who.can_act(o.id, "applicant")]
+
+
+def register_new_applicant(app: App, who: Principal, *, branch_id: int, name: str, gender: str, birth_date: date,
+                           applied_on: date, ethnicity: str = "汉族", education: str | None = None,
+                           occupation: str | None = None, tags: list[str] | None = None,
+                           phone: str | None = None) -> CommandResult:
+    """Step 1 for a new person: add the person (or reuse the same name, gender and birth date in
+    the branch without a candidacy — a retry after a refusal), register the application as this
+    user, then audit it."""
+    from services.directory import add_person
+
+    with app.uow(read_only=True) as uow:
+        branch = uow.orgs.get(branch_id)
+        if branch is None or branch.level != "branch":
+            raise NotFoundError(f"找不到党支部 {branch_id}")
+        if not who.can_act(branch_id, "applicant"):
+            raise ForbiddenError("只能为本党支部登记入党申请")
+        same = [p for p in uow.people.find_by_name(name.strip()) if p.gender == gender and p.birth_date == birth_date
+                and p.branch_id == branch_id and p.party_status == "none" and not uow.candidates.for_person(p.id)]
+    person_id = same[0].id if same else add_person(
+        app, name, gender, birth_date, ethnicity=ethnicity or "汉族", education=education or None,
+        occupation=occupation or None, tags=tags or [], phone=phone or None, branch_code=branch.code)
+    result = candidates.register_applicant(app, person_id=person_id, branch_id=branch_id, occurred_on=applied_on,
+                                           actor=who.actor, evidence={"received_by": branch_id})
+    record(app, user_id=who.user_id, username=who.username, action="candidate.register", target_kind="candidate",
+           target_id=result.candidate_id, detail={"person_id": person_id, "name": name, "branch_id": branch_id,
+                                                  "applied_on": applied_on})
+    return result

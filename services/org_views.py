@@ -1,0 +1,89 @@
+"""Organisation-level reads for the web: which organisations a user may report on, the overdue
+dashboard across branches, and the period selector's choices.
+
+An organisation is the user's when every branch under it is one the user reads: a secretary
+reports on their branches, the township officer on the township and each of its branches, the
+county viewer on the county, its townships and branches; an administrator on everything.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from typing import Any
+
+from services.access import Principal
+from services.app import App
+from services.queries import overdue
+from services.user_commands import ForbiddenError, NotFoundError
+
+LEVEL_ORDER = {"county": 0, "township": 1, "branch": 2}
+LIST_LIMIT = 300  # overdue items listed on the page (the counts cover all)
+
+
+def report_orgs(app: App, who: Principal) -> list[dict[str, Any]]:
+    """[{id, code, name, level}] the user may report on, county first, then townships, branches."""
+    with app.uow(read_only=True) as uow:
+        orgs = uow.orgs.list()
+        out = []
+        for o in orgs:
+            if o.level not in LEVEL_ORDER:
+                continue
+            if who.readable is not None:
+                branches = uow.orgs.descendants_branch_ids(o.id)
+                if not branches or not set(branches) <= who.readable:
+                    continue
+            out.append({"id": o.id, "code": o.code, "name": o.name, "level": o.level})
+    return sorted(out, key=lambda o: (LEVEL_ORDER[o["level"]], o["code"]))
+
+
+def org_for(app: App, who: Principal, org_id: int) -> dict[str, Any]:
+    """One organisation the user may report on, else NotFoundError / ForbiddenError."""
+    with app.uow(read_only=True) as uow:
+        org = uow.orgs.get(org_id) if 0 < org_id < 2**31 else None
+        if org is None:
+            raise NotFoundError(f"找不到组织 {org_id}")
+        branches = uow.orgs.descendants_branch_ids(org.id)
+    if who.readable is not None and (not branches or not set(branches) <= who.readable):
+        raise ForbiddenError(f"无权查看“{org.name}”的统计")
+    return {"id": org.id, "code": org.code, "name": org.name, "level": org.level}
+
+
+def default_period(today: date) -> str:
+    """The half year `today` falls in: 2018H1 for 2018-06-30."""
+    return f"{today.year}H{1 if today.month <= 6 else 2}"
+
+
+def recent_periods(today: date, count: int = 6) -> list[str]:
+    """The current half year and the ones before it, and the current and last year."""
+    year, half = today.year, 1 if today.month <= 6 else 2
+    out = []
+    for _ in range(count):
+        out.append(f"{year}H{half}")
+        year, half = (year, 1) if half == 2 else (year - 1, 2)
+    return out + [str(today.year), str(today.year - 1)]
+
+
+def overdue_dashboard(app: App, who: Principal, branch_id: int | None = None) -> dict[str, Any]:
+    """{today, total, branches: [{id, name, count}], items: [...] (oldest due first, at most
+    LIST_LIMIT), more} for the user's readable branches (or one of them)."""
+    today = app.today()
+    with app.uow(read_only=True) as uow:
+        if branch_id is not None:
+            org = uow.orgs.get(branch_id) if 0 < branch_id < 2**31 else None
+            if org is None or org.level != "branch":
+                raise NotFoundError(f"找不到党支部 {branch_id}")
+            if not who.can_read(branch_id):
+                raise ForbiddenError("无权查看其他党支部")
+        orgs = [o for o in uow.orgs.list() if o.level == "branch" and who.can_read(o.id)]
+    scope = [branch_id] if branch_id is not None else who.scope()
+    items = overdue(app, today, branch_ids=scope)
+    counts = Counter(i["branch"]["id"] for i in items if i["branch"])
+    people = Counter()
+    for i in {(i["branch"]["id"], i["candidate_id"]) for i in items if i["branch"]}:
+        people[i[0]] += 1
+    branches = [{"id": o.id, "name": o.name, "code": o.code, "count": counts.get(o.id, 0),
+                 "candidates": people.get(o.id, 0)}
+                for o in orgs if branch_id is None or o.id == branch_id]
+    branches.sort(key=lambda b: (-b["count"], b["code"]))
+    return {"today": today.isoformat(), "total": len(items), "branches": branches,
+            "list": items[:LIST_LIMIT], "more": max(0, len(items) - LIST_LIMIT), "branch_id": branch_id}

@@ -1,0 +1,128 @@
+"""Browser tests: a real server (uvicorn in a thread, SQLite in a temp folder, the demo township of
+services/demo.py with its accounts) driven by Playwright through Debian's chromium.
+
+No `playwright install`: the browser is /usr/bin/chromium (`.ci/run` installs it with apt). Without
+it (or without the playwright package) the tests are skipped locally, and fail under CI=true.
+The server's clock is a simulated one the tests move (`server.set_today`), as the demo's is.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+import threading
+import time
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("PARTYFLOW_CHROMIUM", "/usr/bin/chromium")
+PASSWORD = "nanchuan-demo"
+PHONE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1280, "height": 860}
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def _unavailable(reason: str):
+    if _in_ci():
+        pytest.fail(f"浏览器测试无法运行：{reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+class Server:
+    def __init__(self, app, town, base_url: str):
+        self.app, self.town, self.base_url = app, town, base_url
+        self.today = date(2018, 7, 2)
+
+    def set_today(self, day: date) -> None:
+        self.today = day
+
+    def clock(self) -> datetime:
+        from services.app import SHANGHAI
+
+        return datetime.combine(self.today, datetime.now().time(), SHANGHAI)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server():
+    import uvicorn
+
+    from services.app import App
+    from services.demo import run_demo
+    from services.demo_accounts import create_demo_accounts
+    from web.app import create_app
+
+    folder = tempfile.mkdtemp(prefix="partyflow-browser-")
+    app = App.open(f"sqlite:///{Path(folder) / 'demo.db'}")
+    result = run_demo(app)
+    srv = Server(app, result["town"], "")
+    app.clock = srv.clock
+    create_demo_accounts(app, result["town"])
+    port = _free_port()
+    srv.base_url = f"http://127.0.0.1:{port}"
+    web = create_app(app, secret_key="browser-test-secret-0123456789", secure_cookies=False)
+    uv = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning", access_log=False))
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not uv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    yield srv
+    uv.should_exit = True
+    thread.join(timeout=10)
+    app.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        _unavailable(f"没有 {CHROMIUM}（Debian 的 chromium 包；.ci/run 以 root 用 apt 安装）")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("没有安装 playwright（pip install -e '.[test]'）")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--lang=zh-CN"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def open_as(browser, server):
+    """open_as("shuji01", PHONE) -> a logged-in page (its own browser context: own cookies)."""
+    contexts = []
+
+    def make(username: str, viewport=DESKTOP):
+        ctx = browser.new_context(viewport=viewport, locale="zh-CN", base_url=server.base_url,
+                                  device_scale_factor=1)
+        ctx.set_default_timeout(15000)
+        contexts.append(ctx)
+        page = ctx.new_page()
+        page.goto("/login")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(server.base_url + "/")
+        return page
+
+    yield make
+    for c in contexts:
+        c.close()
+
+
+def no_horizontal_overflow(page) -> None:
+    """Nothing sticks out sideways: the page does not scroll horizontally."""
+    width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width <= inner, f"{page.url}: scrollWidth {width} > innerWidth {inner}"

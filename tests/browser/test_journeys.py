@@ -1,0 +1,171 @@
+"""The main journeys in a real browser (docs/web.md): a secretary takes a new applicant to
+development target (and meets the one-year rule on the way), the township approves an admission
+from its queue, a probationary member is converted. One journey runs on a 360×740 phone screen."""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from services.worklist import open_items
+from tests.browser.conftest import PHONE, no_horizontal_overflow
+
+
+def _candidate_id(page) -> int:
+    return int(re.search(r"/candidates/(\d+)$", page.url)[1])
+
+
+def _open_step(page, cid: int, step: str) -> None:
+    page.goto(f"/candidates/{cid}")
+    page.click(f'a[href="/candidates/{cid}/steps/{step}"]')
+    page.wait_for_url(f"**/candidates/{cid}/steps/{step}")
+
+
+def _submit(page, cid: int) -> None:
+    page.click("form.form button[type=submit]")
+    page.wait_for_url(f"**/candidates/{cid}")
+
+
+def _ready(server, step: str) -> dict:
+    """A demo candidate whose `step` can be recorded today."""
+    return next(i for i in open_items(server.app, None) if i["step"] == step and i["ready"])
+
+
+def test_secretary_takes_an_applicant_to_development_target_on_a_phone(server, open_as):
+    server.set_today(date(2018, 7, 2))
+    sec = open_as("shuji01", PHONE)
+    assert "本周待办" in sec.inner_text("h1")
+    no_horizontal_overflow(sec)
+
+    # 1 递交入党申请书: a new person through the registration form
+    sec.click("text=候选人")
+    sec.click("text=登记入党申请")
+    no_horizontal_overflow(sec)
+    sec.select_option("select[name=branch_id]", label="贺丰村党支部")
+    sec.fill("input[name=name]", "浏览器测试")
+    sec.select_option("select[name=gender]", "女")
+    sec.fill("input[name=birth_date]", "1996-04-12")
+    sec.fill("input[name=applied_on]", "2018-07-02")
+    sec.fill("input[name=tags]", "致富带头人")
+    sec.click("form.form button[type=submit]")
+    sec.wait_for_url(re.compile(r".*/candidates/\d+$"))
+    cid = _candidate_id(sec)
+    assert "已登记入党申请：浏览器测试（2018-07-02）" in sec.inner_text("main")
+    assert "入党申请人" in sec.inner_text("h1")
+    no_horizontal_overflow(sec)
+
+    # 2 党组织派人谈话, 3 推荐和确定入党积极分子
+    _open_step(sec, cid, "first_talk")
+    no_horizontal_overflow(sec)
+    sec.fill("textarea[name='f.talker']", "王书记")
+    _submit(sec, cid)
+    _open_step(sec, cid, "activist_selection")
+    sec.select_option("select[name='f.method']", "党员推荐")
+    _submit(sec, cid)
+    assert "入党积极分子" in sec.inner_text("h1")
+
+    # 4 报上级党委备案: the township files it from its queue
+    town = open_as("zuzhi")
+    town.goto("/queue")
+    card = town.locator("section.card", has_text="浏览器测试").filter(has_text="报上级党委备案")
+    card.locator("button", has_text="同意").click()
+    town.wait_for_url("**/queue")
+    assert "已办理：第4步 报上级党委备案" in town.inner_text("main")
+
+    # 5 指定培养联系人 (checkboxes of the branch's members), 6 培养教育考察
+    _open_step(sec, cid, "mentors_assigned")
+    sec.locator("input[name='f.mentors']").first.check()
+    _submit(sec, cid)
+    _open_step(sec, cid, "cultivation")
+    sec.fill("textarea[name='f.assessment']", "表现良好")
+    _submit(sec, cid)
+
+    # 7 确定发展对象 too early: the rule refuses with its article, nothing is written
+    page_text = sec.inner_text("main")
+    assert "最早可于 2019-07-02 办理" in page_text and "细则第十三条" in page_text
+    sec.goto(f"/candidates/{cid}/steps/target_selection")  # the 办理 button of a blocked step
+    sec.fill("textarea[name='f.opinions_heard']", "听取党小组和群众意见")
+    sec.fill("input[name='f.notice_start']", "2018-06-25")
+    sec.fill("input[name='f.notice_end']", "2018-07-01")
+    sec.click("form.form button[type=submit]")
+    alert = sec.inner_text("[role=alert]")
+    assert "培养考察未满一年，最早可于 2019-07-02 确定为发展对象" in alert and "细则第十三条" in alert
+    no_horizontal_overflow(sec)
+
+    # a year later (the simulated clock moves on): the same form goes through
+    server.set_today(date(2019, 7, 10))
+    sec.goto(f"/candidates/{cid}/steps/target_selection")
+    sec.fill("textarea[name='f.opinions_heard']", "听取党小组和群众意见")
+    sec.fill("input[name='f.notice_start']", "2019-07-01")
+    sec.fill("input[name='f.notice_end']", "2019-07-08")
+    _submit(sec, cid)
+    assert "已记录：第7步 确定发展对象（2019-07-10）" in sec.inner_text("main")
+    assert "发展对象" in sec.inner_text("h1")
+    no_horizontal_overflow(sec)
+
+
+def test_township_approves_an_admission_from_the_queue(server, open_as):
+    server.set_today(date(2018, 7, 2))
+    item = _ready(server, "admission_approval")
+    town = open_as("zuzhi")
+    town.click("nav >> text=审批队列")
+    card = town.locator("section.card", has_text=item["name"]).filter(has_text="第17步 上级党委审批")
+    assert card.count() == 1
+    if card.locator("button", has_text="同意").count():
+        for field in card.locator("input[required]").all():
+            field.fill("同意接收为预备党员")
+        card.locator("button", has_text="同意").click()
+        town.wait_for_url("**/queue")
+    else:  # the step needs its full form
+        card.locator("a", has_text="填写办理").click()
+        town.wait_for_url("**/steps/admission_approval")
+        town.select_option("select[name='f.approved']", "是")
+        for field in town.locator("form.form textarea").all():
+            field.fill("同意接收为预备党员")
+        town.click("form.form button[type=submit]")
+    town.goto(f"/candidates/{item['candidate_id']}")
+    assert "预备党员" in town.inner_text("h1")
+    assert town.locator("li.step.done", has_text="上级党委审批").count() == 1
+
+
+def test_probationary_member_is_converted(server, open_as):
+    server.set_today(date(2018, 7, 2))
+    item = _ready(server, "conversion_meeting")
+    cid = item["candidate_id"]
+    branches = list(server.town["branches"])  # demo accounts: one secretary for each pair of branches
+    secretary = f"shuji{branches.index(item['branch_id']) // 2 + 1:02d}"
+    sec = open_as(secretary, PHONE)
+    _open_step(sec, cid, "conversion_meeting")
+    assert "赞成超过应到的半数为通过" in sec.inner_text("form.form")
+    no_horizontal_overflow(sec)
+    for part, n in (("should_attend", "9"), ("present", "8"), ("yes", "8"), ("no", "0"), ("abstain", "0")):
+        sec.fill(f"input[name='f.vote.{part}']", n)
+    for field in sec.locator("form.form textarea").all():
+        field.fill("同意按期转为正式党员")
+    for select in sec.locator("form.form select").all():
+        options = select.locator("option").all_inner_texts()
+        if "按期转为正式党员" in options:
+            select.select_option(label="按期转为正式党员")
+        elif "是" in options:
+            select.select_option("是")
+    _submit(sec, cid)
+    assert "已记录：第23步 支部大会讨论转正" in sec.inner_text("main")
+
+    town = open_as("zuzhi")
+    town.goto("/queue")
+    card = town.locator("section.card", has_text=item["name"]).filter(has_text="第24步 上级党委审批")
+    if card.locator("button", has_text="同意").count():
+        for field in card.locator("input[required]").all():
+            field.fill("同意按期转正")
+        card.locator("button", has_text="同意").click()
+        town.wait_for_url("**/queue")
+    else:
+        card.locator("a", has_text="填写办理").click()
+        town.wait_for_url("**/steps/conversion_approval")
+        for select in town.locator("form.form select").all():
+            options = select.locator("option").all_inner_texts()
+            select.select_option(label="是")
+        for field in town.locator("form.form textarea").all():
+            field.fill("同意按期转正")
+        town.click("form.form button[type=submit]")
+    town.goto(f"/candidates/{cid}")
+    assert "正式党员" in town.inner_text("h1")

@@ -1,0 +1,133 @@
+"""Organisation pages: the overdue dashboard across branches, the period report with its
+downloads (text, Markdown, Excel, Word) and the ledger export.
+
+Who: every role, over the branches it reads (a secretary its branches, the township all of its
+own, the county everything under it); an organisation outside that is 403, an unknown one 404.
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+
+from engine.errors import DomainError
+from reports.model import DIMENSIONS, MEASURES
+from services.audit_log import record
+from services.org_views import default_period, org_for, overdue_dashboard, recent_periods, report_orgs
+from services.reports import SUFFIXES, build_report, default_path, paragraph, report_dict, write_report
+from services.user_commands import NotFoundError
+from web.render import page
+from web.security import check_csrf, current_user
+
+router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
+FORMAT_NAMES = {"xlsx": "Excel（统计表和台账）", "docx": "Word 工作汇报", "md": "Markdown", "text": "纯文本"}
+MEDIA = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+         "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+         "md": "text/markdown; charset=utf-8", "text": "text/plain; charset=utf-8"}
+
+
+def _int(value: str | None, what: str) -> int | None:
+    if value is None or value == "":
+        return None
+    if not value.isdigit():
+        raise NotFoundError(f"找不到{what}“{value}”")
+    return int(value)
+
+
+@router.get("/overdue")
+def overdue_page(request: Request, branch: str | None = None, who=Depends(current_user)):
+    board = overdue_dashboard(request.app.state.pf, who, _int(branch, "党支部"))
+    return page(request, "overdue.html", {"title": "逾期事项", "b": board}, who=who)
+
+
+def _choose_org(pf, who, org: str | None) -> tuple[dict, list[dict]]:
+    orgs = report_orgs(pf, who)
+    org_id = _int(org, "组织")
+    if org_id is None:
+        if not orgs:
+            raise NotFoundError("没有可以统计的组织")
+        own = {r.org_id for r in who.roles}  # the organisation of the user's role first
+        return next((o for o in orgs if o["id"] in own), orgs[0]), orgs
+    return org_for(pf, who, org_id), orgs
+
+
+def _tables(report) -> list[dict]:
+    """One table per breakdown dimension: rows = categories, columns = the measures."""
+    out = []
+    for dim, heading in DIMENSIONS.items():
+        cats: list[str] = []
+        cells: dict[tuple[str, str], int] = {}
+        for key in MEASURES:
+            b = report.measures[key].breakdowns.get(dim)
+            if b is None:
+                continue
+            for c, n in b.counts:
+                if c not in cats:
+                    cats.append(c)
+                cells[(c, key)] = n
+        if cats:
+            out.append({"heading": heading, "rows": [(c, [cells.get((c, k), 0) for k in MEASURES]) for c in cats]})
+    return out
+
+
+@router.get("/reports")
+def report_page(request: Request, org: str | None = None, period: str | None = None, who=Depends(current_user)):
+    pf = request.app.state.pf
+    chosen, orgs = _choose_org(pf, who, org)
+    period = (period or "").strip() or default_period(pf.today())
+    ctx = {"title": "发展党员工作报告", "orgs": orgs, "org": chosen, "period": period,
+           "periods": recent_periods(pf.today()), "formats": FORMAT_NAMES, "measures": MEASURES}
+    try:
+        report = build_report(pf, chosen["code"], period)
+    except DomainError as e:
+        return page(request, "report.html", {**ctx, "error": e.violations[0].message}, status_code=400, who=who)
+    ctx.update(report=report, data=report_dict(report, with_paragraph=False), paragraph=paragraph(report),
+               tables=_tables(report), period=report.period.key)
+    return page(request, "report.html", ctx, who=who)
+
+
+def _file_response(pf, who, path: Path, folder: str, filename: str, media: str, action: str, detail: dict):
+    record(pf, user_id=who.user_id, username=who.username, action=action, target_kind="org",
+           target_id=detail["org_id"], detail=detail)
+    return FileResponse(path, media_type=media, filename=filename,
+                        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
+
+
+@router.get("/reports/file")
+async def report_file(request: Request, org: str, period: str, format: str = "xlsx", who=Depends(current_user)):
+    return await run_in_threadpool(_report_file, request, who, org, period, format)
+
+
+def _report_file(request: Request, who, org: str, period: str, fmt: str):
+    pf = request.app.state.pf
+    if fmt not in SUFFIXES:
+        raise NotFoundError(f"没有“{fmt}”格式的报告")
+    chosen = org_for(pf, who, _int(org, "组织") or 0)
+    report = build_report(pf, chosen["code"], period)  # a bad period: DomainError → 400 page
+    folder = tempfile.mkdtemp(prefix="partyflow-report-")
+    name = default_path(report, fmt).name
+    path = write_report(pf, report, fmt, Path(folder) / "report")
+    return _file_response(pf, who, path, folder, name, MEDIA[fmt], "report.download",
+                          {"org_id": chosen["id"], "period": report.period.key, "format": fmt})
+
+
+@router.get("/ledger")
+async def ledger_file(request: Request, org: str, who=Depends(current_user)):
+    return await run_in_threadpool(_ledger_file, request, who, org)
+
+
+def _ledger_file(request: Request, who, org: str):
+    from services.ledger import export
+
+    pf = request.app.state.pf
+    chosen = org_for(pf, who, _int(org, "组织") or 0)
+    folder = tempfile.mkdtemp(prefix="partyflow-ledger-")
+    path = Path(folder) / "ledger.xlsx"
+    res = export(pf, chosen["code"], path)
+    return _file_response(pf, who, path, folder, f"{chosen['name']}_发展党员工作台账_{pf.today().isoformat()}.xlsx",
+                          MEDIA["xlsx"], "ledger.export", {"org_id": chosen["id"], "rows": res["rows"]})

@@ -1,6 +1,7 @@
 """ledger commands (issue 4): `ledger export|import|undo|list` and `audit`. Registered on the main
 app by `register(app)`. Shapes of --json: docs/cli.md (台账与合规检查)."""
 
+import time
 from typing import Annotated, Optional
 
 import typer
@@ -51,13 +52,14 @@ def _more(run: Run, total: int, shown: int) -> None:
         run.line(f"  ……另有 {total - shown} 项（--json 查看）")
 
 
-def _progress_bar(enabled: bool):
+def _progress_bar(enabled: bool, console=None):
     """A rich progress bar on stderr (None when output is JSON or not a terminal)."""
     if not enabled:
         return None, None
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    bar = Progress(TextColumn("写入步骤记录"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True)
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                   transient=True, console=console)
     return bar, None
 
 
@@ -108,26 +110,31 @@ def register(app: typer.Typer) -> None:
             if not plan.ok:
                 raise typer.Exit(EXIT_PROBLEMS)
             return
-        bar, _ = _progress_bar(not run.json and run.err.is_terminal)
-        task = None
+        bar, _ = _progress_bar(not run.json and run.err.is_terminal, run.err)
+        tasks: dict[str, object] = {}
 
-        def progress(done: int, total: int) -> None:
-            nonlocal task
-            if bar is None:
-                return
-            if task is None:
-                task = bar.add_task("import", total=total)
-            bar.update(task, completed=done)
+        def tracker(label: str):
+            """A progress callback (done, total) driving one line of the bar: reading and checking
+            the rows (about half the time), then writing the step records."""
+            def progress(done: int, total: int) -> None:
+                if bar is None:
+                    return
+                if label not in tasks:
+                    tasks[label] = bar.add_task(label, total=total)
+                bar.update(tasks[label], completed=done)
+            return progress
 
         if bar is not None:
-            bar.console = run.err
             bar.start()
+        started = time.perf_counter()
         try:
-            plan = plan_import(run.app, file, org, limits=limits)
-            res = do_confirm(run.app, file, org, skip_bad_rows=skip_bad_rows, limits=limits, progress=progress, plan=plan)
+            plan = plan_import(run.app, file, org, limits=limits, progress=tracker("读取并核对各行"))
+            res = do_confirm(run.app, file, org, skip_bad_rows=skip_bad_rows, limits=limits,
+                             progress=tracker("写入步骤记录"), plan=plan)
         finally:
             if bar is not None:
                 bar.stop()
+        res = {**res, "seconds": round(time.perf_counter() - started, 3)}  # reading and checking included
         if run.json:
             run.emit({"ok": True, **res})
             return

@@ -26,10 +26,10 @@ wrong, nothing is folded.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Mapping
 
-from engine.apply import apply, step_result
+from engine.apply import DONE, StepResult, apply, due_date_missed, outcome_effect, step_result
 from engine.context import Context
 from engine.decide import _step_warnings
 from engine.errors import DomainError
@@ -87,49 +87,106 @@ class Problem:
 
 @dataclass
 class Backfill:
-    events: list[Event] = field(default_factory=list)
+    """What one row folds into. `rows` are the events as plain tuples
+    (seq, kind, occurred_on, step, evidence, reason, late) — the bulk writer's input; `events`
+    builds the `Event` objects (recorded_at, actor 台账导入, definition_key) on demand."""
+
+    rows: list[tuple] = field(default_factory=list)
     state: CandidateState | None = None
     findings: list[Finding] = field(default_factory=list)
     deadlines: list[Deadline] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    recorded_at: datetime | None = None
+    definition_key: str = ""
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def events(self) -> list[Event]:
+        return [Event(seq, kind, on, self.recorded_at, ACTOR, step, evidence, reason=reason, late=late,
+                      definition_key=self.definition_key)
+                for seq, kind, on, step, evidence, reason, late in self.rows]
 
 
 def _hdr(step: StepSpec) -> str:
     return f"{step.number} {step.name}"
 
 
-def _validate(defn: Definition, rec: LedgerRecord, today: date) -> list[Problem]:
-    proc = process_for(defn)
+class _Compiled:
+    """What the fold needs of a definition, worked out once per definition version (an import
+    folds ~20 events for each of up to 200k rows with the same few definitions)."""
+
+    def __init__(self, defn: Definition) -> None:
+        proc = self.proc = process_for(defn)
+        self.first = defn.steps[0]
+        self.order = tuple((s.id, s.number * 10) for s in defn.steps)
+        self.hdr = {s.id: _hdr(s) for s in defn.steps}
+        self.evidence = {s.id: _positive_evidence(s) for s in defn.steps}
+        # the outcome of a step recorded with its positive evidence ("done" for every step)
+        self.effect = {s.id: outcome_effect(s, self.evidence[s.id]) for s in defn.steps}
+        # rules a row of dates can check, per step; most steps have none
+        self.guards = {s.id: tuple(r for r in s.rules if r.kind in DATE_CHECKABLE) for s in defn.steps}
+        # steps that can be late (a "within" rule, or the rhythm of a repeatable step)
+        self.timed = {s.id: s.repeatable or any(r.kind == "due_within" for r in s.rules) for s in defn.steps}
+        self.trigger = {s.id: f"step:{s.id}" if s.enters else None for s in defn.steps}
+        self.checks = tuple((s, self.hdr[s.id], tuple((r, proc.steps[r], self.hdr[r]) for r in s.requires))
+                            for s in defn.steps)
+        self.extension = _extension_step(defn)
+        self._fired: dict[tuple[str, str], str] = {}
+
+    def fire(self, trigger: str, stage: str, what: str) -> str:
+        """`Process.fire`, memoised: the machine has no conditions, so (trigger, stage) decides
+        the destination (a refused move raises every time, it is never cached)."""
+        key = (trigger, stage)
+        dest = self._fired.get(key)
+        if dest is None:
+            dest = self._fired[key] = self.proc.fire(trigger, stage, what)
+        return dest
+
+
+_COMPILED: dict[tuple[str, str], _Compiled] = {}
+
+
+def _compiled(defn: Definition) -> _Compiled:
+    key = (defn.key, defn.sha256)
+    c = _COMPILED.get(key)
+    if c is None:
+        c = _COMPILED[key] = _Compiled(defn)
+    return c
+
+
+def _validate(comp: _Compiled, defn: Definition, rec: LedgerRecord, today: date) -> list[Problem]:
     out: list[Problem] = []
-    first = defn.steps[0]
-    if not rec.steps.get(first.id):
+    steps = rec.steps
+    first = comp.first
+    if not steps.get(first.id):
         out.append(Problem(first.id, f"“{_hdr(first)}”未填日期：每位候选人都须有递交入党申请书的日期"))
-    for sid in rec.steps:
-        if sid not in proc.steps:
+    known = comp.proc.steps
+    for sid in steps:
+        if sid not in known:
             out.append(Problem(sid, f"流程 {defn.key} 没有步骤“{sid}”"))
-    for step in defn.steps:
-        dates = tuple(rec.steps.get(step.id) or ())
+    for step, hdr, requires in comp.checks:
+        dates = steps.get(step.id)
         if not dates:
             continue
-        if len(dates) > 1 and not step.repeatable:
-            out.append(Problem(step.id, f"“{_hdr(step)}”只能填一个日期"))
-        if list(dates) != sorted(dates):
-            out.append(Problem(step.id, f"“{_hdr(step)}”的多个日期须按先后顺序填写"))
-        future = [d for d in dates if d > today]
-        if future:
-            out.append(Problem(step.id, f"“{_hdr(step)}”的日期 {future[0]} 晚于今天（{today}）"))
-        for r in step.requires:
-            req = proc.steps[r]
-            have = rec.steps.get(r) or ()
+        if len(dates) > 1:
+            dates = tuple(dates)
+            if not step.repeatable:
+                out.append(Problem(step.id, f"“{hdr}”只能填一个日期"))
+            if list(dates) != sorted(dates):
+                out.append(Problem(step.id, f"“{hdr}”的多个日期须按先后顺序填写"))
+        if max(dates) > today:
+            future = [d for d in dates if d > today]
+            out.append(Problem(step.id, f"“{hdr}”的日期 {future[0]} 晚于今天（{today}）"))
+        for r, req, rhdr in requires:
+            have = steps.get(r)
             if not have:
                 if not req.optional:
-                    out.append(Problem(step.id, f"“{_hdr(step)}”已填日期，但其前置步骤“{_hdr(req)}”未填"))
+                    out.append(Problem(step.id, f"“{hdr}”已填日期，但其前置步骤“{rhdr}”未填"))
             elif dates[0] < have[0]:
-                out.append(Problem(step.id, f"“{_hdr(step)}”的日期 {dates[0]} 早于前置步骤“{_hdr(req)}”的日期 {have[0]}，请核对先后顺序"))
+                out.append(Problem(step.id, f"“{hdr}”的日期 {dates[0]} 早于前置步骤“{rhdr}”的日期 {have[0]}，请核对先后顺序"))
     return out
 
 
@@ -171,12 +228,11 @@ def _rejection(defn: Definition, state: CandidateState) -> tuple[StepSpec, dict]
     return Problem("stage", "当前阶段为“未通过”，但按各步骤日期该候选人尚不是发展对象")
 
 
-def _guard_findings(proc, step: StepSpec, state: CandidateState, on: date, evidence, ctx: Context) -> list[Finding]:
+def _guard_findings(proc, step: StepSpec, rules, state: CandidateState, on: date, evidence, ctx: Context
+                    ) -> list[Finding]:
     found = []
     check = Check(proc, step, state, on, evidence, ctx)
-    for rule in step.rules:
-        if rule.kind not in DATE_CHECKABLE:
-            continue
+    for rule in rules:
         if rule.kind == "min_age" and ctx.birth_date is None:
             continue  # unknown birth date: nothing to say (the layout requires one anyway)
         for v in GUARDS[rule.kind](rule, check):
@@ -184,22 +240,52 @@ def _guard_findings(proc, step: StepSpec, state: CandidateState, on: date, evide
     return found
 
 
+def _late_finding(defn: Definition, step: StepSpec, state: CandidateState, on: date, evidence, ctx: Context
+                  ) -> Finding:
+    """The lateness of a step that missed its due date, worded as the live path warns."""
+    _result, warnings = _step_warnings(defn, state, step.id, on, evidence, ctx)
+    rule = next((r for r in step.rules if r.kind in ("due_within", "recurring")), None)
+    text = warnings[0]
+    if rule is not None and rule.params.get("max_months") and rule.params.get("reason_field"):
+        text += f"（台账未记载特殊情况说明，按{rule.params.get('months')}个月计；有说明的最长{rule.params['max_months']}个月）"
+    return Finding(step.id, "late", rule.citation.article if rule else step.citation.article,
+                   f"{_hdr(step)}：{text}", on, kind="late")
+
+
+def _by_date(item) -> tuple:
+    return item[0], item[1]
+
+
 def backfill(defn: Definition, rec: LedgerRecord, ctx: Context) -> Backfill:
     """The events, state, findings and deadline rows of one ledger row (`ctx.birth_date` should be
-    the row's birth date; `ctx.now` is the events' recorded_at)."""
-    problems = _validate(defn, rec, ctx.today)
+    the row's birth date; `ctx.now` is the events' recorded_at).
+
+    The fold is `apply`'s, event by event on one state object (the intermediate states are never
+    kept): guards and lateness are checked against the state before each event with the live
+    path's own functions (`engine/rules` guards, `due_date_missed`), a positive step is recorded as
+    `apply_step` records it, and any other outcome (an extension, an end state) goes through
+    `apply` itself. Only the final state's deadlines are computed. tests/unit/test_engine_backfill
+    checks the result against `replay` of the events.
+    """
+    comp = _compiled(defn)
+    problems = _validate(comp, defn, rec, ctx.today)
     if problems:
         return Backfill(problems=problems)
-    proc = process_for(defn)
+    proc = comp.proc
     cal = ctx.calendar
-    # (date, order, kind, step id, evidence): steps in date order, same day in step order.
-    items: list[tuple[date, int, str, str | None, dict]] = []
-    for step in defn.steps:
-        for d in rec.steps.get(step.id) or ():
-            items.append((d, step.number * 10, "step", step.id, _positive_evidence(step)))
+    steps_of = rec.steps
+    # (date, order, step id, evidence): steps in date order, same day in step order.
+    items: list[tuple[date, int, str, dict]] = []
+    positive = comp.evidence
+    for sid, order in comp.order:
+        dates = steps_of.get(sid)
+        if dates:
+            ev = positive[sid]
+            for d in dates:
+                items.append((d, order, sid, ev))
     if rec.extension_months or rec.extended_on:
-        ext = _extension_step(defn)
-        probation_from = (rec.steps.get(defn.probation_after) or (None,))[0]
+        ext = comp.extension
+        probation_from = (steps_of.get(defn.probation_after) or (None,))[0]
         if ext is None:
             problems.append(Problem("extension_months", f"流程 {defn.key} 没有延长预备期的决议"))
         elif not rec.extension_months or rec.extended_on is None:
@@ -210,40 +296,57 @@ def backfill(defn: Definition, rec: LedgerRecord, ctx: Context) -> Backfill:
             problems.append(Problem("extended_on", f"延长决定日期 {rec.extended_on} 晚于今天（{ctx.today}）"))
         else:
             step, fld, value = ext
-            final = (rec.steps.get(step.id) or (None,))[-1]
+            final = (steps_of.get(step.id) or (None,))[-1]
             if final is not None and final <= rec.extended_on:
                 problems.append(Problem("extended_on", f"延长决定日期须早于“{_hdr(step)}”（按期转正的支部大会）的日期 {final}"))
             # the same step's earlier sitting, which extended probation: sorted just before its day's steps
-            items.append((rec.extended_on, step.number * 10 - 5, "step", step.id,
+            items.append((rec.extended_on, step.number * 10 - 5, step.id,
                           {**IMPORTED, fld: value, "extension_months": rec.extension_months}))
     if problems:
         return Backfill(problems=problems)
-    items.sort(key=lambda x: (x[0], x[1]))
+    items.sort(key=_by_date)
     state = CandidateState(definition_key=defn.key, branch_id=rec.branch_id)
-    out = Backfill()
+    done, late, entries = state.done, state.late, state.entries
+    out = Backfill(recorded_at=ctx.now, definition_key=defn.key)
+    rows = out.rows
+    findings = out.findings
+    steps, guards, timed, trigger, effects = proc.steps, comp.guards, comp.timed, comp.trigger, comp.effect
+    first_id = comp.first.id
     seq = 0
     try:
-        for on, _order, kind, sid, evidence in items:
+        for on, _order, sid, evidence in items:
             seq += 1
-            step = proc.steps[sid]
+            step = steps[sid]
+            effect = effects[sid] if evidence is positive[sid] else outcome_effect(step, evidence)
             if seq == 1:
                 evidence = {**evidence, "received_by": rec.branch_id}
-            out.findings += _guard_findings(proc, step, state, on, evidence, ctx)
-            result, warnings = _step_warnings(defn, state, sid, on, evidence, ctx)
-            if result.missed is not None:
-                rule = next((r for r in step.rules if r.kind in ("due_within", "recurring")), None)
-                text = warnings[0]
-                if rule is not None and rule.params.get("max_months") and rule.params.get("reason_field"):
-                    text += f"（台账未记载特殊情况说明，按{rule.params.get('months')}个月计；有说明的最长{rule.params['max_months']}个月）"
-                out.findings.append(Finding(sid, "late", rule.citation.article if rule else step.citation.article,
-                                            f"{_hdr(step)}：{text}", on, kind="late"))
-            event = Event(seq, kind, on, ctx.now, ACTOR, sid, evidence, late=result.missed is not None,
-                          definition_key=defn.key)
-            state = apply(defn, state, event, cal, result)
-            out.events.append(event)
+            rules = guards[sid]
+            if rules:
+                findings += _guard_findings(proc, step, rules, state, on, evidence, ctx)
+            missed = due_date_missed(proc, step, state, on, evidence, cal) if timed[sid] else None
+            if missed is not None:
+                findings.append(_late_finding(defn, step, state, on, evidence, ctx))
+            if effect == DONE:  # apply_step's "done", on the one state
+                if missed is not None:
+                    late[sid] = missed
+                done[sid] = on
+                if step.repeatable:
+                    entries[sid] = entries.get(sid, 0) + 1
+                t = trigger[sid]
+                if t is not None:
+                    state.stage = comp.fire(t, state.stage, step.name)
+                    if sid == first_id:
+                        state.applied_on = on
+                state.seq = seq
+            else:
+                event = Event(seq, "step", on, ctx.now, ACTOR, sid, evidence, late=missed is not None,
+                              definition_key=defn.key)
+                state = apply(defn, state, event, cal, StepResult(missed, effect))
+                done, late, entries = state.done, state.late, state.entries
+            rows.append((seq, "step", on, sid, evidence, None, missed is not None))
         end = rec.stage if rec.stage in proc.end_states else None
         if end is not None:
-            last = out.events[-1].occurred_on
+            last = rows[-1][2]
             if rec.ended_on is None:
                 return Backfill(problems=[Problem("ended_on", f"当前阶段为“{defn.stage_name(end)}”，须填写结束日期")])
             if rec.ended_on < last:
@@ -268,7 +371,8 @@ def backfill(defn: Definition, rec: LedgerRecord, ctx: Context) -> Backfill:
                 event = Event(seq, action, rec.ended_on, ctx.now, ACTOR, None, {}, reason="台账导入",
                               definition_key=defn.key)
                 state = apply(defn, state, event, cal)
-            out.events.append(event)
+            rows.append((event.seq, event.kind, event.occurred_on, event.step, event.evidence, event.reason,
+                         event.late))
         elif rec.ended_on is not None:
             return Backfill(problems=[Problem("ended_on", "填写了结束日期，但当前阶段不是已结束的状态（如已撤回、已转出）")])
         elif rec.stage is not None and rec.stage != state.stage:

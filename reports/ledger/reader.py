@@ -2,20 +2,25 @@
 
 Checks, in order, before any row is interpreted:
 1. it is a zip (an .xlsx) at all, and not an old .xls or a renamed file;
-2. zip-bomb guard, on the zip directory alone — BEFORE openpyxl opens it: the number of members,
+2. zip-bomb guard, on the zip directory alone — BEFORE any XML is parsed: the number of members,
    each member's and the total uncompressed size, and the compression ratio of large members;
 3. the sheet: the one named 发展党员工作台账, or the only sheet;
 4. one streaming pass over the sheet's XML for merged cells (`<mergeCell>`) and formulas (`<f>`):
    merged cells in or below the header row are refused; formula cells are read through their
-   cached values (`data_only`) and refused only where no value was cached;
+   cached values and refused only where no value was cached;
 5. the header row (the first of the first 10 rows containing 姓名): unknown, duplicate or missing
    required headers are refused;
 6. the row limit (default 200,000 data rows), checked on the sheet's dimension and while reading.
-Rows are read with openpyxl's read_only mode (streaming, flat memory).
+The sheet is found through xl/workbook.xml and its relationships (small parts, size-capped), the
+checks of steps 4 and 6 and a cell count (memory guard: at most max_rows × max_columns cells) are
+made by one pass over the raw sheet XML, and only then are the cells read, by python-calamine
+(Rust; ~1.5 s for 100k rows × 39 columns, against ~18 s for openpyxl's read-only cell objects).
+openpyxl is used only for the rare formula check (`_check_formulas`).
 """
 from __future__ import annotations
 
 import hashlib
+import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -35,6 +40,7 @@ class Limits:
     max_total_bytes: int = 2 * 2**30  # all members, uncompressed
     max_ratio: float = 200.0  # uncompressed / compressed, for members over `ratio_floor` bytes
     ratio_floor: int = 1 * 2**20
+    max_columns: int = 64  # cells per row, on average, that the reader holds (a ledger has ~40 columns)
 
 
 class LedgerFileError(ValueError):
@@ -96,22 +102,59 @@ def check_zip(path: Path, limits: Limits) -> None:
 
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]*\d*:?[A-Z]*(\d+)"')
+_CELL = re.compile(rb"<(?:\w+:)?c[\s>/]")
+# a cell holding an error value (#N/A, #DIV/0! …): calamine reads it as empty, openpyxl as its text
+_ERROR_CELL = re.compile(rb'<(?:\w+:)?c\s[^>]*?\bt="e"[^>]*>')
+_REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
+_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</")
 
 
-def scan_sheet_xml(path: Path, member: str) -> tuple[list[tuple[str, int, int]], bool]:
-    """One streaming pass over a sheet's XML: merged ranges (ref, first row, last row) and whether
-    any formula is present."""
-    merges: list[tuple[str, int, int]] = []
-    has_formula = False
+@dataclass
+class SheetScan:
+    """What one cheap pass over a sheet's XML tells before the cells are parsed."""
+
+    merges: list[tuple[str, int, int]] = field(default_factory=list)  # (ref, first row, last row)
+    has_formula: bool = False
+    declared_rows: int | None = None  # the last row of <dimension ref="A1:AM100002">
+    cells: int = 0  # <c> elements (memory guard: the reader holds the sheet's cells)
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, column index) -> "#N/A"
+
+
+def scan_sheet_xml(path: Path, member: str) -> SheetScan:
+    """One streaming pass over a sheet's XML (1 MiB chunks, regular expressions on the bytes):
+    merged ranges, whether any formula (`<f>`) is present, the declared dimension and the number
+    of cells."""
+    out = SheetScan()
+    merges = out.merges
     tail = b""
+    first = True
     with zipfile.ZipFile(path) as z, z.open(member) as f:
         while True:
             chunk = f.read(1 << 20)
             if not chunk:
                 break
             buf = tail + chunk
-            if not has_formula and _FORMULA.search(buf):
-                has_formula = True
+            if first:
+                m = _DIMENSION.search(buf, 0, 4096)
+                out.declared_rows = int(m.group(1)) if m else None
+                first = False
+            if not out.has_formula and (b"<f" in buf or b":f" in buf):
+                out.has_formula = bool(_FORMULA.search(buf))
+            # count the cells that start in this chunk (the tail was counted with the previous one)
+            n = chunk.count(b"<c ") + chunk.count(b"<c>")
+            if n == 0 and b":c" in chunk:  # a namespace prefix (<x:c …>): slower, exact
+                n = len(_CELL.findall(chunk))
+            out.cells += n
+            if b't="e"' in buf:
+                for m in _ERROR_CELL.finditer(buf):
+                    ref = _REF.search(m.group(0))
+                    v = _VALUE.search(buf, m.end(), m.end() + 400)
+                    if ref is not None:
+                        col = 0
+                        for ch in ref.group(1):
+                            col = col * 26 + ch - 64
+                        out.errors[(int(ref.group(2)), col - 1)] = v.group(1).decode() if v else "#错误"
             # merges live after sheetData; only look once the tag name shows up
             if b"mergeCell" in buf:
                 for m in _MERGE.finditer(buf):
@@ -121,12 +164,45 @@ def scan_sheet_xml(path: Path, member: str) -> tuple[list[tuple[str, int, int]],
                     text = f"{a.decode()}{r1}" + (f":{b.decode()}{r2}" if b else "")
                     if (text, r1, r2) not in merges:
                         merges.append((text, r1, r2))
-            tail = buf[-200:]
-    return merges, has_formula
+            tail = buf[-4096:]
+    return out
 
 
-def _pick_sheet(wb) -> str:
-    names = wb.sheetnames
+_SMALL_PART = 16 * 2**20  # workbook.xml and its relationships are a few kB
+
+
+def _workbook_sheets(z: zipfile.ZipFile, name: str) -> list[tuple[str, str]]:
+    """(sheet name, zip member of its XML) in workbook order, from xl/workbook.xml and its rels."""
+    from xml.etree import ElementTree  # noqa: PLC0415
+
+    def parse(member: str):
+        info = z.getinfo(member)
+        if info.file_size > _SMALL_PART:
+            raise LedgerFileError(f"{name} 的 {member} 异常庞大，疑似异常文件，已拒绝")
+        return ElementTree.fromstring(z.read(member))
+
+    try:
+        wb = parse("xl/workbook.xml")
+        rels = parse("xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in z.namelist() else None
+    except (KeyError, ElementTree.ParseError, zipfile.BadZipFile, OSError) as e:
+        raise LedgerFileError(f"{name} 无法作为 Excel 工作簿读取（{type(e).__name__}）") from None
+    targets = {}
+    if rels is not None:
+        for r in rels:
+            if r.tag.endswith("Relationship"):
+                t = r.get("Target") or ""
+                t = t.lstrip("/") if t.startswith("/") else f"xl/{t}"
+                targets[r.get("Id")] = posixpath.normpath(t)
+    out = []
+    for el in wb.iter():
+        if el.tag.endswith("}sheet") or el.tag == "sheet":
+            # r:id, whichever relationships namespace (transitional or strict) the file uses
+            rid = next((v for k, v in el.attrib.items() if k.endswith("}id")), None)
+            out.append((el.get("name") or "", targets.get(rid, "")))
+    return out
+
+
+def _pick_sheet(names: list[str]) -> str:
     if SHEET_NAME in names:
         return SHEET_NAME
     if len(names) == 1:
@@ -134,70 +210,80 @@ def _pick_sheet(wb) -> str:
     raise LedgerFileError(f"找不到名为“{SHEET_NAME}”的工作表（现有：{'、'.join(names)}）；请把台账放在该工作表或只保留一个工作表")
 
 
+def _too_many(n: int, limits: Limits) -> LedgerFileError:
+    return LedgerFileError(f"台账有 {n} 行，超过单次导入上限 {limits.max_rows} 行，请拆分后分批导入")
+
+
 def read_ledger(path: str | Path, layout: LedgerLayout, limits: Limits | None = None) -> LedgerFile:
-    """The ledger's columns and non-empty rows, or a `LedgerFileError`."""
-    import openpyxl  # noqa: PLC0415 - only when a file is read
+    """The ledger's columns and non-empty rows (empty cells as None), or a `LedgerFileError`.
+
+    The cells are read by python-calamine (Rust: the sheet's XML, shared strings and date
+    styles in one pass — about 10x faster than openpyxl's cell objects); the checks above run
+    first on the zip directory and the raw XML."""
+    from python_calamine import CalamineWorkbook  # noqa: PLC0415 - only when a file is read
 
     limits = limits or Limits()
     path = Path(path)
     check_zip(path, limits)
+    with zipfile.ZipFile(path) as z:
+        sheets = _workbook_sheets(z, path.name)
+        names = [n for n, _ in sheets]
+        sheet = _pick_sheet(names)
+        member = dict(sheets).get(sheet, "")
+        if member not in z.namelist():
+            raise LedgerFileError(f"{path.name} 中找不到工作表“{sheet}”的内容")
+    scan = scan_sheet_xml(path, member)
+    # before the cells are loaded: the header is within the first 10 rows
+    if scan.declared_rows is not None and scan.declared_rows - 10 > limits.max_rows:
+        raise _too_many(scan.declared_rows - 1, limits)
+    if scan.cells > (limits.max_rows + 10) * limits.max_columns:
+        raise LedgerFileError(f"工作表“{sheet}”有 {scan.cells} 个单元格，超过上限（{limits.max_rows} 行 × "
+                              f"{limits.max_columns} 列），请删除多余的行和列后再导入")
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        wb = CalamineWorkbook.from_path(str(path))
+        try:
+            data = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+        finally:
+            close = getattr(wb, "close", None)
+            if close is not None:
+                close()
     except Exception as e:  # noqa: BLE001 - any parse failure is "not a readable workbook"
         raise LedgerFileError(f"{path.name} 无法作为 Excel 工作簿读取（{type(e).__name__}）") from None
-    try:
-        sheet = _pick_sheet(wb)
-        ws = wb[sheet]
-        member = getattr(ws, "_worksheet_path", None)
-        merges, has_formula = scan_sheet_xml(path, member) if member else ([], False)
-        rows_iter = ws.iter_rows(values_only=True)
-        header_row, headers = _find_header(rows_iter)
-        for ref, r1, r2 in merges:
-            if r2 >= header_row:
-                where = "表头" if r1 <= header_row else "数据区"
-                raise LedgerFileError(f"工作表“{sheet}”的{where}有合并单元格（{ref}），请取消合并并在每个单元格填写内容后再导入")
-        columns = _map_headers(headers, layout, header_row)
-        declared = _declared_rows(ws)
-        if declared is not None and declared - header_row > limits.max_rows:
-            raise LedgerFileError(f"台账有 {declared - header_row} 行，超过单次导入上限 {limits.max_rows} 行，请拆分后分批导入")
-        width = len(columns)
-        rows: list[tuple[int, tuple]] = []
-        n = header_row
-        for values in rows_iter:
-            n += 1
-            if values is None:
-                continue
-            values = tuple(values[:width]) + (None,) * (width - len(values))
-            if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
-                continue
-            if len(rows) >= limits.max_rows:
-                raise LedgerFileError(f"台账超过单次导入上限 {limits.max_rows} 行，请拆分后分批导入")
-            rows.append((n, values))
-    finally:
-        wb.close()
-    if has_formula:
+    for (r, c), text in scan.errors.items():  # error values read as their text, as Excel shows them
+        if r <= len(data) and c < len(data[r - 1]):
+            data[r - 1][c] = text
+    header_row, headers = _find_header(data)
+    for ref, r1, r2 in scan.merges:
+        if r2 >= header_row:
+            where = "表头" if r1 <= header_row else "数据区"
+            raise LedgerFileError(f"工作表“{sheet}”的{where}有合并单元格（{ref}），请取消合并并在每个单元格填写内容后再导入")
+    columns = _map_headers(headers, layout, header_row)
+    if scan.declared_rows is not None and scan.declared_rows - header_row > limits.max_rows:
+        raise _too_many(scan.declared_rows - header_row, limits)
+    width = len(columns)
+    rows: list[tuple[int, tuple]] = []
+    append = rows.append
+    pad = ("",) * width
+    for n in range(header_row + 1, len(data) + 1):
+        values = data[n - 1]
+        if len(values) < width:
+            values = [*values, *pad[: width - len(values)]]
+        values = tuple([None if v == "" else v for v in values[:width]])
+        if all(v is None or (v.__class__ is str and not v.strip()) for v in values):
+            continue
+        if len(rows) >= limits.max_rows:
+            raise LedgerFileError(f"台账超过单次导入上限 {limits.max_rows} 行，请拆分后分批导入")
+        append((n, values))
+    del data
+    if scan.has_formula:
         _check_formulas(path, sheet, header_row, rows, columns)
     return LedgerFile(path, _sha256(path), sheet, header_row, columns, rows)
 
 
-def _declared_rows(ws) -> int | None:
-    try:
-        dim = ws.calculate_dimension() if hasattr(ws, "calculate_dimension") else None
-    except Exception:  # noqa: BLE001 - an unsized sheet: count while reading
-        return None
-    if not dim or ":" not in dim:
-        return None
-    m = re.search(r"(\d+)$", dim)
-    return int(m.group(1)) if m else None
-
-
-def _find_header(rows_iter) -> tuple[int, tuple]:
-    for n in range(1, 11):
-        values = next(rows_iter, None)
-        if values is None:
-            break
-        if any(normalise_header(v) == "姓名" for v in values if v is not None):
-            return n, values
+def _find_header(data: list[list]) -> tuple[int, tuple]:
+    for n, values in enumerate(data[:10], start=1):
+        if any(normalise_header(v) == "姓名" for v in values if v is not None and v != ""):
+            return n, tuple(None if v == "" else v for v in values)
     raise LedgerFileError("前 10 行中找不到表头（须有“姓名”列）；请使用 partyflow ledger export 导出的台账格式")
 
 

@@ -83,3 +83,12 @@ def test_refusals_are_one_chinese_line(cli, tmp_path):
     r = cli("audit", "--org", "T1", "--period", "2018H3", code=2)
     assert r.stderr.strip()
     cli("ledger", "undo", "99", code=2)
+
+
+def test_confirm_on_a_terminal_shows_the_progress_bar(cli, tmp_path, monkeypatch):
+    """On a terminal, --confirm draws a rich bar on stderr: rows read and checked, then step
+    records written (FORCE_COLOR makes rich treat the captured stderr as a terminal)."""
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    res = cli("ledger", "import", _file(tmp_path), "--org", "T1", "--confirm")
+    assert "已导入" in res.stdout
+    assert "读取并核对各行" in res.stderr and "写入步骤记录" in res.stderr

@@ -157,3 +157,65 @@ def test_stated_stage_must_match_the_dates():
     assert backfill(D, rec(steps, stage="activist"), ctx()).ok
     res = backfill(D, rec(steps, stage="probationary"), ctx())
     assert not res.ok and "应为“入党积极分子”" in res.problems[0].message
+
+
+def _histories():
+    """Rows of every kind the fold meets: each stage, late and early steps, repeatable entries,
+    an extension, an end state, a rejection at the approval."""
+    out = []
+    for i, step in enumerate(D.steps):
+        out.append(rec(clean_path(D, date(2014, 1, 6) + timedelta(days=37 * i), until=step.id)))
+    base = clean_path(D, date(2015, 3, 1), until="mentors_assigned")
+    act = base["activist_selection"]
+    out.append(rec({**base, "cultivation": [shift(act, months=6) + timedelta(days=1), shift(act, months=12)]}))
+    short = clean_path(D, date(2015, 3, 1), until="target_filing", overrides={
+        **base, "target_selection": shift(act, years=1) - timedelta(days=1)})
+    out.append(rec(short, birth=date(1997, 3, 2)))
+    meet = clean_path(D, date(2015, 4, 1), until="admission_meeting")
+    out.append(rec(clean_path(D, date(2015, 4, 1), until="admission_approval", overrides={
+        **meet, "committee_talk": meet["admission_meeting"] + timedelta(days=3),
+        "admission_approval": shift(meet["admission_meeting"], months=3) + timedelta(days=1)})))
+    full = clean_path(D, date(2015, 3, 1))
+    conv = shift(full["admission_meeting"], months=18)
+    out.append(rec({**full, "conversion_application": conv - timedelta(days=10), "conversion_meeting": conv,
+                    "conversion_approval": conv + timedelta(days=20), "archive": conv + timedelta(days=22)},
+                   extension_months=6, extended_on=shift(full["admission_meeting"], months=12) + timedelta(days=2)))
+    out.append(rec(base, stage="withdrawn", ended_on=date(2016, 1, 5)))
+    talk = clean_path(D, date(2015, 3, 1), until="committee_talk")
+    out.append(rec(talk, stage="rejected", ended_on=talk["committee_talk"] + timedelta(days=10)))
+    return out
+
+
+@pytest.mark.parametrize("row", _histories(), ids=lambda r: f"{len(r.steps)}steps-{r.stage or ''}")
+def test_the_fold_is_apply_event_by_event(row):
+    """backfill folds on one state object with memoised lookups; the result must be exactly what
+    `apply` gives event by event (state, lateness of each event, guard findings) and `replay`."""
+    from engine.apply import apply, step_result
+    from engine.backfill import DATE_CHECKABLE, _hdr
+    from engine.rules import GUARDS, Check
+
+    res = backfill(D, row, ctx(row.birth_date))
+    assert res.ok, res.problems
+    proc = process_for(D)
+    state = None
+    guards, late = [], []
+    for e in res.events:
+        if state is None:
+            from engine.apply import initial_state
+            state = initial_state(e)
+        if e.kind == "step":
+            step = proc.steps[e.step]
+            missed = step_result(proc, step, state, e.occurred_on, e.evidence, CAL).missed
+            assert e.late is (missed is not None), e
+            if missed is not None:
+                late.append((e.step, e.occurred_on))
+            check = Check(proc, step, state, e.occurred_on, e.evidence, ctx(row.birth_date))
+            for rule in step.rules:
+                if rule.kind in DATE_CHECKABLE:
+                    guards += [(step.id, v.code, f"{_hdr(step)}：{v.message}") for v in GUARDS[rule.kind](rule, check)]
+        state = apply(D, state, e, CAL)
+    assert state.to_dict() == res.state.to_dict()
+    assert replay(res.events, lambda k: D, CAL).to_dict() == res.state.to_dict()
+    assert res.deadlines == deadlines(proc, state, CAL)
+    assert [(f.step, f.rule, f.message) for f in res.findings if f.kind == "guard"] == guards
+    assert [(f.step, f.occurred_on) for f in res.findings if f.kind == "late"] == late

@@ -1,0 +1,123 @@
+"""The bulk write of a confirmed ledger import (storage side): plain tuples straight to the driver.
+
+An import writes ~20 event rows per candidate (≈ 2 M for a 100k-candidate ledger) plus a
+candidate, a person, a milestone row and a few deadline rows each. Through per-row dicts and
+SQLAlchemy's parameter handling that cost more than folding the rows; here each row is one tuple
+in the table's column order, built once, and handed to the driver inside the caller's
+transaction (the unit of work's connection):
+
+- SQLite: `cursor.executemany` of a fixed INSERT over a generator of tuples (dates and
+  timestamps as the text SQLAlchemy's SQLite types write, JSON as its text);
+- PostgreSQL: `COPY … FROM STDIN` (psycopg `cursor.copy()`, `write_row`), the same transaction,
+  so a failure still leaves nothing.
+
+The values are those `storage/repositories` would write (the same codecs: `hot.CODECS`, the same
+JSON encoder), so Core reads these rows unchanged and `verify` replays them as any other.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from .repositories.hot import CODECS, _as_sqlalchemy_error, _driver_connection  # storage-internal
+from .tables import candidate, deadline, event, finding, milestone, person
+
+PERSON = ("id", "name", "gender", "birth_date", "ethnicity", "education", "occupation", "tags", "party_status",
+          "rights_suspended", "branch_id", "created_at", "import_id")
+CANDIDATE = ("id", "person_id", "branch_id", "definition_key", "stage", "state", "version", "applied_on",
+             "updated_at", "import_id")
+EVENT = ("candidate_id", "seq", "kind", "step", "occurred_on", "recorded_at", "actor", "evidence", "reason", "late",
+         "definition_key")
+DEADLINE = ("candidate_id", "branch_id", "step", "kind", "due_on", "provisional", "article")
+MILESTONE = ("candidate_id", "person_id", "branch_id", "applied_on", "activist_on", "target_on", "admitted_on",
+             "probation_from", "full_on", "extended_on", "ended_on", "end_stage")
+FINDING = ("candidate_id", "branch_id", "import_id", "source", "step", "rule", "article", "message", "occurred_on",
+           "found_at")
+TABLES = {"person": (person, PERSON), "candidate": (candidate, CANDIDATE), "event": (event, EVENT),
+          "deadline": (deadline, DEADLINE), "milestone": (milestone, MILESTONE), "finding": (finding, FINDING)}
+for _table, _cols in TABLES.values():  # a renamed column fails at import, not halfway through an import
+    assert all(c in _table.c for c in _cols), (_table.name, _cols)
+
+
+class _Memo(dict):
+    """value -> its driver form, computed once (an import's rows share a few thousand dates and a
+    handful of timestamps)."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn) -> None:
+        super().__init__()
+        self.fn = fn
+
+    def __missing__(self, key):
+        v = self[key] = self.fn(key)
+        return v
+
+
+class _JsonById:
+    """JSON text of dicts shared by many rows (the imported evidence of each step is one dict per
+    step and definition): cached by identity, the dict kept alive by the cache so its id is not
+    reused; other values are encoded each time."""
+
+    __slots__ = ("cache", "dumps")
+
+    def __init__(self, dumps) -> None:
+        self.cache: dict[int, tuple[Any, str]] = {}
+        self.dumps = dumps
+
+    def __call__(self, value) -> str:
+        hit = self.cache.get(id(value))
+        if hit is not None and hit[0] is value:
+            return hit[1]
+        text = self.dumps(value)
+        if len(self.cache) < 10_000:
+            self.cache[id(value)] = (value, text)
+        return text
+
+
+class BulkWriter:
+    """Writes rows (tuples in the column orders above, Python values) on `conn`'s transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.dialect = conn.dialect.name
+        codec = CODECS[self.dialect]
+        self.raw = _driver_connection(conn)
+        self.copy = self.dialect == "postgresql"
+        if self.copy:
+            self.date = _identity
+        else:
+            self.date = _Memo(codec.date_in).__getitem__
+        self.dt = _Memo(codec.dt_in).__getitem__
+        self.json = codec.json_in
+        self.shared_json = _JsonById(codec.json_in)
+
+    def date_or_none(self, v: date | None):
+        return None if v is None else self.date(v)
+
+    def write(self, table: str, rows: Iterable[Sequence[Any]]) -> None:
+        tbl, cols = TABLES[table]
+        quote = self.conn.dialect.identifier_preparer
+        names = ", ".join(quote.quote(c) for c in cols)
+        cursor = self.raw.cursor()
+        try:
+            if self.copy:
+                sql = f"COPY {quote.format_table(tbl)} ({names}) FROM STDIN"
+                with cursor.copy(sql) as copy:
+                    write_row = copy.write_row
+                    for r in rows:
+                        write_row(r)
+            else:
+                sql = f"INSERT INTO {quote.format_table(tbl)} ({names}) VALUES ({', '.join('?' * len(cols))})"
+                cursor.executemany(sql, rows)
+        except self.conn.dialect.loaded_dbapi.Error as err:
+            raise _as_sqlalchemy_error(self.conn, sql, None, err, self.raw) from err
+        finally:
+            cursor.close()
+
+
+def _identity(v):
+    return v

@@ -339,18 +339,29 @@ def health(conn: Connection, branch_ids: Sequence[int] | None, period: Period, f
                           _count(conn, rn_where, branch_ids))
 
 
-def late_steps(conn: Connection, branch_ids, period: Period, step_names: Mapping[str, str], limit: int):
-    """Steps recorded late (`event.late`) with their date in the period, as the log stands after
-    corrections: a step event counts unless a later correct/void supersedes it; a correction
-    counts with its own date and late flag unless a still later one supersedes the same event."""
+def late_step_filter(start: date | None = None, end: date | None = None) -> list:
+    """WHERE terms for the steps recorded late (dated start..end when given), as the log stands
+    after corrections: a step event counts unless a later correct/void supersedes it; a correction
+    counts with its own date and late flag unless a still later one supersedes the same event.
+    `event.late` is the bare column so the partial index on late events serves it (SQLite: late = 1).
+    Shared by the report's pipeline health and `partyflow audit`."""
     later = event.alias("later")
     superseded = exists().where(
         later.c.candidate_id == _e.candidate_id,
         later.c.supersedes == func.coalesce(_e.supersedes, _e.id),
         later.c.seq > _e.seq,
     )
-    where = [_e.late, _e.occurred_on >= period.start, _e.occurred_on <= period.end,
-             _e.kind.in_(("step", "correct")), ~superseded, _scope(_c.branch_id, branch_ids)]
+    terms = [_e.late, _e.kind.in_(("step", "correct")), ~superseded]
+    if start is not None:
+        terms += [_e.occurred_on >= start, _e.occurred_on <= end]
+    return terms
+
+
+def late_steps(conn: Connection, branch_ids, period: Period, step_names: Mapping[str, str], limit: int):
+    """Steps recorded late (`event.late`) with their date in the period, as the log stands after
+    corrections: a step event counts unless a later correct/void supersedes it; a correction
+    counts with its own date and late flag unless a still later one supersedes the same event."""
+    where = [*late_step_filter(period.start, period.end), _scope(_c.branch_id, branch_ids)]
     base = event.join(candidate, _c.id == _e.candidate_id)
     total = conn.execute(select(func.count()).select_from(base).where(*where)).scalar_one()
     rows = conn.execute(
@@ -496,5 +507,5 @@ def build(conn: Connection, org: OrgRef, branch_ids: Sequence[int], period: Peri
 
 __all__ = [
     "AGE_BANDS", "COLLEGE", "EDUCATION_GROUPS", "MINORITY", "STOCK_MEASURES", "build", "count", "education_group",
-    "ethnicity_name", "plan_lines", "plan_key_label",
+    "ethnicity_name", "late_step_filter", "plan_lines", "plan_key_label",
 ]

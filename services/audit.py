@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import select
 
 from reports.model import Period
+from reports.query import late_step_filter
 from services.app import App
 from services.directory import resolve_org
 from storage.tables import candidate, event, organisation, person
@@ -50,19 +51,15 @@ def audit(app: App, org_ref: str | int, period: Period | None = None) -> dict:
         late = []
         if branch_ids:
             e, c = event.c, candidate.c
-            later = event.alias("later")
             stmt = (
                 select(e.candidate_id, e.kind, e.step, e.occurred_on, e.definition_key, c.branch_id, c.state, c.import_id,
                        person.c.name.label("person_name"), organisation.c.name.label("branch_name"))
                 .select_from(event.join(candidate, c.id == e.candidate_id)
                              .join(person, person.c.id == c.person_id)
                              .join(organisation, organisation.c.id == c.branch_id))
-                .where(e.late.is_(True), e.kind.in_(("step", "correct")), c.branch_id.in_(branch_ids),
-                       ~exists().where(and_(later.c.supersedes == e.id)))
+                .where(*late_step_filter(start, end), c.branch_id.in_(branch_ids))
                 .order_by(e.occurred_on, e.candidate_id, e.seq)
             )
-            if start is not None:
-                stmt = stmt.where(e.occurred_on >= start, e.occurred_on <= end)
             late = list(uow.connection.execute(stmt))
     items = []
     for f in stored:

@@ -40,7 +40,8 @@ from engine.timing import Deadline, deadlines
 from workflows.model import Definition, StepSpec
 
 # Rule kinds a row of dates (with the birth date) can check. Everything else needs evidence.
-DATE_CHECKABLE = frozenset({"not_before", "min_age"})
+# `extension` checks the ledger's 延长预备期(月) column: 6–12 months, once (第三十二条).
+DATE_CHECKABLE = frozenset({"not_before", "min_age", "extension"})
 ACTOR = "台账导入"
 IMPORTED = {"imported": True}
 # End states reached by an exceptional action: end stage -> action.

@@ -20,7 +20,7 @@ import re
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any, Callable
 
@@ -541,6 +541,3 @@ def list_imports(app: App) -> list[dict]:
              "undone_at": r.undone_at.isoformat(sep=" ", timespec="seconds") if r.undone_at else None}
             for r in rows]
 
-
-def as_date(v) -> date:
-    return v if isinstance(v, date) and not isinstance(v, datetime) else date.fromisoformat(str(v)[:10])

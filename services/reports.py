@@ -90,14 +90,19 @@ def write_report(app: App, report: Report, fmt: str, path: str | Path | None = N
     out = Path(path) if path else default_path(report, fmt)
     if out.parent and not out.parent.exists():
         raise refuse("report.path", f"输出目录不存在：{out.parent}")
+    if out.is_dir():
+        raise refuse("report.path", f"{out} 是目录，请给出文件名（如 {out / default_path(report, fmt)}）")
     from reports import render
 
-    if fmt in ("text", "md"):
-        out.write_text(render_text(report, fmt), encoding="utf-8")
-    elif fmt == "xlsx":
-        render.write_xlsx(report, out, ledger_for(app, report))
-    else:
-        render.write_docx(report, out)
+    try:
+        if fmt in ("text", "md"):
+            out.write_text(render_text(report, fmt), encoding="utf-8")
+        elif fmt == "xlsx":
+            render.write_xlsx(report, out, ledger_for(app, report))
+        else:
+            render.write_docx(report, out)
+    except OSError as e:  # no permission, disk full, a file held open by Excel/WPS …
+        raise refuse("report.path", f"无法写入 {out}：{e.strerror or e}") from None
     return out
 
 

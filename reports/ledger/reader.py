@@ -69,6 +69,8 @@ def check_zip(path: Path, limits: Limits) -> None:
     """Refuse what is not an .xlsx or would inflate beyond the limits (reads the zip directory only)."""
     if not path.exists():
         raise LedgerFileError(f"找不到文件 {path}")
+    if not path.is_file():
+        raise LedgerFileError(f"{path} 不是文件（是目录？），请给出台账 .xlsx 文件")
     size = path.stat().st_size
     if size > limits.max_file_bytes:
         raise LedgerFileError(f"文件过大（{size / 2**20:.0f} MB，上限 {limits.max_file_bytes / 2**20:.0f} MB）")
@@ -205,6 +207,9 @@ def _workbook_sheets(z: zipfile.ZipFile, name: str) -> list[tuple[str, str]]:
 def _pick_sheet(names: list[str]) -> str:
     if SHEET_NAME in names:
         return SHEET_NAME
+    named = [n for n in names if n.endswith(SHEET_NAME)]  # "南川乡党委发展党员工作台账" in a report workbook
+    if len(named) == 1:
+        return named[0]
     if len(names) == 1:
         return names[0]
     raise LedgerFileError(f"找不到名为“{SHEET_NAME}”的工作表（现有：{'、'.join(names)}）；请把台账放在该工作表或只保留一个工作表")

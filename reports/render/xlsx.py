@@ -61,7 +61,7 @@ def write_xlsx(
     wb = Workbook()
     first = wb.active
     if ledger is not None:
-        first.title = ledger.title[:31] or "发展党员工作台账"
+        first.title = "发展党员工作台账"  # the import finds the ledger by this name; the title row names the org
         _write_ledger(first, ledger)
         stats = wb.create_sheet("统计表")
     else:

@@ -1,82 +1,23 @@
 """Ledger imports (台账导入): one row per confirmed import, so it can be undone as a whole.
 
 The import's write path is a bulk one (100k candidates, ~2 M events): ids are allocated up front
-(PostgreSQL: `nextval` of each table's sequence; SQLite: after max(id) while the import holds the
-write lock), then people, candidates, events, deadlines, milestones and findings go in with
-`executemany` of statements compiled once (`hot.HotStatement`), in batches, all inside the
-caller's one transaction.
+here (PostgreSQL: `nextval` of each table's sequence; SQLite: after max(id) while the import holds
+the write lock), then `storage/bulk_load.py` writes the rows as tuples (executemany / COPY) inside
+the caller's one transaction. Undo deletes what an import created.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, exists, func, insert, or_, select, text, update
+from sqlalchemy import delete, exists, func, insert, or_, select, text, update
 
 from ..tables import candidate, deadline, event, finding, import_batch, milestone, outbox, person
 from .base import Repository
-from .hot import CODECS, HotStatement, execute_many
 
 _b = import_batch.c
 _BATCH_COLUMNS = tuple(import_batch.c)
-
-
-def _insert_stmt(table, names):
-    return HotStatement(insert(table).values({n: bindparam(n) for n in names}))
-
-
-PERSON_COLUMNS = ("id", "name", "gender", "birth_date", "ethnicity", "education", "occupation", "tags",
-                  "party_status", "rights_suspended", "branch_id", "created_at", "import_id")
-CANDIDATE_COLUMNS = ("id", "person_id", "branch_id", "definition_key", "stage", "state", "version", "applied_on",
-                     "updated_at", "import_id")
-EVENT_COLUMNS = ("candidate_id", "seq", "kind", "step", "occurred_on", "recorded_at", "actor", "evidence",
-                 "reason", "late", "definition_key")
-DEADLINE_COLUMNS = ("candidate_id", "branch_id", "step", "kind", "due_on", "provisional", "article")
-_insert_person = _insert_stmt(person, PERSON_COLUMNS)
-_insert_candidate = _insert_stmt(candidate, CANDIDATE_COLUMNS)
-_insert_event = _insert_stmt(event, EVENT_COLUMNS)
-_insert_deadline = _insert_stmt(deadline, DEADLINE_COLUMNS)
-
-# Per-table: which values need the codec (dates, datetimes, JSON).
-_CODEC = {
-    "person": {"birth_date": "date", "tags": "json", "created_at": "dt"},
-    "candidate": {"state": "json", "applied_on": "date", "updated_at": "dt"},
-    "event": {"occurred_on": "date", "recorded_at": "dt", "evidence": "json"},
-    "deadline": {"due_on": "date"},
-}
-
-
-def _memo(fn):
-    """`fn` with a cache: an import's rows share a few timestamps (recorded_at, created_at)."""
-    cache: dict = {}
-
-    def f(v):
-        try:
-            return cache[v]
-        except KeyError:
-            r = cache[v] = fn(v)
-            return r
-    return f
-
-
-def _memo_json(fn):
-    """JSON encoding cached for small flat dicts of hashable values (imported evidence repeats)."""
-    cache: dict = {}
-
-    def f(v):
-        if isinstance(v, dict) and len(v) <= 4:
-            try:
-                key = tuple(v.items())
-                hash(key)
-            except TypeError:
-                return fn(v)
-            r = cache.get(key)
-            if r is None:
-                r = cache[key] = fn(v)
-            return r
-        return fn(v)
-    return f
 
 
 class ImportRepo(Repository):
@@ -124,37 +65,6 @@ class ImportRepo(Repository):
             return [r[0] for r in rows]
         start = self.conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one() + 1
         return list(range(start, start + n))
-
-    # -- bulk inserts ------------------------------------------------------------------------------
-    def _encode(self, table: str, rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        codec = CODECS[self.conn.dialect.name]
-        conv = {"date": codec.date_in, "dt": _memo(codec.dt_in), "json": _memo_json(codec.json_in)}
-        spec = [(k, conv[v]) for k, v in _CODEC[table].items()]
-        out = []
-        for r in rows:
-            d = dict(r)
-            for k, f in spec:
-                v = d.get(k)
-                if v is not None:
-                    d[k] = f(v)
-            out.append(d)
-        return out
-
-    def add_people(self, rows: list[Mapping[str, Any]]) -> None:
-        if rows:
-            execute_many(self.conn, _insert_person, self._encode("person", rows))
-
-    def add_candidates(self, rows: list[Mapping[str, Any]]) -> None:
-        if rows:
-            execute_many(self.conn, _insert_candidate, self._encode("candidate", rows))
-
-    def add_events(self, rows: list[Mapping[str, Any]]) -> None:
-        if rows:
-            execute_many(self.conn, _insert_event, self._encode("event", rows))
-
-    def add_deadlines(self, rows: list[Mapping[str, Any]]) -> None:
-        if rows:
-            execute_many(self.conn, _insert_deadline, self._encode("deadline", rows))
 
     # -- undo --------------------------------------------------------------------------------------
     def _candidate_ids(self, import_id: int):

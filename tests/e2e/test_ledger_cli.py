@@ -81,7 +81,9 @@ def test_refusals_are_one_chinese_line(cli, tmp_path):
     r = cli("ledger", "import", _file(tmp_path), "--org", "T1", code=2)
     assert "--preview" in r.stderr
     r = cli("audit", "--org", "T1", "--period", "2018H3", code=2)
-    assert r.stderr.strip()
+    assert "统计期间“2018H3”无法识别" in r.stderr
+    r = cli("ledger", "import", tmp_path, "--org", "T1", "--preview", code=2)
+    assert "不是文件" in r.stderr and "Traceback" not in r.output
     cli("ledger", "undo", "99", code=2)
 
 

@@ -84,3 +84,17 @@ def test_plan_set_show_and_plan_vs_actual(cli, w):
     assert plan[0] == {"label": "发展党员", "planned": 4.0, "actual": 1.0, "is_share": False}
     r = cli("plan", "set", "--org", w.township, "--year", "2018", "--admit", "4", "--target", "youth=1", code=2)
     assert "未知的计划指标“youth”" in r.output and "Traceback" not in r.output
+
+
+def test_an_output_path_that_is_a_directory_is_one_chinese_line(cli, w, tmp_path):
+    r = cli("report", "--period", "2017H2", "--org", w.township, "--format", "xlsx", "--out", str(tmp_path), code=2)
+    assert "是目录，请给出文件名" in r.output and "Traceback" not in r.output
+
+
+def test_the_report_workbook_imports_back_as_a_ledger(cli, w, tmp_path):
+    """The ledger sheet of the report's workbook is the export's layout: the import finds it."""
+    admit(cli, w)
+    out = tmp_path / "report.xlsx"
+    cli("report", "--period", "2017H2", "--org", w.township, "--format", "xlsx", "--out", str(out))
+    r = cli("ledger", "import", str(out), "--org", w.township, "--preview", code=None)
+    assert "找不到名为" not in r.output and "Traceback" not in r.output

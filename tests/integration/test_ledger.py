@@ -25,8 +25,14 @@ D = cpc2014()
 
 
 def _counts(app):
+    from sqlalchemy import func, select
+
+    from storage.tables import deadline, finding, milestone
+
     with app.uow(read_only=True) as uow:
-        return (uow.candidates.count(), uow.events.count(), len(uow.people.list()), len(uow.imports.list()))
+        tables = [uow.connection.execute(select(func.count()).select_from(t)).scalar_one()
+                  for t in (deadline, milestone, finding)]
+        return (uow.candidates.count(), uow.events.count(), len(uow.people.list()), len(uow.imports.list()), *tables)
 
 
 def _rows():

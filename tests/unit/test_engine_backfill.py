@@ -219,3 +219,21 @@ def test_the_fold_is_apply_event_by_event(row):
     assert res.deadlines == deadlines(proc, state, CAL)
     assert [(f.step, f.rule, f.message) for f in res.findings if f.kind == "guard"] == guards
     assert [(f.step, f.occurred_on) for f in res.findings if f.kind == "late"] == late
+
+
+@pytest.mark.parametrize("months,found", [(5, True), (6, False), (12, False), (13, True)])
+def test_extension_length_is_checked_both_sides(months, found):
+    """An imported extension outside 6–12 months is imported and reported (第三十二条), never refused."""
+    steps = clean_path(D, date(2015, 3, 1))
+    meeting = steps["admission_meeting"]
+    conv = shift(meeting, months=12 + months)
+    steps2 = {**steps, "conversion_application": conv - timedelta(days=10), "conversion_meeting": conv,
+              "conversion_approval": conv + timedelta(days=20), "archive": conv + timedelta(days=22)}
+    res = backfill(D, rec(steps2, extension_months=months, extended_on=shift(meeting, months=12) + timedelta(days=2)),
+                   ctx())
+    assert res.ok, res.problems
+    assert res.state.extension_months == months
+    hits = [f for f in res.findings if f.rule.startswith("extension")]
+    assert bool(hits) is found
+    if found:
+        assert hits[0].article == "第三十二条"

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -84,8 +84,9 @@ def last_period_end(day: date) -> date:
 
 
 def run_period_report(app: App, day: date, worker: str | None = None) -> int | None:
-    """The half-year hook: on 6-30 and 12-31 each township officer gets the township's report for
-    the half year ending that day — the Chinese paragraph and the plain-text report, rendered into
+    """The half-year hook: the morning after 6-30 and 12-31 (the daily job's first run on 07-01 and
+    01-01, so the last day's meetings are recorded) each township officer gets the township's report
+    for the half year that ended on `day` — the Chinese paragraph and the plain-text report, rendered into
     the notice (reports/, services/reports.py). A township without a registered officer gets it on
     the console/log, like every other notice."""
     from reports.period import containing_half
@@ -123,9 +124,11 @@ def run_period_report(app: App, day: date, worker: str | None = None) -> int | N
 
 def daily_scan_job() -> None:
     rt = _runtime
-    run_daily_scan(rt.app, rt.app.today(), rt.config.scan)
-    if period_end(rt.app.today()):
-        run_period_report(rt.app, rt.app.today())
+    today = rt.app.today()
+    yesterday = today - timedelta(days=1)
+    if period_end(yesterday):  # the morning after: the last day's meetings are on record by now
+        run_period_report(rt.app, yesterday)
+    run_daily_scan(rt.app, today, rt.config.scan)
 
 
 def dispatch_job() -> None:
@@ -166,7 +169,7 @@ def _create_job_table(app: App, store: SQLAlchemyJobStore) -> None:
 
 def catch_up(app: App, config: SchedulerConfig = SchedulerConfig()) -> dict | None:
     """At start: today's scan if nobody ran it (downtime over the scan hour), and the half-year
-    report of the most recent period end if the service was down that day.
+    report of the most recent period end (reported the morning after) if the service was down then.
 
     The report is caught up only when the service was already scanning by then (a scan on or
     before the period end): a fresh installation does not report a half-year it never watched.
@@ -174,8 +177,8 @@ def catch_up(app: App, config: SchedulerConfig = SchedulerConfig()) -> dict | No
     makes each of them once, whichever process gets there first.
     """
     today = app.today()
-    end = last_period_end(today)
-    if end == today or _scanned_by(app, end):
+    end = last_period_end(today - timedelta(days=1))  # a half year is reported the morning after it ends
+    if end == today - timedelta(days=1) or _scanned_by(app, end):
         run_period_report(app, end)
     return run_daily_scan(app, today, config.scan)
 

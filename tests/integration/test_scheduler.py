@@ -157,3 +157,14 @@ def test_period_report_notice_carries_the_paragraph_and_is_delivered(real_clock_
     text = out.getvalue()
     assert "主题：【发展党员】南川乡党委 2018年上半年发展党员工作情况报告" in text
     assert paragraph in text and "2018年上半年（截至 2018-06-30）" in text
+
+
+@pytest.mark.parametrize("today, reported", [("2018-06-30", False), ("2018-07-01", True), ("2018-07-02", True)])
+def test_the_half_year_is_reported_the_morning_after_it_ends(real_clock_app, today, reported):
+    """Meetings on 06-30 are entered that day: the 2018H1 report waits for the morning of 07-01."""
+    run_daily_scan(real_clock_app, date(2018, 6, 29))  # the service is in use
+    with freeze_time(f"{today} 01:00:00"):  # 09:00 in Shanghai
+        catch_up(real_clock_app)
+    with real_clock_app.uow() as uow:
+        reports = [r.payload["period"] for r in uow.outbox.list() if r.kind == "report"]
+    assert reports == (["2018H1"] if reported else [])

@@ -16,11 +16,15 @@ MEASURES: dict[str, str] = {
     "extended": "延长预备期",  # branch meeting extended probation in the period (第三十二条)
     "cancelled": "取消预备党员资格",  # probation cancelled in the period (第三十二条)
     "applicants": "收到入党申请",  # applications received in the period (第五条)
+    "activists_selected": "确定入党积极分子",  # made activists in the period (第八条)
+    "targets_selected": "确定发展对象",  # made development targets in the period (第十三条)
     "activists": "培养入党积极分子",  # activists under cultivation on the period's last day
     "targets": "发展对象",  # development targets on the period's last day
+    "applicants_waiting": "入党申请人",  # applicants not yet activists on the period's last day
+    "probationary": "预备党员",  # probationary members on the period's last day
 }
 # Measures counted at the period's end ("under cultivation"), not as events within it.
-STOCK_MEASURES = frozenset({"activists", "targets"})
+STOCK_MEASURES = frozenset({"activists", "targets", "applicants_waiting", "probationary"})
 
 # Breakdown dimensions, in display order, with their Chinese headings.
 DIMENSIONS: dict[str, str] = {

@@ -145,8 +145,13 @@ def measure_conditions(start: date, end: date) -> dict[str, Any]:
         "extended": within(_m.extended_on),
         "cancelled": and_(_m.end_stage == "probation_cancelled", within(_m.ended_on)),
         "applicants": within(_m.applied_on),
+        "activists_selected": within(_m.activist_on),
+        "targets_selected": within(_m.target_on),
         "activists": and_(_m.activist_on <= end, or_(_m.target_on.is_(None), _m.target_on > end), not_ended),
         "targets": and_(_m.target_on <= end, or_(_m.admitted_on.is_(None), _m.admitted_on > end), not_ended),
+        "applicants_waiting": and_(_m.applied_on <= end, or_(_m.activist_on.is_(None), _m.activist_on > end),
+                                   not_ended),
+        "probationary": and_(_m.admitted_on <= end, or_(_m.full_on.is_(None), _m.full_on > end), not_ended),
     }
 
 

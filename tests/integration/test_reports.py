@@ -112,7 +112,8 @@ def test_the_seed_township_reproduces_the_half_year_paragraph(app, nc):
 
     report = build_report(app, "nc", "2018H1", as_of=date(2018, 7, 1))
     assert totals(report) == {"admitted": 14, "converted": 0, "extended": 0, "cancelled": 0, "applicants": 0,
-                              "activists": 21, "targets": 0}
+                              "activists_selected": 0, "targets_selected": 7, "activists": 21, "targets": 0,
+                              "applicants_waiting": 0, "probationary": 14}
     adm = report.measures["admitted"]
     assert adm.count("tag", "致富带头人") == 9 and adm.count("tag", "村干部") == 5
     assert dict(adm.breakdowns["branch"].counts) == {"贺丰村党支部": 7, "东王村党支部": 7}

@@ -15,8 +15,13 @@ township's queue page, 50 a page), GET /api/queue?limit=50. Printed: the first r
 candidate's outlook is computed once per process), then p50/p95/p99 and requests/s (warm).
 
     python -m bench.web_bench                              # SQLite file under bench/out/, 1 M candidates
-    python -m bench.web_bench --url postgresql+psycopg://postgres@127.0.0.1:5432/test
+    python -m bench.web_bench --url postgresql+psycopg://postgres@127.0.0.1:5432/bench
     python -m bench.web_bench --candidates 100000 --keep   # then --reuse to time it again
+    python -m bench.web_bench --reuse --writes 5           # with 5 steps/s recorded meanwhile in t01
+
+`--writes R`: a thread of this process records R steps a second (services.candidates.complete_step,
+the engine's earliest possible date, sample evidence) on open candidates of the township t01 —
+the one whose queue is timed — and of b0001, so the worklist cache has changes to follow.
 """
 from __future__ import annotations
 
@@ -31,6 +36,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -138,6 +144,63 @@ def accounts(url: str) -> None:
         app.close()
 
 
+class Writer(threading.Thread):
+    """Records `rate` steps a second on open candidates of t01 (b0001 first) until stopped."""
+
+    def __init__(self, url: str, rate: float) -> None:
+        super().__init__(daemon=True)
+        self.url, self.rate, self.stop, self.done, self.refused = url, rate, threading.Event(), 0, 0
+
+    def run(self) -> None:
+        from engine import CandidateState, DomainError, outlook, process_for
+        from services.app import SHANGHAI, App
+        from services.candidates import complete_step
+        from services.sample_evidence import sample_evidence
+        from storage.tables import candidate, organisation
+
+        from sqlalchemy import select
+
+        app = App.open(self.url, migrate=False)
+        app.clock = lambda: datetime(TODAY.year, TODAY.month, TODAY.day, 10, 0, tzinfo=SHANGHAI)
+        try:
+            with app.uow(read_only=True) as uow:
+                c, o = candidate.c, organisation.c
+                t01 = uow.connection.execute(select(o.id).where(o.code == "t01")).scalar_one()
+                branches = uow.orgs.descendants_branch_ids(t01)
+                ids = [r[0] for r in uow.connection.execute(
+                    select(c.id).where(c.branch_id.in_(branches), c.stage.not_in(END_STAGES + ("full_member",)))
+                    .order_by(c.branch_id != branches[0], c.id))]
+            rng = random.Random(7)
+            pool = ids[:2000]
+            next_at = time.monotonic()
+            while not self.stop.is_set() and pool:
+                cid = rng.choice(pool)
+                with app.uow(read_only=True) as uow:
+                    state = CandidateState.from_dict(uow.candidates.get(cid).state)
+                defn = app.definition(state.definition_key)
+                last = max(state.done.values(), default=TODAY)
+                ready = [o for o in outlook(process_for(defn), state, app.calendar) if not o.waiting_for]
+                if not ready:
+                    pool.remove(cid)
+                    continue
+                o = ready[0]
+                on = max(o.earliest.date if o.earliest else last, last)
+                if on > TODAY:
+                    pool.remove(cid)
+                    continue
+                try:
+                    complete_step(app, cid, o.step.id, occurred_on=on, actor="bench",
+                                  evidence=sample_evidence(o.step.id, on, cal=app.calendar))
+                    self.done += 1
+                except DomainError:
+                    self.refused += 1
+                    pool.remove(cid)
+                next_at += 1 / self.rate
+                self.stop.wait(max(0.0, next_at - time.monotonic()))
+        finally:
+            app.close()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -234,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--reuse", action="store_true", help="time an existing database from an earlier --keep run")
+    ap.add_argument("--writes", type=float, default=0, help="steps a second recorded meanwhile (see above)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     log = lambda m: print(m, flush=True)  # noqa: E731
@@ -260,7 +324,14 @@ def main(argv: list[str] | None = None) -> int:
         accounts(url)
         port = _free_port()
         server = start_server(url, port)
+        if args.writes:
+            writer = Writer(url, args.writes)
+            writer.start()
         rows = asyncio.run(measure(f"http://127.0.0.1:{port}", args.requests, args.concurrency, log))
+        if args.writes:
+            writer.stop.set()
+            writer.join(30)
+            log(f"  writer: {writer.done} steps recorded meanwhile, {writer.refused} refused")
     finally:
         if server is not None:
             server.terminate()

@@ -4,19 +4,15 @@ same dates and articles `partyflow show` prints.
 """
 from __future__ import annotations
 
-import threading
 import time
-from collections import OrderedDict
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
-
-from sqlalchemy import select
 
 from engine import CandidateState, outlook, process_for
 from services.access import Principal, step_side
 from services.app import App
 from services.queries import citation_label, show_candidate, stage_name
-from storage.tables import candidate
+from services.worklist_cache import Scope, WorklistCache
 from storage.unit_of_work import UnitOfWork
 from workflows.model import Definition
 
@@ -58,37 +54,18 @@ def _definition(app: App, key: str) -> Definition | None:
 #
 # Why not the `deadline` table: seven township steps (备案, 培训, 预审, 谈话, 宣誓, …) and several
 # branch steps carry no date at all, so they have no deadline row, yet they are exactly what the
-# queue and "possible now" list. So a request reads, through the (branch_id, stage) index, only
-# the candidates whose stage lets a step of the wanted side be open (ended candidates are never
-# read), as narrow (id, version) rows; each one's open steps come from a per-process cache keyed by
-# (candidate, version) — a candidate's outlook depends only on its state (a new version on every
-# write) and the holiday calendar (the cache is dropped when the loaded years change). The engine's
-# outlook is computed only for candidates written since the cache last saw them.
-
-CACHE_SIZE = 500_000  # candidates' open steps kept per process (a few hundred bytes each)
+# queue and "possible now" list. So the worklist keeps, per process, each scope's live candidates
+# (those whose stage lets a step of the wanted side be open; ended candidates are never read) with
+# their open steps, loaded once through the (branch_id, stage) index and then patched from the
+# event log: a request reads the events appended since the previous one (a primary-key range,
+# usually empty) and re-reads only the candidates they name. See services/worklist_cache.py for the
+# invalidation rules and PostgreSQL's late-committing ids. No write is added to the step path.
 
 
-class _OutlookCache:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.data: OrderedDict[int, tuple[int, tuple]] = OrderedDict()  # cid -> (version, steps)
-        self.calendar: Any = None
-        self.fingerprint: frozenset | None = None
-
-    def check_calendar(self, cal) -> None:
-        if cal is self.calendar:
-            return
-        fp = frozenset(getattr(cal, "_schedules", {}).values())
-        with self.lock:
-            if fp != self.fingerprint:
-                self.data.clear()
-            self.calendar, self.fingerprint = cal, fp
-
-
-def _cache(app: App) -> _OutlookCache:
+def _cache(app: App) -> WorklistCache:
     c = app.__dict__.get("_outlook_cache")
     if c is None:
-        c = app.__dict__.setdefault("_outlook_cache", _OutlookCache())
+        c = app.__dict__.setdefault("_outlook_cache", WorklistCache())
     return c
 
 
@@ -122,50 +99,28 @@ def _open_steps(app: App, state: CandidateState, defn: Definition) -> tuple:
     return tuple(out)
 
 
-def _live(app: App, branch_ids: list[int] | None, side: str | None):
-    """[(row-like (id, person_id, branch_id, version, definition_key, stage), open steps)] of the
-    candidates in the branches whose stage lets a step of `side` be open."""
+def _scope(app: App, branch_ids: list[int] | None, side: str | None) -> Scope | None:
+    """The up-to-date live candidates of the branches whose stage lets a step of `side` be open."""
     if branch_ids is not None and not branch_ids:
-        return []
-    stages = _side_stages(app, side)
+        return None
     cache = _cache(app)
     cache.check_calendar(app.calendar)
-    c = candidate.c
-    with _read(app) as uow:
-        conn = uow.connection
-        stmt = select(c.id, c.person_id, c.branch_id, c.version, c.definition_key, c.stage).where(c.stage.in_(stages))
-        if branch_ids is not None:
-            stmt = stmt.where(c.branch_id.in_(branch_ids))
-        rows = conn.execute(stmt).all()
-        data = cache.data
-        hits: dict[int, tuple] = {}
-        missing = []
-        for r in rows:
-            hit = data.get(r.id)
-            if hit is not None and hit[0] == r.version:
-                hits[r.id] = hit
-            else:
-                missing.append(r.id)
-        computed: dict[int, tuple] = {}
-        for i in range(0, len(missing), 500):
-            got = conn.execute(select(c.id, c.version, c.state).where(c.id.in_(missing[i:i + 500])))
-            for cid, version, state in got:
-                state = CandidateState.from_dict(state)
-                defn = _definition(app, state.definition_key)
-                computed[cid] = (version, _open_steps(app, state, defn) if defn is not None else (), state.branch_id)
-    out = []
-    for r in rows:
-        entry = hits.get(r.id) or computed.get(r.id)
-        if entry is not None:
-            out.append((r, entry[1], entry[2] or r.branch_id))
-    if computed:
-        with cache.lock:
-            for cid, entry in computed.items():
-                data[cid] = entry
-                data.move_to_end(cid)
-            while len(data) > CACHE_SIZE:
-                data.popitem(last=False)
-    return out
+
+    def compute(state_dict):
+        state = CandidateState.from_dict(state_dict)
+        defn = _definition(app, state.definition_key)
+        return (_open_steps(app, state, defn) if defn is not None else ()), state.branch_id
+
+    return cache.scope(lambda: _read(app), branch_ids, _side_stages(app, side), tuple(app.registry.keys()), compute)
+
+
+def _live(app: App, branch_ids: list[int] | None, side: str | None):
+    """[(row-like (id, person_id, branch_id, version, definition_key, stage), open steps, branch)] of
+    the candidates in the branches whose stage lets a step of `side` be open."""
+    s = _scope(app, branch_ids, side)
+    if s is None:
+        return []
+    return _cache(app).derive(s, "live", None, lambda: list(s.members.values()))
 
 
 def open_items(app: App, branch_ids: list[int] | None, side: str | None = None) -> list[dict[str, Any]]:
@@ -180,7 +135,11 @@ def open_items(app: App, branch_ids: list[int] | None, side: str | None = None) 
 
 def _items(app: App, live, side: str | None, keep=None) -> list[dict[str, Any]]:
     """Items of the open steps of `side` (and passing `keep(step tuple)`), names filled in for those only."""
-    today = app.today().isoformat()
+    return _build(app, _pick(live, side, keep, app.today().isoformat()))
+
+
+def _pick(live, side: str | None, keep, today: str) -> list:
+    """(row, step tuple, branch) of the open steps of `side` passing `keep(step tuple, today)`."""
     picked = []
     for r, steps, branch_id in live:
         for st in steps:
@@ -189,7 +148,7 @@ def _items(app: App, live, side: str | None, keep=None) -> list[dict[str, Any]]:
             if keep is not None and not keep(st, today):
                 continue
             picked.append((r, st, branch_id))
-    return _build(app, picked)
+    return picked
 
 
 def _build(app: App, picked: list) -> list[dict[str, Any]]:
@@ -248,7 +207,10 @@ def week(app: App, who: Principal) -> dict[str, Any]:
     def keep(st, _today):  # (step, side, earliest, earliest_rule, due, due_rule, waiting_for)
         return (st[4] is not None and st[4] <= horizon) or (not st[6] and (st[2] is None or st[2] <= horizon))
 
-    items = _items(app, _live(app, who.scope("branch"), "branch"), "branch", keep)
+    s = _scope(app, who.scope("branch"), "branch")
+    picked = [] if s is None else _cache(app).derive(
+        s, "week", horizon, lambda: _pick(s.members.values(), "branch", keep, today.isoformat()))
+    items = _build(app, picked)
     overdue = [i for i in items if i["due"] and i["due"] < today.isoformat()]
     due_soon = [i for i in items if i["due"] and today.isoformat() <= i["due"] <= horizon]
     listed = {(i["candidate_id"], i["step"]) for i in overdue + due_soon}
@@ -261,10 +223,16 @@ def week(app: App, who: Principal) -> dict[str, Any]:
 
 def _queue_live(app: App, who: Principal) -> list:
     """The queue's (row, step tuple, branch) triples, oldest due first (no names looked up yet)."""
-    picked = [(r, st, b) for r, steps, b in _live(app, who.scope("township"), "township")
-              for st in steps if st[1] == "township" and not st[6]]
-    picked.sort(key=lambda x: (x[1][4] or "9999", x[1][2] or "", x[0].id, x[1][0].number))
-    return picked
+    s = _scope(app, who.scope("township"), "township")
+    if s is None:
+        return []
+
+    def compute():
+        picked = [(r, st, b) for r, steps, b in s.members.values() for st in steps if st[1] == "township" and not st[6]]
+        picked.sort(key=lambda x: (x[1][4] or "9999", x[1][2] or "", x[0].id, x[1][0].number))
+        return picked
+
+    return _cache(app).derive(s, "queue", None, compute)
 
 
 def approval_queue(app: App, who: Principal, limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from engine.errors import refuse
@@ -39,7 +40,8 @@ def me(request: Request, who=Depends(current_user)):
 
 @router.get("/week", summary="本周待办（逾期、7天内到期、可以办理）")
 def api_week(request: Request, who=Depends(current_user)):
-    return week(request.app.state.pf, who)
+    # plain dicts of str/int/bool/None: straight to JSON (jsonable_encoder cost ~5 ms for 200 items)
+    return JSONResponse(week(request.app.state.pf, who))
 
 
 @router.get("/queue", summary="乡镇审批队列（最早到期的在前；limit/offset 分页）")
@@ -47,7 +49,7 @@ def api_queue(request: Request, limit: int | None = Query(None, ge=1, le=10_000)
               who=Depends(current_user)):
     if not who.acts_anywhere("township"):
         raise ForbiddenError("审批队列仅供乡镇党委使用")
-    return approval_queue(request.app.state.pf, who, limit, offset)
+    return JSONResponse(approval_queue(request.app.state.pf, who, limit, offset))
 
 
 @router.get("/candidates", summary="可见的候选人（按阶段）")

@@ -1,15 +1,23 @@
-"""services/worklist.py reads live candidates by (branch_id, stage) and keeps each one's open steps
-per (candidate, version): the answers must equal a computation from scratch (the engine's outlook
-over every candidate), also right after a write and after a holiday year is loaded."""
+"""services/worklist.py keeps each scope's live candidates and their open steps per process and patches
+them from the event log (services/worklist_cache.py): the answers must equal a computation from
+scratch (the engine's outlook over every candidate) — right after a write, a write by another
+process (another App on the same database), a transfer, an import and its undo, a holiday year
+loaded, and, on PostgreSQL, a transaction that commits after a later one with a smaller event id."""
 from __future__ import annotations
 
+import threading
 from datetime import date
 
+from sqlalchemy import text
+
 from engine import CandidateState, outlook, process_for
+from services import ledger
 from services.access import principal_for, step_side
-from services.candidates import complete_step
+from services.app import App
+from services.candidates import complete_step, exceptional
 from services.sample_evidence import sample_evidence
-from services.worklist import approval_queue, week
+from services.worklist import _cache, approval_queue, week
+from tests.ledger_helpers import clean_path, cpc2014, ledger_row, write_ledger
 
 
 def _reference(app, branch_ids, side):
@@ -56,7 +64,6 @@ def test_other_holiday_years_drop_the_cache_and_an_equal_reread_keeps_it(app, wo
     import time
 
     from engine.calendar import WorkdayCalendar, YearSchedule
-    from services.worklist import _cache
 
     sec = principal_for(app, users["sec"]["id"])
     week(app, sec)
@@ -74,3 +81,172 @@ def test_other_holiday_years_drop_the_cache_and_an_equal_reread_keeps_it(app, wo
     shown = {(i["candidate_id"], i["step"], i["due"]) for k in ("overdue", "due_soon", "possible") for i in w[k]}
     ref = {(c, s, due) for c, s, due, _e, _w in _reference(app, sec.scope("branch"), "branch")}
     assert shown <= ref
+
+
+def _town_ref(app, town):
+    return {x for x in _reference(app, town.scope("township"), "township") if not x[4]}
+
+
+def _week_keys(w):
+    return {(i["candidate_id"], i["step"], i["due"]) for k in ("overdue", "due_soon", "possible") for i in w[k]}
+
+
+def _week_ref(app, sec, horizon="2026-12-02"):
+    return {(c, s, due) for c, s, due, earliest, waiting in _reference(app, sec.scope("branch"), "branch")
+            if (due and due <= horizon) or (not waiting and (earliest is None or earliest <= horizon))}
+
+
+def _other_app(app):
+    other = App.open(str(app.engine.url.render_as_string(hide_password=False)), migrate=False)
+    other.clock = app.clock
+    return other
+
+
+def test_a_step_by_another_process_shows_in_the_next_request(app, world, users):
+    town = principal_for(app, users["town"]["id"])
+    sec = principal_for(app, users["sec"]["id"])
+    assert _queue_keys(approval_queue(app, town)) == _town_ref(app, town)
+    assert _week_keys(week(app, sec)) == _week_ref(app, sec)
+    before = {(i["candidate_id"], i["step"]) for i in approval_queue(app, town)}
+    assert (world.review, "pre_review") in before
+
+    other = _other_app(app)  # its own engine and caches: nothing tells this process's cache
+    try:
+        complete_step(other, world.review, "pre_review", occurred_on=date(2026, 11, 20), actor="测试",
+                      evidence=sample_evidence("pre_review", date(2026, 11, 20), cal=other.calendar))
+        complete_step(other, world.fresh, "first_talk", occurred_on=date(2026, 11, 21), actor="测试",
+                      evidence=sample_evidence("first_talk", date(2026, 11, 21), cal=other.calendar))
+    finally:
+        other.close()
+    after = _queue_keys(approval_queue(app, town))
+    assert after == _town_ref(app, town) and (world.review, "pre_review") not in {(c, s) for c, s, *_ in after}
+    assert _week_keys(week(app, sec)) == _week_ref(app, sec)
+    assert not any(c == world.fresh and s == "first_talk" for c, s, _d in _week_keys(week(app, sec)))
+    # the versions shown are the current ones (forms post them back as the optimistic lock)
+    shown = {(i["candidate_id"], i["version"]) for i in week(app, sec)["overdue"] + week(app, sec)["possible"]}
+    with app.uow(read_only=True) as uow:
+        assert shown and all(uow.candidates.get(c).version == v for c, v in shown)
+    assert any(c == world.review for c, _v in shown)
+
+
+def test_a_transfer_moves_the_candidate_between_scopes(app, world, users):
+    town = principal_for(app, users["town"]["id"])
+    sec = principal_for(app, users["sec"]["id"])
+    week(app, sec), approval_queue(app, town)  # both scopes loaded
+    assert any(i["candidate_id"] == world.activist for k in ("overdue", "due_soon", "possible")
+               for i in week(app, sec)[k])
+
+    # b1 -> b2 (same township): gone from the b1 secretary's week, still in the township's queue under b2
+    exceptional(app, world.activist, "transfer", occurred_on=date(2026, 11, 20), actor="测试", reason="迁居",
+                to_branch_id=world.b2)
+    w = week(app, sec)
+    assert not any(i["candidate_id"] == world.activist for k in ("overdue", "due_soon", "possible") for i in w[k])
+    assert _week_keys(w) == _week_ref(app, sec)
+    q = approval_queue(app, town)
+    assert _queue_keys(q) == _town_ref(app, town)
+    assert {i["branch_id"] for i in q if i["candidate_id"] == world.activist} == {world.b2}
+
+    # b2 -> b3 (another township): out of this township's queue
+    exceptional(app, world.activist, "transfer", occurred_on=date(2026, 11, 22), actor="测试", reason="迁居",
+                to_branch_id=world.b3)
+    q = approval_queue(app, town)
+    assert world.activist not in {i["candidate_id"] for i in q} and _queue_keys(q) == _town_ref(app, town)
+
+
+def test_an_import_appears_and_its_undo_removes_it(app, world, users, tmp_path):
+    town = principal_for(app, users["town"]["id"])
+    sec = principal_for(app, users["sec"]["id"])
+    before_q, before_w = _queue_keys(approval_queue(app, town)), _week_keys(week(app, sec))
+    d = cpc2014()
+    path = write_ledger(tmp_path / "台账.xlsx", d, [
+        ledger_row(d, name="导入甲", branch="贺丰村党支部", steps=clean_path(d, date(2024, 3, 1), until="committee_review")),
+        ledger_row(d, name="导入乙", branch="东王村党支部", steps=clean_path(d, date(2026, 6, 1), until="first_talk")),
+    ])
+    res = ledger.confirm(app, path, "t")
+    q, w = _queue_keys(approval_queue(app, town)), _week_keys(week(app, sec))
+    assert q == _town_ref(app, town) and q > before_q  # the imported candidates arrive through their events
+    assert w == _week_ref(app, sec)
+
+    ledger.undo(app, res["import_id"])  # deletes candidates and events: no event tells the feed
+    assert _queue_keys(approval_queue(app, town)) == before_q == _town_ref(app, town)
+    assert _week_keys(week(app, sec)) == before_w == _week_ref(app, sec)
+
+
+def test_postgresql_an_earlier_id_committed_later_is_not_missed(app, world, users):
+    """Transaction A takes event id N and waits (on a row lock we hold); B takes N+1 and commits; a
+    request sees N+1 only. When A commits, the next request must still see A's change."""
+    if app.engine.dialect.name != "postgresql":
+        import pytest
+        pytest.skip("SQLite: one writer, ids in commit order")
+    town = principal_for(app, users["town"]["id"])
+    approval_queue(app, town)
+    other = _other_app(app)
+    blocker = app.engine.connect()
+    tx = blocker.begin()
+    blocker.execute(text("SELECT id FROM candidate WHERE id = :id FOR UPDATE"), {"id": world.review})
+    errors = []
+
+    def slow():
+        try:
+            complete_step(other, world.review, "pre_review", occurred_on=date(2026, 11, 20), actor="甲",
+                          evidence=sample_evidence("pre_review", date(2026, 11, 20), cal=other.calendar))
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    t = threading.Thread(target=slow)
+    t.start()
+    try:
+        # wait until A has inserted its event (allocated its id) and blocks on the candidate row
+        with app.engine.connect() as probe:
+            for _ in range(200):
+                waiting = probe.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()")).scalar_one()
+                if waiting:
+                    break
+                threading.Event().wait(0.05)
+        assert waiting
+        complete_step(app, world.activist, "activist_filing", occurred_on=date(2026, 11, 21), actor="乙",
+                      evidence=sample_evidence("activist_filing", date(2026, 11, 21), cal=app.calendar))
+        feed = _cache(app).feed
+        q = _queue_keys(approval_queue(app, town))  # sees B (id N+1) but not A (id N, uncommitted)
+        assert q == _town_ref(app, town) and (world.review, "pre_review") in {(c, s) for c, s, *_ in q}
+        assert feed.floor < feed.top  # the floor may not pass N+1 while A is running
+        threading.Event().wait(1.1)  # even after the grace time
+        approval_queue(app, town)
+        assert feed.floor < feed.top
+    finally:
+        tx.commit()
+        blocker.close()
+        t.join(30)
+        other.close()
+    assert not errors
+    with app.engine.connect() as conn:
+        last = dict(conn.execute(text("SELECT candidate_id, max(id) FROM event WHERE candidate_id IN (:a, :b) "
+                                      "GROUP BY candidate_id"), {"a": world.review, "b": world.activist}).all())
+    assert last[world.review] < last[world.activist]  # A's id is the smaller one, committed last
+    q = _queue_keys(approval_queue(app, town))
+    assert (world.review, "pre_review") not in {(c, s) for c, s, *_ in q} and q == _town_ref(app, town)
+    threading.Event().wait(1.1)
+    approval_queue(app, town)
+    assert feed.floor == feed.top and not feed.seen and not feed.checkpoints  # settled
+
+
+def test_a_burst_of_events_reloads_the_scopes(app, world, users, monkeypatch):
+    """More new events than FEED_LIMIT in one read (a ledger import): scopes reloaded, not patched."""
+    import services.worklist_cache as wc
+
+    town = principal_for(app, users["town"]["id"])
+    sec = principal_for(app, users["sec"]["id"])
+    approval_queue(app, town), week(app, sec)
+    monkeypatch.setattr(wc, "FEED_LIMIT", 1)
+    complete_step(app, world.review, "pre_review", occurred_on=date(2026, 11, 20), actor="测试",
+                  evidence=sample_evidence("pre_review", date(2026, 11, 20), cal=app.calendar))
+    complete_step(app, world.fresh, "first_talk", occurred_on=date(2026, 11, 21), actor="测试",
+                  evidence=sample_evidence("first_talk", date(2026, 11, 21), cal=app.calendar))
+    assert _queue_keys(approval_queue(app, town)) == _town_ref(app, town)
+    assert _week_keys(week(app, sec)) == _week_ref(app, sec)
+    # the feed restarted at the newest event: a later single step is patched in again
+    complete_step(app, world.activist, "activist_filing", occurred_on=date(2026, 11, 22), actor="测试",
+                  evidence=sample_evidence("activist_filing", date(2026, 11, 22), cal=app.calendar))
+    assert _queue_keys(approval_queue(app, town)) == _town_ref(app, town)

@@ -33,15 +33,15 @@ import sqlite3
 import statistics
 import sys
 import time
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from bench.scan_bench import _copy, _pg_maintenance, _pg_schema, _pg_url
+from bench.scan_bench import _copy, _pg_maintenance
+from bench.target import bench_database, drop_bench_database
 from storage.db import make_engine, upgrade
 
-OUT = Path(__file__).resolve().parent / "out"
 PG_SCHEMA = "bench_report"
 TOWNSHIPS, BRANCHES = 70, 1000
 FIRST, LAST = date(2009, 1, 1), date(2019, 12, 31)
@@ -283,19 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     log = lambda m: print(m, flush=True)  # noqa: E731
 
-    pg = bool(args.url) and not args.url.startswith("sqlite")
-    if pg:
-        base = args.url
-        url = _pg_url(base, PG_SCHEMA)
-        if not args.reuse:
-            _pg_schema(base, PG_SCHEMA, create=True)
-    else:
-        OUT.mkdir(parents=True, exist_ok=True)
-        path = Path(make_url(args.url).database) if args.url else OUT / f"report_{args.candidates}.db"
-        url = f"sqlite:///{path}"
-        if not args.reuse:
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
+    pg, base, url = bench_database(args.url, stem=f"report_{args.candidates}", schema=PG_SCHEMA, reuse=args.reuse)
     backend = "postgresql" if pg else "sqlite"
     log(f"{backend}: {args.candidates:,} candidates, period {args.period}")
     try:
@@ -304,11 +292,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = time_reports(url, args.period, args.repeat, log)
     finally:
         if not args.keep:
-            if pg:
-                _pg_schema(base, PG_SCHEMA, create=False)
-            else:
-                for suffix in ("", "-wal", "-shm", "-journal"):
-                    Path(f"{path}{suffix}").unlink(missing_ok=True)
+            drop_bench_database(pg, base, url, schema=PG_SCHEMA)
     print()
     print(f"| backend | report | first call | median of {args.repeat} | admitted | activists (end) |")
     print("|---|---|---|---|---|---|")

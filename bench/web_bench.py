@@ -45,10 +45,9 @@ import httpx
 from sqlalchemy.engine import make_url
 
 from bench.report_bench import BRANCHES, NOW, ORG_COLS, TOWNSHIPS, _orgs, _pg_load, _sqlite_load
-from bench.scan_bench import _pg_schema, _pg_url
+from bench.target import bench_database, drop_bench_database
 from storage.db import make_engine, upgrade
 
-OUT = Path(__file__).resolve().parent / "out"
 PG_SCHEMA = "bench_web"
 KEY = "cpc_2014@1"
 TODAY = date(2020, 1, 1)
@@ -302,18 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     log = lambda m: print(m, flush=True)  # noqa: E731
 
-    pg = bool(args.url) and not args.url.startswith("sqlite")
-    if pg:
-        base, url = args.url, _pg_url(args.url, PG_SCHEMA)
-        if not args.reuse:
-            _pg_schema(base, PG_SCHEMA, create=True)
-    else:
-        OUT.mkdir(parents=True, exist_ok=True)
-        path = Path(make_url(args.url).database) if args.url else OUT / f"web_{args.candidates}.db"
-        url = f"sqlite:///{path}"
-        if not args.reuse:
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
+    pg, base, url = bench_database(args.url, stem=f"web_{args.candidates}", schema=PG_SCHEMA, reuse=args.reuse)
     backend = "postgresql" if pg else "sqlite"
     log(f"{backend}: {args.candidates:,} candidates; {args.requests} requests per target, "
         f"{args.concurrency} concurrent, one server process")
@@ -337,11 +325,7 @@ def main(argv: list[str] | None = None) -> int:
             server.terminate()
             server.wait(10)
         if not args.keep:
-            if pg:
-                _pg_schema(base, PG_SCHEMA, create=False)
-            else:
-                for suffix in ("", "-wal", "-shm", "-journal"):
-                    Path(f"{path}{suffix}").unlink(missing_ok=True)
+            drop_bench_database(pg, base, url, schema=PG_SCHEMA)
     print()
     print("| backend | user | request | first (cold) | p50 | p95 | p99 | req/s |")
     print("|---|---|---|---|---|---|---|---|")

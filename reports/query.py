@@ -16,8 +16,10 @@ What each measure counts (the report's notes say the same in Chinese):
 - applicants applied_on (递交入党申请书, 第五条) in the period;
 - activists  on the period's last day E: activist_on <= E, not (target_on <= E), not (ended_on <= E);
 - targets    on E: target_on <= E, not (admitted_on <= E), not (ended_on <= E).
-Age is counted on the period's last day (统计时点, as the annual party statistics do). A candidate
-counts under their current branch (after a transfer: the receiving branch).
+Age is counted on the period's last day (统计时点, as the annual party statistics do), except for
+`admitted`, where it is the age on the day of admission (admitted_on: process.md §6 "age at
+admission"; a cube dimension of its own, computed in SQL per row). A candidate counts under their
+current branch (after a transfer: the receiving branch).
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    Date,
     Integer,
     String,
     and_,
@@ -41,6 +44,8 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from storage.tables import OVERDUE_KINDS, candidate, deadline, event, milestone, organisation, person
 
@@ -61,8 +66,12 @@ from .period import next_period, year_to_date
 
 # ------------------------------------------------------------------ categories
 
-AGE_BANDS = ("35岁及以下", "36至45岁", "46至55岁", "56岁及以上")
-UNDER_35 = AGE_BANDS[0]
+# (label, the oldest age in the band); the last band is open-ended
+_AGE_BAND_LIMITS = (("30岁及以下", 30), ("31至35岁", 35), ("36至40岁", 40), ("41至45岁", 45), ("46至50岁", 50),
+                    ("51至55岁", 55), ("56至60岁", 60))
+AGE_BANDS = (*(label for label, _ in _AGE_BAND_LIMITS), "61岁及以上")
+UNDER_35 = "35岁及以下"  # derived: 30岁及以下 + 31至35岁 (the key figure, plan target under_35)
+UNDER_35_BANDS = frozenset(AGE_BANDS[:2])
 EDUCATION_GROUPS = ("研究生", "大学本科", "大专", "高中/中专", "初中及以下", "其他", "未填写")
 COLLEGE = "大专及以上"  # derived: 研究生 + 大学本科 + 大专
 COLLEGE_GROUPS = frozenset(EDUCATION_GROUPS[:3])
@@ -88,7 +97,9 @@ ARTICLE_NOTES = (
     "收到入党申请：按递交入党申请书的日期统计（第五条）。",
     "培养入党积极分子：统计期末已确定为入党积极分子（第八条）、尚未确定为发展对象且未退出的人数；"
     "发展对象：统计期末已确定为发展对象（第十三条）、尚未被批准入党且未退出的人数。",
-    "年龄按统计期末计算（35岁及以下、36至45岁、46至55岁、56岁及以上）；学历按填写内容归类，大专及以上含研究生、大学本科、大专；"
+    "年龄：发展党员按被批准入党（上级党委审批）之日的年龄计算，其他各项按统计期末计算；"
+    "分30岁及以下、31至35岁、36至40岁、41至45岁、46至50岁、51至55岁、56至60岁、61岁及以上，"
+    "35岁及以下含30岁及以下、31至35岁；学历按填写内容归类，大专及以上含研究生、大学本科、大专；"
     "类别（致富带头人、村干部等）一人可有多项，各类别之和可能大于总数。",
     "按人员当前所在党支部统计（转接的计入转入支部）。",
 )
@@ -119,13 +130,50 @@ def years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
+def _band_case(birth, threshold):
+    """CASE over the birth date: age <= a on a day ⇔ born after that day minus (a + 1) years;
+    `threshold(years)` gives that day minus `years` (person.birth_date is NOT NULL)."""
+    return case(
+        *((birth > threshold(limit + 1), label) for label, limit in _AGE_BAND_LIMITS),
+        else_=AGE_BANDS[-1],
+    )
+
+
 def age_band_expr(birth, on: date):
     """The age band on `on` as a SQL CASE over the birth date (thresholds computed here, so the
     database compares dates only): age <= 35 ⇔ born after `on` minus 36 years."""
-    t36, t46, t56 = (years_before(on, n) for n in (36, 46, 56))
-    return case(
-        (birth > t36, AGE_BANDS[0]), (birth > t46, AGE_BANDS[1]), (birth > t56, AGE_BANDS[2]), else_=AGE_BANDS[3],
-    )
+    return _band_case(birth, lambda n: years_before(on, n))
+
+
+class sql_years_before(FunctionElement):
+    """`day` minus whole `years` (a Python int) in SQL, 02-29 → 02-28 as `years_before` does.
+
+    PostgreSQL: `(day - interval '1 year' * n)::date` (clamps to 02-28). SQLite's
+    `date(day, '-n years')` would roll 02-29 over to 03-01 instead, so the year is rewritten as
+    text: '2020-02-29' minus 31 years is the string '1989-02-29', and `birth > '1989-02-29'`
+    (ISO text order, as SQLite stores dates) holds for exactly the dates after 1989-02-28."""
+
+    type = Date()
+    inherit_cache = True
+    name = "years_before"
+
+
+@compiles(sql_years_before)
+def _years_before_sqlite(element, compiler, **kw):
+    day, years = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(printf('%04d', CAST(substr({day}, 1, 4) AS INTEGER) - {years}) || substr({day}, 5))"
+
+
+@compiles(sql_years_before, "postgresql")
+def _years_before_pg(element, compiler, **kw):
+    day, years = (compiler.process(c, **kw) for c in element.clauses)
+    return f"CAST(({day} - interval '1 year' * {years}) AS DATE)"
+
+
+def age_band_at_expr(birth, day_col, when):
+    """The age band on each row's own date `day_col` (admission), NULL unless `when` holds."""
+    band = _band_case(birth, lambda n: sql_years_before(day_col, literal_column(str(int(n)))))
+    return case((when, band), else_=None)
 
 
 # ------------------------------------------------------------------ counting
@@ -172,9 +220,11 @@ def count_statement(branch_ids: Sequence[int] | None, start: date, end: date,
     of it are returned together (UNION ALL, tagged in the first column):
 
     - 'b': per branch;
-    - 'c': the person cube, grouped by (gender, age band, education, ethnicity, occupation, tags):
-      one row per combination that occurs — bounded by the number of combinations (about 10k for
-      a county), not by the number of candidates.
+    - 'c': the person cube, grouped by (gender, age band, education, ethnicity, occupation, tags,
+      age band at admission): one row per combination that occurs — bounded by the number of
+      combinations (about 10k for a county), not by the number of candidates. The last dimension
+      is the age band on the row's own admitted_on, NULL unless admitted in the period (so it
+      only splits the admitted rows); `count` uses it for the admitted measure's age breakdown.
 
     `join_in_cte` (PostgreSQL): `person` is joined inside the CTE, so the planner hashes the few
     picked milestones rather than the whole person table (0.9 s → 0.35 s on 1 M candidates). On
@@ -191,14 +241,18 @@ def count_statement(branch_ids: Sequence[int] | None, start: date, end: date,
     flags = [_flag(conds[k]).label(k) for k in measures]
     where = (_scope(_m.branch_id, branch_ids), or_(*(conds[k] for k in measures)))
     if join_in_cte:
+        dims += (age_band_at_expr(_p.birth_date, _m.admitted_on, conds["admitted"]),)
         picked = (select(_m.branch_id.label("bid"), *(d.label(f"d{i}") for i, d in enumerate(dims)), *flags)
                   .select_from(milestone.join(person, _p.id == _m.person_id)).where(*where)
                   .cte("picked").prefix_with("MATERIALIZED"))
         cube_dims = [picked.c[f"d{i}"] for i in range(len(dims))]
         cube_from = picked
     else:
-        picked = (select(_m.branch_id.label("bid"), _m.person_id.label("pid"), *flags).where(*where)
+        # the admission date only when admitted in the period (NULL otherwise), for the band at admission
+        adm_on = case((conds["admitted"], _m.admitted_on), else_=None).label("adm_on")
+        picked = (select(_m.branch_id.label("bid"), _m.person_id.label("pid"), adm_on, *flags).where(*where)
                   .cte("picked").prefix_with("MATERIALIZED"))
+        dims += (age_band_at_expr(_p.birth_date, picked.c.adm_on, picked.c.adm_on.is_not(None)),)
         cube_dims = list(dims)
         cube_from = picked.join(person, _p.id == picked.c.pid)
     sums = [cast(func.coalesce(func.sum(picked.c[k]), 0), Integer).label(k) for k in measures]
@@ -209,26 +263,27 @@ def count_statement(branch_ids: Sequence[int] | None, start: date, end: date,
     return by_branch.union_all(cube)
 
 
-_CUBE_DIMS = ("gender", "age_band", "education", "ethnicity", "occupation", "tag")
+_CUBE_DIMS = ("gender", "age_band", "education", "ethnicity", "occupation", "tag", "age_admitted")
 
 
 def count(conn: Connection, branch_ids: Sequence[int] | None, start: date, end: date,
           measures: Sequence[str] = tuple(MEASURES)) -> dict[str, dict[str, Any]]:
     """{measure: {"total": n, dimension: Counter(raw value → n)}}: one grouped statement, then the
-    cube's few thousand combinations rolled up per dimension here."""
+    cube's few thousand combinations rolled up per dimension here. The admitted measure's
+    "age_band" is the band at admission; the other measures' the band on the period's last day."""
     n = len(measures)
     totals = [0] * n
     per_dim: dict[str, dict[Any, list[int]]] = {d: {} for d in ("branch", *_CUBE_DIMS)}
     branch = per_dim["branch"]
     stmt = count_statement(branch_ids, start, end, measures, join_in_cte=conn.dialect.name == "postgresql")
     for part, bid, *row in conn.execute(stmt):
-        values = row[6:]
+        values = row[len(_CUBE_DIMS):]
         if part == "b":
             branch[bid] = values
             for i, v in enumerate(values):
                 totals[i] += v or 0
             continue
-        for dim, cat in zip(_CUBE_DIMS, row[:6]):
+        for dim, cat in zip(_CUBE_DIMS, row[:len(_CUBE_DIMS)]):
             acc = per_dim[dim].get(cat)
             if acc is None:
                 per_dim[dim][cat] = list(values)
@@ -239,6 +294,10 @@ def count(conn: Connection, branch_ids: Sequence[int] | None, start: date, end: 
     for i, k in enumerate(measures):
         out[k] = {"total": int(totals[i])}
         for dim, cats in per_dim.items():
+            if dim == "age_admitted":
+                continue
+            if dim == "age_band" and k == "admitted":
+                cats = per_dim["age_admitted"]
             out[k][dim] = Counter({cat: int(v[i]) for cat, v in cats.items() if v[i]})
     return out
 
@@ -259,7 +318,8 @@ def breakdowns(raw: Mapping[str, Counter], branch_names: Mapping[int, str], bran
         branch[branch_names.get(int(bid), f"党支部 {bid}")] += n
     out["branch"] = Breakdown("branch", _ordered(branch, [branch_names[b] for b in branch_order if b in branch_names]))
     out["gender"] = Breakdown("gender", _ordered(raw["gender"], GENDER_ORDER))
-    out["age_band"] = Breakdown("age_band", _ordered(raw["age_band"], AGE_BANDS))
+    young = sum(n for c, n in raw["age_band"].items() if c in UNDER_35_BANDS)
+    out["age_band"] = Breakdown("age_band", _ordered(raw["age_band"], AGE_BANDS), ((UNDER_35, young),) if young else ())
     edu = Counter()
     for cat, n in raw["education"].items():
         edu[education_group(cat)] += n
@@ -511,6 +571,6 @@ def build(conn: Connection, org: OrgRef, branch_ids: Sequence[int], period: Peri
 
 
 __all__ = [
-    "AGE_BANDS", "COLLEGE", "EDUCATION_GROUPS", "MINORITY", "STOCK_MEASURES", "build", "count", "education_group",
+    "AGE_BANDS", "COLLEGE", "UNDER_35", "EDUCATION_GROUPS", "MINORITY", "STOCK_MEASURES", "build", "count", "education_group",
     "ethnicity_name", "late_step_filter", "plan_lines", "plan_key_label",
 ]

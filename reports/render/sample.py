@@ -31,11 +31,13 @@ TOWNSHIP = OrgRef(10, "南川乡", "township")
 
 
 COLLEGE = ("大专", "大学本科", "研究生")
+YOUNG = ("30岁及以下", "31至35岁")
 
 
 def measure(key: str, total: int, **dims: dict[str, int]) -> Measure:
     """A Measure from {dimension: {category: count}}; branch keys may omit the "党支部" suffix.
-    Education gets the derived 大专及以上 figure, as reports/query.py gives it."""
+    Education gets the derived 大专及以上 figure and age the derived 35岁及以下 (30岁及以下 + 31至35岁),
+    as reports/query.py gives them."""
     breakdowns = {}
     for dim, counts in dims.items():
         if dim == "branch":
@@ -44,6 +46,9 @@ def measure(key: str, total: int, **dims: dict[str, int]) -> Measure:
         college = sum(n for c, n in counts.items() if c in COLLEGE)
         if dim == "education" and college:
             derived = (("大专及以上", college),)
+        young = sum(n for c, n in counts.items() if c in YOUNG)
+        if dim == "age_band" and young:
+            derived = (("35岁及以下", young),)
         breakdowns[dim] = Breakdown(dim, tuple((c, n) for c, n in counts.items() if n), derived)
     return Measure(key, total, breakdowns)
 
@@ -66,7 +71,7 @@ def seed_report(*, full: bool = False, as_of: date = date(2018, 7, 5)) -> Report
         branch={"贺丰村": 3, "东王村": 2, "南川村": 2, "王湾村": 1, "新集村": 1, "庙渠村": 1, "高山村": 1,
                 "柳沟村": 1, "乡机关": 2},
         gender={"男": 11, "女": 3},
-        age_band={"35岁及以下": 10, "36至45岁": 3, "46至55岁": 1},
+        age_band={"30岁及以下": 4, "31至35岁": 6, "36至40岁": 2, "41至45岁": 1, "46至50岁": 1},
         education={"初中": 4, "高中/中专": 6, "大专": 3, "大学本科": 1},
         ethnicity={"汉族": 14},
         occupation={"农牧渔民": 9, "村（社区）干部": 3, "党政机关工作人员": 2},
@@ -77,7 +82,7 @@ def seed_report(*, full: bool = False, as_of: date = date(2018, 7, 5)) -> Report
         branch={"贺丰村": 3, "东王村": 3, "南川村": 2, "王湾村": 2, "新集村": 2, "庙渠村": 1, "高山村": 2,
                 "柳沟村": 1, "石咀村": 1, "沟卢村": 1, "乡机关": 2, "乡中心小学": 1},
         gender={"男": 15, "女": 6},
-        age_band={"35岁及以下": 14, "36至45岁": 5, "46至55岁": 2},
+        age_band={"30岁及以下": 8, "31至35岁": 6, "36至40岁": 3, "41至45岁": 2, "51至55岁": 2},
         education={"初中": 5, "高中/中专": 8, "大专": 5, "大学本科": 3},
         ethnicity={"汉族": 20, "回族": 1},
         occupation={"农牧渔民": 13, "村（社区）干部": 3, "党政机关工作人员": 2, "教师": 1, "学生": 2},
@@ -89,19 +94,19 @@ def seed_report(*, full: bool = False, as_of: date = date(2018, 7, 5)) -> Report
         measures["converted"] = measure(
             "converted", 6,
             branch={"贺丰村": 2, "东王村": 1, "沟卢村": 1, "石咀村": 1, "乡卫生院": 1},
-            gender={"男": 5, "女": 1}, age_band={"35岁及以下": 4, "36至45岁": 2},
+            gender={"男": 5, "女": 1}, age_band={"30岁及以下": 1, "31至35岁": 3, "41至45岁": 2},
             education={"高中/中专": 3, "大专": 2, "大学本科": 1}, ethnicity={"汉族": 6},
             occupation={"农牧渔民": 4, "医务人员": 1, "村（社区）干部": 1}, tag={"致富带头人": 3, "村干部": 1},
         )
         measures["extended"] = measure(
-            "extended", 1, branch={"沟卢村": 1}, gender={"男": 1}, age_band={"36至45岁": 1},
+            "extended", 1, branch={"沟卢村": 1}, gender={"男": 1}, age_band={"36至40岁": 1},
             education={"初中": 1}, ethnicity={"汉族": 1}, occupation={"农牧渔民": 1},
         )
         measures["applicants"] = measure(
             "applicants", 30,
             branch={"贺丰村": 5, "东王村": 4, "南川村": 3, "王湾村": 3, "新集村": 2, "庙渠村": 2, "高山村": 2,
                     "柳沟村": 2, "石咀村": 1, "沟卢村": 1, "乡机关": 2, "乡中心小学": 2, "乡卫生院": 1},
-            gender={"男": 21, "女": 9}, age_band={"35岁及以下": 22, "36至45岁": 6, "46至55岁": 2},
+            gender={"男": 21, "女": 9}, age_band={"30岁及以下": 15, "31至35岁": 7, "36至40岁": 4, "41至45岁": 2, "46至50岁": 2},
             education={"初中": 6, "高中/中专": 11, "大专": 8, "大学本科": 5}, ethnicity={"汉族": 29, "回族": 1},
             occupation={"农牧渔民": 19, "村（社区）干部": 2, "党政机关工作人员": 3, "教师": 2, "学生": 4},
             tag={"致富带头人": 7, "村干部": 2, "青年农民": 9},
@@ -109,7 +114,7 @@ def seed_report(*, full: bool = False, as_of: date = date(2018, 7, 5)) -> Report
         measures["targets"] = measure(
             "targets", 8,
             branch={"贺丰村": 2, "东王村": 1, "南川村": 1, "王湾村": 1, "高山村": 1, "乡机关": 1, "乡卫生院": 1},
-            gender={"男": 6, "女": 2}, age_band={"35岁及以下": 6, "36至45岁": 2},
+            gender={"男": 6, "女": 2}, age_band={"30岁及以下": 3, "31至35岁": 3, "36至40岁": 2},
             education={"高中/中专": 4, "大专": 3, "大学本科": 1}, ethnicity={"汉族": 8},
             occupation={"农牧渔民": 5, "党政机关工作人员": 1, "医务人员": 1, "村（社区）干部": 1},
             tag={"致富带头人": 3, "村干部": 1},

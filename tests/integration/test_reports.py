@@ -118,11 +118,19 @@ def test_the_seed_township_reproduces_the_half_year_paragraph(app, nc):
     assert adm.count("tag", "致富带头人") == 9 and adm.count("tag", "村干部") == 5
     assert dict(adm.breakdowns["branch"].counts) == {"贺丰村党支部": 7, "东王村党支部": 7}
     assert dict(adm.breakdowns["gender"].counts) == {"男": 9, "女": 5}
-    # born 1980-03-01 … 1993-03-01; on 2018-06-30 the ones born after 1982-06-30 are 35 or younger
-    assert dict(adm.breakdowns["age_band"].counts) == {"35岁及以下": 11, "36至45岁": 3}
+    # born 1980-03-01 … 1993-03-01, approved 2018-01-08 … 2018-06-13: the admitted are counted by
+    # their age on the day of approval (37, 36, 35, 34, 33, 33, 32, 31, 30, …, 25) …
+    assert adm.breakdowns["age_band"].counts == (("30岁及以下", 6), ("31至35岁", 6), ("36至40岁", 2))
+    assert adm.breakdowns["age_band"].derived == (("35岁及以下", 12),)
+    assert adm.count("age_band", "35岁及以下") == 12
+    # … the probationary (a stock) by their age on 2018-06-30: born after 1982-06-30 → 35 or younger
+    prob = report.measures["probationary"]
+    assert dict(prob.breakdowns["age_band"].counts) == {"30岁及以下": 6, "31至35岁": 5, "36至40岁": 3}
+    assert prob.count("age_band", "35岁及以下") == 11
     assert adm.breakdowns["education"].counts == (("大专", 4), ("高中/中专", 10))
     assert adm.count("education", "大专及以上") == 4
     assert any("第二十四条" in n for n in report.notes) and any("第三十二条" in n for n in report.notes)
+    assert any("发展党员按被批准入党（上级党委审批）之日的年龄计算" in n for n in report.notes)
     assert SEED in _paragraph(report)
 
     # the county sees both townships; the other township only its own
@@ -161,6 +169,38 @@ def test_activist_or_target_on_the_last_day(app, nc, target_on, h1_activists, h1
     assert (report.total("activists"), report.total("targets")) == (h1_activists, h1_targets)
     day_before = build_report(app, "nc", "2018-01-01..2018-06-29")
     assert (day_before.total("activists"), day_before.total("targets")) == (1, 0)
+
+
+@pytest.mark.parametrize("birth, band, young", [
+    (date(1982, 4, 29), "36至40岁", 0),  # 36th birthday the day before the approval: 36
+    (date(1982, 4, 30), "36至40岁", 0),  # 36th birthday on the day of the approval: 36
+    (date(1982, 5, 1), "31至35岁", 1),  # 36th birthday the day after: still 35 when approved
+])
+def test_admitted_age_is_the_age_on_the_approval_date(app, nc, birth, band, young):
+    admitted_on(app, nc, date(2018, 4, 30), birth=birth)
+    report = build_report(app, "nc", "2018H1", as_of=date(2018, 7, 1))
+    adm = report.measures["admitted"]
+    assert adm.breakdowns["age_band"].counts == ((band, 1),)
+    assert adm.count("age_band", "35岁及以下") == young
+    assert adm.breakdowns["age_band"].derived == ((("35岁及以下", 1),) if young else ())
+    # every other figure: the age on the period's last day (2018-06-30), 36 for all three
+    prob = report.measures["probationary"]
+    assert prob.breakdowns["age_band"].counts == (("36至40岁", 1),) and prob.count("age_band", "35岁及以下") == 0
+    # the plan's under_35 share follows the admitted figure
+    set_plan(app, "nc", 2018, 1, ["under_35=60%"])
+    plan = build_report(app, "nc", "2018H1", as_of=date(2018, 7, 1)).plan
+    assert [(p.label, p.actual) for p in plan] == [("发展党员", 1), ("35岁及以下占比", float(young))]
+
+
+def test_age_bands_at_admission_on_a_leap_day_and_at_the_edges(app, nc):
+    """2016-02-29: born 1985-03-01 is 30, born 1985-02-28 is 31 (both dialects alike); the
+    youngest and oldest bands are open-ended."""
+    for birth in (date(1985, 3, 1), date(1985, 2, 28), date(1955, 3, 1), date(1955, 2, 28)):
+        admitted_on(app, nc, date(2016, 2, 29), birth=birth)
+    adm = build_report(app, "nc", "2016H1", as_of=date(2016, 7, 1)).measures["admitted"]
+    assert adm.breakdowns["age_band"].counts == (("30岁及以下", 1), ("31至35岁", 1), ("56至60岁", 1),
+                                                 ("61岁及以上", 1))
+    assert adm.count("age_band", "35岁及以下") == 2
 
 
 def test_a_withdrawn_activist_is_not_under_cultivation_after_leaving(app, nc):

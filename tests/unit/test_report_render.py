@@ -294,6 +294,13 @@ def test_derived_figures_follow_the_total_and_are_not_added_to_it():
     assert "| **合计**" in md and "| 其中：大专及以上 |" in md.replace("  ", "")
 
 
+def test_age_bands_with_the_derived_35_and_under_row():
+    block = _block(text(seed_report(full=True)), "（三）按年龄")
+    assert [line.split()[0] for line in block if line.split() and "岁" in line.split()[0]] == [
+        "30岁及以下", "31至35岁", "36至40岁", "41至45岁", "46至50岁", "51至55岁", "其中：35岁及以下"]
+    assert block[-1].split() == ["其中：35岁及以下", "10", "4", "-", "22", "14", "6"]
+
+
 def test_the_college_figure_is_not_counted_twice(tmp_path):
     # the query gives 大专 3 + 大学本科 1 and, beside them, 大专及以上 4
     (tmp_path / "wording.yaml").write_text("structure:\n  enabled: true\n", encoding="utf-8")

@@ -202,3 +202,5 @@ def test_derived_rows_in_the_workbook_and_the_document(tmp_path):
     doc = Document(write_docx(seed_report(full=True), tmp_path / "r.docx", chart="none"))
     structure = next(_table_rows(t) for t in doc.tables if _table_rows(t)[0] == ["项目", "类别", "人数（名）", "占比"])
     assert ["学历", "其中：大专及以上", "4", "28.6%"] in structure
+    assert ["年龄", "31至35岁", "6", "42.9%"] in structure
+    assert ["年龄", "其中：35岁及以下", "10", "71.4%"] in structure

@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from engine.errors import DomainError
 from services.user_commands import ForbiddenError, NotFoundError
 from storage.errors import ConcurrentModification
+from web.headers import security_headers
 from web.render import page
 from web.security import CsrfError, LoginRequired
 
@@ -105,6 +106,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _server(request: Request, exc: Exception):  # a bug or the database down: logged by the server
         message = "服务器内部错误，本次操作未完成；请稍后重试或联系管理员"
-        if is_api(request):
-            return _json(500, "server", message)
-        return _page(request, 500, "服务器错误", [message])
+        response = _json(500, "server", message) if is_api(request) else _page(request, 500, "服务器错误", [message])
+        # answered outside the middleware stack: the security headers are added here
+        for k, v in security_headers(request.url.path, request.url.scheme):
+            response.headers.setdefault(k.decode(), v.decode())
+        return response

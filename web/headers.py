@@ -43,6 +43,18 @@ _COMMON = [
 _HSTS = (b"strict-transport-security", b"max-age=31536000")
 
 
+def security_headers(path: str, scheme: str) -> list[tuple[bytes, bytes]]:
+    """The headers above for a response to `path` over `scheme` (the middleware's, and the 500
+    page's: Starlette answers an unhandled error outside every user middleware)."""
+    static = path.startswith(("/static/", ASSETS_PATH + "/"))
+    extra = [(b"content-security-policy", (DOCS_CSP if path == DOCS_PATH else CSP).encode()), *_COMMON]
+    if not static:
+        extra.append((b"cache-control", b"no-store"))
+    if scheme == "https":
+        extra.append(_HSTS)
+    return extra
+
+
 class SecurityHeaders:
     """ASGI middleware adding the headers above to every HTTP response."""
 
@@ -52,20 +64,12 @@ class SecurityHeaders:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        path: str = scope.get("path", "")
-        csp = (DOCS_CSP if path == DOCS_PATH else CSP).encode()
-        static = path.startswith(("/static/", ASSETS_PATH + "/"))
-        https = scope.get("scheme") == "https"
+        extra = security_headers(scope.get("path", ""), scope.get("scheme", "http"))
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
-                extra = [(b"content-security-policy", csp), *_COMMON]
-                if not static:
-                    extra.append((b"cache-control", b"no-store"))
-                if https:
-                    extra.append(_HSTS)
                 headers.extend((k, v) for k, v in extra if k not in present)
                 message = {**message, "headers": headers}
             await send(message)

@@ -93,3 +93,24 @@ def test_assets_are_cacheable(web, path):
         r = c.get(path)
     assert r.status_code == 200 and r.headers.get("cache-control") != "no-store"
     assert r.headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_server_error_page_has_the_headers_too(web):
+    """An unhandled error is answered outside the middleware stack: the 500 page and the API's
+    500 JSON still carry the policy (no traceback, Chinese message)."""
+    @web.get("/boom-test")
+    def boom():
+        raise RuntimeError("a bug")
+
+    @web.get("/api/boom-test")
+    def api_boom():
+        raise RuntimeError("a bug")
+
+    with Client(web, raise_server_exceptions=False) as c:
+        page = c.get("/boom-test")
+        api = c.get("/api/boom-test")
+    assert page.status_code == api.status_code == 500
+    _check(page)
+    _check(api)
+    assert "服务器内部错误" in page.text and "Traceback" not in page.text
+    assert "服务器内部错误" in api.text

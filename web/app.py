@@ -23,6 +23,9 @@ def create_app(app: App, *, secret_key: str, secure_cookies: bool = True) -> Fas
         raise ValueError("secret_key must be at least 16 characters")
     web = FastAPI(title="partyflow 发展党员工作", version="0.1.0", docs_url=None, redoc_url=None,
                   openapi_url="/api/openapi.json")
+    # the vendored Swagger UI (swagger-ui-bundle 1.x) reads OpenAPI 3.0 documents only; the schema
+    # FastAPI writes uses nothing of 3.1 that 3.0 tools misread (tests/browser/test_api_docs.py)
+    web.openapi_version = "3.0.3"
     web.state.pf = app
     web.add_middleware(SessionMiddleware, secret_key=secret_key, session_cookie=SESSION_COOKIE,
                        max_age=SESSION_MAX_AGE, same_site="lax", https_only=secure_cookies)

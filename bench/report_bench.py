@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import sqlite3
 import statistics
 import sys
 import time
@@ -39,7 +38,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from bench.scan_bench import _copy, _pg_maintenance
-from bench.target import bench_database, drop_bench_database
+from bench.target import bench_database, drop_bench_database, sqlite_bulk_load
 from storage.db import make_engine, upgrade
 
 PG_SCHEMA = "bench_report"
@@ -182,33 +181,7 @@ def load(url: str, n: int, log) -> float:
 
 
 def _sqlite_load(path: str, tables) -> None:
-    def sq(row):
-        return tuple(v.isoformat() if isinstance(v, date) and not isinstance(v, datetime)
-                     else v.isoformat(" ", "microseconds") if isinstance(v, datetime)
-                     else int(v) if isinstance(v, bool) else v for v in row)
-
-    db = sqlite3.connect(path, isolation_level=None)
-    try:
-        db.execute("PRAGMA journal_mode=DELETE")
-        db.execute("PRAGMA synchronous=OFF")
-        db.execute("PRAGMA cache_size=-524288")
-        db.execute("PRAGMA foreign_keys=OFF")
-        db.execute("BEGIN")
-        indexes = db.execute(
-            f"SELECT name, sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL "
-            f"AND tbl_name IN ({','.join('?' * len(BIG))})", BIG).fetchall()
-        for name, _ in indexes:
-            db.execute(f'DROP INDEX "{name}"')
-        for table, cols, rows in tables:
-            db.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                           (sq(r) for r in rows))
-        for _, sql in indexes:
-            db.execute(sql)
-        db.execute("COMMIT")
-        db.execute("ANALYZE")
-        db.execute("PRAGMA journal_mode=WAL")
-    finally:
-        db.close()
+    sqlite_bulk_load(path, tables, BIG)
 
 
 def _pg_load(url: str, tables) -> None:

@@ -53,7 +53,6 @@ import json
 import os
 import pstats
 import resource
-import sqlite3
 import sys
 import time
 from collections.abc import Iterator
@@ -310,36 +309,13 @@ def _insert_sql(table: str, cols: tuple[str, ...], mark: str) -> str:
 
 
 def _sqlite_load(path: str, design: Design, start: int, stop: int) -> None:
-    def sq(row: tuple) -> tuple:  # the text SQLAlchemy's SQLite types write
-        return tuple(v.isoformat() if isinstance(v, date) and not isinstance(v, datetime)
-                     else v.isoformat(" ", "microseconds") if isinstance(v, datetime)
-                     else int(v) if isinstance(v, bool) else v for v in row)
+    from bench.target import sqlite_bulk_load  # bench.target imports this module
 
-    db = sqlite3.connect(path, isolation_level=None)
-    try:
-        db.execute("PRAGMA journal_mode=DELETE")  # no multi-GB WAL for one big transaction
-        db.execute("PRAGMA synchronous=OFF")
-        db.execute("PRAGMA cache_size=-524288")  # 512 MiB while loading
-        db.execute("PRAGMA foreign_keys=OFF")  # consistent by construction
-        db.execute("BEGIN")
-        indexes = db.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL AND tbl_name IN (?,?,?)",
-            _BIG_TABLES).fetchall()
-        for name, _ in indexes:
-            db.execute(f'DROP INDEX "{name}"')
-        db.executemany(_insert_sql("person", PERSON_COLS, "?"),
-                       (sq(_person_row(c)) for c in _candidates(design, start, stop)))
-        db.executemany(_insert_sql("candidate", CANDIDATE_COLS, "?"),
-                       (sq(_candidate_row(c)) for c in _candidates(design, start, stop)))
-        db.executemany(_insert_sql("deadline", DEADLINE_COLS, "?"),
-                       (sq(r) for c in _candidates(design, start, stop) for r in _deadline_rows(c)))
-        for _, sql in indexes:
-            db.execute(sql)
-        db.execute("COMMIT")
-        db.execute("ANALYZE")
-        db.execute("PRAGMA journal_mode=WAL")
-    finally:
-        db.close()
+    sqlite_bulk_load(path, [
+        ("person", PERSON_COLS, (_person_row(c) for c in _candidates(design, start, stop))),
+        ("candidate", CANDIDATE_COLS, (_candidate_row(c) for c in _candidates(design, start, stop))),
+        ("deadline", DEADLINE_COLS, (r for c in _candidates(design, start, stop) for r in _deadline_rows(c))),
+    ], _BIG_TABLES)
 
 
 def _copy_text(v: Any) -> str:

@@ -17,7 +17,7 @@ from datetime import date
 from sqlalchemy import select
 
 from reports.model import Period
-from reports.query import late_step_filter
+from reports.health import late_step_filter
 from services.app import App
 from services.directory import resolve_org
 from storage.tables import candidate, event, organisation, person

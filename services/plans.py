@@ -12,7 +12,7 @@ from typing import Any
 
 from engine.errors import refuse
 from reports.period import MAX_YEAR, MIN_YEAR
-from reports.query import PLAN_SHARE_KEYS, plan_key_label, plan_key_order
+from reports.plan import PLAN_SHARE_KEYS, plan_key_label, plan_key_order
 from services.app import App
 from services.directory import resolve_org
 

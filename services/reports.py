@@ -17,7 +17,7 @@ from engine.errors import refuse
 from reports.model import DIMENSIONS, MEASURES, OrgRef, Period, Report
 from reports.period import as_dict as period_dict
 from reports.period import parse_period
-from reports.query import build
+from reports.build import build
 from services.app import App
 from services.directory import resolve_org
 from storage.repositories import OrgRow

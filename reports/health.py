@@ -1,0 +1,106 @@
+"""The pipeline's health in a report: steps overdue at the period's end, steps done late in the
+period (from the event log, after corrections) and candidates whose earliest next step falls in
+the next period. Counted from the deadline rows by their own branch_id (no join for a county).
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.engine import Connection
+
+from storage.tables import OVERDUE_KINDS, candidate, deadline, event, organisation, person
+
+from .model import Period, PipelineHealth, PipelineItem
+from .query import scope
+
+_p = person.c
+
+_d = deadline.c
+_c = candidate.c
+_e = event.c
+_o = organisation.c
+
+
+def _deadlines(where, branch_ids):
+    """Deadline rows by `where`, scoped by the row's own `branch_id` (kept equal to the candidate's
+    by every write and checked by verify): no join to count a county's overdue steps."""
+    return deadline, [*where, scope(_d.branch_id, branch_ids)]
+
+
+def _item_query(where, branch_ids, limit):
+    """The first `limit` deadline rows (by date) with names: picked and ordered before the names
+    are joined (joining every overdue row of a county first costs seconds)."""
+    base, cond = _deadlines(where, branch_ids)
+    first = select(_d.id).select_from(base).where(*cond).order_by(_d.due_on, _d.candidate_id).limit(limit).subquery()
+    return (select(_d.candidate_id, _p.name, _o.name, _d.step, _d.due_on)
+            .select_from(deadline.join(first, first.c.id == _d.id).join(candidate, _c.id == _d.candidate_id)
+                         .join(person, _p.id == _c.person_id).join(organisation, _o.id == _d.branch_id))
+            .order_by(_d.due_on, _d.candidate_id))
+
+
+def _count(conn, where, branch_ids) -> int:
+    base, cond = _deadlines(where, branch_ids)
+    return conn.execute(select(func.count()).select_from(base).where(*cond)).scalar_one()
+
+
+def health(conn: Connection, branch_ids: Sequence[int] | None, period: Period, following: Period, as_of: date,
+           step_names: Mapping[str, str], limit: int = 50) -> PipelineHealth:
+    # overdue "at the period's end": past due by the end of its last day (or, for a period still
+    # running, before the report's day) and still open when the report is made
+    cutoff = period.end + timedelta(days=1) if as_of > period.end else as_of
+    od_where = [_d.kind.in_(OVERDUE_KINDS), _d.due_on < cutoff]
+    overdue = tuple(
+        PipelineItem(cid, name, branch, step, step_names.get(step, step), due, f"逾期 {(cutoff - due).days} 天")
+        for cid, name, branch, step, due in conn.execute(_item_query(od_where, branch_ids, limit))
+    )
+    rn_where = [_d.kind == "earliest", _d.due_on >= following.start, _d.due_on <= following.end]
+    ready = tuple(
+        PipelineItem(cid, name, branch, step, step_names.get(step, step), on, f"最早可于 {on.isoformat()} 办理")
+        for cid, name, branch, step, on in conn.execute(_item_query(rn_where, branch_ids, limit))
+    )
+    late_total, late = late_steps(conn, branch_ids, period, step_names, limit)
+    return PipelineHealth(overdue, late, ready, _count(conn, od_where, branch_ids), late_total,
+                          _count(conn, rn_where, branch_ids))
+
+
+def late_step_filter(start: date | None = None, end: date | None = None) -> list:
+    """WHERE terms for the steps recorded late (dated start..end when given), as the log stands
+    after corrections: a step event counts unless a later correct/void supersedes it; a correction
+    counts with its own date and late flag unless a still later one supersedes the same event.
+    `event.late` is the bare column so the partial index on late events serves it (SQLite: late = 1).
+    Shared by the report's pipeline health and `partyflow audit`."""
+    later = event.alias("later")
+    superseded = exists().where(
+        later.c.candidate_id == _e.candidate_id,
+        later.c.supersedes == func.coalesce(_e.supersedes, _e.id),
+        later.c.seq > _e.seq,
+    )
+    terms = [_e.late, _e.kind.in_(("step", "correct")), ~superseded]
+    if start is not None:
+        terms += [_e.occurred_on >= start, _e.occurred_on <= end]
+    return terms
+
+
+def late_steps(conn: Connection, branch_ids, period: Period, step_names: Mapping[str, str], limit: int):
+    """Steps recorded late (`event.late`) with their date in the period, as the log stands after
+    corrections: a step event counts unless a later correct/void supersedes it; a correction
+    counts with its own date and late flag unless a still later one supersedes the same event."""
+    where = [*late_step_filter(period.start, period.end), scope(_c.branch_id, branch_ids)]
+    base = event.join(candidate, _c.id == _e.candidate_id)
+    total = conn.execute(select(func.count()).select_from(base).where(*where)).scalar_one()
+    rows = conn.execute(
+        select(_e.candidate_id, _p.name, _o.name, _e.step, _e.occurred_on, _c.state)
+        .select_from(base.join(person, _p.id == _c.person_id).join(organisation, _o.id == _c.branch_id))
+        .where(*where).order_by(_e.occurred_on, _e.candidate_id).limit(limit)
+    ).all()
+    items = []
+    for cid, name, branch, step, on, state in rows:
+        if isinstance(state, str):
+            state = json.loads(state)
+        missed = (state or {}).get("late", {}).get(step)
+        detail = f"应于 {missed} 前完成，实际 {on.isoformat()}" if missed else "逾期办理"
+        items.append(PipelineItem(cid, name, branch, step, step_names.get(step, step), on, detail))
+    return total, tuple(items)

@@ -40,6 +40,7 @@ from sqlalchemy.engine import make_url
 from bench.scan_bench import _copy, _pg_maintenance
 from bench.target import bench_database, drop_bench_database, sqlite_bulk_load
 from storage.db import make_engine, upgrade
+from storage.repositories import Profile
 
 PG_SCHEMA = "bench_report"
 TOWNSHIPS, BRANCHES = 70, 1000
@@ -62,7 +63,9 @@ PERSON_COLS = ("id", "name", "gender", "birth_date", "ethnicity", "education", "
 CANDIDATE_COLS = ("id", "person_id", "branch_id", "definition_key", "stage", "state", "version", "applied_on",
                   "updated_at")
 MILESTONE_COLS = ("candidate_id", "person_id", "branch_id", "applied_on", "activist_on", "target_on", "admitted_on",
-                  "probation_from", "full_on", "extended_on", "ended_on", "end_stage")
+                  "probation_from", "full_on", "extended_on", "ended_on", "end_stage", "first_on", "closed_on",
+                  "profile_id", "birth_date")
+PROFILE_COLS = ("id", "key", "gender", "education", "ethnicity", "occupation", "tags")
 DEADLINE_COLS = ("candidate_id", "branch_id", "step", "kind", "due_on", "provisional", "article")
 EVENT_COLS = ("candidate_id", "seq", "kind", "step", "occurred_on", "recorded_at", "actor", "evidence", "late",
               "definition_key")
@@ -79,6 +82,7 @@ def generate(n: int, seed: int = 2018):
     first, last = FIRST.toordinal(), LAST.toordinal()
     span = last - first
     people, cands, miles, deadlines, events = [], [], [], [], []
+    profiles: dict[Profile, int] = {}
     edu = rng.choices(EDUCATION, EDU_W, k=n)
     occ = rng.choices(OCCUPATION, OCC_W, k=n)
     eth = rng.choices(ETHNICITY, ETH_W, k=n)
@@ -127,11 +131,15 @@ def generate(n: int, seed: int = 2018):
             ended = end_stage = None
         stage = (end_stage or ("full_member" if full else "probationary" if admitted else "development_target" if target
                                else "activist" if activist else "applicant"))
-        people.append((cid, f"候选人{cid}", "男" if r() < 0.62 else "女", _d(birth), eth[i], edu[i], occ[i], tags[i],
+        gender = "男" if r() < 0.62 else "女"
+        people.append((cid, f"候选人{cid}", gender, _d(birth), eth[i], edu[i], occ[i], tags[i],
                        "full_member" if full else "probationary" if admitted and not ended else "none", False, NOW))
         cands.append((cid, cid, branch, KEY, stage, "{}", 1, _d(applied), NOW))
+        profile = profiles.setdefault(Profile.of(gender, edu[i], eth[i], occ[i], tags[i]), len(profiles) + 1)
+        known = [x for x in (applied, activist, target, admitted, probation, full, extended, ended) if x is not None]
         miles.append((cid, cid, branch, _d(applied), _d(activist), _d(target), _d(admitted), _d(probation), _d(full),
-                      _d(extended), _d(ended), end_stage))
+                      _d(extended), _d(ended), end_stage, _d(min(known)), _d(max(known)) if end_stage or full else None,
+                      profile, _d(birth)))
         if end_stage is None and full is None:  # open: its next deadline rows
             if admitted:
                 deadlines.append((cid, branch, "conversion_meeting", "earliest", _d((extended or probation) + 365),
@@ -146,7 +154,8 @@ def generate(n: int, seed: int = 2018):
                 deadlines.append((cid, branch, "first_talk", "due", _d(applied + 30), False, "第七条"))
         if r() < 0.03 and applied + 45 <= last:
             events.append((cid, 2, "step", "first_talk", _d(applied + 45), NOW, "书记", "{}", True, KEY))
-    return people, cands, miles, deadlines, events
+    profile_rows = [(pid, p.key, *p) for p, pid in profiles.items()]
+    return people, profile_rows, cands, miles, deadlines, events
 
 
 def _orgs() -> list[tuple]:
@@ -167,10 +176,11 @@ def load(url: str, n: int, log) -> float:
     engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
-    people, cands, miles, deadlines, events = generate(n)
+    people, profile_rows, cands, miles, deadlines, events = generate(n)
     log(f"  generated {n:,} candidates, {len(deadlines):,} deadline rows, {len(events):,} late events "
         f"in {time.perf_counter() - started:.1f} s")
-    tables = [("organisation", ORG_COLS, _orgs()), ("person", PERSON_COLS, people),
+    tables = [("organisation", ORG_COLS, _orgs()), ("person_profile", PROFILE_COLS, profile_rows),
+              ("person", PERSON_COLS, people),
               ("candidate", CANDIDATE_COLS, cands), ("milestone", MILESTONE_COLS, miles),
               ("deadline", DEADLINE_COLS, deadlines), ("event", EVENT_COLS, events)]
     if url.startswith("sqlite"):

@@ -12,6 +12,10 @@ Which date counts (the report says so too):
 - probation_from: the branch meeting that admitted (第三十二条: probation counts from it).
 - extended_on: the branch meeting that extended probation (第三十二条).
 - ended_on / end_stage: leaving the process (withdrawn, disqualified, probation cancelled, …).
+- first_on / closed_on: the earliest of these dates, and the latest once the candidacy is over (an
+  end state, or full membership; None while it is open). A report picks `first_on <= period end AND (closed_on IS NULL OR
+  closed_on >= period start)` with two comparisons a row — every candidate with a date in the
+  period or in a stage on its last day, and few others — whatever order imported dates are in.
 """
 from __future__ import annotations
 
@@ -44,6 +48,8 @@ class Milestones:
     extended_on: date | None = None
     ended_on: date | None = None
     end_stage: str | None = None
+    first_on: date | None = None
+    closed_on: date | None = None
 
     def as_row(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -64,12 +70,17 @@ def milestones(state: CandidateState, defn: Definition) -> Milestones:
     dates = {col: done.get(step) for col, step in _entry_steps(defn).items()}
     end_states = process_for(defn).end_states
     ended = state.stage in end_states
+    probation_from = done.get(defn.probation_after) if dates.get("admitted_on") else None
+    ended_on = state.ended_on if ended else None
+    known = [d for d in (state.applied_on, probation_from, state.extended_on, ended_on, *dates.values()) if d]
     return Milestones(
         branch_id=state.branch_id,
         applied_on=state.applied_on,
-        probation_from=done.get(defn.probation_after) if dates.get("admitted_on") else None,
+        probation_from=probation_from,
         extended_on=state.extended_on,
-        ended_on=state.ended_on if ended else None,
+        ended_on=ended_on,
         end_stage=state.stage if ended and state.stage in end_states else None,
+        first_on=min(known, default=None),
+        closed_on=max(known, default=None) if ended or dates.get("full_on") else None,
         **dates,
     )

@@ -1,25 +1,28 @@
 """Fill a `Report` from the database: SQL aggregation over the milestone rows (engine/milestones.py).
 
-Two statements per report do the counting: the candidates that matter to the period (any of its
-dates in the period, or under cultivation on its last day) are picked from `milestone` JOIN
-`person` once, into a materialised CTE, and grouped by each dimension in the database
-(`GROUP BY` per dimension, `UNION ALL`). What comes back is one row per (dimension, raw value) —
-a few hundred rows for a whole county — never one row per candidate. The raw values are then
-mapped to display categories here (education text → 5 groups, tag lists → tags), which is a loop
-over distinct values only.
+One statement does the counting, over `milestone` alone (each row carries its person's profile id
+and birth date, storage/repositories/profiles.py). The candidates that matter to the period are
+picked with two comparisons (first_on <= end, closed_on open or >= start), into a materialised
+CTE holding per candidate: branch, profile, age band, age band at admission and ONE integer whose
+bits say which measures the candidate counts in. Three groupings of it come back in one UNION
+ALL — per (branch, bits), per (profile, age band, bits) and per age band at admission — a few
+tens of thousands of rows for a whole county, never one row per candidate. Python then decodes
+the bits and maps profile ids to their values and raw values to display categories
+(reports/categories.py): loops over distinct values only.
 
 What each measure counts (the report's notes say the same in Chinese):
 - admitted   admitted_on (上级党委审批, 细则第二十四条) in the period;
 - converted  full_on (转正审批, 第三十四条) in the period;
 - extended   extended_on (the branch meeting's resolution, 第三十二条) in the period;
 - cancelled  end_stage = probation_cancelled and ended_on in the period (第三十二条);
-- applicants applied_on (递交入党申请书, 第五条) in the period;
+- applicants applied_on (递交入党申请书, 第五条) in the period; activists_selected / targets_selected
+  activist_on / target_on in the period;
 - activists  on the period's last day E: activist_on <= E, not (target_on <= E), not (ended_on <= E);
-- targets    on E: target_on <= E, not (admitted_on <= E), not (ended_on <= E).
+- targets    on E: target_on <= E, not (admitted_on <= E), not (ended_on <= E);
+- applicants_waiting / probationary likewise on E.
 Age is counted on the period's last day (统计时点, as the annual party statistics do), except for
 `admitted`, where it is the age on the day of admission (admitted_on: process.md §6 "age at
-admission"; a cube dimension of its own, computed in SQL per row). A candidate counts under their
-current branch (after a transfer: the receiving branch).
+admission"). A candidate counts under their current branch (after a transfer: the receiving branch).
 """
 from __future__ import annotations
 
@@ -28,12 +31,13 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, Integer, String, and_, case, cast, func, literal, literal_column, or_, select
+from sqlalchemy import BigInteger, Date, and_, case, cast, func, literal, literal_column, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from storage.tables import milestone, organisation, person
+from storage.repositories import ProfileRepo
+from storage.tables import milestone, organisation
 
 from .categories import _AGE_BAND_LIMITS, AGE_BANDS
 from .model import MEASURES
@@ -50,17 +54,18 @@ def years_before(day: date, years: int) -> date:
 
 
 def _band_case(birth, threshold):
-    """CASE over the birth date: age <= a on a day ⇔ born after that day minus (a + 1) years;
-    `threshold(years)` gives that day minus `years` (person.birth_date is NOT NULL)."""
+    """CASE over the birth date giving the index of the age band in AGE_BANDS (a small integer
+    sorts cheaply): age <= a on a day ⇔ born after that day minus (a + 1) years; `threshold(years)`
+    gives that day minus `years` (birth dates are NOT NULL)."""
     return case(
-        *((birth > threshold(limit + 1), label) for label, limit in _AGE_BAND_LIMITS),
-        else_=AGE_BANDS[-1],
+        *((birth > threshold(limit + 1), i) for i, (_, limit) in enumerate(_AGE_BAND_LIMITS)),
+        else_=len(AGE_BANDS) - 1,
     )
 
 
 def age_band_expr(birth, on: date):
-    """The age band on `on` as a SQL CASE over the birth date (thresholds computed here, so the
-    database compares dates only): age <= 35 ⇔ born after `on` minus 36 years."""
+    """The age band (index) on `on` as a SQL CASE over the birth date (thresholds computed here,
+    so the database compares dates only): age <= 35 ⇔ born after `on` minus 36 years."""
     return _band_case(birth, lambda n: years_before(on, n))
 
 
@@ -90,7 +95,7 @@ def _years_before_pg(element, compiler, **kw):
 
 
 def age_band_at_expr(birth, day_col, when):
-    """The age band on each row's own date `day_col` (admission), NULL unless `when` holds."""
+    """The age band (index) on each row's own date `day_col` (admission), NULL unless `when` holds."""
     band = _band_case(birth, lambda n: sql_years_before(day_col, literal_column(str(int(n)))))
     return case((when, band), else_=None)
 
@@ -98,7 +103,7 @@ def age_band_at_expr(birth, day_col, when):
 # ------------------------------------------------------------------ counting
 
 _m = milestone.c
-_p = person.c
+
 
 def measure_conditions(start: date, end: date) -> dict[str, Any]:
     """{measure: SQL condition on milestone} for the period [start, end] (both inclusive)."""
@@ -122,102 +127,140 @@ def measure_conditions(start: date, end: date) -> dict[str, Any]:
     }
 
 
+def candidates_of_period(start: date, end: date):
+    """The rows that may count in [start, end]: a superset of the rows any measure counts, with
+    two comparisons a row. Exact because a candidacy's dates appear in stage order (the engine
+    and the ledger import replay the steps in order, whatever their dates): a row closed before
+    the period starts has every date before it, so no flow, and has left every stock (an exit sets
+    ended_on; a full member has admitted_on, target_on and activist_on)."""
+    return and_(_m.first_on <= end, or_(_m.closed_on.is_(None), _m.closed_on >= start))
+
+
+# flows counted by one date in the period: counting only these, the rows are picked by that date
+# (an index range for the plan's year-to-date admissions, ix_milestone_admitted_on)
+_FLOWS = frozenset({"admitted", "converted", "extended", "applicants", "activists_selected", "targets_selected"})
+
+
+def _picking(conds: dict[str, Any], measures: Sequence[str], start: date, end: date):
+    if set(measures) <= _FLOWS:
+        return or_(*(conds[k] for k in measures))
+    return candidates_of_period(start, end)
+
+
 def scope(col, branch_ids: Sequence[int] | None):
     return col.in_(list(branch_ids)) if branch_ids is not None else literal(True)
 
 
-def _flag(cond):
-    return case((cond, 1), else_=0)
-
-
 def count_statement(branch_ids: Sequence[int] | None, start: date, end: date,
-                    measures: Sequence[str] = tuple(MEASURES), *, join_in_cte: bool = True):
+                    measures: Sequence[str] = tuple(MEASURES)):
     """One statement over the candidates that matter to the period.
 
-    `picked` (a materialised CTE) reads `milestone` once: the candidates with any of their dates in
-    the period or under cultivation on its last day, with one 0/1 flag per measure. Two groupings
-    of it are returned together (UNION ALL, tagged in the first column):
+    `picked` (a materialised CTE) reads `milestone` once: per candidate its branch, profile, age
+    band on the period's last day, age band at admission (NULL unless admitted in the period) and
+    `bits` (bit i set ⇔ the candidate counts in measures[i]). Three groupings are returned
+    together (UNION ALL, tagged in the first column):
 
-    - 'b': per branch;
-    - 'c': the person cube, grouped by (gender, age band, education, ethnicity, occupation, tags,
-      age band at admission): one row per combination that occurs — bounded by the number of
-      combinations (about 10k for a county), not by the number of candidates. The last dimension
-      is the age band on the row's own admitted_on, NULL unless admitted in the period (so it
-      only splits the admitted rows); `count` uses it for the admitted measure's age breakdown.
+    - 'b': (branch, bits) → n;
+    - 'c': (profile, age band, bits) → n: bounded by the combinations that occur (~70k for a
+      county), not by the candidates;
+    - 'a': (age band at admission) → n, for the admitted measure's age breakdown.
 
-    `join_in_cte` (PostgreSQL): `person` is joined inside the CTE, so the planner hashes the few
-    picked milestones rather than the whole person table (0.9 s → 0.35 s on 1 M candidates). On
-    SQLite (nested-loop joins only) joining in the cube keeps the materialised rows narrow (~7 %
-    faster).
+    The 'b' and 'c' keys are packed into one BIGINT (branch · 2^w + bits; profile · 2^(w+3) +
+    band · 2^w + bits, w = the number of measures): one integer to compare per sorted record
+    instead of three (~20 % faster on SQLite); `count` unpacks them.
 
-    Only two sorts: SQLite has no hash aggregation, so grouping once per dimension would sort the
-    picked rows seven times (measured 4× slower on 1 M candidates, bench/report_bench.py), and two
-    statements would scan `milestone` twice (~30 % slower).
+    Why bits: SQLite has no hash aggregation, so each GROUP BY sorts its rows; one small integer
+    instead of eleven 0/1 columns makes the sorted records and the aggregates small (with the
+    profile id instead of five text columns and the integer age band: 3.2 s → 0.9 s for a
+    1 M-candidate county on the reference machine, bench/report_bench.py). The bits are a sum of
+    distinct powers of two, so the same SQL runs on both databases.
     """
+    if len(measures) > 20:
+        raise ValueError("too many measures for one packed key")
+    width = len(measures)
     conds = measure_conditions(start, end)
-    dims = (_p.gender, age_band_expr(_p.birth_date, end), _p.education, _p.ethnicity, _p.occupation,
-            cast(_p.tags, String))
-    flags = [_flag(conds[k]).label(k) for k in measures]
-    where = (scope(_m.branch_id, branch_ids), or_(*(conds[k] for k in measures)))
-    if join_in_cte:
-        dims += (age_band_at_expr(_p.birth_date, _m.admitted_on, conds["admitted"]),)
-        picked = (select(_m.branch_id.label("bid"), *(d.label(f"d{i}") for i, d in enumerate(dims)), *flags)
-                  .select_from(milestone.join(person, _p.id == _m.person_id)).where(*where)
-                  .cte("picked").prefix_with("MATERIALIZED"))
-        cube_dims = [picked.c[f"d{i}"] for i in range(len(dims))]
-        cube_from = picked
-    else:
-        # the admission date only when admitted in the period (NULL otherwise), for the band at admission
-        adm_on = case((conds["admitted"], _m.admitted_on), else_=None).label("adm_on")
-        picked = (select(_m.branch_id.label("bid"), _m.person_id.label("pid"), adm_on, *flags).where(*where)
-                  .cte("picked").prefix_with("MATERIALIZED"))
-        dims += (age_band_at_expr(_p.birth_date, picked.c.adm_on, picked.c.adm_on.is_not(None)),)
-        cube_dims = list(dims)
-        cube_from = picked.join(person, _p.id == picked.c.pid)
-    sums = [cast(func.coalesce(func.sum(picked.c[k]), 0), Integer).label(k) for k in measures]
-    none = [literal_column("NULL")] * len(dims)
-    by_branch = select(literal("b").label("part"), picked.c.bid, *none, *sums).group_by(picked.c.bid)
-    cube = (select(literal("c").label("part"), literal_column("NULL"), *cube_dims, *sums)
-            .select_from(cube_from).group_by(*cube_dims))
-    return by_branch.union_all(cube)
+    bits = sum((case((conds[k], 1 << i), else_=0) for i, k in enumerate(measures)), literal(0))
+    picked = (
+        select(_m.branch_id.label("bid"), _m.profile_id.label("prof"),
+               age_band_expr(_m.birth_date, end).label("band"),
+               age_band_at_expr(_m.birth_date, _m.admitted_on, conds["admitted"]).label("adm"),
+               bits.label("bits"))
+        .where(scope(_m.branch_id, branch_ids), _picking(conds, measures, start, end))
+        .cte("picked").prefix_with("MATERIALIZED")
+    )
+    c = picked.c
+    n = func.count().label("n")
+    nonzero = c.bits != 0
+    branch_key = (cast(c.bid, BigInteger) * (1 << width) + c.bits).label("k")
+    cube_key = (cast(c.prof, BigInteger) * (1 << (width + _BAND_BITS)) + c.band * (1 << width) + c.bits).label("k")
+    by_branch = select(literal("b").label("part"), branch_key, n).where(nonzero).group_by(branch_key)
+    cube = select(literal("c").label("part"), cube_key, n).where(nonzero).group_by(cube_key)
+    at_admission = select(literal("a").label("part"), c.adm, n).where(c.adm.is_not(None)).group_by(c.adm)
+    return by_branch.union_all(cube, at_admission)
 
 
-_CUBE_DIMS = ("gender", "age_band", "education", "ethnicity", "occupation", "tag", "age_admitted")
+_BAND_BITS = 3  # AGE_BANDS has 8 bands
+assert len(AGE_BANDS) <= 1 << _BAND_BITS
+_PROFILE_DIMS = ("gender", "education", "ethnicity", "occupation", "tag")
 
 
 def count(conn: Connection, branch_ids: Sequence[int] | None, start: date, end: date,
           measures: Sequence[str] = tuple(MEASURES)) -> dict[str, dict[str, Any]]:
     """{measure: {"total": n, dimension: Counter(raw value → n)}}: one grouped statement, then the
-    cube's few thousand combinations rolled up per dimension here. The admitted measure's
-    "age_band" is the band at admission; the other measures' the band on the period's last day."""
-    n = len(measures)
-    totals = [0] * n
-    per_dim: dict[str, dict[Any, list[int]]] = {d: {} for d in ("branch", *_CUBE_DIMS)}
-    branch = per_dim["branch"]
-    stmt = count_statement(branch_ids, start, end, measures, join_in_cte=conn.dialect.name == "postgresql")
-    for part, bid, *row in conn.execute(stmt):
-        values = row[len(_CUBE_DIMS):]
-        if part == "b":
-            branch[bid] = values
-            for i, v in enumerate(values):
-                totals[i] += v or 0
-            continue
-        for dim, cat in zip(_CUBE_DIMS, row[:len(_CUBE_DIMS)]):
-            acc = per_dim[dim].get(cat)
+    bits decoded and the profiles' values looked up for the few thousand profile ids that occur.
+    Raw values: gender, education, ethnicity and occupation as typed ('' when blank), tag the JSON
+    text of a person's whole tag list; the admitted measure's age_band is the band at admission,
+    the other measures' the band on the period's last day."""
+    k = len(measures)
+    decoded: dict[int, tuple[int, ...]] = {}
+
+    def positions(bits: int) -> tuple[int, ...]:
+        got = decoded.get(bits)
+        if got is None:
+            got = decoded[bits] = tuple(i for i in range(k) if bits >> i & 1)
+        return got
+
+    branch: dict[int, list[int]] = {}
+    by_profile: dict[tuple[int, int], int] = {}  # (profile, bits) → n
+    by_band: dict[tuple[int, int], int] = {}  # (band, bits) → n
+    at_admission: Counter = Counter()
+    profile_n, band_n = by_profile.get, by_band.get  # ~70k rows for a county: plain dicts, no Counter
+    mask, band_shift = (1 << k) - 1, k + _BAND_BITS
+    for part, key, n in conn.execute(count_statement(branch_ids, start, end, measures)).all():
+        if part == "c":
+            bits, prof, band = key & mask, key >> band_shift, key >> k & (1 << _BAND_BITS) - 1
+            by_profile[prof, bits] = profile_n((prof, bits), 0) + n
+            by_band[band, bits] = band_n((band, bits), 0) + n
+        elif part == "b":
+            bid = key >> k
+            acc = branch.get(bid)
             if acc is None:
-                per_dim[dim][cat] = list(values)
-            else:
-                for i, v in enumerate(values):
-                    acc[i] += v
-    out: dict[str, dict[str, Any]] = {}
-    for i, k in enumerate(measures):
-        out[k] = {"total": int(totals[i])}
-        for dim, cats in per_dim.items():
-            if dim == "age_admitted":
-                continue
-            if dim == "age_band" and k == "admitted":
-                cats = per_dim["age_admitted"]
-            out[k][dim] = Counter({cat: int(v[i]) for cat, v in cats.items() if v[i]})
+                acc = branch[bid] = [0] * k
+            for i in positions(key & mask):
+                acc[i] += n
+        else:
+            at_admission[AGE_BANDS[key]] += n
+    profiles = ProfileRepo(conn).by_ids(sorted({p for p, _ in by_profile}))
+    out = {m: {"total": 0, "branch": Counter(), "age_band": Counter(), **{d: Counter() for d in _PROFILE_DIMS}}
+           for m in measures}
+    for bid, acc in branch.items():
+        for i, v in enumerate(acc):
+            if v:
+                out[measures[i]]["branch"][bid] = v
+                out[measures[i]]["total"] += v
+    for (band, bits), n in by_band.items():
+        for i in positions(bits):
+            out[measures[i]]["age_band"][AGE_BANDS[band]] += n
+    per_dim: list[dict] = [{} for _ in _PROFILE_DIMS]  # (value, bits) → n: few distinct, decoded below
+    for (prof, bits), n in by_profile.items():
+        for acc, value in zip(per_dim, profiles[prof]):
+            acc[value, bits] = acc.get((value, bits), 0) + n
+    for dim, acc in zip(_PROFILE_DIMS, per_dim):
+        for (value, bits), n in acc.items():
+            for i in positions(bits):
+                out[measures[i]][dim][value] += n
+    if "admitted" in out:
+        out["admitted"]["age_band"] = at_admission
     return out
 
 

@@ -39,6 +39,7 @@ from services.candidates import _variants, definition_body, party_status_for
 from services.directory import resolve_org
 from services.ledger_export import _layout_definition, export, ledger_table  # noqa: F401 - the module's public face
 from storage.bulk_load import BulkWriter
+from storage.repositories import profile_of
 from storage.tables import organisation, person
 from workflows.model import Definition
 
@@ -450,6 +451,8 @@ def confirm(app: App, path: str | Path, org_ref: str | int, *, actor: str = ACTO
              party_status_for(p.result.state, p.definition), False, p.branch_id, now_dt, import_id)
             for key, p in latest.items()])
         people = len(latest)
+        profiles = {key: profile_of(p) for key, p in latest.items()}
+        profile_ids = uow.profiles.ids_for(profiles.values())
         written = 0
         stored_findings = 0
         for i in range(0, len(planned), batch_size):
@@ -469,7 +472,9 @@ def confirm(app: App, path: str | Path, org_ref: str | int, *, actor: str = ACTO
                 m = milestones(st, p.definition)
                 miles.append((cid, pid, m.branch_id, day_or_none(m.applied_on), day_or_none(m.activist_on),
                               day_or_none(m.target_on), day_or_none(m.admitted_on), day_or_none(m.probation_from),
-                              day_or_none(m.full_on), day_or_none(m.extended_on), day_or_none(m.ended_on), m.end_stage))
+                              day_or_none(m.full_on), day_or_none(m.extended_on), day_or_none(m.ended_on), m.end_stage,
+                              day_or_none(m.first_on), day_or_none(m.closed_on),
+                              profile_ids[profiles[p.person_key]], day(p.birth_date)))
                 for f in res.findings:
                     if f.kind == "guard":
                         findings.append((cid, branch, import_id, "import", f.step, f.rule, f.article or None, f.message,

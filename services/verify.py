@@ -1,7 +1,8 @@
 """`verify`: prove that every stored projection equals the replay of the event log.
 
 The candidate snapshot (stage, state JSON, branch, definition key, application date), the
-deadline rows, the milestone row (the dates reports count) and the person's party status (for their latest candidacy) are derived data; the
+deadline rows, the milestone row (the dates reports count, and the person's profile and birth
+date copied onto it) and the person's party status (for their latest candidacy) are derived data; the
 log is the truth. Verify streams the log, the candidates, the deadlines and the people's status
 once each in candidate order — memory stays flat in the number of candidates — replays each
 candidate with the engine and compares. It runs in a read-only unit of work, so on SQLite it never
@@ -135,5 +136,7 @@ def verify(app: App, *, check_deadlines: bool = True, batch: int = 2000) -> Veri
         while current is not None:
             report.mismatches.append({"candidate_id": current.id, "problem": "候选人没有任何事件记录"})
             current = next(candidates, None)
+        for cid, what in uow.milestones.iter_person_mismatches(batch=batch):
+            report.mismatches.append({"candidate_id": cid, "problem": f"里程碑（统计用）中的{what}与人员信息不一致"})
     report.seconds = time.perf_counter() - started
     return report

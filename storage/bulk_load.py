@@ -33,7 +33,8 @@ EVENT = ("candidate_id", "seq", "kind", "step", "occurred_on", "recorded_at", "a
          "definition_key")
 DEADLINE = ("candidate_id", "branch_id", "step", "kind", "due_on", "provisional", "article")
 MILESTONE = ("candidate_id", "person_id", "branch_id", "applied_on", "activist_on", "target_on", "admitted_on",
-             "probation_from", "full_on", "extended_on", "ended_on", "end_stage")
+             "probation_from", "full_on", "extended_on", "ended_on", "end_stage", "first_on", "closed_on",
+             "profile_id", "birth_date")
 FINDING = ("candidate_id", "branch_id", "import_id", "source", "step", "rule", "article", "message", "occurred_on",
            "found_at")
 TABLES = {"person": (person, PERSON), "candidate": (candidate, CANDIDATE), "event": (event, EVENT),

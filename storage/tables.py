@@ -206,8 +206,26 @@ deadline = Table(
 
 # ------------------------------------------------------------------ reports and the ledger (issue 4)
 
+# The person values reports break down by, one row per distinct combination (a county has a few
+# thousand): milestone rows point here, so a report groups by one small integer instead of sorting
+# five text columns per candidate (storage/repositories/profiles.py). Blank values are stored as ''
+# and tags as the canonical JSON text of the sorted tag list; `key` is the whole tuple as JSON.
+person_profile = Table(
+    "person_profile",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", Text, nullable=False, unique=True),
+    Column("gender", String(4), nullable=False),
+    Column("education", String(64), nullable=False),
+    Column("ethnicity", String(32), nullable=False),
+    Column("occupation", String(100), nullable=False),
+    Column("tags", Text, nullable=False),
+)
+
 # The dates reports count, one narrow row per candidate (engine/milestones.py says which date is
-# which). Written only when a milestone changes; `verify` checks it against the replay.
+# which), with the person's profile and birth date copied in (both fixed once a person is
+# recorded) so the report reads this table alone. Written only when a milestone changes; `verify`
+# checks it against the replay and the person.
 milestone = Table(
     "milestone",
     metadata,
@@ -223,7 +241,12 @@ milestone = Table(
     Column("extended_on", Date, nullable=True),
     Column("ended_on", Date, nullable=True),
     Column("end_stage", String(64), nullable=True),
-    Index("ix_milestone_branch_id", "branch_id"),
+    Column("first_on", Date, nullable=True),
+    Column("closed_on", Date, nullable=True),
+    Column("profile_id", Integer, ForeignKey("person_profile.id"), nullable=False),
+    Column("birth_date", Date, nullable=False),
+    # a branch's last admission (branches with no development for years: max() per branch)
+    Index("ix_milestone_branch_admitted", "branch_id", "admitted_on"),
     # admissions by approval date (the plan's year-to-date count, reports/query.py)
     Index("ix_milestone_admitted_on", "admitted_on"),
 )
@@ -291,6 +314,10 @@ workflow_definition = Table(
     Column("sha256", String(64), nullable=False),
     Column("body", JSONType, nullable=False),
     Column("loaded_at", UTCDateTime, nullable=False),
+    # the YAML of a version installed from the web admin page (NULL: a snapshot of a shipped
+    # file's version); every process loads these beside the files (services/app.py)
+    Column("source", Text, nullable=True),
+    Column("source_name", String(255), nullable=True),
 )
 
 holiday_year = Table(

@@ -22,6 +22,7 @@ from .findings import FindingRepo
 from .orgs import OrgRepo
 from .outbox import OutboxRepo
 from .people import PersonRepo
+from .profiles import Profile, ProfileRepo, profile_of
 from .users import RoleRow, UserRepo, UserRow
 from .rows import (
     CandidateRow,
@@ -49,6 +50,9 @@ __all__ = [
     "ContactRow",
     "JobRunRepo",
     "MilestoneRepo",
+    "Profile",
+    "ProfileRepo",
+    "profile_of",
     "PlanRepo",
     "ImportRepo",
     "FindingRepo",

@@ -11,28 +11,40 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
 
-from ..tables import milestone
+from ..tables import milestone, person, person_profile
 from .base import Repository
 from .hot import CODECS, HotStatement, execute, execute_many, stream
+from .profiles import Profile, ProfileRepo, profile_of
 
 _m = milestone.c
 COLUMNS = (
     "branch_id", "applied_on", "activist_on", "target_on", "admitted_on", "probation_from", "full_on",
-    "extended_on", "ended_on", "end_stage",
+    "extended_on", "ended_on", "end_stage", "first_on", "closed_on",
 )  # = engine.Milestones' fields
 _NAMES = tuple(c.name for c in milestone.c)
-_DATES = frozenset(COLUMNS) - {"branch_id", "end_stage"}
-_all = HotStatement(select(milestone).order_by(_m.candidate_id))
-_insert = HotStatement(insert(milestone).values({n: bindparam(n) for n in ("candidate_id", "person_id", *COLUMNS)}))
+_DATES = frozenset(COLUMNS) - {"branch_id", "end_stage"} | {"birth_date"}
+_PERSON = ("profile_id", "birth_date")  # copied from the person when the row is made, never updated
+_all = HotStatement(select(*(c for c in milestone.c if c.name not in _PERSON)).order_by(_m.candidate_id))
+_insert = HotStatement(insert(milestone).values(
+    {n: bindparam(n) for n in ("candidate_id", "person_id", *COLUMNS, *_PERSON)}))
+_p = person.c
+_f = person_profile.c
+_copies = HotStatement(
+    select(_m.candidate_id, _m.birth_date, _p.birth_date, _f.gender, _f.education, _f.ethnicity, _f.occupation,
+           _f.tags, _p.gender, _p.education, _p.ethnicity, _p.occupation, _p.tags)
+    .select_from(milestone.join(person, _p.id == _m.person_id).join(person_profile, _f.id == _m.profile_id))
+    .order_by(_m.candidate_id))
+_person = select(_p.gender, _p.education, _p.ethnicity, _p.occupation, _p.tags, _p.birth_date).where(
+    _p.id == bindparam("b_id"))
 _update = HotStatement(
     update(milestone).where(_m.candidate_id == bindparam("b_cid"))
     .values({n: bindparam(f"b_{n}", type_=_m[n].type) for n in ("person_id", *COLUMNS)})
 )
 
 
-def _plain(values) -> dict[str, Any]:
+def _plain(values, names=_NAMES) -> dict[str, Any]:
     """A row as {column: value} with dates as `date` on both backends."""
-    out = dict(zip(_NAMES, values))
+    out = dict(zip(names, values))
     for k in _DATES:
         v = out.get(k)
         if isinstance(v, str):
@@ -53,10 +65,14 @@ class MilestoneRepo(Repository):
         params = self._params({"person_id": person_id, **values}, "b_")
         params["b_cid"] = candidate_id
         if execute(self.conn, _update, params).rowcount == 0:
-            self.add_many([{"candidate_id": candidate_id, "person_id": person_id, **values}])
+            who = self.conn.execute(_person, {"b_id": person_id}).one()
+            self.add_many([{"candidate_id": candidate_id, "person_id": person_id, **values,
+                            "profile_id": ProfileRepo(self.conn).id_for(profile_of(who)),
+                            "birth_date": who.birth_date}])
 
     def add_many(self, rows: list[Mapping[str, Any]]) -> None:
-        """Insert new rows ({candidate_id, person_id, *COLUMNS}) in one driver call (imports)."""
+        """Insert new rows ({candidate_id, person_id, *COLUMNS, profile_id, birth_date}) in one
+        driver call."""
         execute_many(self.conn, _insert, [self._params(r) for r in rows])
 
     def get(self, candidate_id: int) -> dict[str, Any] | None:
@@ -67,6 +83,18 @@ class MilestoneRepo(Repository):
         self.conn.execute(delete(milestone).where(_m.candidate_id.in_(candidate_ids)))
 
     def iter_all(self, batch: int = 2000) -> Iterator[dict[str, Any]]:
-        """Every row ordered by candidate_id, streamed (for verify's merge with the log)."""
+        """Every row (without the person's copied values) ordered by candidate_id, streamed (for
+        verify's merge with the log)."""
+        names = [n for n in _NAMES if n not in _PERSON]
         for row in stream(self.conn, _all, {}, batch):
-            yield _plain(row)
+            yield _plain(row, names)
+
+    def iter_person_mismatches(self, batch: int = 2000) -> Iterator[tuple[int, str]]:
+        """(candidate_id, what differs) for each row whose copied profile or birth date no longer
+        matches its person (verify)."""
+        codec = CODECS[self.conn.dialect.name]
+        for cid, m_birth, p_birth, *values in stream(self.conn, _copies, {}, batch):
+            if codec.date_out(m_birth) != codec.date_out(p_birth):
+                yield cid, "出生日期"
+            elif Profile(*values[:5]) != Profile.of(*values[5:9], codec.json_out(values[9])):
+                yield cid, "人员信息（性别、学历、民族、职业、类别）"

@@ -10,12 +10,14 @@ from storage.tables import metadata
 
 TABLES = {"organisation", "person", "candidate", "event", "deadline", "workflow_definition", "holiday_year",
           "contact", "outbox", "job_run", "milestone", "development_plan", "import_batch", "finding",
-          "app_user", "user_role", "login_attempt", "audit_log"}
+          "app_user", "user_role", "login_attempt", "audit_log", "person_profile"}
 # what each revision adds, for the step-by-step stairway
 _LATER = {
     "0002": {"contact", "outbox", "job_run"},
     "0003": {"milestone", "development_plan", "import_batch", "finding"},
     "0004": {"app_user", "user_role", "login_attempt", "audit_log"},
+    "0005": {"person_profile"},
+    "0006": set(),
 }
 BY_REVISION = {"0001": TABLES - set().union(*_LATER.values()), **_LATER}
 

@@ -49,3 +49,24 @@ def test_leaving_the_process_records_the_end_stage():
 def test_snapshot_without_extension_keeps_its_old_shape():
     """Snapshots written before `extended_on` existed must still equal their replay."""
     assert "extended_on" not in walk("oath").to_dict()
+
+
+def test_span_of_an_open_candidacy_has_no_close():
+    m = milestones(walk("committee_talk", include=True), definition())
+    assert m.first_on == TIMELINE["application"] and m.closed_on is None
+
+
+def test_span_closes_on_the_last_date_once_a_full_member():
+    m = milestones(walk("archive", include=True), definition())
+    assert m.first_on == TIMELINE["application"]
+    assert m.closed_on == TIMELINE["conversion_approval"] == max(
+        d for d in (m.applied_on, m.activist_on, m.target_on, m.admitted_on, m.probation_from, m.full_on) if d)
+
+
+def test_span_closes_on_leaving_and_reopens_on_reconsideration():
+    defn = definition()
+    on = date(2016, 9, 1)
+    state = decide(defn, walk("target_selection"), Exceptional("withdraw", on, "测试", "本人申请"), ctx()
+                   ).raise_if_refused().state
+    m = milestones(state, defn)
+    assert m.closed_on == on and m.first_on == TIMELINE["application"]

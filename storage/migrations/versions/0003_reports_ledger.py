@@ -93,13 +93,17 @@ def upgrade() -> None:
     _backfill_milestones()
 
 
+_COLUMNS_0003 = ("branch_id", "applied_on", "activist_on", "target_on", "admitted_on", "probation_from", "full_on",
+                 "extended_on", "ended_on", "end_stage")
+
+
 def _backfill_milestones() -> None:
     """Milestone rows for the candidates that exist already, from their snapshots."""
     from engine import CandidateState, milestones
-    from storage.tables import milestone
     from workflows.registry import Registry
 
     conn = op.get_bind()
+    milestone_0003 = sa.table("milestone", *(sa.column(c) for c in ("candidate_id", "person_id", *_COLUMNS_0003)))
     registry = None
     rows = conn.execute(sa.text("SELECT id, person_id, state FROM candidate ORDER BY id")).all()
     batch = []
@@ -109,12 +113,14 @@ def _backfill_milestones() -> None:
             import json
             state = json.loads(state)
         st = CandidateState.from_dict(state)
-        batch.append({"candidate_id": cid, "person_id": person_id, **milestones(st, registry.get(st.definition_key)).as_row()})
+        row = milestones(st, registry.get(st.definition_key)).as_row()
+        # the columns of this revision only (later ones add theirs and fill them: 0005)
+        batch.append({"candidate_id": cid, "person_id": person_id, **{k: row[k] for k in _COLUMNS_0003}})
         if len(batch) >= 5000:
-            conn.execute(milestone.insert(), batch)
+            conn.execute(sa.insert(milestone_0003), batch)
             batch = []
     if batch:
-        conn.execute(milestone.insert(), batch)
+        conn.execute(sa.insert(milestone_0003), batch)
 
 
 def downgrade() -> None:

@@ -61,7 +61,8 @@ def register(app: typer.Typer) -> None:
         admit: Annotated[int, typer.Option("--admit", help="计划发展党员数", metavar="人数")],
         target: Annotated[Optional[List[str]], typer.Option(
             "--target", help="结构指标，可多次使用：under_35=60%（35岁及以下占比）、college=30%（大专及以上）、"
-                             "female=30%、minority=10%、tag:致富带头人=5（人数）", metavar="指标=值")] = None,
+                             "high_school=80%（高中及以上）、female=30%、minority=10%、tag:致富带头人=5（人数）",
+            metavar="指标=值")] = None,
         note: Annotated[Optional[str], typer.Option("--note", help="说明（如计划文号）", metavar="说明")] = None,
     ) -> None:
         from services.plans import set_plan

@@ -1,6 +1,6 @@
 """Assemble a `Report`: the counting (query.py), the display categories (categories.py), the
-pipeline's health (health.py) and the plan (plan.py), with the notes that say what each figure
-counts and by which article.
+pipeline's health (health.py), the branches without development (dormant.py) and the plan
+(plan.py), with the notes that say what each figure counts and by which article.
 """
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from sqlalchemy.engine import Connection
 from storage.tables import organisation
 
 from .categories import breakdowns
-from .health import health
+from .dormant import dormant_branches
+from .health import RuleOf, health
 from .model import MEASURES, Measure, OrgRef, Period, PlanLine, Report
 from .period import next_period, year_to_date
 from .plan import plan_lines
@@ -32,9 +33,13 @@ ARTICLE_NOTES = (
     "发展对象：统计期末已确定为发展对象（第十三条）、尚未被批准入党且未退出的人数。",
     "年龄：发展党员按被批准入党（上级党委审批）之日的年龄计算，其他各项按统计期末计算；"
     "分30岁及以下、31至35岁、36至40岁、41至45岁、46至50岁、51至55岁、56至60岁、61岁及以上，"
-    "35岁及以下含30岁及以下、31至35岁；学历按填写内容归类，大专及以上含研究生、大学本科、大专；"
-    "类别（致富带头人、村干部等）一人可有多项，各类别之和可能大于总数。",
+    "35岁及以下含30岁及以下、31至35岁；学历按填写内容归类，高中及以上含研究生、大学本科、大专、高中/中专，"
+    "大专及以上含研究生、大学本科、大专；职业按填写内容归入工人、农牧渔民、专业技术人员、管理人员、"
+    "党政机关工作人员、学生、离退休人员、其他（村干部计入农牧渔民）；"
+    "类别（致富带头人、村干部等）一人可有多项，各类别之和可能大于总数；"
+    "汇报段落中归为同一提法的类别（如村干部、干部党员均称干部党员）每人只计一次。",
     "按人员当前所在党支部统计（转接的计入转入支部）。",
+    "逾期办理：本期内办理时已超过规定期限的环节（以更正后的记录为准），按环节及其期限规定的条款分项统计。",
 )
 
 
@@ -56,11 +61,20 @@ def branches_in_scope(conn: Connection, branch_ids: Iterable[int]) -> list[OrgRe
     return [OrgRef(r.id, f"{parents.get(r.parent_id, '')}{r.name}" if names[r.name] > 1 else r.name, r.level) for r in rows]
 
 
+def dormant_note(day: date) -> str:
+    return (f"两年以上未发展党员的党支部：截至{day.year}年{day.month}月{day.day}日，最近一次发展党员（上级党委审批，第二十四条）"
+            "在两年前的当日或更早（即此前整两年内未发展党员；“以上”含本数），或无发展党员记录的党支部；"
+            "满三年的标为“3年以上”。年数按日历年计算，按党支部当前所属人员统计。")
+
+
 def build(conn: Connection, org: OrgRef, branch_ids: Sequence[int], period: Period, as_of: date, *,
-          step_names: Mapping[str, str], plan: Mapping[str, Any] | None = None, limit: int = 50) -> Report:
+          step_names: Mapping[str, str], plan: Mapping[str, Any] | None = None, limit: int = 50,
+          rule_of: RuleOf | None = None) -> Report:
     """The report of `org` (its branches `branch_ids`) for `period`, made on `as_of`.
 
     `plan`: {"admit_target": n, "targets": {...}} of the period's year, or None.
+    `rule_of(definition_key, step)`: (number, name, article of the deadline rule) of a step, for
+    the late steps counted per rule (services/reports.py reads it from the definitions).
     """
     if conn.dialect.name == "postgresql":
         # a county's grouping fits in memory (hash aggregation, no sort spilling to disk), and a
@@ -75,6 +89,9 @@ def build(conn: Connection, org: OrgRef, branch_ids: Sequence[int], period: Peri
     measures = {k: Measure(k, raw[k]["total"], breakdowns(raw[k], names, order)) for k in MEASURES}
     following = next_period(period)
     notes = list(ARTICLE_NOTES)
+    # no development for two years, reckoned on the period's last day (the report day while it runs)
+    dormant_on = min(period.end, as_of)
+    notes.append(dormant_note(dormant_on))
     if as_of < period.end:
         notes.append(f"本期尚未结束：数字截至 {as_of.isoformat()}（入党积极分子、发展对象按期末口径统计时以当前记录为准）。")
     lines: tuple[PlanLine, ...] = ()
@@ -93,6 +110,7 @@ def build(conn: Connection, org: OrgRef, branch_ids: Sequence[int], period: Peri
                 notes.append(f"计划完成情况：以{period.end.year}年全年计划对照本期实际发展数。")
     return Report(
         org=org, period=period, next_period=following, measures=measures,
-        health=health(conn, branch_ids, period, following, as_of, step_names, limit),
+        health=health(conn, branch_ids, period, following, as_of, step_names, limit, rule_of),
         plan=lines, branches=tuple(branches), notes=tuple(notes), as_of=as_of,
+        dormant=dormant_branches(conn, branches, branch_ids, dormant_on), dormant_on=dormant_on,
     )

@@ -1,6 +1,9 @@
 """Display categories of the report's breakdowns: raw person values (free-text education, ethnicity,
 occupation, JSON tag lists) → the groups a report shows, and the derived figures (35岁及以下,
-大专及以上, 少数民族). Pure Python over the few thousand distinct values the counting returns.
+高中及以上, 大专及以上, 少数民族). Pure Python over the few thousand distinct values the counting returns.
+
+The free-text rules (EDUCATION_RULES, OCCUPATION_RULES) are data: (group, keywords), the first
+rule with a keyword contained in the text wins; docs/reports.md lists them.
 """
 from __future__ import annotations
 
@@ -17,8 +20,10 @@ AGE_BANDS = (*(label for label, _ in _AGE_BAND_LIMITS), "61岁及以上")
 UNDER_35 = "35岁及以下"  # derived: 30岁及以下 + 31至35岁 (the key figure, plan target under_35)
 UNDER_35_BANDS = frozenset(AGE_BANDS[:2])
 EDUCATION_GROUPS = ("研究生", "大学本科", "大专", "高中/中专", "初中及以下", "其他", "未填写")
-COLLEGE = "大专及以上"  # derived: 研究生 + 大学本科 + 大专
+COLLEGE = "大专及以上"  # derived: 研究生 + 大学本科 + 大专 (national reports, plan target college)
 COLLEGE_GROUPS = frozenset(EDUCATION_GROUPS[:3])
+HIGH_SCHOOL = "高中及以上"  # derived: the above + 高中/中专 (rural reports, plan target high_school)
+HIGH_SCHOOL_GROUPS = frozenset(EDUCATION_GROUPS[:4])
 HAN = "汉族"
 MINORITY = "少数民族"  # derived: every ethnicity but 汉族 (and blanks)
 NOT_GIVEN = "未填写"
@@ -34,6 +39,33 @@ EDUCATION_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("初中及以下", ("初中", "小学", "文盲", "识字", "无学历")),
 )
 
+# Occupation (process.md §6: the 8 categories of the party's statistics) in display order; blank → 未填写.
+OCCUPATION_GROUPS = ("工人", "农牧渔民", "专业技术人员", "管理人员", "党政机关工作人员", "学生", "离退休人员", "其他",
+                     NOT_GIVEN)
+# Occupation as typed (free text) → category; the first rule that matches wins, anything else is
+# 其他. The order settles the overlaps: 退休教师 is 离退休人员; village cadres (村干部, 村（社区）干部,
+# 大学生村官 — farmers holding village office, not civil servants) are 农牧渔民 before 大学生 makes
+# them 学生 or 党委 makes a 村党委书记 党政机关工作人员; community workers (社区干部) are 其他 before
+# 党委 catches them; 企业管理人员 is 管理人员 before 企业员工 makes it 工人; 农民工 is 工人 before
+# 农民 makes it 农牧渔民. Documented in docs/reports.md.
+OCCUPATION_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("离退休人员", ("离退休", "退休", "离休", "退养")),
+    ("农牧渔民", ("村干部", "村（社区）干部", "村(社区)干部", "村两委", "村支书", "村党", "村主任", "村委",
+                "村官", "村会计", "村文书", "村监委")),
+    ("其他", ("社区干部", "社区工作者", "社区书记", "社区主任")),
+    ("学生", ("学生", "在校", "在读", "本科生", "研究生", "硕士生", "博士生", "中专生", "高中生")),
+    ("党政机关工作人员", ("党政机关", "机关", "公务员", "参公", "参照公务员", "乡镇干部", "乡干部", "镇干部",
+                  "街道干部", "政府", "党委", "人大", "政协", "纪委", "监委")),
+    ("管理人员", ("管理", "经理", "厂长", "董事", "总监", "主管", "总经理", "企业负责人", "行政人员")),
+    ("专业技术人员", ("专业技术", "专技", "教师", "老师", "教授", "讲师", "医生", "医师", "村医", "护士", "医务", "药师",
+                "工程师", "技术员", "农技", "兽医", "会计", "审计", "律师", "记者", "编辑", "研究员", "科研",
+                "设计师", "翻译")),
+    ("工人", ("工人", "农民工", "务工", "打工", "职工", "员工", "工勤", "技工", "电工", "焊工", "司机", "驾驶员",
+            "快递", "保安", "厨师", "服务员", "建筑工")),
+    ("农牧渔民", ("农牧渔民", "农民", "牧民", "渔民", "务农", "农业", "种植", "养殖", "村民", "农户", "果农", "菜农",
+                "茶农", "种粮", "牧业", "渔业", "家庭农场")),
+)
+
 
 
 def education_group(text: str | None) -> str:
@@ -41,6 +73,16 @@ def education_group(text: str | None) -> str:
     if not t:
         return NOT_GIVEN
     for group, words in EDUCATION_RULES:
+        if any(w in t for w in words):
+            return group
+    return "其他"
+
+
+def occupation_group(text: str | None) -> str:
+    t = (text or "").strip()
+    if not t:
+        return NOT_GIVEN
+    for group, words in OCCUPATION_RULES:
         if any(w in t for w in words):
             return group
     return "其他"
@@ -56,7 +98,8 @@ def ethnicity_name(text: str | None) -> str:
 def _ordered(counter: Counter, order: Sequence[str] = ()) -> tuple[tuple[str, int], ...]:
     """Categories in `order` first, the rest by count (desc) then name; zeros left out."""
     known = [(c, counter[c]) for c in order if counter.get(c)]
-    rest = sorted(((c, n) for c, n in counter.items() if n and c not in order), key=lambda x: (-x[1], x[0]))
+    listed = set(order)  # a county orders 1,000 branch names: no list scan per category
+    rest = sorted(((c, n) for c, n in counter.items() if n and c not in listed), key=lambda x: (-x[1], x[0]))
     tail = [x for x in rest if x[0] == NOT_GIVEN]
     return tuple(known + [x for x in rest if x[0] != NOT_GIVEN] + tail)
 
@@ -74,8 +117,7 @@ def breakdowns(raw: Mapping[str, Counter], branch_names: Mapping[int, str], bran
     edu = Counter()
     for cat, n in raw["education"].items():
         edu[education_group(cat)] += n
-    college = sum(n for c, n in edu.items() if c in COLLEGE_GROUPS)
-    out["education"] = Breakdown("education", _ordered(edu, EDUCATION_GROUPS), ((COLLEGE, college),) if college else ())
+    out["education"] = Breakdown("education", _ordered(edu, EDUCATION_GROUPS), education_derived(edu))
     eth = Counter()
     for cat, n in raw["ethnicity"].items():
         eth[ethnicity_name(cat)] += n
@@ -83,14 +125,32 @@ def breakdowns(raw: Mapping[str, Counter], branch_names: Mapping[int, str], bran
     out["ethnicity"] = Breakdown("ethnicity", _ordered(eth, (HAN,)), ((MINORITY, minority),) if minority else ())
     occ = Counter()
     for cat, n in raw["occupation"].items():
-        occ[(cat or "").strip() or NOT_GIVEN] += n
-    out["occupation"] = Breakdown("occupation", _ordered(occ))
-    tags = Counter()
-    for cat, n in raw["tag"].items():
-        for tag in _tags(cat):
-            tags[tag] += n
-    out["tag"] = Breakdown("tag", _ordered(tags))
+        occ[occupation_group(cat)] += n
+    out["occupation"] = Breakdown("occupation", _ordered(occ, OCCUPATION_GROUPS))
+    out["tag"] = tag_breakdown(raw["tag"])
     return {d: out[d] for d in DIMENSIONS}
+
+
+def education_derived(groups: Mapping[str, int]) -> tuple[tuple[str, int], ...]:
+    """高中及以上 and 大专及以上 (broadest first, as a table reads "其中：…"), zeros left out."""
+    derived = ((HIGH_SCHOOL, sum(n for c, n in groups.items() if c in HIGH_SCHOOL_GROUPS)),
+               (COLLEGE, sum(n for c, n in groups.items() if c in COLLEGE_GROUPS)))
+    return tuple((c, n) for c, n in derived if n)
+
+
+def tag_breakdown(raw: Mapping[str | None, int]) -> Breakdown:
+    """Per tag (a person with two tags counts under both) and per combination of tags (each person
+    once: `Breakdown.combinations`, what the paragraph needs when several tags read as one word).
+    `raw` is keyed by the JSON text of a person's whole tag list."""
+    tags: Counter = Counter()
+    combos: Counter = Counter()
+    for text, n in raw.items():
+        held = _tags(text)
+        for tag in held:
+            tags[tag] += n
+        if held and n:
+            combos[tuple(sorted(held))] += n
+    return Breakdown("tag", _ordered(tags), combinations=tuple(sorted(combos.items(), key=lambda x: (-x[1], x[0]))))
 
 
 def _tags(text: str | None) -> set[str]:

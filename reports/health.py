@@ -1,11 +1,12 @@
 """The pipeline's health in a report: steps overdue at the period's end, steps done late in the
-period (from the event log, after corrections) and candidates whose earliest next step falls in
-the next period. Counted from the deadline rows by their own branch_id (no join for a county).
+period (from the event log, after corrections; listed, and counted per step and deadline rule) and
+candidates whose earliest next step falls in the next period. Counted from the deadline rows by
+their own branch_id (no join for a county).
 """
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
 
 from sqlalchemy import exists, func, select
@@ -13,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from storage.tables import OVERDUE_KINDS, candidate, deadline, event, organisation, person
 
-from .model import Period, PipelineHealth, PipelineItem
+from .model import LateRule, Period, PipelineHealth, PipelineItem
 from .query import scope
 
 _p = person.c
@@ -46,8 +47,12 @@ def _count(conn, where, branch_ids) -> int:
     return conn.execute(select(func.count()).select_from(base).where(*cond)).scalar_one()
 
 
+# (definition key, step id) → (the step's number, its name, the article of its deadline rule)
+RuleOf = Callable[[str, str], tuple[int, str, str]]
+
+
 def health(conn: Connection, branch_ids: Sequence[int] | None, period: Period, following: Period, as_of: date,
-           step_names: Mapping[str, str], limit: int = 50) -> PipelineHealth:
+           step_names: Mapping[str, str], limit: int = 50, rule_of: RuleOf | None = None) -> PipelineHealth:
     # overdue "at the period's end": past due by the end of its last day (or, for a period still
     # running, before the report's day) and still open when the report is made
     cutoff = period.end + timedelta(days=1) if as_of > period.end else as_of
@@ -61,9 +66,11 @@ def health(conn: Connection, branch_ids: Sequence[int] | None, period: Period, f
         PipelineItem(cid, name, branch, step, step_names.get(step, step), on, f"最早可于 {on.isoformat()} 办理")
         for cid, name, branch, step, on in conn.execute(_item_query(rn_where, branch_ids, limit))
     )
-    late_total, late = late_steps(conn, branch_ids, period, step_names, limit)
+    by_rule = late_by_rule(conn, branch_ids, period, step_names, rule_of)
+    late_total = sum(r.count for r in by_rule)
+    late = late_items(conn, branch_ids, period, step_names, limit) if late_total else ()
     return PipelineHealth(overdue, late, ready, _count(conn, od_where, branch_ids), late_total,
-                          _count(conn, rn_where, branch_ids))
+                          _count(conn, rn_where, branch_ids), by_rule)
 
 
 def late_step_filter(start: date | None = None, end: date | None = None) -> list:
@@ -84,13 +91,33 @@ def late_step_filter(start: date | None = None, end: date | None = None) -> list
     return terms
 
 
-def late_steps(conn: Connection, branch_ids, period: Period, step_names: Mapping[str, str], limit: int):
-    """Steps recorded late (`event.late`) with their date in the period, as the log stands after
-    corrections: a step event counts unless a later correct/void supersedes it; a correction
-    counts with its own date and late flag unless a still later one supersedes the same event."""
-    where = [*late_step_filter(period.start, period.end), scope(_c.branch_id, branch_ids)]
-    base = event.join(candidate, _c.id == _e.candidate_id)
-    total = conn.execute(select(func.count()).select_from(base).where(*where)).scalar_one()
+def _late_where(branch_ids, period: Period):
+    return event.join(candidate, _c.id == _e.candidate_id), [
+        *late_step_filter(period.start, period.end), scope(_c.branch_id, branch_ids)]
+
+
+def late_by_rule(conn: Connection, branch_ids, period: Period, step_names: Mapping[str, str],
+                 rule_of: RuleOf | None = None) -> tuple[LateRule, ...]:
+    """The steps recorded late in the period counted per step and deadline rule (process.md §6
+    "steps done late, per rule"): grouped in SQL by (step, definition version) — a version may cite
+    another article for the same step (2026 renumbers) — then merged per (step, article).
+    `rule_of(definition_key, step)` names the rule; without it the step name alone."""
+    base, where = _late_where(branch_ids, period)
+    rows = conn.execute(select(_e.step, _e.definition_key, func.count()).select_from(base).where(*where)
+                        .group_by(_e.step, _e.definition_key)).all()
+    merged: dict[tuple[str, str], list] = {}
+    for step, key, n in rows:
+        number, name, article = rule_of(key, step) if rule_of else (0, step_names.get(step, step), "")
+        acc = merged.setdefault((step, article), [number, name, 0])
+        acc[2] += int(n)
+    return tuple(sorted((LateRule(step, name, article, n, number) for (step, article), (number, name, n) in merged.items()),
+                        key=lambda r: (r.number or 99, r.step, r.article)))
+
+
+def late_items(conn: Connection, branch_ids, period: Period, step_names: Mapping[str, str], limit: int
+               ) -> tuple[PipelineItem, ...]:
+    """The first `limit` steps recorded late in the period (by date), with names and the due date missed."""
+    base, where = _late_where(branch_ids, period)
     rows = conn.execute(
         select(_e.candidate_id, _p.name, _o.name, _e.step, _e.occurred_on, _c.state)
         .select_from(base.join(person, _p.id == _c.person_id).join(organisation, _o.id == _c.branch_id))
@@ -103,4 +130,5 @@ def late_steps(conn: Connection, branch_ids, period: Period, step_names: Mapping
         missed = (state or {}).get("late", {}).get(step)
         detail = f"应于 {missed} 前完成，实际 {on.isoformat()}" if missed else "逾期办理"
         items.append(PipelineItem(cid, name, branch, step, step_names.get(step, step), on, detail))
-    return total, tuple(items)
+    return tuple(items)
+

@@ -33,7 +33,7 @@ DIMENSIONS: dict[str, str] = {
     "age_band": "年龄",
     "education": "学历",
     "ethnicity": "民族",
-    "occupation": "职业",
+    "occupation": "职业",  # the 8 categories of process.md §6 (reports/categories.py: OCCUPATION_RULES)
     "tag": "类别",  # person tags: 致富带头人, 村干部 … (one person may count under several)
 }
 
@@ -64,9 +64,13 @@ class Breakdown:
 
     dimension: str
     counts: tuple[tuple[str, int], ...]
-    # figures derived from the counts, shown beside them, never added to them:
-    # education ("大专及以上", n), ethnicity ("少数民族", n) — added by helper B (query)
+    # figures derived from the counts, shown beside them, never added to them: age ("35岁及以下", n),
+    # education ("高中及以上", n), ("大专及以上", n), ethnicity ("少数民族", n)
     derived: tuple[tuple[str, int], ...] = ()
+    # "tag" only: the tag sets people hold, each person once — (("村干部", "致富带头人"), n) — so that
+    # tags read as one word in the paragraph (村干部, 干部党员 → 干部党员) count a person once.
+    # Empty when not known (a hand-made Breakdown): the per-tag counts are added instead.
+    combinations: tuple[tuple[tuple[str, ...], int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,18 @@ class PipelineItem:
 
 
 @dataclass(frozen=True)
+class LateRule:
+    """How many steps were done late in the period under one step's deadline rule (process.md §6
+    "steps done late, per rule"): "17 上级党委审批 — 细则第二十五条 — 3 项"."""
+
+    step: str  # step id
+    step_name: str  # "上级党委审批"
+    article: str  # the article of the step's deadline rule, "第二十五条"; "" = local practice
+    count: int
+    number: int = 0  # the step's number in the process (1–25), for display order; 0 = unknown
+
+
+@dataclass(frozen=True)
 class PipelineHealth:
     overdue: tuple[PipelineItem, ...]  # open "within" deadlines past due on the period's last day
     late: tuple[PipelineItem, ...]  # steps done during the period after their due date
@@ -105,11 +121,30 @@ class PipelineHealth:
     overdue_total: int | None = None
     late_total: int | None = None
     ready_next_total: int | None = None
+    # every late step of the period counted per step and rule (not cut to `limit`), by step number
+    late_by_rule: tuple[LateRule, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("overdue", "late", "ready_next"):
             if getattr(self, f"{name}_total") is None:
                 object.__setattr__(self, f"{name}_total", len(getattr(self, name)))
+
+
+DORMANT_YEARS = (3, 2)  # flag thresholds, longest first: "3年以上", "2年以上"
+NEVER_ADMITTED = "无发展记录"
+
+
+@dataclass(frozen=True)
+class DormantBranch:
+    """A branch in scope with no admission for two years or more at the reference day (the period's
+    last day, or the report day while the period runs), or none on record (process.md §6
+    "branches with no development for 2–3 years")."""
+
+    branch_id: int
+    branch_name: str
+    last_admitted: date | None  # the last 上级党委审批 on or before the reference day; None = none on record
+    years: int | None  # whole calendar years from last_admitted to the reference day; None = none on record
+    flag: str  # "3年以上" | "2年以上" | NEVER_ADMITTED
 
 
 @dataclass(frozen=True)
@@ -133,6 +168,9 @@ class Report:
     branches: tuple[OrgRef, ...] = ()  # the branches in scope, in display order
     notes: tuple[str, ...] = ()  # how the figures are counted (which date counts, with articles)
     as_of: date | None = None  # when the report was made (a half year still running is partial)
+    # branches with no admission for 2 years or more (or none on record), longest first
+    dormant: tuple[DormantBranch, ...] = ()
+    dormant_on: date | None = None  # the day `dormant` is reckoned on (None: not reckoned)
 
     def total(self, measure: str) -> int:
         return self.measures[measure].total

@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .categories import COLLEGE, MINORITY, UNDER_35
+from .categories import COLLEGE, HIGH_SCHOOL, MINORITY, UNDER_35
 from .model import Measure, PlanLine
 
 
 PLAN_SHARE_KEYS = {
     "under_35": "35岁及以下",
     "college": "大专及以上学历",
+    "high_school": "高中及以上学历",  # rural plans and reports quote this one (process.md §6)
     "female": "女性",
     "minority": "少数民族",
 }
@@ -32,6 +33,8 @@ def _plan_actual(key: str, m: Measure) -> int:
         return m.count("age_band", UNDER_35)
     if key == "college":
         return m.count("education", COLLEGE)
+    if key == "high_school":
+        return m.count("education", HIGH_SCHOOL)
     if key == "female":
         return m.count("gender", "女")
     if key == "minority":

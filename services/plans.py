@@ -1,8 +1,9 @@
 """Yearly development plans (发展党员计划) of a township, branch or county; reports show plan vs actual.
 
 A plan is the number to admit in the year and structure targets:
-`{"under_35": 0.6, "college": 0.3, "female": 0.3, "minority": 0.1, "tag:致富带头人": 5}` — a
-fraction is a share of those admitted, a whole number a head count (see docs/reports.md).
+`{"under_35": 0.6, "college": 0.3, "high_school": 0.8, "female": 0.3, "minority": 0.1, "tag:致富带头人": 5}`
+— a fraction is a share of those admitted, a whole number a head count (see docs/reports.md). The
+keys are reports/plan.py's PLAN_SHARE_KEYS.
 """
 from __future__ import annotations
 

@@ -36,6 +36,29 @@ def _step_names(app: App) -> dict[str, str]:
     return names
 
 
+def _rule_of(app: App):
+    """(definition key, step id) → (step number, name, article of its deadline rule), as `partyflow
+    audit` names a late step: the step's first due_within/recurring rule, else the step's own
+    article; an unknown version or step gives the step id and no article."""
+    cache: dict[tuple[str, str], tuple[int, str, str]] = {}
+
+    def rule_of(key: str, step: str) -> tuple[int, str, str]:
+        if (key, step) not in cache:
+            try:
+                defn = app.definition(key)
+            except LookupError:
+                defn = None
+            if defn is None or not defn.has_step(step):
+                cache[key, step] = (0, _step_names(app).get(step, step), "")
+            else:
+                s = defn.step(step)
+                rule = next((r for r in s.rules if r.kind in ("due_within", "recurring")), None)
+                cache[key, step] = (s.number, s.name, rule.citation.article if rule else s.citation.article)
+        return cache[key, step]
+
+    return rule_of
+
+
 def build_report(app: App, org_ref: str | int, period: str | Period, as_of: date | None = None, *,
                  limit: int = 50) -> Report:
     """The report of an organisation (branch, township or county: code or id) for a period
@@ -54,7 +77,7 @@ def build_in(app: App, uow: UnitOfWork, org: OrgRow, period: Period, as_of: date
     plan_row = uow.plans.get(org.id, period.end.year)
     plan = {"admit_target": plan_row.admit_target, "targets": plan_row.targets} if plan_row else None
     return build(uow.connection, OrgRef(org.id, org.name, org.level), branch_ids, period, as_of,
-                 step_names=_step_names(app), plan=plan, limit=limit)
+                 step_names=_step_names(app), plan=plan, limit=limit, rule_of=_rule_of(app))
 
 
 def default_path(report: Report, fmt: str, code: str | None = None) -> Path:
@@ -144,6 +167,12 @@ def report_dict(report: Report, *, with_paragraph: bool = True) -> dict[str, Any
             "overdue": {"total": h.overdue_total, "items": items(h.overdue)},
             "late": {"total": h.late_total, "items": items(h.late)},
             "ready_next": {"total": h.ready_next_total, "items": items(h.ready_next)},
+            "late_by_rule": [asdict(r) for r in h.late_by_rule],
+        },
+        "dormant_branches": {
+            "on": report.dormant_on.isoformat() if report.dormant_on else None,
+            "items": [{**asdict(d), "last_admitted": d.last_admitted.isoformat() if d.last_admitted else None}
+                      for d in report.dormant],
         },
         "plan": [{"label": p.label, "planned": p.planned, "actual": p.actual, "is_share": p.is_share}
                  for p in report.plan],

@@ -1,6 +1,7 @@
 """The Word report (python-docx): the part of a township's 工作汇报 about membership development,
 ready to paste — title, the paragraph, the main tables, a chart, plan vs actual, what needs
-attention, and how the figures are counted. A4, 公文-like fonts (仿宋 body, 黑体 headings,
+attention, compliance (late steps per rule, branches without development), and how the figures
+are counted. A4, 公文-like fonts (仿宋 body, 黑体 headings,
 宋体 tables; each with its Windows name as altName so Word/WPS/LibreOffice substitute cleanly).
 """
 from __future__ import annotations
@@ -96,6 +97,14 @@ def write_docx(
         )
         more = f"（{t.note.rstrip('。')}）" if t.count and t.count > len(t.rows) else ""
         _para(doc, f"{t.title} {wording.count(t.count or len(t.rows), 'item')}：{items}。{more}", indent=True)
+
+    if tables.compliance:
+        heading.add("合规情况")
+        for t in tables.compliance:
+            if t.empty:
+                _para(doc, t.note, indent=True)
+            else:
+                _table(doc, t)
 
     _para(doc, "附：统计口径", font=HEADING_FONT, size=12, before=12, after=4).paragraph_format.keep_with_next = True
     for i, note in enumerate(notes, 1):

@@ -176,6 +176,45 @@ def health_tables(report: Report, wording: Wording) -> list[Table]:
     return out
 
 
+def article_text(article: str) -> str:
+    """"细则第二十五条"; a rule of local practice (no article) reads "本地规定"."""
+    return f"细则{article}" if article else "本地规定"
+
+
+def late_rule_table(report: Report, wording: Wording) -> Table:
+    """Late steps of the period per step and deadline rule (process.md §6 "steps done late, per rule")."""
+    conf = wording["compliance"]["late_by_rule"]
+    rules = report.health.late_by_rule
+    rows = tuple((r.number or "", r.step_name, article_text(r.article), r.count) for r in rules)
+    total = ("合计", "", "", sum(r.count for r in rules)) if rows else None
+    return Table("compliance:late_by_rule", conf["title"], ("步骤", "环节", "期限依据", f"逾期办理（{wording.unit('item')}）"),
+                 rows, total, numeric=frozenset({0, 3}), note="" if rows else f"{conf['empty']}。",
+                 count=sum(r.count for r in rules))
+
+
+def dormant_table(report: Report, wording: Wording) -> Table | None:
+    """Branches with no admission for two years or more (or none on record); None when the report
+    was not reckoned for them (a hand-made report)."""
+    if report.dormant_on is None:
+        return None
+    conf = wording["compliance"]["dormant"]
+    rows = tuple(
+        (d.branch_name, d.last_admitted if d.last_admitted else conf["never"],
+         f"{d.years} 年" if d.years is not None else "—", d.flag)
+        for d in report.dormant
+    )
+    day = zh_date(report.dormant_on)
+    note = f"统计截止日：{day}；年数按日历年计算。" if rows else f"截至{day}，{conf['empty']}。"
+    return Table("compliance:dormant", conf["title"], ("党支部", "最近一次发展党员", "距统计截止日", "情况"), rows,
+                 note=note, count=len(rows))
+
+
+def compliance_tables(report: Report, wording: Wording) -> list[Table]:
+    """The compliance tables (process.md §6): late steps per rule, branches without development."""
+    dormant = dormant_table(report, wording)
+    return [late_rule_table(report, wording), *([dormant] if dormant is not None else [])]
+
+
 def notes(report: Report, wording: Wording) -> list[str]:
     out = list(report.notes)
     if report.as_of and report.period.start <= report.as_of < report.period.end:
@@ -212,6 +251,7 @@ class ReportTables:
     plan: Table | None
     health: list[Table]
     notes: list[str] = field(default_factory=list)
+    compliance: list[Table] = field(default_factory=list)
 
 
 def build(report: Report, wording: Wording) -> ReportTables:
@@ -221,4 +261,5 @@ def build(report: Report, wording: Wording) -> ReportTables:
         plan_table(report, wording),
         health_tables(report, wording),
         notes(report, wording),
+        compliance_tables(report, wording),
     )

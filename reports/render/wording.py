@@ -112,31 +112,44 @@ def title(report: Report, wording: Wording) -> str:
 # --- the paragraph's pieces --------------------------------------------------------------------
 
 def tag_parts(report: Report, wording: Wording) -> list[tuple[str, int]]:
-    """Admissions by the paragraph's categories, in wording order, zeros left out."""
-    admitted = report.measures["admitted"]
-    words: dict[str, int] = {}
-    for tag, word in wording["tag_words"].items():
-        n = admitted.count("tag", tag)
-        if n:
-            words[word] = words.get(word, 0) + n
-        else:
-            words.setdefault(word, 0)
+    """Admissions by the paragraph's categories, in wording order, zeros left out.
+
+    Several tags may read as one word (村干部, 干部党员 → 干部党员): with the tag combinations the
+    counting gives (`Breakdown.combinations`), each person counts once per word — someone holding
+    both 村干部 and 干部党员 is one 干部党员. A hand-made breakdown without them adds the tags' counts."""
+    tag_words: Mapping[str, str] = wording["tag_words"]
+    words: dict[str, int] = {w: 0 for w in tag_words.values()}  # wording order
+    b = report.measures["admitted"].breakdowns.get("tag")
+    if b is not None and b.combinations:
+        for held, n in b.combinations:
+            for word in {tag_words[t] for t in held if t in tag_words}:
+                words[word] += n
+    else:
+        admitted = report.measures["admitted"]
+        for tag, word in tag_words.items():
+            words[word] += admitted.count("tag", tag)
     return [(w, n) for w, n in words.items() if n]
 
 
 def structure_parts(report: Report, wording: Wording) -> list[tuple[str, int]]:
+    """The structure figures the wording's `structure.show` names, in that order: `youth`
+    (35岁及以下), `college` (大专及以上学历), `high_school` (高中及以上学历). Each education figure is the
+    derived one the counting gives beside the groups (never the groups added on top of it)."""
     conf = wording["structure"]
     admitted = report.measures["admitted"]
     parts = []
-    youth = sum(admitted.count("age_band", band) for band in conf["youth"]["age_bands"])
-    # the query gives 大专及以上 as a derived figure beside the groups; without it, add the groups up
-    college = admitted.count("education", conf["college"].get("derived", "大专及以上"))
-    if not college:
-        college = sum(admitted.count("education", e) for e in conf["college"]["education"])
-    if youth:
-        parts.append((conf["youth"]["word"], youth))
-    if college:
-        parts.append((conf["college"]["word"], college))
+    for key in conf.get("show") or ("youth", "college"):
+        item = conf.get(key)
+        if not isinstance(item, Mapping):
+            raise refuse("report.wording", f"报告用语 structure.show 中的“{key}”没有对应的 structure.{key} 设置")
+        if "age_bands" in item:
+            n = sum(admitted.count("age_band", band) for band in item["age_bands"])
+        else:
+            n = admitted.count("education", item.get("derived", ""))
+            if not n:  # a hand-made report without the derived figure: add the groups up
+                n = sum(admitted.count("education", e) for e in item.get("education", ()))
+        if n:
+            parts.append((item["word"], n))
     return parts
 
 

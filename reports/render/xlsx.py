@@ -1,4 +1,4 @@
-"""The report workbook (openpyxl): [发展党员工作台账] + 统计表 + 计划完成情况 + 工作提醒.
+"""The report workbook (openpyxl): [发展党员工作台账] + 统计表 + 计划完成情况 + 工作提醒 + 合规情况.
 
 统计表 holds the title, the paragraph and one table per dimension (rows: categories, columns: the
 non-zero measures, a 合计 row), with native bar charts of admissions per branch and per category
@@ -71,6 +71,8 @@ def write_xlsx(
     if ctx["tables"].plan is not None:
         _plan_sheet(wb.create_sheet("计划完成情况"), ctx)
     _health_sheet(wb.create_sheet("工作提醒"), ctx)
+    if ctx["tables"].compliance:
+        _compliance_sheet(wb.create_sheet("合规情况"), ctx)
     wb.active = wb.sheetnames.index("统计表")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -359,3 +361,20 @@ def _health_sheet(ws: Worksheet, ctx: dict) -> None:
     if rows:
         ws.auto_filter.ref = f"A3:{get_column_letter(len(headers))}{3 + len(rows)}"
     _print_setup(ws, "1:3")
+
+
+def _compliance_sheet(ws: Worksheet, ctx: dict) -> None:
+    """Late steps per step and rule, then the branches without development for two years or more;
+    an empty one says so in a line under its heading."""
+    widths = _Widths()
+    ws.cell(row=1, column=1, value=f"{ctx['title']}：合规情况").font = _TITLE
+    row = 3
+    for t in ctx["tables"].compliance:
+        if t.empty:
+            ws.cell(row=row, column=1, value=t.title).font = _HEADING
+            ws.cell(row=row + 1, column=1, value=t.note).font = _NOTE
+            row += 3
+        else:
+            row = _table(ws, row, t, widths)
+    widths.apply(ws)
+    _print_setup(ws, "1:1")

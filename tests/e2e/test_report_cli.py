@@ -41,7 +41,8 @@ def test_report_text_json_and_files(cli, w, tmp_path):
     assert data["ok"] and data["period"]["key"] == "2017H2" and data["measures"]["admitted"]["total"] == 1
     assert data["measures"]["admitted"]["breakdowns"]["tag"]["counts"] == [
         {"category": "致富带头人", "count": 1}, {"category": "青年农民", "count": 1}]
-    assert data["measures"]["admitted"]["breakdowns"]["education"]["derived"] == [{"category": "大专及以上", "count": 1}]
+    assert data["measures"]["admitted"]["breakdowns"]["education"]["derived"] == [
+        {"category": "高中及以上", "count": 1}, {"category": "大专及以上", "count": 1}]
     assert SEED in data["paragraph"] and data["file"] is None
     md = tmp_path / "r.md"
     cli("report", "--period", "2017H2", "--org", w.township, "--format", "md", "--out", md)

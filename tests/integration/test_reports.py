@@ -314,3 +314,124 @@ def test_bad_requests_are_refused_in_chinese(app, nc):
         build_report(app, "nope", "2018H1")
     with pytest.raises(DomainError, match="尚未开始"):
         build_report(app, "nc", "2027H1")
+
+
+# ------------------------------------------------------------------ categories from the records
+
+
+def test_tags_of_one_word_count_a_person_once_in_the_paragraph(app, nc):
+    """Someone who is both 村干部 and 干部党员 is one 干部党员 in the paragraph, under both tags in
+    the table (the counting returns one key per tag combination)."""
+    admitted_on(app, nc, date(2018, 3, 1), tags=["村干部", "干部党员"])
+    admitted_on(app, nc, date(2018, 3, 2), tags=["干部党员", "村干部"])  # the same pair, written the other way
+    admitted_on(app, nc, date(2018, 3, 5), tags=["致富带头人", "村干部"])
+    admitted_on(app, nc, date(2018, 3, 8), tags=[])
+    report = build_report(app, "nc", "2018H1", as_of=date(2018, 7, 1))
+    adm = report.measures["admitted"]
+    assert dict(adm.breakdowns["tag"].counts) == {"村干部": 3, "干部党员": 2, "致富带头人": 1}
+    assert dict(adm.breakdowns["tag"].combinations) == {("干部党员", "村干部"): 2, ("村干部", "致富带头人"): 1}
+    assert "全乡今年上半年共发展党员 4 名，其中致富带头人 1 名，干部党员 3 名。" == _paragraph(report)
+
+
+def test_occupation_and_education_groups_from_free_text(app, nc):
+    people = [("农民", "高中"), ("村（社区）干部", "中专"), ("企业员工", "大专"), ("退休教师", "初中"), (None, "大学本科"),
+              ("外出务工", None), ("公务员", "硕士研究生"), ("个体户", "小学")]
+    for i, (occupation, education) in enumerate(people):
+        admitted_on(app, nc, date(2018, 2, 1) + timedelta(days=3 * i), occupation=occupation, education=education)
+    set_plan(app, "nc", 2018, 8, ["high_school=80%", "college=0.5"])
+    report = build_report(app, "nc", "2018H1", as_of=date(2018, 7, 1))
+    adm = report.measures["admitted"]
+    assert adm.breakdowns["occupation"].counts == (
+        ("工人", 2), ("农牧渔民", 2), ("党政机关工作人员", 1), ("离退休人员", 1), ("其他", 1), ("未填写", 1))
+    assert adm.breakdowns["education"].counts == (
+        ("研究生", 1), ("大学本科", 1), ("大专", 1), ("高中/中专", 2), ("初中及以下", 2), ("未填写", 1))
+    assert adm.breakdowns["education"].derived == (("高中及以上", 5), ("大专及以上", 3))
+    assert [(p.label, p.planned, p.actual) for p in report.plan] == [
+        ("发展党员", 8, 8), ("大专及以上学历占比", 0.5, 0.375), ("高中及以上学历占比", 0.8, 0.625)]
+    assert get_plan(app, "nc", 2018)[0]["targets"][1] == {"key": "high_school", "label": "高中及以上学历",
+                                                         "value": 0.8, "is_share": True}
+
+
+# ------------------------------------------------------------------ compliance
+
+
+def test_late_steps_counted_per_step_and_rule(app, nc):
+    """Two late first talks (due a month after the application, 第七条) and a late approval (due
+    three months after the branch meeting, 第二十五条) in the half year; a late talk outside the
+    scope and one after the period do not count."""
+    def late_talk(branch, applied):
+        return _walk(app, nc, _person(app, nc), branch,
+                     {"application": applied, "first_talk": applied + timedelta(days=45)}, ORDER[:2])
+
+    late_talk(nc["b1"], date(2018, 1, 5))
+    late_talk(nc["b2"], date(2018, 3, 1))
+    late_talk(nc["b3"], date(2018, 3, 1))  # another township
+    late_talk(nc["b1"], date(2018, 5, 20))  # talk on 07-04: 2018H2
+    dates = _shifted("admission_meeting", date(2018, 1, 10)) | {"admission_approval": date(2018, 5, 20)}
+    _walk(app, nc, _person(app, nc), nc["b2"], dates, ADMISSION_STEPS)
+    report = build_report(app, "nc", "2018H1", as_of=date(2018, 8, 1))
+    h = report.health
+    assert [(r.number, r.step, r.step_name, r.article, r.count) for r in h.late_by_rule] == [
+        (2, "first_talk", "党组织派人谈话", "第七条", 2), (17, "admission_approval", "上级党委审批", "第二十五条", 1)]
+    assert h.late_total == 3 == len(h.late)
+    assert build_report(app, "nc", "2018H2", as_of=date(2018, 8, 1)).health.late_by_rule[0].count == 1
+    assert [r.count for r in build_report(app, "zy", "2018H1", as_of=date(2018, 8, 1)).health.late_by_rule] == [3, 1]
+    d = report_dict(report)["health"]["late_by_rule"]
+    assert d[1] == {"step": "admission_approval", "step_name": "上级党委审批", "article": "第二十五条", "count": 1,
+                    "number": 17}
+    assert "细则第二十五条" in _text(report)
+
+
+def _text(report):
+    from reports import render
+
+    return render.text(report)
+
+
+def _branch(app, nc, code: str, name: str) -> int:
+    """One more village branch of 南川乡 with four full members."""
+    with app.uow() as uow:
+        town = uow.orgs.by_code("nc").id
+        b = uow.orgs.add(code=code, name=name, level="branch", kind="rural", parent_id=town)
+        nc["members"][b] = [uow.people.add(name=f"党员{b}{i}", gender="男", birth_date=date(1968, 1, 1),
+                                           party_status="full_member", branch_id=b) for i in range(4)]
+    return b
+
+
+@pytest.mark.parametrize("last, years, flag", [
+    (date(2017, 7, 1), None, None),  # the day after two years before 2019-06-30: not yet two years
+    (date(2017, 6, 30), 2, "2年以上"),  # exactly two years (以上 includes the number)
+    (date(2017, 6, 29), 2, "2年以上"),  # the day before
+    (date(2016, 7, 1), 2, "2年以上"),  # the day after three years before: still 2
+    (date(2016, 6, 30), 3, "3年以上"),  # exactly three years
+    (date(2016, 6, 29), 3, "3年以上"),
+])
+def test_branches_without_development_for_two_or_three_years(app, nc, last, years, flag):
+    admitted_on(app, nc, last, nc["b1"])
+    admitted_on(app, nc, date(2019, 7, 1), nc["b1"])  # after the period's end: does not count for 2019H1
+    admitted_on(app, nc, date(2019, 3, 1), nc["b2"])  # admitted lately: never listed
+    never = _branch(app, nc, "xj", "新集村党支部")  # nobody admitted, ever
+    report = build_report(app, "nc", "2019H1", as_of=date(2019, 8, 1))
+    assert report.dormant_on == date(2019, 6, 30)
+    got = [(d.branch_id, d.last_admitted, d.years, d.flag) for d in report.dormant]
+    want = [(never, None, None, "无发展记录")] + ([(nc["b1"], last, years, flag)] if flag else [])
+    assert got == want
+    assert any("两年以上未发展党员的党支部" in n for n in report.notes)
+    # the county sees the same branches; the other township's branch has never admitted anyone
+    county = build_report(app, "zy", "2019H1", as_of=date(2019, 8, 1))
+    assert {d.branch_id for d in county.dormant} == {b for b, *_ in want} | {nc["b3"]}
+    # a branch report: only itself
+    assert [d.branch_id for d in build_report(app, "dw", "2019H1", as_of=date(2019, 8, 1)).dormant] == []
+
+
+def test_a_running_period_reckons_dormancy_on_the_report_day(app, nc):
+    admitted_on(app, nc, date(2017, 6, 20), nc["b1"])
+    admitted_on(app, nc, date(2019, 1, 10), nc["b2"])
+    running = build_report(app, "nc", "2019H1", as_of=date(2019, 6, 19))
+    assert running.dormant_on == date(2019, 6, 19) and running.dormant == ()
+    on_the_day = build_report(app, "nc", "2019H1", as_of=date(2019, 6, 20))
+    assert [(d.branch_name, d.years, d.flag) for d in on_the_day.dormant] == [("贺丰村党支部", 2, "2年以上")]
+    d = report_dict(on_the_day)["dormant_branches"]
+    assert d == {"on": "2019-06-20", "items": [{"branch_id": nc["b1"], "branch_name": "贺丰村党支部",
+                                                "last_admitted": "2017-06-20", "years": 2, "flag": "2年以上"}]}
+    assert "贺丰村党支部" in _text(on_the_day).split("两年以上未发展党员的党支部")[1]

@@ -3,6 +3,7 @@ wording data and the template override. Reports are built by hand (reports/rende
 the seed township: 14 admitted — 9 致富带头人, 5 村干部 — and 21 activists)."""
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import date
 
@@ -210,7 +211,8 @@ def test_text_report_sections_in_order():
     out = text(seed_report(full=True))
     order = ["南川乡2018年上半年发展党员工作情况", "统计范围：南川乡所属党支部 14 个", SEED[:20],
              "一、总体情况", "二、分类统计", "（一）按党支部", "（七）按类别", "三、计划完成情况", "四、工作提醒",
-             "（一）逾期未办事项（2 项）", "（二）本期逾期办理事项（1 项）", "（三）下一期可办理事项（3 项）", "五、统计口径"]
+             "（一）逾期未办事项（2 项）", "（二）本期逾期办理事项（1 项）", "（三）下一期可办理事项（3 项）", "五、合规情况",
+             "（一）逾期办理事项分环节统计（1 项）", "（二）两年以上未发展党员的党支部（3 个）", "六、统计口径"]
     positions = [out.index(s) for s in order]
     assert positions == sorted(positions)
     assert "上级党委审批日期（第二十四条）" in out
@@ -288,10 +290,13 @@ def test_same_tables_for_township_without_branches_list():
 
 def test_derived_figures_follow_the_total_and_are_not_added_to_it():
     block = _block(text(seed_report(full=True)), "（四）按学历")
-    assert block[-2].split() == ["合计", "14", "6", "1", "30", "21", "8"]
+    assert block[-3].split() == ["合计", "14", "6", "1", "30", "21", "8"]
+    # broadest first: 高中及以上 = 研究生 + 大学本科 + 大专 + 高中/中专, then 大专及以上
+    assert block[-2].split() == ["其中：高中及以上", "10", "6", "-", "24", "16", "8"]
     assert block[-1].split() == ["其中：大专及以上", "4", "3", "-", "13", "8", "4"]
     md = markdown(seed_report(full=True))
     assert "| **合计**" in md and "| 其中：大专及以上 |" in md.replace("  ", "")
+    assert "| 其中：高中及以上 |" in md.replace("  ", "")
 
 
 def test_age_bands_with_the_derived_35_and_under_row():
@@ -318,3 +323,100 @@ def test_a_shortened_health_list_says_how_many_there_are():
 def test_the_title_names_the_place_not_the_committee():
     report = replace(seed_report(), org=OrgRef(10, "南川乡党委", "township"))
     assert text(report).startswith("南川乡2018年上半年发展党员工作情况\n")
+
+
+# --- tags read as one word: each person once -------------------------------------------------------
+
+def _admitted_with_tags(total: int, combos: dict[tuple[str, ...], int]) -> Measure:
+    """The admitted measure as the counting gives it: per tag and per combination of tags."""
+    from collections import Counter
+
+    from reports.categories import tag_breakdown
+
+    raw = Counter({json.dumps(list(held), ensure_ascii=False): n for held, n in combos.items()})
+    return Measure("admitted", total, {"tag": tag_breakdown(raw)})
+
+
+def test_a_person_with_two_tags_of_one_word_counts_once():
+    # one person holds both 村干部 and 干部党员 (both read 干部党员), another is a 致富带头人 and a 村干部
+    admitted = _admitted_with_tags(3, {("村干部", "干部党员"): 1, ("致富带头人", "村干部"): 1, ("青年农民",): 1})
+    report = with_measures(seed_report(), admitted=admitted)
+    assert paragraph(report) == (
+        "全乡今年上半年共发展党员 3 名，其中致富带头人 1 名，干部党员 2 名，青年农民 1 名，培养入党积极分子 21 名。")
+    # the per-tag table still lists each tag a person holds (村干部 2: both people)
+    block = _block(text(report), "（七）按类别")
+    assert [line.split()[:2] for line in block[2:6]] == [["村干部", "2"], ["干部党员", "1"], ["致富带头人", "1"],
+                                                          ["青年农民", "1"]]
+
+
+def test_tags_of_one_word_held_by_different_people_are_added():
+    admitted = _admitted_with_tags(6, {("村干部",): 2, ("村(社区)干部",): 3, ("干部党员", "村(社区)干部"): 1})
+    assert "其中干部党员 6 名" in paragraph(with_measures(seed_report(), admitted=admitted))
+
+
+# --- structure and plan: 高中及以上 -----------------------------------------------------------------
+
+def test_structure_can_name_high_school_instead_of_college(tmp_path):
+    (tmp_path / "wording.yaml").write_text("structure:\n  enabled: true\n  show: [youth, high_school]\n",
+                                           encoding="utf-8")
+    # seed: 高中/中专 6 + 大专 3 + 大学本科 1 = 10
+    assert paragraph(seed_report(), template_dir=tmp_path).startswith(
+        "全乡今年上半年共发展党员 14 名，其中35岁及以下 10 名，高中及以上学历 10 名，致富带头人 9 名，")
+
+
+def test_structure_show_naming_nothing_known_is_a_clear_error(tmp_path):
+    (tmp_path / "wording.yaml").write_text("structure:\n  enabled: true\n  show: [youth, rural]\n", encoding="utf-8")
+    with pytest.raises(DomainError, match="structure.show 中的“rural”"):
+        paragraph(seed_report(), template_dir=tmp_path)
+
+
+def test_plan_high_school_share():
+    from reports.plan import plan_lines
+
+    admitted = seed_report().measures["admitted"]
+    lines = plan_lines(20, {"high_school": 0.8, "college": 0.3}, admitted)
+    assert [(p.label, p.planned, p.actual) for p in lines] == [
+        ("发展党员", 20, 14), ("大专及以上学历占比", 0.3, round(4 / 14, 4)), ("高中及以上学历占比", 0.8, round(10 / 14, 4))]
+
+
+# --- compliance: late steps per rule, branches without development -----------------------------------
+
+def test_compliance_section_in_text_and_markdown():
+    out = text(seed_report(full=True))
+    late = _block(out, "（一）逾期办理事项分环节统计（1 项）")
+    assert late[0].split() == ["步骤", "环节", "期限依据", "逾期办理（项）"]
+    assert late[2].split() == ["17", "上级党委审批", "细则第二十五条", "1"]
+    assert late[-1].split() == ["合计", "1"]
+    dormant = _block(out, "（二）两年以上未发展党员的党支部（3 个）")
+    assert dormant[0].split() == ["党支部", "最近一次发展党员", "距统计截止日", "情况"]
+    assert [line.split() for line in dormant[2:5]] == [
+        ["乡农业服务中心党支部", "无记录", "—", "无发展记录"],
+        ["沟卢村党支部", "2014-11-20", "3", "年", "3年以上"],
+        ["石咀村党支部", "2016-05-12", "2", "年", "2年以上"]]
+    assert "注：统计截止日：2018年6月30日；年数按日历年计算。" in out
+    md = markdown(seed_report(full=True))
+    assert "## 五、合规情况" in md and "### （二）两年以上未发展党员的党支部（3 个）" in md
+    assert "| 沟卢村党支部" in md
+
+
+def test_compliance_when_nothing_is_late_and_every_branch_admitted():
+    report = replace(seed_report(), dormant=(), dormant_on=date(2018, 6, 30))
+    out = text(report)
+    assert "（一）逾期办理事项分环节统计（0 项）\n\n  本期无逾期办理的环节。" in out
+    assert "（二）两年以上未发展党员的党支部（0 个）\n\n  截至2018年6月30日，无两年以上未发展党员的党支部。" in out
+
+
+def test_no_dormant_table_when_the_report_did_not_reckon_it():
+    out = text(seed_report())  # hand-made, dormant_on None
+    assert "逾期办理事项分环节统计" in out and "两年以上未发展党员" not in out
+
+
+def test_late_rule_without_an_article_is_local_practice():
+    from reports.model import LateRule
+
+    report = seed_report(full=True)
+    report = replace(report, health=replace(report.health, late_by_rule=(
+        LateRule("first_talk", "党组织派人谈话", "第七条", 2, 2), LateRule("archive", "材料归档", "", 1, 25))))
+    block = _block(text(report), "（一）逾期办理事项分环节统计（3 项）")
+    assert [line.split() for line in block[2:4]] == [["2", "党组织派人谈话", "细则第七条", "2"],
+                                                     ["25", "材料归档", "本地规定", "1"]]

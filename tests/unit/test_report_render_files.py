@@ -41,7 +41,7 @@ def test_workbook_sheets_values_and_totals(tmp_path):
     path = write_xlsx(seed_report(full=True), tmp_path / "out" / "report.xlsx")
     assert path.exists()
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["统计表", "计划完成情况", "工作提醒"]
+    assert wb.sheetnames == ["统计表", "计划完成情况", "工作提醒", "合规情况"]
     ws = wb["统计表"]
     assert ws["A1"].value == "南川乡2018年上半年发展党员工作情况"
     assert ws["A3"].value == paragraph(seed_report(full=True))
@@ -74,7 +74,7 @@ def test_no_chart_when_nobody_was_admitted(tmp_path):
     report = replace(report, measures={**report.measures, "admitted": Measure("admitted", 0, {})})
     wb = openpyxl.load_workbook(write_xlsx(report, tmp_path / "r.xlsx"))
     assert wb["统计表"]._charts == []
-    assert wb.sheetnames == ["统计表", "工作提醒"]  # no plan recorded: no plan sheet
+    assert wb.sheetnames == ["统计表", "工作提醒", "合规情况"]  # no plan recorded: no plan sheet
     assert wb["工作提醒"]["A4"].value.startswith("注：本期无逾期")
 
 
@@ -198,9 +198,48 @@ def test_derived_rows_in_the_workbook_and_the_document(tmp_path):
     wb = openpyxl.load_workbook(write_xlsx(seed_report(full=True), tmp_path / "r.xlsx"))
     ws = wb["统计表"]
     total = find_row(ws, "合计", find_row(ws, "按学历"))
-    assert [c.value for c in ws[total + 1]][:3] == ["其中：大专及以上", 4, 3]
+    assert [c.value for c in ws[total + 1]][:3] == ["其中：高中及以上", 10, 6]
+    assert [c.value for c in ws[total + 2]][:3] == ["其中：大专及以上", 4, 3]
     doc = Document(write_docx(seed_report(full=True), tmp_path / "r.docx", chart="none"))
     structure = next(_table_rows(t) for t in doc.tables if _table_rows(t)[0] == ["项目", "类别", "人数（名）", "占比"])
     assert ["学历", "其中：大专及以上", "4", "28.6%"] in structure
+    assert ["学历", "其中：高中及以上", "10", "71.4%"] in structure
     assert ["年龄", "31至35岁", "6", "42.9%"] in structure
     assert ["年龄", "其中：35岁及以下", "10", "71.4%"] in structure
+
+
+def test_compliance_sheet_and_word_tables(tmp_path):
+    wb = openpyxl.load_workbook(write_xlsx(seed_report(full=True), tmp_path / "r.xlsx"))
+    ws = wb["合规情况"]
+    assert ws["A1"].value == "南川乡2018年上半年发展党员工作情况：合规情况"
+    late = find_row(ws, "逾期办理事项分环节统计")
+    assert [c.value for c in ws[late + 1]][:4] == ["步骤", "环节", "期限依据", "逾期办理（项）"]
+    assert [c.value for c in ws[late + 2]][:4] == [17, "上级党委审批", "细则第二十五条", 1]
+    dormant = find_row(ws, "两年以上未发展党员的党支部")
+    assert [c.value for c in ws[dormant + 1]][:4] == ["党支部", "最近一次发展党员", "距统计截止日", "情况"]
+    assert [c.value for c in ws[dormant + 2]][:4] == ["乡农业服务中心党支部", "无记录", "—", "无发展记录"]
+    row = [c.value for c in ws[dormant + 3]][:4]
+    assert row[0] == "沟卢村党支部" and row[1].date() == date(2014, 11, 20) and row[2:] == ["3 年", "3年以上"]
+    assert ws.page_setup.orientation == "landscape" and ws.print_title_rows
+
+    doc = Document(write_docx(seed_report(full=True), tmp_path / "r.docx", chart="none"))
+    texts = _texts(doc)
+    assert "五、合规情况" in texts and "逾期办理事项分环节统计" in texts and "两年以上未发展党员的党支部" in texts
+    tables = [_table_rows(t) for t in doc.tables]
+    late_rows = next(t for t in tables if t[0] == ["步骤", "环节", "期限依据", "逾期办理（项）"])
+    assert late_rows[1:] == [["17", "上级党委审批", "细则第二十五条", "1"], ["合计", "", "", "1"]]
+    dormant_rows = next(t for t in tables if t[0] == ["党支部", "最近一次发展党员", "距统计截止日", "情况"])
+    assert dormant_rows[1:] == [["乡农业服务中心党支部", "无记录", "—", "无发展记录"],
+                                ["沟卢村党支部", "2014-11-20", "3 年", "3年以上"],
+                                ["石咀村党支部", "2016-05-12", "2 年", "2年以上"]]
+
+
+def test_compliance_empty_in_the_workbook_and_the_document(tmp_path):
+    report = replace(seed_report(), dormant=(), dormant_on=date(2018, 6, 30))
+    ws = openpyxl.load_workbook(write_xlsx(report, tmp_path / "r.xlsx"))["合规情况"]
+    late = find_row(ws, "逾期办理事项分环节统计")
+    assert ws.cell(row=late + 1, column=1).value == "本期无逾期办理的环节。"
+    dormant = find_row(ws, "两年以上未发展党员的党支部")
+    assert ws.cell(row=dormant + 1, column=1).value == "截至2018年6月30日，无两年以上未发展党员的党支部。"
+    texts = _texts(Document(write_docx(report, tmp_path / "r.docx", chart="none")))
+    assert "本期无逾期办理的环节。" in texts and "截至2018年6月30日，无两年以上未发展党员的党支部。" in texts

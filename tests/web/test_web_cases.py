@@ -150,6 +150,17 @@ def test_report_page_defaults_to_the_half_year_and_own_township(login, world):
     assert f'<option value="{world.county}" selected>' in county and "北川乡党委" in county
 
 
+def test_report_page_shows_progress_and_compliance(login, world):
+    """Besides the figures: the pipeline lists (linking to each candidate) and process.md §6's
+    compliance — steps done late per rule, branches with no admission on record."""
+    t = _text(login("town").get(f"/reports?org={world.township}&period=2026H2").text)
+    assert "工作进度" in t and "逾期未办" in t and "下期可办" in t
+    assert "合规情况" in t and "逾期办理事项分环节统计" in t
+    assert re.search(r"贺丰村党支部 无记录 - 无发展记录", t) and re.search(r"东王村党支部 无记录 - 无发展记录", t)
+    assert "北庄村党支部" not in t  # another township's branch
+    assert "其中：35岁及以下" in t  # the derived rows of the breakdowns (the applicants are 31)
+
+
 def test_report_period_errors_next_to_the_field(login, world):
     r = login("town").get(f"/reports?org={world.township}&period=2018X9")
     assert r.status_code == 400

@@ -57,7 +57,8 @@ def _choose_org(pf, who, org: str | None) -> tuple[dict, list[dict]]:
 
 
 def _tables(report) -> list[dict]:
-    """One table per breakdown dimension: rows = categories, columns = the measures."""
+    """One table per breakdown dimension: rows = categories, then the derived figures (其中：大专及以上 …),
+    columns = the measures."""
     out = []
     for dim, heading in DIMENSIONS.items():
         cats: list[str] = []
@@ -66,7 +67,7 @@ def _tables(report) -> list[dict]:
             b = report.measures[key].breakdowns.get(dim)
             if b is None:
                 continue
-            for c, n in b.counts:
+            for c, n in (*b.counts, *((f"其中：{c}", n) for c, n in b.derived)):
                 if c not in cats:
                     cats.append(c)
                 cells[(c, key)] = n

@@ -5,6 +5,7 @@ package with it; none of them contains a rule.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -12,13 +13,17 @@ from datetime import UTC, date, datetime
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from engine.calendar import WorkdayCalendar, YearSchedule
 from storage.db import default_url, make_engine, upgrade
+from storage.tables import workflow_definition
 from storage.unit_of_work import UnitOfWork
 from workflows.model import Definition
-from workflows.registry import Registry
+from workflows.registry import Installed, Registry
+
+log = logging.getLogger("partyflow.definitions")
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -55,7 +60,6 @@ def shanghai_now() -> datetime:
 @dataclass
 class App:
     engine: Engine
-    registry: Registry = field(default_factory=Registry.default)
     clock: Callable[[], datetime] = shanghai_now
     _calendar: WorkdayCalendar | None = None
     # how long a long-running process (scheduler, web server) trusts its cached holiday calendar
@@ -63,6 +67,14 @@ class App:
     calendar_ttl: float = 300.0
     _calendar_read_at: float = 0.0
     _local: threading.local = field(default_factory=threading.local, repr=False)
+    # how long a long-running process trusts its list of versions installed from the web admin
+    # page before looking for new ones (a key it does not know is looked up at once anyway)
+    definitions_ttl: float = 300.0
+    _registry: Registry | None = field(default=None, repr=False)
+    _registry_read_at: float = 0.0
+    _registry_miss_at: float = 0.0
+    _registry_warned: set = field(default_factory=set, repr=False)
+    _registry_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def open(cls, url: str | None = None, *, migrate: bool = True, **kw) -> "App":
@@ -129,6 +141,63 @@ class App:
 
     def forget_calendar(self) -> None:
         self._calendar = None
+
+    # ---------------------------------------------------------------- process definitions
+
+    @property
+    def registry(self) -> Registry:
+        """The shipped files' versions plus those installed from the web admin page (rows of
+        `workflow_definition` with a `source`), read on first use and again every
+        `definitions_ttl` seconds; an unknown exact key is looked up in the database at once
+        (at most once a second), so a process sees a version another process installed without
+        a restart. The same object throughout: it only ever gains versions."""
+        reg = self._registry
+        if reg is None:
+            with self._registry_lock:
+                if self._registry is None:
+                    reg = Registry.default()
+                    reg.on_miss = self._registry_miss
+                    self._load_installed(reg)
+                    self._registry = reg
+                return self._registry
+        if time.monotonic() - self._registry_read_at > self.definitions_ttl:
+            self._load_installed(reg)
+        return reg
+
+    def reload_definitions(self) -> int:
+        """Read the installed versions now (after installing one); returns how many were added."""
+        return self._load_installed(self.registry)
+
+    def _registry_miss(self, key: str) -> bool:
+        now = time.monotonic()
+        if now - self._registry_miss_at < 1.0:
+            return False
+        self._registry_miss_at = now
+        return self._load_installed(self._registry) > 0
+
+    def _load_installed(self, reg: Registry) -> int:
+        """Add the installed versions `reg` lacks; returns how many were added."""
+        self._registry_read_at = time.monotonic()
+        w = workflow_definition.c
+        try:
+            with self.uow(read_only=True) as uow:  # may run inside a writer's unit of work
+                conn = uow.connection
+                stored = conn.execute(select(w.key, w.sha256).where(w.source.is_not(None))).all()
+                missing = [k for k, sha in stored if k not in reg or reg.get(k).sha256 != sha]
+                rows = [Installed(*r) for r in conn.execute(
+                    select(w.key, w.sha256, w.source_name, w.source).where(w.key.in_(missing)))] if missing else []
+        except (OperationalError, ProgrammingError) as e:  # not migrated to 0006 yet, or busy: retry soon
+            self._registry_read_at = time.monotonic() - self.definitions_ttl + 5.0
+            if "schema" not in self._registry_warned:
+                self._registry_warned.add("schema")
+                log.warning("未能读取网页安装的流程定义（数据库未升级到 0006，或暂时不可用），稍后重试：%s", e.orig)
+            return 0
+        before = len(reg.keys())
+        for p in reg.add_installed(r._replace(name=r.name or f"{r.key}.yaml") for r in rows):
+            if str(p) not in self._registry_warned:
+                self._registry_warned.add(str(p))
+                log.warning("网页安装的流程定义未加载：%s", p)
+        return len(reg.keys()) - before
 
     def definition(self, key: str) -> Definition:
         return self.registry.get(key)

@@ -32,17 +32,6 @@ def candidate_branch(app: App, candidate_id: int) -> int | None:
     return CandidateState.from_dict(row.state).branch_id or row.branch_id
 
 
-def _rows(app: App, branch_ids: list[int] | None):
-    """Candidates of the branches (None = all), their people and organisations."""
-    if branch_ids is not None and not branch_ids:
-        return [], {}, {}
-    with _read(app) as uow:
-        rows = uow.candidates.list(branch_ids, None, limit=None)
-        people = uow.people.by_ids({r.person_id for r in rows})
-        orgs = {o.id: o for o in uow.orgs.list()}
-    return rows, people, orgs
-
-
 def _definition(app: App, key: str) -> Definition | None:
     try:
         return app.definition(key)
@@ -105,13 +94,18 @@ def _scope(app: App, branch_ids: list[int] | None, side: str | None) -> Scope | 
         return None
     cache = _cache(app)
     cache.check_calendar(app.calendar)
+    return cache.scope(lambda: _read(app), branch_ids, _side_stages(app, side), tuple(app.registry.keys()),
+                       _compute(app))
 
+
+def _compute(app: App):
+    """(open steps, state's branch) of a candidate's stored state: what a scope keeps of it."""
     def compute(state_dict):
         state = CandidateState.from_dict(state_dict)
         defn = _definition(app, state.definition_key)
         return (_open_steps(app, state, defn) if defn is not None else ()), state.branch_id
 
-    return cache.scope(lambda: _read(app), branch_ids, _side_stages(app, side), tuple(app.registry.keys()), compute)
+    return compute
 
 
 def _live(app: App, branch_ids: list[int] | None, side: str | None):
@@ -256,23 +250,45 @@ def queue_size(app: App, who: Principal) -> int:
 
 def candidates_by_stage(app: App, branch_ids: list[int] | None) -> list[dict[str, Any]]:
     """[{stage, stage_name, candidates: [{id, name, branch, applied_on, late}]}] in process order,
-    end states last."""
-    rows, people, orgs = _rows(app, branch_ids)
-    groups: dict[str, dict[str, Any]] = {}
+    end states last; candidates by id.
+
+    From the per-process listing of the branches' candidates (services/worklist_cache.py), kept
+    up to date by the same change feed as the week and the queue: a request reads the events
+    since the previous one and the names of the people shown, not every candidate's state.
+    """
+    if branch_ids is not None and not branch_ids:
+        return []
+    cache = _cache(app)
+    cache.check_calendar(app.calendar)  # the feed read here patches the week's scopes too
+    keys = tuple(app.registry.keys())
+    lst = cache.listing(lambda: _read(app), branch_ids, keys, _compute(app))
+    skeleton = cache.derive(lst, "by_stage", keys, lambda: _stage_groups(app, list(lst.members.values())))
+    if not skeleton:
+        return []
+    with _read(app) as uow:
+        people = uow.people.by_ids({r.person_id for _s, _n, rows in skeleton for r in rows})
+    orgs = _org_names(app, {r.branch for _s, _n, rows in skeleton for r in rows})
+    return [{"stage": stage, "stage_name": name, "candidates": [
+        {"id": r.id, "name": people[r.person_id].name if r.person_id in people else "",
+         "branch": orgs.get(r.branch, str(r.branch)), "applied_on": r.applied_on.isoformat(), "late": r.late}
+        for r in rows]} for stage, name, rows in skeleton]
+
+
+def _stage_groups(app: App, rows: list) -> list[tuple[str, str, list]]:
+    """(stage, stage name, rows by id) in the order of the first known definition's stages."""
+    rows.sort(key=lambda r: r.id)
+    groups: dict[str, tuple[str, str, list]] = {}
     order: dict[str, int] = {}
     for r in rows:
-        state = CandidateState.from_dict(r.state)
-        defn = _definition(app, state.definition_key)
-        if defn is not None and not order:
-            order = {s.id: i for i, s in enumerate((*defn.stages, *defn.end_states))}
-        g = groups.setdefault(r.stage, {"stage": r.stage, "stage_name": stage_name(defn, r.stage), "candidates": []})
-        branch_id = state.branch_id or r.branch_id
-        g["candidates"].append({
-            "id": r.id, "name": people[r.person_id].name if r.person_id in people else "",
-            "branch": orgs[branch_id].name if branch_id in orgs else str(branch_id),
-            "applied_on": r.applied_on.isoformat(), "late": len(state.late),
-        })
-    return sorted(groups.values(), key=lambda g: order.get(g["stage"], 99))
+        g = groups.get(r.stage)
+        if g is None or not order:
+            defn = _definition(app, r.definition_key)
+            if defn is not None and not order:
+                order = {s.id: i for i, s in enumerate((*defn.stages, *defn.end_states))}
+            if g is None:
+                g = groups[r.stage] = (r.stage, stage_name(defn, r.stage), [])
+        g[2].append(r)
+    return sorted(groups.values(), key=lambda g: order.get(g[0], 99))
 
 
 def step_table(app: App, candidate_id: int) -> dict[str, Any]:

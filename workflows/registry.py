@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Callable, Iterable, Mapping, NamedTuple
 
-from workflows.loader import DefinitionError, Problem, load_definition, peek
+from workflows.loader import DefinitionError, Problem, load_definition, load_text, peek
 from workflows.model import Definition
 
 _PACKAGE_DIR = Path(__file__).parent
@@ -22,6 +22,27 @@ def default_paths() -> list[Path]:
     return sorted((_PACKAGE_DIR / "definitions").glob("*.yaml")) + sorted((_PACKAGE_DIR / "local").glob("*.yaml"))
 
 
+class Installed(NamedTuple):
+    """A version installed from the web admin page: the checked YAML stored in the database
+    (`workflow_definition.source`), with the sha256 it was published under."""
+
+    key: str
+    sha256: str
+    name: str
+    text: str
+
+
+def installed_label(name: str) -> str:
+    """`Definition.source` of an installed version (it names no file on disk)."""
+    return f"{name}（网页安装）"
+
+
+# (key, published sha256) -> loaded definition: a process that builds several registries (tests,
+# one App per CLI command) parses each installed YAML once. Safe because a published key never
+# changes content, and an `extends` base is itself an immutable key.
+_INSTALLED: dict[tuple[str, str], Definition] = {}
+
+
 @lru_cache(maxsize=1)
 def _default_definitions() -> tuple[Definition, ...]:
     return tuple(Registry.from_paths(default_paths())._by_key.values())
@@ -30,6 +51,9 @@ def _default_definitions() -> tuple[Definition, ...]:
 class Registry:
     def __init__(self, definitions: Iterable[Definition] = ()):
         self._by_key: dict[str, Definition] = {}
+        # called with an exact key ("x@2") that `get` does not know; returns whether it added
+        # something — lets a long-running process pick up a version installed by another one
+        self.on_miss: Callable[[str], bool] | None = None
         for d in definitions:
             self.add(d)
 
@@ -98,11 +122,61 @@ class Registry:
         old = self._by_key.get(definition.key)
         if old is not None and old.sha256 != definition.sha256:
             raise ValueError(f"流程定义 {definition.key} 已存在且内容不同：已发布的版本不能修改，请发布新版本号")
-        self._by_key.setdefault(definition.key, definition)
+        if old is None:
+            # a new dict, not an insertion: other threads may be iterating the old one
+            self._by_key = {**self._by_key, definition.key: definition}
+
+    def add_installed(self, rows: Iterable[Installed]) -> list[Problem]:
+        """Load versions installed from the web (their stored YAML) beside the files.
+
+        A row may `extends` a file's version or another installed one, in any order. A row that
+        cannot be loaded — its base is gone, the loader has become stricter, or its key is
+        already loaded with other content — is left out and its problems returned: one broken
+        row must not stop every process from starting (the admin page lists it as stored only).
+        """
+        problems: list[Problem] = []
+        pending = []
+        for r in rows:
+            have = self._by_key.get(r.key)
+            if have is None:
+                pending.append(r)
+            elif have.sha256 != r.sha256:
+                problems.append(Problem(installed_label(r.name), 0,
+                                        f"数据库中安装的 {r.key} 与同名文件内容不同，未加载：已发布的版本不能修改"))
+        while pending:
+            failed: list[tuple[Installed, list[Problem]]] = []
+            for r in pending:
+                d = _INSTALLED.get((r.key, r.sha256))
+                if d is None:
+                    try:
+                        d = load_text(r.text, installed_label(r.name), self._exact)
+                    except DefinitionError as e:
+                        failed.append((r, e.problems))  # perhaps its base is a later row: next round
+                        continue
+                    if d.key != r.key:
+                        problems.append(Problem(d.source, 1, f"数据库中安装的 {r.key} 实为 {d.key}，未加载"))
+                        continue
+                    if d.sha256 != r.sha256:
+                        problems.append(Problem(d.source, 1, f"{r.key} 按现在的加载器算出的 sha256 与发布时不同"
+                                                             "（仍按此内容加载，请核对）"))
+                    _INSTALLED[(r.key, r.sha256)] = d
+                self.add(d)
+            if len(failed) == len(pending):
+                for _r, p in failed:
+                    problems.extend(p)
+                break
+            pending = [r for r, _p in failed]
+        return problems
+
+    def _exact(self, key: str) -> Definition:
+        """Base lookup while loading installed rows: exact keys, no refresh (KeyError if unknown)."""
+        return self._by_key[key]
 
     def get(self, key: str) -> Definition:
         """The exact version a candidate is pinned to ("cpc_2014@1"); a bare id gives its newest version."""
         if key in self._by_key:
+            return self._by_key[key]
+        if "@" in key and self.on_miss is not None and self.on_miss(key) and key in self._by_key:
             return self._by_key[key]
         if "@" not in key:
             versions = [d for d in self._by_key.values() if d.id == key]

@@ -1,5 +1,11 @@
-"""Browser tests: a real server (uvicorn in a thread, SQLite in a temp folder, the demo township of
-services/demo.py with its accounts) driven by Playwright through Debian's chromium.
+"""Browser tests: a real server (uvicorn in a thread, the demo township of services/demo.py with
+its accounts) driven by Playwright through Debian's chromium.
+
+The server's database is SQLite in a temp folder (`server`); the main journeys run on PostgreSQL
+too (`pg_server`: a schema of its own in the test database, as tests/conftest.py gives every
+database test — skipped locally when PostgreSQL is unreachable, a failure under CI=true). Pages
+that do not depend on the database (screenshots, the API docs) use SQLite only. A test logs in
+to the `site` fixture's server: `server` unless a module overrides `site` (tests/browser/test_journeys.py).
 
 No `playwright install`: the browser is /usr/bin/chromium (`.ci/run` installs it with apt). Without
 it (or without the playwright package) the tests are skipped locally, and fail under CI=true.
@@ -12,6 +18,7 @@ import socket
 import tempfile
 import threading
 import time
+import uuid
 from datetime import date, datetime
 from pathlib import Path
 
@@ -54,7 +61,21 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def server():
+def _cheap_hashes():
+    """argon2id with small parameters for the demo accounts and every login (the shipped 64 MiB ×
+    3 passes cost ~0.1 s a hash; tests/web checks the production parameters)."""
+    from argon2 import PasswordHasher
+
+    import services.users as su
+
+    real = su.HASHER
+    su.HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    su.HASHER = real
+
+
+def _serve(url: str):
+    """Build the demo township in the database at `url` and serve it: (Server, stop())."""
     import uvicorn
 
     from services.app import App
@@ -62,8 +83,7 @@ def server():
     from services.demo_accounts import create_demo_accounts
     from web.app import create_app
 
-    folder = tempfile.mkdtemp(prefix="partyflow-browser-")
-    app = App.open(f"sqlite:///{Path(folder) / 'demo.db'}")
+    app = App.open(url)
     result = run_demo(app)
     srv = Server(app, result["town"], "")
     app.clock = srv.clock
@@ -79,10 +99,49 @@ def server():
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the test server did not start")
         time.sleep(0.05)
+
+    def stop() -> None:
+        uv.should_exit = True
+        thread.join(timeout=10)
+        app.close()
+
+    return srv, stop
+
+
+@pytest.fixture(scope="session")
+def server(_cheap_hashes):
+    """The demo township on SQLite (a temp folder)."""
+    folder = tempfile.mkdtemp(prefix="partyflow-browser-")
+    srv, stop = _serve(f"sqlite:///{Path(folder) / 'demo.db'}")
     yield srv
-    uv.should_exit = True
-    thread.join(timeout=10)
-    app.close()
+    stop()
+
+
+@pytest.fixture(scope="session")
+def pg_server(_cheap_hashes, _pg_admin_engine):
+    """The demo township on PostgreSQL, in a schema of its own (dropped afterwards)."""
+    from sqlalchemy import text
+
+    schema = f"pf_browser_{uuid.uuid4().hex[:12]}"
+    with _pg_admin_engine.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = _pg_admin_engine.url.update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        srv, stop = _serve(url.render_as_string(hide_password=False))
+        try:
+            yield srv
+        finally:
+            stop()
+    finally:
+        with _pg_admin_engine.connect() as conn:
+            conn.execute(text("SET lock_timeout = '10s'"))
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+
+
+@pytest.fixture
+def site(server):
+    """The server `open_as` logs in to (overridden where a test runs on both databases)."""
+    return server
 
 
 @pytest.fixture(scope="session")
@@ -100,12 +159,12 @@ def browser():
 
 
 @pytest.fixture
-def open_as(browser, server):
+def open_as(browser, site):
     """open_as("shuji01", PHONE) -> a logged-in page (its own browser context: own cookies)."""
     contexts = []
 
     def make(username: str, viewport=DESKTOP):
-        ctx = browser.new_context(viewport=viewport, locale="zh-CN", base_url=server.base_url,
+        ctx = browser.new_context(viewport=viewport, locale="zh-CN", base_url=site.base_url,
                                   device_scale_factor=1)
         ctx.set_default_timeout(15000)
         contexts.append(ctx)
@@ -114,7 +173,7 @@ def open_as(browser, server):
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", PASSWORD)
         page.click("button[type=submit]")
-        page.wait_for_url(server.base_url + "/")
+        page.wait_for_url(site.base_url + "/")
         return page
 
     yield make

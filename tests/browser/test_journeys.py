@@ -1,13 +1,22 @@
 """The main journeys in a real browser (docs/web.md): a secretary takes a new applicant to
 development target (and meets the one-year rule on the way), the township approves an admission
-from its queue, a probationary member is converted. One journey runs on a 360×740 phone screen."""
+from its queue, a probationary member is converted. One journey runs on a 360×740 phone screen.
+Each runs on SQLite and on PostgreSQL (a demo township on each, built once per session)."""
 from __future__ import annotations
 
 import re
 from datetime import date
 
+import pytest
+
 from services.worklist import open_items
 from tests.browser.conftest import PHONE, no_horizontal_overflow
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def site(request):
+    """The demo server on either database (tests/browser/conftest.py: `server`, `pg_server`)."""
+    return request.getfixturevalue("server" if request.param == "sqlite" else "pg_server")
 
 
 def _candidate_id(page) -> int:
@@ -25,13 +34,13 @@ def _submit(page, cid: int) -> None:
     page.wait_for_url(f"**/candidates/{cid}")
 
 
-def _ready(server, step: str) -> dict:
+def _ready(site, step: str) -> dict:
     """A demo candidate whose `step` can be recorded today."""
-    return next(i for i in open_items(server.app, None) if i["step"] == step and i["ready"])
+    return next(i for i in open_items(site.app, None) if i["step"] == step and i["ready"])
 
 
-def test_secretary_takes_an_applicant_to_development_target_on_a_phone(server, open_as):
-    server.set_today(date(2018, 7, 2))
+def test_secretary_takes_an_applicant_to_development_target_on_a_phone(site, open_as):
+    site.set_today(date(2018, 7, 2))
     sec = open_as("shuji01", PHONE)
     assert "本周待办" in sec.inner_text("h1")
     no_horizontal_overflow(sec)
@@ -92,7 +101,7 @@ def test_secretary_takes_an_applicant_to_development_target_on_a_phone(server, o
     no_horizontal_overflow(sec)
 
     # a year later (the simulated clock moves on): the same form goes through
-    server.set_today(date(2019, 7, 10))
+    site.set_today(date(2019, 7, 10))
     sec.goto(f"/candidates/{cid}/steps/target_selection")
     sec.fill("textarea[name='f.opinions_heard']", "听取党小组和群众意见")
     sec.fill("input[name='f.notice_start']", "2019-07-01")
@@ -103,9 +112,9 @@ def test_secretary_takes_an_applicant_to_development_target_on_a_phone(server, o
     no_horizontal_overflow(sec)
 
 
-def test_township_approves_an_admission_from_the_queue(server, open_as):
-    server.set_today(date(2018, 7, 2))
-    item = _ready(server, "admission_approval")
+def test_township_approves_an_admission_from_the_queue(site, open_as):
+    site.set_today(date(2018, 7, 2))
+    item = _ready(site, "admission_approval")
     town = open_as("zuzhi")
     town.click("nav >> text=审批队列")
     card = town.locator("section.card", has_text=item["name"]).filter(has_text="第17步 上级党委审批")
@@ -127,11 +136,11 @@ def test_township_approves_an_admission_from_the_queue(server, open_as):
     assert town.locator("li.step.done", has_text="上级党委审批").count() == 1
 
 
-def test_probationary_member_is_converted(server, open_as):
-    server.set_today(date(2018, 7, 2))
-    item = _ready(server, "conversion_meeting")
+def test_probationary_member_is_converted(site, open_as):
+    site.set_today(date(2018, 7, 2))
+    item = _ready(site, "conversion_meeting")
     cid = item["candidate_id"]
-    branches = list(server.town["branches"])  # demo accounts: one secretary for each pair of branches
+    branches = list(site.town["branches"])  # demo accounts: one secretary for each pair of branches
     secretary = f"shuji{branches.index(item['branch_id']) // 2 + 1:02d}"
     sec = open_as(secretary, PHONE)
     _open_step(sec, cid, "conversion_meeting")

@@ -91,6 +91,7 @@ MATRIX = [
     row("POST", "/admin/users/nobody/active", {"active": "0"},                     403, 403, 403, 403, 403, 404),
     row("POST", "/admin/users/sec/roles", {"action": "add", "role": "bogus"},      403, 403, 403, 403, 403, 303),
     row("POST", "/admin/definitions/check", {"text": ""},                          403, 403, 403, 403, 403, 400),
+    row("POST", "/admin/definitions/install", {"text": ""},                        403, 403, 403, 403, 403, 400),
     row("GET", "/account/password", None,                                          303, 200, 200, 200, 200, 200),
     row("GET", "/no/such/page", None,                                              404, 404, 404, 404, 404, 404),
     row("GET", "/api/me", None,                                                    401, 200, 200, 200, 200, 200),

@@ -150,8 +150,9 @@ def test_upload_valid_is_checked_not_installed(app, login, world):
                data={"csrf_token": a.csrf()})
     assert r.status_code == 200, r.text
     t = _text(r.text)
-    assert "notice10.yaml：校验通过" in t and "workflows/local/" in t and "cpc_2014_notice10@1" in t
-    assert "cpc_2014_notice10@1" not in app.registry  # validated only
+    assert "notice10.yaml：校验通过" in t and "可以安装" in t and "cpc_2014_notice10@1" in t
+    assert 'action="/admin/definitions/install"' in r.text  # installing is a second, explicit step
+    assert "cpc_2014_notice10@1" not in app.registry  # validated only (tests/web/test_web_definition_install.py)
 
 
 def test_upload_with_errors_lists_every_problem_by_line(app, login, world):

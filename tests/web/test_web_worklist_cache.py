@@ -178,9 +178,16 @@ def test_postgresql_an_earlier_id_committed_later_is_not_missed(app, world, user
     if app.engine.dialect.name != "postgresql":
         import pytest
         pytest.skip("SQLite: one writer, ids in commit order")
+    import uuid
+
     town = principal_for(app, users["town"]["id"])
     approval_queue(app, town)
-    other = _other_app(app)
+    # A's own connection name: other suites share the database, and their lock waits must not count
+    name = f"pf_slow_{uuid.uuid4().hex[:12]}"
+    other = App.open(app.engine.url.update_query_dict({"application_name": name})
+                     .render_as_string(hide_password=False), migrate=False)
+    other.clock = app.clock
+    other.registry  # noqa: B018 - read its definitions now, not while A holds its transaction
     blocker = app.engine.connect()
     tx = blocker.begin()
     blocker.execute(text("SELECT id FROM candidate WHERE id = :id FOR UPDATE"), {"id": world.review})
@@ -201,7 +208,8 @@ def test_postgresql_an_earlier_id_committed_later_is_not_missed(app, world, user
             for _ in range(200):
                 waiting = probe.execute(text(
                     "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                    "AND datname = current_database()")).scalar_one()
+                    "AND datname = current_database() AND application_name = :name"), {"name": name}).scalar_one()
+                probe.rollback()  # pg_stat_activity is a snapshot per transaction: take a new one each time
                 if waiting:
                     break
                 threading.Event().wait(0.05)
@@ -250,3 +258,91 @@ def test_a_burst_of_events_reloads_the_scopes(app, world, users, monkeypatch):
     complete_step(app, world.activist, "activist_filing", occurred_on=date(2026, 11, 22), actor="测试",
                   evidence=sample_evidence("activist_filing", date(2026, 11, 22), cal=app.calendar))
     assert _queue_keys(approval_queue(app, town)) == _town_ref(app, town)
+
+
+# ------------------------------------------------------------------ candidates by stage
+
+
+def _by_stage_ref(app, branch_ids):
+    """{stage: [(id, name, branch, applied_on, late)]}, every candidate read from scratch."""
+    out: dict[str, list] = {}
+    with app.uow(read_only=True) as uow:
+        rows = uow.candidates.list(branch_ids, None, limit=None)
+        people = uow.people.by_ids({r.person_id for r in rows})
+        orgs = {o.id: o.name for o in uow.orgs.list()}
+    for r in rows:
+        state = CandidateState.from_dict(r.state)
+        out.setdefault(r.stage, []).append((r.id, people[r.person_id].name, orgs[state.branch_id or r.branch_id],
+                                            r.applied_on.isoformat(), len(state.late)))
+    return out
+
+
+def _by_stage(app, branch_ids):
+    from services.worklist import candidates_by_stage
+
+    groups = candidates_by_stage(app, branch_ids)
+    return {g["stage"]: [(c["id"], c["name"], c["branch"], c["applied_on"], c["late"]) for c in g["candidates"]]
+            for g in groups}, [g["stage"] for g in groups]
+
+
+def test_candidates_by_stage_follow_the_change_feed(app, world, users, monkeypatch):
+    """The stages page is served from the per-process listing: a step recorded here or by another
+    process, a transfer and an import's undo show in the next request, without reloading it."""
+    from services.worklist_cache import WorklistCache
+
+    sec, town = world.b1, [world.b1, world.b2]
+    got, order = _by_stage(app, [sec])
+    assert got == _by_stage_ref(app, [sec])
+    assert order == ["applicant", "activist", "development_target"]  # process order
+    assert _by_stage(app, town)[0] == _by_stage_ref(app, town) and _by_stage(app, None)[0] == _by_stage_ref(app, None)
+
+    loads = []
+    real = WorklistCache._load_listing
+    monkeypatch.setattr(WorklistCache, "_load_listing", lambda self, conn, key: loads.append(key) or real(self, conn, key))
+    listing = _cache(app).listings[(sec,)]
+    gen = listing.gen
+    assert _by_stage(app, [sec])[0] == _by_stage_ref(app, [sec]) and listing.gen == gen  # nothing new: unchanged
+
+    # a step recorded late (the first talk was due 2026-11-01): the late count moves at once
+    complete_step(app, world.fresh, "first_talk", occurred_on=date(2026, 11, 20), actor="测试",
+                  evidence=sample_evidence("first_talk", date(2026, 11, 20), cal=app.calendar))
+    got = _by_stage(app, [sec])[0]
+    assert got == _by_stage_ref(app, [sec])
+    assert [c for c in got["applicant"] if c[0] == world.fresh][0][4] == 1 and listing.gen > gen
+
+    # a step by another process moves the candidate to the next stage in the next request
+    other = _other_app(app)
+    try:
+        complete_step(other, world.fresh, "activist_selection", occurred_on=date(2026, 11, 21), actor="测试",
+                      evidence=sample_evidence("activist_selection", date(2026, 11, 21), cal=other.calendar))
+    finally:
+        other.close()
+    got = _by_stage(app, [sec])[0]
+    assert "applicant" not in got and world.fresh in {c[0] for c in got["activist"]}
+    assert got == _by_stage_ref(app, [sec]) and _by_stage(app, town)[0] == _by_stage_ref(app, town)
+
+    # a transfer b1 -> b3 leaves b1's listing and the township's, enters the county's
+    exceptional(app, world.activist, "transfer", occurred_on=date(2026, 11, 22), actor="测试", reason="迁居",
+                to_branch_id=world.b3)
+    for scope in ([sec], town, [world.b3], None):
+        assert _by_stage(app, scope)[0] == _by_stage_ref(app, scope), scope
+    assert world.activist not in {c[0] for rows in _by_stage(app, town)[0].values() for c in rows}
+    assert loads == [(world.b3,)]  # only the listing never asked for before was loaded
+    # the week page shares the feed: the events consumed above reached its scopes too
+    w = week(app, principal_for(app, users["sec"]["id"]))
+    assert _week_keys(w) == _week_ref(app, principal_for(app, users["sec"]["id"]))
+
+
+def test_an_ended_candidate_stays_listed_and_an_undo_reloads(app, world, users, tmp_path):
+    got = _by_stage(app, [world.b1])[0]
+    exceptional(app, world.activist, "withdraw", occurred_on=date(2026, 11, 20), actor="测试", reason="本人申请撤回")
+    got2, order = _by_stage(app, [world.b1])
+    assert got2 == _by_stage_ref(app, [world.b1]) and got2 != got
+    assert order[-1] == "withdrawn"  # end states last
+    d = cpc2014()
+    path = write_ledger(tmp_path / "台账.xlsx", d, [
+        ledger_row(d, name="导入甲", branch="贺丰村党支部", steps=clean_path(d, date(2024, 3, 1), until="committee_review"))])
+    res = ledger.confirm(app, path, "t")
+    assert "导入甲" in {c[1] for rows in _by_stage(app, [world.b1])[0].values() for c in rows}
+    ledger.undo(app, res["import_id"])
+    assert _by_stage(app, [world.b1])[0] == got2 == _by_stage_ref(app, [world.b1])

@@ -1,5 +1,5 @@
 """Administration (role admin only): organisations, users and roles, process definition versions
-(view; check an upload line by line), and the audit log (read only).
+(view; check an upload line by line, then install it), and the audit log (read only).
 
 Every write goes through the same service the CLI uses (services/directory.py, services/users.py)
 and leaves an audit row naming the administrator. A refused form comes back with status 400 and
@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from engine.errors import DomainError
 from services.app import SHANGHAI, naive_utc
 from services.audit_log import entries, record
-from services.definition_admin import MAX_UPLOAD, check_upload, describe, list_versions
+from services.definition_admin import MAX_UPLOAD, check_upload, describe, install_upload, list_versions
 from services.directory import KIND_NAMES, LEVEL_NAMES, add_org
 from services.user_commands import ForbiddenError, NotFoundError
 from services.users import ROLE_LEVEL, ROLE_NAMES, change_role, create_user, list_users, set_active
@@ -190,6 +190,25 @@ async def definition_check(request: Request, file: UploadFile | None = File(None
     return page(request, "admin_definitions.html", {
         "title": "流程定义版本", "section": "definitions", "versions": versions, "result": result,
         "max_kb": MAX_UPLOAD // 1024}, status_code=200 if result["ok"] else 400, who=who)
+
+
+@router.post("/definitions/install")
+async def definition_install(request: Request, text: str = Form(""), name: str = Form(""), sha256: str = Form(""),
+                             who=Depends(admin_user)):
+    """Install the text the check page sent back (checked again here; `sha256` is what was shown)."""
+    pf = request.app.state.pf
+    result = await run_in_threadpool(
+        lambda: install_upload(pf, name, text.encode("utf-8"), expected_sha256=sha256.strip() or None,
+                               user_id=who.user_id, username=who.username))
+    if not result["ok"]:
+        versions = await run_in_threadpool(list_versions, pf)
+        return page(request, "admin_definitions.html", {
+            "title": "流程定义版本", "section": "definitions", "versions": versions, "result": result,
+            "max_kb": MAX_UPLOAD // 1024}, status_code=400, who=who)
+    flash(request, result["note"])
+    key = result["definition"]["key"]
+    return RedirectResponse(f"/admin/definitions/{key}" if result["installed"] else "/admin/definitions",
+                            status_code=303)
 
 
 @router.get("/definitions/{key}")

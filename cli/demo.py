@@ -10,6 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.options import EXIT_REFUSED, Run
+from engine import Violation
 from services.app import App
 from services.demo import END, run_demo
 from services.demo_accounts import create_demo_accounts
@@ -45,6 +47,13 @@ def demo_command(
     console = Console(width=None if Console().is_terminal else 150)
     url = _demo_url(db)
     app = App.open(url)
+    with app.uow(read_only=True) as uow:
+        used = bool(uow.orgs.list())
+    if used:  # the demo creates its township from nothing; it never writes into someone's records
+        Run(json=json_output).fail([Violation(
+            "demo.database_not_empty",
+            f"数据库 {url} 中已有组织和人员记录，演示只能在空数据库中运行：去掉 --db（自动新建 demo.db）或指定一个新文件")],
+            EXIT_REFUSED)
     if not json_output:
         console.print(f"[bold]演示：南川乡党委[/]（10 个农村党支部、4 个机关党支部），模拟时钟 2015-01-05 至 {END}")
         console.print(f"数据库：{url}")

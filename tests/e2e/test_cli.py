@@ -457,3 +457,14 @@ def test_provisional_dates_are_marked():
     buf = StringIO()
     Console(file=buf, width=200).print(render.next_steps_table([step]))
     assert "2027-01-08（暂按周一至周五推算）" in buf.getvalue()
+
+
+def test_demo_refuses_a_database_that_holds_records(cli, w):
+    """The demo builds its township from nothing: on a database with records it says so in one
+    Chinese line and writes nothing (it used to stop with a UNIQUE-constraint traceback)."""
+    before = cli.json("org", "list")
+    result = cli("demo", "--db", cli.url, code=2, db=False)
+    assert "已有组织和人员记录" in result.stderr and "Traceback" not in result.output
+    data = cli.json("demo", "--db", cli.url, code=2, db=False)
+    assert data["ok"] is False and data["violations"][0]["code"] == "demo.database_not_empty"
+    assert cli.json("org", "list") == before

@@ -2,7 +2,8 @@
 
 Every step goes through `services.candidates` exactly as the CLI does: load the snapshot, engine
 guards (age, sponsors, votes, 公示 in working days…), the new event, the new state, the due-date
-diff, and one commit per step (SQLite file in WAL). Setup (organisations, people) is not timed.
+diff, and one commit per step (SQLite file in WAL). Setup (organisations, people, reading the
+process definitions) is not timed.
 """
 from __future__ import annotations
 
@@ -44,14 +45,20 @@ def _setup(app: App, n: int) -> tuple[int, list[int], dict]:
     return branch, people, evidence
 
 
-def partyflow_steps(n: int, db_path: Path, *, trace: bool = False) -> BenchResult:
+def partyflow_steps(n: int, db_path: Path, *, trace: bool = False, profile=None, cpu: dict | None = None) -> BenchResult:
+    """`profile`: a `cProfile.Profile` enabled around the timed loop only; `cpu` receives the loop's
+    process CPU time as "seconds" (steadier than wall time on a shared machine). See `main`."""
     for suffix in ("", "-wal", "-shm"):
         Path(str(db_path) + suffix).unlink(missing_ok=True)
     app = App.open(f"sqlite:///{db_path}")
     app.clock = lambda: datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI)
+    app.registry  # the definitions are read (YAML, ~0.5 s) on first use: a long-running process has them
     branch, people, evidence = _setup(app, n)
     if trace:
         tracemalloc.start()
+    if profile is not None:
+        profile.enable()
+    cpu0 = time.process_time()
     t0 = time.perf_counter()
     ids = []
     on = START
@@ -63,6 +70,10 @@ def partyflow_steps(n: int, db_path: Path, *, trace: bool = False) -> BenchResul
         for cid in ids:
             uc.complete_step(app, cid, step, occurred_on=on, actor="书记", evidence=ev)
     seconds = time.perf_counter() - t0
+    if cpu is not None:
+        cpu["seconds"] = time.process_time() - cpu0
+    if profile is not None:
+        profile.disable()
     peak = tracemalloc.get_traced_memory()[1] / 2**20 if trace else None
     if trace:
         tracemalloc.stop()
@@ -72,3 +83,32 @@ def partyflow_steps(n: int, db_path: Path, *, trace: bool = False) -> BenchResul
         rate=steps / seconds, traced_peak_mb=peak, traced_candidates=n if trace else 0,
         maxrss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, maxrss_start_mb=0.0, db_path=str(db_path),
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """One partyflow measurement, optionally under cProfile (the timed loop only):
+
+        python -m bench.partyflow_steps --n 300 --profile 40
+    """
+    import argparse
+    import cProfile
+    import pstats
+
+    ap = argparse.ArgumentParser(prog="python -m bench.partyflow_steps", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n", type=int, default=300, help="candidates (25 steps each)")
+    ap.add_argument("--out", type=Path, default=Path("bench/out/partyflow_steps.db"))
+    ap.add_argument("--profile", type=int, metavar="ROWS", help="print cProfile's top ROWS functions by own time")
+    args = ap.parse_args(argv)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    prof = cProfile.Profile() if args.profile else None
+    cpu: dict = {}
+    r = partyflow_steps(args.n, args.out, profile=prof, cpu=cpu)
+    if prof is not None:
+        pstats.Stats(prof).sort_stats("tottime").print_stats(args.profile)
+    print(r.line())
+    print(f"process CPU time {cpu['seconds']:.2f} s = {r.steps / cpu['seconds']:,.0f} steps per CPU second")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

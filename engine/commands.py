@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Mapping
 
+from engine.errors import refuse
+
 
 @dataclass(frozen=True)
 class CompleteStep:
@@ -68,8 +70,6 @@ def resolve_step_ref(definition, ref: str) -> str:
     Resolved against the candidate's own (pinned) definition inside the command's transaction.
     An unknown reference is returned as typed: the engine then names it and lists the valid ones.
     """
-    from engine.errors import refuse
-
     ref = ref.strip()
     if ref.isdigit():
         for s in definition.steps:

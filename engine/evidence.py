@@ -23,11 +23,14 @@ class _Bad(ValueError):
     pass
 
 
+_DATE = re.compile(r"\s*(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*日?\s*")
+
+
 def parse_date(value: Any) -> date:
     """Accepts 2018-03-10, 2018.3.10, 2018/3/10 and 2018年3月10日."""
     if isinstance(value, date):
         return value
-    m = re.fullmatch(r"\s*(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*日?\s*", str(value))
+    m = _DATE.fullmatch(str(value))
     if not m:
         raise _Bad(f"“{value}”不是有效日期（例：2018-03-10）")
     try:
@@ -114,10 +117,22 @@ def _vote(value: Any) -> dict[str, int]:
     return {k: _int(raw.get(k, 0)) for k in VOTE_KEYS}
 
 
+def _iso_date_text(value: Any) -> str:
+    """A date field's value as ISO text. Text already in that form (what forms and the API send)
+    is checked by `date.fromisoformat` and kept as it is; anything else goes through `parse_date`."""
+    if type(value) is str and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            date.fromisoformat(value)  # 3.11 also takes other forms: only YYYY-MM-DD gets here
+            return value
+        except ValueError:
+            pass  # parse_date gives the message
+    return parse_date(value).isoformat()
+
+
 def _value(spec: FieldSpec, value: Any) -> Any:
     t = spec.type
     if t == "date":
-        return parse_date(value).isoformat()
+        return _iso_date_text(value)
     if t == "int":
         return _int(value)
     if t == "bool":
@@ -141,17 +156,32 @@ def _value(spec: FieldSpec, value: Any) -> Any:
     return s
 
 
+_PLAN = "_partyflow_evidence_plan"  # where _plan keeps its answer on the StepSpec object
+
+
+def _plan(step: StepSpec) -> tuple[frozenset[str], tuple[tuple[FieldSpec, bool], ...]]:
+    """(the step's field names, each field with "check its people count here"), worked out once
+    per step and kept on the step object (as `cached_property` does on frozen dataclasses)."""
+    plan = step.__dict__.get(_PLAN)
+    if plan is None:
+        counted = {r.params.get("field") for r in step.rules if r.kind == "count"}
+        plan = (frozenset(f.name for f in step.evidence),
+                tuple((f, f.type == "people" and f.name not in counted) for f in step.evidence))
+        step.__dict__[_PLAN] = plan
+    return plan
+
+
 def normalise(step: StepSpec, evidence: Mapping[str, Any]) -> tuple[dict[str, Any], list[Violation]]:
     """Typed, checked evidence for a step, and the problems found (all of them, not the first)."""
     art = step.citation.article
     out: dict[str, Any] = {}
     problems: list[Violation] = []
-    known = {f.name for f in step.evidence}
+    known, fields = _plan(step)
     for name in evidence:
         if name not in known:
             allowed = "、".join(f"{f.name}（{f.label}）" for f in step.evidence) or "无"
             problems.append(Violation("evidence.unknown", f"{step.name}没有“{name}”这一记录项，可用：{allowed}", art))
-    for spec in step.evidence:
+    for spec, check_count in fields:
         value = evidence.get(spec.name)
         if value is None or (isinstance(value, str) and not value.strip()) or value == []:
             if spec.required:
@@ -162,8 +192,7 @@ def normalise(step: StepSpec, evidence: Mapping[str, Any]) -> tuple[dict[str, An
         except _Bad as e:
             problems.append(Violation("evidence.invalid", f"{step.name}的“{spec.label}”：{e}", art))
             continue
-        counted = any(r.kind == "count" and r.params.get("field") == spec.name for r in step.rules)
-        if spec.type == "people" and not counted:  # a `count` rule reports it with its article
+        if check_count:  # a people field without a `count` rule (that rule reports it with its article)
             n = len(out[spec.name])
             if (spec.min_items and n < spec.min_items) or (spec.max_items and n > spec.max_items):
                 want = f"{spec.min_items}名" if spec.min_items == spec.max_items else f"{spec.min_items or 0}至{spec.max_items}名"

@@ -93,6 +93,29 @@ class Process:
         )
 
     @cached_property
+    def step_stages(self) -> dict[str, frozenset[str]]:
+        """Step id -> the stages it may be recorded from (`can(f"step:{id}", stage)` as a set)."""
+        return {s.id: sources for s, _requires, sources in self.step_index}
+
+    @cached_property
+    def steps_from(self) -> dict[str, tuple[tuple[StepSpec, str, bool, frozenset[str]], ...]]:
+        """(step, its id, repeatable, its prerequisites) of the steps that may be recorded from each
+        stage, in step order: the outlook of a candidate looks at these few instead of all 25."""
+        stages = {stage for _, _, sources in self.step_index for stage in sources}
+        return {stage: tuple((s, s.id, s.repeatable, requires) for s, requires, sources in self.step_index
+                             if stage in sources) for stage in stages}
+
+    @cached_property
+    def age_steps(self) -> frozenset[str]:
+        """Steps with a person-level rule (the age rule): only they need the candidate's person row."""
+        return frozenset(s.id for s in self.definition.steps if any(r.kind == "min_age" for r in s.rules))
+
+    @cached_property
+    def people_steps(self) -> frozenset[str]:
+        """Steps whose evidence names people (sponsors, mentors) that rules look up."""
+        return frozenset(s.id for s in self.definition.steps if any(f.type in ("people", "person") for f in s.evidence))
+
+    @cached_property
     def machine(self) -> Machine:
         states = [NEW, *self.stage_order, *self.end_states]
         transitions = []
@@ -114,8 +137,22 @@ class Process:
         event = self.machine.events.get(trigger)
         return bool(event) and stage in event.transitions
 
+    @cached_property
+    def _fired(self) -> dict[tuple[str, str], str]:
+        return {}
+
     def fire(self, trigger: str, stage: str, what: str) -> str:
-        """Move `stage` through `trigger`; a move the process does not allow is a Chinese error."""
+        """Move `stage` through `trigger`; a move the process does not allow is a Chinese error.
+
+        Memoised per (trigger, stage): the machine has no conditions or callbacks, so they decide
+        the destination (a refused move runs the machine, and raises, every time)."""
+        key = (trigger, stage)
+        dest = self._fired.get(key)
+        if dest is None:
+            dest = self._fired[key] = self._fire(trigger, stage, what)
+        return dest
+
+    def _fire(self, trigger: str, stage: str, what: str) -> str:
         token = _Token(stage)
         try:
             self.machine.events[trigger].trigger(token)
@@ -128,12 +165,20 @@ class Process:
 
 
 _CACHE: dict[tuple[str, str], Process] = {}
+_ATTR = "_partyflow_process"  # where process_for keeps the Process on the definition object
 
 
 def process_for(definition: Definition) -> Process:
-    """The compiled process of a definition, built once per version and shared."""
-    key = (definition.key, definition.sha256)
-    proc = _CACHE.get(key)
+    """The compiled process of a definition, built once per version and shared.
+
+    Called several times per step: the answer is also kept on the definition object itself (in
+    its `__dict__`, as `cached_property` does on frozen dataclasses), so the usual call is one
+    dict lookup instead of building the key (definition.key is a property)."""
+    proc = definition.__dict__.get(_ATTR)
     if proc is None:
-        proc = _CACHE[key] = Process(definition)
+        key = (definition.key, definition.sha256)
+        proc = _CACHE.get(key)
+        if proc is None:
+            proc = _CACHE[key] = Process(definition)
+        definition.__dict__[_ATTR] = proc
     return proc

@@ -6,10 +6,10 @@ correction of a fact moves every date that depends on it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Mapping
 
-from engine.calendar import WorkdayCalendar, shift
+from engine.calendar import WorkdayCalendar, add_months, shift
 from engine.process import Process
 from engine.state import CandidateState
 from workflows.model import RuleSpec, StepSpec
@@ -86,23 +86,58 @@ def offset(rule_params: Mapping[str, Any], anchor: date, cal: WorkdayCalendar) -
     return d, False
 
 
-def _anchored(proc: Process, step: StepSpec, state: CandidateState, cal: WorkdayCalendar, kind: str):
-    """(rule, anchor date, anchor + interval, provisional) for each `kind` rule whose anchor is known."""
-    for rule in step.rules:
-        if rule.kind != kind:
-            continue
-        a = anchor_date(proc, state, rule.params["after"])
-        if a is not None:
-            yield (rule, a, *offset(rule.params, a, cal))
+# Parsed forms kept on the (frozen) definition objects, as `cached_property` does: the time rules
+# run several times per step and candidate, their parameters never change.
+_INTERVAL = "_partyflow_interval"
+_BY_KIND = "_partyflow_rules_by_kind"
+
+
+def _interval(rule: RuleSpec) -> tuple[int | None, int, int]:
+    """(working days or None, calendar months, days) of a rule's interval, as `offset` reads it."""
+    iv = rule.__dict__.get(_INTERVAL)
+    if iv is None:
+        p = rule.params
+        wd = p.get("working_days")
+        iv = (int(wd) if wd else None, int(p.get("years", 0)) * 12 + int(p.get("months", 0)),
+              int(p.get("weeks", 0)) * 7 + int(p.get("days", 0)))
+        rule.__dict__[_INTERVAL] = iv
+    return iv
+
+
+def rule_offset(rule: RuleSpec, anchor: date, cal: WorkdayCalendar) -> tuple[date, bool]:
+    """`offset(rule.params, anchor, cal)`, with the interval parsed once per rule."""
+    wd, months, days = _interval(rule)
+    if wd is not None:
+        r = cal.working_days_after(anchor, wd)
+        return r.date, r.provisional
+    d = add_months(anchor, months) if months else anchor
+    if days:
+        d = d + timedelta(days=days)
+    return d, False
+
+
+def rules_of(step: StepSpec, kind: str) -> tuple[RuleSpec, ...]:
+    """The step's rules of one kind, in order (grouped once per step)."""
+    by_kind = step.__dict__.get(_BY_KIND)
+    if by_kind is None:
+        by_kind = {}
+        for rule in step.rules:
+            by_kind.setdefault(rule.kind, []).append(rule)
+        by_kind = step.__dict__[_BY_KIND] = {k: tuple(v) for k, v in by_kind.items()}
+    return by_kind.get(kind, ())
 
 
 def earliest(proc: Process, step: StepSpec, state: CandidateState, cal: WorkdayCalendar) -> RuleDate | None:
     """The latest of the step's "not before" dates (None if it has none or anchors are open)."""
-    best: RuleDate | None = None
-    for rule, _, d, prov in _anchored(proc, step, state, cal, "not_before"):
-        if best is None or d > best.date:
-            best = RuleDate(d, rule, prov)
-    return best
+    best = None
+    for rule in rules_of(step, "not_before"):
+        a = anchor_date(proc, state, rule.params["after"])
+        if a is None:
+            continue
+        d, prov = rule_offset(rule, a, cal)
+        if best is None or d > best[0]:
+            best = (d, rule, prov)
+    return None if best is None else RuleDate(*best)
 
 
 def due(
@@ -116,25 +151,28 @@ def due(
 
     With a recorded special-case reason (e.g. 第二十五条) the ceiling is the due date that counts.
     """
-    best: RuleDate | None = None
+    best = None
     hard: date | None = None
-    for rule, a, d, prov in _anchored(proc, step, state, cal, "due_within"):
+    for rule in rules_of(step, "due_within"):
+        params = rule.params
+        a = anchor_date(proc, state, params["after"])
+        if a is None:
+            continue
+        d, prov = rule_offset(rule, a, cal)
         ceiling = None
-        if rule.params.get("max_months"):
-            ceiling = shift(a, months=int(rule.params["max_months"]))
-            reason_field = rule.params.get("reason_field")
+        if params.get("max_months"):
+            ceiling = shift(a, months=int(params["max_months"]))
+            reason_field = params.get("reason_field")
             if evidence and reason_field and str(evidence.get(reason_field) or "").strip():
                 d = ceiling
-        if best is None or d < best.date:
-            best, hard = RuleDate(d, rule, prov), ceiling
-    return best, hard
+        if best is None or d < best[0]:
+            best, hard = (d, rule, prov), ceiling
+    return (None if best is None else RuleDate(*best)), hard
 
 
 def next_recurring(proc: Process, step: StepSpec, state: CandidateState) -> RuleDate | None:
     """Next entry of a repeatable duty: anchor + every × (entries + 1) months, until a step is done."""
-    for rule in step.rules:
-        if rule.kind != "recurring":
-            continue
+    for rule in rules_of(step, "recurring"):
         until = rule.params.get("until")
         if until and until in state.done:
             continue
@@ -157,21 +195,20 @@ def outlook(proc: Process, state: CandidateState, cal: WorkdayCalendar) -> list[
         return []
     out = []
     done = state.done
-    for step, requires, sources in proc.step_index:
-        if step.id in done and not step.repeatable:
+    keys = done.keys()
+    for step, sid, repeatable, requires in proc.steps_from.get(state.stage, ()):
+        if sid in done and not repeatable:
             continue
-        if state.stage not in sources:
-            continue
-        if not requires.issubset(done.keys()):
-            if step.repeatable:
+        if not requires <= keys:
+            if repeatable:
                 continue
             d, hard = due(proc, step, state, cal)
             if d is not None:
                 missing = tuple(r for r in step.requires if r not in done)
                 out.append(StepOutlook(step, None, d, hard, None, missing))
             continue
-        recurring = next_recurring(proc, step, state) if step.repeatable else None
-        if step.repeatable and recurring is None:
+        recurring = next_recurring(proc, step, state) if repeatable else None
+        if repeatable and recurring is None:
             continue
         d, hard = due(proc, step, state, cal)
         out.append(StepOutlook(step, earliest(proc, step, state, cal), d, hard, recurring))

@@ -48,34 +48,28 @@ def party_status_for(state: CandidateState, defn) -> str:
     return STATUS_BY_STAGE.get(state.stage, "none")
 
 
-def _context(app: App, uow: UnitOfWork, person_id: int | None, people_ids=()) -> Context:
-    """The world a rule may look at; the person row is read only when `person_id` is given."""
-    person = uow.people.get(person_id) if person_id is not None else None
+def _context(app: App, uow: UnitOfWork, person_id: int | None, people_ids=(), *, person=None) -> Context:
+    """The world a rule may look at; the person row is read only when `person_id` is given (and
+    `person`, the row already in hand, is not)."""
+    if person is None and person_id is not None:
+        person = uow.people.get(person_id)
     people = {}
     if people_ids:
         for pid, p in uow.people.by_ids(list(people_ids)).items():
             people[pid] = PersonFacts(pid, p.name, p.party_status, p.rights_suspended)
     now = app.now()
-    return Context(
-        today=app.today(),
-        now=now,
-        calendar=app.calendar,
-        birth_date=person.birth_date if person else None,
-        people=people,
-    )
+    return Context(app.today(), now, app.calendar, person.birth_date if person else None, people)
 
 
 def _needs_person(defn, cmd) -> bool:
     """Only a step with a person-level rule (the age rule) needs the candidate's person row."""
     step = getattr(cmd, "step", None)
-    if step is None or not defn.has_step(step):
-        return False
-    return any(r.kind == "min_age" for r in defn.step(step).rules)
+    return step is not None and step in process_for(defn).age_steps
 
 
 def _referenced_people(defn, step_id: str, evidence: Mapping[str, Any]) -> list[int]:
     """The people the step's evidence names (sponsors, mentors), parsed as the engine parses them."""
-    if not defn.has_step(step_id):
+    if step_id not in process_for(defn).people_steps:
         return []
     return people_ids(defn.step(step_id), evidence)
 
@@ -92,44 +86,53 @@ def _require_branch(uow: UnitOfWork, branch_id: Any) -> int:
     return bid
 
 
-def _persist(app: App, uow: UnitOfWork, row, decision, event_ids: Mapping[int, int] | None = None) -> int:
+def _persist(app: App, uow: UnitOfWork, row, decision, event_ids: Mapping[int, int] | None = None,
+             defn=None) -> int:
     """Append the event, move the snapshot (optimistic check), the deadline rows and the person.
 
     `event_ids` maps the log's seqs to event row ids (from `load_log`): a correction names the
-    row it supersedes.
+    row it supersedes. `defn`: the definition the state before the command is pinned to.
     """
     candidate_id = row.id
     e: Event = decision.event
     after: CandidateState = decision.state
+    before: CandidateState | None = decision.before
     supersedes_id = None
     if e.supersedes is not None:
         if event_ids is None:
             raise ValueError("a correction needs the log's event ids")
         supersedes_id = event_ids[e.supersedes]
+    evidence = e.evidence
     uow.events.append(
-        candidate_id=candidate_id, seq=e.seq, kind=e.kind, step=e.step, occurred_on=e.occurred_on,
-        recorded_at=e.recorded_at, actor=e.actor, evidence=dict(e.evidence), supersedes=supersedes_id,
-        reason=e.reason, late=e.late, definition_key=e.definition_key,
+        candidate_id, e.seq, e.kind, e.step, e.occurred_on, e.recorded_at, e.actor,
+        evidence if type(evidence) is dict else dict(evidence),
+        definition_key=e.definition_key, supersedes=supersedes_id, reason=e.reason, late=e.late,
     )
     applied_on = after.applied_on if after.applied_on is not None and after.applied_on != row.applied_on else None
     key = after.definition_key if after.definition_key != row.definition_key else None
     new_version = uow.candidates.update(
-        candidate_id, row.version, stage=after.stage, state=after.to_dict(), branch_id=after.branch_id,
+        candidate_id, row.version, stage=after.stage, state=after.snapshot(), branch_id=after.branch_id,
         now=e.recorded_at, applied_on=applied_on, definition_key=key,
     )
     uow.deadlines.replace(candidate_id, after.branch_id, decision.deadlines)
-    before = decision.before
-    defn = app.definition(after.definition_key)
-    _sync_milestones(app, uow, row.id, row.person_id, before, after, defn)
-    status = party_status_for(after, defn)
-    if (before is None or party_status_for(before, app.definition(before.definition_key)) != status
+    bdefn = _pinned(app, before.definition_key, defn) if before is not None else None
+    adefn = _pinned(app, after.definition_key, bdefn or defn)
+    _sync_milestones(app, uow, row.id, row.person_id, before, after, adefn, bdefn)
+    status = party_status_for(after, adefn)
+    if (before is None or party_status_for(before, bdefn) != status
             or (status != "none" and before.branch_id != after.branch_id)):
         _sync_person(uow, row.person_id, candidate_id, status, after.branch_id)
     return new_version
 
 
+def _pinned(app: App, key: str, known):
+    """The definition `key` names: `known` when it is that one (always, unless a migration moved
+    the candidate on), else the registry's."""
+    return known if known is not None and known.key == key else app.definition(key)
+
+
 def _sync_milestones(app: App, uow: UnitOfWork, candidate_id: int, person_id: int,
-                     before: CandidateState | None, after: CandidateState, defn) -> None:
+                     before: CandidateState | None, after: CandidateState, defn, before_defn=None) -> None:
     """Rewrite the candidate's milestone row when one of its dates changed (rarely: ~6 of 25 steps).
 
     A step that changes neither stage, branch, end nor extension and whose `done` date set is the
@@ -137,11 +140,10 @@ def _sync_milestones(app: App, uow: UnitOfWork, candidate_id: int, person_id: in
     if (before is not None and before.stage == after.stage and before.branch_id == after.branch_id
             and before.ended_on == after.ended_on and before.extended_on == after.extended_on
             and before.applied_on == after.applied_on and before.definition_key == after.definition_key
-            and before.done.keys() - after.done.keys() == set()
-            and all(before.done[k] == after.done[k] for k in before.done)):
+            and before.done.items() <= after.done.items()):
         return  # only new steps were added, none entering a stage (stage is unchanged)
     now = milestones(after, defn)
-    if before is None or milestones(before, app.definition(before.definition_key)) != now:
+    if before is None or milestones(before, before_defn or app.definition(before.definition_key)) != now:
         uow.milestones.put(candidate_id, person_id, now.as_row())
 
 
@@ -181,12 +183,12 @@ def register_applicant(
         for c in uow.candidates.for_person(person_id, lock=not preview):
             if c.stage not in process_for(app.definition(c.definition_key)).end_states:
                 raise refuse("person.candidacy", f"已有进行中的入党申请（候选人 {c.id}）")
-        variants = _variants(app, uow, branch_id)
+        variants = _variants(app, uow, branch_id, branch)
         try:
             defn = app.registry.for_date(occurred_on, variants)
         except LookupError as e:
             raise refuse("definition.none", str(e)) from None
-        ctx = _context(app, uow, person_id)
+        ctx = _context(app, uow, person_id, person=person)
         cmd = CompleteStep(defn.steps[0].id, occurred_on, actor, dict(evidence or {}))
         decision = register(defn, branch_id, cmd, ctx)
         if not decision.ok:
@@ -197,7 +199,7 @@ def register_applicant(
         after = decision.state
         cid = uow.candidates.add(
             person_id=person_id, branch_id=branch_id, definition_key=defn.key, stage=after.stage,
-            state=after.to_dict(), applied_on=occurred_on, now=ctx.now,
+            state=after.snapshot(), applied_on=occurred_on, now=ctx.now,
         )
         e = decision.event
         uow.events.append(
@@ -205,19 +207,19 @@ def register_applicant(
             recorded_at=e.recorded_at, actor=e.actor, evidence=dict(e.evidence), supersedes=None,
             reason=None, late=e.late, definition_key=e.definition_key,
         )
-        uow.deadlines.replace(cid, branch_id, decision.deadlines)
+        uow.deadlines.replace(cid, branch_id, decision.deadlines, fresh=True)
         uow.milestones.put(cid, person_id, milestones(after, defn).as_row())
         return CommandResult(cid, 1, False, decision)
 
 
-def _variants(app: App, uow: UnitOfWork, branch_id: int) -> dict[str, str]:
+def _variants(app: App, uow: UnitOfWork, branch_id: int, branch=None) -> dict[str, str]:
     """Local definition variants chosen by the branch's township or county: {base id: local id}.
 
     `organisation.workflow_variant` names a local definition id; its `extends` says which national
-    definition it varies (the nearest organisation's choice wins).
+    definition it varies (the nearest organisation's choice wins). `branch`: its row, if in hand.
     """
     variants: dict[str, str] = {}
-    org = uow.orgs.get(branch_id)
+    org = branch if branch is not None else uow.orgs.get(branch_id)
     while org is not None:
         if org.workflow_variant:
             local = max((d for d in app.registry.definitions() if d.id == org.workflow_variant),
@@ -242,12 +244,14 @@ def _load(app: App, uow: UnitOfWork, candidate_id: int, expected_version: int | 
 
 def _run(app: App, candidate_id: int, make_cmd, *, expected_version, preview, needs_history=False, people=(),
          check=None):
-    """One command in one transaction; `check(uow, history)` may refuse before the engine decides."""
+    """One command in one transaction; `check(uow, history)` may refuse before the engine decides.
+
+    `people`: the ids of the people the command names, or `people(defn, cmd)` giving them."""
     with app.uow() as uow:
         row, defn, state = _load(app, uow, candidate_id, expected_version)
         cmd = make_cmd(defn)
         needs_person = needs_history or _needs_person(defn, cmd)
-        ctx = _context(app, uow, row.person_id if needs_person else None, people(defn) if callable(people) else people)
+        ctx = _context(app, uow, row.person_id if needs_person else None, people(defn, cmd) if callable(people) else people)
         kwargs = {}
         history, event_ids = None, None
         if needs_history:
@@ -260,7 +264,7 @@ def _run(app: App, candidate_id: int, make_cmd, *, expected_version, preview, ne
             raise DomainError(decision.violations)
         if preview:
             return CommandResult(candidate_id, row.version, True, decision)
-        version = _persist(app, uow, row, decision, event_ids)
+        version = _persist(app, uow, row, decision, event_ids, defn)
         return CommandResult(candidate_id, version, False, decision)
 
 
@@ -281,7 +285,7 @@ def complete_step(
     return _run(
         app, candidate_id, lambda d: CompleteStep(resolve_step_ref(d, step), occurred_on, actor, evidence),
         expected_version=expected_version, preview=preview,
-        people=lambda d: _referenced_people(d, resolve_step_ref(d, step), evidence),
+        people=lambda d, cmd: _referenced_people(d, cmd.step, evidence),
     )
 
 

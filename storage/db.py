@@ -10,6 +10,7 @@ import orjson
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +43,17 @@ def json_dumps(value: Any) -> str:
     """The JSON text every JSON column gets, from Core and from the hot path alike.
 
     orjson: compact, UTF-8 (Chinese stays readable), ~10x faster than the stdlib encoder — this
-    runs twice per step (state snapshot and evidence).
+    runs twice per step (state snapshot and evidence). Dates are written as ISO text.
     """
-    return orjson.dumps(value).decode()
+    return orjson.dumps(value, default=_iso_default).decode()
+
+
+def _iso_default(value: Any) -> str:
+    """What orjson does not encode itself: a `date` subclass (e.g. freezegun's FakeDate) as the
+    same ISO text it writes for a plain date (state snapshots carry dates, engine.state)."""
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"Type is not JSON serializable: {type(value).__name__}")
 
 
 json_loads = orjson.loads
@@ -98,13 +107,44 @@ def _configure_sqlite(engine: Engine, *, in_memory: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        # read-only units of work never take the write lock; the BEGIN goes straight to the
-        # driver because exec_driver_sql would add ~12 µs to every transaction
-        sql = "BEGIN DEFERRED" if conn.get_execution_options().get(READ_ONLY_OPTION) else "BEGIN IMMEDIATE"
-        try:
-            conn.connection.dbapi_connection.execute(sql)
-        except conn.dialect.loaded_dbapi.Error as err:  # e.g. "database is locked" after the timeout
-            raise DBAPIError.instance(sql, (), err, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect) from err
+        raw = conn.connection.dbapi_connection
+        if raw.in_transaction:
+            return  # a unit of work already began it on the driver (begin_sqlite)
+        _begin(conn, raw, conn.get_execution_options().get(READ_ONLY_OPTION, False))
+
+
+def _begin(conn: Connection, raw, read_only: bool) -> None:
+    # read-only units of work never take the write lock; the BEGIN goes straight to the driver
+    # because exec_driver_sql would add ~12 µs to every transaction
+    sql = "BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE"
+    try:
+        raw.execute(sql)
+    except conn.dialect.loaded_dbapi.Error as err:  # e.g. "database is locked" after the timeout
+        raise DBAPIError.instance(sql, (), err, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect) from err
+
+
+def begin_sqlite(conn: Connection, read_only: bool):
+    """Begin a transaction on `conn`'s sqlite3 connection, outside SQLAlchemy's bookkeeping.
+
+    The step path's unit of work runs its statements on the driver connection (storage/
+    repositories/hot.py), so SQLAlchemy's Transaction objects, events and reset logic only cost
+    time there (~20 µs a step). Returns the driver connection; commit with `commit_sqlite`. A
+    transaction left open on it by a failed commit is rolled back first. Core statements on
+    `conn` still work: SQLAlchemy autobegins on top and `_on_begin` sees the driver's.
+    """
+    raw = conn.connection.dbapi_connection
+    if raw.in_transaction:
+        raw.rollback()
+    _begin(conn, raw, read_only)
+    return raw
+
+
+def commit_sqlite(conn: Connection, raw) -> None:
+    """Commit the driver-level transaction `begin_sqlite` opened, errors as SQLAlchemy's."""
+    try:
+        raw.commit()
+    except conn.dialect.loaded_dbapi.Error as err:
+        raise DBAPIError.instance("COMMIT", (), err, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect) from err
 
 
 # ---------------------------------------------------------------- migrations

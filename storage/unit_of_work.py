@@ -1,10 +1,12 @@
 """One use case = one transaction: `with UnitOfWork(engine) as uow: ...`."""
 from __future__ import annotations
 
+from typing import Generic, TypeVar
+
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from .db import READ_ONLY_OPTION
+from .db import READ_ONLY_OPTION, begin_sqlite, commit_sqlite
 from .errors import TransactionAborted
 from .repositories import (
     CandidateRepo,
@@ -21,9 +23,35 @@ from .repositories import (
     OutboxRepo,
     OrgRepo,
     PersonRepo,
+    ProfileRepo,
     UserRepo,
     AuditLogRepo,
 )
+
+
+R = TypeVar("R")
+
+
+class _Repository(Generic[R]):
+    """A repository made on first use in a unit of work (a step touches four of the seventeen),
+    then kept in the instance's `__dict__`, which later look-ups find first (a non-data
+    descriptor, like `functools.cached_property` without its lock; a `__getattr__` fallback
+    cost an AttributeError per repository and step)."""
+
+    __slots__ = ("cls", "name")
+
+    def __init__(self, cls: type[R]) -> None:
+        self.cls = cls
+        self.name = ""
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+
+    def __get__(self, uow, owner=None) -> R:
+        if uow is None:
+            return self  # type: ignore[return-value]
+        repo = uow.__dict__[self.name] = self.cls(uow.connection)  # AttributeError before __enter__
+        return repo
 
 
 class UnitOfWork:
@@ -32,25 +60,31 @@ class UnitOfWork:
     Commits on a clean exit, rolls back on an exception. `commit()` may be called early; later
     statements then run in a new transaction, committed at exit. `read_only=True` opens a deferred
     transaction on SQLite so reports and dry runs never queue behind (or block) writers.
+
+    On SQLite the transaction is begun and committed on the driver connection (`storage.db`):
+    SQLAlchemy's begin/commit bookkeeping cost ~10 % of a step. Core statements run on
+    `connection` still work: SQLAlchemy then opens its transaction on top of the driver's (no
+    second BEGIN) and `commit()` goes through it.
     """
 
     connection: Connection
-    candidates: CandidateRepo
-    events: EventRepo
-    deadlines: DeadlineRepo
-    orgs: OrgRepo
-    people: PersonRepo
-    definitions: DefinitionRepo
-    holidays: HolidayRepo
-    contacts: ContactRepo
-    outbox: OutboxRepo
-    job_runs: JobRunRepo
-    milestones: MilestoneRepo
-    plans: PlanRepo
-    imports: ImportRepo
-    findings: FindingRepo
-    users: UserRepo
-    audit: AuditLogRepo
+    candidates = _Repository(CandidateRepo)
+    events = _Repository(EventRepo)
+    deadlines = _Repository(DeadlineRepo)
+    orgs = _Repository(OrgRepo)
+    people = _Repository(PersonRepo)
+    profiles = _Repository(ProfileRepo)
+    definitions = _Repository(DefinitionRepo)
+    holidays = _Repository(HolidayRepo)
+    contacts = _Repository(ContactRepo)
+    outbox = _Repository(OutboxRepo)
+    job_runs = _Repository(JobRunRepo)
+    milestones = _Repository(MilestoneRepo)
+    plans = _Repository(PlanRepo)
+    imports = _Repository(ImportRepo)
+    findings = _Repository(FindingRepo)
+    users = _Repository(UserRepo)
+    audit = _Repository(AuditLogRepo)
 
     def __init__(self, engine: Engine, *, read_only: bool = False, connection: Connection | None = None) -> None:
         """`connection`: an idle connection to reuse (the App keeps one per thread, saving the pool
@@ -58,13 +92,18 @@ class UnitOfWork:
         self._engine = engine
         self._read_only = read_only
         self._borrowed = connection
+        self._raw = None  # the sqlite3 connection whose transaction __enter__ began (SQLite only)
 
     def __enter__(self) -> "UnitOfWork":
         conn = self._borrowed if self._borrowed is not None else self._engine.connect()
         try:
             if conn.get_execution_options().get(READ_ONLY_OPTION, False) != self._read_only:
                 conn.execution_options(**{READ_ONLY_OPTION: self._read_only})  # fires events: only on change
-            conn.begin()
+            self._raw = None
+            if conn.dialect.name == "sqlite" and not conn.in_transaction():
+                self._raw = begin_sqlite(conn, self._read_only)
+            else:
+                conn.begin()
         except BaseException:
             if self._borrowed is None:
                 conn.close()
@@ -72,35 +111,34 @@ class UnitOfWork:
         self.connection = conn
         return self
 
-    def __getattr__(self, name: str):
-        """Repositories are made on first use: a step touches four of the fourteen."""
-        repo = _REPOSITORIES.get(name)
-        if repo is None or "connection" not in self.__dict__:
-            raise AttributeError(name)
-        made = self.__dict__[name] = repo(self.connection)
-        return made
-
     def __exit__(self, exc_type, exc, tb) -> None:
-        conn = self.connection
         try:
-            if conn.in_transaction():
-                if exc_type is None:
-                    self.commit()
-                else:
-                    conn.rollback()
+            if exc_type is None:
+                self.commit()
+            else:
+                self.rollback()
         finally:
             if self._borrowed is None:
-                conn.close()
+                self.connection.close()
 
     def commit(self) -> None:
+        """Commit what is open: SQLAlchemy's transaction (PostgreSQL, or one Core began on top of
+        SQLite's), else the driver-level SQLite transaction `__enter__` began."""
         conn = self.connection
-        if _aborted(conn):
-            conn.rollback()
-            raise TransactionAborted()
-        conn.commit()
+        if conn.in_transaction():
+            if _aborted(conn):
+                conn.rollback()
+                raise TransactionAborted()
+            conn.commit()
+        elif self._raw is not None and self._raw.in_transaction:
+            commit_sqlite(conn, self._raw)
 
     def rollback(self) -> None:
-        self.connection.rollback()
+        conn = self.connection
+        if conn.in_transaction():
+            conn.rollback()
+        elif self._raw is not None and self._raw.in_transaction:
+            self._raw.rollback()
 
 
 def _aborted(conn: Connection) -> bool:
@@ -109,12 +147,3 @@ def _aborted(conn: Connection) -> bool:
         return False  # SQLite undoes only the failed statement; the rest may be committed
     status = getattr(getattr(conn.connection.driver_connection, "info", None), "transaction_status", None)
     return status is not None and status.name == "INERROR"
-
-
-# attribute name -> repository class (the annotations above, made lazily by __getattr__)
-_REPOSITORIES = {
-    "candidates": CandidateRepo, "events": EventRepo, "deadlines": DeadlineRepo, "orgs": OrgRepo,
-    "people": PersonRepo, "definitions": DefinitionRepo, "holidays": HolidayRepo, "contacts": ContactRepo,
-    "outbox": OutboxRepo, "job_runs": JobRunRepo, "milestones": MilestoneRepo, "plans": PlanRepo,
-    "imports": ImportRepo, "findings": FindingRepo, "users": UserRepo, "audit": AuditLogRepo,
-}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from engine.errors import Violation
 from engine.rules.check import Check
-from engine.timing import anchor_date, offset
+from engine.timing import anchor_date, rule_offset
 from workflows.model import RuleSpec
 
 
@@ -20,7 +20,7 @@ def not_before(rule: RuleSpec, c: Check) -> list[Violation]:
     anchor = anchor_date(c.proc, c.state, rule.params["after"])
     if anchor is None:
         return []  # prerequisites report the missing step
-    earliest, provisional = offset(rule.params, anchor, c.ctx.calendar)
+    earliest, provisional = rule_offset(rule, anchor, c.ctx.calendar)
     if c.occurred_on >= earliest:
         return []
     after = rule.params["after"]

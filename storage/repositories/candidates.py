@@ -1,6 +1,7 @@
 """Candidates: the engine's projection of a candidacy, one row each, under an optimistic lock.
 
-get / add / update / iter_all are on the per-step hot path, so they are hot statements.
+get / add / update / for_person / latest_id_for_person / iter_all are on the per-step hot path (or
+replay), so they are hot statements.
 """
 from __future__ import annotations
 
@@ -51,9 +52,9 @@ _update_pinning = HotStatement(
         "definition_key": func.coalesce(bindparam("b_definition_key", type_=_c.definition_key.type), _c.definition_key),
     })
 )
-_of_person = select(*_COLUMNS).where(_c.person_id == bindparam("b_person_id")).order_by(_c.id)
+_of_person = HotStatement(select(*_COLUMNS).where(_c.person_id == bindparam("b_person_id")).order_by(_c.id))
 _lock_person = select(person.c.id).where(person.c.id == bindparam("b_person_id")).with_for_update()
-_latest_of_person = select(func.max(_c.id)).where(_c.person_id == bindparam("b_person_id"))
+_latest_of_person = HotStatement(select(func.max(_c.id)).where(_c.person_id == bindparam("b_person_id")))
 _later = candidate.alias("later")
 # (candidate id, its person's party_status) for each person's latest candidacy, by candidate id
 _latest_person_status = HotStatement(
@@ -150,11 +151,12 @@ class CandidateRepo(Repository):
         same person cannot both see "no live candidacy"."""
         if lock and self.conn.dialect.name == "postgresql":
             self.conn.execute(_lock_person, {"b_person_id": person_id})
-        return [CandidateRow(*r) for r in self.conn.execute(_of_person, {"b_person_id": person_id})]
+        codec = CODECS[self.conn.dialect.name]
+        return [_decode(codec, r) for r in execute(self.conn, _of_person, {"b_person_id": person_id}).fetchall()]
 
     def latest_id_for_person(self, person_id: int) -> int | None:
         """Id of the person's most recent candidacy (the one `person.party_status` follows)."""
-        return self.conn.execute(_latest_of_person, {"b_person_id": person_id}).scalar()
+        return execute(self.conn, _latest_of_person, {"b_person_id": person_id}).fetchone()[0]
 
     def iter_latest_person_status(self, batch: int = 1000) -> Iterator[tuple[int, str]]:
         """(candidate id, person.party_status) of every person's latest candidacy, by candidate

@@ -10,9 +10,11 @@ Build every `HotStatement` at module level: compiling per call would give the ga
 """
 from __future__ import annotations
 
+import functools
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -24,11 +26,12 @@ from ..db import json_dumps, json_loads
 class Codec:
     """Python <-> driver values for the hot-path column types, per backend."""
 
-    __slots__ = ("date_in", "date_out", "dt_in", "dt_out", "json_in", "json_out")
+    __slots__ = ("bool_in", "date_in", "date_out", "dt_in", "dt_out", "json_in", "json_out")
 
-    def __init__(self, date_in, dt_in, json_in, date_out, dt_out, json_out) -> None:
+    def __init__(self, date_in, dt_in, json_in, date_out, dt_out, json_out, bool_in=None) -> None:
         self.date_in, self.dt_in, self.json_in = date_in, dt_in, json_in
         self.date_out, self.dt_out, self.json_out = date_out, dt_out, json_out
+        self.bool_in = bool_in or bool
 
 
 def _identity(value):
@@ -41,15 +44,33 @@ def _naive_utc(value: datetime) -> datetime:
     return value
 
 
-def _sqlite_dt_in(value: datetime) -> str:
-    # the format SQLAlchemy's SQLite DATETIME writes: "YYYY-MM-DD HH:MM:SS.ffffff"
-    return _naive_utc(value).isoformat(" ", "microseconds")
+_last_dt: tuple[datetime | None, str] = (None, "")
 
+
+def _sqlite_dt_in(value: datetime) -> str:
+    """The format SQLAlchemy's SQLite DATETIME writes: "YYYY-MM-DD HH:MM:SS.ffffff".
+
+    A step writes the same timestamp twice (event.recorded_at, candidate.updated_at): the last
+    conversion is kept (by identity; the tuple holds the object, so its id cannot be reused)."""
+    global _last_dt
+    last = _last_dt
+    if last[0] is value:
+        return last[1]
+    text = _naive_utc(value).isoformat(" ", "microseconds")
+    _last_dt = (value, text)
+    return text
+
+
+# a deployment's dates are a few thousand days; `date.isoformat` is slow next to a cache hit
+_date_iso = functools.lru_cache(maxsize=8192)(date.isoformat)
 
 CODECS = {
     "sqlite": Codec(
-        date_in=date.isoformat, dt_in=_sqlite_dt_in, json_in=json_dumps,
+        date_in=_date_iso, dt_in=_sqlite_dt_in, json_in=json_dumps,
         date_out=date.fromisoformat, dt_out=datetime.fromisoformat, json_out=json_loads,
+        # SQLite stores booleans as 0/1; binding an int skips sqlite3's adapter look-up, which for
+        # bool (and None) raises and clears an AttributeError on every parameter
+        bool_in=int,
     ),
     # psycopg adapts dates itself and parses JSONB; the SQL carries ::JSONB casts for text input
     "postgresql": Codec(
@@ -71,9 +92,10 @@ class HotStatement:
     def __init__(self, stmt, *, returning_id: bool = False) -> None:
         self.stmt = stmt
         self.returning_id = returning_id
-        self._compiled: dict[str, tuple[str, tuple[str, ...] | None]] = {}
+        self._compiled: dict[str, tuple[str, Callable[[dict[str, Any]], Any]]] = {}
 
-    def compiled(self, dialect) -> tuple[str, tuple[str, ...] | None]:
+    def compiled(self, dialect) -> tuple[str, Callable[[dict[str, Any]], Any]]:
+        """(SQL text, a function from the named params to what the driver takes)."""
         try:
             return self._compiled[dialect.name]
         except KeyError:
@@ -87,16 +109,29 @@ class HotStatement:
         fixed = [name for name, bind in compiled.binds.items() if not bind.required]
         if fixed:  # every value must come from the caller; literals go in as literal_column
             raise AssertionError(f"hot statement has literal binds {fixed}: {compiled.string}")
-        entry = (compiled.string, tuple(compiled.positiontup) if compiled.positional else None)
+        entry = (compiled.string, _binder(tuple(compiled.positiontup) if compiled.positional else None))
         self._compiled[dialect.name] = entry
         return entry
+
+
+def _binder(order: tuple[str, ...] | None) -> Callable[[dict[str, Any]], Any]:
+    """Named params as the driver wants them: the dict itself (named paramstyle), or a tuple in
+    the statement's order (positional; `itemgetter` builds it in C)."""
+    if order is None:
+        return _identity
+    if not order:
+        return lambda params: ()
+    if len(order) == 1:
+        name = order[0]
+        return lambda params: (params[name],)
+    return itemgetter(*order)
 
 
 def execute(conn: Connection, hot: HotStatement, params: dict[str, Any]):
     """Run one statement; returns the driver cursor."""
     raw = _driver_connection(conn)
-    sql, order = hot.compiled(conn.dialect)
-    args = _bind_args(order, params)
+    sql, bind = hot.compiled(conn.dialect)
+    args = bind(params)
     try:
         return raw.execute(sql, args)
     except conn.dialect.loaded_dbapi.Error as err:
@@ -111,9 +146,12 @@ def insert_id(conn: Connection, hot: HotStatement, params: dict[str, Any]) -> in
 
 def execute_many(conn: Connection, hot: HotStatement, rows: list[dict[str, Any]]) -> None:
     """Run one statement for each of `rows` in a single driver call."""
+    if len(rows) == 1:  # the usual deadline diff: a plain execute, no executemany set-up
+        execute(conn, hot, rows[0])
+        return
     raw = _driver_connection(conn)
-    sql, order = hot.compiled(conn.dialect)
-    args = [_bind_args(order, row) for row in rows]
+    sql, bind = hot.compiled(conn.dialect)
+    args = [bind(row) for row in rows]
     cursor = raw.cursor()
     try:
         cursor.executemany(sql, args)
@@ -130,8 +168,8 @@ def stream(conn: Connection, hot: HotStatement, params: dict[str, Any], batch: i
     """Rows of a SELECT with flat memory: a server-side cursor on PostgreSQL, SQLite's own
     step-by-step cursor otherwise."""
     raw = _driver_connection(conn)
-    sql, order = hot.compiled(conn.dialect)
-    args = _bind_args(order, params)
+    sql, bind = hot.compiled(conn.dialect)
+    args = bind(params)
     if conn.dialect.name == "postgresql":
         cursor = raw.cursor(name=f"partyflow_stream_{next(_cursor_ids)}")
         cursor.itersize = batch
@@ -153,15 +191,13 @@ def stream(conn: Connection, hot: HotStatement, params: dict[str, Any], batch: i
 
 
 def _driver_connection(conn: Connection):
-    """The raw driver connection, inside the SQLAlchemy transaction (autobegin as Core would)."""
-    if not conn.in_transaction():
-        conn.begin()
+    """The raw driver connection, inside a transaction: the unit of work's (on SQLite begun on the
+    driver itself, storage.db.begin_sqlite) or SQLAlchemy's (autobegin as Core would)."""
+    raw = conn.connection.dbapi_connection
+    if conn.dialect.name == "sqlite" and raw.in_transaction or conn.in_transaction():
+        return raw
+    conn.begin()
     return conn.connection.dbapi_connection
-
-
-def _bind_args(order: tuple[str, ...] | None, params: dict[str, Any]):
-    """Named params as the driver wants them: the dict itself, or a tuple for positional SQL."""
-    return params if order is None else tuple([params[name] for name in order])
 
 
 def _as_sqlalchemy_error(conn: Connection, sql: str, params: Any, err: Exception, raw) -> Exception:

@@ -337,6 +337,27 @@ def test_deadline_replace_writes_the_diff(engine, tree):
         assert d.list_for(cid) == [] and d.count() == 0
 
 
+def test_deadline_replace_reuses_rows_that_go_for_rows_that_come(engine, tree):
+    """A row that goes and one that comes are one UPDATE in place; the diff still counts both."""
+    def spec(step, kind="due", day=1):
+        return DeadlineSpec(step, kind, date(2024, 3, day), article="第七条")
+
+    with UnitOfWork(engine) as uow:
+        cid = _candidate(uow, tree["b1"])
+        d = uow.deadlines
+        assert d.replace(cid, tree["b1"], [spec("a"), spec("b"), spec("c")], fresh=True) == DeadlineDiff(3, 0, 0)
+        ids = {r.id for r in d.list_for(cid)}
+        # two go, two come (one of them the same step under another kind), one stays with a new date
+        assert d.replace(cid, tree["b1"], [spec("b", "earliest"), spec("c", day=9), spec("d")]) == DeadlineDiff(2, 1, 2)
+        rows = d.list_for(cid)
+        assert {(r.step, r.kind, r.due_on.day) for r in rows} == {("b", "earliest", 1), ("c", "due", 9), ("d", "due", 1)}
+        assert {r.id for r in rows} == ids  # no row deleted, none inserted
+        assert d.replace(cid, tree["b1"], [spec("e"), spec("f")]) == DeadlineDiff(2, 0, 3)  # 2 reused, 1 deleted
+        assert d.replace(cid, tree["b1"], [spec("e"), spec("f"), spec("g"), spec("h")]) == DeadlineDiff(2, 0, 0)
+        assert [r.step for r in sorted(d.list_for(cid), key=lambda r: r.step)] == ["e", "f", "g", "h"]
+        assert d.count() == 4
+
+
 def test_due_between_and_overdue(engine, tree):
     with UnitOfWork(engine) as uow:
         a = _candidate(uow, tree["b1"], "甲", stage="activist")
@@ -430,6 +451,40 @@ def test_unit_of_work_rolls_back_on_error_and_commits_early(engine, tree):
         assert uow.people.find_by_name("回滚") == []
         assert len(uow.people.find_by_name("已提交")) == 1
         assert uow.people.find_by_name("未提交") == []
+
+
+def test_hot_statements_commit_and_roll_back_with_the_unit_of_work(engine, tree):
+    """Hot statements run on the driver connection (on SQLite in a transaction the unit of work began
+    there, outside SQLAlchemy): alone or mixed with Core statements, they share its fate."""
+    with UnitOfWork(engine) as uow:
+        cid = _candidate(uow, tree["b1"], "热路径")
+    talk = [DeadlineSpec("talk", "due", date(2024, 2, 1), article="第六条")]
+
+    def event(uow, seq):
+        uow.events.append(cid, seq, "step", "application", date(2024, 1, 2), NOW, "x", {}, definition_key=DEF_KEY)
+
+    with pytest.raises(RuntimeError):
+        with UnitOfWork(engine) as uow:  # hot statements only
+            event(uow, 1)
+            uow.deadlines.replace(cid, tree["b1"], talk)
+            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError):
+        with UnitOfWork(engine) as uow:  # hot, then Core on the same transaction, an early commit, hot again
+            uow.deadlines.replace(cid, tree["b1"], talk)
+            _person(uow, "同一事务")
+            uow.commit()
+            event(uow, 1)
+            raise RuntimeError("boom")
+    with UnitOfWork(engine, read_only=True) as uow:
+        assert [(d.step, d.kind) for d in uow.deadlines.list_for(cid)] == [("talk", "due")]
+        assert len(uow.people.find_by_name("同一事务")) == 1
+        assert uow.events.list_for(cid) == []
+    with UnitOfWork(engine) as uow:  # a clean exit commits hot-only work
+        event(uow, 1)
+        assert uow.deadlines.replace(cid, tree["b1"], []) == DeadlineDiff(0, 0, 1)
+    with UnitOfWork(engine, read_only=True) as uow:
+        assert [e.seq for e in uow.events.list_for(cid)] == [1]
+        assert uow.deadlines.list_for(cid) == []
 
 
 def test_caught_failure_does_not_pass_for_a_commit(engine, tree):

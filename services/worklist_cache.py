@@ -262,33 +262,29 @@ class WorklistCache:
               compute) -> Scope:
         """The scope's live candidates, brought up to date with the event log first."""
         key = (None if branch_ids is None else tuple(branch_ids), tuple(stages))
-        with self.lock:
-            self._check_registry(registry_keys)
-            with engine_read() as uow:
-                conn = uow.connection
-                self._sync(conn, compute)
-                s = self.scopes.get(key)
-                if s is None:
-                    s = self._load(conn, key, compute)
-                else:
-                    self.scopes.move_to_end(key)
-            return s
+        return self._cached(engine_read, registry_keys, compute, self.scopes, key,
+                            lambda conn: self._load(conn, key, compute))
 
     def listing(self, engine_read, branch_ids: list[int] | None, registry_keys: tuple, compute) -> Listing:
         """Every candidate of the branches (None: all), brought up to date with the event log
         first. `compute` is the scopes' (the feed read here patches them too)."""
         key = None if branch_ids is None else tuple(branch_ids)
+        return self._cached(engine_read, registry_keys, compute, self.listings, key,
+                            lambda conn: self._load_listing(conn, key))
+
+    def _cached(self, engine_read, registry_keys: tuple, compute, store, key, load):
+        """`store[key]` after the event log's changes are applied; loaded on a miss (LRU order)."""
         with self.lock:
             self._check_registry(registry_keys)
             with engine_read() as uow:
                 conn = uow.connection
                 self._sync(conn, compute)
-                lst = self.listings.get(key)
-                if lst is None:
-                    lst = self._load_listing(conn, key)
+                got = store.get(key)
+                if got is None:
+                    got = load(conn)
                 else:
-                    self.listings.move_to_end(key)
-            return lst
+                    store.move_to_end(key)
+            return got
 
     def _sync(self, conn, compute) -> None:
         """Apply what the event log says changed to every scope and listing (under the lock)."""

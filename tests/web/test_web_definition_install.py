@@ -21,20 +21,9 @@ from services.candidates import complete_step, register_applicant
 from services.directory import add_org
 from services.sample_evidence import sample_evidence
 from storage.tables import workflow_definition
+from tests.web.test_web_admin import GOOD
 
-VARIANT = """\
-id: cpc_2014_notice10
-version: 1
-extends: cpc_2014@1
-local: true
-title: 乡镇变体：公示10天
-steps:
-  target_selection:
-    rules:
-      public_notice:
-        working_days: null
-        days: 10
-"""
+VARIANT = GOOD  # the township variant the admin page test checks (公示 10 天)
 VARIANT_KEY = "cpc_2014_notice10@1"
 
 NATIONAL = """\

@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from ..tables import milestone, person, person_profile
 from .base import Repository
 from .hot import CODECS, HotStatement, execute, execute_many, stream
-from .profiles import Profile, ProfileRepo, profile_of
+from .profiles import Profile, ProfileRepo
 
 _m = milestone.c
 COLUMNS = (
@@ -34,8 +34,8 @@ _copies = HotStatement(
            _f.tags, _p.gender, _p.education, _p.ethnicity, _p.occupation, _p.tags)
     .select_from(milestone.join(person, _p.id == _m.person_id).join(person_profile, _f.id == _m.profile_id))
     .order_by(_m.candidate_id))
-_person = select(_p.gender, _p.education, _p.ethnicity, _p.occupation, _p.tags, _p.birth_date).where(
-    _p.id == bindparam("b_id"))
+_person = HotStatement(select(_p.gender, _p.education, _p.ethnicity, _p.occupation, _p.tags, _p.birth_date).where(
+    _p.id == bindparam("b_id")))
 _update = HotStatement(
     update(milestone).where(_m.candidate_id == bindparam("b_cid"))
     .values({n: bindparam(f"b_{n}", type_=_m[n].type) for n in ("person_id", *COLUMNS)})
@@ -65,10 +65,13 @@ class MilestoneRepo(Repository):
         params = self._params({"person_id": person_id, **values}, "b_")
         params["b_cid"] = candidate_id
         if execute(self.conn, _update, params).rowcount == 0:
-            who = self.conn.execute(_person, {"b_id": person_id}).one()
+            codec = CODECS[self.conn.dialect.name]
+            gender, education, ethnicity, occupation, tags, birth = execute(
+                self.conn, _person, {"b_id": person_id}).fetchone()
+            profile = Profile.of(gender, education, ethnicity, occupation, codec.json_out(tags))
             self.add_many([{"candidate_id": candidate_id, "person_id": person_id, **values,
-                            "profile_id": ProfileRepo(self.conn).id_for(profile_of(who)),
-                            "birth_date": who.birth_date}])
+                            "profile_id": ProfileRepo(self.conn).id_for(profile),
+                            "birth_date": codec.date_out(birth)}])
 
     def add_many(self, rows: list[Mapping[str, Any]]) -> None:
         """Insert new rows ({candidate_id, person_id, *COLUMNS, profile_id, birth_date}) in one

@@ -8,6 +8,7 @@ from sqlalchemy import bindparam, insert, select, update
 from ..errors import NotFound
 from ..tables import organisation, utcnow
 from .base import Repository
+from .hot import CODECS, HotStatement, execute
 from .rows import OrgRow
 
 _o = organisation.c
@@ -26,7 +27,8 @@ def _branches_under_stmt():
 
 _branches_under = _branches_under_stmt()
 _insert = insert(organisation)
-_get = select(*_COLUMNS).where(_o.id == bindparam("b_id"))
+# a point lookup a registration makes three times: a hot statement (hot.py)
+_get = HotStatement(select(*_COLUMNS).where(_o.id == bindparam("b_id")))
 _by_code = select(*_COLUMNS).where(_o.code == bindparam("b_code"))
 _children = select(*_COLUMNS).where(_o.parent_id == bindparam("b_id")).order_by(_o.code)
 _all_by_id = select(*_COLUMNS).order_by(_o.id)
@@ -59,8 +61,8 @@ class OrgRepo(Repository):
         return result.inserted_primary_key[0]
 
     def get(self, org_id: int) -> OrgRow | None:
-        row = self.conn.execute(_get, {"b_id": org_id}).first()
-        return None if row is None else OrgRow(*row)
+        row = execute(self.conn, _get, {"b_id": org_id}).fetchone()
+        return None if row is None else OrgRow(*row[:-1], CODECS[self.conn.dialect.name].dt_out(row[-1]))
 
     def by_code(self, code: str) -> OrgRow | None:
         row = self.conn.execute(_by_code, {"b_code": code}).first()

@@ -23,8 +23,10 @@ _BY_IDS_LOOP_MAX = 16  # up to this many ids, point lookups beat a freshly expan
 _by_ids = select(*_COLUMNS).where(_p.id.in_(bindparam("b_ids", expanding=True)))
 _by_name = select(*_COLUMNS).where(_p.name == bindparam("b_name")).order_by(_p.id)
 _insert = insert(person)
-_set_status = update(person).where(_p.id == bindparam("b_id")).values(party_status=bindparam("b_status"))
-_set_status_and_branch = _set_status.values(branch_id=bindparam("b_branch_id"))
+# admission and conversion (twice per candidate): hot statements
+_set_status_core = update(person).where(_p.id == bindparam("b_id")).values(party_status=bindparam("b_status"))
+_set_status = HotStatement(_set_status_core)
+_set_status_and_branch = HotStatement(_set_status_core.values(branch_id=bindparam("b_branch_id")))
 
 
 def _decode(codec: Codec, r) -> PersonRow:
@@ -77,10 +79,9 @@ class PersonRepo(Repository):
     def set_party_status(self, person_id: int, status: str, branch_id: int | None = None) -> None:
         """Record admission / full membership; `branch_id=None` keeps the current branch."""
         if branch_id is None:
-            result = self.conn.execute(_set_status, {"b_id": person_id, "b_status": status})
+            result = execute(self.conn, _set_status, {"b_id": person_id, "b_status": status})
         else:
-            result = self.conn.execute(
-                _set_status_and_branch, {"b_id": person_id, "b_status": status, "b_branch_id": branch_id}
-            )
+            result = execute(self.conn, _set_status_and_branch,
+                             {"b_id": person_id, "b_status": status, "b_branch_id": branch_id})
         if result.rowcount != 1:
             raise NotFound("人员", person_id)

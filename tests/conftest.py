@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 
 import pytest
 
@@ -53,10 +54,17 @@ def db_url(request, tmp_path):
         yield f"sqlite:///{tmp_path / 'partyflow.db'}"
         return
 
+    with pg_schema(request.getfixturevalue("_pg_admin_engine"), "pf_test") as url:
+        yield url
+
+
+@contextmanager
+def pg_schema(admin, prefix: str):
+    """A fresh PostgreSQL schema on `admin`'s database, as a URL whose search_path is it;
+    dropped afterwards (shared by the database tests and the browser's PostgreSQL server)."""
     from sqlalchemy import text
 
-    admin = request.getfixturevalue("_pg_admin_engine")
-    schema = f"pf_test_{uuid.uuid4().hex[:16]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:16]}"
     with admin.connect() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = admin.url.update_query_dict({"options": f"-csearch_path={schema}"})

@@ -18,11 +18,12 @@ import socket
 import tempfile
 import threading
 import time
-import uuid
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import pg_schema
 
 CHROMIUM = os.environ.get("PARTYFLOW_CHROMIUM", "/usr/bin/chromium")
 PASSWORD = "nanchuan-demo"
@@ -120,22 +121,12 @@ def server(_cheap_hashes):
 @pytest.fixture(scope="session")
 def pg_server(_cheap_hashes, _pg_admin_engine):
     """The demo township on PostgreSQL, in a schema of its own (dropped afterwards)."""
-    from sqlalchemy import text
-
-    schema = f"pf_browser_{uuid.uuid4().hex[:12]}"
-    with _pg_admin_engine.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = _pg_admin_engine.url.update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        srv, stop = _serve(url.render_as_string(hide_password=False))
+    with pg_schema(_pg_admin_engine, "pf_browser") as url:
+        srv, stop = _serve(url)
         try:
             yield srv
         finally:
             stop()
-    finally:
-        with _pg_admin_engine.connect() as conn:
-            conn.execute(text("SET lock_timeout = '10s'"))
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
 
 
 @pytest.fixture

@@ -382,13 +382,13 @@ def overdue_cmd(
 
 
 class _Defs:
-    """The part of App the definition queries use (registry and today), without a database:
-    listing definitions must not create a database file."""
+    """The part of App the definition queries use (registry and today). Listing definitions must
+    not create or migrate a database, so the registry is the shipped files plus, when the
+    database already exists, the versions installed from the web admin page (read only; a
+    database that cannot be read gives the files alone, with a warning)."""
 
-    def __init__(self) -> None:
-        from workflows.registry import Registry
-
-        self.registry = Registry.default()
+    def __init__(self, db: str | None) -> None:
+        self.registry = _definitions_of(db)
 
     def today(self):
         from services.app import SHANGHAI, shanghai_now
@@ -399,6 +399,29 @@ class _Defs:
         return self.registry.get(key)
 
 
+def _definitions_of(db: str | None):
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    from storage.db import default_url
+    from workflows.registry import Registry
+
+    url = db or default_url()
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite" and (u.database in (None, "", ":memory:") or not Path(u.database).exists()):
+        return Registry.default()
+    from services.app import App
+
+    app = App.open(url, migrate=False)
+    try:
+        registry = app.registry
+    finally:
+        app.close()
+    registry.on_miss = None  # the database is closed: no look-ups later
+    return registry
+
+
 @command(app, "steps", help="流程表：每一步的编号、阶段、办理主体、时间要求和依据条款。")
 def steps_cmd(
     run: Run,
@@ -406,14 +429,14 @@ def steps_cmd(
 ) -> None:
     from services.queries import process_table
 
-    data = process_table(_Defs(), definition)
+    data = process_table(_Defs(run.db), definition)
     run.show(data, render.process_table)
 
 
 def _definitions_list(run: Run) -> None:
     from services.queries import list_definitions
 
-    items = list_definitions(_Defs())
+    items = list_definitions(_Defs(run.db))
     run.show(items, render.definitions)
 
 
@@ -437,9 +460,8 @@ def definitions_validate(
     file: Annotated[str, typer.Argument(help="定义文件路径", metavar="文件")],
 ) -> None:
     from workflows.loader import DefinitionError, load_definition
-    from workflows.registry import Registry
 
-    registry = Registry.default()
+    registry = _definitions_of(run.db)  # a township variant may extend an installed version
 
     def resolve(key: str):
         return registry.get(key)

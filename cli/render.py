@@ -189,6 +189,8 @@ def definitions(run: Run, items: list[Mapping[str, Any]]) -> None:
     t = _table("版本", "名称", "施行日期", "类型", "步骤数")
     for d in items:
         kind = f"乡镇变体（基于 {d['extends']}）" if d["local"] else ("修订（基于 " + d["extends"] + "）" if d["extends"] else "全国")
+        if d.get("installed"):
+            kind += "，网页安装"
         t.add_row(_t(d["key"]), _t(d["title"]), _t(d["effective_from"]), _t(kind), _t(d["steps"]))
     run.out.print(t)
 

@@ -481,12 +481,14 @@ def list_people(app: App, branch_ref: str | None = None) -> list[dict[str, Any]]
 
 
 def list_definitions(app: App) -> list[dict[str, Any]]:
-    """Item: {key, id, version, title, effective_from, local, extends, steps}."""
+    """Item: {key, id, version, title, effective_from, local, extends, steps, installed}
+    (`installed`: from the web admin page, stored in the database, not a shipped file)."""
+    registry = app.registry
     return [{
         "key": d.key, "id": d.id, "version": d.version, "title": d.title,
         "effective_from": d.effective_from.isoformat(), "local": d.local, "extends": d.extends,
-        "steps": len(d.steps),
-    } for d in app.registry.definitions()]
+        "steps": len(d.steps), "installed": registry.is_installed(d.key),
+    } for d in registry.definitions()]
 
 
 def process_table(app: App, key: str | None = None) -> dict[str, Any]:

@@ -54,6 +54,7 @@ class Registry:
         # called with an exact key ("x@2") that `get` does not know; returns whether it added
         # something — lets a long-running process pick up a version installed by another one
         self.on_miss: Callable[[str], bool] | None = None
+        self._installed: frozenset[str] = frozenset()  # keys added by add_installed
         for d in definitions:
             self.add(d)
 
@@ -161,6 +162,7 @@ class Registry:
                                                              "（仍按此内容加载，请核对）"))
                     _INSTALLED[(r.key, r.sha256)] = d
                 self.add(d)
+                self._installed = self._installed | {d.key}
             if len(failed) == len(pending):
                 for _r, p in failed:
                     problems.extend(p)
@@ -183,6 +185,10 @@ class Registry:
             if versions:
                 return max(versions, key=lambda d: d.version)
         raise LookupError(f"未找到流程定义 {key}（已有：{'、'.join(self.keys()) or '无'}）")
+
+    def is_installed(self, key: str) -> bool:
+        """Whether `key` came from the database (installed on the web admin page), not a file."""
+        return key in self._installed
 
     def __contains__(self, key: object) -> bool:
         return key in self._by_key

@@ -343,7 +343,8 @@ def test_definitions_list(cli):
     assert {"cpc_2014@1", "cpc_2026@1", "cpc_2014_notice7@1"} <= set(keys)
     d = next(x for x in items if x["key"] == "cpc_2014@1")
     assert d == {"key": "cpc_2014@1", "id": "cpc_2014", "version": 1, "title": "中国共产党发展党员工作细则（2014年）",
-                 "effective_from": "2014-06-10", "local": False, "extends": None, "steps": 25}
+                 "effective_from": "2014-06-10", "local": False, "extends": None, "steps": 25,
+                 "installed": False}
     text = cli("definitions", db=False).stdout
     assert "2014-06-10" in text and "乡镇变体" in text and "cpc_2026@1" in text
 
@@ -397,6 +398,54 @@ def test_definitions_validate_accepts_a_good_file(cli):
     local = next(p for p in default_paths() if p.name == "cpc_2014_notice7.yaml")
     r = cli("definitions", "validate", local, db=False)
     assert "定义有效" in r.stdout and "cpc_2014_notice7@1" in r.stdout
+
+
+INSTALLED = textwrap.dedent("""\
+    id: cpc_2014_notice9
+    version: 1
+    extends: cpc_2014@1
+    local: true
+    title: 乡镇变体：公示9个工作日
+    steps:
+      target_selection:
+        rules:
+          public_notice:
+            working_days: 9
+    """)
+
+
+def test_definition_commands_see_the_versions_installed_in_the_database(cli, tmp_path):
+    """A version installed on the web admin page lives in the database, not in a file: `definitions`,
+    `steps` and `definitions validate` (an override extending it) read it from --db, and reading
+    never creates a database that does not exist."""
+    from services.app import App
+    from services.definition_admin import install_upload
+
+    cli("init")
+    app = App.open(cli.url, migrate=False)
+    try:
+        done = install_upload(app, "notice9.yaml", INSTALLED.encode(), expected_sha256=None, user_id=None,
+                              username="admin")
+    finally:
+        app.close()
+    assert done["ok"] and done["installed"], done
+    items = {d["key"]: d for d in cli.json("definitions")}
+    assert items["cpc_2014_notice9@1"]["installed"] is True and items["cpc_2014_notice9@1"]["local"] is True
+    assert items["cpc_2014@1"]["installed"] is False
+    assert "网页安装" in next(x for x in cli("definitions", "list").stdout.splitlines() if "cpc_2014_notice9@1" in x)
+    table = cli.json("steps", "--definition", "cpc_2014_notice9@1")
+    notice = next(r for r in table["steps"][6]["rules"] if r["kind"] == "public_notice")
+    assert notice["text"] == "公示不少于9个工作日，期满后方可办理"
+    extending = tmp_path / "v2.yaml"
+    extending.write_text(INSTALLED.replace("version: 1\nextends: cpc_2014@1", "version: 2\nextends: cpc_2014_notice9@1"),
+                         encoding="utf-8")
+    assert cli.json("definitions", "validate", extending)["key"] == "cpc_2014_notice9@2"
+    # the files alone without the database; a database that does not exist is not created
+    missing = tmp_path / "none.db"
+    keys = [d["key"] for d in cli.json("--db", f"sqlite:///{missing}", "definitions", db=False)]
+    assert "cpc_2014_notice9@1" not in keys and "cpc_2014@1" in keys and not missing.exists()
+    r = cli("definitions", "validate", extending, "--db", f"sqlite:///{missing}", db=False, code=1)
+    assert "cpc_2014_notice9@1" in r.output and not missing.exists()
 
 
 # ------------------------------------------------------------------ holidays, init, verify, global options

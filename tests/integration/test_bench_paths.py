@@ -18,11 +18,20 @@ def test_partyflow_bench_takes_everyone_to_full_member(tmp_path):
     assert report.ok and report.events == 75
 
 
-def test_schema_floor_writes_what_a_step_writes(tmp_path):
-    db = tmp_path / "sf.db"
-    r = schema_floor(2, db)
-    con = sqlite3.connect(db)
-    assert r.steps == 2 * STEPS
-    assert con.execute("SELECT count(*) FROM event").fetchone()[0] == 2 * STEPS
-    assert con.execute("SELECT min(version), max(version) FROM candidate").fetchone() == (STEPS + 1, STEPS + 1)
-    assert con.execute("SELECT count(*) FROM deadline").fetchone()[0] == 2
+def test_schema_floor_writes_what_the_real_path_writes(tmp_path):
+    """The floor replays partyflow's statement mix: after the same journey the same tables hold the
+    same number of rows, with the same versions and party statuses, and the plan's deadline
+    operations never touch a row that is not there."""
+    def shape(db):
+        con = sqlite3.connect(db)
+        q = ("SELECT (SELECT count(*) FROM event), (SELECT count(*) FROM deadline), (SELECT count(*) FROM milestone), "
+             "(SELECT group_concat(DISTINCT version) FROM candidate), "
+             "(SELECT count(*) FROM person WHERE party_status = 'full_member')")
+        return con.execute(q).fetchone()
+
+    r = schema_floor(3, tmp_path / "sf.db")
+    assert r.steps == 3 * STEPS == 3 * len(OFFSETS)
+    partyflow_steps(3, tmp_path / "pf.db")
+    floor, ours = shape(tmp_path / "sf.db"), shape(tmp_path / "pf.db")
+    assert floor[:4] == ours[:4] == (75, 0, 3, str(STEPS))
+    assert floor[4] == 3 and ours[4] == 3 + 4  # partyflow's bench also has four members of its own

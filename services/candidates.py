@@ -110,8 +110,9 @@ def _persist(app: App, uow: UnitOfWork, row, decision, event_ids: Mapping[int, i
     )
     applied_on = after.applied_on if after.applied_on is not None and after.applied_on != row.applied_on else None
     key = after.definition_key if after.definition_key != row.definition_key else None
-    new_version = uow.candidates.update(
-        candidate_id, row.version, stage=after.stage, state=after.snapshot(), branch_id=after.branch_id,
+    new_version = uow.candidates.update(  # stage and branch are indexed: written only when they move
+        candidate_id, row.version, stage=after.stage if after.stage != row.stage else None, state=after.snapshot(),
+        branch_id=after.branch_id if after.branch_id != row.branch_id else None,
         now=e.recorded_at, applied_on=applied_on, definition_key=key,
     )
     uow.deadlines.replace(candidate_id, after.branch_id, decision.deadlines)
@@ -143,8 +144,9 @@ def _sync_milestones(app: App, uow: UnitOfWork, candidate_id: int, person_id: in
             and before.done.items() <= after.done.items()):
         return  # only new steps were added, none entering a stage (stage is unchanged)
     now = milestones(after, defn)
-    if before is None or milestones(before, before_defn or app.definition(before.definition_key)) != now:
-        uow.milestones.put(candidate_id, person_id, now.as_row())
+    was = None if before is None else milestones(before, before_defn or app.definition(before.definition_key))
+    if was != now:
+        uow.milestones.put(candidate_id, person_id, now.as_row(), was=None if was is None else was.as_row())
 
 
 def _sync_person(uow: UnitOfWork, person_id: int, candidate_id: int, status: str, branch_id: int) -> None:

@@ -33,20 +33,27 @@ _insert = HotStatement(
     returning_id=True,
 )
 _new_values = {
-    "stage": bindparam("b_stage"),
     "state": bindparam("b_state", type_=_c.state.type),
     "version": _c.version + literal_column("1"),
     "updated_at": bindparam("b_updated_at", type_=_c.updated_at.type),
 }
 _at_expected_version = (_c.id == bindparam("b_id"), _c.version == bindparam("b_version"))
-_update = HotStatement(update(candidate).where(*_at_expected_version).values(_new_values))
-_update_moving_branch = HotStatement(
-    update(candidate).where(*_at_expected_version).values({**_new_values, "branch_id": bindparam("b_branch_id")})
-)
+# stage and branch_id are indexed (branch_id, stage): SQLite rewrites an index entry whenever its
+# column is SET, even to the same value (one more page per commit), so each is SET only when it
+# moves — most steps change neither. Keyed by (sets stage, sets branch).
+_updates = {
+    (with_stage, with_branch): HotStatement(update(candidate).where(*_at_expected_version).values({
+        **_new_values,
+        **({"stage": bindparam("b_stage")} if with_stage else {}),
+        **({"branch_id": bindparam("b_branch_id")} if with_branch else {}),
+    }))
+    for with_stage in (False, True) for with_branch in (False, True)
+}
 # the rare update that also re-dates the application or re-pins the definition (NULL keeps a column)
 _update_pinning = HotStatement(
     update(candidate).where(*_at_expected_version).values({
         **_new_values,
+        "stage": func.coalesce(bindparam("b_stage", type_=_c.stage.type), _c.stage),
         "branch_id": func.coalesce(bindparam("b_branch_id", type_=_c.branch_id.type), _c.branch_id),
         "applied_on": func.coalesce(bindparam("b_applied_on", type_=_c.applied_on.type), _c.applied_on),
         "definition_key": func.coalesce(bindparam("b_definition_key", type_=_c.definition_key.type), _c.definition_key),
@@ -107,7 +114,7 @@ class CandidateRepo(Repository):
         candidate_id: int,
         expected_version: int,
         *,
-        stage: str,
+        stage: str | None,
         state: Mapping[str, Any],
         branch_id: int | None = None,
         now: datetime,
@@ -116,29 +123,31 @@ class CandidateRepo(Repository):
     ) -> int:
         """Write the new projection if nobody else did since `expected_version` was read.
 
-        `branch_id=None` keeps the branch; `applied_on` (a corrected application date) and
-        `definition_key` (a migration or its void) are written only when given. Returns the new
-        version; raises ConcurrentModification when the version moved on, NotFound when the
-        candidate does not exist.
+        `stage=None` and `branch_id=None` keep the column (pass them only when they move: each
+        is indexed); `applied_on` (a corrected application date) and `definition_key` (a
+        migration or its void) are written only when given. Returns the new version; raises
+        ConcurrentModification when the version moved on, NotFound when the candidate does not
+        exist.
         """
         codec = CODECS[self.conn.dialect.name]
         params = {
             "b_id": candidate_id,
             "b_version": expected_version,
-            "b_stage": stage,
             "b_state": codec.json_in(state),
             "b_updated_at": codec.dt_in(now),
         }
         if applied_on is not None or definition_key is not None:
+            params["b_stage"] = stage
             params["b_branch_id"] = branch_id
             params["b_applied_on"] = None if applied_on is None else codec.date_in(applied_on)
             params["b_definition_key"] = definition_key
             cursor = execute(self.conn, _update_pinning, params)
-        elif branch_id is None:
-            cursor = execute(self.conn, _update, params)
         else:
-            params["b_branch_id"] = branch_id
-            cursor = execute(self.conn, _update_moving_branch, params)
+            if stage is not None:
+                params["b_stage"] = stage
+            if branch_id is not None:
+                params["b_branch_id"] = branch_id
+            cursor = execute(self.conn, _updates[stage is not None, branch_id is not None], params)
         if cursor.rowcount != 1:
             if self.conn.execute(_exists, {"b_id": candidate_id}).first() is None:
                 raise NotFound("候选人", candidate_id)

@@ -36,10 +36,21 @@ _copies = HotStatement(
     .order_by(_m.candidate_id))
 _person = HotStatement(select(_p.gender, _p.education, _p.ethnicity, _p.occupation, _p.tags, _p.birth_date).where(
     _p.id == bindparam("b_id")))
-_update = HotStatement(
-    update(milestone).where(_m.candidate_id == bindparam("b_cid"))
-    .values({n: bindparam(f"b_{n}", type_=_m[n].type) for n in ("person_id", *COLUMNS)})
-)
+_UPDATES: dict[tuple[str, ...], HotStatement] = {}
+
+
+def _update(columns: tuple[str, ...]) -> HotStatement:
+    """UPDATE of these columns only: branch_id and admitted_on are indexed, and SQLite rewrites an
+    index entry whenever its column is SET, even to the same value. A step moves one or two
+    milestones, so there are a few such statements, each compiled once."""
+    stmt = _UPDATES.get(columns)
+    if stmt is None:
+        stmt = _UPDATES[columns] = HotStatement(
+            update(milestone).where(_m.candidate_id == bindparam("b_cid"))
+            .values({n: bindparam(f"b_{n}", type_=_m[n].type) for n in columns}))
+    return stmt
+
+
 
 
 def _plain(values, names=_NAMES) -> dict[str, Any]:
@@ -59,12 +70,20 @@ class MilestoneRepo(Repository):
         date_in = CODECS[self.conn.dialect.name].date_in
         return {f"{prefix}{k}": (date_in(v) if k in _DATES and v is not None else v) for k, v in values.items()}
 
-    def put(self, candidate_id: int, person_id: int, values: Mapping[str, Any]) -> None:
+    def put(self, candidate_id: int, person_id: int, values: Mapping[str, Any],
+            was: Mapping[str, Any] | None = None) -> None:
         """Overwrite the candidate's milestone row (insert it if missing). A hot statement: it runs
-        on the step path whenever a milestone changes."""
-        params = self._params({"person_id": person_id, **values}, "b_")
+        on the step path whenever a milestone changes. `was`: the row's values before (as the
+        engine derives them), so only the columns that moved are written."""
+        if was is not None:
+            moved = {k: v for k, v in values.items() if k not in was or was[k] != v}
+            if not moved:
+                return
+        else:
+            moved = {"person_id": person_id, **values}
+        params = self._params(moved, "b_")
         params["b_cid"] = candidate_id
-        if execute(self.conn, _update, params).rowcount == 0:
+        if execute(self.conn, _update(tuple(moved)), params).rowcount == 0:
             codec = CODECS[self.conn.dialect.name]
             gender, education, ethnicity, occupation, tags, birth = execute(
                 self.conn, _person, {"b_id": person_id}).fetchone()

@@ -9,7 +9,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, select, union_all
 from sqlalchemy.engine import Connection
 
 from storage.tables import OVERDUE_KINDS, candidate, deadline, event, organisation, person
@@ -31,21 +31,29 @@ def _deadlines(where, branch_ids):
     return deadline, [*where, scope(_d.branch_id, branch_ids)]
 
 
-def _item_query(where, branch_ids, limit):
-    """The first `limit` deadline rows (by date) with names: picked and ordered before the names
-    are joined (joining every overdue row of a county first costs seconds)."""
-    base, cond = _deadlines(where, branch_ids)
-    first = select(_d.id).select_from(base).where(*cond).order_by(_d.due_on, _d.candidate_id).limit(limit).subquery()
+def _item_query(kinds, where, branch_ids, limit):
+    """The first `limit` deadline rows of `kinds` (by date) with names: picked and ordered before
+    the names are joined (joining every overdue row of a county first costs seconds). Picked per
+    kind, each the first `limit` of its own index range (kind, due_on) read in date order — the
+    database stops after `limit` rows instead of sorting all 58 k overdue rows of a county (~60 ms)
+    — then the kinds' firsts merged: the first `limit` of the union are the first `limit` of all."""
+    order = (_d.due_on, _d.candidate_id, _d.id)
+    _, cond = _deadlines(where, branch_ids)
+    firsts = [select(*order).where(_d.kind == k, *cond).order_by(*order).limit(limit).subquery() for k in kinds]
+    picked = union_all(*(select(f) for f in firsts)).subquery()
+    first = select(picked.c.id).order_by(*picked.c).limit(limit).subquery()
     return (select(_d.candidate_id, _p.name, _o.name, _d.step, _d.due_on)
             .select_from(deadline.join(first, first.c.id == _d.id).join(candidate, _c.id == _d.candidate_id)
                          .join(person, _p.id == _c.person_id).join(organisation, _o.id == _d.branch_id))
-            .order_by(_d.due_on, _d.candidate_id))
+            .order_by(*order))
 
 
-def _count(conn, where, branch_ids) -> int:
-    base, cond = _deadlines(where, branch_ids)
+def _count(conn, kinds, where, branch_ids) -> int:
+    base, cond = _deadlines([_d.kind.in_(kinds), *where], branch_ids)
     return conn.execute(select(func.count()).select_from(base).where(*cond)).scalar_one()
 
+
+_READY = ("earliest",)  # the kind of deadline row that says when a step may be done at the earliest
 
 # (definition key, step id) → (the step's number, its name, the article of its deadline rule)
 RuleOf = Callable[[str, str], tuple[int, str, str]]
@@ -56,21 +64,21 @@ def health(conn: Connection, branch_ids: Sequence[int] | None, period: Period, f
     # overdue "at the period's end": past due by the end of its last day (or, for a period still
     # running, before the report's day) and still open when the report is made
     cutoff = period.end + timedelta(days=1) if as_of > period.end else as_of
-    od_where = [_d.kind.in_(OVERDUE_KINDS), _d.due_on < cutoff]
+    od_where = [_d.due_on < cutoff]
     overdue = tuple(
         PipelineItem(cid, name, branch, step, step_names.get(step, step), due, f"逾期 {(cutoff - due).days} 天")
-        for cid, name, branch, step, due in conn.execute(_item_query(od_where, branch_ids, limit))
+        for cid, name, branch, step, due in conn.execute(_item_query(OVERDUE_KINDS, od_where, branch_ids, limit))
     )
-    rn_where = [_d.kind == "earliest", _d.due_on >= following.start, _d.due_on <= following.end]
+    rn_where = [_d.due_on >= following.start, _d.due_on <= following.end]
     ready = tuple(
         PipelineItem(cid, name, branch, step, step_names.get(step, step), on, f"最早可于 {on.isoformat()} 办理")
-        for cid, name, branch, step, on in conn.execute(_item_query(rn_where, branch_ids, limit))
+        for cid, name, branch, step, on in conn.execute(_item_query(_READY, rn_where, branch_ids, limit))
     )
     by_rule = late_by_rule(conn, branch_ids, period, step_names, rule_of)
     late_total = sum(r.count for r in by_rule)
     late = late_items(conn, branch_ids, period, step_names, limit) if late_total else ()
-    return PipelineHealth(overdue, late, ready, _count(conn, od_where, branch_ids), late_total,
-                          _count(conn, rn_where, branch_ids), by_rule)
+    return PipelineHealth(overdue, late, ready, _count(conn, OVERDUE_KINDS, od_where, branch_ids), late_total,
+                          _count(conn, _READY, rn_where, branch_ids), by_rule)
 
 
 def late_step_filter(start: date | None = None, end: date | None = None) -> list:

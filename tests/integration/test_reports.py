@@ -8,17 +8,21 @@ on one side or the other, or is corrected across it.
 """
 from __future__ import annotations
 
+import random
 from datetime import date, timedelta
 
 import pytest
 
 from engine import DomainError
+from reports.health import health
 from reports.model import MEASURES
+from reports.period import next_period, parse_period
 from services import candidates as uc
 from services import directory
 from services.plans import get_plan, set_plan
 from services.reports import build_report, report_dict, write_report
 from services.sample_evidence import sample_evidence
+from storage.tables import deadline
 from tests.helpers import ORDER, TIMELINE
 
 SEED = "全乡今年上半年共发展党员 14 名，其中致富带头人 9 名，干部党员 5 名，培养入党积极分子 21 名"
@@ -270,6 +274,45 @@ def test_pipeline_health_overdue_late_and_ready_next(app, nc):
         return [i.candidate_id for i in build_report(app, "nc", "2018H1", as_of=as_of).health.overdue if i.step == "first_talk"]
 
     assert talks(date(2018, 6, 1)) == [] and talks(date(2018, 6, 2)) == [overdue]
+
+
+def test_overdue_and_ready_lists_are_the_first_rows_by_date_over_every_kind(app):
+    """The lists take the first `limit` rows of each kind of deadline (each read in date order from
+    its index) and merge them: the same rows in the same order as the first `limit` of all the
+    rows that qualify — both overdue kinds interleaved, ties on a date, a county and one branch."""
+    rng = random.Random(5)
+    rows = []
+    with app.uow() as uow:
+        county = uow.orgs.add(code="c", name="县委", level="county")
+        branches = [uow.orgs.add(code=f"b{i}", name=f"村{i}党支部", level="branch", kind="rural", parent_id=county)
+                    for i in range(2)]
+        for i in range(40):
+            pid = uow.people.add(name=f"人{i}", gender="男", birth_date=date(1990, 1, 1))
+            bid = branches[i % 2]
+            cid = uow.candidates.add(person_id=pid, branch_id=bid, definition_key="cpc_2014@1", stage="applicant",
+                                     state={}, applied_on=date(2017, 1, 1), now=app.now())
+            for kind, step in (("due", "first_talk"), ("recurring", "cultivation"), ("earliest", "target_selection")):
+                if rng.random() < 0.8:
+                    rows.append({"candidate_id": cid, "branch_id": bid, "step": step, "kind": kind,
+                                 "due_on": date(2018, 1, 1) + timedelta(days=rng.randrange(0, 400, 20))})
+        uow.connection.execute(deadline.insert(), rows)
+    period = parse_period("2018H1")
+    following = next_period(period)
+
+    def first(kinds, lo, hi, scope):
+        picked = [(r["due_on"], r["candidate_id"], n, r["step"]) for n, r in enumerate(rows)
+                  if r["kind"] in kinds and lo <= r["due_on"] <= hi and (scope is None or r["branch_id"] in scope)]
+        return [(on, cid, step) for on, cid, _, step in sorted(picked)[:7]]
+
+    with app.uow(read_only=True) as uow:
+        for scope in (None, branches[:1]):
+            h = health(uow.connection, scope, period, following, date(2019, 1, 1), {}, limit=7)
+            assert [(i.on, i.candidate_id, i.step) for i in h.overdue] == first(
+                ("due", "recurring"), date.min, period.end, scope)
+            assert [(i.on, i.candidate_id, i.step) for i in h.ready_next] == first(
+                ("earliest",), following.start, following.end, scope)
+            assert h.overdue_total == sum(1 for r in rows if r["kind"] != "earliest" and r["due_on"] <= period.end
+                                          and (scope is None or r["branch_id"] in scope))
 
 
 # ------------------------------------------------------------------ plan vs actual

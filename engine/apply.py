@@ -64,7 +64,7 @@ def outcome_effect(step: StepSpec, evidence: Mapping[str, Any]) -> str:
     return REJECT if out.negative == "rejected" else STAY
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # one per step (slots, no frozen __setattr__): treat as immutable
 class StepResult:
     """What `decide` already worked out for a step event, so `apply` need not do it again.
 

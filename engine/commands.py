@@ -8,7 +8,7 @@ from typing import Any, Mapping
 from engine.errors import refuse
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # one per step (slots, no frozen __setattr__): treat as immutable
 class CompleteStep:
     """Record that a step of the definition happened on `occurred_on` (the real date)."""
 

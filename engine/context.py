@@ -8,7 +8,7 @@ from typing import Mapping
 from engine.calendar import WorkdayCalendar
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, unsafe_hash=True)  # per referenced person and step: treat as immutable
 class PersonFacts:
     """The facts about a referenced person (a sponsor, a mentor) that rules check."""
 
@@ -18,7 +18,7 @@ class PersonFacts:
     rights_suspended: bool = False  # e.g. 留党察看: cannot act as a sponsor
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # one per command (slots, no frozen __setattr__): treat as immutable
 class Context:
     today: date  # the day the command is entered (steps may not happen after it)
     now: datetime  # entry timestamp stored with the event (recorded_at)

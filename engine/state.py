@@ -27,7 +27,8 @@ CORRECTION_KINDS = ("correct", "void")
 EVENT_KINDS = ("step", *EXCEPTIONAL_KINDS, *CORRECTION_KINDS, "migrate")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # one per step, ~25 per replayed candidate (slots, no frozen __setattr__: 3× faster
+# to build); an event is a fact: never change one, a correction is a new event
 class Event:
     """One fact in a candidate's append-only log.
 

@@ -75,6 +75,9 @@ class App:
     _registry_miss_at: float = 0.0
     _registry_warned: set = field(default_factory=set, repr=False)
     _registry_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # (key, sha256) of definitions found stored in this database: a stored version never changes
+    # or goes away, so a registration need not check it again (services.candidates)
+    stored_definitions: set = field(default_factory=set, repr=False)
 
     @classmethod
     def open(cls, url: str | None = None, *, migrate: bool = True, **kw) -> "App":

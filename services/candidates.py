@@ -197,7 +197,7 @@ def register_applicant(
             raise DomainError(decision.violations)
         if preview:
             return CommandResult(None, None, True, decision)
-        uow.definitions.ensure(defn.key, defn.sha256, definition_body(defn), ctx.now)
+        _ensure_stored(app, uow, defn, ctx.now)
         after = decision.state
         cid = uow.candidates.add(
             person_id=person_id, branch_id=branch_id, definition_key=defn.key, stage=after.stage,
@@ -210,8 +210,16 @@ def register_applicant(
             reason=None, late=e.late, definition_key=e.definition_key,
         )
         uow.deadlines.replace(cid, branch_id, decision.deadlines, fresh=True)
-        uow.milestones.put(cid, person_id, milestones(after, defn).as_row())
+        uow.milestones.add_new(cid, person, milestones(after, defn).as_row())
         return CommandResult(cid, 1, False, decision)
+
+
+def _ensure_stored(app: App, uow: UnitOfWork, defn, now) -> None:
+    """Store the definition a candidate is pinned to (refused if that version changed). Once found
+    stored — committed, by any process — it is not read again by this App."""
+    key = (defn.key, defn.sha256)
+    if key not in app.stored_definitions and not uow.definitions.ensure(defn.key, defn.sha256, definition_body(defn), now):
+        app.stored_definitions.add(key)  # was there already: committed (a new row waits for our commit)
 
 
 def _variants(app: App, uow: UnitOfWork, branch_id: int, branch=None) -> dict[str, str]:

@@ -11,7 +11,7 @@ from engine.state import CandidateState
 from workflows.model import RuleSpec, StepSpec
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # one per step (slots, no frozen __setattr__): treat as immutable
 class Check:
     proc: Process
     step: StepSpec

@@ -92,6 +92,13 @@ class MilestoneRepo(Repository):
                             "profile_id": ProfileRepo(self.conn).id_for(profile),
                             "birth_date": codec.date_out(birth)}])
 
+    def add_new(self, candidate_id: int, person: Any, values: Mapping[str, Any]) -> None:
+        """The row of a candidate registered just now, from its person row already in hand (no
+        probing UPDATE, no second read of the person)."""
+        profile = Profile.of(person.gender, person.education, person.ethnicity, person.occupation, person.tags)
+        self.add_many([{"candidate_id": candidate_id, "person_id": person.id, **values,
+                        "profile_id": ProfileRepo(self.conn).id_for(profile), "birth_date": person.birth_date}])
+
     def add_many(self, rows: list[Mapping[str, Any]]) -> None:
         """Insert new rows ({candidate_id, person_id, *COLUMNS, profile_id, birth_date}) in one
         driver call."""

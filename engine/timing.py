@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 from engine.calendar import WorkdayCalendar, add_months, shift
 from engine.process import Process
@@ -89,7 +89,7 @@ def offset(rule_params: Mapping[str, Any], anchor: date, cal: WorkdayCalendar) -
 # Parsed forms kept on the (frozen) definition objects, as `cached_property` does: the time rules
 # run several times per step and candidate, their parameters never change.
 _INTERVAL = "_partyflow_interval"
-_BY_KIND = "_partyflow_rules_by_kind"
+_PLAN = "_partyflow_time_plan"
 
 
 def _interval(rule: RuleSpec) -> tuple[int | None, int, int]:
@@ -106,7 +106,11 @@ def _interval(rule: RuleSpec) -> tuple[int | None, int, int]:
 
 def rule_offset(rule: RuleSpec, anchor: date, cal: WorkdayCalendar) -> tuple[date, bool]:
     """`offset(rule.params, anchor, cal)`, with the interval parsed once per rule."""
-    wd, months, days = _interval(rule)
+    return _offset(_interval(rule), anchor, cal)
+
+
+def _offset(interval: tuple[int | None, int, int], anchor: date, cal: WorkdayCalendar) -> tuple[date, bool]:
+    wd, months, days = interval
     if wd is not None:
         r = cal.working_days_after(anchor, wd)
         return r.date, r.provisional
@@ -116,25 +120,39 @@ def rule_offset(rule: RuleSpec, anchor: date, cal: WorkdayCalendar) -> tuple[dat
     return d, False
 
 
-def rules_of(step: StepSpec, kind: str) -> tuple[RuleSpec, ...]:
-    """The step's rules of one kind, in order (grouped once per step)."""
-    by_kind = step.__dict__.get(_BY_KIND)
-    if by_kind is None:
-        by_kind = {}
-        for rule in step.rules:
-            by_kind.setdefault(rule.kind, []).append(rule)
-        by_kind = step.__dict__[_BY_KIND] = {k: tuple(v) for k, v in by_kind.items()}
-    return by_kind.get(kind, ())
+class _TimePlan(NamedTuple):
+    """A step's time rules, parsed once: (rule, anchor, interval[, …]) per kind, in order."""
+
+    not_before: tuple[tuple[RuleSpec, str, tuple[int | None, int, int]], ...]
+    # (rule, anchor, interval, special-case ceiling in months or 0, field giving the reason or None)
+    due_within: tuple[tuple[RuleSpec, str, tuple[int | None, int, int], int, str | None], ...]
+    # (rule, anchor, every months, step whose completion ends the duty or None)
+    recurring: tuple[tuple[RuleSpec, str, int, str | None], ...]
+
+
+def _plan(step: StepSpec) -> _TimePlan:
+    """The step's time rules, parsed once and kept on the step object."""
+    plan = step.__dict__.get(_PLAN)
+    if plan is None:
+        rules = step.rules
+        plan = step.__dict__[_PLAN] = _TimePlan(
+            tuple((r, r.params["after"], _interval(r)) for r in rules if r.kind == "not_before"),
+            tuple((r, r.params["after"], _interval(r), int(r.params.get("max_months") or 0), r.params.get("reason_field"))
+                  for r in rules if r.kind == "due_within"),
+            tuple((r, r.params["after"], int(r.params["every_months"]), r.params.get("until"))
+                  for r in rules if r.kind == "recurring"),
+        )
+    return plan
 
 
 def earliest(proc: Process, step: StepSpec, state: CandidateState, cal: WorkdayCalendar) -> RuleDate | None:
     """The latest of the step's "not before" dates (None if it has none or anchors are open)."""
     best = None
-    for rule in rules_of(step, "not_before"):
-        a = anchor_date(proc, state, rule.params["after"])
+    for rule, after, interval in _plan(step).not_before:
+        a = anchor_date(proc, state, after) if after == "probation_end" else state.done.get(after)
         if a is None:
             continue
-        d, prov = rule_offset(rule, a, cal)
+        d, prov = _offset(interval, a, cal)
         if best is None or d > best[0]:
             best = (d, rule, prov)
     return None if best is None else RuleDate(*best)
@@ -153,16 +171,14 @@ def due(
     """
     best = None
     hard: date | None = None
-    for rule in rules_of(step, "due_within"):
-        params = rule.params
-        a = anchor_date(proc, state, params["after"])
+    for rule, after, interval, max_months, reason_field in _plan(step).due_within:
+        a = anchor_date(proc, state, after) if after == "probation_end" else state.done.get(after)
         if a is None:
             continue
-        d, prov = rule_offset(rule, a, cal)
+        d, prov = _offset(interval, a, cal)
         ceiling = None
-        if params.get("max_months"):
-            ceiling = shift(a, months=int(params["max_months"]))
-            reason_field = params.get("reason_field")
+        if max_months:
+            ceiling = add_months(a, max_months)
             if evidence and reason_field and str(evidence.get(reason_field) or "").strip():
                 d = ceiling
         if best is None or d < best[0]:
@@ -172,15 +188,13 @@ def due(
 
 def next_recurring(proc: Process, step: StepSpec, state: CandidateState) -> RuleDate | None:
     """Next entry of a repeatable duty: anchor + every × (entries + 1) months, until a step is done."""
-    for rule in rules_of(step, "recurring"):
-        until = rule.params.get("until")
+    for rule, after, every, until in _plan(step).recurring:
         if until and until in state.done:
             continue
-        a = anchor_date(proc, state, rule.params["after"])
+        a = anchor_date(proc, state, after) if after == "probation_end" else state.done.get(after)
         if a is None:
             continue
-        n = state.entries.get(step.id, 0) + 1
-        return RuleDate(shift(a, months=int(rule.params["every_months"]) * n), rule)
+        return RuleDate(add_months(a, every * (state.entries.get(step.id, 0) + 1)), rule)
     return None
 
 

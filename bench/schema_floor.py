@@ -17,6 +17,8 @@ import sqlite3
 import time
 from pathlib import Path
 
+import orjson
+
 from bench.baselines import BenchResult, _maxrss_mb
 from storage.db import make_engine, upgrade
 
@@ -24,11 +26,13 @@ STEPS = 25  # registration + 24 steps, as bench/partyflow_steps.py
 
 # What each of the 24 steps after registration writes besides its event and its candidate row
 # (a statement trace of the real path): deadline rows (d- one deleted, d+ one inserted, d~ one
-# rewritten in place), m the milestone row, p the person's party status, r2 two people read
-# (mentors, sponsors).
+# rewritten in place), s the candidate's stage (SET only when it moves: it is indexed), m:<columns>
+# the milestone columns that move, p the person's party status, r2 two people read (mentors,
+# sponsors).
 PLAN = (
-    ("d-",), ("d+", "m"), (), ("r2", "d+"), ("d~",), ("d-", "d-", "m"), (), ("r2",), (), (), (), (), (),
-    ("d+",), (), ("d~", "d+", "m", "p"), (), (), (), ("d~",), ("d~",), ("d~", "d-"), ("d~", "m", "p"), ("d-",),
+    ("d-",), ("d+", "s", "m:activist_on"), (), ("r2", "d+"), ("d~",), ("d-", "d-", "s", "m:target_on"), (), ("r2",),
+    (), (), (), (), (), ("d+",), (), ("d~", "d+", "s", "m:admitted_on,probation_from", "p"), (), (), (), ("d~",),
+    ("d~",), ("d~", "d-"), ("d~", "s", "m:full_on,closed_on", "p"), ("d-",),
 )
 assert len(PLAN) == STEPS - 1
 
@@ -65,7 +69,7 @@ def _register(con: sqlite3.Connection, cid: int) -> None:
     con.execute("SELECT max(id) FROM candidate WHERE person_id = ?", (cid,)).fetchone()
     state = dict(_STATE, seq=1, done={"application": "2016-03-01"})
     con.execute("INSERT INTO candidate (id, person_id, branch_id, definition_key, stage, state, version, applied_on, updated_at) "
-                "VALUES (?, ?, 1, 'cpc_2014@1', 'applicant', ?, 1, '2016-03-01', '2026-01-01')", (cid, cid, json.dumps(state)))
+                "VALUES (?, ?, 1, 'cpc_2014@1', 'applicant', ?, 1, '2016-03-01', '2026-01-01')", (cid, cid, orjson.dumps(state).decode()))
     _event(con, cid, 1, "application")
     _deadline_in(con, cid, "first_talk")
     con.execute("SELECT gender, education, ethnicity, occupation, tags FROM person WHERE id = ?", (cid,)).fetchone()
@@ -90,7 +94,7 @@ def _step(con: sqlite3.Connection, cid: int, seq: int, extra: tuple[str, ...]) -
     con.execute("BEGIN IMMEDIATE")
     row = con.execute("SELECT id, person_id, branch_id, definition_key, stage, state, version FROM candidate WHERE id = ?",
                       (cid,)).fetchone()
-    st = json.loads(row[5])
+    st = orjson.loads(row[5])
     st["done"][f"s{seq}"] = "2016-03-01"
     st["seq"] = seq
     _event(con, cid, seq, f"s{seq}")
@@ -100,8 +104,13 @@ def _step(con: sqlite3.Connection, cid: int, seq: int, extra: tuple[str, ...]) -
         for pid in (1, 2):
             con.execute("SELECT id, name, gender, birth_date, party_status, branch_id FROM person WHERE id = ?",
                         (pid,)).fetchone()
-    cur = con.execute("UPDATE candidate SET stage = ?, state = ?, version = version + 1, updated_at = '2026-01-01' "
-                      "WHERE id = ? AND version = ?", (row[4], json.dumps(st, ensure_ascii=False), cid, row[6]))
+    state = orjson.dumps(st).decode()  # partyflow's own encoder (storage.db.json_dumps)
+    if "s" in extra:
+        cur = con.execute("UPDATE candidate SET state = ?, version = version + 1, updated_at = '2026-01-01', stage = ? "
+                          "WHERE id = ? AND version = ?", (state, row[4], cid, row[6]))
+    else:
+        cur = con.execute("UPDATE candidate SET state = ?, version = version + 1, updated_at = '2026-01-01' "
+                          "WHERE id = ? AND version = ?", (state, cid, row[6]))
     assert cur.rowcount == 1
     gone = iter(open_deadlines)
     for op in extra:
@@ -112,9 +121,10 @@ def _step(con: sqlite3.Connection, cid: int, seq: int, extra: tuple[str, ...]) -
         elif op == "d~":
             con.execute("UPDATE deadline SET branch_id = 1, due_on = '2017-04-11', provisional = 0, article = '第十一条' "
                         "WHERE id = ?", (next(gone)[0],))
-        elif op == "m":
-            con.execute("UPDATE milestone SET person_id = ?, branch_id = 1, activist_on = '2016-04-11', "
-                        "closed_on = '2018-07-20' WHERE candidate_id = ?", (cid, cid))
+        elif op.startswith("m:"):
+            columns = op[2:].split(",")
+            con.execute(f"UPDATE milestone SET {', '.join(f'{c} = ?' for c in columns)} WHERE candidate_id = ?",
+                        (*(["2017-07-20"] * len(columns)), cid))
         elif op == "p":
             con.execute("UPDATE person SET party_status = ?, branch_id = 1 WHERE id = ?",
                         ("full_member" if seq > 20 else "probationary", cid))

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 from rich.console import Console
 from rich.table import Table
 
@@ -16,6 +17,7 @@ from services.app import App
 from services.demo import END, run_demo
 from services.demo_accounts import create_demo_accounts
 from services.verify import verify
+from storage.errors import StorageError
 
 STAGE_ORDER = ["applicant", "activist", "development_target", "probationary", "full_member", "withdrawn",
                "disqualified", "rejected", "probation_cancelled", "transferred_out", "deceased", "not_selected"]
@@ -46,7 +48,13 @@ def demo_command(
     """创建演示乡镇（10 个农村党支部、4 个机关党支部），用模拟时钟走完发展党员流程。"""
     console = Console(width=None if Console().is_terminal else 150)
     url = _demo_url(db)
-    app = App.open(url)
+    try:
+        app = App.open(url)
+    except StorageError as e:  # e.g. an address that is neither a URL nor a path
+        Run(json=json_output).fail([Violation("storage", str(e))], EXIT_REFUSED)
+    except SQLAlchemyError as e:  # e.g. no server at that address
+        first = str(getattr(e, "orig", None) or e).splitlines()[0]
+        Run(json=json_output).fail([Violation("database", f"无法打开数据库 {url}：{first}")], EXIT_REFUSED)
     with app.uow(read_only=True) as uow:
         used = bool(uow.orgs.list())
     if used:  # the demo creates its township from nothing; it never writes into someone's records

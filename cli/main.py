@@ -402,13 +402,11 @@ class _Defs:
 def _definitions_of(db: str | None):
     from pathlib import Path
 
-    from sqlalchemy.engine import make_url
-
-    from storage.db import default_url
+    from storage.db import database_url, default_url
     from workflows.registry import Registry
 
     url = db or default_url()
-    u = make_url(url)
+    u = database_url(url)
     if u.get_backend_name() == "sqlite" and (u.database in (None, "", ":memory:") or not Path(u.database).exists()):
         return Registry.default()
     from services.app import App

@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+from .errors import BadDatabaseAddress
 
 ENV_URL = "PARTYFLOW_DATABASE_URL"
 HERE = Path(__file__).resolve().parent
@@ -39,6 +41,21 @@ def default_url() -> str:
     return f"sqlite:///{data_dir / 'partyflow.db'}"
 
 
+def database_url(text: str) -> URL:
+    """What `--db` and $PARTYFLOW_DATABASE_URL may say: a URL (`sqlite:///…`, `postgresql://…`)
+    or simply the path of a SQLite file (`./partyflow.db`, `~/data/pf.db`), which people type more
+    often than a URL. Anything else is a `BadDatabaseAddress` (one Chinese line, no traceback)."""
+    text = text.strip()
+    if not text:
+        raise BadDatabaseAddress(text, "地址为空")
+    if "://" not in text:
+        return URL.create("sqlite", database=str(Path(text).expanduser().resolve()))
+    try:
+        return make_url(text)
+    except (ArgumentError, ValueError) as e:  # ValueError: e.g. a port that is not a number
+        raise BadDatabaseAddress(text, "不是有效的数据库 URL") from e
+
+
 def json_dumps(value: Any) -> str:
     """The JSON text every JSON column gets, from Core and from the hot path alike.
 
@@ -59,12 +76,12 @@ def _iso_default(value: Any) -> str:
 json_loads = orjson.loads
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     """Create an engine with the pragmas / pool settings partyflow relies on.
 
     Extra keyword arguments go to `create_engine` (e.g. `echo=True`).
     """
-    u = make_url(url)
+    u = database_url(url) if isinstance(url, str) else url
     kwargs.setdefault("json_serializer", json_dumps)
     kwargs.setdefault("json_deserializer", json_loads)
     if u.get_backend_name() == "postgresql":
@@ -76,7 +93,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(u, **kwargs)
         _configure_sqlite(engine, in_memory=u.database in (None, "", ":memory:"))
         return engine
-    return create_engine(u, **kwargs)
+    try:
+        return create_engine(u, **kwargs)
+    except NoSuchModuleError as e:
+        raise BadDatabaseAddress(u.render_as_string(hide_password=True), f"不支持的数据库类型 {u.drivername}") from e
 
 
 def _configure_sqlite(engine: Engine, *, in_memory: bool) -> None:

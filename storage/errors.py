@@ -6,6 +6,15 @@ class StorageError(Exception):
     """Base class, so entrypoints can catch every storage refusal in one place."""
 
 
+class BadDatabaseAddress(StorageError):
+    """`--db` / PARTYFLOW_DATABASE_URL is neither a database URL nor a file path."""
+
+    def __init__(self, text: str, why: str) -> None:
+        self.text = text
+        super().__init__(f"数据库地址“{text}”无法识别（{why}）：请给出 SQLite 文件路径（如 ./partyflow.db），"
+                         "或 sqlite:///路径、postgresql://用户@主机:端口/数据库")
+
+
 class NotFound(StorageError):
     """A row addressed by id does not exist (kept apart from a lost race)."""
 

@@ -517,3 +517,34 @@ def test_demo_refuses_a_database_that_holds_records(cli, w):
     data = cli.json("demo", "--db", cli.url, code=2, db=False)
     assert data["ok"] is False and data["violations"][0]["code"] == "demo.database_not_empty"
     assert cli.json("org", "list") == before
+
+
+# ------------------------------------------------------------------ --db
+
+
+def test_db_takes_a_plain_file_path_as_well_as_a_url(tmp_path, monkeypatch):
+    """People type a path more often than a URL: `--db ./pf.db` is that SQLite file."""
+    monkeypatch.chdir(tmp_path)
+    by_path = Cli("./pf.db")
+    by_path("init")
+    by_path("org", "add", "--code", "C1", "--name", "青山县委", "--level", "county")
+    assert (tmp_path / "pf.db").exists()
+    by_url = Cli(f"sqlite:///{tmp_path / 'pf.db'}")
+    assert [o["code"] for o in by_url.json("org", "list")] == ["C1"]
+
+
+@pytest.mark.parametrize("address, words", [
+    ("foo://bar", "不支持的数据库类型 foo"),
+    ("postgresql://u@h:notaport/db", "不是有效的数据库 URL"),
+])
+def test_an_unreadable_db_address_is_one_chinese_line_and_no_traceback(tmp_path, address, words):
+    r = Cli(address)("list", code=None)
+    assert r.exit_code != 0
+    lines = [x for x in r.output.splitlines() if x.strip()]
+    assert len(lines) == 1 and "数据库地址" in lines[0] and words in lines[0], r.output
+    assert "Traceback" not in r.output
+
+
+def test_demo_refuses_an_unreadable_db_address_in_one_line():
+    r = Cli("foo://bar")("demo", "--db", "foo://bar", code=2, db=False)
+    assert "不支持的数据库类型 foo" in r.output and "Traceback" not in r.output

@@ -1,9 +1,10 @@
 """Period-report benchmark (issue 4, part 8): `build_report` over 1 M candidates, SQLite and PostgreSQL.
 
 What is timed is the real service call, `services.reports.build_report(app, org, "2018H1")`: the
-one counting statement over `milestone` JOIN `person` (a materialised CTE grouped per dimension),
-the year-to-date count for the plan, and the pipeline-health queries (overdue and next-period
-deadlines, late steps from the event log) — for the whole county and for one township.
+one counting statement over `milestone` alone (a materialised CTE grouped per branch and per person
+profile, reports/query.py), the year-to-date count for the plan, the pipeline-health queries
+(overdue and next-period deadlines, late steps from the event log) and the branches without
+development — for the whole county and for one township.
 
 The database is filled in bulk, NOT through the command path (that would take hours): one county,
 70 townships, 1,000 branches (spread round-robin over the townships), N people, N candidates and

@@ -36,7 +36,9 @@ def _item_query(kinds, where, branch_ids, limit):
     the names are joined (joining every overdue row of a county first costs seconds). Picked per
     kind, each the first `limit` of its own index range (kind, due_on) read in date order — the
     database stops after `limit` rows instead of sorting all 58 k overdue rows of a county (~60 ms)
-    — then the kinds' firsts merged: the first `limit` of the union are the first `limit` of all."""
+    — then the kinds' firsts merged: the first `limit` of the union are the first `limit` of all.
+    Ties on a date go by candidate, then by row (one candidate's due and recurring rows may share
+    a date): the same order on both databases."""
     order = (_d.due_on, _d.candidate_id, _d.id)
     _, cond = _deadlines(where, branch_ids)
     firsts = [select(*order).where(_d.kind == k, *cond).order_by(*order).limit(limit).subquery() for k in kinds]

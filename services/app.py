@@ -52,6 +52,11 @@ def naive_utc(dt: datetime) -> datetime:
     return dt.astimezone(UTC).replace(tzinfo=None) if dt.tzinfo else dt
 
 
+def local_date(now: datetime) -> date:
+    """The calendar date of a clock reading in Asia/Shanghai (rule dates are local dates)."""
+    return now.astimezone(SHANGHAI).date() if now.tzinfo else now.date()
+
+
 def shanghai_now() -> datetime:
     """The real clock, read only here at the edge (rule dates are Asia/Shanghai calendar dates)."""
     return datetime.now(SHANGHAI)
@@ -116,8 +121,7 @@ class App:
         return naive_utc(self.clock())
 
     def today(self) -> date:
-        now = self.clock()
-        return now.astimezone(SHANGHAI).date() if now.tzinfo else now.date()
+        return local_date(self.clock())
 
     @property
     def calendar(self) -> WorkdayCalendar:

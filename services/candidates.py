@@ -29,7 +29,7 @@ from engine.commands import resolve_step_ref
 from engine.errors import refuse
 from engine.evidence import people_ids
 from engine.process import process_for
-from services.app import App
+from services.app import App, local_date
 from services.results import CommandResult
 from storage.unit_of_work import UnitOfWork
 from workflows.loader import definition_to_data
@@ -57,8 +57,8 @@ def _context(app: App, uow: UnitOfWork, person_id: int | None, people_ids=(), *,
     if people_ids:
         for pid, p in uow.people.by_ids(list(people_ids)).items():
             people[pid] = PersonFacts(pid, p.name, p.party_status, p.rights_suspended)
-    now = app.now()
-    return Context(app.today(), now, app.calendar, person.birth_date if person else None, people)
+    now = app.now()  # one clock reading: today is its date (two readings could straddle midnight)
+    return Context(local_date(now), now, app.calendar, person.birth_date if person else None, people)
 
 
 def _needs_person(defn, cmd) -> bool:

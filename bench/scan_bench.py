@@ -167,7 +167,7 @@ PERSON_COLS = ("id", "name", "gender", "birth_date", "ethnicity", "tags", "party
                "created_at")
 CANDIDATE_COLS = ("id", "person_id", "branch_id", "definition_key", "stage", "state", "version", "applied_on",
                   "updated_at")
-DEADLINE_COLS = ("id", "candidate_id", "branch_id", "step", "kind", "due_on", "provisional", "article")
+DEADLINE_COLS = ("candidate_id", "branch_id", "step", "kind", "due_on", "provisional", "article")
 
 
 def _branch_id(i: int, start: int, stop: int) -> int:
@@ -222,8 +222,8 @@ def _candidate_row(c: _Cand) -> tuple:
 
 
 def _deadline_rows(c: _Cand) -> tuple[tuple, tuple]:
-    return ((2 * c.id - 1, c.id, c.branch_id, "cultivation", "recurring", c.cultivation, False, "第十一条"),
-            (2 * c.id, c.id, c.branch_id, "target_selection", "earliest", c.earliest, False, "第十三条"))
+    return ((c.id, c.branch_id, "cultivation", "recurring", c.cultivation, False, "第十一条"),
+            (c.id, c.branch_id, "target_selection", "earliest", c.earliest, False, "第十三条"))
 
 
 def _org_rows() -> list[dict[str, Any]]:
@@ -368,7 +368,7 @@ def _pg_load(url: str, design: Design, start: int, stop: int) -> None:
                   (r for c in _candidates(design, start, stop) for r in _deadline_rows(c)))
             for _, sql in indexes:
                 cur.execute(sql)
-            for t in _BIG_TABLES:  # explicit ids: move the sequences past them
+            for t in ("person", "candidate"):  # explicit ids: move the sequences past them (deadline has none)
                 cur.execute(f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT max(id) FROM {t}))")
             cur.execute("SET session_replication_role = DEFAULT")
         pg.commit()

@@ -72,8 +72,7 @@ def _register(con: sqlite3.Connection, cid: int) -> None:
                 "VALUES (?, ?, 1, 'cpc_2014@1', 'applicant', ?, 1, '2016-03-01', '2026-01-01')", (cid, cid, orjson.dumps(state).decode()))
     _event(con, cid, 1, "application")
     _deadline_in(con, cid, "first_talk")
-    con.execute("SELECT gender, education, ethnicity, occupation, tags FROM person WHERE id = ?", (cid,)).fetchone()
-    con.execute("SELECT id FROM person_profile WHERE key = 'k'").fetchone()
+    con.execute("SELECT id FROM person_profile WHERE key = 'k'").fetchone()  # the person row is in hand
     con.execute("INSERT INTO milestone (candidate_id, person_id, branch_id, applied_on, profile_id, birth_date, first_on) "
                 "VALUES (?, ?, 1, '2016-03-01', 1, '1990-01-01', '2016-03-01')", (cid, cid))
     con.execute("COMMIT")
@@ -98,7 +97,7 @@ def _step(con: sqlite3.Connection, cid: int, seq: int, extra: tuple[str, ...]) -
     st["done"][f"s{seq}"] = "2016-03-01"
     st["seq"] = seq
     _event(con, cid, seq, f"s{seq}")
-    open_deadlines = con.execute("SELECT id, step, kind, branch_id, due_on, provisional, article FROM deadline "
+    open_deadlines = con.execute("SELECT step, kind, branch_id, due_on, provisional, article FROM deadline "
                                  "WHERE candidate_id = ?", (cid,)).fetchall()
     if "r2" in extra:
         for pid in (1, 2):
@@ -115,12 +114,12 @@ def _step(con: sqlite3.Connection, cid: int, seq: int, extra: tuple[str, ...]) -
     gone = iter(open_deadlines)
     for op in extra:
         if op == "d-":
-            con.execute("DELETE FROM deadline WHERE id = ?", (next(gone)[0],))
+            con.execute("DELETE FROM deadline WHERE candidate_id = ? AND step = ? AND kind = ?", (cid, *next(gone)[:2]))
         elif op == "d+":
             _deadline_in(con, cid, f"s{seq}")
         elif op == "d~":
             con.execute("UPDATE deadline SET branch_id = 1, due_on = '2017-04-11', provisional = 0, article = '第十一条' "
-                        "WHERE id = ?", (next(gone)[0],))
+                        "WHERE candidate_id = ? AND step = ? AND kind = ?", (cid, *next(gone)[:2]))
         elif op.startswith("m:"):
             columns = op[2:].split(",")
             con.execute(f"UPDATE milestone SET {', '.join(f'{c} = ?' for c in columns)} WHERE candidate_id = ?",

@@ -9,7 +9,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
 
-from sqlalchemy import exists, func, select, union_all
+from sqlalchemy import and_, exists, func, select, union_all
 from sqlalchemy.engine import Connection
 
 from storage.tables import OVERDUE_KINDS, candidate, deadline, event, organisation, person
@@ -37,15 +37,16 @@ def _item_query(kinds, where, branch_ids, limit):
     kind, each the first `limit` of its own index range (kind, due_on) read in date order — the
     database stops after `limit` rows instead of sorting all 58 k overdue rows of a county (~60 ms)
     — then the kinds' firsts merged: the first `limit` of the union are the first `limit` of all.
-    Ties on a date go by candidate, then by row (one candidate's due and recurring rows may share
-    a date): the same order on both databases."""
-    order = (_d.due_on, _d.candidate_id, _d.id)
+    Ties on a date go by candidate, then by step and kind (one candidate's due and recurring rows
+    may share a date): the same order on both databases. Rows are joined back by their key."""
+    order = (_d.due_on, _d.candidate_id, _d.step, _d.kind)
     _, cond = _deadlines(where, branch_ids)
     firsts = [select(*order).where(_d.kind == k, *cond).order_by(*order).limit(limit).subquery() for k in kinds]
     picked = union_all(*(select(f) for f in firsts)).subquery()
-    first = select(picked.c.id).order_by(*picked.c).limit(limit).subquery()
+    first = select(picked.c.candidate_id, picked.c.step, picked.c.kind).order_by(*picked.c).limit(limit).subquery()
+    at_key = and_(first.c.candidate_id == _d.candidate_id, first.c.step == _d.step, first.c.kind == _d.kind)
     return (select(_d.candidate_id, _p.name, _o.name, _d.step, _d.due_on)
-            .select_from(deadline.join(first, first.c.id == _d.id).join(candidate, _c.id == _d.candidate_id)
+            .select_from(deadline.join(first, at_key).join(candidate, _c.id == _d.candidate_id)
                          .join(person, _p.id == _c.person_id).join(organisation, _o.id == _d.branch_id))
             .order_by(*order))
 

@@ -44,7 +44,6 @@ class EventRow:
 
 @dataclass(frozen=True, slots=True)
 class DeadlineRow:
-    id: int
     candidate_id: int
     branch_id: int
     step: str
@@ -74,7 +73,6 @@ class DeadlineDiff:
 
 @dataclass(frozen=True, slots=True)
 class OverdueRow:
-    deadline_id: int
     candidate_id: int
     branch_id: int
     step: str

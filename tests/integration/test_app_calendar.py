@@ -38,7 +38,8 @@ def test_loading_a_year_recomputes_provisional_deadlines(app, town, tmp_path):
     cid = _road(app, town, until="first_talk")
     with app.uow() as uow:
         (row,) = [r for r in uow.deadlines.list_for(cid) if r.kind == "due"]
-        uow.connection.execute(update(deadline).where(deadline.c.id == row.id)
+        uow.connection.execute(update(deadline).where(deadline.c.candidate_id == cid, deadline.c.step == row.step,
+                                                      deadline.c.kind == row.kind)
                                .values(provisional=True, due_on=date(2031, 10, 9)))
     assert not verify(app).ok  # what a year computed on Mon–Fri looks like against the real one
     f = tmp_path / "holidays-2031.yaml"

@@ -18,6 +18,7 @@ _LATER = {
     "0004": {"app_user", "user_role", "login_attempt", "audit_log"},
     "0005": {"person_profile"},
     "0006": set(),
+    "0007": set(),
 }
 BY_REVISION = {"0001": TABLES - set().union(*_LATER.values()), **_LATER}
 

@@ -300,9 +300,9 @@ def test_overdue_and_ready_lists_are_the_first_rows_by_date_over_every_kind(app)
     following = next_period(period)
 
     def first(kinds, lo, hi, scope):
-        picked = [(r["due_on"], r["candidate_id"], n, r["step"]) for n, r in enumerate(rows)
+        picked = [(r["due_on"], r["candidate_id"], r["step"], r["kind"]) for r in rows
                   if r["kind"] in kinds and lo <= r["due_on"] <= hi and (scope is None or r["branch_id"] in scope)]
-        return [(on, cid, step) for on, cid, _, step in sorted(picked)[:7]]
+        return [(on, cid, step) for on, cid, step, _ in sorted(picked)[:7]]  # ties: by the row's key
 
     with app.uow(read_only=True) as uow:
         for scope in (None, branches[:1]):

@@ -35,3 +35,16 @@ def test_schema_floor_writes_what_the_real_path_writes(tmp_path):
     floor, ours = shape(tmp_path / "sf.db"), shape(tmp_path / "pf.db")
     assert floor[:4] == ours[:4] == (75, 0, 3, str(STEPS))
     assert floor[4] == 3 and ours[4] == 3 + 4  # partyflow's bench also has four members of its own
+
+
+def test_wal_frames_counts_the_pages_each_commit_writes(tmp_path):
+    """The raw floor's step writes its two rows (2 pages); a partyflow step at least its candidate
+    row, its event row and the event's key (3), and a registration more."""
+    from bench import wal_frames
+
+    raw = wal_frames.raw_floor(4, tmp_path / "raw.db")[-100:]
+    assert len(raw) == 100 and min(raw) == 2 and sum(raw) / len(raw) < 2.5
+    ours = wal_frames.partyflow(4, tmp_path / "pf.db")[-100:]
+    assert len(ours) == 100 and min(ours) == 3 and max(ours) > 3
+    (tmp_path / "empty-wal").write_bytes(b"")
+    assert wal_frames.frames_of(tmp_path / "empty-wal") == []

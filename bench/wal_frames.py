@@ -1,0 +1,158 @@
+"""WAL frames per step: how many database pages one step's commit writes, for partyflow and floors.
+
+A commit in WAL mode appends every page the transaction changed (one "frame" each, 4 KiB plus a
+24-byte header, two `pwrite`s) and, every `wal_autocheckpoint` frames, copies the latest version of
+each page back into the database file and syncs both files. So the pages a step touches are what
+its commit and its share of the checkpoints cost, beside the statements themselves. This runs the
+same journeys as `bench.run` with automatic checkpoints off, then reads the WAL file: frames,
+commits (frames carrying a commit mark) and the spread of frames per commit.
+
+    python -m bench.wal_frames --n 300
+
+The raw-SQL floor writes 2 pages a step (its candidate row and its event row; its tables have no
+secondary index). A partyflow step writes at least 3 (the candidate row, the event row and the
+event's (candidate_id, seq) key) and more when it moves a deadline, a milestone or the stage.
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import shutil
+import sqlite3
+import struct
+from pathlib import Path
+
+from sqlalchemy import event
+
+HEADER, FRAME_HEADER = 32, 24
+
+
+def frames_of(wal: Path) -> list[tuple[int, bool]]:
+    """(page number, ends a commit) of every frame in a WAL file, in order."""
+    data = wal.read_bytes()
+    if len(data) < HEADER:
+        return []
+    page_size = struct.unpack(">I", data[8:12])[0]
+    out, off = [], HEADER
+    while off + FRAME_HEADER + page_size <= len(data):
+        page, commit_size = struct.unpack(">II", data[off:off + 8])
+        out.append((page, commit_size != 0))
+        off += FRAME_HEADER + page_size
+    return out
+
+
+def per_commit(frames: list[tuple[int, bool]]) -> list[int]:
+    """Frames of each commit, in order."""
+    sizes, n = [], 0
+    for _page, commit in frames:
+        n += 1
+        if commit:
+            sizes.append(n)
+            n = 0
+    return sizes
+
+
+def _no_autocheckpoint(dbapi_connection, _record) -> None:
+    dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+
+
+def partyflow(n: int, db: Path) -> list[int]:
+    """Frames per commit of bench.partyflow_steps' journey (its setup commits come first; `summary`
+    takes the last n × 25)."""
+    import storage.db as storage_db
+    from bench import partyflow_steps
+
+    configure = storage_db._configure_sqlite
+
+    def configure_without_checkpoints(engine, *, in_memory):
+        configure(engine, in_memory=in_memory)
+        event.listen(engine, "connect", _no_autocheckpoint)
+
+    storage_db._configure_sqlite = configure_without_checkpoints
+    try:
+        copy = db.with_suffix(".copy-wal")
+        partyflow_steps.partyflow_steps(n, db)
+        shutil.copy(str(db) + "-wal", copy)  # while the connection is open (closing checkpoints)
+        return per_commit(frames_of(copy))
+    finally:
+        storage_db._configure_sqlite = configure
+
+
+def schema_floor(n: int, db: Path) -> list[int]:
+    """Frames per commit of the schema floor (plain sqlite3, partyflow's statements)."""
+    from bench import schema_floor as floor
+
+    prepare = floor._prepare
+
+    def prepare_without_checkpoints(path, size):
+        con = prepare(path, size)
+        con.execute("PRAGMA wal_autocheckpoint=0")
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # setup out of the WAL
+        real_close = con.close
+
+        class _Keep:  # the floor closes its connection at the end: copy the WAL first
+            def __getattr__(self, name):
+                return getattr(con, name)
+
+            def close(self):
+                shutil.copy(str(path) + "-wal", Path(path).with_suffix(".copy-wal"))
+                real_close()
+
+        return _Keep()
+
+    floor._prepare = prepare_without_checkpoints
+    try:
+        floor.schema_floor(n, db)
+        return per_commit(frames_of(db.with_suffix(".copy-wal")))
+    finally:
+        floor._prepare = prepare
+
+
+def raw_floor(n: int, db: Path) -> list[int]:
+    """Frames per commit of the raw-SQL floor (one UPDATE + one INSERT per step)."""
+    from bench import baselines
+
+    connect = sqlite3.connect
+
+    class _Keep:
+        def __init__(self, con):
+            self._con = con
+            con.execute("PRAGMA wal_autocheckpoint=0")
+
+        def __getattr__(self, name):
+            return getattr(self._con, name)
+
+        def close(self):
+            shutil.copy(str(db) + "-wal", db.with_suffix(".copy-wal"))
+            self._con.close()
+
+    baselines.sqlite3.connect = lambda *a, **k: _Keep(connect(*a, **k))
+    try:
+        baselines.raw_sql_floor(n, db, trace_memory=False)
+        return per_commit(frames_of(db.with_suffix(".copy-wal")))
+    finally:
+        baselines.sqlite3.connect = connect
+
+
+def summary(name: str, sizes: list[int], steps: int) -> str:
+    """One line: frames per step over the last `steps` commits (the journey), and their spread."""
+    sizes = sizes[-steps:]
+    spread = collections.Counter(sizes)
+    common = ", ".join(f"{k}×{v}" for k, v in sorted(spread.items(), key=lambda kv: (-kv[1], kv[0]))[:6])
+    return f"{name:14s} {len(sizes):>7,} commits  {sum(sizes) / len(sizes):5.2f} frames/step  (frames×commits: {common})"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.wal_frames", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n", type=int, default=300, help="candidates (25 steps each)")
+    ap.add_argument("--out", type=Path, default=Path("bench/out"))
+    args = ap.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    steps = args.n * 25
+    for name, run in (("raw_sql_floor", raw_floor), ("schema_floor", schema_floor), ("partyflow", partyflow)):
+        print(summary(name, run(args.n, args.out / f"frames_{name}.db"), steps), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -29,6 +29,7 @@ from sqlalchemy import select
 from engine.backfill import Backfill, Finding, LedgerRecord, backfill
 from engine.context import Context
 from engine.errors import refuse
+from engine.evidence import people_ids
 from engine.milestones import milestones
 from engine.process import process_for
 from reports.ledger.dates import LedgerDateError, parse_date, parse_dates
@@ -524,18 +525,36 @@ def undo(app: App, import_id: int) -> dict:
         if batch.status == "undone":
             raise refuse("ledger.import.undone", f"导入编号 {import_id} 已于 {batch.undone_at:%Y-%m-%d %H:%M} 撤销")
         later = uow.imports.later_changes(import_id)
-        if later["changed"] or later["other_candidacies"]:
+        named = _named_since(app, uow, import_id, batch.created_at)
+        if later["changed"] or later["other_candidacies"] or named:
             parts = []
             if later["changed"]:
                 ex = "、".join(str(x) for x in later["examples"])
                 parts.append(f"{later['changed']} 名候选人在导入后又登记了步骤或更正（如候选人 {ex}）")
             if later["other_candidacies"]:
                 parts.append(f"导入的人员有 {later['other_candidacies']} 条导入后新登记的入党申请")
+            if named:
+                ex = "、".join(f"候选人 {cid} 第 {seq} 条记录" for cid, seq in named[:3])
+                parts.append(f"导入的人员在导入后被 {len(named)} 条其他记录列为培养联系人或入党介绍人等（如{ex}）")
             raise refuse("ledger.undo.later", f"不能撤销导入编号 {import_id}：{'；'.join(parts)}。"
                                               "整批撤销会丢失这些记录；请先作废这些记录，或逐人更正")
         counts = uow.imports.delete_created(import_id)
         uow.imports.mark_undone(import_id, app.utcnow())
     return {"import_id": import_id, "file": batch.file_name, **counts}
+
+
+def _named_since(app: App, uow, import_id: int, since) -> list[tuple[int, int]]:
+    """(candidate, seq) of records entered since the import, on other candidates, that name a
+    person the import created (a sponsor, a mentor): undoing would leave them naming nobody."""
+    created = uow.imports.people_created(import_id)
+    if not created:
+        return []
+    named = []
+    for cid, seq, key, step_id, evidence in uow.imports.steps_recorded_since(import_id, since):
+        defn = app.definition(key)
+        if defn.has_step(step_id) and created.intersection(people_ids(defn.step(step_id), evidence or {})):
+            named.append((cid, seq))
+    return named
 
 
 def list_imports(app: App) -> list[dict]:

@@ -84,6 +84,21 @@ class ImportRepo(Repository):
             select(c.id).where(c.import_id == import_id, c.version != 1).order_by(c.id).limit(5)).scalars().all()
         return {"changed": changed, "other_candidacies": others, "examples": list(first)}
 
+    def people_created(self, import_id: int) -> set[int]:
+        """Ids of the people the import created."""
+        return set(self.conn.execute(select(person.c.id).where(person.c.import_id == import_id)).scalars())
+
+    def steps_recorded_since(self, import_id: int, since: datetime):
+        """(candidate_id, seq, definition_key, step, evidence) of the step records and corrections
+        entered since `since` on candidates the import did not create, streamed: the ones that may
+        name a person the import created (a sponsor, a mentor)."""
+        e = event.c
+        stmt = (select(e.candidate_id, e.seq, e.definition_key, e.step, e.evidence)
+                .where(e.recorded_at >= since, e.kind.in_(("step", "correct")), e.step.is_not(None),
+                       e.candidate_id.not_in(self._candidate_ids(import_id)))
+                .order_by(e.id).execution_options(yield_per=1000))
+        yield from self.conn.execute(stmt)
+
     def delete_created(self, import_id: int) -> dict[str, int]:
         """Delete every row the import created, children first. Returns counts per table."""
         ids = self._candidate_ids(import_id)

@@ -258,3 +258,34 @@ def test_bad_cells_are_named_and_skip_bad_rows(app, town, tmp_path):
     res = ledger.confirm(app, p, "t", skip_bad_rows=True)
     assert res["candidates"] == 2 and res["skipped_rows"] == [4, 5, 6]
     assert verify(app).ok
+
+
+def test_undo_refused_once_an_imported_member_is_named_as_a_sponsor(app, town, tmp_path):
+    """An imported full member named later as someone's mentor: undoing the import would delete
+    the person that record names: refused, naming the record, and nothing changed."""
+    full = clean_path(D, date(2014, 7, 1))
+    mentor_too = clean_path(D, date(2014, 8, 1))
+    path = write_ledger(tmp_path / "l.xlsx", D, [
+        ledger_row(D, name="庚正式", branch="贺丰村党支部", steps=full, stage="正式党员"),
+        ledger_row(D, name="辛正式", branch="贺丰村党支部", steps=mentor_too, stage="正式党员"),
+    ])
+    plan = ledger.preview(app, path, "t")
+    assert plan.ok, plan.errors
+    res = ledger.confirm(app, path, "t")
+    with app.uow(read_only=True) as uow:
+        members = sorted(p.id for p in uow.people.list() if p.name in ("庚正式", "辛正式"))
+    with app.uow() as uow:
+        applicant = uow.people.add(name="壬申请", gender="女", birth_date=date(1996, 5, 5))
+    cid = uc.register_applicant(app, person_id=applicant, branch_id=town["b1"], occurred_on=date(2018, 1, 2),
+                                actor="书记").candidate_id
+    for step, on in (("first_talk", date(2018, 1, 20)), ("activist_selection", date(2018, 2, 1)),
+                     ("activist_filing", date(2018, 2, 5))):
+        uc.complete_step(app, cid, step, occurred_on=on, actor="书记", evidence=sample_evidence(step, on, cal=app.calendar))
+    on = date(2018, 2, 6)
+    uc.complete_step(app, cid, "mentors_assigned", occurred_on=on, actor="书记",
+                     evidence=sample_evidence("mentors_assigned", on, mentors=members, cal=app.calendar))
+    before = _counts(app)
+    with pytest.raises(DomainError, match="被 1 条其他记录列为培养联系人或入党介绍人") as e:
+        ledger.undo(app, res["import_id"])
+    assert f"候选人 {cid} 第 5 条记录" in str(e.value)
+    assert _counts(app) == before and verify(app).ok

@@ -32,8 +32,12 @@ def add_months(d: date, n: int) -> date:
     if not 1 <= year <= 9999:
         raise OverflowError("date value out of range")
     month = month0 + 1
-    day = min(d.day, _month_length(year, month))
-    return d.replace(year=year, month=month, day=day)
+    day = d.day
+    if day > 28:  # only the 29th–31st can fall off the end of a month
+        day = min(day, _month_length(year, month))
+    if type(d) is date:  # the constructor is ~4× cheaper than replace(); this runs ~1 M times an import
+        return date(year, month, day)
+    return d.replace(year=year, month=month, day=day)  # a subclass (freezegun's FakeDate) or a datetime
 
 
 def add_years(d: date, n: int) -> date:

@@ -39,7 +39,7 @@ from services.app import App
 from services.candidates import _variants, definition_body, party_status_for
 from services.directory import resolve_org
 from services.ledger_export import _layout_definition, export, ledger_table  # noqa: F401 - the module's public face
-from storage.bulk_load import BulkWriter
+from storage.bulk_load import BulkWriter, PipelinedWriter
 from storage.repositories import profile_of
 from storage.tables import organisation, person
 from workflows.model import Definition
@@ -456,49 +456,45 @@ def confirm(app: App, path: str | Path, org_ref: str | int, *, actor: str = ACTO
         profile_ids = uow.profiles.ids_for(profiles.values())
         written = 0
         stored_findings = 0
-        for i in range(0, len(planned), batch_size):
-            pairs = list(zip(planned[i:i + batch_size], candidate_ids[i:i + batch_size]))
-            cands, deadlines, miles, findings = [], [], [], []
-            n_events = 0
-            for p, cid in pairs:
-                res = p.result
-                st = res.state
-                pid = person_ids[p.person_key]
-                branch = st.branch_id
-                cands.append((cid, pid, branch, st.definition_key, st.stage, js(st.to_dict()), 1, day(st.applied_on),
-                              now_dt, import_id))
-                n_events += len(res.rows)
-                for d in res.deadlines:
-                    deadlines.append((cid, branch, d.step, d.kind, day(d.due_on), d.provisional, d.article))
-                m = milestones(st, p.definition)
-                miles.append((cid, pid, m.branch_id, day_or_none(m.applied_on), day_or_none(m.activist_on),
-                              day_or_none(m.target_on), day_or_none(m.admitted_on), day_or_none(m.probation_from),
-                              day_or_none(m.full_on), day_or_none(m.extended_on), day_or_none(m.ended_on), m.end_stage,
-                              day_or_none(m.first_on), day_or_none(m.closed_on),
-                              profile_ids[profiles[p.person_key]], day(p.birth_date)))
-                for f in res.findings:
-                    if f.kind == "guard":
-                        findings.append((cid, branch, import_id, "import", f.step, f.rule, f.article or None, f.message,
-                                         day(f.occurred_on), now_dt))
+        events_done = [0]
 
-            def event_rows(pairs=pairs):
+        def batch_written(batch) -> None:  # in the writer's thread, after the batch's rows are in
+            events_done[0] += sum(len(rows) for table, rows in batch if table == "event")
+            if progress:
+                progress(events_done[0], total_events)
+
+        with PipelinedWriter(w, done=batch_written) as pipe:
+            for i in range(0, len(planned), batch_size):
+                pairs = list(zip(planned[i:i + batch_size], candidate_ids[i:i + batch_size]))
+                cands, events, deadlines, miles, findings = [], [], [], [], []
                 for p, cid in pairs:
                     res = p.result
+                    st = res.state
+                    pid = person_ids[p.person_key]
+                    branch = st.branch_id
+                    cands.append((cid, pid, branch, st.definition_key, st.stage, js(st.to_dict()), 1, day(st.applied_on),
+                                  now_dt, import_id))
                     recorded, dkey = w.dt(res.recorded_at), res.definition_key
                     for seq, kind, on, step, evidence, reason, late in res.rows:
-                        yield (cid, seq, kind, step, day(on), recorded, actor,
-                               js(evidence) if seq == 1 else shared_js(evidence), reason, late, dkey)
-
-            w.write("candidate", cands)
-            w.write("event", event_rows())
-            w.write("deadline", deadlines)
-            w.write("milestone", miles)
-            if findings:
-                w.write("finding", findings)
-            written += n_events
-            stored_findings += len(findings)
-            if progress:
-                progress(written, total_events)
+                        events.append((cid, seq, kind, step, day(on), recorded, actor,
+                                       js(evidence) if seq == 1 else shared_js(evidence), reason, late, dkey))
+                    for d in res.deadlines:
+                        deadlines.append((cid, branch, d.step, d.kind, day(d.due_on), d.provisional, d.article))
+                    m = milestones(st, p.definition)
+                    miles.append((cid, pid, m.branch_id, day_or_none(m.applied_on), day_or_none(m.activist_on),
+                                  day_or_none(m.target_on), day_or_none(m.admitted_on), day_or_none(m.probation_from),
+                                  day_or_none(m.full_on), day_or_none(m.extended_on), day_or_none(m.ended_on),
+                                  m.end_stage, day_or_none(m.first_on), day_or_none(m.closed_on),
+                                  profile_ids[profiles[p.person_key]], day(p.birth_date)))
+                    for f in res.findings:
+                        if f.kind == "guard":
+                            findings.append((cid, branch, import_id, "import", f.step, f.rule, f.article or None,
+                                             f.message, day(f.occurred_on), now_dt))
+                # written by the writer thread while the next batch is built here
+                pipe.put([("candidate", cands), ("event", events), ("deadline", deadlines), ("milestone", miles),
+                          ("finding", findings)])
+                written += len(events)
+                stored_findings += len(findings)
         skipped = sorted({i.row for i in (*plan.errors, *plan.ambiguous)})
         summary = {**summary, "skipped_rows": skipped[:1000], "skipped": len(skipped)}
         uow.imports.set_summary(import_id, summary)

@@ -16,7 +16,9 @@ JSON encoder), so Core reads these rows unchanged and `verify` replays them as a
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import queue
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -122,3 +124,69 @@ class BulkWriter:
 
 def _identity(v):
     return v
+
+
+Batch = Sequence[tuple[str, Sequence[Sequence[Any]]]]  # (table, rows) in write order
+
+
+class PipelinedWriter:
+    """Writes batches in a second thread while the caller builds the next one.
+
+    The database's own work on a batch — PostgreSQL's server processing a COPY (indexes, foreign-key
+    checks), SQLite stepping its INSERTs (the sqlite3 module releases the GIL there) — then overlaps
+    with Python building the next batch's tuples, instead of each waiting for the other. One batch
+    is queued at most, so memory stays at two batches. The connection is used by the writer thread
+    alone until `close()` returns; an error there is raised in the caller at the next `put` or at
+    `close`, and the caller's transaction then rolls back as a whole.
+
+        with PipelinedWriter(w, done=lambda batch: ...) as pipe:
+            for ...:
+                pipe.put([("candidate", cands), ("event", events), ...])
+    """
+
+    _STOP = object()
+
+    def __init__(self, writer: BulkWriter, done: Callable[[Batch], None] | None = None) -> None:
+        self.writer = writer
+        self.done = done
+        self._queue: queue.Queue = queue.Queue(maxsize=1)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="partyflow-bulk-writer", daemon=True)
+
+    def __enter__(self) -> "PipelinedWriter":
+        self._thread.start()
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.close(raise_error=exc_type is None)
+
+    def _run(self) -> None:
+        while True:
+            batch = self._queue.get()
+            if batch is self._STOP:
+                return
+            if self._error is not None:
+                continue  # drain: nothing more is written after an error
+            try:
+                for table, rows in batch:
+                    if rows:
+                        self.writer.write(table, rows)
+                if self.done is not None:
+                    self.done(batch)
+            except BaseException as e:  # noqa: BLE001 - handed to the caller's thread
+                self._error = e
+
+    def put(self, batch: Batch) -> None:
+        """Queue a batch (waits while the previous one is still queued)."""
+        if self._error is not None:
+            self.close()
+        self._queue.put(batch)
+
+    def close(self, *, raise_error: bool = True) -> None:
+        """Wait until everything queued is written; raise the writer's error, if any."""
+        if self._thread.is_alive():
+            self._queue.put(self._STOP)
+            self._thread.join()
+        if raise_error and self._error is not None:
+            error, self._error = self._error, None
+            raise error

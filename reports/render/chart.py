@@ -31,12 +31,28 @@ def cjk_font() -> str | None:
         from matplotlib.ft2font import FT2Font
     except ImportError:  # pragma: no cover - matplotlib is a dependency
         return None
+    found = _first_cjk(font_manager.fontManager.ttflist, FT2Font)
+    if found is None:
+        # matplotlib lists the fonts of its cache, built once: a font installed after that (say
+        # `apt install fonts-noto-cjk` after the first report) is not in it. Look on disk once.
+        known = {e.fname for e in font_manager.fontManager.ttflist}
+        for path in font_manager.findSystemFonts():
+            if path not in known and ("CJK" in path or "wqy" in path.lower() or "Han" in path):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue
+        found = _first_cjk(font_manager.fontManager.ttflist, FT2Font)
+    return found
+
+
+def _first_cjk(entries, ft2font) -> str | None:
     by_name: dict[str, str] = {}
-    for entry in font_manager.fontManager.ttflist:
+    for entry in entries:
         by_name.setdefault(entry.name, entry.fname)
     for name in CJK_FONTS:
         path = by_name.get(name)
-        if path and _covers(FT2Font, path):
+        if path and _covers(ft2font, path):
             return name
     return None
 

@@ -149,7 +149,7 @@ def earliest(proc: Process, step: StepSpec, state: CandidateState, cal: WorkdayC
     """The latest of the step's "not before" dates (None if it has none or anchors are open)."""
     best = None
     for rule, after, interval in _plan(step).not_before:
-        a = anchor_date(proc, state, after) if after == "probation_end" else state.done.get(after)
+        a = anchor_date(proc, state, after)
         if a is None:
             continue
         d, prov = _offset(interval, a, cal)
@@ -172,7 +172,7 @@ def due(
     best = None
     hard: date | None = None
     for rule, after, interval, max_months, reason_field in _plan(step).due_within:
-        a = anchor_date(proc, state, after) if after == "probation_end" else state.done.get(after)
+        a = anchor_date(proc, state, after)
         if a is None:
             continue
         d, prov = _offset(interval, a, cal)
@@ -191,7 +191,7 @@ def next_recurring(proc: Process, step: StepSpec, state: CandidateState) -> Rule
     for rule, after, every, until in _plan(step).recurring:
         if until and until in state.done:
             continue
-        a = anchor_date(proc, state, after) if after == "probation_end" else state.done.get(after)
+        a = anchor_date(proc, state, after)
         if a is None:
             continue
         return RuleDate(add_months(a, every * (state.entries.get(step.id, 0) + 1)), rule)

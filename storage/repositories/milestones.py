@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from ..tables import milestone, person, person_profile
 from .base import Repository
 from .hot import CODECS, HotStatement, execute, execute_many, stream
-from .profiles import Profile, ProfileRepo
+from .profiles import Profile, ProfileRepo, profile_of
 
 _m = milestone.c
 COLUMNS = (
@@ -49,8 +49,6 @@ def _update(columns: tuple[str, ...]) -> HotStatement:
             update(milestone).where(_m.candidate_id == bindparam("b_cid"))
             .values({n: bindparam(f"b_{n}", type_=_m[n].type) for n in columns}))
     return stmt
-
-
 
 
 def _plain(values, names=_NAMES) -> dict[str, Any]:
@@ -95,9 +93,8 @@ class MilestoneRepo(Repository):
     def add_new(self, candidate_id: int, person: Any, values: Mapping[str, Any]) -> None:
         """The row of a candidate registered just now, from its person row already in hand (no
         probing UPDATE, no second read of the person)."""
-        profile = Profile.of(person.gender, person.education, person.ethnicity, person.occupation, person.tags)
         self.add_many([{"candidate_id": candidate_id, "person_id": person.id, **values,
-                        "profile_id": ProfileRepo(self.conn).id_for(profile), "birth_date": person.birth_date}])
+                        "profile_id": ProfileRepo(self.conn).id_for(profile_of(person)), "birth_date": person.birth_date}])
 
     def add_many(self, rows: list[Mapping[str, Any]]) -> None:
         """Insert new rows ({candidate_id, person_id, *COLUMNS, profile_id, birth_date}) in one

@@ -5,7 +5,10 @@
 
 Each measurement runs in its own spawned interpreter so its peak RSS is its own. SpiffWorkflow is
 measured at --peer-n candidates (its per-step cost does not depend on N: every step reloads one
-candidate's JSON), and the ratios compare rates. Replay = `verify` over the largest partyflow
+candidate's JSON), and the ratios compare rates. The third reference of the issue's orientation
+figures, a straightforward SQLAlchemy ORM session per step, is measured once at --orm-n candidates
+(its tiny rows stay cached at any N): raw floor ÷ ORM says how this machine weighs Python work
+against SQLite's, which the × raw ratio depends on. Replay = `verify` over the largest partyflow
 database: every candidate's log replayed through the engine and compared with the stored state
 and deadline rows.
 """
@@ -38,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="1000,10000,100000", help="candidate counts (comma-separated)")
     ap.add_argument("--peer-n", type=int, default=1000, help="candidates for the SpiffWorkflow peer")
+    ap.add_argument("--orm-n", type=int, default=1000, help="candidates for the SQLAlchemy ORM reference")
     ap.add_argument("--out", type=Path, default=Path("bench/out"))
     ap.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = ap.parse_args(argv)
@@ -48,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
 
     peer = run(baselines.spiff_peer, args.peer_n, args.out / "spiff_peer.db", trace_memory=False)
     print(peer.line(), flush=True)
+    orm = run(baselines.orm_session_per_step, args.orm_n, args.out / "orm_session.db", trace_memory=False)
+    print(orm.line(), flush=True)
     rows = []
     for n in sizes:
         floor = run(baselines.raw_sql_floor, n, args.out / f"raw_{n}.db", trace_memory=False)
@@ -60,26 +66,32 @@ def main(argv: list[str] | None = None) -> int:
             "n": n, "partyflow_steps_per_s": round(ours.rate), "raw_sql_steps_per_s": round(floor.rate),
             "spiff_steps_per_s": round(peer.rate), "vs_raw": round(ours.rate / floor.rate, 3),
             "schema_floor_steps_per_s": round(schema.rate), "vs_schema_floor": round(ours.rate / schema.rate, 3),
-            "vs_spiff": round(ours.rate / peer.rate, 1), "partyflow_maxrss_mb": round(ours.maxrss_mb, 1),
+            "vs_spiff": round(ours.rate / peer.rate, 1), "orm_steps_per_s": round(orm.rate),
+            "vs_orm": round(ours.rate / orm.rate, 2), "raw_vs_orm": round(floor.rate / orm.rate, 1),
+            "partyflow_maxrss_mb": round(ours.maxrss_mb, 1),
         }
         rows.append(row)
         print(f"  → N={n}: {row['vs_raw']:.2f} × raw SQL, {row['vs_schema_floor']:.2f} × schema floor, "
-              f"{row['vs_spiff']:.1f} × SpiffWorkflow, "
+              f"{row['vs_spiff']:.1f} × SpiffWorkflow, {row['vs_orm']:.2f} × ORM (raw = {row['raw_vs_orm']} × ORM), "
               f"peak RSS {row['partyflow_maxrss_mb']} MiB", flush=True)
     replay = run(_verify, args.out / f"partyflow_{sizes[-1]}.db")
     print(f"replay/verify N={sizes[-1]}: {replay['events']} events in {replay['seconds']} s = "
           f"{replay['events_per_second']:,} events/s, mismatches {replay['mismatch_count']}, "
           f"peak RSS {replay['maxrss_mb']:.1f} MiB", flush=True)
 
-    print("\n| N | partyflow steps/s | raw SQL steps/s | × raw | schema floor steps/s | × schema floor | × Spiff | peak RSS MiB |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("\n| N | partyflow steps/s | raw SQL steps/s | × raw | schema floor steps/s | × schema floor | × Spiff "
+          "| × ORM | raw ÷ ORM | peak RSS MiB |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['n']:,} | {r['partyflow_steps_per_s']:,} | {r['raw_sql_steps_per_s']:,} | {r['vs_raw']:.2f} | "
-              f"{r['schema_floor_steps_per_s']:,} | {r['vs_schema_floor']:.2f} | {r['vs_spiff']:.1f} | {r['partyflow_maxrss_mb']} |")
-    print(f"SpiffWorkflow peer: {round(peer.rate):,} steps/s at N={args.peer_n}; total bench time "
+              f"{r['schema_floor_steps_per_s']:,} | {r['vs_schema_floor']:.2f} | {r['vs_spiff']:.1f} | "
+              f"{r['vs_orm']:.2f} | {r['raw_vs_orm']} | {r['partyflow_maxrss_mb']} |")
+    print(f"SpiffWorkflow peer: {round(peer.rate):,} steps/s at N={args.peer_n}; SQLAlchemy ORM: "
+          f"{round(orm.rate):,} steps/s at N={args.orm_n}; total bench time "
           f"{time.perf_counter() - started:.0f} s")
     if args.json:
-        args.json.write_text(json.dumps({"rows": rows, "replay": replay, "spiff": peer.to_dict()}, indent=2))
+        args.json.write_text(json.dumps({"rows": rows, "replay": replay, "spiff": peer.to_dict(), "orm": orm.to_dict()},
+                                        indent=2))
     return 0
 
 

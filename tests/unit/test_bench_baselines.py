@@ -119,3 +119,19 @@ def test_isolated_run_returns_result_from_child(tmp_path):
     r = baselines._run_isolated(baselines.raw_sql_floor, 2, tmp_path / "iso.db", trace_memory=False)
     assert isinstance(r, BenchResult) and r.steps == 50
     _check_db(tmp_path / "iso.db", 2).close()
+
+
+def test_orm_session_per_step_db_content(tmp_path):
+    # the ORM reference does the raw floor's unit of work: the same rows, versions and payloads
+    db = tmp_path / "orm.db"
+    r = baselines.orm_session_per_step(N, db, trace_candidates=2)
+    _check_result(r, "orm_session", N, db)
+    assert r.traced_candidates == 2 and r.traced_peak_mb > 0
+    _check_db(db, N).close()
+    _check_db(tmp_path / "orm.traced.db", 2).close()
+
+
+def test_orm_session_per_step_other_step_counts(tmp_path):
+    r = baselines.orm_session_per_step(2, tmp_path / "orm.db", steps=4, trace_memory=False)
+    assert r.steps == 8 and r.traced_peak_mb is None
+    _check_db(tmp_path / "orm.db", 2, steps=4).close()

@@ -9,6 +9,10 @@ commits (frames carrying a commit mark) and the spread of frames per commit.
 
     python -m bench.wal_frames --n 300
 
+Then partyflow's frames are split by table or index: the database image at every 50th commit is
+rebuilt from the file and the WAL, each b-tree is walked from its root, and a frame is named by
+the tree that holds its page.
+
 The raw-SQL floor writes 2 pages a step (its candidate row and its event row; its tables have no
 secondary index). A partyflow step writes at least 3 (the candidate row, the event row and the
 event's (candidate_id, seq) key) and more when it moves a deadline, a milestone or the stage.
@@ -20,6 +24,8 @@ import collections
 import shutil
 import sqlite3
 import struct
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import event
@@ -39,6 +45,101 @@ def frames_of(wal: Path) -> list[tuple[int, bool]]:
         out.append((page, commit_size != 0))
         off += FRAME_HEADER + page_size
     return out
+
+
+def _varint(b: bytes, i: int) -> int:
+    """The offset just past the SQLite varint at `i` (its value is not needed here)."""
+    for k in range(8):
+        if b[i + k] < 0x80:
+            return i + k + 1
+    return i + 9
+
+
+def _children(page: bytes, page_no: int) -> list[int]:
+    """The child page numbers of an interior b-tree page (none for a leaf)."""
+    h = 100 if page_no == 1 else 0
+    if page[h] not in (2, 5):
+        return []
+    cells = int.from_bytes(page[h + 3:h + 5], "big")
+    out = [int.from_bytes(page[h + 8:h + 12], "big")]  # the right-most child
+    for c in range(cells):
+        at = int.from_bytes(page[h + 12 + 2 * c:h + 14 + 2 * c], "big")
+        out.append(int.from_bytes(page[at:at + 4], "big"))
+    return out
+
+
+def owners(image: Callable[[int], bytes], roots: dict[str, int]) -> dict[int, str]:
+    """Page number → the table or index whose b-tree holds it, walking every tree from its root in
+    one database image (`image(page_no)` gives a page's bytes). Overflow and free pages are not
+    in any tree."""
+    owner: dict[int, str] = {}
+    for name, root in roots.items():
+        todo = [root]
+        while todo:
+            page_no = todo.pop()
+            if page_no in owner:
+                continue
+            owner[page_no] = name
+            todo.extend(_children(image(page_no), page_no))
+    return owner
+
+
+def _roots(db: Path, wal: Path) -> dict[str, int]:
+    """Root page of every table and index as the WAL leaves the schema (roots never move: no
+    auto-vacuum), read from a throwaway copy of the database and its WAL."""
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "schema.db"
+        shutil.copy(db, copy)
+        shutil.copy(wal, str(copy) + "-wal")
+        con = sqlite3.connect(copy)
+        try:
+            return dict(con.execute("SELECT name, rootpage FROM sqlite_schema WHERE rootpage > 0"))
+        finally:
+            con.close()
+
+
+def frames_by_tree(wal: Path, db: Path, commits: int, every: int = 50) -> list[tuple[str, float]]:
+    """Frames per commit by table or index over the last `commits` commits of `wal`, largest first.
+
+    `db` is the database file as it was when `wal` began (automatic checkpoints off). Pages change
+    hands as rows come and go (an emptied deadline leaf is freed, an event leaf takes it), so the
+    trees are walked again every `every` commits, in the image of the database at that commit,
+    and a frame is named by the walk that follows it."""
+    base = db.read_bytes()
+    data = wal.read_bytes()
+    page_size = struct.unpack(">I", data[8:12])[0]
+    roots = {"sqlite_schema": 1, **_roots(db, wal)}
+    latest: dict[int, int] = {}  # page → offset of its newest frame so far
+    counts: collections.Counter = collections.Counter()
+    off, commit_no = HEADER, 0
+
+    def image(page_no: int) -> bytes:
+        at = latest.get(page_no)
+        if at is not None:
+            return data[at:at + page_size]
+        return base[(page_no - 1) * page_size:page_no * page_size]
+
+    def settle(pending: list[int]) -> None:
+        owner = owners(image, roots)
+        counts.update(owner.get(page_no, "overflow or free pages") for page_no in pending)
+
+    total = len(per_commit(frames_of(wal)))
+    first = total - commits
+    pending: list[int] = []
+    while off + FRAME_HEADER + page_size <= len(data):
+        page_no, commit_size = struct.unpack(">II", data[off:off + 8])
+        latest[page_no] = off + FRAME_HEADER
+        if commit_no >= first:
+            pending.append(page_no)
+        off += FRAME_HEADER + page_size
+        if commit_size:
+            commit_no += 1
+            if commit_no > first and (commit_no - first) % every == 0:
+                settle(pending)
+                pending = []
+    if pending:
+        settle(pending)
+    return [(name, n / commits) for name, n in counts.most_common()]
 
 
 def per_commit(frames: list[tuple[int, bool]]) -> list[int]:
@@ -73,6 +174,7 @@ def partyflow(n: int, db: Path) -> list[int]:
         copy = db.with_suffix(".copy-wal")
         partyflow_steps.partyflow_steps(n, db)
         shutil.copy(str(db) + "-wal", copy)  # while the connection is open (closing checkpoints)
+        shutil.copy(db, db.with_suffix(".base.db"))  # the file as the WAL found it (see frames_by_tree)
         return per_commit(frames_of(copy))
     finally:
         storage_db._configure_sqlite = configure
@@ -151,6 +253,10 @@ def main(argv: list[str] | None = None) -> int:
     steps = args.n * 25
     for name, run in (("raw_sql_floor", raw_floor), ("schema_floor", schema_floor), ("partyflow", partyflow)):
         print(summary(name, run(args.n, args.out / f"frames_{name}.db"), steps), flush=True)
+    db = args.out / "frames_partyflow.db"
+    print("\npartyflow's frames per step by table or index:")
+    for name, per_step in frames_by_tree(db.with_suffix(".copy-wal"), db.with_suffix(".base.db"), steps):
+        print(f"  {per_step:5.2f}  {name}")
     return 0
 
 

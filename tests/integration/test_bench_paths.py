@@ -48,3 +48,39 @@ def test_wal_frames_counts_the_pages_each_commit_writes(tmp_path):
     assert len(ours) == 100 and min(ours) == 3 and max(ours) > 3
     (tmp_path / "empty-wal").write_bytes(b"")
     assert wal_frames.frames_of(tmp_path / "empty-wal") == []
+
+
+def test_wal_frames_names_the_table_or_index_of_each_frame(tmp_path):
+    """Each frame is named by the b-tree holding its page at that point of the run, walked from the
+    roots in the database image the WAL gives; every partyflow step writes its candidate row, its
+    event row and the event's (candidate_id, seq) key."""
+    from bench import wal_frames
+
+    db = tmp_path / "two.db"
+    con = sqlite3.connect(db, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA wal_autocheckpoint=0")
+    con.execute("CREATE TABLE note (body TEXT)")
+    con.execute("CREATE TABLE tally (n INTEGER, label TEXT)")
+    con.execute("CREATE INDEX ix_tally_n ON tally (n)")
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    base = tmp_path / "two.base.db"
+    base.write_bytes(db.read_bytes())
+    for i in range(10):  # 10 commits of a note row, then 10 of a tally row and its index entry
+        con.execute("INSERT INTO note VALUES (?)", (f"n{i}",))
+    for i in range(10):
+        con.execute("INSERT INTO tally VALUES (?, 'x')", (i,))
+    con.execute("INSERT INTO note SELECT printf('%.3000c', 'x') FROM tally")  # 10 rows: new leaves, a root split
+    wal = tmp_path / "two.copy-wal"
+    wal.write_bytes((tmp_path / "two.db-wal").read_bytes())
+    con.close()
+    assert dict(wal_frames.frames_by_tree(wal, base, 20, every=1))["tally"] == 0.5
+    split = dict(wal_frames.frames_by_tree(wal, base, 21, every=7))
+    assert split["tally"] == split["ix_tally_n"] == 10 / 21
+    assert split["note"] > 10 / 21 and "overflow or free pages" not in split
+
+    pf = tmp_path / "pf.db"
+    wal_frames.partyflow(4, pf)
+    split = dict(wal_frames.frames_by_tree(pf.with_suffix(".copy-wal"), pf.with_suffix(".base.db"), 100))
+    assert split["candidate"] >= 1 and split["event"] >= 1 and split["sqlite_autoindex_event_1"] >= 1
+    assert split["deadline"] > 0 and split["ix_deadline_kind_due_on_branch_id"] > 0

@@ -1,6 +1,8 @@
 """The benchmark's own paths do what they claim (correctness only, never timing)."""
 import sqlite3
 
+import pytest
+
 from bench.partyflow_steps import OFFSETS, partyflow_steps
 from bench.schema_floor import STEPS, schema_floor
 from services.app import App
@@ -84,3 +86,21 @@ def test_wal_frames_names_the_table_or_index_of_each_frame(tmp_path):
     split = dict(wal_frames.frames_by_tree(pf.with_suffix(".copy-wal"), pf.with_suffix(".base.db"), 100))
     assert split["candidate"] >= 1 and split["event"] >= 1 and split["sqlite_autoindex_event_1"] >= 1
     assert split["deadline"] > 0 and split["ix_deadline_kind_due_on_branch_id"] > 0
+
+
+def test_step_budget_splits_a_step_into_driver_calls_and_the_rest(tmp_path):
+    """Both journeys run whole with the driver calls timed, and the timers come off afterwards."""
+    import storage.db as storage_db
+    import storage.unit_of_work as unit_of_work
+    from bench import step_budget
+    from storage.repositories import hot
+
+    before = (hot._driver_connection, storage_db._begin, unit_of_work.commit_sqlite)
+    for name in ("raw", "partyflow"):
+        b = step_budget.budget(name, 3, tmp_path)
+        assert all(b[part] > 0 for part in step_budget.PARTS), b
+        assert b["total"] == pytest.approx(sum(b[p] for p in (*step_budget.PARTS, "python")))
+    assert (hot._driver_connection, storage_db._begin, unit_of_work.commit_sqlite) == before
+    con = sqlite3.connect(tmp_path / "budget_partyflow.db")
+    assert con.execute("SELECT count(*) FROM event").fetchone()[0] == 3 * 25
+    con.close()

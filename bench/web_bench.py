@@ -9,7 +9,7 @@ the application and the archive (the first k steps done, dates over 2017–2019)
 
 Then `partyflow serve --no-scheduler --today 2020-01-01` runs in a subprocess on 127.0.0.1 (the real
 server: uvicorn, one process), a branch secretary (branch b0001) and the township officer (t01) log
-in through the login form, and an httpx async client drives `--concurrency` concurrent requests,
+in through the login form, and an httpx2 async client drives `--concurrency` concurrent requests,
 `--requests` per target, at: GET / (the secretary's week page), GET /api/week, GET /queue (the
 township's queue page, 50 a page), GET /api/queue?limit=50. Printed: the first request after start (cold: every live
 candidate's outlook is computed once per process), then p50/p95/p99 and requests/s (warm).
@@ -41,7 +41,7 @@ import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-import httpx
+import httpx2 as httpx  # the maintained successor; starlette's TestClient uses it too
 from sqlalchemy.engine import make_url
 
 from bench.report_bench import BRANCHES, NOW, ORG_COLS, TOWNSHIPS, _orgs, _pg_load, _sqlite_load

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import orjson
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -18,12 +19,15 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from .errors import BadDatabaseAddress
+from .errors import BadDatabaseAddress, SQLiteTooOld
 
 ENV_URL = "PARTYFLOW_DATABASE_URL"
 HERE = Path(__file__).resolve().parent
 ALEMBIC_INI = HERE / "alembic.ini"
 MIGRATIONS = HERE / "migrations"
+
+# The oldest SQLite the schema works on: migrations 0003 and 0006 use ALTER TABLE … DROP COLUMN.
+MIN_SQLITE = (3, 35, 0)
 
 # Execution option a read-only unit of work sets so SQLite opens a deferred (shared) transaction.
 READ_ONLY_OPTION = "partyflow_read_only"
@@ -90,6 +94,7 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
         kwargs.setdefault("pool_pre_ping", True)
         return create_engine(u, **kwargs)
     if u.get_backend_name() == "sqlite":
+        require_sqlite()
         engine = create_engine(u, **kwargs)
         _configure_sqlite(engine, in_memory=u.database in (None, "", ":memory:"))
         return engine
@@ -97,6 +102,13 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
         return create_engine(u, **kwargs)
     except NoSuchModuleError as e:
         raise BadDatabaseAddress(u.render_as_string(hide_password=True), f"不支持的数据库类型 {u.drivername}") from e
+
+
+def require_sqlite() -> None:
+    """Refuse (in one Chinese line) a SQLite library older than `MIN_SQLITE`."""
+    found = sqlite3.sqlite_version_info
+    if found < MIN_SQLITE:
+        raise SQLiteTooOld(".".join(map(str, found)), ".".join(map(str, MIN_SQLITE)))
 
 
 def _configure_sqlite(engine: Engine, *, in_memory: bool) -> None:

@@ -15,6 +15,18 @@ class BadDatabaseAddress(StorageError):
                          "或 sqlite:///路径、postgresql://用户@主机:端口/数据库")
 
 
+class SQLiteTooOld(StorageError):
+    """The SQLite library Python is linked with predates what the schema needs (ALTER TABLE …
+    DROP COLUMN in the migrations, 3.35): refused up front instead of failing half-way through a
+    migration. Old enterprise Linux releases still ship such libraries."""
+
+    def __init__(self, found: str, needed: str) -> None:
+        self.found = found
+        self.needed = needed
+        super().__init__(f"本机 Python 使用的 SQLite 版本为 {found}，低于 partyflow 所需的 {needed}：请升级 SQLite"
+                         "（或换用自带较新 SQLite 的 Python），或改用 PostgreSQL（--db postgresql://用户@主机:端口/数据库）")
+
+
 class NotFound(StorageError):
     """A row addressed by id does not exist (kept apart from a lost race)."""
 

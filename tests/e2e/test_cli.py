@@ -545,6 +545,17 @@ def test_an_unreadable_db_address_is_one_chinese_line_and_no_traceback(tmp_path,
     assert "Traceback" not in r.output
 
 
+def test_an_old_sqlite_library_is_one_chinese_line_and_changes_nothing(tmp_path, monkeypatch):
+    import sqlite3
+
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 31, 1))  # e.g. Ubuntu 20.04's
+    r = Cli(str(tmp_path / "pf.db"))("org", "list", code=None)
+    assert r.exit_code != 0 and "Traceback" not in r.output
+    lines = [x for x in r.output.splitlines() if x.strip()]
+    assert len(lines) == 1 and "SQLite 版本为 3.31.1，低于 partyflow 所需的 3.35.0" in lines[0], r.output
+    assert not (tmp_path / "pf.db").exists()
+
+
 def test_demo_refuses_an_unreadable_db_address_in_one_line():
     r = Cli("foo://bar")("demo", "--db", "foo://bar", code=2, db=False)
     assert "不支持的数据库类型 foo" in r.output and "Traceback" not in r.output

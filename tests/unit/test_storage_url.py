@@ -28,3 +28,20 @@ def test_anything_else_is_refused_in_chinese(text):
     with pytest.raises(BadDatabaseAddress) as e:
         database_url(text)
     assert isinstance(e.value, StorageError) and "数据库地址" in str(e.value)
+
+
+@pytest.mark.parametrize("version, refused", [((3, 34, 1), True), ((3, 35, 0), False), ((3, 35, 5), False)])
+def test_a_sqlite_older_than_3_35_is_refused_in_chinese(tmp_path, monkeypatch, version, refused):
+    """The migrations drop columns (SQLite 3.35): an older library is refused before any SQL runs."""
+    import sqlite3
+
+    from storage.db import make_engine
+    from storage.errors import SQLiteTooOld
+
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", version)
+    if refused:
+        with pytest.raises(SQLiteTooOld, match=r"SQLite 版本为 3\.34\.1，低于 partyflow 所需的 3\.35\.0"):
+            make_engine(f"sqlite:///{tmp_path / 'pf.db'}")
+        assert not (tmp_path / "pf.db").exists()
+    else:
+        make_engine(f"sqlite:///{tmp_path / 'pf.db'}").dispose()

@@ -16,8 +16,8 @@ This module measures the same unit of work three other ways so partyflow's numbe
   Not a target: a measure of how the machine weighs Python against SQLite, which moves every
   "× raw" ratio (`python -m bench.baselines --only orm`).
 
-Both write the same schema shape and the same event payloads and use the same SQLite settings
-(file database, WAL, synchronous=NORMAL), so the only difference is the engine work per step.
+All three write the same schema shape and the same event payloads and use the same SQLite settings
+(file database, WAL, synchronous=NORMAL), so the only difference is the work per step around them.
 
 Timing covers the step loop only (perf_counter); creating the database and the N candidates
 (and, for Spiff, parsing the BPMN file) is setup and is not timed.

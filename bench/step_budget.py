@@ -37,6 +37,15 @@ class _Timed:
         self._spent[part] += time.perf_counter() - t
         return _Timed(result, self._spent) if part == "statements" else result
 
+    def executemany(self, sql, rows):
+        t = time.perf_counter()
+        result = self._inner.executemany(sql, rows)
+        self._spent["statements"] += time.perf_counter() - t
+        return result
+
+    def cursor(self):  # hot.execute_many runs a multi-row diff on a cursor of its own
+        return _Timed(self._inner.cursor(), self._spent)
+
     def commit(self):
         t = time.perf_counter()
         self._inner.commit()

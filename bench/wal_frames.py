@@ -33,26 +33,23 @@ from sqlalchemy import event
 HEADER, FRAME_HEADER = 32, 24
 
 
-def frames_of(wal: Path) -> list[tuple[int, bool]]:
-    """(page number, ends a commit) of every frame in a WAL file, in order."""
-    data = wal.read_bytes()
+def _frames(data: bytes) -> tuple[int, list[tuple[int, int, bool]]]:
+    """The page size and (page number, offset of its page image, ends a commit) of every frame of
+    the WAL file contents `data`, in order."""
     if len(data) < HEADER:
-        return []
+        return 0, []
     page_size = struct.unpack(">I", data[8:12])[0]
     out, off = [], HEADER
     while off + FRAME_HEADER + page_size <= len(data):
         page, commit_size = struct.unpack(">II", data[off:off + 8])
-        out.append((page, commit_size != 0))
+        out.append((page, off + FRAME_HEADER, commit_size != 0))
         off += FRAME_HEADER + page_size
-    return out
+    return page_size, out
 
 
-def _varint(b: bytes, i: int) -> int:
-    """The offset just past the SQLite varint at `i` (its value is not needed here)."""
-    for k in range(8):
-        if b[i + k] < 0x80:
-            return i + k + 1
-    return i + 9
+def frames_of(wal: Path) -> list[tuple[int, bool]]:
+    """(page number, ends a commit) of every frame in a WAL file, in order."""
+    return [(page, commit) for page, _, commit in _frames(wal.read_bytes())[1]]
 
 
 def _children(page: bytes, page_no: int) -> list[int]:
@@ -107,11 +104,10 @@ def frames_by_tree(wal: Path, db: Path, commits: int, every: int = 50) -> list[t
     and a frame is named by the walk that follows it."""
     base = db.read_bytes()
     data = wal.read_bytes()
-    page_size = struct.unpack(">I", data[8:12])[0]
+    page_size, frames = _frames(data)
     roots = {"sqlite_schema": 1, **_roots(db, wal)}
-    latest: dict[int, int] = {}  # page → offset of its newest frame so far
+    latest: dict[int, int] = {}  # page → offset of its newest image so far
     counts: collections.Counter = collections.Counter()
-    off, commit_no = HEADER, 0
 
     def image(page_no: int) -> bytes:
         at = latest.get(page_no)
@@ -123,16 +119,14 @@ def frames_by_tree(wal: Path, db: Path, commits: int, every: int = 50) -> list[t
         owner = owners(image, roots)
         counts.update(owner.get(page_no, "overflow or free pages") for page_no in pending)
 
-    total = len(per_commit(frames_of(wal)))
-    first = total - commits
+    first = sum(commit for _, _, commit in frames) - commits  # commits before the ones counted
+    commit_no = 0
     pending: list[int] = []
-    while off + FRAME_HEADER + page_size <= len(data):
-        page_no, commit_size = struct.unpack(">II", data[off:off + 8])
-        latest[page_no] = off + FRAME_HEADER
+    for page_no, at, commit in frames:
+        latest[page_no] = at
         if commit_no >= first:
             pending.append(page_no)
-        off += FRAME_HEADER + page_size
-        if commit_size:
+        if commit:
             commit_no += 1
             if commit_no > first and (commit_no - first) % every == 0:
                 settle(pending)

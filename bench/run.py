@@ -24,6 +24,29 @@ from bench import baselines
 from bench import partyflow_steps as pf
 from bench.schema_floor import schema_floor
 
+# The issue's orientation figures ("on this machine plain sqlite3 does ~34k such steps/s, a
+# straightforward SQLAlchemy ORM session per step ~4k/s, SpiffWorkflow ~650/s"), steps/s.
+ORIENTATION = {"raw": 34_000, "orm": 4_000, "spiff": 650}
+
+
+def orientation_estimate(ours: float, raw: float, schema: float, orm: float, spiff: float) -> dict:
+    """partyflow's × raw as estimated for the issue's orientation machine, from this run.
+
+    A step's time splits into the database's (the schema floor: partyflow's statements, no
+    Python) and Python's (the rest). SQLite runs at about the same speed on both machines (raw
+    floor), Python does not: the ORM reference and SpiffWorkflow, both mostly Python, say how much
+    faster it runs there. Scaling partyflow's Python time by each of the two gives a range. An
+    estimate, labelled as one: the measured figure is "× raw" above.
+    """
+    db = 1 / schema  # seconds per step in the database
+    py = max(1 / ours - db, 0.0)
+    out = {"machine": {k: round(v / ORIENTATION[k], 2) for k, v in (("raw", raw), ("orm", orm), ("spiff", spiff))}}
+    for name, here, there in (("orm", orm, ORIENTATION["orm"]), ("spiff", spiff, ORIENTATION["spiff"])):
+        # the reference's own Python time, here and there (its database part is about the raw floor's)
+        k = max(1 / here - 1 / raw, 1e-9) / max(1 / there - 1 / ORIENTATION["raw"], 1e-9)
+        out[f"vs_raw_by_{name}"] = round(1 / (db * raw / ORIENTATION["raw"] + py / k) / ORIENTATION["raw"], 3)
+    return out
+
 
 def _verify(db_path: Path) -> dict:
     from services.app import App
@@ -69,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
             "vs_spiff": round(ours.rate / peer.rate, 1), "orm_steps_per_s": round(orm.rate),
             "vs_orm": round(ours.rate / orm.rate, 2), "raw_vs_orm": round(floor.rate / orm.rate, 1),
             "partyflow_maxrss_mb": round(ours.maxrss_mb, 1),
+            "orientation_estimate": orientation_estimate(ours.rate, floor.rate, schema.rate, orm.rate, peer.rate),
         }
         rows.append(row)
         print(f"  → N={n}: {row['vs_raw']:.2f} × raw SQL, {row['vs_schema_floor']:.2f} × schema floor, "
@@ -86,6 +110,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {r['n']:,} | {r['partyflow_steps_per_s']:,} | {r['raw_sql_steps_per_s']:,} | {r['vs_raw']:.2f} | "
               f"{r['schema_floor_steps_per_s']:,} | {r['vs_schema_floor']:.2f} | {r['vs_spiff']:.1f} | "
               f"{r['vs_orm']:.2f} | {r['raw_vs_orm']} | {r['partyflow_maxrss_mb']} |")
+    machine = rows[-1]["orientation_estimate"]["machine"]
+    print(f"This machine against the issue's orientation figures: raw SQL × {machine['raw']}, ORM × "
+          f"{machine['orm']}, SpiffWorkflow × {machine['spiff']} (SQLite's speed and Python's)")
+    for r in rows:
+        est = r["orientation_estimate"]
+        lo, hi = sorted((est["vs_raw_by_spiff"], est["vs_raw_by_orm"]))
+        print(f"  N={r['n']:,}: × raw {r['vs_raw']:.2f} measured here; estimated on the orientation machine "
+              f"{lo:.2f}–{hi:.2f} (Python time scaled as SpiffWorkflow's and as the ORM's, database time "
+              f"as the raw floor's; bench/README.md)")
     print(f"SpiffWorkflow peer: {round(peer.rate):,} steps/s at N={args.peer_n}; SQLAlchemy ORM: "
           f"{round(orm.rate):,} steps/s at N={args.orm_n}; total bench time "
           f"{time.perf_counter() - started:.0f} s")

@@ -8,13 +8,13 @@ from engine.commands import Command, CompleteStep, Correct, Exceptional, Migrate
 from engine.context import Context, PersonFacts
 from engine.decide import Decision, decide, register
 from engine.errors import DomainError, Violation
-from engine.milestones import Milestones, milestones
+from engine.milestones import Milestones, Tenure, branch_history, milestones
 from engine.process import Process, process_for
 from engine.state import CandidateState, Event
 from engine.timing import Deadline, StepOutlook, deadlines, outlook
 
 __all__ = [
     "apply", "effective_events", "replay", "Command", "CompleteStep", "Correct", "Exceptional", "Migrate",
-    "Void", "Milestones", "milestones", "Context", "PersonFacts", "Decision", "decide", "register", "DomainError", "Violation", "Process",
+    "Void", "Milestones", "Tenure", "branch_history", "milestones", "Context", "PersonFacts", "Decision", "decide", "register", "DomainError", "Violation", "Process",
     "process_for", "CandidateState", "Event", "Deadline", "StepOutlook", "deadlines", "outlook",
 ]

@@ -84,3 +84,35 @@ def milestones(state: CandidateState, defn: Definition) -> Milestones:
         closed_on=max(known, default=None) if ended or dates.get("full_on") else None,
         **dates,
     )
+
+
+@dataclass(frozen=True)
+class Tenure:
+    """A stretch of a candidacy spent in one branch, ended by a transfer within the deployment.
+
+    第十二条 carries the cultivation time over to the receiving branch, but what happened in the
+    stretch stays with the branch it happened in: a report of the first half-year counts an
+    admission under the branch that admitted, however often the person moves afterwards, and a
+    person counts in a branch's stock (activists on June 30) only while they are in it. The
+    transfer's date counts for the receiving branch.
+    """
+
+    branch_id: int
+    held_from: date | None  # None: since the application
+    held_until: date  # the date of the transfer that ended it
+
+
+def branch_history(events) -> tuple[list[Tenure], date | None]:
+    """(the past tenures in order, the date the current branch was joined — None when it is the
+    branch that received the application) from a candidate's *effective* events
+    (`effective_events`: corrections applied, voids removed), as `apply` moves the branch."""
+    past: list[Tenure] = []
+    branch: int | None = None
+    since: date | None = None
+    for e in events:
+        if branch is None:  # the application names the receiving branch (apply.initial_state)
+            branch = int(e.evidence.get("received_by") or 0)
+        if e.kind == "transfer":
+            past.append(Tenure(branch, since, e.occurred_on))
+            branch, since = int(e.evidence["to_branch_id"]), e.occurred_on
+    return past, since

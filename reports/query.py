@@ -22,7 +22,9 @@ What each measure counts (the report's notes say the same in Chinese):
 - applicants_waiting / probationary likewise on E.
 Age is counted on the period's last day (统计时点, as the annual party statistics do), except for
 `admitted`, where it is the age on the day of admission (admitted_on: process.md §6 "age at
-admission"). A candidate counts under their current branch (after a transfer: the receiving branch).
+admission"). After a transfer (第十二条) each figure stays with the branch it happened in: a flow
+counts for the branch held on its date (the transfer's own date counts for the receiving branch),
+a stock for the branch held on the period's last day (milestone.held_from and branch_tenure).
 """
 from __future__ import annotations
 
@@ -37,7 +39,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from storage.repositories import ProfileRepo
-from storage.tables import milestone, organisation
+from storage.tables import branch_tenure, milestone, organisation
 
 from .categories import _AGE_BAND_LIMITS, AGE_BANDS
 from .model import MEASURES
@@ -142,12 +144,30 @@ class _Stored:
 _s = _Stored()
 
 
-def measure_conditions(start: date, end: date, cols: Any = _s) -> dict[str, Any]:
+def measure_conditions(start: date, end: date, cols: Any = _s, since: Any = None, until: Any = None) -> dict[str, Any]:
     """{measure: SQL condition on milestone} for the period [start, end] (both inclusive).
-    `cols`: the columns compared (default: as stored; `milestone.c` where an index must serve)."""
-    def within(col):
-        return and_(col >= start, col <= end)
+    `cols`: the columns compared (default: as stored; `milestone.c` where an index must serve).
 
+    `since` / `until`: the stretch [since, until) the row's branch was held (engine `Tenure`;
+    NULL `since` = since the application, None `until` = still held). A flow counts only when its
+    date falls in the stretch, a stock only when the branch was held on the period's last day —
+    so after a transfer each figure stays with the branch it happened in."""
+    def held(col):
+        parts = []
+        if since is not None:
+            parts.append(or_(since.is_(None), col >= since))
+        if until is not None:
+            parts.append(col < until)
+        return parts
+
+    def within(col):
+        return and_(col >= start, col <= end, *held(col))
+
+    on_end = []  # the branch was held on E
+    if since is not None:
+        on_end.append(or_(since.is_(None), since <= end))
+    if until is not None:
+        on_end.append(until > end)
     c = cols
     not_ended = or_(c.ended_on.is_(None), c.ended_on > end)
     return {
@@ -158,11 +178,11 @@ def measure_conditions(start: date, end: date, cols: Any = _s) -> dict[str, Any]
         "applicants": within(c.applied_on),
         "activists_selected": within(c.activist_on),
         "targets_selected": within(c.target_on),
-        "activists": and_(c.activist_on <= end, or_(c.target_on.is_(None), c.target_on > end), not_ended),
-        "targets": and_(c.target_on <= end, or_(c.admitted_on.is_(None), c.admitted_on > end), not_ended),
+        "activists": and_(c.activist_on <= end, or_(c.target_on.is_(None), c.target_on > end), not_ended, *on_end),
+        "targets": and_(c.target_on <= end, or_(c.admitted_on.is_(None), c.admitted_on > end), not_ended, *on_end),
         "applicants_waiting": and_(c.applied_on <= end, or_(c.activist_on.is_(None), c.activist_on > end),
-                                   not_ended),
-        "probationary": and_(c.admitted_on <= end, or_(c.full_on.is_(None), c.full_on > end), not_ended),
+                                   not_ended, *on_end),
+        "probationary": and_(c.admitted_on <= end, or_(c.full_on.is_(None), c.full_on > end), not_ended, *on_end),
     }
 
 
@@ -182,9 +202,12 @@ _FLOWS = frozenset({"admitted", "converted", "extended", "applicants", "activist
 
 def _picking(measures: Sequence[str], start: date, end: date):
     if set(measures) <= _FLOWS:
-        indexed = measure_conditions(start, end, _m)
+        indexed = measure_conditions(start, end, _m, since=_m.held_from)
         return or_(*(indexed[k] for k in measures))
     return candidates_of_period(start, end)
+
+
+_t = branch_tenure.c
 
 
 def scope(col, branch_ids: Sequence[int] | None):
@@ -218,16 +241,22 @@ def count_statement(branch_ids: Sequence[int] | None, start: date, end: date,
     if len(measures) > 20:
         raise ValueError("too many measures for one packed key")
     width = len(measures)
-    conds = measure_conditions(start, end)
-    bits = sum((case((conds[k], 1 << i), else_=0) for i, k in enumerate(measures)), literal(0))
-    picked = (
-        select(_m.branch_id.label("bid"), _m.profile_id.label("prof"),
-               age_band_expr(_s.birth_date, end).label("band"),
-               age_band_at_expr(_s.birth_date, _s.admitted_on, conds["admitted"]).label("adm"),
-               bits.label("bits"))
-        .where(scope(_m.branch_id, branch_ids), _picking(measures, start, end))
-        .cte("picked").prefix_with("MATERIALIZED")
-    )
+
+    def columns(bid, conds):
+        bits = sum((case((conds[k], 1 << i), else_=0) for i, k in enumerate(measures)), literal(0))
+        return (bid.label("bid"), _m.profile_id.label("prof"), age_band_expr(_s.birth_date, end).label("band"),
+                age_band_at_expr(_s.birth_date, _s.admitted_on, conds["admitted"]).label("adm"), bits.label("bits"))
+
+    # each candidate in their current branch since they joined it, and in each branch they held
+    # before a transfer for that stretch (branch_tenure: a few rows, joined to their milestones)
+    current = select(*columns(_m.branch_id, measure_conditions(start, end, since=_s.held_from))).where(
+        scope(_m.branch_id, branch_ids), _picking(measures, start, end))
+    before = (select(*columns(_t.branch_id, measure_conditions(start, end, since=as_stored(_t.held_from),
+                                                                until=as_stored(_t.held_until))))
+              .select_from(branch_tenure.join(milestone, _m.candidate_id == _t.candidate_id))
+              .where(scope(_t.branch_id, branch_ids), _t.held_until > start,
+                     or_(_t.held_from.is_(None), _t.held_from <= end)))
+    picked = current.union_all(before).cte("picked").prefix_with("MATERIALIZED")
     c = picked.c
     n = func.count().label("n")
     nonzero = c.bits != 0

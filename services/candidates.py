@@ -7,7 +7,7 @@ transaction. With `preview=True` the engine's decision is returned and nothing i
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from engine import (
     CandidateState,
@@ -19,7 +19,9 @@ from engine import (
     Exceptional,
     Migrate,
     PersonFacts,
+    Tenure,
     Void,
+    branch_history,
     decide,
     effective_events,
     milestones,
@@ -87,11 +89,13 @@ def _require_branch(uow: UnitOfWork, branch_id: Any) -> int:
 
 
 def _persist(app: App, uow: UnitOfWork, row, decision, event_ids: Mapping[int, int] | None = None,
-             defn=None) -> int:
+             defn=None, history: Sequence[Event] | None = None) -> int:
     """Append the event, move the snapshot (optimistic check), the deadline rows and the person.
 
     `event_ids` maps the log's seqs to event row ids (from `load_log`): a correction names the
     row it supersedes. `defn`: the definition the state before the command is pinned to.
+    `history`: the log before the command, when the command needed it (corrections, voids,
+    migrations: they may change the log's transfers).
     """
     candidate_id = row.id
     e: Event = decision.event
@@ -119,6 +123,7 @@ def _persist(app: App, uow: UnitOfWork, row, decision, event_ids: Mapping[int, i
     bdefn = _pinned(app, before.definition_key, defn) if before is not None else None
     adefn = _pinned(app, after.definition_key, bdefn or defn)
     _sync_milestones(app, uow, row.id, row.person_id, before, after, adefn, bdefn)
+    _sync_tenures(uow, candidate_id, e, before, history)
     status = party_status_for(after, adefn)
     if (before is None or party_status_for(before, bdefn) != status
             or (status != "none" and before.branch_id != after.branch_id)):
@@ -147,6 +152,18 @@ def _sync_milestones(app: App, uow: UnitOfWork, candidate_id: int, person_id: in
     was = None if before is None else milestones(before, before_defn or app.definition(before.definition_key))
     if was != now:
         uow.milestones.put(candidate_id, person_id, now.as_row(), was=None if was is None else was.as_row())
+
+
+def _sync_tenures(uow: UnitOfWork, candidate_id: int, event: Event, before: CandidateState | None,
+                  history: Sequence[Event] | None) -> None:
+    """Keep the branch history reports count by (engine `branch_history`): a transfer closes the
+    tenure of the branch left; a correction or void recomputes it from the log (it may move or
+    undo a transfer). Other steps never touch it."""
+    if history is not None:
+        uow.tenures.put(candidate_id, *branch_history(effective_events([*history, event])))
+    elif event.kind == "transfer" and before is not None:
+        past, since = uow.tenures.history(candidate_id)
+        uow.tenures.put(candidate_id, [*past, Tenure(before.branch_id, since, event.occurred_on)], event.occurred_on)
 
 
 def _sync_person(uow: UnitOfWork, person_id: int, candidate_id: int, status: str, branch_id: int) -> None:
@@ -274,7 +291,7 @@ def _run(app: App, candidate_id: int, make_cmd, *, expected_version, preview, ne
             raise DomainError(decision.violations)
         if preview:
             return CommandResult(candidate_id, row.version, True, decision)
-        version = _persist(app, uow, row, decision, event_ids, defn)
+        version = _persist(app, uow, row, decision, event_ids, defn, history)
         return CommandResult(candidate_id, version, False, decision)
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
-from engine import deadlines, milestones, process_for, replay
+from engine import branch_history, deadlines, effective_events, milestones, process_for, replay
 from services.app import App
 from services.candidates import party_status_for, to_event
 
@@ -76,6 +76,7 @@ def verify(app: App, *, check_deadlines: bool = True, batch: int = 2000) -> Veri
         current = next(candidates, None)
         statuses = _Merge(uow.candidates.iter_latest_person_status(batch=batch), key=lambda r: r[0])
         stored_milestones = _Merge(uow.milestones.iter_all(batch=batch), key=lambda r: r["candidate_id"])
+        stored_tenures = _Merge(uow.tenures.iter_all(), key=lambda r: r[0])
         stored_deadlines = _Merge(uow.deadlines.iter_all(batch=batch), key=lambda r: r.candidate_id) \
             if check_deadlines else None
         for cid, rows in groupby(uow.events.iter_all(batch=batch), key=lambda r: r.candidate_id):
@@ -91,7 +92,8 @@ def verify(app: App, *, check_deadlines: bool = True, batch: int = 2000) -> Veri
             row, current = current, next(candidates, None)
             report.candidates += 1
             try:
-                state = replay([to_event(r, seq_of) for r in rows], app.definition, cal)
+                events = [to_event(r, seq_of) for r in rows]
+                state = replay(events, app.definition, cal)
             except Exception as exc:  # a log the engine cannot replay is itself a finding
                 report.mismatches.append({"candidate_id": cid, "problem": f"事件记录无法重放：{exc}"})
                 continue
@@ -107,14 +109,20 @@ def verify(app: App, *, check_deadlines: bool = True, batch: int = 2000) -> Veri
                 )
                 continue
             have_m = stored_milestones.take(cid)
+            past, since = branch_history(effective_events(events))
             want_m = {"candidate_id": cid, "person_id": row.person_id,
-                      **milestones(state, app.definition(state.definition_key)).as_row()}
+                      **milestones(state, app.definition(state.definition_key)).as_row(), "held_from": since}
             if not have_m or have_m[0] != want_m:
                 report.mismatches.append(
                     {"candidate_id": cid, "problem": "里程碑日期（统计用）与事件记录重放结果不一致",
                      "stored": {k: str(v) for k, v in (have_m[0] if have_m else {}).items()},
                      "replayed": {k: str(v) for k, v in want_m.items()}}
                 )
+            have_t = [t for _, t in stored_tenures.take(cid)]
+            if have_t != past:
+                report.mismatches.append(
+                    {"candidate_id": cid, "problem": "转接前所在党支部的记录（统计用）与事件记录重放结果不一致",
+                     "stored": [str(t) for t in have_t], "replayed": [str(t) for t in past]})
             want_status = party_status_for(state, app.definition(state.definition_key))
             if person_status and person_status[0][1] != want_status:
                 report.mismatches.append(

@@ -247,10 +247,27 @@ milestone = Table(
     Column("closed_on", Date, nullable=True),
     Column("profile_id", Integer, ForeignKey("person_profile.id"), nullable=False),
     Column("birth_date", Date, nullable=False),
+    # the date the candidate joined `branch_id` by a transfer (NULL: it received the application);
+    # the dates before it count for the branches in `branch_tenure` (migration 0008)
+    Column("held_from", Date, nullable=True),
     # a branch's last admission (branches with no development for years: max() per branch)
     Index("ix_milestone_branch_admitted", "branch_id", "admitted_on"),
     # admissions by approval date (the plan's year-to-date count, reports/query.py)
     Index("ix_milestone_admitted_on", "admitted_on"),
+)
+
+# The branches a candidate was in before a transfer (engine/milestones.py `Tenure`), one row per
+# stretch: reports count the dates that fall in [held_from, held_until) for that branch, and
+# the stock on a day for the branch held on that day. Only transferred candidates have rows (few).
+branch_tenure = Table(
+    "branch_tenure",
+    metadata,
+    Column("candidate_id", Integer, ForeignKey("candidate.id"), primary_key=True, autoincrement=False),
+    Column("ordinal", Integer, primary_key=True, autoincrement=False),  # 1, 2, … in the order held
+    Column("branch_id", Integer, nullable=False),
+    Column("held_from", Date, nullable=True),  # NULL: since the application
+    Column("held_until", Date, nullable=False),  # the transfer's date (counts for the next branch)
+    Index("ix_branch_tenure_branch_id", "branch_id"),
 )
 
 # A yearly development plan (发展党员计划) of a township or branch: how many to admit and the

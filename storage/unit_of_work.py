@@ -26,6 +26,7 @@ from .repositories import (
     ProfileRepo,
     UserRepo,
     AuditLogRepo,
+    TenureRepo,
 )
 
 
@@ -85,6 +86,7 @@ class UnitOfWork:
     findings = _Repository(FindingRepo)
     users = _Repository(UserRepo)
     audit = _Repository(AuditLogRepo)
+    tenures = _Repository(TenureRepo)
 
     def __init__(self, engine: Engine, *, read_only: bool = False, connection: Connection | None = None) -> None:
         """`connection`: an idle connection to reuse (the App keeps one per thread, saving the pool

@@ -23,6 +23,7 @@ from .orgs import OrgRepo
 from .outbox import OutboxRepo
 from .people import PersonRepo
 from .profiles import Profile, ProfileRepo, profile_of
+from .tenures import TenureRepo
 from .users import RoleRow, UserRepo, UserRow
 from .rows import (
     CandidateRow,
@@ -40,6 +41,7 @@ from .rows import (
 )
 
 __all__ = [
+    "TenureRepo",
     "AuditLogRepo",
     "AuditRow",
     "RoleRow",

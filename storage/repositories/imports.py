@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import delete, exists, func, insert, or_, select, text, update
 
-from ..tables import candidate, deadline, event, finding, import_batch, milestone, outbox, person
+from ..tables import branch_tenure, candidate, deadline, event, finding, import_batch, milestone, outbox, person
 from .base import Repository
 
 _b = import_batch.c
@@ -108,6 +108,9 @@ class ImportRepo(Repository):
         counts["outbox"] = self.conn.execute(delete(outbox).where(outbox.c.candidate_id.in_(ids))).rowcount
         counts["deadlines"] = self.conn.execute(delete(deadline).where(deadline.c.candidate_id.in_(ids))).rowcount
         counts["milestones"] = self.conn.execute(delete(milestone).where(milestone.c.candidate_id.in_(ids))).rowcount
+        # a branch history only exists after a transfer recorded since the import (not counted:
+        # it is part of the milestones)
+        self.conn.execute(delete(branch_tenure).where(branch_tenure.c.candidate_id.in_(ids)))
         counts["events"] = self.conn.execute(delete(event).where(event.c.candidate_id.in_(ids))).rowcount
         counts["candidates"] = self.conn.execute(delete(candidate).where(candidate.c.import_id == import_id)).rowcount
         counts["people"] = self.conn.execute(

@@ -22,7 +22,7 @@ COLUMNS = (
     "extended_on", "ended_on", "end_stage", "first_on", "closed_on",
 )  # = engine.Milestones' fields
 _NAMES = tuple(c.name for c in milestone.c)
-_DATES = frozenset(COLUMNS) - {"branch_id", "end_stage"} | {"birth_date"}
+_DATES = frozenset(COLUMNS) - {"branch_id", "end_stage"} | {"birth_date", "held_from"}
 _PERSON = ("profile_id", "birth_date")  # copied from the person when the row is made, never updated
 _all = HotStatement(select(*(c for c in milestone.c if c.name not in _PERSON)).order_by(_m.candidate_id))
 _insert = HotStatement(insert(milestone).values(

@@ -70,3 +70,40 @@ def test_span_closes_on_leaving_and_reopens_on_reconsideration():
                    ).raise_if_refused().state
     m = milestones(state, defn)
     assert m.closed_on == on and m.first_on == TIMELINE["application"]
+
+
+# ------------------------------------------------------------------ branch history (transfers)
+
+def _ev(seq, kind, on, **evidence):
+    from datetime import datetime
+
+    from engine import Event
+    return Event(seq, kind, on, datetime(2026, 1, 1), "书记", "application" if seq == 1 else None, evidence)
+
+
+def test_no_transfer_means_one_branch_since_the_application():
+    from engine import branch_history
+    assert branch_history([_ev(1, "step", date(2017, 3, 1), received_by=3)]) == ([], None)
+
+
+def test_each_transfer_closes_a_tenure_of_the_branch_left():
+    from engine import Tenure, branch_history
+    events = [_ev(1, "step", date(2017, 3, 1), received_by=3),
+              _ev(2, "transfer", date(2018, 6, 1), from_branch_id=3, to_branch_id=5),
+              _ev(3, "transfer", date(2019, 2, 10), from_branch_id=5, to_branch_id=7)]
+    past, since = branch_history(events)
+    assert past == [Tenure(3, None, date(2018, 6, 1)), Tenure(5, date(2018, 6, 1), date(2019, 2, 10))]
+    assert since == date(2019, 2, 10)
+
+
+def test_a_voided_or_corrected_transfer_counts_as_the_log_now_says():
+    from engine import Tenure, branch_history, effective_events
+    from engine.state import Event
+    from datetime import datetime
+    log = [_ev(1, "step", date(2017, 3, 1), received_by=3),
+           _ev(2, "transfer", date(2018, 6, 1), from_branch_id=3, to_branch_id=5)]
+    corrected = Event(3, "correct", date(2018, 5, 20), datetime(2026, 1, 2), "书记", None,
+                      {"from_branch_id": 3, "to_branch_id": 6}, supersedes=2, reason="日期有误")
+    assert branch_history(effective_events([*log, corrected])) == ([Tenure(3, None, date(2018, 5, 20))], date(2018, 5, 20))
+    voided = Event(3, "void", date(2018, 6, 1), datetime(2026, 1, 2), "书记", None, {}, supersedes=2, reason="误录")
+    assert branch_history(effective_events([*log, voided])) == ([], None)

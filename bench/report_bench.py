@@ -17,7 +17,9 @@ two years after its last step. Dates after 2019-12-31 are cut (the record is "as
 Open candidates get their open deadline rows (a due, a recurring or an earliest row by stage),
 and 3 % of candidates a late step in the event log (the only event rows: the late-step query
 reads the partial index on late events, so the millions of on-time events a real log holds do
-not enter it). Stage and state columns are filled plausibly but the report never reads them.
+not enter it). 5 % of candidates moved from another branch once (a `branch_tenure` row and
+`milestone.held_from`, drawn from a separate random stream so everything else stays as it was):
+the report counts what happened before the move for the branch they left. Stage and state columns are filled plausibly but the report never reads them.
 The load is stdlib `executemany` on SQLite and `COPY` on PostgreSQL, then ANALYZE; load time is
 printed but is not the figure.
 
@@ -65,12 +67,14 @@ CANDIDATE_COLS = ("id", "person_id", "branch_id", "definition_key", "stage", "st
                   "updated_at")
 MILESTONE_COLS = ("candidate_id", "person_id", "branch_id", "applied_on", "activist_on", "target_on", "admitted_on",
                   "probation_from", "full_on", "extended_on", "ended_on", "end_stage", "first_on", "closed_on",
-                  "profile_id", "birth_date")
+                  "profile_id", "birth_date", "held_from")
+TENURE_COLS = ("candidate_id", "ordinal", "branch_id", "held_from", "held_until")
+MOVED_SHARE = 0.05
 PROFILE_COLS = ("id", "key", "gender", "education", "ethnicity", "occupation", "tags")
 DEADLINE_COLS = ("candidate_id", "branch_id", "step", "kind", "due_on", "provisional", "article")
 EVENT_COLS = ("candidate_id", "seq", "kind", "step", "occurred_on", "recorded_at", "actor", "evidence", "late",
               "definition_key")
-BIG = ("person", "candidate", "milestone", "deadline", "event")
+BIG = ("person", "candidate", "milestone", "deadline", "event", "branch_tenure")
 
 
 def _d(o: int | None) -> date | None:
@@ -78,8 +82,10 @@ def _d(o: int | None) -> date | None:
 
 
 def generate(n: int, seed: int = 2018):
-    """Rows for the five tables, as lists of tuples (dates as `date`)."""
+    """Rows for the six tables, as lists of tuples (dates as `date`)."""
     rng = random.Random(seed)
+    moves = random.Random(seed + 1)  # its own stream: the other rows are the same with or without moves
+    tenures = []
     first, last = FIRST.toordinal(), LAST.toordinal()
     span = last - first
     people, cands, miles, deadlines, events = [], [], [], [], []
@@ -138,9 +144,14 @@ def generate(n: int, seed: int = 2018):
         cands.append((cid, cid, branch, KEY, stage, "{}", 1, _d(applied), NOW))
         profile = profiles.setdefault(Profile.of(gender, edu[i], eth[i], occ[i], tags[i]), len(profiles) + 1)
         known = [x for x in (applied, activist, target, admitted, probation, full, extended, ended) if x is not None]
+        held_from = None
+        if moves.random() < MOVED_SHARE:  # moved here from another branch once, at a day of the candidacy
+            held_from = moves.randrange(applied, max(known) + 1)
+            left = 1 + TOWNSHIPS + 1 + (i * 7919 + moves.randrange(1, BRANCHES)) % BRANCHES
+            tenures.append((cid, 1, left, None, _d(held_from)))
         miles.append((cid, cid, branch, _d(applied), _d(activist), _d(target), _d(admitted), _d(probation), _d(full),
                       _d(extended), _d(ended), end_stage, _d(min(known)), _d(max(known)) if end_stage or full else None,
-                      profile, _d(birth)))
+                      profile, _d(birth), _d(held_from)))
         if end_stage is None and full is None:  # open: its next deadline rows
             if admitted:
                 deadlines.append((cid, branch, "conversion_meeting", "earliest", _d((extended or probation) + 365),
@@ -156,7 +167,7 @@ def generate(n: int, seed: int = 2018):
         if r() < 0.03 and applied + 45 <= last:
             events.append((cid, 2, "step", "first_talk", _d(applied + 45), NOW, "书记", "{}", True, KEY))
     profile_rows = [(pid, p.key, *p) for p, pid in profiles.items()]
-    return people, profile_rows, cands, miles, deadlines, events
+    return people, profile_rows, cands, miles, deadlines, events, tenures
 
 
 def _orgs() -> list[tuple]:
@@ -177,13 +188,15 @@ def load(url: str, n: int, log) -> float:
     engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
-    people, profile_rows, cands, miles, deadlines, events = generate(n)
-    log(f"  generated {n:,} candidates, {len(deadlines):,} deadline rows, {len(events):,} late events "
+    people, profile_rows, cands, miles, deadlines, events, tenures = generate(n)
+    log(f"  generated {n:,} candidates ({len(tenures):,} moved between branches), {len(deadlines):,} deadline rows, "
+        f"{len(events):,} late events "
         f"in {time.perf_counter() - started:.1f} s")
     tables = [("organisation", ORG_COLS, _orgs()), ("person_profile", PROFILE_COLS, profile_rows),
               ("person", PERSON_COLS, people),
               ("candidate", CANDIDATE_COLS, cands), ("milestone", MILESTONE_COLS, miles),
-              ("deadline", DEADLINE_COLS, deadlines), ("event", EVENT_COLS, events)]
+              ("deadline", DEADLINE_COLS, deadlines), ("event", EVENT_COLS, events),
+              ("branch_tenure", TENURE_COLS, tenures)]
     if url.startswith("sqlite"):
         _sqlite_load(make_url(url).database, tables)
     else:
@@ -224,7 +237,7 @@ def _pg_load(url: str, tables) -> None:
     finally:
         raw.close()
         engine.dispose()
-    _pg_maintenance(url, "VACUUM ANALYZE organisation, person, candidate, milestone, deadline, event")
+    _pg_maintenance(url, "VACUUM ANALYZE organisation, person, candidate, milestone, deadline, event, branch_tenure")
 
 
 def time_reports(url: str, period: str, repeat: int, log) -> list[dict]:

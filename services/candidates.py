@@ -162,8 +162,10 @@ def _sync_tenures(uow: UnitOfWork, candidate_id: int, event: Event, before: Cand
     if history is not None:
         uow.tenures.put(candidate_id, *branch_history(effective_events([*history, event])))
     elif event.kind == "transfer" and before is not None:
-        past, since = uow.tenures.history(candidate_id)
-        uow.tenures.put(candidate_id, [*past, Tenure(before.branch_id, since, event.occurred_on)], event.occurred_on)
+        was = uow.tenures.history(candidate_id)
+        past, since = was
+        uow.tenures.put(candidate_id, [*past, Tenure(before.branch_id, since, event.occurred_on)], event.occurred_on,
+                        was=was)
 
 
 def _sync_person(uow: UnitOfWork, person_id: int, candidate_id: int, status: str, branch_id: int) -> None:

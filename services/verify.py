@@ -109,7 +109,9 @@ def verify(app: App, *, check_deadlines: bool = True, batch: int = 2000) -> Veri
                 )
                 continue
             have_m = stored_milestones.take(cid)
-            past, since = branch_history(effective_events(events))
+            # only a log with a transfer has a branch history (a correction keeps its event's kind)
+            past, since = branch_history(effective_events(events)) if any(
+                e.kind == "transfer" for e in events) else ([], None)
             want_m = {"candidate_id": cid, "person_id": row.person_id,
                       **milestones(state, app.definition(state.definition_key)).as_row(), "held_from": since}
             if not have_m or have_m[0] != want_m:

@@ -35,10 +35,11 @@ class TenureRepo(Repository):
             select(milestone.c.held_from).where(milestone.c.candidate_id == candidate_id)).scalar_one_or_none()
         return past, _day(since)
 
-    def put(self, candidate_id: int, past: Sequence[Tenure], since: date | None) -> bool:
+    def put(self, candidate_id: int, past: Sequence[Tenure], since: date | None,
+            was: tuple[list[Tenure], date | None] | None = None) -> bool:
         """Make the stored history equal to (`past`, `since`); False when it already was (nothing
-        written)."""
-        if self.history(candidate_id) == (list(past), since):
+        written). `was`: the stored history, if the caller has just read it."""
+        if (self.history(candidate_id) if was is None else was) == (list(past), since):
             return False
         self.conn.execute(delete(branch_tenure).where(_t.candidate_id == candidate_id))
         if past:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from itertools import groupby
 from typing import Sequence, Union
 
 import sqlalchemy as sa
@@ -50,28 +51,28 @@ def _backfill() -> None:
     from engine import Event, branch_history, effective_events
 
     conn = op.get_bind()
-    moved = [r[0] for r in conn.execute(sa.text(
-        "SELECT DISTINCT candidate_id FROM event WHERE kind = 'transfer' ORDER BY candidate_id"))]
     tenure = sa.table("branch_tenure", sa.column("candidate_id", sa.Integer), sa.column("ordinal", sa.Integer),
                       sa.column("branch_id", sa.Integer), sa.column("held_from", sa.Date),
                       sa.column("held_until", sa.Date))
     milestone = sa.table("milestone", sa.column("candidate_id", sa.Integer), sa.column("held_from", sa.Date))
-    for cid in moved:
-        rows = conn.execute(sa.text(
-            "SELECT id, seq, kind, step, occurred_on, evidence, supersedes FROM event "
-            "WHERE candidate_id = :cid ORDER BY seq"), {"cid": cid}).all()
-        seq_of = {r[0]: r[1] for r in rows}
+    # the logs of every candidate with a transfer, in one ordered read
+    rows = conn.execute(sa.text(
+        "SELECT candidate_id, id, seq, kind, step, occurred_on, evidence, supersedes FROM event "
+        "WHERE candidate_id IN (SELECT candidate_id FROM event WHERE kind = 'transfer') "
+        "ORDER BY candidate_id, seq")).all()
+    for cid, log in groupby(rows, key=lambda r: r[0]):
+        log = list(log)
+        seq_of = {r[1]: r[2] for r in log}
         events = [Event(seq, kind, _day(on), datetime.min, "", step,
                         json.loads(ev) if isinstance(ev, str) else (ev or {}),
                         supersedes=seq_of.get(sup) if sup else None)
-                  for _, seq, kind, step, on, ev, sup in rows]
+                  for _, _, seq, kind, step, on, ev, sup in log]
         past, since = branch_history(effective_events(events))
         if past:
             conn.execute(sa.insert(tenure), [
                 {"candidate_id": cid, "ordinal": i, "branch_id": t.branch_id, "held_from": t.held_from,
                  "held_until": t.held_until} for i, t in enumerate(past, start=1)])
         conn.execute(sa.update(milestone).where(milestone.c.candidate_id == cid).values(held_from=since))
-
 
 def downgrade() -> None:
     op.drop_index("ix_branch_tenure_branch_id", table_name="branch_tenure")

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from bench import baselines
 from bench import partyflow_steps as pf
+from bench.contract_floor import contract_floor, python_budget_us
 from bench.schema_floor import schema_floor
 
 # The issue's orientation figures ("on this machine plain sqlite3 does ~34k such steps/s, a
@@ -81,9 +82,11 @@ def main(argv: list[str] | None = None) -> int:
     for n in sizes:
         floor = run(baselines.raw_sql_floor, n, args.out / f"raw_{n}.db", trace_memory=False)
         schema = run(schema_floor, n, args.out / f"schema_{n}.db")
+        contract = run(contract_floor, n, args.out / f"contract_{n}.db")
         ours = run(pf.partyflow_steps, n, args.out / f"partyflow_{n}.db")
         print(floor.line(), flush=True)
         print(schema.line(), flush=True)
+        print(contract.line(), flush=True)
         print(ours.line(), flush=True)
         row = {
             "n": n, "partyflow_steps_per_s": round(ours.rate), "raw_sql_steps_per_s": round(floor.rate),
@@ -92,24 +95,32 @@ def main(argv: list[str] | None = None) -> int:
             "vs_spiff": round(ours.rate / peer.rate, 1), "orm_steps_per_s": round(orm.rate),
             "vs_orm": round(ours.rate / orm.rate, 2), "raw_vs_orm": round(floor.rate / orm.rate, 1),
             "partyflow_maxrss_mb": round(ours.maxrss_mb, 1),
+            "contract_floor_steps_per_s": round(contract.rate), "contract_floor_vs_raw": round(contract.rate / floor.rate, 3),
+            # µs a step may spend beyond the contract's own writes at 0.25 × raw, and what partyflow spends
+            "budget_beyond_contract_us": round(python_budget_us(floor.rate, contract.rate), 1),
+            "partyflow_beyond_contract_us": round((1 / ours.rate - 1 / contract.rate) * 1e6, 1),
             "orientation_estimate": orientation_estimate(ours.rate, floor.rate, schema.rate, orm.rate, peer.rate),
         }
         rows.append(row)
         print(f"  → N={n}: {row['vs_raw']:.2f} × raw SQL, {row['vs_schema_floor']:.2f} × schema floor, "
               f"{row['vs_spiff']:.1f} × SpiffWorkflow, {row['vs_orm']:.2f} × ORM (raw = {row['raw_vs_orm']} × ORM), "
               f"peak RSS {row['partyflow_maxrss_mb']} MiB", flush=True)
+        print(f"    contract floor (no engine) {row['contract_floor_vs_raw']:.2f} × raw: 0.25 × raw leaves "
+              f"{row['budget_beyond_contract_us']} µs a step beyond it; partyflow spends "
+              f"{row['partyflow_beyond_contract_us']} µs", flush=True)
     replay = run(_verify, args.out / f"partyflow_{sizes[-1]}.db")
     print(f"replay/verify N={sizes[-1]}: {replay['events']} events in {replay['seconds']} s = "
           f"{replay['events_per_second']:,} events/s, mismatches {replay['mismatch_count']}, "
           f"peak RSS {replay['maxrss_mb']:.1f} MiB", flush=True)
 
     print("\n| N | partyflow steps/s | raw SQL steps/s | × raw | schema floor steps/s | × schema floor | × Spiff "
-          "| × ORM | raw ÷ ORM | peak RSS MiB |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "| × ORM | raw ÷ ORM | peak RSS MiB | contract floor × raw | µs left at 0.25 × raw | µs partyflow spends |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['n']:,} | {r['partyflow_steps_per_s']:,} | {r['raw_sql_steps_per_s']:,} | {r['vs_raw']:.2f} | "
               f"{r['schema_floor_steps_per_s']:,} | {r['vs_schema_floor']:.2f} | {r['vs_spiff']:.1f} | "
-              f"{r['vs_orm']:.2f} | {r['raw_vs_orm']} | {r['partyflow_maxrss_mb']} |")
+              f"{r['vs_orm']:.2f} | {r['raw_vs_orm']} | {r['partyflow_maxrss_mb']} | {r['contract_floor_vs_raw']:.2f} | "
+              f"{r['budget_beyond_contract_us']} | {r['partyflow_beyond_contract_us']} |")
     machine = rows[-1]["orientation_estimate"]["machine"]
     print(f"This machine against the issue's orientation figures: raw SQL × {machine['raw']}, ORM × "
           f"{machine['orm']}, SpiffWorkflow × {machine['spiff']} (SQLite's speed and Python's)")

@@ -104,3 +104,22 @@ def test_step_budget_splits_a_step_into_driver_calls_and_the_rest(tmp_path):
     con = sqlite3.connect(tmp_path / "budget_partyflow.db")
     assert con.execute("SELECT count(*) FROM event").fetchone()[0] == 3 * 25
     con.close()
+
+
+def test_contract_floor_keeps_a_versioned_state_an_indexed_log_and_a_next_due_date(tmp_path):
+    """The contract floor's journey ends as the others do: 25 events per candidate in seq order,
+    every candidate at version 25 with all 25 steps in its stored state and a next due date."""
+    import json
+
+    from bench.contract_floor import contract_floor
+
+    r = contract_floor(3, tmp_path / "cf.db")
+    assert r.steps == 3 * STEPS
+    con = sqlite3.connect(tmp_path / "cf.db")
+    assert con.execute("SELECT candidate_id, count(*), group_concat(seq) FROM event GROUP BY candidate_id").fetchall() == [
+        (cid, STEPS, ",".join(str(s) for s in range(1, STEPS + 1))) for cid in (1, 2, 3)]
+    for version, state, due in con.execute("SELECT version, state, next_due_on FROM candidate"):
+        assert version == STEPS and len(json.loads(state)["done"]) == STEPS and due
+    plan = " ".join(row[3] for row in con.execute(
+        "EXPLAIN QUERY PLAN SELECT id FROM candidate WHERE next_due_on <= '2017-01-01'"))
+    assert "ix_candidate_next_due_on" in plan

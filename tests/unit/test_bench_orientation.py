@@ -42,3 +42,12 @@ def test_a_slower_database_here_is_scaled_like_the_raw_floor():
     assert est["vs_raw_by_orm"] == pytest.approx(expected, abs=1e-3)
     assert est["vs_raw_by_spiff"] == pytest.approx(expected, abs=1e-3)
     assert est["vs_raw_by_orm"] < ours / raw
+
+
+def test_python_budget_is_what_the_target_leaves_beyond_the_contract_floor():
+    from bench.contract_floor import python_budget_us
+
+    # raw 40k steps/s: 0.25 × raw is 10k/s, 100 µs a step; a floor at 20k/s takes 50 of them
+    assert python_budget_us(40_000, 20_000) == pytest.approx(50.0)
+    assert python_budget_us(40_000, 10_000) == pytest.approx(0.0, abs=1e-9)
+    assert python_budget_us(40_000, 8_000) < 0  # the floor alone misses the target

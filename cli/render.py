@@ -105,6 +105,11 @@ def show(run: Run, data: Mapping[str, Any]) -> None:
         marks = []
         if e.get("late"):
             marks.append("逾期")
+        if e["status"] not in ("corrected", "voided"):
+            if e.get("provisional"):
+                marks.append("临时结果（节假日安排未载入）")
+            if e.get("compliance"):
+                marks.append("公示期不足（按正式节假日安排）")
         if e["status"] == "corrected":
             marks.append("已更正（见 " + "、".join(str(s) for s in e["corrected_by"]) + "）")
         elif e["status"] == "voided":

@@ -16,6 +16,9 @@ class PersonFacts:
     name: str
     party_status: str  # "none" | "probationary" | "full_member"
     rights_suspended: bool = False  # e.g. 留党察看: cannot act as a sponsor
+    # the date they became a full member, when the log shows it (their own candidacy); None: not
+    # known (recorded as a member), taken as before any step date
+    full_since: date | None = None
 
 
 @dataclass(slots=True)  # one per command (slots, no frozen __setattr__): treat as immutable

@@ -27,6 +27,7 @@ from engine.errors import DomainError, Violation
 from engine.evidence import normalise
 from engine.process import ACTION_NAMES, process_for
 from engine.rules import Check, check_rules
+from engine.rules.provisional import provisional_notes
 from engine.state import EXCEPTIONAL_KINDS, CandidateState, Event
 from engine.timing import Deadline, StepOutlook, deadlines, outlook
 from workflows.model import Definition
@@ -95,9 +96,24 @@ def _check_step(defn: Definition, state: CandidateState, cmd: CompleteStep, ctx:
         violations.extend(check_rules(Check(proc, step, state, cmd.occurred_on, evidence, ctx)))
     warnings = []
     if as_warning:
-        warnings = [f"合规提示：{v.message}" for v in violations if not v.code.startswith("evidence")]
-        violations = [v for v in violations if v.code.startswith("evidence")]
+        warnings = [f"合规提示：{v.message}" for v in violations if not v.code.startswith(_NOT_A_FACT)]
+        violations = [_void_hint(v) for v in violations if v.code.startswith(_NOT_A_FACT)]
     return evidence, violations, warnings
+
+
+# What a correction may not record even as a flagged fact: evidence that is malformed or
+# self-contradictory (votes beyond those present, a notice ending before it starts, an extension
+# outside 6-12 months), or an act that by rule decides nothing (an inquorate meeting, 第二十条; a
+# wrong number of sponsors). If that is what really happened, the step was not validly done: the
+# record is voided, not corrected. Time rules and people's status stay compliance warnings (a
+# correction states what happened and when).
+_NOT_A_FACT = ("evidence", "vote.", "count", "people.unknown", "public_notice.order", "extension.")
+
+
+def _void_hint(v: Violation) -> Violation:
+    if v.code.startswith("evidence"):
+        return v
+    return Violation(v.code, f"{v.message}；如该步骤实际未有效完成，请作废该记录", v.article, v.earliest)
 
 
 def _step_warnings(defn, state, step_id, on, evidence, ctx) -> tuple[StepResult, list[str]]:
@@ -107,6 +123,8 @@ def _step_warnings(defn, state, step_id, on, evidence, ctx) -> tuple[StepResult,
     proc = process_for(defn)
     step = proc.steps[step_id]
     warnings = []
+    if step_id in proc.working_day_steps:  # a guard that passed on a guessed calendar says so
+        warnings += provisional_notes(Check(proc, step, state, on, evidence, ctx))
     result = step_result(proc, step, state, on, evidence, ctx.calendar)
     missed = result.missed
     if missed is not None:
@@ -366,6 +384,9 @@ def _migrate(defn, state, cmd: Migrate, ctx, seq, resolve) -> Decision:
     missing = [s for s in state.done if not target.has_step(s)]
     proc = process_for(defn)
     violations = _date_checks("迁移", cmd.occurred_on, ctx, state.applied_on, defn.steps[0].name)
+    if cmd.occurred_on < target.effective_from:  # a version cannot govern steps before it is in force
+        violations.append(Violation("migrate.not_in_force", f"{target.title}（{target.key}）自 {target.effective_from} 起施行，"
+                                    f"迁移日期 {cmd.occurred_on} 早于施行日期", "", target.effective_from))
     if state.stage in proc.end_states:
         violations.append(Violation("stage.ended", f"该人员已处于“{defn.stage_name(state.stage)}”状态，不能迁移流程"))
     if target.key == defn.key:

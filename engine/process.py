@@ -111,6 +111,11 @@ class Process:
         return frozenset(s.id for s in self.definition.steps if any(r.kind == "min_age" for r in s.rules))
 
     @cached_property
+    def working_day_steps(self) -> frozenset[str]:
+        """Steps with a guard counted in working days: only they can pass on a provisional calendar."""
+        return frozenset(s.id for s in self.definition.steps if any(r.params.get("working_days") for r in s.rules))
+
+    @cached_property
     def people_steps(self) -> frozenset[str]:
         """Steps whose evidence names people (sponsors, mentors) that rules look up."""
         return frozenset(s.id for s in self.definition.steps if any(f.type in ("people", "person") for f in s.evidence))

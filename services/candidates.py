@@ -57,8 +57,9 @@ def _context(app: App, uow: UnitOfWork, person_id: int | None, people_ids=(), *,
         person = uow.people.get(person_id)
     people = {}
     if people_ids:
+        since = uow.milestones.full_since(list(people_ids))
         for pid, p in uow.people.by_ids(list(people_ids)).items():
-            people[pid] = PersonFacts(pid, p.name, p.party_status, p.rights_suspended)
+            people[pid] = PersonFacts(pid, p.name, p.party_status, p.rights_suspended, since.get(pid))
     now = app.now()  # one clock reading: today is its date (two readings could straddle midnight)
     return Context(local_date(now), now, app.calendar, person.birth_date if person else None, people)
 

@@ -17,6 +17,7 @@ from typing import Any, Mapping
 from engine import CandidateState, outlook, process_for
 from engine.errors import refuse
 from engine.process import ACTION_NAMES
+from engine.rules.provisional import notice_provisional, notice_recheck
 from engine.rules.time_guards import interval_text
 from engine.state import NEW
 from engine.timing import StepOutlook, anchor_date
@@ -207,6 +208,19 @@ def _load_candidate(uow: UnitOfWork, candidate_id: int):
     return row
 
 
+def _notice_notes(step: StepSpec | None, e, cal) -> tuple[str | None, str | None]:
+    """(provisional, compliance) notes on a recorded 公示, computed on every showing (never stored):
+    counted Monday to Friday while its year's holiday schedule is not loaded; or, once it is, short
+    of its working days on the official schedule."""
+    if step is None or e.kind not in ("step", "correct"):
+        return None, None
+    for rule in step.rules:
+        if rule.kind == "public_notice":
+            provisional = notice_provisional(rule, e.evidence, cal)
+            return provisional, None if provisional else notice_recheck(rule, e.evidence, cal)
+    return None, None
+
+
 def show_candidate(app: App, candidate_id: int) -> dict[str, Any]:
     """Everything about one candidate: person, where they stand, the whole log, what comes next.
 
@@ -267,6 +281,7 @@ def show_candidate(app: App, candidate_id: int) -> dict[str, Any]:
             corrected_by=corrected_by.get(e.seq, []),
             voided_by=voided_by.get(e.seq),
         )
+        item["provisional"], item["compliance"] = _notice_notes(step, e, app.calendar)
         timeline.append(item)
 
     return {

@@ -36,6 +36,11 @@ def full_members(rule: RuleSpec, c: Check) -> list[Violation]:
             found.append(
                 Violation("full_members", c.message(rule, f"{label}须为正式党员，{p.name}不是正式党员"), rule.citation.article)
             )
+        elif p.full_since is not None and c.occurred_on < p.full_since:  # the step's real date counts
+            found.append(Violation(
+                "full_members.since",
+                c.message(rule, f"{label}须为正式党员，{p.name}于 {p.full_since} 才转为正式党员，{c.occurred_on} 时还不是"),
+                rule.citation.article, p.full_since))
         elif p.rights_suspended:
             found.append(
                 Violation(

@@ -9,9 +9,9 @@ from collections.abc import Iterator, Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 
-from ..tables import milestone, person, person_profile
+from ..tables import candidate, milestone, person, person_profile
 from .base import Repository
 from .hot import CODECS, HotStatement, execute, execute_many, stream
 from .profiles import Profile, ProfileRepo, profile_of
@@ -104,6 +104,17 @@ class MilestoneRepo(Repository):
     def get(self, candidate_id: int) -> dict[str, Any] | None:
         row = self.conn.execute(select(milestone).where(_m.candidate_id == candidate_id)).first()
         return _plain(row) if row is not None else None
+
+    def full_since(self, person_ids: list[int]) -> dict[int, date]:
+        """The date each of these people became a full member, where one of their own candidacies
+        shows it (people recorded as members without one are absent: their date is not known)."""
+        if not person_ids:
+            return {}
+        q = (select(candidate.c.person_id, func.min(_m.full_on))
+             .select_from(candidate.join(milestone, _m.candidate_id == candidate.c.id))
+             .where(candidate.c.person_id.in_(person_ids), _m.full_on.is_not(None))
+             .group_by(candidate.c.person_id))
+        return {pid: on for pid, on in self.conn.execute(q)}
 
     def delete_for(self, candidate_ids: list[int]) -> None:
         self.conn.execute(delete(milestone).where(_m.candidate_id.in_(candidate_ids)))

@@ -301,7 +301,9 @@ def test_correct_and_void(cli, w):
 
 def test_migrate(cli, w):
     cid = activist(cli, w)
-    out = cli.json("migrate", cid, "cpc_2026@1", "--date", "2018-07-01", "--reason", "乡党委决定按新细则办理", "--preview")
+    assert "早于施行日期" in cli("migrate", cid, "cpc_2026@1", "--date", "2018-07-01", "--reason", "x", code=2).output
+    cli.today = "2026-06-01"  # the revision is in force from 2026-05-19
+    out = cli.json("migrate", cid, "cpc_2026@1", "--date", "2026-06-01", "--reason", "乡党委决定按新细则办理", "--preview")
     assert out["ok"] and out["definition_key"] == "cpc_2026@1"
     assert cli.json("show", cid)["candidate"]["definition_key"] == "cpc_2014@1"
     assert "未找到流程定义" in cli("migrate", cid, "nope@1", "--date", "2018-07-01", "--reason", "x", code=2).output
@@ -489,6 +491,28 @@ def test_verify(cli, w):
 def test_global_json_before_the_command(cli, w):
     r = cli("--json", "org", "list")
     assert json.loads(r.stdout)[0]["code"] == "C1"
+
+
+def test_a_notice_counted_on_an_unknown_year_is_marked_until_the_year_is_loaded(cli, w, tmp_path):
+    """公示 over 2027-01-01 (元旦) while 2027's schedule is unknown: five Monday-to-Friday days end
+    01-07, so the step is recorded, and says it is a provisional result wherever it is shown."""
+    cid = activist(cli, w)
+    cli.today = "2027-03-01"
+    args = ("step", cid, "7", "--date", "2027-01-11", "--set", "opinions_heard=听取党小组和群众意见",
+            "--set", "notice_start=2027-01-01", "--set", "notice_end=2027-01-07")
+    out = cli.json(*args)
+    assert out["ok"] and any(w.startswith("临时结果") and "2027年节假日安排未载入" in w for w in out["warnings"])
+    item = cli.json("show", cid)["timeline"][-1]
+    assert item["step"] == "target_selection" and "2027-01-07" in item["provisional"]
+    assert "临时结果" in cli("show", cid).stdout
+    year = tmp_path / "2027.yaml"
+    year.write_text("year: 2027\nsource: 测试\nholidays:\n  - 2027-01-01\n", encoding="utf-8")
+    cli("holidays", "load", year)
+    item = cli.json("show", cid)["timeline"][-1]
+    assert item["provisional"] is None  # the official schedule counts: 01-01 is off, five days end 01-08
+    assert "应至少公示至 2027-01-08" in item["compliance"] and "2027-01-07" in item["compliance"]
+    text = cli("show", cid).stdout
+    assert "临时结果" not in text and "公示期不足" in text
 
 
 def test_provisional_dates_are_marked():

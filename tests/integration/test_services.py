@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from freezegun import freeze_time
@@ -401,3 +401,25 @@ def test_kept_connection_per_thread_survives_nesting_and_failures(app, town):
     t.start()
     t.join()
     assert seen[0] is not kept
+
+
+def test_a_sponsor_admitted_through_the_system_counts_from_the_day_they_became_a_full_member(app, town):
+    """第十四条 on a back-dated step: the sponsor's status on the step's own date, as the log shows it."""
+    _road(app, town)  # town["person"] goes the whole way
+    with app.uow() as uow:
+        since = uow.milestones.full_since([town["person"], town["members"][2]])
+        second = uow.people.add(name="陈申请", gender="女", birth_date=date(1992, 2, 2))
+    assert list(since) == [town["person"]]  # the other sponsor was recorded as a member: no date known
+    became = since[town["person"]]
+    cid = uc.register_applicant(app, person_id=second, branch_id=town["b1"], occurred_on=TIMELINE["application"],
+                                actor="书记").candidate_id
+    for step in ORDER[1:ORDER.index("sponsors")]:
+        uc.complete_step(app, cid, step, occurred_on=TIMELINE[step], actor="书记", evidence=_ev(app, town, step))
+    ev = {**_ev(app, town, "sponsors"), "sponsors": [town["members"][2], town["person"]]}
+    before = _snapshot(app, cid)
+    with pytest.raises(DomainError) as err:
+        uc.complete_step(app, cid, "sponsors", occurred_on=became - timedelta(days=1), actor="书记", evidence=ev)
+    assert f"于 {became} 才转为正式党员" in str(err.value) and "第十四条" in str(err.value)
+    assert _snapshot(app, cid) == before
+    uc.complete_step(app, cid, "sponsors", occurred_on=became, actor="书记", evidence=ev)
+    assert verify(app).ok

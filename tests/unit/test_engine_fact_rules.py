@@ -1,10 +1,11 @@
 """Rules on recorded facts: sponsors, mentors, training, pre-review, votes, order of steps."""
+from dataclasses import replace
 from datetime import date
 
 import pytest
 
 from engine import CompleteStep, decide
-from tests.helpers import attempt, ctx, definition, messages, walk
+from tests.helpers import attempt, ctx, definition, evidence, messages, walk
 
 
 class TestSponsors:
@@ -28,6 +29,22 @@ class TestSponsors:
         assert d.ok is ok
         if not ok:
             assert text in messages(d) and "第十四条" in messages(d)
+
+
+    @pytest.mark.parametrize(
+        "since, ok",
+        [(date(2017, 4, 26), False), (date(2017, 4, 25), True), (date(2017, 4, 24), True), (None, True)],
+    )
+    def test_a_sponsor_must_be_a_full_member_on_the_step_date(self, since, ok):
+        """A back-dated step: the sponsor's status on the day counts, not today's (None: not known)."""
+        people = dict(ctx().people)
+        people[202] = replace(people[202], full_since=since)
+        c = replace(ctx(), people=people)
+        s = walk("sponsors")
+        d = decide(definition(), s, CompleteStep("sponsors", date(2017, 4, 25), "t", evidence("sponsors", date(2017, 4, 25))), c)
+        assert d.ok is ok, messages(d)
+        if not ok:
+            assert "赵介绍于 2017-04-26 才转为正式党员，2017-04-25 时还不是" in messages(d) and "第十四条" in messages(d)
 
 
 class TestMentors:

@@ -201,7 +201,10 @@ def test_conversion_meeting_too_early_cites_the_probation_article_once(key, arti
 
 @pytest.mark.parametrize(
     "on, text",
-    [(date(2026, 12, 1), "晚于今天"), (date(2016, 2, 1), "早于前置步骤“递交入党申请书”"), (date(2026, 6, 1), "")],
+    [(date(2026, 12, 1), "晚于今天"), (date(2016, 2, 1), "早于前置步骤“递交入党申请书”"), (date(2026, 6, 1), ""),
+     # a version governs nothing before it is in force: cpc_2026 from 2026-05-19
+     (date(2026, 5, 18), "自 2026-05-19 起施行，迁移日期 2026-05-18 早于施行日期"), (date(2026, 5, 19), ""),
+     (date(2026, 5, 20), "")],
 )
 def test_migration_dates(on, text):
     events = []
@@ -280,3 +283,47 @@ def test_stay_and_extend_have_their_warnings():
     assert any("延长预备期 6 个月（细则第三十二条）" in w for w in ext.warnings)
     assert ext.state.extensions == 1
 
+
+
+# -- 9. a correction cannot record an act that by rule decided nothing ----------------------------
+
+def _corrected(step_id: str, changes: dict):
+    events = []
+    state = walk("committee_talk", events=events)
+    target = next(e for e in events if e.step == step_id)
+    return decide(definition(), state, Correct(target.seq, "t", "更正记录", evidence=changes), ctx(),
+                  history=events, resolve=resolve)
+
+
+def _vote(should, present, yes, no=0, abstain=0, written=0):
+    return {"should_attend": should, "present": present, "yes": yes, "no": no, "abstain": abstain, "written": written}
+
+
+@pytest.mark.parametrize(
+    "vote, refused, text",
+    [
+        # 第二十条: the meeting is valid only if more than half of those who should attend are present
+        (_vote(16, 8, 8, written=8), True, "未超过应到会人数（16人）的半数，会议无效"),  # exactly half: inquorate
+        (_vote(15, 8, 8), False, ""),  # just over half: quorate, passed
+        (_vote(10, 20, 20), True, "实到人数（20）不能多于应到人数（10）"),
+        (_vote(10, 6, 6, no=4), True, "多于实到与书面表决人数之和 6"),
+        (_vote(10, 6, 6, no=0), False, ""),
+    ],
+)
+def test_correction_cannot_turn_the_admission_meeting_into_an_invalid_one(vote, refused, text):
+    d = _corrected("admission_meeting", {"vote": vote})
+    assert d.ok is not refused, messages(d)
+    if refused:
+        assert text in messages(d) and "第二十" in messages(d) and "请作废该记录" in messages(d)
+        assert d.state == d.before  # nothing changes
+    else:
+        assert d.state.stage == d.before.stage
+
+
+def test_correction_to_a_wrong_number_of_sponsors_is_refused_but_a_status_doubt_is_a_warning():
+    one = _corrected("sponsors", {"sponsors": [201]})
+    assert not one.ok and "入党介绍人应为2" in messages(one) and "请作废该记录" in messages(one)
+    # whether someone was a full member on a past date is not known for certain (status is today's):
+    # recorded, flagged
+    probationary = _corrected("sponsors", {"sponsors": [201, 301]})
+    assert probationary.ok and any("不是正式党员" in w for w in probationary.warnings)

@@ -4,6 +4,7 @@ from datetime import date
 import pytest
 
 from engine import CompleteStep, decide, register
+from engine.calendar import WorkdayCalendar, YearSchedule
 from tests.helpers import CAL, attempt, ctx, definition, messages, start, walk
 
 
@@ -121,6 +122,33 @@ class TestPublicNotice:
                                                  {"opinions_heard": "x", "notice_start": "2027-01-04", "notice_end": "2027-01-07"}), c)
         assert not d.ok
         assert "2027-01-08" in messages(d) and "按周一至周五推算" in messages(d)
+
+    def _unknown_year_notice(self, cal, on=date(2027, 1, 11), start="2027-01-01", end="2027-01-07"):
+        s = walk("target_selection", dates={"activist_selection": date(2025, 12, 1), "activist_filing": date(2025, 12, 2),
+                                             "mentors_assigned": date(2025, 12, 2)})
+        return decide(definition(), s, CompleteStep("target_selection", on, "t",
+                                                    {"opinions_heard": "x", "notice_start": start, "notice_end": end}),
+                      ctx(today=date(2027, 3, 1), cal=cal))
+
+    def test_unknown_year_notice_that_passes_is_recorded_with_a_provisional_note(self):
+        # 2027-01-01 (元旦 every year) counts as a working day while 2027 is unknown: five days end 01-07
+        d = self._unknown_year_notice(ctx().calendar)
+        assert d.ok, messages(d)
+        notes = [w for w in d.warnings if w.startswith("临时结果")]
+        assert len(notes) == 1 and "2027年节假日安排未载入" in notes[0] and "2027-01-07" in notes[0]
+        assert "第十三条" in notes[0] or "本地规定" in notes[0]
+
+    def test_the_same_notice_on_the_loaded_schedule_is_checked_for_real(self):
+        loaded = WorkdayCalendar([YearSchedule(2027, holidays={date(2027, 1, 1)})])
+        short = self._unknown_year_notice(loaded)
+        assert not short.ok and "2027-01-08" in messages(short)
+        full = self._unknown_year_notice(loaded, end="2027-01-08")
+        assert full.ok and not [w for w in full.warnings if w.startswith("临时结果")]
+
+    def test_a_notice_in_a_known_year_carries_no_provisional_note(self):
+        s = self.base()
+        d = attempt(s, "target_selection", date(2018, 10, 10), notice_start="2018-09-28", notice_end="2018-10-09")
+        assert d.ok and not [w for w in d.warnings if w.startswith("临时结果")]
 
 
 class TestApprovalWithinThreeMonths:

@@ -218,6 +218,7 @@ def people(run: Run, items: list[Mapping[str, Any]]) -> None:
     t = _table("编号", "姓名", "性别", "出生日期", "民族", "学历", "职业", "政治面貌", "党支部", "标签")
     for p in items:
         t.add_row(_t(p["id"]), _t(p["name"]), _t(p["gender"]), _t(p["birth_date"]), _t(p["ethnicity"]),
-                  _t(p.get("education") or "—"), _t(p.get("occupation") or "—"), _t(p["party_status_name"]),
+                  _t(p.get("education") or "—"), _t(p.get("occupation") or "—"),
+                  _t(p["party_status_name"] + ("（权利停止）" if p.get("rights_suspended") else "")),
                   _t(p.get("branch_code") or "—"), _t("、".join(p.get("tags") or []) or "—"))
     run.out.print(t)

@@ -195,7 +195,7 @@ def decide(
                       late=result.missed is not None, definition_key=defn.key)
         return _finish(defn, state, event, ctx, warnings, result=result)
     if isinstance(cmd, Exceptional):
-        return _exceptional(defn, state, cmd, ctx, seq)
+        return _exceptional(defn, state, cmd, ctx, seq, history)
     if isinstance(cmd, (Correct, Void)):
         return _correction(defn, state, cmd, ctx, seq, history, resolve)
     if isinstance(cmd, Migrate):
@@ -203,12 +203,20 @@ def decide(
     raise TypeError(cmd)
 
 
-def _exceptional(defn, state, cmd: Exceptional, ctx, seq) -> Decision:
+def _exceptional(defn, state, cmd: Exceptional, ctx, seq, history=None) -> Decision:
+    """`history`: the log, when known; nothing is then dated before its latest effective event (a
+    rejection or a transfer is not a completed step, so the state alone does not show it)."""
     proc = process_for(defn)
     name = ACTION_NAMES.get(cmd.action, cmd.action)
     if cmd.action not in EXCEPTIONAL_KINDS:
         return _refused(state, [Violation("action.unknown", f"未知操作“{cmd.action}”")])
     latest, latest_name = _latest_step(proc, state)
+    if history:
+        last = max(effective_events(history), key=lambda e: (e.occurred_on, e.seq))
+        if latest is None or last.occurred_on > latest:
+            step = proc.steps.get(last.step) if last.step else None
+            latest = last.occurred_on
+            latest_name = f"第 {last.seq} 条记录：{step.name if step else ACTION_NAMES.get(last.kind, last.kind)}"
     violations = _date_checks(name, cmd.occurred_on, ctx, latest, latest_name)
     if not proc.can(cmd.action, state.stage):
         violations.append(Violation("stage", f"当前阶段为“{defn.stage_name(state.stage)}”，不能{name}"))
@@ -316,6 +324,8 @@ def _correction(defn, state, cmd, ctx, seq, history, resolve) -> Decision:
         result, more = _step_warnings(tdefn, before_target, target.step, on, evidence, ctx)
         late = result.missed is not None
         warnings += more
+    if on == target.occurred_on and dict(evidence) == dict(target.evidence):
+        return _refused(state, [Violation("correct.nothing", f"更正后的日期和记录内容与第 {cmd.seq} 条记录相同，没有需要更正的内容")])
     event = Event(seq, "correct", on, ctx.now, cmd.actor, target.step, evidence, supersedes=cmd.seq,
                   reason=cmd.reason, late=late, definition_key=target.definition_key)
     return _check_replay(defn, state, event, ctx, history, resolve, warnings)

@@ -107,6 +107,8 @@ def _vote(value: Any) -> dict[str, int]:
                 k, _, v = p.partition("=")
                 raw[_VOTE_ALIASES.get(k.strip(), k.strip())] = v
         else:
+            if len(parts) > len(VOTE_KEYS):  # a value nobody would know the meaning of: never dropped
+                raise _Bad(f"表决最多 {len(VOTE_KEYS)} 个数（应到,实到,赞成,反对,弃权[,书面]），写了 {len(parts)} 个")
             raw = dict(zip(VOTE_KEYS, parts))
     unknown = set(raw) - set(VOTE_KEYS)
     if unknown:

@@ -205,6 +205,12 @@ def register_applicant(
         for c in uow.candidates.for_person(person_id, lock=not preview):
             if c.stage not in process_for(app.definition(c.definition_key)).end_states:
                 raise refuse("person.candidacy", f"已有进行中的入党申请（候选人 {c.id}）")
+            ended_on = CandidateState.from_dict(c.state).ended_on
+            if c.stage == "deceased":
+                raise refuse("person.deceased", f"该人员已于 {ended_on} 去世（候选人 {c.id}），不能登记入党申请")
+            if ended_on is not None and occurred_on <= ended_on:  # candidacies of one person never overlap
+                raise refuse("person.candidacy", f"前一次入党申请（候选人 {c.id}）至 {ended_on} 才结束，"
+                                                 f"新的申请日期 {occurred_on} 须在其后")
         variants = _variants(app, uow, branch_id, branch)
         try:
             defn = app.registry.for_date(occurred_on, variants)
@@ -337,7 +343,9 @@ def exceptional(
         def check(uow, _history):
             _require_branch(uow, to_branch_id)
     cmd = Exceptional(action, occurred_on, actor, reason, to_branch_id, dict(evidence or {}))
-    return _run(app, candidate_id, lambda d: cmd, expected_version=expected_version, preview=preview, check=check)
+    # the log: no exceptional event may be dated before the latest one recorded (a rejection, a transfer…)
+    return _run(app, candidate_id, lambda d: cmd, expected_version=expected_version, preview=preview, check=check,
+                needs_history=True)
 
 
 def correct(app: App, candidate_id: int, seq: int, *, actor: str, reason: str, occurred_on: date | None = None,

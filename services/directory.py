@@ -13,6 +13,7 @@ from typing import Iterable
 from engine.calendar import ScheduleFileError, load_year_schedule
 from engine.errors import refuse
 from services.app import App
+from services.audit_log import record_in
 from storage.repositories import OrgRow
 from storage.tables import GENDERS, ORG_KINDS, ORG_LEVELS, PARTY_STATUSES
 from storage.unit_of_work import UnitOfWork
@@ -139,6 +140,27 @@ def add_person(
             education=education, occupation=occupation, tags=tags, phone=phone, email=email,
             party_status=party_status, branch_id=branch_id, created_at=app.now(),
         )
+
+
+def set_rights_suspended(app: App, person_id: int, suspended: bool, *, reason: str, actor: str) -> dict:
+    """Record that a party member is under 留党察看 or has their rights suspended, or that this was
+    lifted (第九条、第十四条: such a member cannot be a mentor or a sponsor). Audited with reason and
+    actor; the candidate logs are not touched (steps already recorded stay as they happened)."""
+    if not (reason or "").strip():
+        raise refuse("reason.missing", "须记录处分或恢复党员权利的依据")
+    with app.uow() as uow:
+        person = uow.people.get(person_id)
+        if person is None:
+            raise refuse("person.unknown", f"找不到人员 {person_id}")
+        if person.party_status == "none":
+            raise refuse("person.not_member", f"{person.name}不是党员，没有可停止的党员权利")
+        if bool(person.rights_suspended) == suspended:
+            state = "已处于留党察看或党员权利停止状态" if suspended else "党员权利未被停止"
+            raise refuse("person.unchanged", f"{person.name}{state}，无需变更")
+        uow.people.set_rights_suspended(person_id, suspended)
+        record_in(uow, app, user_id=None, username=actor, action="person.rights_suspended" if suspended
+                  else "person.rights_restored", target_kind="person", target_id=person_id, detail={"reason": reason.strip()})
+    return {"ok": True, "id": person_id, "name": person.name, "rights_suspended": suspended}
 
 
 def load_holidays(app: App, path: str | PathLike[str]) -> dict:

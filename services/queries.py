@@ -480,7 +480,7 @@ def list_orgs(app: App) -> list[dict[str, Any]]:
 
 def list_people(app: App, branch_ref: str | None = None) -> list[dict[str, Any]]:
     """Item: {id, name, gender, birth_date, ethnicity, education, occupation, tags, party_status,
-    party_status_name, branch_code}."""
+    party_status_name, rights_suspended, branch_code}."""
     with _read(app) as uow:
         rows = uow.people.list(_branch_scope(uow, branch_ref) if branch_ref is not None else None)
         codes = {o.id: o.code for o in uow.orgs.list()}
@@ -488,7 +488,7 @@ def list_people(app: App, branch_ref: str | None = None) -> list[dict[str, Any]]
         "id": r.id, "name": r.name, "gender": r.gender, "birth_date": r.birth_date.isoformat(),
         "ethnicity": r.ethnicity, "education": r.education, "occupation": r.occupation, "tags": list(r.tags or []),
         "party_status": r.party_status, "party_status_name": PARTY_STATUS_NAMES.get(r.party_status, r.party_status),
-        "branch_code": codes.get(r.branch_id),
+        "rights_suspended": bool(r.rights_suspended), "branch_code": codes.get(r.branch_id),
     } for r in rows]
 
 

@@ -11,6 +11,7 @@ holds the write lock while it streams.
 from __future__ import annotations
 
 import time
+from datetime import date
 from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
@@ -48,6 +49,21 @@ class VerifyReport:
 
 def _deadline_set(rows) -> set[tuple]:
     return {(r.step, r.kind, r.due_on, bool(r.provisional), r.article or "") for r in rows}
+
+
+def _json_value(value: Any) -> Any:
+    """A mismatch detail as `--json` documents values: dates as ISO text, None as null."""
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _deadline_json(keys) -> list[dict[str, Any]]:
+    return [{"step": step, "kind": kind, "due_on": due.isoformat(), "provisional": provisional, "article": article}
+            for step, kind, due, provisional, article in sorted(keys)]
+
+
+def _tenure_json(tenures) -> list[dict[str, Any]]:
+    return [{"branch_id": t.branch_id, "held_from": _json_value(t.held_from), "held_until": _json_value(t.held_until)}
+            for t in tenures]
 
 
 class _Merge:
@@ -117,14 +133,14 @@ def verify(app: App, *, check_deadlines: bool = True, batch: int = 2000) -> Veri
             if not have_m or have_m[0] != want_m:
                 report.mismatches.append(
                     {"candidate_id": cid, "problem": "里程碑日期（统计用）与事件记录重放结果不一致",
-                     "stored": {k: str(v) for k, v in (have_m[0] if have_m else {}).items()},
-                     "replayed": {k: str(v) for k, v in want_m.items()}}
+                     "stored": {k: _json_value(v) for k, v in (have_m[0] if have_m else {}).items()},
+                     "replayed": {k: _json_value(v) for k, v in want_m.items()}}
                 )
             have_t = [t for _, t in stored_tenures.take(cid)]
             if have_t != past:
                 report.mismatches.append(
                     {"candidate_id": cid, "problem": "转接前所在党支部的记录（统计用）与事件记录重放结果不一致",
-                     "stored": [str(t) for t in have_t], "replayed": [str(t) for t in past]})
+                     "stored": _tenure_json(have_t), "replayed": _tenure_json(past)})
             want_status = party_status_for(state, app.definition(state.definition_key))
             if person_status and person_status[0][1] != want_status:
                 report.mismatches.append(
@@ -141,7 +157,7 @@ def verify(app: App, *, check_deadlines: bool = True, batch: int = 2000) -> Veri
                 elif want != have:
                     report.mismatches.append(
                         {"candidate_id": cid, "problem": "到期日表与计算结果不一致",
-                         "missing": sorted(map(str, want - have)), "extra": sorted(map(str, have - want))}
+                         "missing": _deadline_json(want - have), "extra": _deadline_json(have - want)}
                     )
         while current is not None:
             report.mismatches.append({"candidate_id": current.id, "problem": "候选人没有任何事件记录"})

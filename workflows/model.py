@@ -67,8 +67,11 @@ class Citation:
     note: str = ""
 
     def label(self) -> str:
-        """Chinese reference as shown to users, e.g. "细则第十三条"."""
-        return f"细则{self.article}" if self.article else "本地规定"
+        """Chinese reference as shown to users, e.g. "细则第十三条"; "本地规定" only for local practice
+        (confidence L): a national step whose article process.md does not give is not local."""
+        if self.article:
+            return f"细则{self.article}"
+        return "本地规定" if self.confidence == "L" else "细则未标明条款"
 
 
 @dataclass(frozen=True)

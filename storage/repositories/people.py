@@ -76,6 +76,12 @@ class PersonRepo(Repository):
         stmt = in_branches(select(*_COLUMNS), _p.branch_id, branch_ids).order_by(_p.id)
         return [PersonRow(*r) for r in self.conn.execute(stmt)]
 
+    def set_rights_suspended(self, person_id: int, suspended: bool) -> None:
+        """Record (or lift) 留党察看 / suspension of a member's rights: they cannot sponsor or mentor."""
+        result = self.conn.execute(update(person).where(_p.id == person_id).values(rights_suspended=suspended))
+        if result.rowcount != 1:
+            raise NotFound("人员", person_id)
+
     def set_party_status(self, person_id: int, status: str, branch_id: int | None = None) -> None:
         """Record admission / full membership; `branch_id=None` keeps the current branch."""
         if branch_id is None:

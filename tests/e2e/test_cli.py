@@ -148,7 +148,7 @@ def test_people(cli, w):
     people = cli.json("person", "list")
     assert len(people) == 5
     assert set(people[0]) == {"id", "name", "gender", "birth_date", "ethnicity", "education", "occupation", "tags",
-                              "party_status", "party_status_name", "branch_code"}
+                              "party_status", "party_status_name", "rights_suspended", "branch_code"}
     assert people[-1]["tags"] == ["青年农民", "致富带头人"] and people[-1]["party_status_name"] == "群众"
     assert [p["name"] for p in cli.json("person", "list", "--branch", "T1")] == ["王培养", "李培养", "张介绍", "赵介绍"]
     assert "须指定所在党支部" in cli("person", "add", "--name", "某", "--gender", "男", "--birth", "1980-01-01",
@@ -583,3 +583,24 @@ def test_an_old_sqlite_library_is_one_chinese_line_and_changes_nothing(tmp_path,
 def test_demo_refuses_an_unreadable_db_address_in_one_line():
     r = Cli("foo://bar")("demo", "--db", "foo://bar", code=2, db=False)
     assert "不支持的数据库类型 foo" in r.output and "Traceback" not in r.output
+
+
+def test_a_suspended_member_cannot_sponsor_until_their_rights_are_restored(cli, w):
+    """第十四条: a member under 留党察看 cannot be a sponsor; the CLI records the suspension and its lifting."""
+    sponsor = w.sponsors[0]
+    out = cli.json("person", "suspend", sponsor, "--reason", "县纪委处分决定（留党察看一年）")
+    assert out == {"ok": True, "id": int(sponsor), "name": out["name"], "rights_suspended": True}
+    listed = {p["id"]: p for p in cli.json("person", "list")}
+    assert listed[int(sponsor)]["rights_suspended"] is True and "权利停止" in cli("person", "list").stdout
+    assert "无需变更" in cli("person", "suspend", sponsor, "--reason", "x", code=2).output
+    assert "须记录" in cli("person", "suspend", sponsor, "--reason", " ", code=2).output
+    assert "不是党员" in cli("person", "suspend", w.applicant, "--reason", "x", code=2).output
+    cid = activist(cli, w)
+    for step, on, sets in (("7", "2017-04-11", ["opinions_heard=听取意见", "notice_start=2017-03-27", "notice_end=2017-03-31"]),
+                           ("8", "2017-04-12", [])):
+        cli("step", cid, step, "--date", on, *[a for s in sets for a in ("--set", s)])
+    sponsors = ["--set", f"sponsors={w.sponsors[0]},{w.sponsors[1]}"]
+    refused = cli("step", cid, "9", "--date", "2017-04-20", *sponsors, code=2)
+    assert "留党察看" in refused.output and "第十四条" in refused.output
+    cli("person", "restore", sponsor, "--reason", "处分期满，恢复党员权利")
+    cli("step", cid, "9", "--date", "2017-04-20", *sponsors)

@@ -266,9 +266,21 @@ def test_register_refuses_members_and_second_live_candidacy(app, town):
                               occurred_on=date(2018, 2, 5), actor="书记", preview=True)
     assert str(err.value) == f"已有进行中的入党申请（候选人 {cid}）"
     uc.exceptional(app, cid, "withdraw", occurred_on=date(2018, 3, 1), actor="书记", reason="本人申请撤回")
+    # candidacies never overlap: a new application comes after the day the last one ended
+    for on in (date(2018, 2, 28), date(2018, 3, 1)):
+        with pytest.raises(DomainError) as err:
+            uc.register_applicant(app, person_id=town["person"], branch_id=town["b2"], occurred_on=on, actor="书记")
+        assert str(err.value) == f"前一次入党申请（候选人 {cid}）至 2018-03-01 才结束，新的申请日期 {on} 须在其后"
+    uc.register_applicant(app, person_id=town["person"], branch_id=town["b2"], occurred_on=date(2018, 3, 2), actor="书记",
+                          preview=True)
     again = uc.register_applicant(app, person_id=town["person"], branch_id=town["b2"],
                                   occurred_on=date(2019, 1, 5), actor="书记").candidate_id
     assert again != cid and verify(app).ok
+    uc.exceptional(app, again, "death", occurred_on=date(2019, 5, 1), actor="书记", reason="因病去世")
+    with pytest.raises(DomainError) as err:
+        uc.register_applicant(app, person_id=town["person"], branch_id=town["b1"], occurred_on=date(2019, 6, 1),
+                              actor="书记")
+    assert str(err.value) == f"该人员已于 2019-05-01 去世（候选人 {again}），不能登记入党申请"
 
 
 def test_correcting_a_transfer_needs_an_existing_branch(app, town):
@@ -423,3 +435,23 @@ def test_a_sponsor_admitted_through_the_system_counts_from_the_day_they_became_a
     assert _snapshot(app, cid) == before
     uc.complete_step(app, cid, "sponsors", occurred_on=became, actor="书记", evidence=ev)
     assert verify(app).ok
+
+
+def test_verify_details_are_json_values(app, town):
+    """A script reading `verify --json` gets dates as ISO text, not Python reprs."""
+    import json
+
+    from sqlalchemy import delete
+
+    from storage.tables import deadline
+
+    cid = _road(app, town, until="admission_approval")
+    with app.uow() as uow:
+        gone = uow.deadlines.list_for(cid)[0]
+        uow.connection.execute(delete(deadline).where(deadline.c.candidate_id == cid, deadline.c.step == gone.step))
+    report = verify(app)
+    (m,) = report.mismatches
+    assert m["problem"] == "到期日表与计算结果不一致" and m["extra"] == []
+    assert {"step": gone.step, "kind": gone.kind, "due_on": gone.due_on.isoformat(), "provisional": bool(gone.provisional),
+            "article": gone.article or ""} in m["missing"]
+    assert json.loads(json.dumps(report.as_dict()))["mismatches"][0]["missing"] == m["missing"]

@@ -145,6 +145,15 @@ class TestOrderAndDates:
         text = messages(d)
         assert "没有“colour”" in text and "应到、实到" in text and "决议" in text or "resolution" in text
 
+    @pytest.mark.parametrize("vote, ok", [("16,9,9,0,0", True), ("16,9,9,0,0,5", True), ("16,9,9,0,0,0,5", False)])
+    def test_a_vote_has_at_most_six_numbers(self, vote, ok):
+        s = walk("admission_meeting")
+        d = decide(definition(), s, CompleteStep("admission_meeting", date(2017, 6, 20), "t",
+                                                 {**evidence("admission_meeting", date(2017, 6, 20)), "vote": vote}), ctx())
+        assert d.ok is ok, messages(d)
+        if not ok:
+            assert "表决最多 6 个数" in messages(d) and "写了 7 个" in messages(d)
+
     def test_unknown_step(self):
         d = attempt(walk("first_talk"), "first_talk", date(2016, 3, 15))
         assert d.ok

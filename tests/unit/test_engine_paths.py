@@ -193,3 +193,31 @@ def test_stalled_candidate_still_has_the_approval_clock():
     assert ("admission_approval", "due", date(2018, 6, 30)) in {(x.step, x.kind, x.due_on) for x in deadlines(process_for(definition()), s, CAL)}
     blocked = attempt(s, "admission_approval", date(2018, 5, 1))
     assert not blocked.ok and "上级党委派人谈话" in messages(blocked)
+
+
+@pytest.mark.parametrize("on, ok", [(date(2017, 6, 19), False), (date(2017, 6, 20), True), (date(2017, 6, 21), True)])
+def test_nothing_exceptional_is_dated_before_the_latest_record(on, ok):
+    """A rejection is no completed step: with the log known, a reconsideration cannot predate it."""
+    events = []
+    s = walk("admission_meeting", events=events)
+    vote = dict(should_attend=20, present=15, yes=9, no=6, abstain=0, written=0)
+    rejected = attempt(s, "admission_meeting", date(2017, 6, 20), vote=vote)
+    events.append(rejected.event)
+    d = decide(definition(), rejected.state, Exceptional("reconsider", on, "t", reason="再次讨论"), ctx(), history=events)
+    assert d.ok is ok, messages(d)
+    if not ok:
+        assert "早于" in messages(d) and "2017-06-20" in messages(d) and "支部大会讨论" in messages(d)
+
+
+def test_a_transfer_cannot_predate_the_previous_transfer():
+    events = []
+    s = walk("target_selection", events=events)
+    first = decide(definition(), s, Exceptional("transfer", date(2016, 9, 1), "t", reason="工作调动", to_branch_id=2), ctx(),
+                   history=events)
+    events.append(first.event)
+    back = decide(definition(), first.state, Exceptional("transfer", date(2016, 6, 1), "t", reason="x", to_branch_id=1),
+                  ctx(), history=events)
+    assert not back.ok and "2016-09-01" in messages(back)
+    later = decide(definition(), first.state, Exceptional("transfer", date(2016, 9, 1), "t", reason="x", to_branch_id=1),
+                   ctx(), history=events)
+    assert later.ok, messages(later)

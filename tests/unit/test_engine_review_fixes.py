@@ -327,3 +327,17 @@ def test_correction_to_a_wrong_number_of_sponsors_is_refused_but_a_status_doubt_
     # recorded, flagged
     probationary = _corrected("sponsors", {"sponsors": [201, 301]})
     assert probationary.ok and any("不是正式党员" in w for w in probationary.warnings)
+
+
+def test_a_correction_that_changes_nothing_is_refused():
+    events = []
+    state = walk("target_filing", events=events)
+    talk = next(e for e in events if e.step == "first_talk")
+    same = decide(definition(), state, Correct(talk.seq, "t", "核对"), ctx(), history=events, resolve=resolve)
+    assert not same.ok and "没有需要更正的内容" in messages(same) and same.state == state
+    again = decide(definition(), state, Correct(talk.seq, "t", "核对", occurred_on=talk.occurred_on,
+                                                evidence=dict(talk.evidence)), ctx(), history=events, resolve=resolve)
+    assert not again.ok
+    moved = decide(definition(), state, Correct(talk.seq, "t", "日期录错", occurred_on=date(2016, 3, 16)), ctx(),
+                   history=events, resolve=resolve)
+    assert moved.ok, messages(moved)

@@ -398,3 +398,16 @@ def test_the_documented_variants_load(reg, d14):
     assert [r.id for r in moved.step("admission_meeting").rules] == ["vote", "public_notice"]
     assert moved.step("target_selection").field("notice_start") is None
     assert d14.step("target_selection").field("notice_start") is not None
+
+
+def test_only_local_practice_is_labelled_local():
+    """Steps 14, 19 and 20 are national steps whose article process.md does not give: never "本地规定"
+    (that is for [L] rules such as the 2014 公示 and the archive week)."""
+    from workflows.registry import Registry
+
+    defn = Registry.default().get("cpc_2014@1")
+    for number in (14, 19, 20):
+        assert defn.steps[number - 1].citation.label() == "细则未标明条款"
+    notice = next(r for r in defn.step("target_selection").rules if r.kind == "public_notice")
+    assert notice.citation.label() == "本地规定"
+    assert defn.step("target_selection").citation.label() == "细则第十三条"

@@ -151,35 +151,28 @@ def person_add(
         run.line(f"已添加人员 {name}（编号 {pid}）")
 
 
-def _set_rights(run: Run, person: int, suspended: bool, reason: str, actor: Optional[str]) -> None:
-    from services.directory import set_rights_suspended
+def _rights_command(name: str, suspended: bool, help_text: str, reason_help: str) -> None:
+    """`person suspend` and `person restore`: one service call, two plainly named commands."""
 
-    out = set_rights_suspended(run.app, person, suspended, reason=reason, actor=actor or default_actor())
-    if run.json:
-        run.emit(out)
-    else:
-        run.line(f"已记录：{out['name']}（编号 {person}）" + ("党员权利停止，不能担任培养联系人、入党介绍人" if suspended
-                                                          else "恢复党员权利"))
+    @command(person_app, name, help=help_text)
+    def set_rights(
+        run: Run,
+        person: Annotated[int, typer.Argument(help="人员编号", metavar="人员编号")],
+        reason: Annotated[str, typer.Option("--reason", help=reason_help, metavar="依据")],
+        actor: ActorOpt = None,
+    ) -> None:
+        from services.directory import set_rights_suspended
+
+        out = set_rights_suspended(run.app, person, suspended, reason=reason, actor=actor or default_actor())
+        if run.json:
+            run.emit(out)
+        else:
+            run.line(f"已记录：{out['name']}（编号 {person}）" + ("党员权利停止，不能担任培养联系人、入党介绍人"
+                                                              if suspended else "恢复党员权利"))
 
 
-@command(person_app, "suspend", help="记录党员受留党察看处分或党员权利被停止（不能担任培养联系人、入党介绍人）。")
-def person_suspend(
-    run: Run,
-    person: Annotated[int, typer.Argument(help="人员编号", metavar="人员编号")],
-    reason: Annotated[str, typer.Option("--reason", help="处分决定或依据", metavar="依据")],
-    actor: ActorOpt = None,
-) -> None:
-    _set_rights(run, person, True, reason, actor)
-
-
-@command(person_app, "restore", help="记录党员恢复党员权利。")
-def person_restore(
-    run: Run,
-    person: Annotated[int, typer.Argument(help="人员编号", metavar="人员编号")],
-    reason: Annotated[str, typer.Option("--reason", help="恢复决定或依据", metavar="依据")],
-    actor: ActorOpt = None,
-) -> None:
-    _set_rights(run, person, False, reason, actor)
+_rights_command("suspend", True, "记录党员受留党察看处分或党员权利被停止（不能担任培养联系人、入党介绍人）。", "处分决定或依据")
+_rights_command("restore", False, "记录党员恢复党员权利。", "恢复决定或依据")
 
 
 @command(person_app, "list", help="列出人员。")

@@ -57,12 +57,16 @@ def _refused(before, violations) -> Decision:
     return Decision(None, before, before, list(violations))
 
 
-def _date_checks(step_name: str, on: date, ctx: Context, not_before: date | None, after_name: str) -> list[Violation]:
+def _date_checks(step_name: str, on: date, ctx: Context, not_before: date | None, after_name: str,
+                 citation=None) -> list[Violation]:
+    """`citation`: the step's, named in the order message (the prerequisite comes from it)."""
     found = []
     if on > ctx.today:
         found.append(Violation("date.future", f"{step_name}的日期 {on} 晚于今天（{ctx.today}），请填写实际发生日期"))
     if not_before is not None and on < not_before:
-        found.append(Violation("date.order", f"{step_name}的日期 {on} 早于前置步骤“{after_name}”的日期 {not_before}"))
+        where = f"（{citation.label()}）" if citation is not None else ""
+        found.append(Violation("date.order", f"{step_name}的日期 {on} 早于前置步骤“{after_name}”的日期 {not_before}{where}",
+                               citation.article if citation is not None else "", not_before))
     return found
 
 
@@ -91,7 +95,7 @@ def _check_step(defn: Definition, state: CandidateState, cmd: CompleteStep, ctx:
     violations.extend(problems)
     prior = [(state.done[r], proc.steps[r].name) for r in step.requires if r in state.done]
     latest = max(prior) if prior else (None, "")
-    violations.extend(_date_checks(step.name, cmd.occurred_on, ctx, latest[0], latest[1]))
+    violations.extend(_date_checks(step.name, cmd.occurred_on, ctx, latest[0], latest[1], step.citation))
     if not problems:
         violations.extend(check_rules(Check(proc, step, state, cmd.occurred_on, evidence, ctx)))
     warnings = []
@@ -289,7 +293,11 @@ def _correction(defn, state, cmd, ctx, seq, history, resolve) -> Decision:
     current = {e.seq: e for e in effective_events(history)}
     target = current.get(cmd.seq)
     if target is None:
-        return _refused(state, [Violation("correct.unknown", f"没有可更正的第 {cmd.seq} 条记录（不存在或已作废）")])
+        what = "作废" if isinstance(cmd, Void) else "更正"
+        gone = next((e for e in history if e.seq == cmd.seq), None)
+        why = (f"更正或作废记录本身不能再{what}；如需改动，请再更正原记录" if gone is not None and gone.kind in ("correct", "void")
+               else "该记录已被作废" if gone is not None else "该记录不存在")
+        return _refused(state, [Violation("correct.unknown", f"没有可{what}的第 {cmd.seq} 条记录：{why}")])
     if isinstance(cmd, Void):
         if target.seq == 1:
             return _refused(state, [Violation("void.first", "入党申请记录不能作废；如整条登记有误，请更正或登记撤回")])

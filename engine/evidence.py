@@ -176,6 +176,7 @@ def _plan(step: StepSpec) -> tuple[frozenset[str], tuple[tuple[FieldSpec, bool],
 def normalise(step: StepSpec, evidence: Mapping[str, Any]) -> tuple[dict[str, Any], list[Violation]]:
     """Typed, checked evidence for a step, and the problems found (all of them, not the first)."""
     art = step.citation.article
+    label = step.citation.label()
     out: dict[str, Any] = {}
     problems: list[Violation] = []
     known, fields = _plan(step)
@@ -187,7 +188,7 @@ def normalise(step: StepSpec, evidence: Mapping[str, Any]) -> tuple[dict[str, An
         value = evidence.get(spec.name)
         if value is None or (isinstance(value, str) and not value.strip()) or value == []:
             if spec.required:
-                problems.append(Violation("evidence.missing", f"{step.name}须记录“{spec.label}”（{spec.name}）", art))
+                problems.append(Violation("evidence.missing", f"{step.name}须记录“{spec.label}”（{spec.name}；{label}）", art))
             continue
         try:
             out[spec.name] = _value(spec, value)
@@ -198,5 +199,5 @@ def normalise(step: StepSpec, evidence: Mapping[str, Any]) -> tuple[dict[str, An
             n = len(out[spec.name])
             if (spec.min_items and n < spec.min_items) or (spec.max_items and n > spec.max_items):
                 want = f"{spec.min_items}名" if spec.min_items == spec.max_items else f"{spec.min_items or 0}至{spec.max_items}名"
-                problems.append(Violation("evidence.count", f"{step.name}的“{spec.label}”应为{want}，实际为{n}名", art))
+                problems.append(Violation("evidence.count", f"{step.name}的“{spec.label}”应为{want}，实际为{n}名（{label}）", art))
     return out, problems

@@ -39,6 +39,9 @@ def public_notice(rule: RuleSpec, c: Check) -> list[Violation]:
     art = rule.citation.article
     if end < start:
         return [Violation("public_notice.order", c.message(rule, f"公示结束日期 {end} 早于开始日期 {start}"), art)]
+    applied = c.state.applied_on
+    if applied is not None and start < applied:  # a notice about this candidacy cannot predate it
+        return [Violation("public_notice.order", c.message(rule, f"公示开始日期 {start} 早于入党申请日期 {applied}"), art)]
     provisional = False
     if rule.params.get("working_days"):
         n = int(rule.params["working_days"])

@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from engine import Correct, Exceptional, Migrate, decide, replay
+from engine import Correct, Exceptional, Migrate, Void, decide, replay
 from engine.apply import CANCEL, DONE, EXTEND, REJECT, STAY, outcome_effect
 from engine.evidence import people_ids
 from tests.helpers import CAL, attempt, ctx, definition, evidence, messages, walk
@@ -341,3 +341,19 @@ def test_a_correction_that_changes_nothing_is_refused():
     moved = decide(definition(), state, Correct(talk.seq, "t", "日期录错", occurred_on=date(2016, 3, 16)), ctx(),
                    history=events, resolve=resolve)
     assert moved.ok, messages(moved)
+
+
+def test_void_and_correct_say_why_a_record_cannot_be_used():
+    events = []
+    state = walk("target_filing", events=events)
+    last = events[-1]
+    voided = decide(definition(), state, Void(last.seq, "t", "录错"), ctx(), history=events, resolve=resolve)
+    assert voided.ok, messages(voided)
+    events.append(voided.event)
+    again = decide(definition(), voided.state, Void(last.seq, "t", "x"), ctx(), history=events, resolve=resolve)
+    assert messages(again) == f"没有可作废的第 {last.seq} 条记录：该记录已被作废"
+    of_void = decide(definition(), voided.state, Correct(voided.event.seq, "t", "x", occurred_on=date(2016, 4, 1)), ctx(),
+                     history=events, resolve=resolve)
+    assert "更正或作废记录本身不能再更正" in messages(of_void)
+    missing = decide(definition(), voided.state, Void(99, "t", "x"), ctx(), history=events, resolve=resolve)
+    assert messages(missing) == "没有可作废的第 99 条记录：该记录不存在"

@@ -145,6 +145,14 @@ class TestPublicNotice:
         full = self._unknown_year_notice(loaded, end="2027-01-08")
         assert full.ok and not [w for w in full.warnings if w.startswith("临时结果")]
 
+    @pytest.mark.parametrize("start, ok", [("2016-02-29", False), ("2016-03-01", True)])
+    def test_a_notice_cannot_start_before_the_application(self, start, ok):
+        s = walk("target_selection")  # applied 2016-03-01
+        d = attempt(s, "target_selection", date(2017, 4, 20), notice_start=start, notice_end="2017-04-10")
+        assert d.ok is ok, messages(d)
+        if not ok:
+            assert "公示开始日期 2016-02-29 早于入党申请日期 2016-03-01" in messages(d)
+
     def test_a_notice_in_a_known_year_carries_no_provisional_note(self):
         s = self.base()
         d = attempt(s, "target_selection", date(2018, 10, 10), notice_start="2018-09-28", notice_end="2018-10-09")

@@ -33,6 +33,7 @@ from engine.apply import DONE, StepResult, apply, due_date_missed, outcome_effec
 from engine.context import Context
 from engine.decide import _step_warnings
 from engine.errors import DomainError
+from engine.findings import Finding
 from engine.process import EXCEPTIONAL, process_for
 from engine.rules import GUARDS, Check
 from engine.state import CandidateState, Event
@@ -60,22 +61,6 @@ class LedgerRecord:
     ended_on: date | None = None  # when an end state was reached
     extension_months: int = 0
     extended_on: date | None = None  # the branch meeting that extended probation
-
-
-@dataclass(frozen=True)
-class Finding:
-    """A rule the imported history broke."""
-
-    step: str | None
-    rule: str  # "not_before", "min_age", "late"
-    article: str
-    message: str  # Chinese
-    occurred_on: date  # the date of the act that broke the rule
-    kind: str = "guard"  # "guard" (stored as a finding) | "late" (the event is marked late)
-
-    def as_dict(self) -> dict:
-        return {"step": self.step, "rule": self.rule, "article": self.article, "message": self.message,
-                "occurred_on": self.occurred_on.isoformat(), "kind": self.kind}
 
 
 @dataclass(frozen=True)

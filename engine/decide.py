@@ -25,6 +25,7 @@ from engine.commands import Command, CompleteStep, Correct, Exceptional, Migrate
 from engine.context import Context
 from engine.errors import DomainError, Violation
 from engine.evidence import normalise
+from engine.findings import Finding
 from engine.process import ACTION_NAMES, process_for
 from engine.rules import Check, check_rules
 from engine.rules.provisional import provisional_notes
@@ -42,6 +43,8 @@ class Decision:
     warnings: list[str] = field(default_factory=list)
     outlook: list[StepOutlook] = field(default_factory=list)
     deadlines: list[Deadline] = field(default_factory=list)
+    # compliance findings of a correction (the warnings' facts, kept by the service as found)
+    findings: list[Finding] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -71,7 +74,10 @@ def _date_checks(step_name: str, on: date, ctx: Context, not_before: date | None
 
 
 def _check_step(defn: Definition, state: CandidateState, cmd: CompleteStep, ctx: Context, *, as_warning=False):
-    """Guards of one step against `state`; returns (normalised evidence, violations, warnings)."""
+    """Guards of one step against `state`; returns (normalised evidence, violations, warnings).
+
+    `as_warning` (a correction): only what cannot be a fact stays a violation; the rest come back
+    as the warnings, still as `Violation`s (the caller words them and keeps them as findings)."""
     proc = process_for(defn)
     step = proc.steps.get(cmd.step)
     if step is None:
@@ -100,7 +106,7 @@ def _check_step(defn: Definition, state: CandidateState, cmd: CompleteStep, ctx:
         violations.extend(check_rules(Check(proc, step, state, cmd.occurred_on, evidence, ctx)))
     warnings = []
     if as_warning:
-        warnings = [f"合规提示：{v.message}" for v in violations if not v.code.startswith(_NOT_A_FACT)]
+        warnings = [v for v in violations if not v.code.startswith(_NOT_A_FACT)]
         violations = [_void_hint(v) for v in violations if v.code.startswith(_NOT_A_FACT)]
     return evidence, violations, warnings
 
@@ -311,6 +317,7 @@ def _correction(defn, state, cmd, ctx, seq, history, resolve) -> Decision:
         return _refused(state, [Violation("date.future", f"更正后的日期 {on} 晚于今天（{ctx.today}）")])
     evidence = dict(target.evidence if cmd.evidence is None else {**target.evidence, **cmd.evidence})
     warnings: list[str] = []
+    findings: list[Finding] = []
     late = False
     if target.kind != "step":
         evidence, problems = _exceptional_evidence(target, cmd.evidence or {})
@@ -321,9 +328,11 @@ def _correction(defn, state, cmd, ctx, seq, history, resolve) -> Decision:
         before_target = replay([e for e in effective_events(history) if e.seq < target.seq], resolve, ctx.calendar)
         if before_target is None:  # correcting the application itself
             before_target = CandidateState(definition_key=tdefn.key, branch_id=state.branch_id)
-        evidence, violations, warnings = _check_step(
+        evidence, violations, soft = _check_step(
             tdefn, before_target, CompleteStep(target.step, on, cmd.actor, evidence), ctx, as_warning=True
         )
+        warnings = [f"合规提示：{v.message}" for v in soft]
+        findings = [Finding(target.step, v.code, v.article, v.message, on) for v in soft]
         if not violations and target.seq == 1 and "received_by" in target.evidence and "received_by" not in evidence:
             violations.append(Violation("evidence.missing", f"{tdefn.steps[0].name}须保留“接收党组织”（received_by），"
                                         "转接请用转接命令", tdefn.steps[0].citation.article))
@@ -336,10 +345,10 @@ def _correction(defn, state, cmd, ctx, seq, history, resolve) -> Decision:
         return _refused(state, [Violation("correct.nothing", f"更正后的日期和记录内容与第 {cmd.seq} 条记录相同，没有需要更正的内容")])
     event = Event(seq, "correct", on, ctx.now, cmd.actor, target.step, evidence, supersedes=cmd.seq,
                   reason=cmd.reason, late=late, definition_key=target.definition_key)
-    return _check_replay(defn, state, event, ctx, history, resolve, warnings)
+    return _check_replay(defn, state, event, ctx, history, resolve, warnings, findings)
 
 
-def _check_replay(defn, state, event, ctx, history, resolve, warnings) -> Decision:
+def _check_replay(defn, state, event, ctx, history, resolve, warnings, findings=()) -> Decision:
     """A correction must leave a log that still replays and in which every recorded step still has
     its prerequisites (void the later records first); dates out of order are flagged, not refused."""
     try:
@@ -350,20 +359,30 @@ def _check_replay(defn, state, event, ctx, history, resolve, warnings) -> Decisi
     proc = process_for(resolve(decision.state.definition_key))
     gaps, order = prerequisite_problems(proc, decision.state)
     if gaps:
-        return _refused(state, [Violation("correct.breaks", f"该操作会使已完成的“{a}”缺少前置步骤“{b}”，请先更正或作废后续记录")
-                                for a, b in gaps])
-    decision.warnings += [f"合规提示：“{a}”的日期早于其前置步骤“{b}”的日期" for a, b in order]
+        return _refused(state, [Violation("correct.breaks", f"该操作会使已完成的“{proc.steps[a].name}”缺少前置步骤"
+                                          f"“{proc.steps[b].name}”，请先更正或作废后续记录") for a, b in gaps])
+    decision.findings = list(findings)
+    was = set(prerequisite_problems(process_for(resolve(state.definition_key)), state)[1]) if state is not None else set()
+    for a, b in order:
+        if (a, b) in was:
+            continue  # already so before: not this change's doing
+        text = f"“{proc.steps[a].name}”的日期早于其前置步骤“{proc.steps[b].name}”的日期"
+        decision.warnings.append(f"合规提示：{text}")
+        decision.findings.append(Finding(a, "date.order", proc.steps[a].citation.article, text, decision.state.done[a]))
     new = _later_breaches([*history, event], event.supersedes, resolve, ctx)
     if new:
-        old = set(_later_breaches(history, event.supersedes, resolve, ctx))  # already so before: not this change's doing
-        decision.warnings += [w for w in new if w not in old]
+        old = {w for w, _ in _later_breaches(history, event.supersedes, resolve, ctx)}  # already so: not this change's doing
+        for w, f in new:
+            if w not in old:
+                decision.warnings.append(w)
+                decision.findings.append(f)
     return decision
 
 
-def _later_breaches(events, after_seq: int, resolve, ctx: Context) -> list[str]:
+def _later_breaches(events, after_seq: int, resolve, ctx: Context) -> list[tuple[str, Finding]]:
     """Guards of every step recorded after event `after_seq`, re-run against the state just before
     it (a correction of an earlier date can break a later step's "not before" rule, 第十三条)."""
-    found: list[str] = []
+    found: list[tuple[str, Finding]] = []
     for defn, before, e in fold(events, resolve, ctx.calendar):
         if e.kind != "step" or e.seq <= after_seq:
             continue
@@ -375,20 +394,20 @@ def _later_breaches(events, after_seq: int, resolve, ctx: Context) -> list[str]:
         if problems:
             continue  # was accepted when recorded; nothing to re-check against
         for v in check_rules(Check(proc, step, before, e.occurred_on, evidence, ctx)):
-            found.append(f"合规提示：第 {e.seq} 条记录“{step.name}”（{e.occurred_on}）：{v.message}")
+            found.append((f"合规提示：第 {e.seq} 条记录“{step.name}”（{e.occurred_on}）：{v.message}",
+                          Finding(e.step, v.code, v.article, f"第 {e.seq} 条记录：{v.message}", e.occurred_on)))
     return found
 
 
 def prerequisite_problems(proc, state) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """(done steps missing a prerequisite, done steps dated before a prerequisite), as names."""
+    """(done steps missing a prerequisite, done steps dated before a prerequisite), as step ids."""
     gaps, order = [], []
     for sid, on in state.done.items():
-        step = proc.steps[sid]
-        for r in step.requires:
+        for r in proc.steps[sid].requires:
             if r not in state.done:
-                gaps.append((step.name, proc.steps[r].name))
+                gaps.append((sid, r))
             elif state.done[r] > on:
-                order.append((step.name, proc.steps[r].name))
+                order.append((sid, r))
     return gaps, order
 
 

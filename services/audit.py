@@ -2,8 +2,9 @@
 
 Two sources, one list, ordered by the date of the act:
 - stored findings (table `finding`): history that broke a guard ("not before" rules such as
-  培养考察不满一年 第十三条, the age rule), written by the ledger import (source "import") — the live
-  path refuses such steps, so only imported (or corrected) history can carry them;
+  培养考察不满一年 第十三条, the age rule), written by the ledger import (source "import") and by a
+  correction that broke a rule when it was recorded (source "correction") — the live path refuses
+  such steps, so only imported or corrected history can carry them;
 - steps done late: every effective step event marked `late` (a "within" deadline missed, e.g.
   上级党委审批超过三个月 第二十五条), live or imported alike. An event superseded by a correction
   is left out (its correction carries its own flag). Late steps are not copied into `finding`, so

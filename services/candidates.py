@@ -125,6 +125,11 @@ def _persist(app: App, uow: UnitOfWork, row, decision, event_ids: Mapping[int, i
     adefn = _pinned(app, after.definition_key, bdefn or defn)
     _sync_milestones(app, uow, row.id, row.person_id, before, after, adefn, bdefn)
     _sync_tenures(uow, candidate_id, e, before, history)
+    if decision.findings:  # a correction that breaks a rule is recorded, and what it broke is kept (audit)
+        uow.findings.add_many([
+            {"candidate_id": candidate_id, "branch_id": after.branch_id, "import_id": None, "source": "correction",
+             "step": f.step, "rule": f.rule, "article": f.article or None, "message": f.message,
+             "occurred_on": f.occurred_on, "found_at": e.recorded_at} for f in decision.findings])
     status = party_status_for(after, adefn)
     if (before is None or party_status_for(before, bdefn) != status
             or (status != "none" and before.branch_id != after.branch_id)):

@@ -455,3 +455,30 @@ def test_verify_details_are_json_values(app, town):
     assert {"step": gone.step, "kind": gone.kind, "due_on": gone.due_on.isoformat(), "provisional": bool(gone.provisional),
             "article": gone.article or ""} in m["missing"]
     assert json.loads(json.dumps(report.as_dict()))["mismatches"][0]["missing"] == m["missing"]
+
+
+def test_what_a_correction_breaks_is_kept_as_a_finding_the_audit_lists(app, town):
+    """A correction is history: recorded, and the rule it broke stays on record (source correction)."""
+    from services.audit import audit
+
+    cid = _road(app, town, until="target_filing")  # activist 2016-04-11, target 2017-04-20
+    activist = _seq_of(app, cid, "activist_selection")
+    preview = uc.correct(app, cid, activist, actor="乡党委", reason="日期录错", occurred_on=date(2016, 5, 2), preview=True)
+    assert any("培养考察" in w or "第十三条" in w for w in preview.decision.warnings)
+    with app.uow() as uow:
+        assert uow.findings.list(None) == []  # a preview keeps nothing
+    uc.correct(app, cid, activist, actor="乡党委", reason="日期录错", occurred_on=date(2016, 5, 2))
+    with app.uow() as uow:
+        found = {(f.source, f.step, f.rule, f.article, f.occurred_on, f.import_id) for f in uow.findings.list(None)}
+    # filing and mentors (2016-04-20) now predate the activist selection; the target, 2017-04-20, is < 1 year after it
+    assert found == {("correction", "target_selection", "not_before", "第十三条", TIMELINE["target_selection"], None),
+                     ("correction", "activist_filing", "date.order", "第八条", date(2016, 4, 20), None),
+                     ("correction", "mentors_assigned", "date.order", "第九条", date(2016, 4, 20), None)}
+    items = [i for i in audit(app, "t")["items"] if i["kind"] == "finding"]
+    assert len(items) == 3 and {i["source"] for i in items} == {"correction"}
+    assert any("培养考察未满一年" in i["message"] and i["article"] == "第十三条" for i in items)
+    # a correction that keeps every rule leaves no finding
+    uc.correct(app, cid, _seq_of(app, cid, "first_talk"), actor="乡党委", reason="日期录错", occurred_on=date(2016, 3, 16))
+    with app.uow() as uow:
+        assert len(uow.findings.list(None)) == 3
+    assert verify(app).ok

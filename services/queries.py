@@ -420,7 +420,7 @@ def list_candidates(app: App, org_ref: str | None = None, stage: str | None = No
             "applied_on": r.applied_on.isoformat(),
             "version": r.version,
             "next_steps": steps,
-            "next_due": {"date": nxt["due"], "step": nxt["step"], "name": nxt["name"]} if nxt else None,
+            "next_due": {"date": nxt["due"], "step": nxt["step"], "number": nxt["number"], "name": nxt["name"]} if nxt else None,
             "late": len(state.late),
         })
     return out

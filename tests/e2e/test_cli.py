@@ -207,12 +207,13 @@ def test_list_groups_by_stage_and_a_township_includes_its_branches(cli, w):
     assert [i["id"] for i in items] == [a, b]
     assert set(items[0]) == {"id", "person_id", "name", "branch", "stage", "stage_name", "definition_key", "applied_on",
                              "version", "next_steps", "next_due", "late"}
-    assert items[1]["next_due"] == {"date": "2018-08-01", "step": "first_talk", "name": "党组织派人谈话"}
+    assert items[1]["next_due"] == {"date": "2018-08-01", "step": "first_talk", "number": 2, "name": "党组织派人谈话"}
     assert [i["id"] for i in cli.json("list", "--org", "B2")] == [b]
     assert [i["id"] for i in cli.json("list", "--stage", "入党积极分子")] == [a]
     assert [i["id"] for i in cli.json("list", "--stage", "applicant")] == [b]
     text = cli("list").stdout
     assert text.index("入党申请人（1 人）") < text.index("入党积极分子（1 人）")
+    assert "2. 党组织派人谈话" in text  # the step number whether the next step has a due date or not
     assert "没有阶段" in cli("list", "--stage", "党员", code=2).output
 
 

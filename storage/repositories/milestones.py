@@ -37,6 +37,10 @@ _copies = HotStatement(
 _person = HotStatement(select(_p.gender, _p.education, _p.ethnicity, _p.occupation, _p.tags, _p.birth_date).where(
     _p.id == bindparam("b_id")))
 _UPDATES: dict[tuple[str, ...], HotStatement] = {}
+# the day a person became a full member, as one of their own candidacies shows it (step path: sponsors, mentors)
+_full_since = HotStatement(
+    select(func.min(_m.full_on)).select_from(candidate.join(milestone, _m.candidate_id == candidate.c.id))
+    .where(candidate.c.person_id == bindparam("b_person_id")))
 
 
 def _update(columns: tuple[str, ...]) -> HotStatement:
@@ -108,13 +112,13 @@ class MilestoneRepo(Repository):
     def full_since(self, person_ids: list[int]) -> dict[int, date]:
         """The date each of these people became a full member, where one of their own candidacies
         shows it (people recorded as members without one are absent: their date is not known)."""
-        if not person_ids:
-            return {}
-        q = (select(candidate.c.person_id, func.min(_m.full_on))
-             .select_from(candidate.join(milestone, _m.candidate_id == candidate.c.id))
-             .where(candidate.c.person_id.in_(person_ids), _m.full_on.is_not(None))
-             .group_by(candidate.c.person_id))
-        return {pid: on for pid, on in self.conn.execute(q)}
+        out = {}
+        date_out = CODECS[self.conn.dialect.name].date_out
+        for pid in person_ids:  # one or two people (sponsors, mentors): a compiled statement each
+            on = execute(self.conn, _full_since, {"b_person_id": pid}).fetchone()[0]
+            if on is not None:
+                out[pid] = date_out(on)
+        return out
 
     def delete_for(self, candidate_ids: list[int]) -> None:
         self.conn.execute(delete(milestone).where(_m.candidate_id.in_(candidate_ids)))

@@ -75,10 +75,13 @@ def not_if(rule: RuleSpec, c: Check) -> list[Violation]:
 def extension(rule: RuleSpec, c: Check) -> list[Violation]:
     """Probation extension: at least 6, at most 12 months, only once (第三十二条)."""
     outcome = c.step.outcome
-    if outcome is None or outcome.effects.get(str(c.evidence.get(outcome.field))) != "extend_probation":
-        return []
     art = rule.citation.article
     months = c.evidence.get(rule.params["field"])
+    if outcome is None or outcome.effects.get(str(c.evidence.get(outcome.field))) != "extend_probation":
+        if outcome is not None and months is not None:  # months of an extension nobody resolved: contradictory
+            chosen = c.step.field(outcome.field).choice_label(c.evidence.get(outcome.field)) if c.step.field(outcome.field) else ""
+            return [Violation("extension.length", c.message(rule, f"决议为“{chosen}”，不应填写延长预备期月数（{months}个月）"), art)]
+        return []
     lo, hi, times = int(rule.params["min_months"]), int(rule.params["max_months"]), int(rule.params.get("times", 1))
     if c.state.extensions >= times:
         return [Violation("extension.once", c.message(rule, f"预备期只能延长{times}次，已延长过"), art)]

@@ -233,6 +233,12 @@ class TestProbation:
         again = attempt(s, "conversion_meeting", date(2019, 9, 10), decision="extend", extension_months=6)
         assert not again.ok and "只能延长1次" in messages(again)
 
+    @pytest.mark.parametrize("decision", ["convert", "cancel"])
+    def test_months_of_an_extension_nobody_resolved_are_refused(self, decision):
+        d = attempt(self.base(), "conversion_meeting", date(2019, 3, 12), decision=decision, extension_months=6)
+        assert not d.ok and "不应填写延长预备期月数（6个月）" in messages(d) and "第三十二条" in messages(d)
+        assert attempt(self.base(), "conversion_meeting", date(2019, 3, 12), decision=decision).ok
+
     def test_cancel_probation_by_meeting(self):
         d = attempt(self.base(), "conversion_meeting", date(2019, 3, 12), decision="cancel")
         assert d.ok and d.state.stage == "probation_cancelled"

@@ -61,7 +61,7 @@ CandidateArg = Annotated[int, typer.Argument(help="候选人编号", metavar="�
 # ------------------------------------------------------------------ init
 
 
-@command(app, "init", help="创建或升级数据库，并显示其位置。")
+@command(app, "init", help="创建或升级数据库，并显示其位置。", creates_database=True)
 def init_cmd(run: Run) -> None:
     from storage import current_revision
 

@@ -17,6 +17,7 @@ import json
 import os
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from datetime import date
 from typing import Any, Callable, Iterable, Optional
 
@@ -65,6 +66,9 @@ class Run:
 
     db: str | None = None
     json: bool = False
+    # only `init`, `demo` and `serve` (for `--demo`) make a database that is not there: anywhere
+    # else a mistyped --db would silently create an empty one and report "not found"
+    creates: bool = True
     _app: Any = field(default=None, repr=False)
 
     @property
@@ -72,6 +76,8 @@ class Run:
         if self._app is None:
             from services.app import App
 
+            if not self.creates:
+                _require_existing(self.db)
             self._app = App.open(self.db)
         return self._app
 
@@ -157,11 +163,23 @@ def _global_params() -> list[inspect.Parameter]:
     ]
 
 
-def command(group: typer.Typer, name: str | None = None, **kwargs: Any) -> Callable:
+def _require_existing(db: str | None) -> None:
+    """Refuse a SQLite file that does not exist (one Chinese line naming what to do)."""
+    from storage.db import database_url, default_url
+
+    url = database_url(db or default_url())
+    path = url.database if url.get_backend_name() == "sqlite" else None
+    if path and path != ":memory:" and not path.startswith("file:") and not Path(path).exists():
+        raise refuse("database.missing", f"数据库文件 {path} 不存在：请先运行 partyflow init（或 partyflow demo），"
+                                         "或检查 --db / PARTYFLOW_DATABASE_URL")
+
+
+def command(group: typer.Typer, name: str | None = None, *, creates_database: bool = False, **kwargs: Any) -> Callable:
     """Register `fn(run, ...)` as a command of `group` with `--db`/`--json` and the error handler.
 
     The options may also be given before the command name (`partyflow --json show 1`); the ones
-    after it win.
+    after it win. `creates_database`: the command may create a SQLite file that is not there
+    (init, serve --demo); every other command refuses one.
     """
 
     def decorate(fn: Callable) -> Callable:
@@ -171,7 +189,7 @@ def command(group: typer.Typer, name: str | None = None, **kwargs: Any) -> Calla
         @functools.wraps(fn)
         def wrapper(*args: Any, _pf_ctx: typer.Context, _pf_db: str | None = None, _pf_json: bool = False, **kw: Any):
             root = (_pf_ctx.find_root().obj or {}) if _pf_ctx is not None else {}
-            run = Run(db=_pf_db or root.get("db"), json=_pf_json or bool(root.get("json")))
+            run = Run(db=_pf_db or root.get("db"), json=_pf_json or bool(root.get("json")), creates=creates_database)
             try:
                 _check_ints(_pf_ctx, kw)
                 return fn(run, *args, **kw)

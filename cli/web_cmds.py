@@ -56,7 +56,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(user_app, name="user")
     user_app.add_typer(role_app, name="role")
 
-    @command(app, "serve", help="启动网页服务（默认同时运行定时提醒服务）；Ctrl-C 停止。")
+    @command(app, "serve", help="启动网页服务（默认同时运行定时提醒服务）；Ctrl-C 停止。", creates_database=True)
     def serve(
         run: Run,
         host: Annotated[str, typer.Option("--host", help="监听地址")] = "127.0.0.1",

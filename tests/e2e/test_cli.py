@@ -574,7 +574,7 @@ def test_an_old_sqlite_library_is_one_chinese_line_and_changes_nothing(tmp_path,
     import sqlite3
 
     monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 31, 1))  # e.g. Ubuntu 20.04's
-    r = Cli(str(tmp_path / "pf.db"))("org", "list", code=None)
+    r = Cli(str(tmp_path / "pf.db"))("init", code=None)
     assert r.exit_code != 0 and "Traceback" not in r.output
     lines = [x for x in r.output.splitlines() if x.strip()]
     assert len(lines) == 1 and "SQLite 版本为 3.31.1，低于 partyflow 所需的 3.35.0" in lines[0], r.output
@@ -605,3 +605,16 @@ def test_a_suspended_member_cannot_sponsor_until_their_rights_are_restored(cli, 
     assert "留党察看" in refused.output and "第十四条" in refused.output
     cli("person", "restore", sponsor, "--reason", "处分期满，恢复党员权利")
     cli("step", cid, "9", "--date", "2017-04-20", *sponsors)
+
+
+def test_a_mistyped_db_file_is_refused_not_created(cli, w, tmp_path):
+    """Only init (and demo, serve --demo) make a database: elsewhere a missing file is one Chinese
+    line saying what to do, and no empty database appears."""
+    typo = tmp_path / "partyflw.db"
+    for args in (("show", "1"), ("list",), ("verify",), ("org", "add", "--code", "X", "--name", "某县委", "--level", "county")):
+        r = cli("--db", str(typo), *args, code=2, db=False)
+        assert "不存在：请先运行 partyflow init" in r.output and "Traceback" not in r.output
+        assert not typo.exists()
+    assert cli.json("show", "1", code=2)["violations"][0]["code"] == "candidate.unknown"  # the real one is there
+    cli("init", "--db", str(typo), db=False)
+    assert cli("--db", str(typo), "org", "list", db=False).exit_code == 0

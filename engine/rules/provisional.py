@@ -19,16 +19,24 @@ def _years(start: date, end: date) -> str:
     return "、".join(str(y) for y in range(start.year, end.year + 1))
 
 
-def notice_provisional(rule: RuleSpec, evidence, cal) -> str | None:
-    """The note for a 公示 counted in working days over an unknown year, else None."""
+def _notice_span(rule: RuleSpec, evidence, cal):
+    """(working days, start, end or None, the required last day as a WorkdayResult) of a recorded
+    公示 counted in working days, else None."""
     n = rule.params.get("working_days")
     start_s = evidence.get(rule.params["start_field"])
     if not n or not start_s:
         return None
     start = date.fromisoformat(str(start_s))
-    r = cal.add_working_days(start, int(n))
-    if not r.provisional:
+    end_s = evidence.get(rule.params["end_field"])
+    return int(n), start, date.fromisoformat(str(end_s)) if end_s else None, cal.add_working_days(start, int(n))
+
+
+def notice_provisional(rule: RuleSpec, evidence, cal) -> str | None:
+    """The note for a 公示 counted in working days over an unknown year, else None."""
+    span = _notice_span(rule, evidence, cal)
+    if span is None or not span[3].provisional:
         return None
+    n, start, _, r = span
     return (f"临时结果：公示期{n}个工作日按周一至周五推算（{_years(start, r.date)}年节假日安排未载入），"
             f"应至少公示至 {r.date}；载入该年安排后请核对（{rule.citation.label()}）")
 
@@ -36,14 +44,10 @@ def notice_provisional(rule: RuleSpec, evidence, cal) -> str | None:
 def notice_recheck(rule: RuleSpec, evidence, cal) -> str | None:
     """For a recorded 公示: a compliance note when, on the calendar as it is now (a year's schedule
     loaded after the step was recorded), the notice falls short of its working days, else None."""
-    n = rule.params.get("working_days")
-    start_s, end_s = evidence.get(rule.params["start_field"]), evidence.get(rule.params["end_field"])
-    if not n or not start_s or not end_s:
+    span = _notice_span(rule, evidence, cal)
+    if span is None or span[2] is None or span[3].provisional or span[2] >= span[3].date:
         return None
-    start, end = date.fromisoformat(str(start_s)), date.fromisoformat(str(end_s))
-    r = cal.add_working_days(start, int(n))
-    if r.provisional or end >= r.date:
-        return None
+    n, _, end, r = span
     return (f"合规提示：按已载入的节假日安排，公示期{n}个工作日应至少公示至 {r.date}，"
             f"记录的结束日期为 {end}（{rule.citation.label()}）")
 

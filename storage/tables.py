@@ -65,6 +65,8 @@ EVENT_KINDS = (
     "correct",
     "void",
     "migrate",
+    "submit",  # the branch's 报送 of a township step (engine/review.py)
+    "return",  # the township's 退回, reopening the steps it names
 )
 DEADLINE_KINDS = ("due", "earliest", "recurring")
 OVERDUE_KINDS = ("due", "recurring")

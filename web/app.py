@@ -11,6 +11,7 @@ from services.app import App
 from web import api, errors, headers
 from web.routes import admin, auth, pages, queue, steps
 from web.routes import cases, orgs  # exceptional paths; overdue, reports, ledger
+from web.routes import contacts, findings, holidays, imports, more, notices, people, plans, records, review
 
 SESSION_COOKIE = "partyflow_session"
 SESSION_MAX_AGE = 8 * 3600  # a working day; then log in again
@@ -32,6 +33,8 @@ def create_app(app: App, *, secret_key: str, secure_cookies: bool = True) -> Fas
     errors.install(web)
     headers.install(web)  # security headers on every response; /api/docs from local files
     web.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
-    for router in (admin.router, auth.router, pages.router, steps.router, queue.router, api.router, cases.router, orgs.router):
+    for router in (admin.router, auth.router, pages.router, steps.router, queue.router, api.router, cases.router,
+                   orgs.router, review.router, notices.router, records.router, findings.router, imports.router,
+                   plans.router, holidays.router, people.router, contacts.router, more.router):
         web.include_router(router)
     return web

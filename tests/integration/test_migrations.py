@@ -20,6 +20,7 @@ _LATER = {
     "0006": set(),
     "0007": set(),
     "0008": {"branch_tenure"},
+    "0009": set(),
 }
 BY_REVISION = {"0001": TABLES - set().union(*_LATER.values()), **_LATER}
 

@@ -352,9 +352,11 @@ holiday_year = Table(
 # ------------------------------------------------------------------ reminders (issue 3)
 
 CONTACT_ROLES = ("branch_secretary", "township_officer")
-CHANNELS = ("email", "webhook", "console")
+CHANNELS = ("email", "webhook", "console", "inapp")  # inapp: a `notice` row for one web user (0010)
 OUTBOX_STATUSES = ("pending", "sent", "dead")
-NOTICE_KINDS = ("reminder", "overdue", "escalation", "report")
+# the review loop's notices (报送, 退回, 审批通过, 审批不通过) reach users in-app (services/notices)
+REVIEW_NOTICE_KINDS = ("submitted", "returned", "approved", "refused")
+NOTICE_KINDS = ("reminder", "overdue", "escalation", "report", *REVIEW_NOTICE_KINDS)
 
 # Who receives notifications for an organisation: a branch's secretary, a township's officer.
 contact = Table(
@@ -474,4 +476,30 @@ audit_log = Table(
     Column("detail", JSONType, nullable=False),
     Index("ix_audit_log_target_kind_target_id", "target_kind", "target_id"),
     Index("ix_audit_log_at", "at"),
+)
+
+# ------------------------------------------------------------------ in-app notices (issue 15)
+
+# A web user's inbox (站内通知): written by the dispatcher when it delivers an outbox row of the
+# `inapp` channel, in the same transaction that marks the row sent. `key` is that row's key, so a
+# row delivered twice (a lost lease, a retried round) still makes one notice per item and person.
+notice = Table(
+    "notice",
+    metadata,
+    Column("id", EventId, primary_key=True, autoincrement=True),
+    Column("key", String(400), nullable=False, unique=True),
+    Column("user_id", Integer, ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("link", String(500), nullable=True),  # a local path, e.g. /candidates/12
+    Column("org_id", Integer, nullable=True),  # the organisation it concerns
+    Column("candidate_id", Integer, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("read_at", UTCDateTime, nullable=True),
+    CheckConstraint(_in("kind", NOTICE_KINDS), name="kind"),
+    Index("ix_notice_user_id_id", "user_id", "id"),  # a user's list, newest first
+    # the bell's count on every page: only unread rows are in this index
+    Index("ix_notice_unread_user_id", "user_id", sqlite_where=text("read_at IS NULL"),
+          postgresql_where=text("read_at IS NULL")),
 )

@@ -53,7 +53,7 @@ DateOpt = Annotated[str, typer.Option("--date", help="实际发生日期（会�
 ActorOpt = Annotated[Optional[str], typer.Option("--actor", help="录入人（默认取 PARTYFLOW_ACTOR 或登录名）", metavar="姓名")]
 PreviewOpt = Annotated[bool, typer.Option("--preview", help="预演：检查并显示结果，但不写入")]
 ExpectOpt = Annotated[Optional[int], typer.Option("--expect-version", help="你看到的记录版本；若已被他人修改则拒绝", metavar="N")]
-SetOpt = Annotated[Optional[List[str]], typer.Option("--set", help="记录项=值，可多次使用，如 --set sponsors=201,202 --set vote=16,9,9,0,0", metavar="键=值")]
+SetOpt = Annotated[Optional[List[str]], typer.Option("--set", help="记录项=值，记录项写中文名称（或其英文键），可多次使用，如 --set 谈话人=李书记 --set 入党介绍人=201,202 --set 表决结果=16,9,9,0,0", metavar="键=值")]
 ReasonOpt = Annotated[str, typer.Option("--reason", help="原因或依据（如支部委员会决定）", metavar="说明")]
 CandidateArg = Annotated[int, typer.Argument(help="候选人编号", metavar="候选人")]
 
@@ -228,7 +228,7 @@ def apply_cmd(
     _finish_write(run, result, lambda v: f"已登记入党申请（{on}）" + (f"，候选人编号 {v['candidate_id']}" if v.get("candidate_id") else ""))
 
 
-@command(app, "step", help="办理一个步骤：步骤可以是 id、编号（1–25）或名称；记录项用 --set 填写。")
+@command(app, "step", help="办理一个步骤：步骤可以写编号（1–25）、名称或名称中只属于一个步骤的部分（如 宣誓），也可写 id；记录项用 --set 填写。")
 def step_cmd(
     run: Run,
     candidate: CandidateArg,

@@ -243,12 +243,13 @@ def parse_day(text: str, what: str = "日期") -> date:
 
 
 def parse_sets(items: Iterable[str] | None) -> dict[str, str]:
-    """`--set key=value` pairs; the engine parses the values by the step's field types."""
+    """`--set key=value` pairs; the key is a field name or its Chinese label (the engine maps
+    labels, engine/evidence.py by_field_name) and parses the values by the step's field types."""
     out: dict[str, str] = {}
     for item in items or ():
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise refuse("set.invalid", f"--set 应写成 记录项=值（如 --set sponsors=201,202），收到“{item}”")
+            raise refuse("set.invalid", f"--set 应写成 记录项=值（记录项写中文名称，如 --set 入党介绍人=201,202），收到“{item}”")
         out[key.strip()] = value.strip()
     return out
 

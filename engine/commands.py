@@ -61,14 +61,40 @@ class Migrate:
     reason: str
 
 
-Command = CompleteStep | Exceptional | Correct | Void | Migrate
+@dataclass(frozen=True)
+class Submit:
+    """The branch sends a step the higher committee does (备案, 预审, 审批…) for its review (报送)."""
+
+    step: str
+    occurred_on: date
+    actor: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Return:
+    """The higher committee sends a submitted step back (退回) with a reason, reopening the branch's
+    steps it names (and the done steps that need them)."""
+
+    step: str
+    occurred_on: date
+    actor: str
+    reason: str
+    reopen: tuple[str, ...] = ()
+
+
+Command = CompleteStep | Exceptional | Correct | Void | Migrate | Submit | Return
 
 
 def resolve_step_ref(definition, ref: str) -> str:
-    """A step id from what a user typed: the id, its number (1–25) or its unique Chinese name.
+    """A step id from what a user typed: the id, its number (1–25), its Chinese name, or a part of
+    the name that only one step has (宣誓 → 入党宣誓).
 
-    Resolved against the candidate's own (pinned) definition inside the command's transaction.
-    An unknown reference is returned as typed: the engine then names it and lists the valid ones.
+    An exact name wins over a part (支部大会讨论 is step 15, though step 23's name contains it).
+    A name or part that several steps share is refused, naming them by number and name ("谈话" →
+    第2步 党组织派人谈话、第16步 上级党委派人谈话). Resolved against the candidate's own (pinned)
+    definition inside the command's transaction. An unknown reference is returned as typed: the
+    engine then names it and lists the valid ones.
     """
     ref = ref.strip()
     if ref.isdigit():
@@ -76,12 +102,12 @@ def resolve_step_ref(definition, ref: str) -> str:
             if s.number == int(ref):
                 return s.id
         raise refuse("step.number", f"步骤编号应为 1–{max(s.number for s in definition.steps)}，没有第 {ref} 步")
-    if definition.has_step(ref):
+    if definition.has_step(ref) or not ref:
         return ref
-    by_name = [s for s in definition.steps if s.name == ref]
-    if len(by_name) == 1:
-        return by_name[0].id
-    if len(by_name) > 1:
-        options = "、".join(f"{s.number}（{s.id}）" for s in by_name)
-        raise refuse("step.ambiguous", f"“{ref}”对应多个步骤：{options}，请用编号或 id")
+    found = [s for s in definition.steps if s.name == ref] or [s for s in definition.steps if ref in s.name]
+    if len(found) == 1:
+        return found[0].id
+    if found:
+        options = "、".join(f"第{s.number}步 {s.name}" for s in found)
+        raise refuse("step.ambiguous", f"“{ref}”可能指：{options}，请写明步骤编号")
     return ref

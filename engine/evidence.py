@@ -77,6 +77,7 @@ def people_ids(step: StepSpec, evidence: Mapping[str, Any]) -> list[int]:
     not ids are ignored here (validation reports them). Ids are in field order, without repeats.
     """
     found: list[int] = []
+    evidence = by_field_name(step, evidence)
     for spec in step.evidence:
         if spec.type not in ("people", "person"):
             continue
@@ -151,8 +152,8 @@ def _value(spec: FieldSpec, value: Any) -> Any:
         by_label = {label: code for code, label in spec.choice_labels.items()}
         s = by_label.get(s, s)  # users may type the Chinese label
         if spec.choices and s not in spec.choices:
-            allowed = "、".join(f"{c}（{spec.choice_label(c)}）" if c in spec.choice_labels else c for c in spec.choices)
-            raise _Bad(f"“{s}”不在可选值中（{allowed}）")
+            allowed = "、".join(spec.choice_label(c) for c in spec.choices)
+            raise _Bad(f"“{s}”不在可选值中，应为：{allowed}")
         return s
     s = str(value).strip()
     return s
@@ -161,16 +162,52 @@ def _value(spec: FieldSpec, value: Any) -> Any:
 _PLAN = "_partyflow_evidence_plan"  # where _plan keeps its answer on the StepSpec object
 
 
-def _plan(step: StepSpec) -> tuple[frozenset[str], tuple[tuple[FieldSpec, bool], ...]]:
-    """(the step's field names, each field with "check its people count here"), worked out once
-    per step and kept on the step object (as `cached_property` does on frozen dataclasses)."""
+def _short_label(label: str) -> str:
+    """A label without its parenthesised explanation: 政审内容（对党的理论…） → 政审内容."""
+    return re.split(r"[（(]", label, maxsplit=1)[0].strip()
+
+
+def _plan(step: StepSpec) -> tuple[frozenset[str], tuple[tuple[FieldSpec, bool], ...], dict[str, str]]:
+    """(the step's field names, each field with "check its people count here", {Chinese label:
+    field name} for the labels and short labels that name one field only), worked out once per
+    step and kept on the step object (as `cached_property` does on frozen dataclasses)."""
     plan = step.__dict__.get(_PLAN)
     if plan is None:
         counted = {r.params.get("field") for r in step.rules if r.kind == "count"}
+        names: dict[str, set[str]] = {}
+        for f in step.evidence:
+            for label in {f.label.strip(), _short_label(f.label)} - {""}:
+                names.setdefault(label, set()).add(f.name)
         plan = (frozenset(f.name for f in step.evidence),
-                tuple((f, f.type == "people" and f.name not in counted) for f in step.evidence))
+                tuple((f, f.type == "people" and f.name not in counted) for f in step.evidence),
+                {label: next(iter(n)) for label, n in names.items() if len(n) == 1})
         step.__dict__[_PLAN] = plan
     return plan
+
+
+def _field_name(step: StepSpec, key: Any) -> Any:
+    known, _, labels = _plan(step)
+    return key if key in known else labels.get(str(key).strip(), key)
+
+
+def by_field_name(step: StepSpec, evidence: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Evidence keyed by field name: a key that is a field's Chinese label (谈话人, or the label
+    before its parenthesis, 政审内容) is read as that field, so `--set 谈话人=李书记` works. Keys
+    that are neither stay as typed (normalise names them). A field given twice (by its label and
+    its name) takes the later value, as a key given twice does (a correction merges its changes
+    over the recorded evidence this way)."""
+    known = _plan(step)[0]
+    if all(k in known for k in evidence):
+        return evidence
+    out: dict[str, Any] = {}
+    for key, value in evidence.items():
+        out[_field_name(step, key)] = value
+    return out
+
+
+def field_labels(step: StepSpec) -> str:
+    """The step's field labels for a message: “谈话人”、“谈话记录”."""
+    return "、".join(f"“{_short_label(f.label)}”" for f in step.evidence) or "无"
 
 
 def normalise(step: StepSpec, evidence: Mapping[str, Any]) -> tuple[dict[str, Any], list[Violation]]:
@@ -179,16 +216,17 @@ def normalise(step: StepSpec, evidence: Mapping[str, Any]) -> tuple[dict[str, An
     label = step.citation.label()
     out: dict[str, Any] = {}
     problems: list[Violation] = []
-    known, fields = _plan(step)
+    known, fields, _ = _plan(step)
+    evidence = by_field_name(step, evidence)
     for name in evidence:
         if name not in known:
-            allowed = "、".join(f"{f.name}（{f.label}）" for f in step.evidence) or "无"
-            problems.append(Violation("evidence.unknown", f"{step.name}没有“{name}”这一记录项，可用：{allowed}", art))
+            problems.append(Violation("evidence.unknown",
+                                      f"{step.name}没有“{name}”这一记录项，可填写：{field_labels(step)}", art))
     for spec, check_count in fields:
         value = evidence.get(spec.name)
         if value is None or (isinstance(value, str) and not value.strip()) or value == []:
             if spec.required:
-                problems.append(Violation("evidence.missing", f"{step.name}须记录“{spec.label}”（{spec.name}；{label}）", art))
+                problems.append(Violation("evidence.missing", f"{step.name}须记录“{spec.label}”（{label}）", art))
             continue
         try:
             out[spec.name] = _value(spec, value)

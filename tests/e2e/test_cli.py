@@ -98,7 +98,7 @@ def test_unknown_step_names_the_valid_ones(cli, w):
     r = cli("step", cid, "26", "--date", "2016-05-01", code=2)
     assert "没有第 26 步" in r.output
     r = cli("step", cid, "报上级党委备案", "--date", "2016-05-01", code=2)
-    assert "对应多个步骤" in r.output
+    assert "“报上级党委备案”可能指：第4步 报上级党委备案、第8步 报上级党委备案，请写明步骤编号" in r.output
 
 
 def test_bad_input_is_refused_in_chinese(cli, w):

@@ -7,6 +7,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from engine.calendar import WorkdayCalendar
 from engine.process import Process, process_for
+from engine.review import apply_return, apply_submit
 from engine.rules.vote import vote_passed
 from engine.state import CandidateState, Event
 from engine.timing import due, next_recurring
@@ -96,6 +97,9 @@ def apply_step(
     if result is None:
         result = step_result(proc, step, state, event.occurred_on, event.evidence, cal)
     effect = result.effect
+    if step.id in state.submitted or step.id in state.returned:  # the review of this step is over
+        new.submitted.pop(step.id, None)
+        new.returned.pop(step.id, None)
     if effect == DONE:
         if result.missed is not None:
             new.late[step.id] = result.missed
@@ -147,6 +151,10 @@ def apply(
     elif event.kind == "migrate":
         new = state.copy()
         new.definition_key = str(event.evidence["to"])
+    elif event.kind == "submit":
+        new = apply_submit(state, event.step, event.occurred_on)
+    elif event.kind == "return":
+        new = apply_return(state, event.step, event.occurred_on, list(event.evidence.get("reopened") or ()))
     else:
         new = apply_exceptional(proc, state, event)
     new.seq = max(state.seq, event.seq)

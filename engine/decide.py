@@ -21,12 +21,19 @@ from engine.apply import (
     replay,
     step_result,
 )
-from engine.commands import Command, CompleteStep, Correct, Exceptional, Migrate, Void
+from engine.commands import Command, CompleteStep, Correct, Exceptional, Migrate, Return, Submit, Void
 from engine.context import Context
 from engine.errors import DomainError, Violation
 from engine.evidence import normalise
 from engine.findings import Finding
 from engine.process import ACTION_NAMES, process_for
+from engine.review import (
+    check_return,
+    check_submit,
+    reopen_closure,
+    split_review,
+    submit_evidence,
+)
 from engine.rules import Check, check_rules
 from engine.rules.provisional import provisional_notes
 from engine.state import EXCEPTIONAL_KINDS, CandidateState, Event
@@ -89,6 +96,9 @@ def _check_step(defn: Definition, state: CandidateState, cmd: CompleteStep, ctx:
             violations.append(Violation("stage.ended", f"该人员已处于“{defn.stage_name(state.stage)}”状态，不能再{step.name}"))
         elif step.id in state.done and not step.repeatable:
             violations.append(Violation("step.done", f"“{step.name}”已于 {state.done[step.id]} 完成；如记录有误请使用更正"))
+        elif step.id in state.returned:
+            violations.append(Violation("review.returned", f"“{step.name}”已于 {state.returned[step.id]} 退回党支部，"
+                                        "须等党支部重新报送后再办理"))
         else:
             missing = [proc.steps[r].name for r in step.requires if r not in state.done]
             if missing:
@@ -97,7 +107,7 @@ def _check_step(defn: Definition, state: CandidateState, cmd: CompleteStep, ctx:
                 )
             elif state.stage not in proc.step_stages[step.id]:  # proc.can(f"step:{step.id}", stage)
                 violations.append(Violation("stage", f"当前阶段为“{defn.stage_name(state.stage)}”，不能{step.name}"))
-    evidence, problems = normalise(step, cmd.evidence)
+    evidence, problems = split_review(step, cmd.evidence, normalise)
     violations.extend(problems)
     prior = [(state.done[r], proc.steps[r].name) for r in step.requires if r in state.done]
     latest = max(prior) if prior else (None, "")
@@ -210,7 +220,29 @@ def decide(
         return _correction(defn, state, cmd, ctx, seq, history, resolve)
     if isinstance(cmd, Migrate):
         return _migrate(defn, state, cmd, ctx, seq, resolve)
+    if isinstance(cmd, (Submit, Return)):
+        return _review(defn, state, cmd, ctx, seq)
     raise TypeError(cmd)
+
+
+def _review(defn, state, cmd: Submit | Return, ctx, seq) -> Decision:
+    """报送 and 退回 (engine/review.py): dated on or after the latest recorded step, never ahead of today."""
+    proc = process_for(defn)
+    latest, latest_name = _latest_step(proc, state)
+    if isinstance(cmd, Submit):
+        evidence, violations = submit_evidence(cmd.note)
+        violations += check_submit(proc, state, cmd.step, cmd.occurred_on)
+        what, kind = "报送", "submit"
+    else:
+        violations = check_return(proc, state, cmd.step, tuple(cmd.reopen), cmd.reason)
+        evidence = {"reason": cmd.reason.strip(), "reopened": reopen_closure(proc, state, tuple(cmd.reopen))}
+        what, kind = "退回", "return"
+    violations += _date_checks(what, cmd.occurred_on, ctx, latest, latest_name)
+    if violations:
+        return _refused(state, violations)
+    event = Event(seq, kind, cmd.occurred_on, ctx.now, cmd.actor, cmd.step, evidence,
+                  reason=cmd.reason.strip() if isinstance(cmd, Return) else None, definition_key=defn.key)
+    return _finish(defn, state, event, ctx, [])
 
 
 def _exceptional(defn, state, cmd: Exceptional, ctx, seq, history=None) -> Decision:
@@ -390,7 +422,7 @@ def _later_breaches(events, after_seq: int, resolve, ctx: Context) -> list[tuple
         step = proc.steps.get(e.step)
         if step is None:
             continue
-        evidence, problems = normalise(step, e.evidence)
+        evidence, problems = split_review(step, e.evidence, normalise)
         if problems:
             continue  # was accepted when recorded; nothing to re-check against
         for v in check_rules(Check(proc, step, before, e.occurred_on, evidence, ctx)):

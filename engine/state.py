@@ -24,7 +24,8 @@ EXCEPTIONAL_KINDS = (
     "death",
 )
 CORRECTION_KINDS = ("correct", "void")
-EVENT_KINDS = ("step", *EXCEPTIONAL_KINDS, *CORRECTION_KINDS, "migrate")
+REVIEW_KINDS = ("submit", "return")  # the branch's 报送 and the higher committee's 退回 (engine/review.py)
+EVENT_KINDS = ("step", *EXCEPTIONAL_KINDS, *CORRECTION_KINDS, "migrate", *REVIEW_KINDS)
 
 
 @dataclass(slots=True)  # one per step, ~25 per replayed candidate (slots, no frozen __setattr__: 3× faster
@@ -63,6 +64,9 @@ class CandidateState:
     ended_on: date | None = None  # date of reaching an end state
     applied_on: date | None = None
     extended_on: date | None = None  # the branch meeting that extended probation (reports count it)
+    # the review loop (engine/review.py): higher-level step -> date the branch sent it / it was returned
+    submitted: dict[str, date] = field(default_factory=dict)
+    returned: dict[str, date] = field(default_factory=dict)
 
     # -- serialisation (snapshot column) -------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -81,6 +85,8 @@ class CandidateState:
             "applied_on": self.applied_on.isoformat() if self.applied_on else None,
             # only when set: snapshots written before the field existed stay equal to their replay
             **({"extended_on": self.extended_on.isoformat()} if self.extended_on else {}),
+            **({"submitted": dict(zip(self.submitted, map(iso, self.submitted.values())))} if self.submitted else {}),
+            **({"returned": dict(zip(self.returned, map(iso, self.returned.values())))} if self.returned else {}),
         }
 
     def snapshot(self) -> dict[str, Any]:
@@ -102,6 +108,10 @@ class CandidateState:
         }
         if self.extended_on:
             snap["extended_on"] = self.extended_on
+        if self.submitted:
+            snap["submitted"] = self.submitted
+        if self.returned:
+            snap["returned"] = self.returned
         return snap
 
     @classmethod
@@ -123,6 +133,8 @@ class CandidateState:
             iso(d["ended_on"]) if get("ended_on") else None,
             iso(d["applied_on"]) if get("applied_on") else None,
             iso(d["extended_on"]) if get("extended_on") else None,
+            _dates(get("submitted")),
+            _dates(get("returned")),
         )
 
     def copy(self) -> "CandidateState":
@@ -130,4 +142,9 @@ class CandidateState:
         return CandidateState(
             self.definition_key, self.branch_id, self.stage, dict(self.done), dict(self.entries), dict(self.late),
             self.extension_months, self.extensions, self.seq, self.ended_on, self.applied_on, self.extended_on,
+            dict(self.submitted) if self.submitted else {}, dict(self.returned) if self.returned else {},
         )
+
+
+def _dates(d: Mapping[str, str] | None) -> dict[str, date]:
+    return {k: date.fromisoformat(v) for k, v in d.items()} if d else {}

@@ -284,8 +284,10 @@ def _load(app: App, uow: UnitOfWork, candidate_id: int, expected_version: int | 
 
 
 def _run(app: App, candidate_id: int, make_cmd, *, expected_version, preview, needs_history=False, people=(),
-         check=None):
-    """One command in one transaction; `check(uow, history)` may refuse before the engine decides.
+         check=None, after=None):
+    """One command in one transaction; `check(uow, history)` may refuse before the engine decides;
+    `after(uow, row, decision)` writes what goes with the event in the same transaction (in-app
+    notices of the review loop).
 
     `people`: the ids of the people the command names, or `people(defn, cmd)` giving them."""
     with app.uow() as uow:
@@ -306,7 +308,16 @@ def _run(app: App, candidate_id: int, make_cmd, *, expected_version, preview, ne
         if preview:
             return CommandResult(candidate_id, row.version, True, decision)
         version = _persist(app, uow, row, decision, event_ids, defn, history)
+        if after is not None:
+            after(uow, row, decision)
         return CommandResult(candidate_id, version, False, decision)
+
+
+def run_command(app: App, candidate_id: int, cmd, *, expected_version: int | None = None, preview: bool = False,
+                after=None, people=()) -> CommandResult:
+    """A command built by the caller (the review loop's 报送, 退回 and approvals), in one transaction."""
+    return _run(app, candidate_id, lambda d: cmd, expected_version=expected_version, preview=preview,
+                after=after, people=people)
 
 
 def complete_step(

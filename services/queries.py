@@ -8,6 +8,7 @@ Reads use a read-only unit of work, so a report never queues behind (or blocks) 
 """
 from __future__ import annotations
 
+from engine.apply import effective_events
 from engine.commands import resolve_step_ref
 
 from datetime import date, datetime, timezone
@@ -37,6 +38,8 @@ KIND_NAMES_EVENT = {
     "transfer": "转接组织关系",
     "correct": "更正",
     "void": "作废",
+    "submit": "报送",
+    "return": "退回",
 }
 DEADLINE_KIND_NAMES = {"due": "截止", "earliest": "最早", "recurring": "定期"}
 _VOTE_LABELS = (("should_attend", "应到"), ("present", "实到"), ("yes", "赞成"), ("no", "反对"),
@@ -175,6 +178,10 @@ def evidence_summary(step: StepSpec | None, evidence: Mapping[str, Any], names: 
             text = names.get(int(value), str(value))
         elif spec is not None and spec.type == "choice":
             text = spec.choice_label(value)
+        elif key == "review" and isinstance(value, Mapping):  # an approval's opinion and 批复文号
+            label, text = "审批意见", str(value.get("opinion") or "")
+            if value.get("doc_no"):
+                text += f"；批复文号：{value['doc_no']}"
         elif isinstance(value, bool):
             text = "是" if value else "否"
         else:
@@ -221,6 +228,27 @@ def _notice_notes(step: StepSpec | None, e, cal) -> tuple[str | None, str | None
     return None, None
 
 
+def superseded_by_returns(history) -> dict[int, int]:
+    """seq of each step record a later (effective) 退回 reopened -> the return's seq: the record
+    stays in the log, superseded; the redo is a new record."""
+    out: dict[int, int] = {}
+    effective = effective_events(history)
+    for r in (e for e in effective if e.kind == "return"):
+        reopened = set(r.evidence.get("reopened") or ())
+        for e in effective:
+            if e.seq < r.seq and e.kind == "step" and e.step in reopened and e.seq not in out:
+                out[e.seq] = r.seq
+    return out
+
+
+def review_summary(e, defn) -> dict[str, Any]:
+    """A 报送 or 退回 in the words of the timeline (reason, the steps reopened by name)."""
+    if e.kind == "submit":
+        return {"报送说明": e.evidence["note"]} if e.evidence.get("note") else {}
+    names = [defn.step(s).name for s in e.evidence.get("reopened") or () if defn.has_step(s)]
+    return {"退回原因": e.evidence.get("reason", ""), **({"重新办理": "、".join(names)} if names else {})}
+
+
 def show_candidate(app: App, candidate_id: int) -> dict[str, Any]:
     """Everything about one candidate: person, where they stand, the whole log, what comes next.
 
@@ -258,6 +286,7 @@ def show_candidate(app: App, candidate_id: int) -> dict[str, Any]:
             corrected_by.setdefault(e.supersedes, []).append(e.seq)
         elif e.kind == "void" and e.supersedes is not None:
             voided_by[e.supersedes] = e.seq
+    returned_by = superseded_by_returns(history)
 
     timeline = []
     for e in history:
@@ -271,13 +300,17 @@ def show_candidate(app: App, candidate_id: int) -> dict[str, Any]:
                 summary_evidence[k] = branch_names.get(int(summary_evidence[k]), summary_evidence[k])
         if e.kind == "step":
             summary_evidence.pop("received_by", None)
+        elif e.kind in ("submit", "return"):
+            summary_evidence = review_summary(e, d)
         item.update(
             number=step.number if step else None,
             kind_name=KIND_NAMES_EVENT.get(e.kind, e.kind),
             evidence_summary=evidence_summary(step, summary_evidence, names),
             status=("correction" if e.kind in ("correct", "void")
                     else "voided" if e.seq in voided_by
-                    else "corrected" if e.seq in corrected_by else "effective"),
+                    else "corrected" if e.seq in corrected_by
+                    else "returned" if e.seq in returned_by else "effective"),
+            returned_by=returned_by.get(e.seq),
             corrected_by=corrected_by.get(e.seq, []),
             voided_by=voided_by.get(e.seq),
         )
@@ -431,8 +464,8 @@ def overdue(app: App, as_of: date, org_ref: str | None = None, *,
     """Open duties whose due date passed before `as_of` (the deadline projection), under `org_ref`
     or (the web's scope) in `branch_ids`; neither = everywhere.
 
-    Item: {candidate_id, person_id, name, branch, stage, stage_name, step, number, step_name, kind,
-    kind_name, due_on, days_overdue, provisional, article, citation}.
+    Item: {candidate_id, person_id, name, branch, stage, stage_name, step, number, step_name, actor,
+    kind, kind_name, due_on, days_overdue, provisional, article, citation}.
     """
     with _read(app) as uow:
         if org_ref is not None or branch_ids is None:
@@ -454,6 +487,7 @@ def overdue(app: App, as_of: date, org_ref: str | None = None, *,
             "step": r.step,
             "number": step.number if step else None,
             "step_name": step.name if step else r.step,
+            "actor": step.actor if step else None,
             "kind": r.kind,
             "kind_name": DEADLINE_KIND_NAMES.get(r.kind, r.kind),
             "due_on": r.due_on.isoformat(),

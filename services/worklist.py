@@ -15,6 +15,7 @@ from services.queries import citation_label, show_candidate, stage_name
 from services.worklist_cache import Scope, WorklistCache
 from storage.unit_of_work import UnitOfWork
 from workflows.model import Definition
+from workflows.review import is_reviewed
 
 SOON = timedelta(days=7)
 
@@ -78,13 +79,26 @@ def _side_stages(app: App, side: str | None) -> list[str] | None:
 
 def _open_steps(app: App, state: CandidateState, defn: Definition) -> tuple:
     """The candidate's open steps without today's view: (step, side, earliest, earliest_rule, due,
-    due_rule, waiting_for) tuples, dates as ISO strings."""
+    due_rule, waiting_for, review) tuples, dates as ISO strings; `review` of a step the branch sends
+    up (workflows/review.py): ("submitted" | "returned" | "unsent", date or None), else None."""
     out = []
     for o in outlook(process_for(defn), state, app.calendar):
         due = o.due or o.recurring
+        sid = o.step.id
+        review = None
+        if is_reviewed(o.step):
+            review = (("submitted", state.submitted[sid].isoformat()) if sid in state.submitted
+                      else ("returned", state.returned[sid].isoformat()) if sid in state.returned
+                      else ("unsent", None))
         out.append((o.step, step_side(o.step.actor), o.earliest.date.isoformat() if o.earliest else None,
                     citation_label(o.earliest.rule) if o.earliest else None, due.date.isoformat() if due else None,
-                    citation_label(due.rule) if due else None, tuple(o.waiting_for)))
+                    citation_label(due.rule) if due else None, tuple(o.waiting_for), review))
+    listed = {o[0].id for o in out}
+    for sid, on in state.returned.items():  # returned with its basis reopened: no clock runs, still listed
+        if sid not in listed and defn.has_step(sid):
+            step = defn.step(sid)
+            waiting = tuple(r for r in step.requires if r not in state.done)
+            out.append((step, step_side(step.actor), None, None, None, None, waiting, ("returned", on.isoformat())))
     return tuple(out)
 
 
@@ -154,7 +168,7 @@ def _build(app: App, picked: list) -> list[dict[str, Any]]:
         people = uow.people.by_ids({r.person_id for r, _s, _b in picked})
     orgs = _org_names(app, {b for _r, _s, b in picked})
     items = []
-    for r, (step, s, earliest, earliest_cit, due, due_cit, waiting), branch_id in picked:
+    for r, (step, s, earliest, earliest_cit, due, due_cit, waiting, review), branch_id in picked:
         defn = _definition(app, r.definition_key)
         items.append({
             "candidate_id": r.id,
@@ -176,6 +190,8 @@ def _build(app: App, picked: list) -> list[dict[str, Any]]:
             "due_citation": due_cit,
             "waiting_for_names": [defn.step(w).name for w in waiting],
             "ready": not waiting and (earliest is None or earliest <= today),
+            "review": review[0] if review else None,  # submitted | returned | unsent (the review loop)
+            "review_on": review[1] if review else None,
         })
     return items
 
@@ -222,8 +238,13 @@ def _queue_live(app: App, who: Principal) -> list:
         return []
 
     def compute():
-        picked = [(r, st, b) for r, steps, b in s.members.values() for st in steps if st[1] == "township" and not st[6]]
-        picked.sort(key=lambda x: (x[1][4] or "9999", x[1][2] or "", x[0].id, x[1][0].number))
+        # a returned step waits for the branch; what the branch sent comes first (oldest sending
+        # first), then the committee's own steps and what it may record from paper, oldest due first
+        picked = [(r, st, b) for r, steps, b in s.members.values() for st in steps
+                  if st[1] == "township" and not st[6] and (st[7] is None or st[7][0] != "returned")]
+        picked.sort(key=lambda x: (0 if x[1][7] and x[1][7][0] == "submitted" else 1,
+                                   x[1][7][1] if x[1][7] and x[1][7][0] == "submitted" else "",
+                                   x[1][4] or "9999", x[1][2] or "", x[0].id, x[1][0].number))
         return picked
 
     return _cache(app).derive(s, "queue", None, compute)
@@ -246,6 +267,25 @@ def queue_page(app: App, who: Principal, limit: int, offset: int = 0) -> tuple[i
 
 def queue_size(app: App, who: Principal) -> int:
     return len(_queue_live(app, who))
+
+
+def review_items(app: App, who: Principal) -> dict[str, list[dict[str, Any]]]:
+    """The branch side's part of the review loop, over the user's branches: {returned (被退回, newest
+    first), unsent (ready to send up), submitted (waiting for the committee)}."""
+    s = _scope(app, who.scope("branch"), "township")
+    if s is None:
+        return {"returned": [], "unsent": [], "submitted": []}
+
+    def compute():
+        return [(r, st, b) for r, steps, b in s.members.values() for st in steps
+                if st[7] is not None and (st[7][0] == "returned" or not st[6])]
+
+    items = _build(app, _cache(app).derive(s, "review", None, compute))
+    out = {k: [i for i in items if i["review"] == k] for k in ("returned", "unsent", "submitted")}
+    out["returned"].sort(key=lambda i: (i["review_on"] or "", i["candidate_id"]), reverse=True)
+    for k in ("unsent", "submitted"):
+        out[k].sort(key=lambda i: (i["due"] or "9999", i["review_on"] or "", i["candidate_id"]))
+    return out
 
 
 def candidates_by_stage(app: App, branch_ids: list[int] | None) -> list[dict[str, Any]]:

@@ -1,0 +1,76 @@
+"""The review thread of a candidate: per step the branch sends up, every 报送, 退回 and the
+committee's record, in order, as both sides see it on the candidate page."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from engine import CandidateState
+from engine.apply import effective_events
+from engine.review import REVIEW_KEY, reopenable
+from engine.process import process_for
+from services.app import App
+from services.candidates import load_history
+from workflows.review import is_reviewed
+
+_ACCOUNT = re.compile(r"（[^（）]*）$")
+
+
+def person_of(actor: str) -> str:
+    """The name of who did it, without the account name the log keeps beside it."""
+    return _ACCOUNT.sub("", actor or "").strip() or "系统"
+
+
+def review_thread(app: App, candidate_id: int) -> list[dict[str, Any]]:
+    """[{step, number, step_name, status, status_name, since, entries: [{kind, kind_name, on, who, text,
+    reopened}], reopenable: [{id, name}]}], steps in process order, only those with a review event
+    or open for sending now."""
+    with app.uow(read_only=True) as uow:
+        row = uow.candidates.get(candidate_id)
+        history = load_history(uow, candidate_id)
+    state = CandidateState.from_dict(row.state)
+    defn = app.definition(state.definition_key)
+    proc = process_for(defn)
+    events = effective_events(history)
+    threads: dict[str, list[dict[str, Any]]] = {}
+    for e in events:
+        if not e.step or not defn.has_step(e.step) or not is_reviewed(defn.step(e.step)):
+            continue
+        if e.kind not in ("submit", "return", "step"):
+            continue
+        threads.setdefault(e.step, []).append(_entry(e, defn))
+    out = []
+    for step in defn.steps:
+        sid = step.id
+        entries = threads.get(sid)
+        status = ("done" if sid in state.done else "submitted" if sid in state.submitted
+                  else "returned" if sid in state.returned else None)
+        if not entries and status is None:
+            continue
+        out.append({
+            "step": sid, "number": step.number, "step_name": step.name, "status": status or "open",
+            "status_name": {"done": "已办理", "submitted": "已报送，待审核", "returned": "已退回，待重新报送",
+                            "open": "待报送"}[status or "open"],
+            "since": (state.done.get(sid) or state.submitted.get(sid) or state.returned.get(sid) or "") and
+                     (state.done.get(sid) or state.submitted.get(sid) or state.returned.get(sid)).isoformat(),
+            "entries": entries or [],
+            "reopenable": [{"id": s, "name": defn.step(s).name, "number": defn.step(s).number}
+                           for s in reopenable(proc, state, sid)] if status == "submitted" or status is None else [],
+        })
+    return out
+
+
+def _entry(e, defn) -> dict[str, Any]:
+    if e.kind == "submit":
+        return {"kind": "submit", "kind_name": "报送", "on": e.occurred_on.isoformat(), "who": person_of(e.actor),
+                "text": e.evidence.get("note") or "", "reopened": []}
+    if e.kind == "return":
+        return {"kind": "return", "kind_name": "退回", "on": e.occurred_on.isoformat(), "who": person_of(e.actor),
+                "text": e.evidence.get("reason", ""),
+                "reopened": [defn.step(s).name for s in e.evidence.get("reopened") or () if defn.has_step(s)]}
+    review = e.evidence.get(REVIEW_KEY) or {}
+    text = review.get("opinion") or ""
+    if review.get("doc_no"):
+        text = f"{text}（批复文号：{review['doc_no']}）" if text else f"批复文号：{review['doc_no']}"
+    return {"kind": "approve", "kind_name": "办理", "on": e.occurred_on.isoformat(), "who": person_of(e.actor),
+            "text": text, "reopened": []}

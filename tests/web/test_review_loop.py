@@ -1,0 +1,116 @@
+"""The review loop (issue 15): 报送 → 退回 (reopening steps) → redo and 再报送 → 审批 with opinion
+and 批复文号, as events in the log that replay gives back; refusals change nothing."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from engine.errors import DomainError
+from services.access import principal_for
+from services.candidates import load_history
+from services.queries import show_candidate
+from services.review import approve, return_to_branch, review_thread, submit
+from services.user_commands import ForbiddenError, record_step
+from services.verify import verify
+from services.worklist import queue_page, review_items
+
+
+@pytest.fixture
+def people(app, users):
+    return {k: principal_for(app, u["id"] if isinstance(u, dict) else u) for k, u in users.items()}
+
+
+def _log(app, cid):
+    with app.uow(read_only=True) as uow:
+        return [(e.kind, e.step) for e in load_history(uow, cid)]
+
+
+def test_submit_return_resubmit_approve(app, world, people):
+    sec, town = people["sec"], people["town"]
+    cid = world.review
+    # the branch sends pre_review up; the township sees it first in its queue
+    submit(app, sec, cid, "pre_review", note="材料齐全，请预审")
+    total, items = queue_page(app, town, 50)
+    first = items[0]
+    assert (first["candidate_id"], first["step"], first["review"]) == (cid, "pre_review", "submitted")
+    assert review_items(app, sec)["submitted"][0]["candidate_id"] == cid
+    # sending twice is refused, nothing written
+    before = _log(app, cid)
+    with pytest.raises(DomainError, match="已于 .* 报送"):
+        submit(app, sec, cid, "pre_review")
+    assert _log(app, cid) == before
+    # the township returns it, reopening 政治审查: committee_review needs it, so it reopens too
+    r = return_to_branch(app, town, cid, "pre_review", reason="政治审查材料缺少直系亲属证明，请补充后再报",
+                         reopen=("political_review",))
+    assert r.decision.event.evidence["reopened"] == ["political_review", "committee_review"]
+    state = r.decision.state
+    assert "political_review" not in state.done and "committee_review" not in state.done
+    assert state.returned == {"pre_review": app.today()}
+    # the secretary sees it first: 被退回, with the reason on the thread
+    mine = review_items(app, sec)
+    assert [i["candidate_id"] for i in mine["returned"]] == [cid]
+    thread = next(t for t in review_thread(app, cid) if t["step"] == "pre_review")
+    assert thread["status"] == "returned"
+    assert [e["kind"] for e in thread["entries"]] == ["submit", "return"]
+    assert thread["entries"][1]["text"].startswith("政治审查材料缺少")
+    assert thread["entries"][1]["who"] == "用户town"  # the person's name, not the account
+    # it left the township's queue while it waits for the branch
+    assert all(i["candidate_id"] != cid or i["step"] != "pre_review" for i in queue_page(app, town, 50)[1])
+    # approving a returned item, or returning it again, is refused and changes nothing
+    before = _log(app, cid)
+    with pytest.raises(DomainError, match="退回党支部"):
+        approve(app, town, cid, "pre_review", occurred_on=app.today(), evidence={"result": "合格", "passed": True},
+                opinion="同意")
+    with pytest.raises(DomainError, match="已于 .* 退回"):
+        return_to_branch(app, town, cid, "pre_review", reason="再退一次")
+    assert _log(app, cid) == before
+    # the old records stay in the log, marked as superseded by the return
+    shown = show_candidate(app, cid)["timeline"]
+    assert {e["step"] for e in shown if e["status"] == "returned"} == {"political_review", "committee_review"}
+    # the branch redoes the steps and sends again
+    day = app.today()
+    record_step(app, sec, cid, "political_review", occurred_on=day,
+                evidence={"contents": "本人及直系亲属", "conclusion": "政审-2", "passed": True}, expected_version=None)
+    record_step(app, sec, cid, "committee_review", occurred_on=day, evidence={"opinion": "同意报预审"},
+                expected_version=None)
+    submit(app, sec, cid, "pre_review", note="已补充直系亲属证明")
+    # the township approves with opinion and 批复文号; preview first writes nothing
+    prev = approve(app, town, cid, "pre_review", occurred_on=day, evidence={"result": "合格", "passed": True},
+                   opinion="同意，可填写入党志愿书", doc_no="南组预〔2026〕12号", preview=True)
+    assert prev.preview and _log(app, cid)[-1] == ("submit", "pre_review")
+    done = approve(app, town, cid, "pre_review", occurred_on=day, evidence={"result": "合格", "passed": True},
+                   opinion="同意，可填写入党志愿书", doc_no="南组预〔2026〕12号")
+    assert done.decision.event.evidence["review"] == {"opinion": "同意，可填写入党志愿书", "doc_no": "南组预〔2026〕12号"}
+    assert "pre_review" not in done.decision.state.submitted and "pre_review" in done.decision.state.done
+    thread = next(t for t in review_thread(app, cid) if t["step"] == "pre_review")
+    assert [e["kind"] for e in thread["entries"]] == ["submit", "return", "submit", "approve"]
+    assert "南组预〔2026〕12号" in thread["entries"][-1]["text"]
+    # the stored state equals the replay of the log
+    report = verify(app)
+    assert report.ok, report.mismatches
+
+
+def test_who_may_do_what(app, world, people):
+    cid = world.review
+    with pytest.raises(ForbiddenError):
+        submit(app, people["town"], cid, "pre_review")  # the township does not send to itself
+    with pytest.raises(ForbiddenError):
+        submit(app, people["county"], cid, "pre_review")
+    submit(app, people["sec"], cid, "pre_review")
+    with pytest.raises(ForbiddenError):
+        return_to_branch(app, people["sec"], cid, "pre_review", reason="x")
+    with pytest.raises(DomainError, match="须填写原因"):
+        return_to_branch(app, people["town"], cid, "pre_review", reason="  ")
+    with pytest.raises(DomainError, match="不能要求重新办理“确定发展对象”"):
+        return_to_branch(app, people["town"], cid, "pre_review", reason="x", reopen=("target_selection",))
+    with pytest.raises(DomainError, match="须填写审批意见"):
+        approve(app, people["town"], cid, "pre_review", occurred_on=app.today(),
+                evidence={"result": "合格", "passed": True}, opinion="")
+
+
+def test_not_ready_cannot_be_sent(app, world, people):
+    with pytest.raises(DomainError, match="须先完成"):
+        submit(app, people["sec"], world.fresh, "activist_filing")
+    with pytest.raises(DomainError, match="不需要报送"):
+        submit(app, people["sec"], world.fresh, "first_talk")

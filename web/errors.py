@@ -12,6 +12,7 @@
 """
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -29,6 +30,10 @@ from web.security import CsrfError, LoginRequired
 CSRF_MESSAGE = "安全校验失败（表单已过期或来源不明），请刷新页面后重试"
 STALE_CODES = frozenset({"candidate.stale", "concurrent_modification"})
 STALE_MESSAGE = "已被他人修改，请刷新"
+HTTP_MESSAGES = {400: "请求有误，请返回上一页重试", 401: "请先登录", 403: "无权访问", 404: "页面不存在",
+                 405: "不支持这种请求方式", 413: "上传的内容太大", 415: "不支持这种文件类型",
+                 429: "操作太频繁，请稍后再试"}
+_HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 def is_api(request: Request) -> bool:
@@ -44,6 +49,31 @@ def _page(request: Request, status: int, title: str, messages: list[str]):
     who = getattr(request.state, "who", None)
     return page(request, "error.html", {"title": title, "messages": messages, "status": status},
                 status_code=status, who=who)
+
+
+# What a malformed request's parameters are called on the page (a path, query or form name →
+# its Chinese name); a name not here is "填写的内容" / "链接". Add yours when a route takes a new one.
+PARAM_LABELS = {
+    "org": "组织", "branch": "党支部", "period": "统计期间", "format": "文件格式", "start": "开始日期",
+    "end": "结束日期", "as_of": "截至日期", "candidate_id": "候选人", "step": "步骤", "action": "操作",
+    "page": "页码", "limit": "条数", "offset": "起始位置", "import_id": "导入批次", "token": "上传文件",
+    "file": "文件", "username": "用户名", "key": "流程定义", "reason": "原因", "occurred_on": "办理日期",
+    "expected_version": "页面版本", "since": "开始日期", "until": "结束日期", "user": "用户",
+    "person_id": "人员", "notice_id": "通知", "year": "年度", "seq": "记录",
+}
+
+
+def invalid_message(error: dict) -> str:
+    """One Chinese sentence for one of FastAPI's validation errors, naming the parameter in Chinese
+    (never its key): 缺少统计期间 / 链接中的候选人不正确 / 页码格式不正确."""
+    loc = [str(x) for x in error.get("loc", ())]
+    where = loc[0] if loc else ""
+    label = next((PARAM_LABELS[x] for x in reversed(loc[1:]) if x in PARAM_LABELS), "")
+    if error.get("type") == "missing":
+        return f"缺少{label}，请从页面上的链接或表单进入" if label else "缺少必填的内容，请从页面上的链接或表单进入"
+    if where == "path":
+        return f"链接中的{label or '编号'}不正确，请从页面上的链接进入"
+    return f"{label or '填写的内容'}格式不正确"
 
 
 def install(app: FastAPI) -> None:
@@ -74,9 +104,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
-        message = "页面不存在" if exc.status_code == 404 else str(exc.detail)
-        if exc.status_code == 405:
-            message = "不支持这种请求方式"
+        detail = str(exc.detail or "")
+        # a route's own Chinese detail is shown; Starlette's English phrases ("Not Found") never are
+        message = detail if _HAN.search(detail) and exc.status_code != 404 else \
+            HTTP_MESSAGES.get(exc.status_code, "请求未能完成，请返回上一页重试")
         if is_api(request):
             return _json(exc.status_code, "http", message)
         return _page(request, exc.status_code, message, [message])
@@ -97,7 +128,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
-        problems = [f"{'.'.join(str(x) for x in e.get('loc', ())[1:]) or '请求'}：格式不正确" for e in exc.errors()]
+        problems = list(dict.fromkeys(invalid_message(e) for e in exc.errors()))
         if is_api(request):
             return _json(422, "invalid", "请求格式不正确", [{"code": "invalid", "message": p, "article": "",
                                                           "earliest": None} for p in problems])

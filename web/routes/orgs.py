@@ -16,16 +16,19 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from engine.errors import DomainError
+from engine.evidence import parse_date
 from reports.model import DIMENSIONS, MEASURES
 from services.audit_log import record
-from services.org_views import default_period, org_for, overdue_dashboard, recent_periods, report_orgs
+from reports.period import half, parse_period, quarter
+from reports.period import year as period_year
+from services.org_views import default_period, org_for, overdue_dashboard, report_orgs
 from services.reports import SUFFIXES, build_report, default_path, paragraph, report_dict, write_report
 from services.user_commands import NotFoundError
 from web.render import page
 from web.security import check_csrf, current_user
 
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
-FORMAT_NAMES = {"xlsx": "Excel（统计表和台账）", "docx": "Word 工作汇报", "md": "Markdown", "text": "纯文本"}
+FORMAT_NAMES = {"xlsx": "Excel（统计表和台账）", "docx": "Word 工作汇报", "md": "带排版标记的文本", "text": "纯文本"}
 MEDIA = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
          "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
          "md": "text/markdown; charset=utf-8", "text": "text/plain; charset=utf-8"}
@@ -40,9 +43,20 @@ def _int(value: str | None, what: str) -> int | None:
 
 
 @router.get("/overdue")
-def overdue_page(request: Request, branch: str | None = None, who=Depends(current_user)):
-    board = overdue_dashboard(request.app.state.pf, who, _int(branch, "党支部"))
-    return page(request, "overdue.html", {"title": "逾期事项", "b": board}, who=who)
+def overdue_page(request: Request, branch: str | None = None, as_of: str | None = None, who=Depends(current_user)):
+    pf = request.app.state.pf
+    branch_id = _int(branch, "党支部")
+    day, error = None, None
+    if as_of and as_of.strip():
+        try:
+            day = parse_date(as_of)
+        except ValueError as e:
+            error = f"截至日期：{e}"
+    board = overdue_dashboard(pf, who, branch_id, None if error else day)
+    return page(request, "overdue.html", {"title": "逾期事项", "b": board, "as_of": board["today"],
+                                          "as_of_typed": as_of or "", "as_of_error": error,
+                                          "real_today": pf.today().isoformat()},
+                status_code=400 if error else 200, who=who)
 
 
 def _choose_org(pf, who, org: str | None) -> tuple[dict, list[dict]]:
@@ -76,19 +90,67 @@ def _tables(report) -> list[dict]:
     return out
 
 
+RANGE = "range"  # the period select's 自定义日期范围
+
+
+def period_choices(today, chosen: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The period select: (year label, [(code, Chinese label)]) for this year and the two before
+    (全年, 上半年, 下半年, four quarters), the chosen period first when it is older; then the
+    custom range. Codes stay the URL's values, so old links (period=2018H1) keep working."""
+    groups: list[tuple[str, list[tuple[str, str]]]] = []
+    for y in range(today.year, today.year - 3, -1):
+        periods = [period_year(y), half(y, 1), half(y, 2), *(quarter(y, q) for q in range(1, 5))]
+        groups.append((f"{y}年", [(p.key, p.label) for p in periods if p.start <= today]))
+    listed = {code for _, options in groups for code, _ in options}
+    if chosen and chosen not in listed and chosen != RANGE:
+        try:
+            p = parse_period(chosen)
+            if p.kind != "range":
+                groups.insert(0, ("所选期间", [(p.key, p.label)]))
+        except DomainError:
+            pass
+    return [g for g in groups if g[1]]
+
+
+def _period_asked(period: str | None, start: str | None, end: str | None, today) -> tuple[str, str, str]:
+    """(the period to report, the select's value, the range's error): both dates typed → that
+    range; 自定义日期范围 without both → an error; else the chosen code (the current half year
+    when none)."""
+    start, end, period = (start or "").strip(), (end or "").strip(), (period or "").strip()
+    if start and end:
+        return f"{start}..{end}", RANGE, ""
+    if period == RANGE or start or end:
+        return "", RANGE, "请填写开始日期和结束日期"
+    period = period or default_period(today)
+    return period, period, ""
+
+
 @router.get("/reports")
-def report_page(request: Request, org: str | None = None, period: str | None = None, who=Depends(current_user)):
+def report_page(request: Request, org: str | None = None, period: str | None = None, start: str | None = None,
+                end: str | None = None, who=Depends(current_user)):
     pf = request.app.state.pf
     chosen, orgs = _choose_org(pf, who, org)
-    period = (period or "").strip() or default_period(pf.today())
-    ctx = {"title": "发展党员工作报告", "orgs": orgs, "org": chosen, "period": period,
-           "periods": recent_periods(pf.today()), "formats": FORMAT_NAMES, "measures": MEASURES}
+    asked, selected, range_error = _period_asked(period, start, end, pf.today())
+    ctx = {"title": "发展党员工作报告", "orgs": orgs, "org": chosen, "period": selected,
+           "choices": period_choices(pf.today(), selected), "start": start or "", "end": end or "",
+           "formats": FORMAT_NAMES, "measures": MEASURES}
+    if range_error:
+        return page(request, "report.html", {**ctx, "range_error": range_error}, status_code=400, who=who)
     try:
-        report = build_report(pf, chosen["code"], period)
+        report = build_report(pf, chosen["code"], asked)
     except DomainError as e:
-        return page(request, "report.html", {**ctx, "error": e.violations[0].message}, status_code=400, who=who)
+        v = e.violations[0]
+        message = "统计期间无法识别，请从列表中选择，或选择“自定义日期范围”并填写起止日期" \
+            if v.code == "period.invalid" else v.message
+        key = "range_error" if selected == RANGE else "error"
+        return page(request, "report.html", {**ctx, key: message}, status_code=400, who=who)
+    p = report.period
+    if p.kind == "range":
+        ctx.update(period=RANGE, start=p.start.isoformat(), end=p.end.isoformat())
+    else:
+        ctx.update(period=p.key, choices=period_choices(pf.today(), p.key))
     ctx.update(report=report, data=report_dict(report, with_paragraph=False), paragraph=paragraph(report),
-               tables=_tables(report), period=report.period.key)
+               tables=_tables(report))
     return page(request, "report.html", ctx, who=who)
 
 

@@ -67,22 +67,6 @@ def record_step(app: App, who: Principal, candidate_id: int, step_id: str, *, oc
     return result
 
 
-def return_step(app: App, who: Principal, candidate_id: int, step_id: str, reason: str) -> None:
-    """The township sends a step back to the branch with a reason: nothing in the candidate's log
-    changes (the step stays open); the return is recorded in the audit log and shown on the
-    candidate's page and in the branch's week."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise refuse("return.reason", "退回须填写原因")
-    if len(reason) > 500:
-        raise refuse("return.reason", "退回原因不能超过 500 字")
-    _row, _state, step = step_for(app, who, candidate_id, step_id)
-    if step.actor not in ("township", "county_org_dept"):
-        raise ForbiddenError("只有乡镇党委办理的步骤可以退回")
-    record(app, user_id=who.user_id, username=who.username, action="step.return", target_kind="candidate",
-           target_id=candidate_id, detail={"step": step_id, "step_name": step.name, "reason": reason})
-
-
 def quick_fields(step: StepSpec) -> list | None:
     """The fields of a one-click approval in the queue: the required text fields (an opinion, a
     talker), with the outcome field set to its positive value; None when the step needs the full

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from engine.errors import refuse
 from engine.evidence import parse_date
 from services.queries import command_view
-from services.user_commands import ForbiddenError, load_for, record_step, return_step
+from services.user_commands import ForbiddenError, load_for, record_step
 from services.worklist import approval_queue, candidates_by_stage, step_table, week
 from web.security import check_csrf, csrf_token, current_user
 
@@ -26,10 +26,6 @@ class StepIn(BaseModel):
     occurred_on: str = Field(description="办理日期，如 2026-11-20")
     evidence: dict[str, Any] = Field(default_factory=dict, description="记录项（字段名见流程定义）")
     expected_version: int | None = Field(default=None, description="读取时的版本号；不同则 409 已被他人修改")
-
-
-class ReturnIn(BaseModel):
-    reason: str = Field(description="退回原因")
 
 
 @router.get("/me", summary="当前用户、角色与 CSRF 令牌")
@@ -75,8 +71,3 @@ def api_step(request: Request, candidate_id: int, step_id: str, body: StepIn, wh
                          expected_version=body.expected_version)
     return command_view(pf, result)
 
-
-@router.post("/candidates/{candidate_id}/steps/{step_id}/return", summary="退回党支部（乡镇）")
-def api_return(request: Request, candidate_id: int, step_id: str, body: ReturnIn, who=Depends(current_user)):
-    return_step(request.app.state.pf, who, candidate_id, step_id, body.reason)
-    return {"ok": True}

@@ -34,7 +34,7 @@ def create_app(app: App, *, secret_key: str, secure_cookies: bool = True) -> Fas
     headers.install(web)  # security headers on every response; /api/docs from local files
     web.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     for router in (admin.router, auth.router, pages.router, steps.router, queue.router, api.router, cases.router,
-                   orgs.router, review.router, notices.router, records.router, findings.router, imports.router,
+                   orgs.router, review.router, review.api, notices.router, records.router, findings.router, imports.router,
                    plans.router, holidays.router, people.router, contacts.router, more.router):
         web.include_router(router)
     return web

@@ -3,6 +3,6 @@
 read. The rules are the engine's (engine/review.py); which steps go through it is data
 (workflows/review.yaml)."""
 from services.review.commands import approve, return_to_branch, submit
-from services.review.thread import review_thread
+from services.review.thread import branch_review, review_thread
 
-__all__ = ["approve", "return_to_branch", "review_thread", "submit"]
+__all__ = ["approve", "branch_review", "return_to_branch", "review_thread", "submit"]

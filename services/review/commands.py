@@ -38,10 +38,14 @@ def _notify(kind: str, who: Principal, step_name: str, text: str) -> Callable:
         except ImportError:  # the in-app inbox is not installed in this build
             return
         e = decision.event
+        nonlocal kind, text
+        if kind == "approved" and decision.state.ended_on is not None and decision.before.ended_on is None:
+            kind, text = "refused", text.replace("已办理", "未获通过")
         side = "township" if kind == "submitted" else "branch"
         link = f"/queue#c{row.id}-{e.step}" if side == "township" else f"/candidates/{row.id}"
         notify(uow, org_id=decision.state.branch_id, side=side, kind=kind, title=f"{step_name}：{text}",
-               body=_body(kind, who, e), link=link, key=f"review:{row.id}:{e.seq}")
+               body=_body(kind, who, e), link=link, key=f"review:{row.id}:{e.seq}", now=e.recorded_at,
+               candidate_id=row.id)
     return after
 
 

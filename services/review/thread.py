@@ -42,20 +42,23 @@ def review_thread(app: App, candidate_id: int) -> list[dict[str, Any]]:
     out = []
     for step in defn.steps:
         sid = step.id
-        entries = threads.get(sid)
+        entries = threads.get(sid) or []
+        ready = (is_reviewed(step) and state.stage not in proc.end_states and sid not in state.done
+                 and all(r in state.done for r in step.requires))
         status = ("done" if sid in state.done else "submitted" if sid in state.submitted
-                  else "returned" if sid in state.returned else None)
-        if not entries and status is None:
+                  else "returned" if sid in state.returned else "open" if ready else None)
+        if status is None or (status == "done" and not entries):
             continue
+        since = state.done.get(sid) or state.submitted.get(sid) or state.returned.get(sid)
         out.append({
-            "step": sid, "number": step.number, "step_name": step.name, "status": status or "open",
+            "step": sid, "number": step.number, "step_name": step.name, "status": status,
             "status_name": {"done": "已办理", "submitted": "已报送，待审核", "returned": "已退回，待重新报送",
-                            "open": "待报送"}[status or "open"],
-            "since": (state.done.get(sid) or state.submitted.get(sid) or state.returned.get(sid) or "") and
-                     (state.done.get(sid) or state.submitted.get(sid) or state.returned.get(sid)).isoformat(),
-            "entries": entries or [],
+                            "open": "待报送"}[status],
+            "since": since.isoformat() if since else None,
+            "waiting_for": [defn.step(r).name for r in step.requires if r not in state.done],
+            "entries": entries,
             "reopenable": [{"id": s, "name": defn.step(s).name, "number": defn.step(s).number}
-                           for s in reopenable(proc, state, sid)] if status == "submitted" or status is None else [],
+                           for s in reopenable(proc, state, sid)] if status in ("submitted", "open") else [],
         })
     return out
 
@@ -74,3 +77,21 @@ def _entry(e, defn) -> dict[str, Any]:
         text = f"{text}（批复文号：{review['doc_no']}）" if text else f"批复文号：{review['doc_no']}"
     return {"kind": "approve", "kind_name": "办理", "on": e.occurred_on.isoformat(), "who": person_of(e.actor),
             "text": text, "reopened": []}
+
+
+def with_reasons(app: App, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Returned items with the reason of their latest 退回 (`reason`), read from the log."""
+    for i in items:
+        with app.uow(read_only=True) as uow:
+            history = load_history(uow, i["candidate_id"])
+        last = next((e for e in reversed(effective_events(history)) if e.kind == "return" and e.step == i["step"]), None)
+        i["reason"] = last.evidence.get("reason", "") if last else ""
+    return items
+
+
+def branch_review(app: App, who) -> dict[str, list[dict[str, Any]]]:
+    """The branch side's 被退回 (with reasons), 待报送 and 已报送 items."""
+    from services.worklist import review_items
+    r = review_items(app, who)
+    with_reasons(app, r["returned"])
+    return r

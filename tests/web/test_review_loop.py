@@ -114,3 +114,81 @@ def test_not_ready_cannot_be_sent(app, world, people):
         submit(app, people["sec"], world.fresh, "activist_filing")
     with pytest.raises(DomainError, match="不需要报送"):
         submit(app, people["sec"], world.fresh, "first_talk")
+
+
+def _kinds(app, cid):
+    return [k for k, _s in _log(app, cid)]
+
+
+def test_the_loop_through_the_pages(app, world, login):
+    cid = world.review
+    sec, town = login("sec"), login("town")
+    # the secretary sees the step to send up on the home page and sends it
+    home = sec.get("/").text
+    assert "待报送上级党委" in home and "上级党委预审" in home
+    r = sec.form(f"/candidates/{cid}/submit/pre_review", {"note": "材料齐全", "back": "home"})
+    assert r.status_code == 303 and _kinds(app, cid)[-1] == "submit"
+    # the township's queue shows it first, with a 审批 link and a return form
+    q = town.get("/queue").text
+    assert q.index("已报送，待审核") < q.index("张秀英" if "张秀英" in q else "王芳")
+    assert f"/queue/approve?candidate_id={cid}&amp;step=pre_review" in q
+    # a return without a reason changes nothing and says why
+    before = _log(app, cid)
+    r = town.form("/queue/return", {"candidate_id": cid, "step": "pre_review", "reason": " "})
+    assert r.status_code == 303 and _log(app, cid) == before
+    assert "退回须填写原因" in town.get("/queue").text
+    town.form("/queue/return", {"candidate_id": cid, "step": "pre_review", "reopen": "political_review",
+                                "reason": "政治审查材料缺少直系亲属证明，请补充后再报"})
+    assert _kinds(app, cid)[-1] == "return"
+    # the secretary sees it first on the home page, with the reason and what to redo
+    home = sec.get("/").text
+    assert "被退回（1）" in home and "政治审查材料缺少直系亲属证明" in home
+    assert home.index("被退回（1）") < home.index("<h1>本周待办")
+    page = sec.get(f"/candidates/{cid}").text
+    assert "已退回，待重新报送" in page and "须先重新办理：支部委员会审查" in page
+    # approving the returned item is refused (the confirmation never comes)
+    r = town.form("/queue/approve", {"candidate_id": cid, "step": "pre_review", "occurred_on": "2026-11-25",
+                                     "f.result": "合格", "opinion": "同意"})
+    assert r.status_code == 422 and "退回党支部" in r.text and _log(app, cid)[-1][0] == "return"
+
+
+def test_approval_confirms_what_it_records(app, world, login):
+    cid = world.review
+    sec, town = login("sec"), login("town")
+    sec.form(f"/candidates/{cid}/submit/pre_review", {"note": ""})
+    data = {"candidate_id": cid, "step": "pre_review", "occurred_on": "2026-11-25", "f.result": "合格",
+            "opinion": "同意，可填写入党志愿书", "doc_no": "南组预〔2026〕12号"}
+    r = town.form("/queue/approve", data)
+    assert r.status_code == 200 and "请确认将记录的内容" in r.text and "南组预〔2026〕12号" in r.text
+    assert _kinds(app, cid)[-1] == "submit"  # the confirmation page wrote nothing
+    r = town.form("/queue/approve", {**data, "confirm": "1"})
+    assert r.status_code == 303
+    with app.uow(read_only=True) as uow:
+        last = load_history(uow, cid)[-1]
+    assert (last.kind, last.step, last.evidence["review"]["doc_no"]) == ("step", "pre_review", "南组预〔2026〕12号")
+    page = sec.get(f"/candidates/{cid}").text
+    assert "同意，可填写入党志愿书（批复文号：南组预〔2026〕12号）" in page
+    # an opinion is required: 400 with the message next to the field, nothing written
+    sec.form(f"/candidates/{world.review}/submit/pre_review", {})
+    r = town.form("/queue/approve", {**data, "opinion": ""})
+    assert r.status_code == 400 and "请填写审批意见" in r.text
+
+
+def test_the_loop_through_the_api(app, world, login):
+    cid = world.review
+    sec, town = login("sec"), login("town")
+    hs = {"X-CSRF-Token": sec.get("/api/me").json()["csrf_token"]}
+    ht = {"X-CSRF-Token": town.get("/api/me").json()["csrf_token"]}
+    assert sec.post(f"/api/candidates/{cid}/steps/pre_review/submit", json={"note": "请审"}, headers=hs).status_code == 200
+    r = sec.post(f"/api/candidates/{cid}/steps/pre_review/submit", json={}, headers=hs)
+    assert r.status_code == 422 and "报送" in r.json()["message"]
+    r = town.post(f"/api/candidates/{cid}/steps/pre_review/return", json={"reason": "补材料", "reopen": ["political_review"]},
+                  headers=ht)
+    assert r.status_code == 200 and r.json()["reopened"] == ["political_review", "committee_review"]
+    assert [i["candidate_id"] for i in sec.get("/api/review").json()["returned"]] == [cid]
+    thread = sec.get(f"/api/candidates/{cid}/review").json()
+    assert [e["kind"] for e in next(t for t in thread if t["step"] == "pre_review")["entries"]] == ["submit", "return"]
+    r = town.post(f"/api/candidates/{cid}/steps/pre_review/approve",
+                  json={"occurred_on": "2026-11-25", "evidence": {"result": "合格", "passed": True}, "opinion": "同意"},
+                  headers=ht)
+    assert r.status_code == 422 and "退回党支部" in r.json()["message"]

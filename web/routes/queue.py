@@ -1,5 +1,6 @@
-"""The township's approval queue: approve in one click (with the opinion fields the step needs) or
-return to the branch with a reason."""
+"""The township's approval queue: what the branches sent first (with the thread of earlier
+returns), then the committee's own steps and what it may record from paper. Approve opens a
+confirmation of exactly what will be recorded; return takes a reason and the steps to redo."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -8,12 +9,15 @@ from starlette.concurrency import run_in_threadpool
 
 from engine.errors import DomainError
 from engine.evidence import parse_date
-from services.user_commands import ForbiddenError, approve_evidence, quick_fields, record_step, return_step, step_for
+from services.queries import evidence_summary
+from services.review import approve as approve_step, return_to_branch, review_thread
+from services.user_commands import ForbiddenError, approve_evidence, quick_fields, record_step, step_for
 from services.worklist import queue_page
 from storage.errors import ConcurrentModification
 from web.errors import STALE_CODES, STALE_MESSAGE
 from web.render import page
 from web.security import check_csrf, current_user, flash
+from workflows.review import is_reviewed
 
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 
@@ -32,55 +36,148 @@ def queue(request: Request, page_no: int = Query(1, alias="page", ge=1, le=100_0
     pf = request.app.state.pf
     total, items = queue_page(pf, who, PAGE, (page_no - 1) * PAGE)
     for i in items:
-        fields = quick_fields(pf.definition(i["definition_key"]).step(i["step"]))
+        spec = pf.definition(i["definition_key"]).step(i["step"])
+        fields = quick_fields(spec)
         i["quick"] = None if fields is None else [{"name": f.name, "label": f.label} for f in fields]
+        i["reviewed"] = is_reviewed(spec)
+        if i["review"] == "submitted":
+            thread = next((t for t in review_thread(pf, i["candidate_id"]) if t["step"] == i["step"]), None)
+            i["thread"] = thread["entries"] if thread else []
+            i["reopenable"] = thread["reopenable"] if thread else []
+            i["returns"] = sum(1 for e in i["thread"] if e["kind"] == "return")
     pages = max(1, -(-total // PAGE))
-    return page(request, "queue.html", {"title": "审批队列", "items": items, "today": pf.today().isoformat(),
+    groups = [("已报送，待审核", [i for i in items if i["review"] == "submitted"]),
+              ("乡镇党委组织的事项", [i for i in items if not i["reviewed"]]),
+              ("党支部尚未报送（收到纸质材料时可直接办理）", [i for i in items if i["review"] == "unsent"])]
+    return page(request, "queue.html", {"title": "审批队列", "groups": groups, "today": pf.today().isoformat(),
                                          "total": total, "page_no": page_no, "pages": pages}, who=who)
 
 
+def _approval_form(request, who, candidate_id: int, step: str, form=None, *, errors=None, preview=None,
+                   status_code=200):
+    pf = request.app.state.pf
+    row, state, spec = step_for(pf, who, candidate_id, step)
+    fields = quick_fields(spec)
+    with pf.uow(read_only=True) as uow:
+        person = uow.people.get(row.person_id)
+    thread = next((t for t in review_thread(pf, candidate_id) if t["step"] == step), None)
+    typed = {k: str(v) for k, v in (form or {}).items() if k != "csrf_token"}
+    return page(request, "approve.html", {
+        "title": f"审批：{spec.name}", "spec": spec, "person": person, "candidate_id": candidate_id,
+        "fields": [{"name": f.name, "label": f.label} for f in fields or ()], "full_form": fields is None,
+        "reviewed": is_reviewed(spec), "thread": thread, "typed": typed, "errors": errors or {},
+        "preview": preview, "version": typed.get("expected_version") or row.version,
+        "occurred_on": typed.get("occurred_on") or pf.today().isoformat(),
+    }, status_code=status_code, who=who)
+
+
+@router.get("/queue/approve")
+def approve_form(request: Request, candidate_id: int = Query(..., ge=1, le=2**31 - 1), step: str = Query(...),
+                 who=Depends(current_user)):
+    _township(who)
+    return _approval_form(request, who, candidate_id, step)
+
+
 @router.post("/queue/approve")
-async def approve(request: Request, candidate_id: int = Form(...), step: str = Form(...),
-                  expected_version: int = Form(...), who=Depends(current_user)):
+async def approve(request: Request, candidate_id: int = Form(..., ge=1, le=2**31 - 1), step: str = Form(...),
+                  who=Depends(current_user)):
     form = await request.form()  # async; the database work below runs in the thread pool
-    return await run_in_threadpool(_approve, request, who, candidate_id, step, expected_version, form)
+    return await run_in_threadpool(_approve, request, who, candidate_id, step, form)
 
 
-def _approve(request: Request, who, candidate_id: int, step: str, expected_version: int, form):
+def _approve(request: Request, who, candidate_id: int, step: str, form):
+    """Without `confirm`: the confirmation page (the engine's dry run); with it: recorded."""
     _township(who)
     pf = request.app.state.pf
     _row, _state, spec = step_for(pf, who, candidate_id, step)
     fields = quick_fields(spec)
     if fields is None:
         return RedirectResponse(f"/candidates/{candidate_id}/steps/{step}", status_code=303)
+    errors = {}
     try:
         day = parse_date(str(form.get("occurred_on", "")).strip() or pf.today())
     except ValueError as e:
-        flash(request, f"{spec.name}（候选人 {candidate_id}）：办理日期{e}", "error")
-        return RedirectResponse("/queue", status_code=303)
-    evidence = approve_evidence(spec, {f.name: str(form.get(f"f.{f.name}", "")).strip() for f in fields})
+        errors["occurred_on"] = f"办理日期{e}"
+    values = {f.name: str(form.get(f"f.{f.name}", "")).strip() for f in fields}
+    for f in fields:
+        if not values[f.name]:
+            errors[f"f.{f.name}"] = f"请填写{f.label}"
+    opinion = str(form.get("opinion", "")).strip()
+    doc_no = str(form.get("doc_no", "")).strip()
+    reviewed = is_reviewed(spec)
+    if reviewed and not opinion:
+        errors["opinion"] = "请填写审批意见"
     try:
-        result = record_step(pf, who, candidate_id, step, occurred_on=day, evidence=evidence,
-                             expected_version=expected_version)
+        expected = int(str(form.get("expected_version", "")))
+    except ValueError:
+        expected = None
+    if errors:
+        return _approval_form(request, who, candidate_id, step, form, errors=errors, status_code=400)
+    evidence = approve_evidence(spec, values)
+    confirm = str(form.get("confirm", "")) == "1"
+    try:
+        if reviewed:
+            result = approve_step(pf, who, candidate_id, step, occurred_on=day, evidence=evidence, opinion=opinion,
+                                  doc_no=doc_no, expected_version=expected, preview=not confirm)
+        elif confirm:
+            result = record_step(pf, who, candidate_id, step, occurred_on=day, evidence=evidence,
+                                 expected_version=expected)
+        else:
+            from services.candidates import complete_step
+            result = complete_step(pf, candidate_id, step, occurred_on=day, actor=who.actor, evidence=evidence,
+                                   expected_version=expected, preview=True)
     except ConcurrentModification:
-        flash(request, STALE_MESSAGE, "error")
+        return _approval_form(request, who, candidate_id, step, form, errors={"_": STALE_MESSAGE}, status_code=409)
     except DomainError as e:
         stale = any(v.code in STALE_CODES for v in e.violations)
-        for m in [STALE_MESSAGE] if stale else [v.message for v in e.violations]:
-            flash(request, f"{spec.name}（候选人 {candidate_id}）：{m}", "error")
-    else:
-        flash(request, f"已办理：第{spec.number}步 {spec.name}（候选人 {candidate_id}，{result.decision.event.occurred_on}）")
+        msgs = [STALE_MESSAGE] if stale else [v.message for v in e.violations]
+        return _approval_form(request, who, candidate_id, step, form, errors={"_": "；".join(msgs)},
+                              status_code=409 if stale else 422)
+    if not confirm:
+        ev = result.decision.event
+        preview = {"date": ev.occurred_on.isoformat(), "summary": evidence_summary(spec, ev.evidence, {}),
+                   "opinion": opinion, "doc_no": doc_no, "warnings": list(result.decision.warnings),
+                   "stage": pf.definition(result.decision.state.definition_key).stage_name(result.decision.state.stage)}
+        return _approval_form(request, who, candidate_id, step, form, preview=preview)
+    with pf.uow(read_only=True) as uow:
+        name = uow.people.get(_row.person_id).name
+    flash(request, f"已办理：{name} 第{spec.number}步 {spec.name}（{result.decision.event.occurred_on}）")
+    for w in result.decision.warnings:
+        flash(request, w, "warn")
     return RedirectResponse("/queue", status_code=303)
 
 
 @router.post("/queue/return")
-def send_back(request: Request, candidate_id: int = Form(...), step: str = Form(...), reason: str = Form(""),
-              who=Depends(current_user)):
+async def send_back(request: Request, candidate_id: int = Form(..., ge=1, le=2**31 - 1), step: str = Form(...),
+                    who=Depends(current_user)):
+    form = await request.form()
+    return await run_in_threadpool(_send_back, request, who, candidate_id, step, form)
+
+
+def _send_back(request: Request, who, candidate_id: int, step: str, form):
     _township(who)
+    pf = request.app.state.pf
+    reason = str(form.get("reason", ""))
+    reopen = tuple(str(x) for x in form.getlist("reopen"))
     try:
-        return_step(request.app.state.pf, who, candidate_id, step, reason)
+        expected = int(str(form.get("expected_version", "")))
+    except ValueError:
+        expected = None
+    back = str(form.get("back", "")) == "candidate"
+    target = f"/candidates/{candidate_id}" if back else "/queue"
+    row, _state, spec = step_for(pf, who, candidate_id, step)
+    with pf.uow(read_only=True) as uow:
+        name = uow.people.get(row.person_id).name
+    try:
+        result = return_to_branch(pf, who, candidate_id, step, reason=reason, reopen=reopen, expected_version=expected)
+    except ConcurrentModification:
+        flash(request, f"{name}：{STALE_MESSAGE}", "error")
     except DomainError as e:
-        flash(request, e.violations[0].message, "error")
+        stale = any(v.code in STALE_CODES for v in e.violations)
+        for m in [STALE_MESSAGE] if stale else [v.message for v in e.violations]:
+            flash(request, f"{name} {spec.name}：{m}", "error")
     else:
-        flash(request, f"已退回党支部（候选人 {candidate_id}）：{reason.strip()}")
-    return RedirectResponse("/queue", status_code=303)
+        d = pf.definition(result.decision.state.definition_key)
+        redo = "、".join(d.step(s).name for s in result.decision.event.evidence["reopened"])
+        flash(request, f"已退回{name}的“{spec.name}”：{reason.strip()}" + (f"；须重新办理：{redo}" if redo else ""))
+    return RedirectResponse(target, status_code=303)

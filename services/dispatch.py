@@ -20,6 +20,7 @@ from typing import Any, Mapping
 
 from notifications.message import ChannelError, Message, PermanentChannelError
 from services.app import App, naive_utc
+from services.notices.deliver import INAPP, deliver_group, inapp_previews
 from storage.repositories import OutboxRow
 
 
@@ -88,8 +89,13 @@ def _groups(rows: list[OutboxRow]) -> list[list[OutboxRow]]:
 
 def dispatch_once(app: App, channels: Mapping[str, Any], renderer, *, worker: str | None = None,
                   now: datetime | None = None, settings: DispatchSettings = DispatchSettings(),
-                  dry_run: bool = False) -> DispatchReport:
-    """One round: claim, send, mark. `now` is passed in (tests drive the clock).
+                  dry_run: bool = False, channel: str | None = None, address: str | None = None) -> DispatchReport:
+    """One round: claim, send, mark. `now` is passed in (tests drive the clock). `channel` /
+    `address` narrow the round to one channel or recipient (in-app notices delivered on demand).
+
+    Rows of the in-app channel are not sent anywhere: their delivery is a `notice` row each,
+    written in the transaction that marks them sent (services/notices/deliver.py), so in-app
+    notices are delivered exactly once.
 
     Each message is settled at its own time (`current`: the App's clock when it is sent, or the
     fixed `now`), so a long round does not backdate marks and retry times to its start.
@@ -100,33 +106,39 @@ def dispatch_once(app: App, channels: Mapping[str, Any], renderer, *, worker: st
     report = DispatchReport()
     if dry_run:  # exactly what a claim would take now, rendered, without taking it
         with app.uow(read_only=True) as uow:
-            rows = uow.outbox.claimable(now, settings.batch)
+            rows = uow.outbox.claimable(now, settings.batch, channel, address)
         for group in _groups(rows):
+            if group[0].channel == INAPP:
+                report.previews += inapp_previews(renderer, group)
+                continue
             msg = compose(renderer, group)
             report.previews.append({"channel": msg.channel, "recipient": msg.recipient, "subject": msg.subject,
                                     "body": msg.body, "rows": [r.id for r in group]})
         report.messages = len(report.previews)
         return report
     with app.uow() as uow:
-        rows = uow.outbox.claim(worker, now, now + settings.lease, settings.batch)
+        rows = uow.outbox.claim(worker, now, now + settings.lease, settings.batch, channel, address)
     report.claimed = len(rows)
     for group in _groups(rows):
         report.messages += 1
         ids = [r.id for r in group]
-        channel = channels.get(group[0].channel)
         current = now if fixed_clock else app.utcnow()
+        if group[0].channel == INAPP:
+            deliver_group(app, renderer, group, worker, current, current + settings.lease, report)
+            continue
+        sender = channels.get(group[0].channel)
         with app.uow() as uow:  # a long round may have outlived the lease: renew it, or leave the rows
             if not uow.outbox.renew(ids, worker, current + settings.lease):
                 report.skipped += len(ids)
                 continue
         try:
-            if channel is None:
+            if sender is None:
                 raise PermanentChannelError(f"未配置发送渠道“{group[0].channel}”")
             try:
                 message = compose(renderer, group)
             except Exception as e:  # a broken (overridden) template: retrying cannot help
                 raise PermanentChannelError(f"提醒模板无法生成消息：{e}") from e
-            channel.send(message)
+            sender.send(message)
         except PermanentChannelError as e:
             current = now if fixed_clock else app.utcnow()
             with app.uow() as uow:

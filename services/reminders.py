@@ -20,6 +20,7 @@ from typing import Any
 
 from engine.errors import refuse
 from services.app import App
+from services.notices.send import inapp_targets, scan_recipients
 from storage.repositories import ContactRow, ScanRow
 from storage.unit_of_work import UnitOfWork
 from workflows.registry import Registry
@@ -155,6 +156,8 @@ def _scan(app: App, uow: UnitOfWork, as_of: date, horizon: date, settings: ScanS
     townships = {b: orgs[b].parent_id for b in {r.branch_id for r in rows} if b in orgs}
     secretaries = uow.contacts.for_orgs({r.branch_id for r in rows}, "branch_secretary")
     officers = uow.contacts.for_orgs({t for t in townships.values() if t}, "township_officer")
+    # the web users of each side get every notice in-app too (services/notices), one per person
+    users = scan_recipients(uow, {r.branch_id for r in rows}, {t for t in townships.values() if t})
     now = app.utcnow()
     out: list[dict[str, Any]] = []
     for r in rows:
@@ -167,9 +170,11 @@ def _scan(app: App, uow: UnitOfWork, as_of: date, horizon: date, settings: ScanS
                 org_id = townships.get(r.branch_id) or r.branch_id
                 org_name = orgs[org_id].name if org_id in orgs else branch_name
                 targets = addresses(officers.get(org_id, []), f"{org_name}组织委员（未登记联系人）")
+                targets += inapp_targets(users["township"].get(org_id, []))
             else:
                 org_id = r.branch_id
                 targets = addresses(secretaries.get(r.branch_id, []), f"{branch_name}书记（未登记联系人）")
+                targets += inapp_targets(users["branch"].get(org_id, []))
             item = _item(app, r, kind, as_of, branch_name)
             item["org_name"] = org_name if kind == "escalation" else branch_name  # the recipient's organisation
             for channel, address, name in targets:

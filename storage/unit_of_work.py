@@ -28,6 +28,7 @@ from .repositories import (
     AuditLogRepo,
     TenureRepo,
 )
+from .repositories.notices import NoticeRepo
 
 
 R = TypeVar("R")
@@ -87,6 +88,7 @@ class UnitOfWork:
     users = _Repository(UserRepo)
     audit = _Repository(AuditLogRepo)
     tenures = _Repository(TenureRepo)
+    notices = _Repository(NoticeRepo)
 
     def __init__(self, engine: Engine, *, read_only: bool = False, connection: Connection | None = None) -> None:
         """`connection`: an idle connection to reuse (the App keeps one per thread, saving the pool

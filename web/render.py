@@ -19,4 +19,8 @@ TEMPLATES.env.globals["STATUS_NAMES"] = STATUS_NAMES
 def page(request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200,
          who=None):
     ctx = {"who": who, "csrf": csrf_token(request), "flashes": take_flashes(request), **(context or {})}
+    if who is not None and "unread_notices" not in ctx:  # the bell in the header (base.html)
+        from services.notices.inbox import unread_count
+
+        ctx["unread_notices"] = unread_count(request.app.state.pf, who.user_id)
     return TEMPLATES.TemplateResponse(request, name, ctx, status_code=status_code)

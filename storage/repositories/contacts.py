@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select, update
 
 from ..tables import contact
 from .base import Repository
@@ -36,4 +36,23 @@ class ContactRepo(Repository):
         stmt = select(*_COLS).order_by(_k.id)
         if org_id is not None:
             stmt = stmt.where(_k.org_id == org_id)
+        return [ContactRow(*r) for r in self.conn.execute(stmt)]
+
+    def get(self, contact_id: int) -> ContactRow | None:
+        r = self.conn.execute(select(*_COLS).where(_k.id == contact_id)).first()
+        return ContactRow(*r) if r else None
+
+    def update(self, contact_id: int, name: str, email: str | None, webhook_url: str | None) -> bool:
+        return self.conn.execute(
+            update(contact).where(_k.id == contact_id).values(name=name, email=email, webhook_url=webhook_url)
+        ).rowcount == 1
+
+    def remove(self, contact_id: int) -> bool:
+        return self.conn.execute(delete(contact).where(_k.id == contact_id)).rowcount == 1
+
+    def in_orgs(self, org_ids: Iterable[int] | None) -> list[ContactRow]:
+        """Contacts of the given organisations (None = all), by organisation then age."""
+        stmt = select(*_COLS).order_by(_k.org_id, _k.role, _k.id)
+        if org_ids is not None:
+            stmt = stmt.where(_k.org_id.in_(list(org_ids)))
         return [ContactRow(*r) for r in self.conn.execute(stmt)]

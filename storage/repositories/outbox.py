@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select, text, update
+from sqlalchemy import and_, case, func, literal, or_, select, text, true, update
 
 from ..tables import outbox
 from .base import Repository
@@ -48,9 +48,10 @@ class OutboxRepo(Repository):
             new += len(result.all())
         return new
 
-    def _due(self, now: datetime):
+    def _due(self, now: datetime, channel: str | None = None, address: str | None = None):
         """The predicate of a claimable row at `now`: pending, due, not held by a live lease, and
-        no older row of the same recipient waiting to retry or in flight (per-recipient order)."""
+        no older row of the same recipient waiting to retry or in flight (per-recipient order).
+        `channel` / `address` narrow it to one channel or recipient (in-app delivery on demand)."""
         older = outbox.alias("older")
         waiting_ahead = (
             select(older.c.id)
@@ -60,21 +61,29 @@ class OutboxRepo(Repository):
                    or_(older.c.next_attempt_at > now, older.c.claimed_until >= now))
             .exists()
         )
+        narrow = []
+        if channel is not None:
+            narrow.append(_o.channel == channel)
+        if address is not None:
+            narrow.append(_o.address == address)
         return and_(
+            *narrow,
             _o.status == "pending",
             _o.next_attempt_at <= now,
             or_(_o.claimed_until.is_(None), _o.claimed_until < now),
             ~waiting_ahead,  # a recipient's notices go out in order: none overtakes one waiting to retry
         )
 
-    def claimable(self, now: datetime, limit: int) -> list[OutboxRow]:
+    def claimable(self, now: datetime, limit: int, channel: str | None = None,
+                  address: str | None = None) -> list[OutboxRow]:
         """The rows a claim at `now` would take (oldest first), without taking them: the dry run."""
-        stmt = select(*_COLS).where(self._due(now)).order_by(_o.id).limit(limit)
+        stmt = select(*_COLS).where(self._due(now, channel, address)).order_by(_o.id).limit(limit)
         return [OutboxRow(*r) for r in self.conn.execute(stmt)]
 
-    def claim(self, worker: str, now: datetime, lease_until: datetime, limit: int) -> list[OutboxRow]:
+    def claim(self, worker: str, now: datetime, lease_until: datetime, limit: int, channel: str | None = None,
+              address: str | None = None) -> list[OutboxRow]:
         """Take up to `limit` due pending rows (oldest first) for `worker` until `lease_until`."""
-        pick = select(_o.id).where(self._due(now)).order_by(_o.id).limit(limit)
+        pick = select(_o.id).where(self._due(now, channel, address)).order_by(_o.id).limit(limit)
         if self.conn.dialect.name == "postgresql":
             # Claims are short: serialise them so one claim sees the other's (committed) leases —
             # per-recipient order needs that; SQLite's BEGIN IMMEDIATE does the same there.
@@ -161,5 +170,48 @@ class OutboxRepo(Repository):
             stmt = stmt.where(_o.status == status)
         return [OutboxRow(*r) for r in self.conn.execute(stmt)]
 
+    def has_pending(self, channel: str, address: str) -> bool:
+        """Whether a recipient has pending rows (an index seek on (channel, address, status))."""
+        stmt = select(_o.id).where(_o.channel == channel, _o.address == address, _o.status == "pending").limit(1)
+        return self.conn.execute(stmt).first() is not None
+
     def counts(self) -> dict[str, int]:
         return dict(self.conn.execute(select(_o.status, func.count()).group_by(_o.status)).all())
+
+    # ---------------------------------------------------------------- the delivery log (web)
+
+    def _log_where(self, state: str | None, org_ids: Iterable[int] | None):
+        """`state`: pending (not tried yet), retrying (failed, waiting for its next try), sent,
+        retried (sent after failed tries), dead; None = all. `org_ids`: recipients' organisations
+        (None = everywhere)."""
+        conds = []
+        if org_ids is not None:
+            conds.append(_o.org_id.in_(list(org_ids)))
+        if state == "pending":
+            conds += [_o.status == "pending", _o.attempts == 0]
+        elif state == "retrying":
+            conds += [_o.status == "pending", _o.attempts > 0]
+        elif state == "retried":
+            conds += [_o.status == "sent", _o.attempts > 0]
+        elif state is not None:
+            conds.append(_o.status == state)
+        return and_(true(), *conds)
+
+    def log_page(self, state: str | None, org_ids: Iterable[int] | None, limit: int, offset: int) -> list[OutboxRow]:
+        """Rows for the delivery log, newest first."""
+        stmt = (select(*_COLS).where(self._log_where(state, org_ids)).order_by(_o.id.desc())
+                .limit(limit).offset(offset))
+        return [OutboxRow(*r) for r in self.conn.execute(stmt)]
+
+    def log_count(self, state: str | None, org_ids: Iterable[int] | None) -> int:
+        stmt = select(func.count()).select_from(outbox).where(self._log_where(state, org_ids))
+        return self.conn.execute(stmt).scalar_one()
+
+    def retry_in(self, ids: Sequence[int], org_ids: Iterable[int] | None, now: datetime) -> int:
+        """`retry` limited to rows of the given recipients' organisations (a scoped web user)."""
+        stmt = update(outbox).where(_o.status == "dead", _o.id.in_(list(ids)))
+        if org_ids is not None:
+            stmt = stmt.where(_o.org_id.in_(list(org_ids)))
+        return self.conn.execute(
+            stmt.values(status="pending", attempts=0, next_attempt_at=now, claimed_by=None, claimed_until=None)
+        ).rowcount

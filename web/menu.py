@@ -39,10 +39,15 @@ MENU: list[MenuItem] = [
     MenuItem("候选人", "/candidates", "日常", _anyone),
     MenuItem("登记入党申请人", "/candidates/new", "日常", _branch),
     MenuItem("站内通知", "/notices", "日常", _anyone),
+    MenuItem("党员和群众", "/people", "日常", _anyone),
     MenuItem("逾期情况", "/overdue", "查询与报告", _anyone),
     MenuItem("报告", "/reports", "查询与报告", _anyone),
+    MenuItem("合规检查", "/findings", "查询与报告", _anyone),
     MenuItem("提醒联系人", "/contacts", "提醒", _anyone),
     MenuItem("发送记录", "/contacts/log", "提醒", _anyone),
+    MenuItem("导入台账", "/imports", "台账与计划", _township),
+    MenuItem("发展计划", "/plans", "台账与计划", _anyone),
+    MenuItem("节假日安排", "/holidays", "系统", _anyone),
     MenuItem("管理", "/admin/orgs", "系统", _admin),
 ]
 

@@ -8,8 +8,8 @@ from datetime import datetime
 import pytest
 
 from services.notices import notify
-from tests.web.test_web_access_matrix import ROLES, _fill, row
-from tests.web.web_support import Client
+from tests.web.test_web_access_matrix import row
+from tests.web.web_support import run_matrix
 
 T0 = datetime(2026, 11, 25, 1, 0)  # naive UTC, an hour before the apps' clock
 
@@ -103,28 +103,7 @@ MATRIX = [
 def test_access_matrix(app, web, world, users, setup, login):
     ids = {**setup, "note": _sec_notice(app, users), "b1": world.b1, "b2": world.b2, "b3": world.b3,
            "township": world.township, "county": world.county}
-    clients = {"anon": Client(web), **{r: login(r) for r in ROLES if r != "anon"}}
-    tokens = {r: (c.get("/api/me").json()["csrf_token"] if r != "anon" else None) for r, c in clients.items()}
-    failures = []
-    for method, url, body, expected in MATRIX:
-        url = _fill(url, ids)
-        for role in ROLES:
-            c = clients[role]
-            if method == "GET":
-                r = c.get(url, follow_redirects=False)
-            elif url.startswith("/api/"):
-                headers = {"X-CSRF-Token": tokens[role]} if tokens[role] else {}
-                r = c.post(url, json=_fill(body, ids), headers=headers, follow_redirects=False)
-            else:
-                data = _fill(body, ids)
-                if tokens[role]:
-                    data = {**data, "csrf_token": tokens[role]}
-                r = c.post(url, data=data, follow_redirects=False)
-            if r.status_code != expected[role]:
-                failures.append(f"{method} {url} as {role}: {r.status_code}, expected {expected[role]}")
-            assert r.status_code != 500
-    for c in clients.values():
-        c.close()
+    failures = run_matrix(web, login, MATRIX, ids)
     assert not failures, "\n".join(failures)
 
 

@@ -59,3 +59,35 @@ class Client(TestClient):
 
     def form(self, url: str, data: dict, **kw):
         return self.post(url, data={**data, "csrf_token": self.csrf()}, follow_redirects=False, **kw)
+
+
+def run_matrix(web, login, matrix, ids: dict) -> list[str]:
+    """Every row of a route × role matrix (tests/web/test_web_access_matrix.py `row`) as each role;
+    returns the mismatches ("POST /x as sec: 200, expected 403"). Forms carry the CSRF token, the
+    API its header; a 500 fails at once."""
+    from tests.web.test_web_access_matrix import ROLES, _fill
+
+    clients = {"anon": Client(web), **{r: login(r) for r in ROLES if r != "anon"}}
+    tokens = {r: (c.get("/api/me").json()["csrf_token"] if r != "anon" else None) for r, c in clients.items()}
+    failures = []
+    try:
+        for method, url, body, expected in matrix:
+            url = _fill(url, ids)
+            for role in ROLES:
+                c = clients[role]
+                if method == "GET":
+                    r = c.get(url, follow_redirects=False)
+                elif url.startswith("/api/"):
+                    headers = {"X-CSRF-Token": tokens[role]} if tokens[role] else {}
+                    r = c.post(url, json=_fill(body, ids), headers=headers, follow_redirects=False)
+                else:
+                    data = _fill(body, ids)
+                    if tokens[role]:
+                        data = {**data, "csrf_token": tokens[role]}
+                    r = c.post(url, data=data, follow_redirects=False)
+                if r.status_code != expected[role]:
+                    failures.append(f"{method} {url} as {role}: {r.status_code}, expected {expected[role]}")
+                assert r.status_code != 500, f"{method} {url} as {role}: 500"
+    finally:
+        clients["anon"].close()
+    return failures

@@ -63,10 +63,11 @@ def recent_periods(today: date, count: int = 6) -> list[str]:
     return out + [str(today.year), str(today.year - 1)]
 
 
-def overdue_dashboard(app: App, who: Principal, branch_id: int | None = None) -> dict[str, Any]:
+def overdue_dashboard(app: App, who: Principal, branch_id: int | None = None, as_of: date | None = None) -> dict[str, Any]:
     """{today, total, branches: [{id, name, count}], items: [...] (oldest due first, at most
-    LIST_LIMIT), more} for the user's readable branches (or one of them)."""
-    today = app.today()
+    LIST_LIMIT), more} for the user's readable branches (or one of them), as of `as_of` (default
+    today: the CLI's `overdue --as-of`, services.queries.overdue)."""
+    today = as_of or app.today()
     with app.uow(read_only=True) as uow:
         if branch_id is not None:
             org = uow.orgs.get(branch_id) if 0 < branch_id < 2**31 else None

@@ -95,6 +95,7 @@ def _upload(request: Request, who, typed: dict, file):
 
 def _preview(request: Request, who, token: str, *, error: str | None = None, skip: bool = False, status_code=200):
     pf = request.app.state.pf
+    _orgs(pf, who)  # 403 for a user who imports nowhere, before looking for the file
     try:
         p = preview_upload(pf, who, token)
     except DomainError as e:  # the file itself cannot be read as a ledger: one message, then gone
@@ -118,6 +119,7 @@ async def confirm(request: Request, token: str, who=Depends(current_user)):
 
 def _confirm(request: Request, who, token: str, skip: bool):
     pf = request.app.state.pf
+    _orgs(pf, who)
     try:
         res = confirm_upload(pf, who, token, skip_bad_rows=skip)
     except DomainError as e:
@@ -132,12 +134,14 @@ def _confirm(request: Request, who, token: str, skip: bool):
 
 @router.post("/imports/preview/{token}/discard")
 def discard_upload(request: Request, token: str, who=Depends(current_user)):
+    _orgs(request.app.state.pf, who)
     discard(load_upload(token, who.user_id))
     flash(request, "已取消这次导入，文件已删除")
     return RedirectResponse("/imports", status_code=303)
 
 
 def _undo_page(request: Request, who, import_id: int, *, error: str | None = None, status_code=200):
+    _orgs(request.app.state.pf, who)
     item = import_item(request.app.state.pf, who, import_id)  # 404 unknown, 403 another township's
     return page(request, "import_undo.html", {"title": "撤销导入", "i": item, "error": error},
                 status_code=status_code, who=who)
@@ -151,6 +155,7 @@ def undo_form(request: Request, import_id: int, who=Depends(current_user)):
 @router.post("/imports/{import_id:int}/undo")
 def undo(request: Request, import_id: int, who=Depends(current_user)):
     pf = request.app.state.pf
+    _orgs(pf, who)
     try:
         res = undo_import(pf, who, import_id)
     except DomainError as e:

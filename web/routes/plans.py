@@ -72,7 +72,7 @@ def _save(request: Request, who, form):
     pf = request.app.state.pf
     org_id = _int(form.get("org"), "组织")
     if org_id is None:
-        raise NotFoundError("找不到这个组织")
+        return _render(request, who, None, None, errors={"org": "请选择组织"}, status_code=400)
     year_text = str(form.get("year", "")).strip()
     year = int(year_text) if year_text.isdigit() and len(year_text) == 4 else 0
     typed = {"admit": str(form.get("admit", "")).strip(),

@@ -132,19 +132,20 @@ def person_add(
     name: Annotated[str, typer.Option("--name", help="姓名", metavar="姓名")],
     gender: Annotated[str, typer.Option("--gender", help="性别：男 | 女", metavar="性别")],
     birth: Annotated[str, typer.Option("--birth", help="出生日期，如 1990-05-01", metavar="日期")],
-    ethnicity: Annotated[str, typer.Option("--ethnicity", help="民族", metavar="民族")] = "汉族",
-    education: Annotated[Optional[str], typer.Option("--education", help="学历", metavar="学历")] = None,
-    occupation: Annotated[Optional[str], typer.Option("--occupation", help="职业", metavar="职业")] = None,
-    tag: Annotated[Optional[List[str]], typer.Option("--tag", help="标签，可多次使用，如 --tag 致富带头人", metavar="标签")] = None,
+    ethnicity: Annotated[str, typer.Option("--ethnicity", help="民族：56个民族之一，或“其他（说明）”", metavar="民族")] = "汉族",
+    education: Annotated[Optional[str], typer.Option("--education", help="学历，统计类别之一（如 大学本科），或“其他（说明）”；类别见 docs/categories.md", metavar="学历")] = None,
+    occupation: Annotated[Optional[str], typer.Option("--occupation", help="职业，统计类别之一（如 农牧渔民），或“其他（说明）”", metavar="职业")] = None,
+    tag: Annotated[Optional[List[str]], typer.Option("--tag", help="类别，可多次使用，如 --tag 致富带头人；统计类别之一或“其他（说明）”", metavar="类别")] = None,
     phone: Annotated[Optional[str], typer.Option("--phone", help="手机号", metavar="号码")] = None,
     email: Annotated[Optional[str], typer.Option("--email", help="电子邮箱", metavar="邮箱")] = None,
     party_status: Annotated[str, typer.Option("--party-status", help="政治面貌：none（群众）| probationary（预备党员）| full_member（正式党员）", metavar="状态")] = "none",
     branch: Annotated[Optional[str], typer.Option("--branch", help="所在党支部代码（党员必填）", metavar="代码")] = None,
 ) -> None:
-    from services.directory import add_person
+    from services.people import add_person
 
-    pid = add_person(run.app, name, gender, parse_day(birth, "出生日期"), ethnicity, education, occupation,
-                     tag or (), phone, email, party_status, branch)
+    pid = add_person(run.app, name=name, gender=gender, birth_date=parse_day(birth, "出生日期"), ethnicity=ethnicity,
+                     education=education, occupation=occupation, tags=tag or (), phone=phone, email=email,
+                     party_status=party_status, branch=branch, actor=default_actor())
     if run.json:
         run.emit({"ok": True, "id": pid, "name": name})
     else:
@@ -578,5 +579,7 @@ from cli.ledger_cmds import register as _register_ledger  # noqa: E402
 _register_reports(app)
 _register_ledger(app)
 from cli.web_cmds import register as _register_web  # noqa: E402
+from cli.review_cmds import register as _register_review  # noqa: E402
 
 _register_web(app)
+_register_review(app)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Callable, Mapping
 
-from engine.commands import CompleteStep, Return, Submit
+from engine import CandidateState
+from engine.commands import CompleteStep, Return, Submit, resolve_step_ref
 from engine.errors import refuse
 from engine.review import REVIEW_KEY
 from services import candidates
@@ -13,24 +14,40 @@ from services.access import Principal
 from services.app import App
 from services.audit_log import record
 from services.results import CommandResult
+from services.review.thread import person_of
 from services.user_commands import ForbiddenError, load_for, step_for
 from workflows.review import is_reviewed
 
 NOTICE_KINDS = {"submit": "submitted", "return": "returned", "approve": "approved", "refuse": "refused"}
 
 
-def _reviewed_step(app: App, who: Principal, candidate_id: int, step_id: str):
-    row, state, defn = load_for(app, who, candidate_id)
+def _reviewed_step(app: App, who: Principal | None, candidate_id: int, step_ref: str):
+    """(row, state, definition, step) of a step that goes through the review loop. `who` None: the
+    command line's operator (trusted like every CLI write); `step_ref` an id, number or name."""
+    if who is not None:
+        row, state, defn = load_for(app, who, candidate_id)
+    else:
+        with app.uow(read_only=True) as uow:
+            row = uow.candidates.get(candidate_id)
+        if row is None:
+            raise refuse("candidate.unknown", f"找不到编号为 {candidate_id} 的候选人")
+        state = CandidateState.from_dict(row.state)
+        defn = app.definition(state.definition_key)
+    step_id = resolve_step_ref(defn, step_ref)
     if not defn.has_step(step_id):
         from services.user_commands import NotFoundError
-        raise NotFoundError("流程中没有这一步骤")
+        raise NotFoundError(f"流程中没有步骤“{step_ref}”")
     step = defn.step(step_id)
-    if not is_reviewed(step):
-        raise refuse("review.step", f"“{step.name}”不需要报送审核")
+    if not is_reviewed(step):  # a branch's own step, or one the committee organises: nobody sends or returns it
+        raise ForbiddenError(f"“{step.name}”不经报送审核，不能报送或退回")
     return row, state, defn, step
 
 
-def _notify(kind: str, who: Principal, step_name: str, text: str) -> Callable:
+def _actor(who: Principal | None, actor: str | None) -> str:
+    return who.actor if who is not None else (actor or "命令行")
+
+
+def _notify(kind: str, who: Principal | None, step_name: str, text: str, actor: str = "") -> Callable:
     """The in-app notices of one review event, written in its transaction (services/notices)."""
     def after(uow, row, decision):
         try:
@@ -44,53 +61,59 @@ def _notify(kind: str, who: Principal, step_name: str, text: str) -> Callable:
         side = "township" if kind == "submitted" else "branch"
         link = f"/queue#c{row.id}-{e.step}" if side == "township" else f"/candidates/{row.id}"
         notify(uow, org_id=decision.state.branch_id, side=side, kind=kind, title=f"{step_name}：{text}",
-               body=_body(kind, who, e), link=link, key=f"review:{row.id}:{e.seq}", now=e.recorded_at,
+               body=_body(kind, who.display_name if who else person_of(actor), e), link=link, key=f"review:{row.id}:{e.seq}", now=e.recorded_at,
                candidate_id=row.id)
     return after
 
 
-def _body(kind: str, who: Principal, e) -> str:
+def _body(kind: str, name: str, e) -> str:
     if kind == "returned":
-        return f"{who.display_name}退回：{e.evidence.get('reason', '')}"
+        return f"{name}退回：{e.evidence.get('reason', '')}"
     if kind == "submitted":
         note = e.evidence.get("note")
-        return f"{who.display_name}报送" + (f"：{note}" if note else "")
+        return f"{name}报送" + (f"：{note}" if note else "")
     review = e.evidence.get(REVIEW_KEY) or {}
-    return f"{who.display_name}：{review.get('opinion') or ''}".rstrip("：")
+    return f"{name}：{review.get('opinion') or ''}".rstrip("：")
 
 
-def _audit(app: App, who: Principal, action: str, candidate_id: int, detail: Mapping[str, Any]) -> None:
-    record(app, user_id=who.user_id, username=who.username, action=action, target_kind="candidate",
-           target_id=candidate_id, detail=dict(detail))
+def _audit(app: App, who: Principal | None, action: str, candidate_id: int, detail: Mapping[str, Any]) -> None:
+    record(app, user_id=who.user_id if who else None, username=who.username if who else "命令行", action=action,
+           target_kind="candidate", target_id=candidate_id, detail=dict(detail))
 
 
-def submit(app: App, who: Principal, candidate_id: int, step_id: str, *, note: str = "",
+def submit(app: App, who: Principal | None, candidate_id: int, step_id: str, *, note: str = "",
            occurred_on: date | None = None, expected_version: int | None = None,
-           preview: bool = False) -> CommandResult:
+           preview: bool = False, actor: str | None = None) -> CommandResult:
     """The branch sends a step up (报送) for the committee's review."""
     row, state, defn, step = _reviewed_step(app, who, candidate_id, step_id)
-    if not who.can_act(state.branch_id or row.branch_id, "branch_secretary") and not who.is_admin:
+    step_id = step.id
+    if who is not None and not who.can_act(state.branch_id or row.branch_id, "branch_secretary") and not who.is_admin:
         raise ForbiddenError("报送由党支部办理，你的角色不能报送")
     on = occurred_on or app.today()
     result = candidates.run_command(
-        app, candidate_id, Submit(step_id, on, who.actor, note), expected_version=expected_version, preview=preview,
-        after=_notify("submitted", who, step.name, f"{_person(app, row)}待审核"))
+        app, candidate_id, Submit(step_id, on, _actor(who, actor), note), expected_version=expected_version,
+        preview=preview, after=_notify("submitted", who, step.name, f"{_person(app, row)}待审核", _actor(who, actor)))
     if not preview:
         _audit(app, who, "review.submit", candidate_id, {"step": step_id, "step_name": step.name, "note": note.strip(),
                                                          "occurred_on": on, "version": result.version})
     return result
 
 
-def return_to_branch(app: App, who: Principal, candidate_id: int, step_id: str, *, reason: str,
+def return_to_branch(app: App, who: Principal | None, candidate_id: int, step_id: str, *, reason: str,
                      reopen: tuple[str, ...] = (), occurred_on: date | None = None,
-                     expected_version: int | None = None, preview: bool = False) -> CommandResult:
-    """The committee sends a step back (退回) with a reason, reopening the steps it names."""
+                     expected_version: int | None = None, preview: bool = False,
+                     actor: str | None = None) -> CommandResult:
+    """The committee sends a step back (退回) with a reason, reopening the steps it names (ids,
+    numbers or names)."""
     row, state, defn, step = _reviewed_step(app, who, candidate_id, step_id)
-    step_for(app, who, candidate_id, step_id)  # the township's own step: 403 for anyone else
+    step_id = step.id
+    if who is not None:
+        step_for(app, who, candidate_id, step_id)  # the township's own step: 403 for anyone else
+    reopen = tuple(resolve_step_ref(defn, r) for r in reopen)
     on = occurred_on or app.today()
     result = candidates.run_command(
-        app, candidate_id, Return(step_id, on, who.actor, reason, tuple(reopen)), expected_version=expected_version,
-        preview=preview, after=_notify("returned", who, step.name, f"{_person(app, row)}被退回"))
+        app, candidate_id, Return(step_id, on, _actor(who, actor), reason, reopen), expected_version=expected_version,
+        preview=preview, after=_notify("returned", who, step.name, f"{_person(app, row)}被退回", _actor(who, actor)))
     if not preview:
         ev = result.decision.event
         _audit(app, who, "review.return", candidate_id, {
@@ -99,20 +122,22 @@ def return_to_branch(app: App, who: Principal, candidate_id: int, step_id: str, 
     return result
 
 
-def approve(app: App, who: Principal, candidate_id: int, step_id: str, *, occurred_on: date,
+def approve(app: App, who: Principal | None, candidate_id: int, step_id: str, *, occurred_on: date,
             evidence: Mapping[str, Any], opinion: str, doc_no: str = "", expected_version: int | None = None,
-            preview: bool = False) -> CommandResult:
+            preview: bool = False, actor: str | None = None) -> CommandResult:
     """The committee records its step (审批, 预审, 备案…) with its opinion and 批复文号. `preview`:
     exactly what would be recorded, nothing written (the confirmation page)."""
     row, state, defn, step = _reviewed_step(app, who, candidate_id, step_id)
-    step_for(app, who, candidate_id, step_id)
+    step_id = step.id
+    if who is not None:
+        step_for(app, who, candidate_id, step_id)
     if not (opinion or "").strip():
         raise refuse("review.opinion", f"{step.name}须填写审批意见")
     full = {**evidence, REVIEW_KEY: {"opinion": opinion, "doc_no": doc_no}}
     result = candidates.run_command(
-        app, candidate_id, CompleteStep(step_id, occurred_on, who.actor, full), expected_version=expected_version,
-        preview=preview, people=candidates._referenced_people(defn, step_id, evidence),
-        after=_notify("approved", who, step.name, f"{_person(app, row)}已办理"))
+        app, candidate_id, CompleteStep(step_id, occurred_on, _actor(who, actor), full),
+        expected_version=expected_version, preview=preview, people=candidates._referenced_people(defn, step_id, evidence),
+        after=_notify("approved", who, step.name, f"{_person(app, row)}已办理", _actor(who, actor)))
     if not preview:
         _audit(app, who, "step.complete", candidate_id, {
             "step": step_id, "occurred_on": occurred_on, "evidence": full, "version": result.version,

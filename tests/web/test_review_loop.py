@@ -112,7 +112,7 @@ def test_who_may_do_what(app, world, people):
 def test_not_ready_cannot_be_sent(app, world, people):
     with pytest.raises(DomainError, match="须先完成"):
         submit(app, people["sec"], world.fresh, "activist_filing")
-    with pytest.raises(DomainError, match="不需要报送"):
+    with pytest.raises(ForbiddenError, match="不经报送审核"):
         submit(app, people["sec"], world.fresh, "first_talk")
 
 

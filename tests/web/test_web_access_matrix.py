@@ -1,7 +1,8 @@
 """Every route × every role: the status each one gets, as designed (docs/web.md "Roles").
 
 Writes in the matrix are chosen so they change nothing when allowed (an empty step form is
-refused by validation: 400/422) — except returns, which only add an audit row.
+refused by validation: 400/422) — except the township's return of {review} (the review loop's
+退回 event): after it, the same return by another role is refused as already returned (422).
 """
 from __future__ import annotations
 
@@ -108,8 +109,9 @@ MATRIX = [
                                                                                    403, 403, 403, 422, 403, 422),
     row("POST", "/api/candidates/{fresh}/steps/nope", {"occurred_on": "2026-11-20"},
                                                                                    403, 404, 404, 404, 404, 404),
+    # already returned by the township above (/queue/return): the API says so (422) to those who may return
     row("POST", "/api/candidates/{review}/steps/pre_review/return", {"reason": "补材料"},
-                                                                                   403, 403, 403, 200, 403, 200),
+                                                                                   403, 403, 403, 422, 403, 422),
     row("POST", "/api/candidates/{fresh}/steps/first_talk/return", {"reason": "x"},
                                                                                    403, 403, 403, 403, 403, 403),
 ]
@@ -123,14 +125,15 @@ def _fill(value, ids):
     return value
 
 
-def test_access_matrix(web, world, users, login):
+def _check(matrix, web, world, login) -> list[str]:
+    """Every row of `matrix` for every role: the statuses that differ from the expected ones."""
     ids = {"fresh": world.fresh, "b2c": world.b2_candidate, "b3c": world.b3_candidate, "review": world.review,
            "b1": world.b1, "b2": world.b2, "b3": world.b3, "township": world.township,
            "other_township": world.other_township, "county": world.county}
     clients = {"anon": Client(web), **{r: login(r) for r in ROLES if r != "anon"}}
     tokens = {r: (c.get("/api/me").json()["csrf_token"] if r != "anon" else None) for r, c in clients.items()}
     failures = []
-    for method, url, body, expected in MATRIX:
+    for method, url, body, expected in matrix:
         url = _fill(url, ids)
         for role in ROLES:
             c = clients[role]
@@ -149,6 +152,11 @@ def test_access_matrix(web, world, users, login):
             assert r.status_code != 500
     for c in clients.values():
         c.close()
+    return failures
+
+
+def test_access_matrix(web, world, users, login):
+    failures = _check(MATRIX, web, world, login)
     assert not failures, "\n".join(failures)
 
 
@@ -165,3 +173,28 @@ def test_nothing_changes_for_refused_writes(app, web, world, users, login, role)
                json={"occurred_on": "2026-11-20", "evidence": {"talker": "x"}})
     # b2 is under the township, but the first talk is the branch's step: refused for all three
     assert {cid: len(show_candidate(app, cid)["timeline"]) for cid in before} == before
+
+
+# the review loop (web/routes/review.py, web/routes/queue.py): the branch sends, the township approves or returns
+REVIEW_MATRIX = [
+    #    method  url                                                  body                 anon sec  com  town county admin
+    row("GET", "/review", None,                                                            303, 200, 200, 200, 200, 200),
+    row("GET", "/queue/approve?candidate_id={review}&step=pre_review", None,               303, 403, 403, 200, 403, 200),
+    row("GET", "/queue/approve?candidate_id={b3c}&step=pre_review", None,                  303, 403, 403, 403, 403, 200),
+    row("GET", "/queue/approve?candidate_id=999999&step=pre_review", None,                 303, 403, 403, 404, 403, 404),
+    row("POST", "/queue/approve", {"candidate_id": "{review}", "step": "pre_review"},      403, 403, 403, 400, 403, 400),
+    row("POST", "/candidates/{b2c}/submit/target_filing", {},                              403, 403, 403, 403, 403, 303),
+    row("POST", "/candidates/{b3c}/submit/pre_review", {},                                 403, 403, 403, 403, 403, 303),
+    row("GET", "/api/review", None,                                                        401, 200, 200, 200, 200, 200),
+    row("GET", "/api/candidates/{review}/review", None,                                    401, 200, 200, 200, 200, 200),
+    row("GET", "/api/candidates/{b3c}/review", None,                                       401, 403, 403, 403, 200, 200),
+    row("POST", "/api/candidates/{b2c}/steps/target_filing/submit", {},                    403, 403, 403, 403, 403, 422),
+    row("POST", "/api/candidates/{review}/steps/pre_review/approve",
+        {"occurred_on": "2026-11-20", "opinion": ""},                                      403, 403, 403, 422, 403, 422),
+    row("POST", "/api/candidates/{review}/steps/first_talk/submit", {},                    403, 403, 403, 403, 403, 403),
+]
+
+
+def test_review_access_matrix(web, world, users, login):
+    failures = _check(REVIEW_MATRIX, web, world, login)
+    assert not failures, "\n".join(failures)

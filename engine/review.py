@@ -113,7 +113,9 @@ def reopenable(proc, state: CandidateState, step_id: str) -> list[str]:
     first = proc.definition.steps[0].id
     return [s.id for s in proc.definition.steps
             if s.id in upstream(proc, step_id) and s.id in state.done and s.actor not in HIGHER_ACTORS
-            and s.id != first and not s.enters and not s.repeatable]
+            and s.id != first and not s.enters and not s.repeatable
+            and not any(proc.steps[d].enters or proc.steps[d].repeatable
+                        for d in reopen_closure(proc, state, (s.id,)))]  # nor one that would drag a stage back
 
 
 def check_submit(proc, state: CandidateState, step_id: str, on: date) -> list[Violation]:

@@ -36,11 +36,16 @@ def _reviewed_step(app: App, who: Principal | None, candidate_id: int, step_ref:
     step_id = resolve_step_ref(defn, step_ref)
     if not defn.has_step(step_id):
         from services.user_commands import NotFoundError
-        raise NotFoundError(f"流程中没有步骤“{step_ref}”")
+        raise (NotFoundError if who is not None else _refusal)(f"流程中没有步骤“{step_ref}”")
     step = defn.step(step_id)
     if not is_reviewed(step):  # a branch's own step, or one the committee organises: nobody sends or returns it
-        raise ForbiddenError(f"“{step.name}”不经报送审核，不能报送或退回")
+        raise (ForbiddenError if who is not None else _refusal)(f"“{step.name}”不经报送审核，不能报送或退回")
     return row, state, defn, step
+
+
+def _refusal(message: str):
+    """On the command line a wrong step is a refusal (exit 2), not an access error."""
+    return refuse("review.step", message)
 
 
 def _actor(who: Principal | None, actor: str | None) -> str:

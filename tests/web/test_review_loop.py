@@ -192,3 +192,18 @@ def test_the_loop_through_the_api(app, world, login):
                   json={"occurred_on": "2026-11-25", "evidence": {"result": "合格", "passed": True}, "opinion": "同意"},
                   headers=ht)
     assert r.status_code == 422 and "退回党支部" in r.json()["message"]
+
+
+def test_refusing_an_approval_says_what_follows(app, world, login):
+    """不同意 on 预审 records it as not passed: the step stays open (the definition's `negative: stay`)."""
+    cid = world.review
+    town = login("town")
+    data = {"candidate_id": cid, "step": "pre_review", "occurred_on": "2026-11-25", "f.result": "不合格",
+            "opinion": "政审结论不明确", "decision": "no"}
+    r = town.form("/queue/approve", data)
+    assert r.status_code == 200 and "不同意：这一步仍待办理" in r.text
+    assert town.form("/queue/approve", {**data, "confirm": "1"}).status_code == 303
+    with app.uow(read_only=True) as uow:
+        last = load_history(uow, cid)[-1]
+    assert (last.step, last.evidence["passed"]) == ("pre_review", False)
+    assert "pre_review" in [s["step"] for s in show_candidate(app, cid)["next_steps"]]  # still to be done

@@ -65,6 +65,7 @@ def _approval_form(request, who, candidate_id: int, step: str, form=None, *, err
     return page(request, "approve.html", {
         "title": f"审批：{spec.name}", "spec": spec, "person": person, "candidate_id": candidate_id,
         "fields": [{"name": f.name, "label": f.label} for f in fields or ()], "full_form": fields is None,
+        "has_outcome": spec.outcome is not None and fields is not None,
         "reviewed": is_reviewed(spec), "thread": thread, "typed": typed, "errors": errors or {},
         "preview": preview, "version": typed.get("expected_version") or row.version,
         "occurred_on": typed.get("occurred_on") or pf.today().isoformat(),
@@ -114,6 +115,9 @@ def _approve(request: Request, who, candidate_id: int, step: str, form):
     if errors:
         return _approval_form(request, who, candidate_id, step, form, errors=errors, status_code=400)
     evidence = approve_evidence(spec, values)
+    agreed = str(form.get("decision", "yes")) != "no"
+    if spec.outcome and not agreed:  # 不同意: the outcome field negative (the definition says what follows)
+        evidence[spec.outcome.field] = False
     confirm = str(form.get("confirm", "")) == "1"
     try:
         if reviewed:
@@ -135,7 +139,12 @@ def _approve(request: Request, who, candidate_id: int, step: str, form):
                               status_code=409 if stale else 422)
     if not confirm:
         ev = result.decision.event
-        preview = {"date": ev.occurred_on.isoformat(), "summary": evidence_summary(spec, ev.evidence, {}),
+        outcome = None
+        if spec.outcome:
+            outcome = "同意" if agreed else ("不同意：记为未通过，不再继续发展" if spec.outcome.negative == "rejected"
+                                             else "不同意：这一步仍待办理")
+        preview = {"date": ev.occurred_on.isoformat(), "outcome": outcome,
+                   "summary": evidence_summary(spec, {k: v for k, v in ev.evidence.items() if k != "review"}, {}),
                    "opinion": opinion, "doc_no": doc_no, "warnings": list(result.decision.warnings),
                    "stage": pf.definition(result.decision.state.definition_key).stage_name(result.decision.state.stage)}
         return _approval_form(request, who, candidate_id, step, form, preview=preview)

@@ -207,3 +207,19 @@ def test_refusing_an_approval_says_what_follows(app, world, login):
         last = load_history(uow, cid)[-1]
     assert (last.step, last.evidence["passed"]) == ("pre_review", False)
     assert "pre_review" in [s["step"] for s in show_candidate(app, cid)["next_steps"]]  # still to be done
+
+
+def test_a_stale_form_changes_nothing(app, world, login):
+    """The approval form was opened before the branch sent again: the confirmation is refused (409)."""
+    cid = world.review
+    sec, town = login("sec"), login("town")
+    with app.uow(read_only=True) as uow:
+        seen = uow.candidates.get(cid).version
+    sec.form(f"/candidates/{cid}/submit/pre_review", {"note": "补充"})  # the log moved on
+    before = _log(app, cid)
+    r = town.form("/queue/approve", {"candidate_id": cid, "step": "pre_review", "occurred_on": "2026-11-25",
+                                     "f.result": "合格", "opinion": "同意", "expected_version": seen, "confirm": "1"})
+    assert r.status_code == 409 and "已被他人修改，请刷新" in r.text
+    r = town.form("/queue/return", {"candidate_id": cid, "step": "pre_review", "reason": "x", "expected_version": seen})
+    assert r.status_code == 303 and "已被他人修改，请刷新" in town.get("/queue").text
+    assert _log(app, cid) == before

@@ -25,8 +25,9 @@ COLLEGE_GROUPS = frozenset(EDUCATION_GROUPS[:3])
 HIGH_SCHOOL = "高中及以上"  # derived: the above + 高中/中专 (rural reports, plan target high_school)
 HIGH_SCHOOL_GROUPS = frozenset(EDUCATION_GROUPS[:4])
 HAN = "汉族"
-MINORITY = "少数民族"  # derived: every ethnicity but 汉族 (and blanks)
+MINORITY = "少数民族"  # derived: every ethnicity but 汉族 (and blanks, and 其他: not known to be one)
 NOT_GIVEN = "未填写"
+OTHER = "其他"  # a value chosen as 其他 from a category list: “其他” or “其他（说明）” (services/people/categories.py)
 GENDER_ORDER = ("男", "女")
 
 # Education as typed (free text) → group. The first rule that matches wins, so "大学专科" is 大专
@@ -68,10 +69,17 @@ OCCUPATION_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 
 
+def is_other(text: str | None) -> bool:
+    """A value chosen as 其他 (with or without a note): counted as 其他 whatever the note says."""
+    return (text or "").strip().startswith(OTHER)
+
+
 def education_group(text: str | None) -> str:
     t = (text or "").strip()
     if not t:
         return NOT_GIVEN
+    if is_other(t):
+        return OTHER
     for group, words in EDUCATION_RULES:
         if any(w in t for w in words):
             return group
@@ -82,6 +90,8 @@ def occupation_group(text: str | None) -> str:
     t = (text or "").strip()
     if not t:
         return NOT_GIVEN
+    if is_other(t):
+        return OTHER
     for group, words in OCCUPATION_RULES:
         if any(w in t for w in words):
             return group
@@ -92,6 +102,8 @@ def ethnicity_name(text: str | None) -> str:
     t = (text or "").strip()
     if not t:
         return NOT_GIVEN
+    if is_other(t):
+        return OTHER
     return HAN if t in ("汉", HAN) else t
 
 
@@ -121,7 +133,7 @@ def breakdowns(raw: Mapping[str, Counter], branch_names: Mapping[int, str], bran
     eth = Counter()
     for cat, n in raw["ethnicity"].items():
         eth[ethnicity_name(cat)] += n
-    minority = sum(n for c, n in eth.items() if c not in (HAN, NOT_GIVEN))
+    minority = sum(n for c, n in eth.items() if c not in (HAN, NOT_GIVEN, OTHER))
     out["ethnicity"] = Breakdown("ethnicity", _ordered(eth, (HAN,)), ((MINORITY, minority),) if minority else ())
     occ = Counter()
     for cat, n in raw["occupation"].items():
@@ -162,4 +174,4 @@ def _tags(text: str | None) -> set[str]:
         return set()
     if isinstance(value, str):  # double-encoded by some writer: be lenient
         return _tags(value)
-    return {str(t).strip() for t in value or () if str(t).strip()}
+    return {OTHER if is_other(str(t)) else str(t).strip() for t in value or () if str(t).strip()}

@@ -98,9 +98,15 @@ def register_new_applicant(app: App, who: Principal, *, branch_id: int, name: st
                            phone: str | None = None) -> CommandResult:
     """Step 1 for a new person: add the person (or reuse the same name, gender and birth date in
     the branch without a candidacy — a retry after a refusal), register the application as this
-    user, then audit it."""
+    user, then audit it. The person's fields are checked first (services/people: the category lists
+    the reports count, name, phone, a plausible birth date): a refused field writes nothing."""
     from services.directory import add_person
+    from services.people import check_profile
 
+    checked = check_profile(name=name, gender=gender, birth_date=birth_date, ethnicity=ethnicity, education=education,
+                            occupation=occupation, tags=tags or [], phone=phone, today=app.today())
+    name, ethnicity, education, occupation, tags, phone = (
+        checked[k] for k in ("name", "ethnicity", "education", "occupation", "tags", "phone"))
     with app.uow(read_only=True) as uow:
         branch = uow.orgs.get(branch_id)
         if branch is None or branch.level != "branch":

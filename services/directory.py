@@ -142,7 +142,8 @@ def add_person(
         )
 
 
-def set_rights_suspended(app: App, person_id: int, suspended: bool, *, reason: str, actor: str) -> dict:
+def set_rights_suspended(app: App, person_id: int, suspended: bool, *, reason: str, actor: str,
+                         user_id: int | None = None) -> dict:
     """Record that a party member is under 留党察看 or has their rights suspended, or that this was
     lifted (第九条、第十四条: such a member cannot be a mentor or a sponsor). Audited with reason and
     actor; the candidate logs are not touched (steps already recorded stay as they happened)."""
@@ -158,7 +159,7 @@ def set_rights_suspended(app: App, person_id: int, suspended: bool, *, reason: s
             state = "已处于留党察看或党员权利停止状态" if suspended else "党员权利未被停止"
             raise refuse("person.unchanged", f"{person.name}{state}，无需变更")
         uow.people.set_rights_suspended(person_id, suspended)
-        record_in(uow, app, user_id=None, username=actor, action="person.rights_suspended" if suspended
+        record_in(uow, app, user_id=user_id, username=actor, action="person.rights_suspended" if suspended
                   else "person.rights_restored", target_kind="person", target_id=person_id, detail={"reason": reason.strip()})
     return {"ok": True, "id": person_id, "name": person.name, "rights_suspended": suspended}
 

@@ -23,7 +23,7 @@ COLUMNS = (
 )  # = engine.Milestones' fields
 _NAMES = tuple(c.name for c in milestone.c)
 _DATES = frozenset(COLUMNS) - {"branch_id", "end_stage"} | {"birth_date", "held_from"}
-_PERSON = ("profile_id", "birth_date")  # copied from the person when the row is made, never updated
+_PERSON = ("profile_id", "birth_date")  # copied from the person when the row is made (again if it is corrected)
 _all = HotStatement(select(*(c for c in milestone.c if c.name not in _PERSON)).order_by(_m.candidate_id))
 _insert = HotStatement(insert(milestone).values(
     {n: bindparam(n) for n in ("candidate_id", "person_id", *COLUMNS, *_PERSON)}))
@@ -119,6 +119,13 @@ class MilestoneRepo(Repository):
             if on is not None:
                 out[pid] = date_out(on)
         return out
+
+    def set_person_copies(self, person_id: int, profile_id: int, birth_date: date) -> int:
+        """After a person's profile or birth date was corrected: their rows carry the new copies
+        (so reports count the corrected values and `verify` agrees). Returns the rows changed."""
+        own = select(candidate.c.id).where(candidate.c.person_id == person_id)  # by index, not a scan
+        return self.conn.execute(update(milestone).where(_m.candidate_id.in_(own))
+                                 .values(profile_id=profile_id, birth_date=birth_date)).rowcount
 
     def delete_for(self, candidate_ids: list[int]) -> None:
         self.conn.execute(delete(milestone).where(_m.candidate_id.in_(candidate_ids)))

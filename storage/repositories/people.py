@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, case, func, insert, select, update
 
 from ..errors import NotFound
-from ..tables import person
+from ..tables import candidate, person
 from .base import Repository, in_branches
 from .hot import CODECS, Codec, HotStatement, execute
 from .rows import PersonRow
@@ -75,6 +75,45 @@ class PersonRepo(Repository):
         """
         stmt = in_branches(select(*_COLUMNS), _p.branch_id, branch_ids).order_by(_p.id)
         return [PersonRow(*r) for r in self.conn.execute(stmt)]
+
+    def search(self, branch_ids: Iterable[int] | None, *, status: str | None = None, name: str = "",
+               limit: int = 50, offset: int = 0) -> tuple[list[tuple[PersonRow, int | None]], int]:
+        """([(person, branch id), …], total) of the people of these branches (None: everyone), by
+        name then id. A person's branch: a party member's own, else that of their latest candidacy
+        (an applicant entered before they had a branch on record), else their own."""
+        c = candidate.c
+        latest = (select(c.branch_id).where(c.person_id == _p.id).order_by(c.id.desc()).limit(1)
+                  .correlate(person).scalar_subquery())
+        branch = case((_p.party_status != "none", func.coalesce(_p.branch_id, latest)),
+                      else_=func.coalesce(latest, _p.branch_id)).label("effective_branch")
+        where = []
+        if branch_ids is not None:
+            where.append(branch.in_(list(branch_ids)))
+        if status:
+            where.append(_p.party_status == status)
+        if name:
+            where.append(_p.name.contains(name, autoescape=True))
+        total = self.conn.execute(select(func.count()).select_from(person).where(*where)).scalar_one()
+        stmt = select(*_COLUMNS, branch).where(*where).order_by(_p.name, _p.id).limit(limit).offset(offset)
+        return [(PersonRow(*r[:-1]), r[-1]) for r in self.conn.execute(stmt)], total
+
+    def branch_of(self, row: PersonRow) -> int | None:
+        """The person's branch as `search` reads it."""
+        c = candidate.c
+        latest = self.conn.execute(select(c.branch_id).where(c.person_id == row.id).order_by(c.id.desc())
+                                   .limit(1)).scalar()
+        if row.party_status != "none":
+            return row.branch_id if row.branch_id is not None else latest
+        return latest if latest is not None else row.branch_id
+
+    def update_profile(self, person_id: int, **fields: Any) -> None:
+        """Change a person's own fields (name, gender, birth date, ethnicity, education, occupation,
+        tags, phone); the caller keeps the milestone copies in step (MilestoneRepo.set_person_copies)."""
+        unknown = set(fields) - _FIELDS
+        if unknown:
+            raise TypeError(f"unknown person fields: {sorted(unknown)}")
+        if self.conn.execute(update(person).where(_p.id == person_id).values(**fields)).rowcount != 1:
+            raise NotFound("人员", person_id)
 
     def set_rights_suspended(self, person_id: int, suspended: bool) -> None:
         """Record (or lift) 留党察看 / suspension of a member's rights: they cannot sponsor or mentor."""

@@ -239,7 +239,8 @@ def test_secretary_registers_an_application(app, login, world):
     form = c.get("/candidates/new").text
     assert f'<option value="{world.b1}" selected>' in form and "东王村" not in form  # only the own branch
     data = {"branch_id": str(world.b1), "name": "刘建国", "gender": "男", "birth_date": "2009-03-01",
-            "applied_on": "2026-11-20", "ethnicity": "汉族", "education": "高中", "tags": "致富带头人、村干部"}
+            "applied_on": "2026-11-20", "ethnicity": "汉族", "education": "高中/中专",
+            "tags": ["致富带头人", "村(社区)干部"]}
     r = c.form("/candidates/new", data)  # 17 years old on the day
     assert r.status_code == 422
     assert re.search(r'出生日期.*?<p class="field-error">申请入党须年满18周岁，申请人于 2027-03-01 年满18周岁', r.text, re.S)
@@ -252,7 +253,7 @@ def test_secretary_registers_an_application(app, login, world):
     assert view["timeline"][0]["actor"] == "用户sec（sec）"
     with app.uow(read_only=True) as uow:
         people = uow.people.find_by_name("刘建国")
-    assert len(people) == 2 and people[-1].tags == ["致富带头人", "村干部"]  # the refused try left a person row …
+    assert len(people) == 2 and people[-1].tags == ["致富带头人", "村(社区)干部"]  # the refused try left a person row …
     r = c.form("/candidates/new", {**data, "birth_date": "2009-03-01"})  # … which a retry reuses, not duplicates
     with app.uow(read_only=True) as uow:
         assert len(uow.people.find_by_name("刘建国")) == 2

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from engine.errors import DomainError
 from engine.evidence import parse_date
 from services.case_commands import action_form, record_exceptional
+from services.people import lists as category_lists
 from storage.errors import ConcurrentModification
 from web.errors import STALE_CODES, STALE_MESSAGE
 from web.render import page
@@ -99,11 +100,10 @@ def _submit(request: Request, who, candidate_id: int, action: str, form):
 
 # ------------------------------------------------------------------ a new application (step 1)
 
-NEW_FIELDS = ("branch_id", "name", "gender", "birth_date", "ethnicity", "education", "occupation", "tags", "phone",
-              "applied_on")
 _NEW_FIELD_OF = {"person.name": "name", "person.gender": "gender", "person.birth_date": "birth_date",
                  "min_age": "birth_date", "person.member": "name", "person.candidacy": "name", "org.branch": "branch_id",
-                 "date.future": "applied_on"}
+                 "date.future": "applied_on", "person.ethnicity": "ethnicity", "person.education": "education",
+                 "person.occupation": "occupation", "person.tags": "tags", "person.phone": "phone"}
 
 
 def _new_form(request, who, *, typed=None, errors=None, violations=(), status_code=200):
@@ -114,10 +114,11 @@ def _new_form(request, who, *, typed=None, errors=None, violations=(), status_co
     if not branches:
         from services.user_commands import ForbiddenError
         raise ForbiddenError("入党申请由党支部登记，你的角色不能登记")
-    typed = typed or {"applied_on": pf.today().isoformat(), "ethnicity": "汉族",
+    typed = typed or {"applied_on": pf.today().isoformat(), "ethnicity": "汉族", "tags": [],
                       "branch_id": str(branches[0][0]) if len(branches) == 1 else ""}
     return page(request, "new_applicant.html", {"title": "登记入党申请", "branches": branches, "typed": typed,
-                                                "errors": errors or {}, "violations": list(violations)},
+                                                "errors": errors or {}, "violations": list(violations),
+                                                "cats": category_lists()},
                 status_code=status_code, who=who)
 
 
@@ -133,37 +134,30 @@ async def new_applicant(request: Request, who=Depends(current_user)):
 
 
 def _new_submit(request: Request, who, form):
-    import re
-
     from services.case_commands import register_new_applicant
+    from web.routes.people import profile_errors, profile_from_form
 
     pf = request.app.state.pf
-    typed = {k: str(form.get(k, "")).strip() for k in NEW_FIELDS}
-    errors: dict[str, str] = {}
-    if not typed["name"]:
-        errors["name"] = "请填写姓名"
-    elif len(typed["name"]) > 40:
-        errors["name"] = "姓名不能超过 40 字"
-    if typed["gender"] not in ("男", "女"):
-        errors["gender"] = "请选择性别"
-    days = {}
-    for key, label in (("birth_date", "出生日期"), ("applied_on", "递交申请日期")):
-        try:
-            days[key] = parse_date(typed[key]) if typed[key] else None
-            if days[key] is None:
-                errors[key] = f"请填写{label}"
-        except ValueError as e:
-            errors[key] = str(e)
+    person, typed = profile_from_form(form)  # the person's fields, checked as on the people pages
+    typed.update({k: str(form.get(k, "")).strip() for k in ("branch_id", "applied_on")})
+    errors = profile_errors(pf, person, typed)
+    days = {"birth_date": person["birth_date"]}
+    try:
+        days["applied_on"] = parse_date(typed["applied_on"]) if typed["applied_on"] else None
+        if days["applied_on"] is None:
+            errors["applied_on"] = "请填写递交申请日期"
+    except ValueError as e:
+        errors["applied_on"] = str(e)
     if not typed["branch_id"].isdigit():
         errors["branch_id"] = "请选择党支部"
     if errors:
         return _new_form(request, who, typed=typed, errors=errors, status_code=400)
-    tags = [t for t in re.split(r"[,，、\s]+", typed["tags"]) if t]
     try:
         result = register_new_applicant(
-            pf, who, branch_id=int(typed["branch_id"]), name=typed["name"], gender=typed["gender"],
-            birth_date=days["birth_date"], applied_on=days["applied_on"], ethnicity=typed["ethnicity"],
-            education=typed["education"], occupation=typed["occupation"], tags=tags, phone=typed["phone"])
+            pf, who, branch_id=int(typed["branch_id"]), name=person["name"], gender=person["gender"],
+            birth_date=days["birth_date"], applied_on=days["applied_on"], ethnicity=person["ethnicity"],
+            education=person["education"], occupation=person["occupation"], tags=person["tags"],
+            phone=person["phone"])
     except DomainError as e:
         near: dict[str, list[str]] = {}
         for v in e.violations:
@@ -172,5 +166,5 @@ def _new_submit(request: Request, who, form):
                 near.setdefault(key, []).append(v.message)
         return _new_form(request, who, typed=typed, violations=e.violations,
                          errors={k: "；".join(v) for k, v in near.items()}, status_code=422)
-    flash(request, f"已登记入党申请：{typed['name']}（{days['applied_on'].isoformat()}）")
+    flash(request, f"已登记入党申请：{person['name']}（{days['applied_on'].isoformat()}）")
     return RedirectResponse(f"/candidates/{result.candidate_id}", status_code=303)

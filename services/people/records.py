@@ -1,0 +1,154 @@
+"""Use cases on people: add a person, correct their profile, 留党察看 / 恢复 — one transaction each,
+audited with the user (or, from the CLI, the actor).
+
+Who (web): the branch side for its branches, the township officer for the branches under the
+township, the administrator everywhere; the county reads only. A person's branch: a member's own,
+else that of their latest candidacy (PersonRepo.branch_of).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from typing import Any, Iterable
+
+from engine.errors import DomainError, Violation, refuse
+from services.access import Principal
+from services.app import App
+from services.audit_log import record_in
+from services.directory import PARTY_STATUS_NAMES, resolve_branch, set_rights_suspended
+from services.user_commands import MAX_ID, ForbiddenError, NotFoundError
+from storage.errors import ConcurrentModification
+from storage.repositories.profiles import profile_of
+from storage.tables import PARTY_STATUSES
+
+from .profile import FIELD_LABELS, check_profile
+
+EDITABLE = tuple(FIELD_LABELS)  # name, gender, birth_date, ethnicity, education, occupation, tags, phone
+_PROFILE_FIELDS = frozenset({"gender", "birth_date", "ethnicity", "education", "occupation", "tags"})
+
+
+def can_write(who: Principal, branch_id: int | None) -> bool:
+    """May this user add or change people of this branch (branch side, township side, admin)?"""
+    if who.is_admin:
+        return True
+    if branch_id is None:
+        return False
+    return who.can_act(branch_id, "branch") or who.can_act(branch_id, "township")
+
+
+def writable_branches(app: App, who: Principal) -> list[tuple[int, str]]:
+    with app.uow(read_only=True) as uow:
+        return [(o.id, o.name) for o in uow.orgs.list() if o.level == "branch" and can_write(who, o.id)]
+
+
+def stamp(row: Any) -> str:
+    """A short fingerprint of the editable fields as stored: a form carries it, and a save over a
+    changed person is refused (someone else saved in between)."""
+    values = {k: getattr(row, k) for k in EDITABLE}
+    values["birth_date"] = values["birth_date"].isoformat()
+    text = json.dumps(values, ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def load_person(app: App, who: Principal, person_id: int, *, write: bool = False):
+    """(row, branch id) of a person the user may read (and with `write`, change)."""
+    if not 0 < person_id <= MAX_ID:
+        raise NotFoundError(f"找不到人员 {person_id}")
+    with app.uow(read_only=True) as uow:
+        row = uow.people.get(person_id)
+        if row is None:
+            raise NotFoundError(f"找不到人员 {person_id}")
+        branch_id = uow.people.branch_of(row)
+    if not who.is_admin and (branch_id is None or not who.can_read(branch_id)):
+        raise ForbiddenError("只能查看本组织的党员和群众")
+    if write and not can_write(who, branch_id):
+        raise ForbiddenError("你的角色只能查看，不能修改人员信息" if branch_id is not None and who.can_read(branch_id)
+                             else "只能修改本组织的党员和群众")
+    return row, branch_id
+
+
+def add_person(app: App, *, name: str, gender: str, birth_date: date | None, ethnicity: str | None = "汉族",
+               education: str | None = None, occupation: str | None = None, tags: Iterable[str] = (),
+               phone: str | None = None, email: str | None = None, party_status: str = "none",
+               branch: str | int | None = None, who: Principal | None = None, actor: str | None = None) -> int:
+    """Add a person (an applicant, or a member who can then be a mentor or sponsor); returns the id.
+
+    Every field is checked first (one violation per bad field, codes `person.<field>`) and nothing is
+    written if any is refused. From the web (`who`), the branch is required and must be one the user
+    may change; from the CLI (`actor`), an applicant may be added without one, as before."""
+    problems: list[Violation] = []
+    try:
+        profile = check_profile(name=name, gender=gender, birth_date=birth_date, ethnicity=ethnicity,
+                                education=education, occupation=occupation, tags=tags, phone=phone, today=app.today())
+    except DomainError as e:
+        problems += e.violations
+        profile = None
+    if party_status not in PARTY_STATUSES:
+        problems.append(Violation("person.party_status", f"政治面貌“{party_status}”无效，应为 "
+                                  + "、".join(f"{k}（{v}）" for k, v in PARTY_STATUS_NAMES.items())))
+    if who is not None and branch in (None, ""):
+        problems.append(Violation("person.branch", "请选择所在党支部"))
+    elif party_status not in ("none", "") and branch in (None, ""):
+        problems.append(Violation("person.branch", "党员须指定所在党支部（--branch）"))
+    with app.uow() as uow:
+        branch_row = None
+        if branch not in (None, ""):
+            try:
+                branch_row = resolve_branch(uow, branch)
+            except DomainError as e:
+                problems += [Violation("person.branch", v.message) for v in e.violations]
+        if who is not None and branch_row is not None and not can_write(who, branch_row.id):
+            raise ForbiddenError("只能为本组织添加人员")
+        if problems:
+            raise DomainError(problems)
+        pid = uow.people.add(**profile, email=(email or "").strip() or None, party_status=party_status,
+                             branch_id=branch_row.id if branch_row else None, created_at=app.now())
+        detail = {"姓名": profile["name"], "政治面貌": PARTY_STATUS_NAMES[party_status]}
+        if branch_row is not None:
+            detail["党支部"] = branch_row.name
+        record_in(uow, app, user_id=who.user_id if who else None, username=who.username if who else (actor or ""),
+                  action="person.add", target_kind="person", target_id=pid, detail=detail)
+        return pid
+
+
+def _shown(field: str, value: Any) -> str:
+    if value in (None, "", []):
+        return "（空）"
+    if field == "tags":
+        return "、".join(value)
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def edit_person(app: App, who: Principal, person_id: int, *, expected: str, **fields: Any) -> list[str]:
+    """Correct a person's own fields (EDITABLE); returns the changes as “学历：高中 → 大专” lines
+    (none: nothing written). The audit row holds each field's old → new value. `expected`: the
+    form's `stamp` — a person changed since the form was read is refused (ConcurrentModification).
+    The reports' copies of the profile follow (MilestoneRepo.set_person_copies)."""
+    row, _ = load_person(app, who, person_id, write=True)
+    profile = check_profile(**{k: fields.get(k) for k in EDITABLE}, today=app.today(), on_record=row)
+    with app.uow() as uow:
+        row = uow.people.get(person_id)
+        if stamp(row) != expected:
+            raise ConcurrentModification("人员信息已被他人修改，请刷新后重试")
+        changed = {k: v for k, v in profile.items() if getattr(row, k) != v}
+        if not changed:
+            return []
+        uow.people.update_profile(person_id, **changed)
+        if _PROFILE_FIELDS & set(changed):
+            after = uow.people.get(person_id)
+            uow.milestones.set_person_copies(person_id, uow.profiles.id_for(profile_of(after)), after.birth_date)
+        lines = [f"{FIELD_LABELS[k]}：{_shown(k, getattr(row, k))} → {_shown(k, v)}" for k, v in changed.items()]
+        record_in(uow, app, user_id=who.user_id, username=who.username, action="person.edit", target_kind="person",
+                  target_id=person_id, detail={"姓名": row.name, **{FIELD_LABELS[k]: f"{_shown(k, getattr(row, k))} → "
+                                                                                 f"{_shown(k, v)}" for k, v in changed.items()}})
+    return lines
+
+
+def set_rights(app: App, who: Principal, person_id: int, suspended: bool, *, reason: str) -> dict:
+    """留党察看 / 恢复党员权利 from the web: the CLI's `person suspend` / `restore`, for a person the
+    user may change."""
+    load_person(app, who, person_id, write=True)
+    if len((reason or "").strip()) > 200:
+        raise refuse("reason.long", "依据不能超过 200 字")
+    return set_rights_suspended(app, person_id, suspended, reason=reason, actor=who.username, user_id=who.user_id)

@@ -17,7 +17,7 @@ from engine.state import EXCEPTIONAL_KINDS, Event
 from services.access import Principal
 from services.app import App
 from services.candidates import load_history
-from services.queries import show_candidate
+from services.queries import show_candidate, superseded_by_returns
 from services.step_form import form_fields
 from services.user_commands import ForbiddenError, NotFoundError, load_for
 
@@ -59,11 +59,12 @@ def records_view(app: App, who: Principal, candidate_id: int) -> dict[str, Any]:
         first = items[e.seq]
         latest = items[first["corrected_by"][-1]] if first["corrected_by"] else first
         actor = record_actor(app, e)
-        allowed = may_change(who, branch_id, actor)
+        returned = first["status"] == "returned"  # reopened by a 退回: redone as a new record, not corrected
+        allowed = may_change(who, branch_id, actor) and not returned
         records.append({
             "seq": e.seq, "label": _label(first), "occurred_on": e.occurred_on.isoformat(),
             "summary": latest["evidence_summary"], "reason": first.get("reason") or "", "late": e.late,
-            "actor": first["actor"], "corrections": len(first["corrected_by"]),
+            "actor": first["actor"], "corrections": len(first["corrected_by"]), "returned": returned,
             "can_correct": allowed and e.kind != "migrate", "can_void": allowed and e.seq != 1,
         })
     changes = []
@@ -101,6 +102,8 @@ def load_record(app: App, who: Principal, candidate_id: int, seq: int, what: str
                else "该记录已被作废" if original.kind in ("step", "migrate", *EXCEPTIONAL_KINDS)
                else "这类记录不能更正或作废")
         raise refuse("correct.unknown", f"第 {seq} 条记录不能{what}：{why}")
+    if seq in superseded_by_returns(history):
+        raise refuse("correct.returned", f"第 {seq} 条记录已被退回重办，不能{what}；请在候选人页面重新办理该步骤")
     actor = record_actor(app, event)
     if actor is None:
         raise refuse("correct.unknown", f"第 {seq} 条记录不能{what}")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from services.audit_log import entries
 from services.candidates import load_history
 from services.queries import show_candidate
@@ -181,3 +183,36 @@ def test_api_preview_then_commit(app, login, world):
     assert r.status_code == 422 and "不能作废" in r.json()["message"]
     r = c.post(f"/api/candidates/{world.b3_candidate}/events/1/correct", headers=h, json={"reason": "x"})
     assert r.status_code == 403
+
+
+def test_a_returned_record_is_redone_not_corrected(app, login, world):
+    from services.review import return_to_branch
+
+    return_to_branch(app, None, world.review, "pre_review", reason="政审材料不全", reopen=("political_review",),
+                     actor="乡党委")
+    seq = next(t["seq"] for t in show_candidate(app, world.review)["timeline"] if t["step"] == "political_review")
+    c = login("sec")
+    page = c.get(f"/candidates/{world.review}/records").text
+    assert "已退回重办" in page and f"/records/{seq}/correct" not in page and f"/records/{seq}/void" not in page
+    before = _log(app, world.review)
+    r = c.form(f"/candidates/{world.review}/records/{seq}/void", {"reason": "x", "go": "confirm"})
+    assert r.status_code == 422 and "已被退回重办" in r.text
+    assert c.get(f"/candidates/{world.review}/records/{seq}/correct").status_code == 422
+    assert _log(app, world.review) == before
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("role", ["sec", "town", "county"])
+def test_no_identifier_on_records_findings_overdue(app, world, users, login, role):
+    """The visible-words crawl (tests/web/test_visible_words.py) over these pages and their forms
+    (empty and bad input): no ASCII identifier or bare id, no tooltip, no server error."""
+    from tests.web.test_visible_words import Crawl, _data_words
+
+    crawl = Crawl(login(role), world, _data_words(app, users))
+    crawl.run([f"/candidates/{world.activist}/records", f"/candidates/{world.activist}/records/2/correct",
+               f"/candidates/{world.activist}/records/3/void", f"/candidates/{world.review}/records/4/correct",
+               "/findings", "/findings?period=2026年", "/findings?since=2026-12-01&until=2026-01-01", "/overdue?as_of=坏"])
+    assert f"/candidates/{world.activist}/records" in crawl.seen and "/findings" in crawl.seen
+    assert any(f[1].startswith("/candidates/N/records/N/correct") for f in crawl.forms_tried) or role != "sec"
+    mine = {w: p for w, p in crawl.problems.items() if re.search(r"/records|/findings|/overdue", w)}
+    assert not mine, mine

@@ -49,8 +49,17 @@ def _form_page(request, who, kind, ctx, *, typed=None, occurred_on=None, reason=
 
 @router.get(BASE + "/{seq:int}/{kind}", include_in_schema=False)
 def record_change_form(request: Request, candidate_id: int, seq: int, kind: str, who=Depends(current_user)):
-    what = _what(kind)
-    return _form_page(request, who, kind, record_form(request.app.state.pf, who, candidate_id, seq, what))
+    try:
+        ctx = record_form(request.app.state.pf, who, candidate_id, seq, _what(kind))
+    except DomainError as e:
+        return _cannot(request, who, kind, e)
+    return _form_page(request, who, kind, ctx)
+
+
+def _cannot(request, who, kind, e: DomainError):
+    """A record that cannot be changed (voided, a correction itself, redone after a return): 422."""
+    return page(request, "error.html", {"title": f"不能{TITLES[kind][:2]}", "messages": [v.message for v in e.violations],
+                                        "status": 422}, status_code=422, who=who)
 
 
 def _what(kind: str) -> str:
@@ -78,7 +87,10 @@ def _hidden(typed: dict[str, Any]) -> list[tuple[str, str]]:
 
 def _submit(request: Request, who, candidate_id: int, seq: int, kind: str, form):
     pf = request.app.state.pf
-    ctx = record_form(pf, who, candidate_id, seq, _what(kind))
+    try:
+        ctx = record_form(pf, who, candidate_id, seq, _what(kind))
+    except DomainError as e:
+        return _cannot(request, who, kind, e)
     step = ctx["step"]
     reason = str(form.get("reason", "")).strip()
     occurred_on = str(form.get("occurred_on", "")).strip() if kind == "correct" else ""

@@ -2,19 +2,8 @@
 that change nothing → approve with opinion and 批复文号 (--json shapes in docs/cli.md)."""
 from __future__ import annotations
 
-import pytest
-
-from tests.e2e import Cli, World, world
-
-
-@pytest.fixture
-def cli(tmp_path) -> Cli:
-    return Cli(f"sqlite:///{tmp_path / 'partyflow.db'}")
-
-
-@pytest.fixture
-def w(cli) -> World:
-    return world(cli)
+from tests.e2e import Cli, World
+from tests.e2e.test_cli import cli, w  # noqa: F401  (the same fixtures: a fresh database and its world)
 
 
 def _activist_ready_for_filing(cli: Cli, w: World) -> int:

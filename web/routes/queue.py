@@ -40,7 +40,7 @@ def queue(request: Request, page_no: int = Query(1, alias="page", ge=1, le=100_0
         fields = quick_fields(spec)
         i["quick"] = None if fields is None else [{"name": f.name, "label": f.label} for f in fields]
         i["reviewed"] = is_reviewed(spec)
-        if i["review"] == "submitted":
+        if i["review"] in ("submitted", "unsent"):
             thread = next((t for t in review_thread(pf, i["candidate_id"]) if t["step"] == i["step"]), None)
             i["thread"] = thread["entries"] if thread else []
             i["reopenable"] = thread["reopenable"] if thread else []

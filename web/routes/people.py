@@ -140,6 +140,8 @@ async def person_new(request: Request, who=Depends(current_user)):
 
 def _new_submit(request: Request, who, form):
     pf = request.app.state.pf
+    if not writable_branches(pf, who):  # the county: 403 before any field is looked at
+        raise ForbiddenError("你的角色只能查看人员，不能添加")
     values, typed = profile_from_form(form)
     typed["party_status"] = str(form.get("party_status", "")).strip()
     typed["branch_id"] = str(form.get("branch_id", "")).strip()

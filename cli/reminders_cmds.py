@@ -14,7 +14,8 @@ from engine.errors import refuse
 from services.directory import ROLE_NAMES as CONTACT_ROLES
 
 STATUS_NAMES = {"pending": "待发送", "sent": "已发送", "dead": "发送失败（已停止重试）"}
-KIND_NAMES = {"reminder": "到期提醒", "overdue": "逾期", "escalation": "升级督办", "report": "半年报告"}
+KIND_NAMES = {"reminder": "到期提醒", "overdue": "逾期", "escalation": "升级督办", "report": "半年报告",
+              "submitted": "报送审批", "returned": "退回", "approved": "审批通过", "refused": "审批未通过"}
 
 
 def _delivery():

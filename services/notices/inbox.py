@@ -23,26 +23,34 @@ KIND_NAMES = {"reminder": "到期提醒", "overdue": "逾期提醒", "escalation
 PER_PAGE = 20
 
 
-def deliver_now(app: App, user_id: int) -> int:
-    """Deliver the user's due in-app rows now (a dispatch round narrowed to their inbox); returns
-    how many were delivered. Never raises: the bell must not break a page."""
+def _deliver(app: App, user_id: int) -> int:
+    """A dispatch round narrowed to the user's inbox; never raises (the bell must not break a page)."""
     from services.dispatch import dispatch_once
 
-    address = address_of(user_id)
     try:
-        with app.uow(read_only=True) as uow:
-            if not uow.outbox.has_pending(INAPP, address):
-                return 0
-        return dispatch_once(app, {}, renderer(), channel=INAPP, address=address).sent
+        return dispatch_once(app, {}, renderer(), channel=INAPP, address=address_of(user_id)).sent
     except Exception:  # a locked database, a broken template override: the dispatcher will retry
         log.exception("in-app delivery on demand failed")
         return 0
 
 
-def unread_count(app: App, user_id: int) -> int:
-    deliver_now(app, user_id)
+def deliver_now(app: App, user_id: int) -> int:
+    """Deliver the user's due in-app rows now; returns how many were delivered."""
     with app.uow(read_only=True) as uow:
-        return uow.notices.unread_count(user_id)
+        due = uow.outbox.has_pending(INAPP, address_of(user_id), app.utcnow())
+    return _deliver(app, user_id) if due else 0
+
+
+def unread_count(app: App, user_id: int) -> int:
+    """The bell's count: one read (an index seek for due rows, a COUNT on the unread index), and
+    a delivery first only when the user has rows due."""
+    with app.uow(read_only=True) as uow:
+        due = uow.outbox.has_pending(INAPP, address_of(user_id), app.utcnow())
+        count = uow.notices.unread_count(user_id)
+    if due and _deliver(app, user_id):
+        with app.uow(read_only=True) as uow:
+            count = uow.notices.unread_count(user_id)
+    return count
 
 
 def beijing(ts: datetime) -> str:

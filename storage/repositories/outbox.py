@@ -170,9 +170,10 @@ class OutboxRepo(Repository):
             stmt = stmt.where(_o.status == status)
         return [OutboxRow(*r) for r in self.conn.execute(stmt)]
 
-    def has_pending(self, channel: str, address: str) -> bool:
-        """Whether a recipient has pending rows (an index seek on (channel, address, status))."""
-        stmt = select(_o.id).where(_o.channel == channel, _o.address == address, _o.status == "pending").limit(1)
+    def has_pending(self, channel: str, address: str, now: datetime) -> bool:
+        """Whether a recipient has rows due by `now` (an index seek on (channel, address, status))."""
+        stmt = select(_o.id).where(_o.channel == channel, _o.address == address, _o.status == "pending",
+                                   _o.next_attempt_at <= now).limit(1)
         return self.conn.execute(stmt).first() is not None
 
     def counts(self) -> dict[str, int]:

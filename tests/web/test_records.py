@@ -216,3 +216,21 @@ def test_no_identifier_on_records_findings_overdue(app, world, users, login, rol
     assert any(f[1].startswith("/candidates/N/records/N/correct") for f in crawl.forms_tried) or role != "sec"
     mine = {w: p for w, p in crawl.problems.items() if re.search(r"/records|/findings|/overdue", w)}
     assert not mine, mine
+
+
+def test_correct_evidence_shows_old_and_new_by_label(app, login, world):
+    c = login("sec")
+    url = f"/candidates/{world.activist}/records/2/correct"
+    typed = _prefilled(c, url)
+    old = typed["f.talker"]
+    r = c.form(url, {**typed, "f.talker": "李秀兰", "occurred_on": "2026-05-20", "reason": "谈话人写错",
+                     "go": "preview"})
+    assert r.status_code == 200
+    row = re.search(r"<tr><td>([^<]+)</td><td class=\"old\">([^<]*)</td><td class=\"new\">([^<]*)</td></tr>", r.text)
+    assert row.groups() == ("谈话人", old, "李秀兰")
+    assert "办理日期" not in row.group(0)
+    r = c.form(url, {**dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', r.text)), "go": "confirm"})
+    assert r.status_code == 303
+    assert show_candidate(app, world.activist)["timeline"][-1]["evidence"]["talker"] == "李秀兰"
+    paths = c.get("/api/openapi.json").json()["paths"]
+    assert {"/api/candidates/{candidate_id}/events/{seq}/correct", "/api/findings"} <= set(paths)

@@ -25,9 +25,17 @@ def review_thread(app: App, candidate_id: int) -> list[dict[str, Any]]:
     """[{step, number, step_name, status, status_name, since, entries: [{kind, kind_name, on, who, text,
     reopened}], reopenable: [{id, name}]}], steps in process order, only those with a review event
     or open for sending now."""
+    return review_threads(app, [candidate_id])[candidate_id]
+
+
+def review_threads(app: App, candidate_ids) -> dict[int, list[dict[str, Any]]]:
+    """`review_thread` of several candidates (a queue page) in one read transaction."""
     with app.uow(read_only=True) as uow:
-        row = uow.candidates.get(candidate_id)
-        history = load_history(uow, candidate_id)
+        loaded = {cid: (uow.candidates.get(cid), load_history(uow, cid)) for cid in dict.fromkeys(candidate_ids)}
+    return {cid: _thread(app, row, history) for cid, (row, history) in loaded.items()}
+
+
+def _thread(app: App, row, history) -> list[dict[str, Any]]:
     state = CandidateState.from_dict(row.state)
     defn = app.definition(state.definition_key)
     proc = process_for(defn)

@@ -11,6 +11,7 @@ from engine.errors import DomainError
 from engine.evidence import parse_date
 from services.queries import evidence_summary
 from services.review import approve as approve_step, return_to_branch, review_thread
+from services.review.thread import review_threads
 from services.user_commands import ForbiddenError, approve_evidence, quick_fields, record_step, step_for
 from services.worklist import queue_page
 from storage.errors import ConcurrentModification
@@ -35,13 +36,14 @@ def queue(request: Request, page_no: int = Query(1, alias="page", ge=1, le=100_0
     _township(who)
     pf = request.app.state.pf
     total, items = queue_page(pf, who, PAGE, (page_no - 1) * PAGE)
+    threads = review_threads(pf, [i["candidate_id"] for i in items if i["review"] in ("submitted", "unsent")])
     for i in items:
         spec = pf.definition(i["definition_key"]).step(i["step"])
         fields = quick_fields(spec)
         i["quick"] = None if fields is None else [{"name": f.name, "label": f.label} for f in fields]
         i["reviewed"] = is_reviewed(spec)
         if i["review"] in ("submitted", "unsent"):
-            thread = next((t for t in review_thread(pf, i["candidate_id"]) if t["step"] == i["step"]), None)
+            thread = next((t for t in threads[i["candidate_id"]] if t["step"] == i["step"]), None)
             i["thread"] = thread["entries"] if thread else []
             i["reopenable"] = thread["reopenable"] if thread else []
             i["returns"] = sum(1 for e in i["thread"] if e["kind"] == "return")

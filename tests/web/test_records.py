@@ -234,3 +234,14 @@ def test_correct_evidence_shows_old_and_new_by_label(app, login, world):
     assert show_candidate(app, world.activist)["timeline"][-1]["evidence"]["talker"] == "李秀兰"
     paths = c.get("/api/openapi.json").json()["paths"]
     assert {"/api/candidates/{candidate_id}/events/{seq}/correct", "/api/findings"} <= set(paths)
+
+
+def test_preview_names_the_later_steps_whose_dates_move(app, login, world):
+    """Moving the application (fresh: 2026-10-01) moves the first talk's due date (one month, 第七条)."""
+    c = login("sec")
+    url = f"/candidates/{world.fresh}/records/1/correct"
+    r = c.form(url, {**_prefilled(c, url), "occurred_on": "2026-10-10", "reason": "申请日期以收到申请书之日为准",
+                     "go": "preview"})
+    assert r.status_code == 200
+    t = _text(r.text)
+    assert "受影响的后续步骤" in t and "第2步 党组织派人谈话 原来：截止 2026-11-01 之后：截止 2026-11-10" in t

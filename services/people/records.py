@@ -54,11 +54,11 @@ def stamp(row: Any) -> str:
 def load_person(app: App, who: Principal, person_id: int, *, write: bool = False):
     """(row, branch id) of a person the user may read (and with `write`, change)."""
     if not 0 < person_id <= MAX_ID:
-        raise NotFoundError(f"找不到人员 {person_id}")
+        raise NotFoundError("找不到这个人员（地址有误，或已被删除）")
     with app.uow(read_only=True) as uow:
         row = uow.people.get(person_id)
         if row is None:
-            raise NotFoundError(f"找不到人员 {person_id}")
+            raise NotFoundError("找不到这个人员（地址有误，或已被删除）")
         branch_id = uow.people.branch_of(row)
     if not who.is_admin and (branch_id is None or not who.can_read(branch_id)):
         raise ForbiddenError("只能查看本组织的党员和群众")

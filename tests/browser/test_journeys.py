@@ -88,16 +88,15 @@ def test_secretary_takes_an_applicant_to_development_target_on_a_phone(site, ope
     sec.fill("textarea[name='f.assessment']", "表现良好")
     _submit(sec, cid)
 
-    # 7 确定发展对象 too early: the rule refuses with its article, nothing is written
-    page_text = sec.inner_text("main")
-    assert "最早可于 2019-07-02 办理" in page_text and "细则第十三条" in page_text
-    sec.goto(f"/candidates/{cid}/steps/target_selection")  # the 办理 button of a blocked step
-    sec.fill("textarea[name='f.opinions_heard']", "听取党小组和群众意见")
-    sec.fill("input[name='f.notice_start']", "2018-06-25")
-    sec.fill("input[name='f.notice_end']", "2018-07-01")
-    sec.click("form.form button[type=submit]")
-    alert = sec.inner_text("[role=alert]")
-    assert "培养考察未满一年，最早可于 2019-07-02 确定为发展对象" in alert and "细则第十三条" in alert
+    # 7 确定发展对象 too early: the page says when and why (the rule's article), and the form
+    # is not offered before that day
+    now = sec.inner_text("section.now")
+    assert "最早可于 2019-07-02 办理（含当日）" in now and "细则第十三条" in now
+    assert sec.locator(f'section.now a[href="/candidates/{cid}/steps/target_selection"]').count() == 0
+    sec.goto(f"/candidates/{cid}/steps/target_selection")  # e.g. an old link
+    gate = sec.inner_text("section.gate")
+    assert "还没到可以办理的日期" in gate and "最早可于 2019-07-02 办理（含当日）" in gate and "细则第十三条" in gate
+    assert sec.locator("form.form").count() == 0
     no_horizontal_overflow(sec)
 
     # a year later (the simulated clock moves on): the same form goes through

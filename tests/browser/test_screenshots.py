@@ -38,9 +38,7 @@ def test_main_pages(server, browser, open_as, tmp_path):
 
         sec = open_as(secretary, viewport)
         shot(sec, f"week-{size}")
-        sec.goto(f"/candidates/{cid}")
-        sec.locator("li.step.open").first.scroll_into_view_if_needed()
-        shot(sec, f"candidate-{size}")
+        # candidate-{size}.png: tests/browser/test_candidate_page.py
         sec.goto(f"/candidates/{cid}/steps/admission_meeting")
         for part, n in (("should_attend", "16"), ("present", "8"), ("yes", "8"), ("no", "0"), ("abstain", "0")):
             sec.fill(f"input[name='f.vote.{part}']", n)

@@ -96,7 +96,7 @@ def test_guard_refusal_names_the_earliest_date(login, world, app):
                            "f.notice_end": "2026-11-10", "expected_version": "5"})
     assert r.status_code == 422
     t = _text(r.text)
-    assert "最早可于 2027-06-01 确定为发展对象" in t and "细则第十三条" in t
+    assert "最早可于 2027-06-01 办理（含当日）" in t and "细则第十三条" in t and t.count("2027-06-01") == 1
 
 
 def test_stale_version_keeps_the_typed_input(app, login, world):

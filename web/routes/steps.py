@@ -6,6 +6,7 @@ from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from engine.errors import DomainError
+from services.casefile import step_gate
 from services.step_form import attach_violations, check_fields, evidence_from_form, form_fields
 from services.user_commands import record_step, step_for
 from storage.errors import ConcurrentModification
@@ -18,7 +19,7 @@ PATH = "/candidates/{candidate_id:int}/steps/{step_id}"
 
 
 def _render(request, who, row, state, step, *, typed=None, errors=None, violations=(), stale=None,
-            version=None, occurred_on="", status_code=200):
+            version=None, occurred_on="", status_code=200, gate=None, refused=False):
     pf = request.app.state.pf
     with pf.uow(read_only=True) as uow:
         person = uow.people.get(row.person_id)
@@ -28,13 +29,16 @@ def _render(request, who, row, state, step, *, typed=None, errors=None, violatio
         "typed": typed or {}, "errors": errors or {}, "violations": list(violations), "stale": stale,
         "version": row.version if version is None else version,
         "occurred_on": occurred_on or pf.today().isoformat(),
+        "gate": gate, "refused": refused,
     }, status_code=status_code, who=who)
 
 
 @router.get(PATH)
 def step_form(request: Request, candidate_id: int, step_id: str, who=Depends(current_user)):
-    row, state, step = step_for(request.app.state.pf, who, candidate_id, step_id)
-    return _render(request, who, row, state, step)
+    pf = request.app.state.pf
+    row, state, step = step_for(pf, who, candidate_id, step_id)
+    # a step that cannot be recorded today shows why and when instead of its form
+    return _render(request, who, row, state, step, gate=step_gate(pf, candidate_id, step_id))
 
 
 @router.post(PATH)
@@ -46,6 +50,9 @@ async def step_submit(request: Request, candidate_id: int, step_id: str, who=Dep
 def _submit(request: Request, who, candidate_id: int, step_id: str, form):
     pf = request.app.state.pf
     row, state, step = step_for(pf, who, candidate_id, step_id)
+    gate = step_gate(pf, candidate_id, step_id)
+    if gate is not None:  # refused whatever was typed: one message, nothing written
+        return _render(request, who, row, state, step, gate=gate, refused=True, status_code=422)
     evidence, typed = evidence_from_form(step, form, form.getlist)
     occurred_on = str(form.get("occurred_on", ""))
     try:

@@ -66,6 +66,15 @@ def test_correct_a_date_and_read_findings(server, open_as, tmp_path):
         assert after["candidate"]["version"] == versions + 1
         assert after["timeline"][-1]["kind"] == "correct" and after["timeline"][-1]["occurred_on"] == new.isoformat()
 
+        sec.goto(f"/candidates/{cid}/records/{seq}/void")  # voiding it would leave later steps without it
+        sec.fill("textarea[name=reason]", "误录")
+        sec.click("button[value=preview]")
+        alert = sec.inner_text("[role=alert]")
+        assert "不能作废" in alert and "请先更正或作废后续记录" in alert
+        assert sec.input_value("textarea[name=reason]") == "误录"
+        no_horizontal_overflow(sec)
+        assert show_candidate(server.app, cid)["candidate"]["version"] == versions + 1  # a preview writes nothing
+
         town = open_as("zuzhi", viewport)
         town.goto("/findings")
         assert "合规检查" in town.inner_text("h1")

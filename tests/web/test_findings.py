@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from cli.main import app as cli
 from services.candidates import complete_step, correct
+from services.queries import show_candidate
 from services.sample_evidence import sample_evidence
 
 
@@ -25,8 +26,7 @@ def findings_world(app, world):
     for cid in (world.fresh, world.b2_candidate, world.b3_candidate):
         complete_step(app, cid, "first_talk", occurred_on=date(2026, 11, 20), actor="测试",
                       evidence=sample_evidence("first_talk", date(2026, 11, 20), cal=app.calendar))
-    seq = next(e for e in __import__("services.queries", fromlist=["x"]).show_candidate(app, world.review)["timeline"]
-               if e["step"] == "target_selection")["seq"]
+    seq = next(e for e in show_candidate(app, world.review)["timeline"] if e["step"] == "target_selection")["seq"]
     correct(app, world.review, seq, actor="测试", reason="日期填错", occurred_on=date(2025, 3, 1))
     return world
 
@@ -122,3 +122,11 @@ def test_overdue_as_of_default_and_bad_date(login, world):
     r = c.get("/overdue?as_of=2026-13-40")
     assert r.status_code == 400 and "截至日期" in r.text and 'class="field-error"' in r.text
     assert 'name="branch" value="%d"' % world.b1 in c.get(f"/overdue?branch={world.b1}").text
+
+
+def test_overdue_branch_links_keep_the_date(login, world):
+    page = login("town").get("/overdue?as_of=2027-01-01").text
+    assert f'href="/overdue?branch={world.b1}&amp;as_of=2027-01-01"' in page
+    page = login("town").get(f"/overdue?as_of=2027-01-01&branch={world.b1}").text
+    assert 'href="/overdue?as_of=2027-01-01"' in page and "截至 2027-01-01" in page
+    assert f'href="/overdue?branch={world.b1}"' in login("town").get("/overdue").text  # today: no date in the link

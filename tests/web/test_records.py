@@ -3,11 +3,12 @@ version, a foreign candidate, the county), nothing changes on a refusal."""
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 
 from services.audit_log import entries
-from services.candidates import load_history
+from services.candidates import exceptional, load_history
 from services.queries import show_candidate
 
 
@@ -245,3 +246,18 @@ def test_preview_names_the_later_steps_whose_dates_move(app, login, world):
     assert r.status_code == 200
     t = _text(r.text)
     assert "受影响的后续步骤" in t and "第2步 党组织派人谈话 原来：截止 2026-11-01 之后：截止 2026-11-10" in t
+
+
+def test_an_exceptional_path_is_corrected_by_date_and_voided(app, login, world):
+    exceptional(app, world.fresh, "withdraw", occurred_on=date(2026, 11, 20), actor="测试", reason="本人申请撤回")
+    c = login("sec")
+    form = c.get(f"/candidates/{world.fresh}/records/2/correct").text
+    assert "只能更正日期" in form and 'value="2026-11-20"' in form
+    r = c.form(f"/candidates/{world.fresh}/records/2/correct",
+               {"occurred_on": "2026-11-18", "reason": "撤回申请书的日期", "go": "preview"})
+    assert r.status_code == 200 and "2026-11-20" in r.text and "2026-11-18" in r.text
+    assert login("town").get(f"/candidates/{world.fresh}/records/2/void").status_code == 403  # the branch's business
+    r = c.form(f"/candidates/{world.fresh}/records/2/void", {"reason": "误录", "go": "preview"})
+    assert r.status_code == 200 and "入党申请人" in _text(r.text)  # the stage it returns to
+    r = c.form(f"/candidates/{world.fresh}/records/2/void", {"reason": "误录", "go": "confirm"})
+    assert r.status_code == 303 and show_candidate(app, world.fresh)["candidate"]["stage"] == "applicant"

@@ -2,7 +2,7 @@
 
 One source with the reports: 学历 and 职业 offer the groups the report counts
 (reports/categories.py), 民族 and 类别 the lists in reports/category_lists.yaml. Every list also
-offers 其他, stored as “其他” or “其他（说明）” — which the reports count as 其他 — so what is
+offers 其他 with a note, stored as “其他（说明）” — which the reports count as 其他 — so what is
 typed and what is counted agree. A value already on record that is not in a list (typed before
 the lists, or imported from a ledger) stays readable and may be kept unchanged; a new value must
 come from the list.
@@ -118,6 +118,8 @@ def check(field: str, value: str | None, *, on_record: str | None = None) -> tup
     stored = _canonical(spec, text)
     if stored is None:
         return None, Violation(f"person.{field}", _refusal(spec, text))
+    if stored == OTHER:
+        return None, Violation(f"person.{field}", f"{spec.label}选“其他”时请注明具体内容（如“其他（养蜂）”）")
     if len(other_note(stored)) > spec.other_max:
         return None, Violation(f"person.{field}", f"{spec.label}“其他”的说明不能超过 {spec.other_max} 字")
     return stored, None

@@ -74,6 +74,13 @@ def test_an_unlisted_value_is_refused_naming_the_field():
     assert tags == [] and problem.code == "person.tags" and "致富能手" in problem.message
 
 
+def test_other_needs_its_note():
+    _, problem = check("occupation", "其他")
+    assert problem.code == "person.occupation" and problem.message.startswith("职业选“其他”时请注明")
+    assert check_tags(["其他"])[1].code == "person.tags"
+    assert check("occupation", "其他", on_record="其他") == ("其他", None)  # as recorded before: kept
+
+
 def test_a_value_on_record_may_be_kept_unchanged():
     assert check("education", "高中", on_record="高中") == ("高中", None)
     assert check("education", "初中", on_record="高中")[1].code == "person.education"

@@ -132,6 +132,7 @@ BAD = [  # field, value, the words of its message
     ("ethnicity", "汉人", "民族“汉人”不在统计类别中"),
     ("tags", "致富能手", "类别“致富能手”不在统计类别中"),
     ("gender", "X", "请选择性别"),
+    ("occupation", "其他", "职业选“其他”时请注明"),
     ("branch_id", "", "请选择所在党支部"),
 ]
 

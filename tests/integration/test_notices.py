@@ -55,12 +55,12 @@ def overdue(app, town):
 
 
 def _notices(app) -> list[tuple[int, str]]:
-    with app.uow() as uow:
+    with app.uow(read_only=True) as uow:
         return sorted((r.user_id, r.kind) for r in uow.connection.execute(select(notice.c.user_id, notice.c.kind)))
 
 
 def _outbox(app):
-    with app.uow() as uow:
+    with app.uow(read_only=True) as uow:
         return [r for r in uow.outbox.list() if r.channel == "inapp"]
 
 
@@ -214,3 +214,46 @@ def test_a_notice_for_an_account_deleted_meanwhile_is_a_dead_letter(app, town, p
     assert (report.sent, report.dead) == (0, 1)
     [row] = _outbox(app)
     assert row.status == "dead" and row.last_error == "站内通知的接收人账号已不存在"
+
+
+_STALLING_DISPATCHER = """
+import signal, sys
+from datetime import datetime
+from notifications.render import Renderer
+from services.app import App
+from services.dispatch import dispatch_once
+from storage.repositories.notices import NoticeRepo
+
+real = NoticeRepo.deliver
+def stall(self, rows):
+    n = real(self, rows)  # the notices are written, the rows not yet marked, nothing committed
+    print(n, flush=True)
+    signal.pause()  # … and the process is killed here
+NoticeRepo.deliver = stall
+dispatch_once(App.open(sys.argv[1]), {}, Renderer(), now=datetime(2026, 11, 25, 2, 0), channel="inapp")
+"""
+
+
+def test_a_dispatcher_killed_before_its_commit_delivers_nothing_and_the_next_delivers_once(app, db_url, people, overdue):
+    import signal
+    import subprocess
+    import sys
+
+    scan(app, date(2018, 3, 14))  # overdue to three branch users, escalation to the officer
+    proc = subprocess.Popen([sys.executable, "-c", _STALLING_DISPATCHER, db_url], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "1"  # the first user's notice inserted, not committed
+        assert _notices(app) == []  # not visible: uncommitted
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert _notices(app) == []  # died with the transaction
+    assert all(r.status == "pending" for r in _outbox(app))
+    later = dispatch_once(app, {"console": _Quiet()}, Renderer(), now=T0 + timedelta(minutes=6))
+    assert later.sent == 4 + 2  # the four in-app rows and the two console rows
+    assert _notices(app) == sorted([(people["sec"], "overdue"), (people["com"], "overdue"),
+                                    (people["both"], "overdue"), (people["town"], "escalation")])
+    assert dispatch_once(app, {"console": _Quiet()}, Renderer(), now=T0 + timedelta(minutes=20)).claimed == 0
+    assert len(_notices(app)) == 4

@@ -60,6 +60,15 @@ def test_secretary_adds_a_member_and_sees_them_on_the_list(server, open_as, tmp_
     card = page.locator("li.person", has_text=name)
     assert "正式党员" in card.inner_text() and "致富带头人" in card.inner_text()
     no_horizontal_overflow(page)
+    card.locator("a.person-link").click()  # the profile: what was chosen comes back, 其他 with its note
+    page.wait_for_url("**/people/*")
+    edit = page.locator("form.person-form")
+    assert edit.locator("select[name=occupation]").input_value() == "其他"
+    assert edit.locator("input[name=occupation_other]").input_value() == "个体经营"
+    assert edit.locator("input[name=tags][value=致富带头人]").is_checked()
+    assert page.locator("form.rights-form").is_visible()  # 留党察看 for a member
+    no_horizontal_overflow(page)
+    page.screenshot(path=str(tmp_path / f"person-{size}.png"), full_page=True)
     page.goto("/people?status=full_member")
     assert name in page.inner_text("main")
     shot(page, "people")

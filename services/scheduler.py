@@ -31,6 +31,7 @@ from sqlalchemy import select, text
 
 from services.app import SHANGHAI, App
 from services.dispatch import DispatchSettings, dispatch_all, worker_id
+from services.notices.send import SIDE_ROLES, inapp_targets
 from services.reminders import ScanSettings, addresses, scan
 from storage.tables import job_run
 
@@ -100,18 +101,20 @@ def run_period_report(app: App, day: date, worker: str | None = None) -> int | N
             return None
         townships = [o for o in uow.orgs.list() if o.level == "township"]
         officers = uow.contacts.for_orgs([t.id for t in townships], "township_officer")
+        users = uow.notices.recipients([t.id for t in townships], SIDE_ROLES["township"])  # in-app too
         now = app.utcnow()
         rows = []
         for t in townships:
             report = build_in(app, uow, t, period, day)  # read in the same transaction
             notice = report_notice(report, t.code)
-            for channel, address, name in addresses(officers.get(t.id, []), f"{t.name}组织委员（未登记联系人）"):
+            targets = addresses(officers.get(t.id, []), f"{t.name}组织委员（未登记联系人）")
+            for channel, address, name in targets + inapp_targets(users.get(t.id, [])):
                 rows.append({
                     "key": f"report:{t.id}:{label}:{channel}:{address}", "kind": "report", "candidate_id": None,
                     "step": None, "due_on": day, "created_on": day, "channel": channel, "address": address,
                     "recipient_name": name, "org_id": t.id,
                     "payload": {"period": label, "org": t.name, "org_name": t.name, "as_of": day.isoformat(),
-                                "kind": "report", **notice},
+                                "kind": "report", "link": f"/reports?org={t.id}&period={label}", **notice},
                     "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now,
                 })
         created = uow.outbox.add_many(rows)

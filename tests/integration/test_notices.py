@@ -257,3 +257,15 @@ def test_a_dispatcher_killed_before_its_commit_delivers_nothing_and_the_next_del
                                     (people["both"], "overdue"), (people["town"], "escalation")])
     assert dispatch_once(app, {"console": _Quiet()}, Renderer(), now=T0 + timedelta(minutes=20)).claimed == 0
     assert len(_notices(app)) == 4
+
+
+def test_the_half_year_report_reaches_the_township_officers_in_app(app, town, people):
+    from services.scheduler import run_period_report
+
+    assert run_period_report(app, date(2018, 6, 30)) == 2  # the console fallback and the officer's inbox
+    dispatch_once(app, {"console": _Quiet()}, Renderer(), now=T0)
+    assert _notices(app) == [(people["town"], "report")]
+    with app.uow(read_only=True) as uow:
+        [n] = uow.notices.for_user(people["town"])
+        t = uow.orgs.by_code("t").id
+    assert n.link == f"/reports?org={t}&period=2018H1" and "南川乡党委" in n.title

@@ -33,13 +33,21 @@ MATRIX = [
                                                                                      403, 403, 403, 422, 403, 422),
     row("POST", "/people/{b3p}/rights", {"action": "suspend", "reason": "处分决定"},
                                                                                      403, 403, 403, 403, 403, 422),
+    row("GET", "/api/people", None,                                                  401, 200, 200, 200, 200, 200),
+    row("GET", "/api/people/{b2p}", None,                                            401, 403, 403, 200, 200, 200),
+    row("GET", "/api/people/999999", None,                                           401, 404, 404, 404, 404, 404),
+    row("POST", "/api/people", {"name": "", "gender": "男", "birth_date": "1980-01-01", "branch_id": "{b1}"},
+                                                                                     403, 422, 422, 422, 403, 422),
+    row("POST", "/api/people/{b3p}", {"name": "改名", "gender": "女", "birth_date": "1995-05-01", "stamp": "x"},
+                                                                                     403, 403, 403, 403, 403, 409),
+    row("POST", "/api/people/{m0}/rights", {"suspended": True, "reason": ""},         403, 422, 422, 422, 403, 422),
 ]
 
 
 def test_people_access_matrix(app, web, world, users, login):
     with app.uow(read_only=True) as uow:
         ids = {"m0": world.members[0], "b2p": uow.people.find_by_name("赵敏")[0].id,
-               "b3p": uow.people.find_by_name("孙丽")[0].id, "b1": world.b1, "b2": world.b2}
+               "b3p": uow.people.find_by_name("孙丽")[0].id, "b1": str(world.b1), "b2": str(world.b2)}
         before = {pid: uow.people.get(pid) for pid in (ids["m0"], ids["b2p"], ids["b3p"])}
     clients = {"anon": Client(web), **{r: login(r) for r in ROLES if r != "anon"}}
     tokens = {r: (c.get("/api/me").json()["csrf_token"] if r != "anon" else None) for r, c in clients.items()}
@@ -50,6 +58,10 @@ def test_people_access_matrix(app, web, world, users, login):
             c = clients[role]
             if method == "GET":
                 r = c.get(url, follow_redirects=False)
+            elif url.startswith("/api/"):
+                body_json = {k: (int(v) if k == "branch_id" else v) for k, v in _fill(body, ids).items()}
+                r = c.post(url, json=body_json, headers={"X-CSRF-Token": tokens[role]} if tokens[role] else {},
+                           follow_redirects=False)
             else:
                 data = _fill(body, ids)
                 r = c.post(url, data={**data, "csrf_token": tokens[role]} if tokens[role] else data,

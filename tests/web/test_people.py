@@ -231,3 +231,34 @@ def test_report_counts_the_registered_other_value_as_other(app, login, world):
     applied = report.measures["applicants"]
     assert applied.count("education", "其他") == 1 and applied.count("education", "大学本科") == 0
     assert applied.count("occupation", "其他") == 1 and applied.count("occupation", "专业技术人员") == 0
+
+
+# ------------------------------------------------------------------ the JSON API: the same refusals
+
+def test_api_adds_lists_edits_and_refuses_like_the_pages(app, login, world):
+    c = login("sec")
+    token = {"X-CSRF-Token": c.get("/api/me").json()["csrf_token"]}
+    body = {"name": "王建国", "gender": "男", "birth_date": "1970-01-01", "education": "本科", "tags": ["致富能手"],
+            "phone": "1", "party_status": "full_member", "branch_id": world.b1}
+    before = _count(app)
+    r = c.post("/api/people", json=body, headers=token)
+    assert r.status_code == 422
+    assert {v["code"] for v in r.json()["violations"]} == {"person.education", "person.tags", "person.phone"}
+    assert _count(app) == before  # nothing written
+    r = c.post("/api/people", json={**body, "education": "大学本科", "tags": ["致富带头人"], "phone": None}, headers=token)
+    assert r.status_code == 200 and r.json()["ok"]
+    pid = r.json()["id"]
+    assert [p["name"] for p in c.get("/api/people?q=建国").json()["people"]] == ["王建国"]
+    person = c.get(f"/api/people/{pid}").json()
+    assert (person["branch_name"], person["party_status_name"], person["tags"]) == ("贺丰村党支部", "正式党员", ["致富带头人"])
+    edit = {k: person[k] for k in ("name", "gender", "birth_date", "ethnicity", "education", "occupation", "tags", "phone")}
+    r = c.post(f"/api/people/{pid}", json={**edit, "occupation": "其他（养蜂）", "stamp": person["stamp"]}, headers=token)
+    assert r.status_code == 200 and r.json()["changes"] == ["职业：（空） → 其他（养蜂）"]
+    r = c.post(f"/api/people/{pid}", json={**edit, "education": "研究生", "stamp": person["stamp"]}, headers=token)
+    assert r.status_code == 409  # the stamp read before the first edit
+    assert c.post("/api/people", json={**body, "branch_id": world.b2}, headers=token).status_code == 403  # scope first
+    r = c.post("/api/people", json={**body, "education": "大学本科", "tags": [], "phone": None, "branch_id": world.b2},
+               headers=token)
+    assert r.status_code == 403
+    r = c.post(f"/api/people/{pid}/rights", json={"suspended": True, "reason": "处分决定"}, headers=token)
+    assert r.status_code == 200 and r.json()["rights_suspended"] is True

@@ -7,6 +7,9 @@ organisation is 403, an unknown one 404; a bad field is 400 with its message nex
 (the CLI's refusals) 422, a profile saved by someone else meanwhile 409.
 
 `profile_from_form` and `profile_errors` also serve the registration form (/candidates/new).
+
+JSON (/api/people…): the same reads and writes with the same refusals — 422 with the violations
+(codes `person.<field>`), 403, 404, 409 when the `stamp` read with the person no longer matches.
 """
 from __future__ import annotations
 
@@ -14,10 +17,11 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from engine.errors import DomainError
+from engine.errors import DomainError, refuse
 from engine.evidence import parse_date
 from services.directory import PARTY_STATUS_NAMES
 from services.people import add_person, check_profile, compose, edit_person, lists, set_rights, writable_branches
@@ -30,7 +34,8 @@ from web.errors import STALE_MESSAGE
 from web.render import page
 from web.security import check_csrf, current_user, flash
 
-router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
+router = APIRouter(dependencies=[Depends(check_csrf)])
+PAGE = {"include_in_schema": False}  # the HTML pages; the /api routes below are in the OpenAPI document
 CATEGORY_FIELDS = ("ethnicity", "education", "occupation")
 TEXT_FIELDS = ("name", "gender", "birth_date", "phone", "tags_other",
                *CATEGORY_FIELDS, *(f"{f}_other" for f in CATEGORY_FIELDS))
@@ -97,7 +102,7 @@ def typed_of(row) -> dict[str, Any]:
 
 # ------------------------------------------------------------------ the list
 
-@router.get("/people")
+@router.get("/people", **PAGE)
 def people_list(request: Request, status: str = "", q: str = "", page_no: int = Query(1, alias="page", ge=1, le=10**6),
                 who=Depends(current_user)):
     pf = request.app.state.pf
@@ -122,7 +127,7 @@ def _new_form(request, who, *, typed=None, errors=None, status_code=200):
         status_code=status_code, who=who)
 
 
-@router.get("/people/new")
+@router.get("/people/new", **PAGE)
 def person_new_form(request: Request, who=Depends(current_user)):
     return _new_form(request, who)
 
@@ -133,7 +138,7 @@ async def _with_form(request: Request, handler, *args):
     return await run_in_threadpool(handler, request, *args, form)
 
 
-@router.post("/people/new")
+@router.post("/people/new", **PAGE)
 async def person_new(request: Request, who=Depends(current_user)):
     return await _with_form(request, _new_submit, who)
 
@@ -174,12 +179,12 @@ def _person(request, who, person_id: int, *, typed=None, errors=None, stale=None
         "cats": lists(), "on_record": ctx["legacy"], "stale": stale}, status_code=status_code, who=who)
 
 
-@router.get("/people/{person_id:int}")
+@router.get("/people/{person_id:int}", **PAGE)
 def person_view(request: Request, person_id: int, who=Depends(current_user)):
     return _person(request, who, person_id)
 
 
-@router.post("/people/{person_id:int}")
+@router.post("/people/{person_id:int}", **PAGE)
 async def person_save(request: Request, person_id: int, who=Depends(current_user)):
     return await _with_form(request, _save, who, person_id)
 
@@ -199,7 +204,7 @@ def _save(request: Request, who, person_id: int, form):
     return RedirectResponse(f"/people/{person_id}", status_code=303)
 
 
-@router.post("/people/{person_id:int}/rights")
+@router.post("/people/{person_id:int}/rights", **PAGE)
 async def person_rights(request: Request, person_id: int, who=Depends(current_user)):
     return await _with_form(request, _rights, who, person_id)
 
@@ -221,3 +226,83 @@ def _rights(request: Request, who, person_id: int, form):
     flash(request, f"已记录：{out['name']}" + ("留党察看（党员权利停止），不能担任培养联系人、入党介绍人" if out["rights_suspended"]
                                           else "恢复党员权利"))
     return RedirectResponse(f"/people/{person_id}", status_code=303)
+
+
+# ------------------------------------------------------------------ JSON
+
+class PersonIn(BaseModel):
+    name: str = Field(description="姓名（不超过 40 字）")
+    gender: str = Field(description="性别：男 或 女")
+    birth_date: str = Field(description="出生日期，如 1980-05-01")
+    ethnicity: str | None = Field(default="汉族", description="民族：56个民族之一，或“其他（说明）”")
+    education: str | None = Field(default=None, description="学历：统计类别之一，或“其他（说明）”")
+    occupation: str | None = Field(default=None, description="职业：统计类别之一，或“其他（说明）”")
+    tags: list[str] = Field(default_factory=list, description="类别：统计类别，或“其他（说明）”")
+    phone: str | None = Field(default=None, description="联系电话：11位手机号或带区号的固定电话")
+
+
+class NewPersonIn(PersonIn):
+    party_status: str = Field(default="full_member", description="政治面貌：full_member 正式党员 | probationary 预备党员 | none 群众")
+    branch_id: int = Field(description="所在党支部的编号")
+
+
+class EditIn(PersonIn):
+    stamp: str = Field(description="读取人员时得到的 stamp；不同则 409 已被他人修改")
+
+
+class RightsIn(BaseModel):
+    suspended: bool = Field(description="true 记录留党察看或停止党员权利；false 记录恢复党员权利")
+    reason: str = Field(description="处分决定或恢复的依据")
+
+
+def _values(body: PersonIn) -> dict[str, Any]:
+    try:
+        born = parse_date(body.birth_date)
+    except ValueError as e:
+        raise refuse("person.birth_date", f"出生日期：{e}") from None
+    return {**body.model_dump(include=set(PersonIn.model_fields)), "birth_date": born}
+
+
+def person_json(pf, who, person_id: int) -> dict[str, Any]:
+    ctx = person_page(pf, who, person_id)
+    row = ctx["person"]
+    return {"id": row.id, "name": row.name, "gender": row.gender, "birth_date": row.birth_date.isoformat(),
+            "ethnicity": row.ethnicity, "education": row.education, "occupation": row.occupation,
+            "tags": list(row.tags or []), "phone": row.phone, "party_status": row.party_status,
+            "party_status_name": ctx["status_name"], "rights_suspended": bool(row.rights_suspended),
+            "branch_id": ctx["branch_id"], "branch_name": ctx["branch"], "writable": ctx["writable"],
+            "stamp": ctx["stamp"], "candidacies": [{k: str(v) if k == "applied_on" else v for k, v in c.items()}
+                                                   for c in ctx["candidacies"]]}
+
+
+@router.get("/api/people", summary="党员和群众（本组织的；可按政治面貌、姓名筛选，每页 50 人）", tags=["partyflow"])
+def api_people(request: Request, status: str = "", q: str = "", page_no: int = Query(1, alias="page", ge=1, le=10**6),
+               who=Depends(current_user)):
+    return JSONResponse(people_page(request.app.state.pf, who, status=status, q=q, page=page_no))
+
+
+@router.get("/api/people/{person_id}", summary="一名党员或群众：信息、入党申请、stamp", tags=["partyflow"])
+def api_person(request: Request, person_id: int, who=Depends(current_user)):
+    return JSONResponse(person_json(request.app.state.pf, who, person_id))
+
+
+@router.post("/api/people", summary="添加党员或群众（民族、学历、职业、类别取自统计类别）", tags=["partyflow"])
+def api_add_person(request: Request, body: NewPersonIn, who=Depends(current_user)):
+    pf = request.app.state.pf
+    if not writable_branches(pf, who):
+        raise ForbiddenError("你的角色只能查看人员，不能添加")
+    pid = add_person(pf, **_values(body), party_status=body.party_status, branch=body.branch_id, who=who)
+    return {"ok": True, "id": pid, "name": body.name.strip()}
+
+
+@router.post("/api/people/{person_id}", summary="修改一名党员或群众的信息（留痕：原值 → 新值）", tags=["partyflow"])
+def api_edit_person(request: Request, person_id: int, body: EditIn, who=Depends(current_user)):
+    pf = request.app.state.pf
+    load_person(pf, who, person_id, write=True)
+    changes = edit_person(pf, who, person_id, expected=body.stamp, **_values(body))
+    return {"ok": True, "changes": changes, "person": person_json(pf, who, person_id)}
+
+
+@router.post("/api/people/{person_id}/rights", summary="留党察看或停止党员权利 / 恢复党员权利", tags=["partyflow"])
+def api_person_rights(request: Request, person_id: int, body: RightsIn, who=Depends(current_user)):
+    return set_rights(request.app.state.pf, who, person_id, body.suspended, reason=body.reason)

@@ -9,7 +9,7 @@ from typing import Any
 from services.access import Principal
 from services.app import App
 from services.casefile.history import history_by_stage
-from services.worklist import step_table
+from services.worklist import SOON, step_table
 
 # step_table statuses that are "next": in the engine's outlook, not done
 NEXT = ("open", "blocked", "waiting")
@@ -62,7 +62,8 @@ def next_actions(view: dict[str, Any], today: str) -> dict[str, Any]:
     act: steps this user records that can be done today (each gets the 办理 button);
     later: this user's steps that cannot be done yet (not before a date, or a prerequisite missing),
     with why and when; others: steps of the other side (e.g. the township's), "等待…办理";
-    ended: the reason the process has ended, or None.
+    ended: the reason the process has ended, or None. Each list: overdue first, then due within
+    the week, then in process order.
     """
     out: dict[str, Any] = {"act": [], "later": [], "others": [], "ended": None}
     for s in view["steps"]:
@@ -79,9 +80,14 @@ def next_actions(view: dict[str, Any], today: str) -> dict[str, Any]:
             out["act"].append(item)
         else:
             out["later"].append(item)
-    by_due = lambda i: (i.get("due") or "9999", i.get("earliest") or "", i["number"])  # noqa: E731
+    soon = (date.fromisoformat(today) + SOON).isoformat()
+
+    def order(i):  # overdue first, then due within the week (as 本周待办), then in process order
+        due = i.get("due") or "9999"
+        return (not i["overdue"], due > soon, i["number"] if due > soon else due, i["number"])
+
     for k in ("act", "later", "others"):
-        out[k].sort(key=by_due)
+        out[k].sort(key=order)
     return out
 
 

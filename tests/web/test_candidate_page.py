@@ -183,3 +183,46 @@ def test_overdue_list_links_to_the_form_for_those_who_record_it(login, world):
     assert re.search(rf'<a class="step-link" href="/candidates/{world.fresh}/steps/first_talk">第2步 党组织派人谈话', sec)
     town = login("town").get("/overdue").text
     assert re.search(rf'<a class="step-link" href="/candidates/{world.fresh}">第2步 党组织派人谈话', town)
+
+
+def test_an_ended_process_says_so_and_offers_no_step(app, login, world):
+    c = login("sec")
+    r = c.form(f"/candidates/{world.fresh}/cases/withdraw",
+               {"occurred_on": "2026-11-20", "reason": "本人书面申请撤回", "expected_version": "1"})
+    assert r.status_code == 303
+    main = _main(c.get(f"/candidates/{world.fresh}").text)
+    now = _text(_section(main, "now"))
+    assert "流程已结束（已撤回），没有需要办理的步骤" in now and 'class="button big"' not in main
+    # the withdrawal is in the history, in the stage it happened in (the applicant's, open: the last one)
+    assert re.search(r'<details class="stage" open>\s*<summary>入党申请人', main) and "撤回入党申请" in _text(main)
+    r = c.form(f"/candidates/{world.fresh}/steps/first_talk",
+               {"occurred_on": "2026-11-21", "f.talker": "李书记", "expected_version": "2"})
+    assert r.status_code == 422 and "流程已结束" in _text(r.text)
+    assert len(show_candidate(app, world.fresh)["timeline"]) == 2
+
+
+def test_a_refusal_by_the_engine_says_its_date_once(app, login, world):
+    """A date before the prerequisite's: the engine's sentence already names the date, the form
+    does not repeat it (it used to add 「最早 …」 after the sentence)."""
+    r = login("sec").form(f"/candidates/{world.activist}/steps/mentors_assigned",
+                          {"occurred_on": "2026-05-25", "f.mentors": str(world.members[0]), "expected_version": "3"})
+    assert r.status_code == 422
+    alert = _text(re.search(r'<div class="error" role="alert">(.*?)</div>', r.text, re.S).group(1))
+    assert "早于前置步骤" in alert and alert.count("2026-06-01") == 1
+    assert len(show_candidate(app, world.activist)["timeline"]) == 3
+
+
+def test_next_actions_order_overdue_then_this_week_then_process_order():
+    from services.casefile import next_actions
+
+    def step(number, due=None, status="open", can_act=True):
+        return {"number": number, "id": f"s{number}", "name": f"步骤{number}", "status": status, "can_act": can_act,
+                "due": due, "earliest": None, "earliest_text": None, "due_text": None, "reason": None}
+
+    view = {"steps": [step(18), step(21, due="2018-12-01"), step(19), step(22, due="2018-07-05"),
+                      step(20, due="2018-06-30"), step(23, status="pending"), step(24, can_act=False)]}
+    now = next_actions(view, "2018-07-02")
+    assert [a["number"] for a in now["act"]] == [20, 22, 18, 19, 21]
+    assert now["act"][0]["when"] == ["已逾期 2 天：最迟应于 2018-06-30（含当日）办理"]
+    assert now["act"][1]["when"] == ["最迟于 2018-07-05（含当日）办理，还有 3 天"]
+    assert [a["number"] for a in now["others"]] == [24] and now["later"] == []

@@ -17,7 +17,10 @@ def test_week_lists_overdue_due_soon_and_possible(login, world):
     assert "张秀英" in overdue.split("7天内到期")[0] and "截止 2026-11-01" in overdue  # the first talk
     assert "培养教育考察" in due_soon.split("可以办理")[0]  # every 6 months from 2026-06-01
     assert "指定培养联系人" in possible
-    assert "上级党委预审" not in t and "报上级党委备案" not in t  # the township's steps are not the branch's week
+    # the township's steps are not the branch's to do: they appear only as 待报送 (the review loop)
+    week_lists = t.split("待报送上级党委")[0]
+    assert "上级党委预审" not in week_lists and "报上级党委备案" not in week_lists
+    assert "上级党委预审" in t.split("待报送上级党委")[1]
     assert "赵敏" not in t  # another branch
 
 
@@ -133,10 +136,12 @@ def test_township_approves_from_the_queue(app, login, world):
     q = _text(t.get("/queue").text)
     assert "王芳" in q and "上级党委预审" in q and "李红" in q and "报上级党委备案" in q
     assert "北庄村" not in q  # another township
-    r = t.form("/queue/approve", {"candidate_id": world.review, "step": "pre_review", "expected_version": "13",
-                                  "occurred_on": "2026-11-24", "f.result": "预审合格"})
+    form = {"candidate_id": world.review, "step": "pre_review", "expected_version": "13",
+            "occurred_on": "2026-11-24", "f.result": "预审合格", "opinion": "同意"}
+    assert t.form("/queue/approve", form).status_code == 200  # the confirmation first
+    r = t.form("/queue/approve", {**form, "confirm": "1"})
     assert r.status_code == 303
-    assert "已办理：第13步 上级党委预审" in t.get("/queue").text
+    assert "已办理：王芳 第13步 上级党委预审" in t.get("/queue").text
     view = show_candidate(app, world.review)
     last = view["timeline"][-1]
     assert last["step"] == "pre_review" and last["evidence"]["passed"] is True and last["occurred_on"] == "2026-11-24"
@@ -148,13 +153,14 @@ def test_township_returns_with_a_reason(app, login, world):
     t = login("town")
     r = t.form("/queue/return", {"candidate_id": world.activist, "step": "activist_filing", "reason": "缺支委会会议记录"})
     assert r.status_code == 303
-    assert "已退回党支部" in t.get("/queue").text
-    assert len(show_candidate(app, world.activist)["timeline"]) == 3  # the log is unchanged
+    assert "已退回李红的“报上级党委备案”：缺支委会会议记录" in t.get("/queue").text
+    timeline = show_candidate(app, world.activist)["timeline"]
+    assert len(timeline) == 4 and timeline[-1]["kind"] == "return"  # a return is an event in the log
     page = _text(login("sec").get(f"/candidates/{world.activist}").text)
-    assert "乡镇退回「报上级党委备案」：缺支委会会议记录" in page
+    assert "已退回，待重新报送" in page and "缺支委会会议记录" in page
     e = entries(app, target_kind="candidate", target_id=world.activist)[0]
-    assert e["action"] == "step.return" and e["username"] == "town" and e["detail"]["reason"] == "缺支委会会议记录"
-    r = t.form("/queue/return", {"candidate_id": world.activist, "step": "activist_filing", "reason": " "})
+    assert e["action"] == "review.return" and e["username"] == "town" and e["detail"]["reason"] == "缺支委会会议记录"
+    r = t.form("/queue/return", {"candidate_id": world.fresh, "step": "activist_filing", "reason": " "})
     assert "退回须填写原因" in t.get("/queue").text
 
 

@@ -91,11 +91,27 @@ def next_actions(view: dict[str, Any], today: str) -> dict[str, Any]:
     return out
 
 
-def case_file(app: App, who: Principal, candidate_id: int, branch_id: int) -> dict[str, Any]:
-    """The candidate page's data: `step_table` with `can_act` on each step, plus `now`
-    (next_actions) and `history` (the log by stage, history_by_stage)."""
+def _with_review(view: dict[str, Any], thread: list[dict[str, Any]] | None, candidate_id: int) -> None:
+    """Steps the branch sends up (the review loop): their status in the thread ("待报送",
+    "已报送，待审核", …) and, for the committee, the button goes to the approval page."""
+    by_step = {t["step"]: t for t in thread or ()}
+    for s in view["steps"]:
+        t = by_step.get(s["id"])
+        s["review"] = t
+        s["href"] = f"/candidates/{candidate_id}/steps/{s['id']}"
+        s["button"] = "办理"
+        if t is not None and s["side"] == "township" and t["status"] in ("open", "submitted"):
+            s["href"], s["button"] = f"/queue/approve?candidate_id={candidate_id}&step={s['id']}", "审批"
+
+
+def case_file(app: App, who: Principal, candidate_id: int, branch_id: int,
+              thread: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The candidate page's data: `step_table` with `can_act`, `href` and `button` on each step,
+    plus `now` (next_actions) and `history` (the log by stage, history_by_stage). `thread`: the
+    review thread (services.review.review_thread), to show each sent-up step's status with it."""
     view = step_table(app, candidate_id)
     _with_provisional(view)
+    _with_review(view, thread, candidate_id)
     for s in view["steps"]:
         s["can_act"] = s["status"] in ("open", "blocked", "waiting") and who.can_act(branch_id, s["actor"])
     view["now"] = next_actions(view, app.today().isoformat())

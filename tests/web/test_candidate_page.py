@@ -26,6 +26,14 @@ def _section(html: str, cls: str) -> str:
     return m.group(1)
 
 
+def _buttons(html: str) -> list[str]:
+    """The steps the big buttons of 「现在要办」 lead to: the step's form, or (a step the branch sent
+    up, for the committee) the approval page."""
+    return [m[0] or m[1] for m in re.findall(
+        r'<a class="button big" href="(?:/candidates/\d+/steps/(\w+)|/queue/approve\?candidate_id=\d+&amp;step=(\w+))">',
+        html)]
+
+
 def _on(app, day: date) -> None:
     app.clock = lambda: datetime(day.year, day.month, day.day, 10, 0, tzinfo=SHANGHAI)
 
@@ -60,8 +68,7 @@ def test_the_other_side_s_step_is_waited_for_without_a_button(login, world):
     assert f'href="/candidates/{world.activist}/steps/activist_filing"' not in sec_html
     town_html = login("town").get(f"/candidates/{world.activist}").text
     now = _section(_main(town_html), "now")
-    assert re.findall(r'<a class="button big" href="([^"]+)"', now) == [
-        f"/candidates/{world.activist}/steps/activist_filing"]
+    assert _buttons(now) == ["activist_filing"]
     assert "等待党支部委员会办理：第5步 指定培养联系人" in _text(now)
     assert f'/steps/mentors_assigned"' not in town_html
     county = _text(_section(_main(login("county").get(f"/candidates/{world.activist}").text), "now"))
@@ -226,3 +233,21 @@ def test_next_actions_order_overdue_then_this_week_then_process_order():
     assert now["act"][0]["when"] == ["已逾期 2 天：最迟应于 2018-06-30（含当日）办理"]
     assert now["act"][1]["when"] == ["最迟于 2018-07-05（含当日）办理，还有 3 天"]
     assert [a["number"] for a in now["others"]] == [24] and now["later"] == []
+
+
+def test_with_the_review_thread_a_sent_up_step_goes_to_its_approval(app, world):
+    """`case_file(..., thread=)`: the committee's button of a step the branch sends up opens the
+    approval page (审批); the branch sees the step's status in the thread."""
+    from services.access import Principal
+    from services.casefile import case_file
+
+    thread = [{"step": "pre_review", "status": "submitted", "status_name": "已报送，待审核"}]
+    town = Principal(1, "t", "乡镇", (), None, frozenset(), None)
+    now = case_file(app, town, world.review, world.b1, thread=thread)["now"]
+    assert [(a["id"], a["button"], a["href"]) for a in now["act"]] == [
+        ("pre_review", "审批", f"/queue/approve?candidate_id={world.review}&step=pre_review")]
+    branch = Principal(2, "s", "书记", (), None, None, frozenset())
+    now = case_file(app, branch, world.review, world.b1, thread=thread)["now"]
+    assert [(a["id"], a["review"]["status_name"]) for a in now["others"]] == [("pre_review", "已报送，待审核")]
+    assert case_file(app, town, world.review, world.b1)["now"]["act"][0]["href"] == \
+        f"/candidates/{world.review}/steps/pre_review"  # without a thread: the step's form

@@ -54,7 +54,7 @@ def test_secretary_takes_an_applicant_to_development_target_on_a_phone(site, ope
     sec.select_option("select[name=gender]", "女")
     sec.fill("input[name=birth_date]", "1996-04-12")
     sec.fill("input[name=applied_on]", "2018-07-02")
-    sec.fill("input[name=tags]", "致富带头人")
+    sec.check("input[name=tags][value=致富带头人]")  # 类别 from the list (docs/categories.md)
     sec.click("form.form button[type=submit]")
     sec.wait_for_url(re.compile(r".*/candidates/\d+$"))
     cid = _candidate_id(sec)

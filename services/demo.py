@@ -68,7 +68,7 @@ def build_township(app: App, rng: random.Random) -> dict:
             members[b] = [
                 uow.people.add(
                     name=_name(rng), gender=rng.choice("男男女"), birth_date=date(1960 + rng.randrange(25), 1 + rng.randrange(12), 1 + rng.randrange(28)),
-                    party_status="full_member", branch_id=b, education="高中",
+                    party_status="full_member", branch_id=b, education="高中/中专",
                 )
                 for _ in range(6)
             ]
@@ -124,7 +124,7 @@ def run_demo(app: App, *, candidates: int = 36, seed: int = 2018, end: date = EN
         with app.uow() as uow:
             pid = uow.people.add(
                 name=_name(rng), gender=rng.choice("男男女"), birth_date=birth, ethnicity=rng.choice(["汉族"] * 9 + ["回族"]),
-                education=rng.choice(["初中", "高中", "大专", "大学本科"]), occupation=rng.choice(["农牧渔民", "农牧渔民", "管理人员", "专业技术人员"]) if kind == "rural" else "党政机关工作人员",
+                education=rng.choice(["初中及以下", "高中/中专", "大专", "大学本科"]), occupation=rng.choice(["农牧渔民", "农牧渔民", "管理人员", "专业技术人员"]) if kind == "rural" else "党政机关工作人员",
                 tags=tags,
             )
         info[-(i + 1)] = {"person": pid, "branch": branch, "special": special, "applied": applied, "index": i}

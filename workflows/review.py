@@ -21,7 +21,17 @@ def _organised() -> frozenset[str]:
 
 def is_reviewed(step: StepSpec) -> bool:
     """A step the branch sends up (报送) and the committee approves or returns."""
-    return step.actor in HIGHER_ACTORS and step.id not in _organised()
+    return reviewed(step.id, step.actor)
+
+
+def reviewed(step_id: str, actor: str) -> bool:
+    """`is_reviewed` from a step's id and actor (what worklist items carry)."""
+    return actor in HIGHER_ACTORS and step_id not in _organised()
+
+
+def approval_href(candidate_id: int, step_id: str) -> str:
+    """Where the committee records a step that goes through the review loop (with its opinion)."""
+    return f"/queue/approve?candidate_id={candidate_id}&step={step_id}"
 
 
 def reviewed_steps(defn: Definition) -> list[StepSpec]:

@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from services.access import Principal
+from workflows.review import approval_href, reviewed
 
 
 def step_href(who: Principal, candidate_id: int, branch_id: int | None, step_id: str | None,
               actor: str | None) -> str:
     if step_id and actor and branch_id is not None and who.can_act(branch_id, actor):
+        if reviewed(step_id, actor):  # the committee records it with its opinion (the review loop)
+            return approval_href(candidate_id, step_id)
         return f"/candidates/{candidate_id}/steps/{step_id}"
     return f"/candidates/{candidate_id}"
 

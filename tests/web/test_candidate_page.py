@@ -179,7 +179,8 @@ def test_candidates_list_links_each_one_s_next_step(login, world):
     assert re.search(rf'href="/candidates/{world.fresh}/steps/first_talk">下一步：第2步 党组织派人谈话', sec)
     assert f'/candidates/{world.review}/steps/pre_review' not in sec  # the township's step
     town = login("town").get("/candidates").text
-    assert re.search(rf'href="/candidates/{world.review}/steps/pre_review">下一步：第13步 上级党委预审', town)
+    # a step the branch sends up: the committee records it on the approval page (opinion, 批复文号)
+    assert re.search(rf'href="/queue/approve\?candidate_id={world.review}&amp;step=pre_review">下一步：第13步 上级党委预审', town)
     assert f'/candidates/{world.fresh}/steps/' not in town
     county = login("county").get("/candidates").text
     assert "下一步：" not in county  # reads only

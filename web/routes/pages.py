@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
-from services.audit_log import entries
 from services.case_commands import allowed_actions
 from services.casefile import case_file, with_links, with_next_steps
+from services.review import branch_review, review_thread
 from services.user_commands import load_for
 from services.worklist import candidates_by_stage, queue_size, week
 from web.render import page
@@ -22,8 +22,11 @@ def home(request: Request, who=Depends(current_user)):
         ctx["week"] = w = week(pf, who)
         for key in ("overdue", "due_soon", "possible"):
             w[key] = with_links(who, w[key])
+    if who.acts_anywhere("branch"):
+        ctx["review"] = branch_review(pf, who)  # 被退回 first, then 待报送 / 已报送 (the review loop)
     if who.acts_anywhere("township"):
         ctx["queue"] = queue_size(pf, who)
+    ctx["counts"] = home_counts(ctx)
     if ctx["week"] is None and ctx["queue"] is None:  # a read-only role: the stages overview
         ctx["groups"] = candidates_by_stage(pf, who.scope())
     return page(request, "home.html", ctx, who=who)
@@ -40,8 +43,25 @@ def candidates(request: Request, who=Depends(current_user)):
 def candidate(request: Request, candidate_id: int, who=Depends(current_user)):
     pf = request.app.state.pf
     row, state, _defn = load_for(pf, who, candidate_id)
-    view = case_file(pf, who, candidate_id, state.branch_id or row.branch_id)
-    returns = [e for e in entries(pf, target_kind="candidate", target_id=candidate_id, limit=20)
-               if e["action"] == "step.return"]
-    return page(request, "candidate.html", {"title": view["person"]["name"], "v": view, "returns": returns,
-                                            "actions": allowed_actions(pf, who, candidate_id)}, who=who)
+    branch_id = state.branch_id or row.branch_id
+    thread = review_thread(pf, candidate_id)  # 报送与审批: replaces the audit-log notices of returns
+    view = case_file(pf, who, candidate_id, branch_id, thread=thread)
+    return page(request, "candidate.html", {
+        "title": view["person"]["name"], "v": view, "returns": [], "thread": thread, "version": row.version,
+        "can_submit": who.can_act(branch_id, "branch_secretary"), "can_review": who.can_act(branch_id, "township"),
+        "actions": allowed_actions(pf, who, candidate_id)}, who=who)
+
+
+def home_counts(ctx) -> list[tuple[str, int, str, bool]]:
+    """The four numbers at the top of the home page: (label, count, link, needs attention)."""
+    out = []
+    w, r = ctx.get("week"), ctx.get("review")
+    if w is not None:
+        out.append(("待办", len(w["due_soon"]) + len(w["possible"]) + (len(r["unsent"]) if r else 0), "#todo", False))
+    if r is not None:
+        out.append(("被退回", len(r["returned"]), "#returned", bool(r["returned"])))
+    if w is not None:
+        out.append(("逾期", len(w["overdue"]), "#overdue", bool(w["overdue"])))
+    if ctx.get("queue") is not None:
+        out.append(("待审批", ctx["queue"], "/queue", bool(ctx["queue"])))
+    return out

@@ -47,7 +47,7 @@ def candidate(request: Request, candidate_id: int, who=Depends(current_user)):
     thread = review_thread(pf, candidate_id)  # 报送与审批: replaces the audit-log notices of returns
     view = case_file(pf, who, candidate_id, branch_id, thread=thread)
     return page(request, "candidate.html", {
-        "title": view["person"]["name"], "v": view, "returns": [], "thread": thread, "version": row.version,
+        "title": view["person"]["name"], "v": view, "thread": thread, "version": row.version,
         "can_submit": who.can_act(branch_id, "branch_secretary"), "can_review": who.can_act(branch_id, "township"),
         "actions": allowed_actions(pf, who, candidate_id)}, who=who)
 

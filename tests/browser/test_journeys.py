@@ -75,10 +75,8 @@ def test_secretary_takes_an_applicant_to_development_target_on_a_phone(site, ope
     # 4 报上级党委备案: the township files it from its queue
     town = open_as("zuzhi")
     town.goto("/queue")
-    card = town.locator("section.card", has_text="浏览器测试").filter(has_text="报上级党委备案")
-    card.locator("button", has_text="同意").click()
-    town.wait_for_url("**/queue")
-    assert "已办理：第4步 报上级党委备案" in town.inner_text("main")
+    _approve_in_queue(town, "浏览器测试", "报上级党委备案", "同意备案")
+    assert "已办理：浏览器测试 第4步 报上级党委备案" in town.inner_text("main")
 
     # 5 指定培养联系人 (checkboxes of the branch's members), 6 培养教育考察
     _open_step(sec, cid, "mentors_assigned")
@@ -111,25 +109,28 @@ def test_secretary_takes_an_applicant_to_development_target_on_a_phone(site, ope
     no_horizontal_overflow(sec)
 
 
+def _approve_in_queue(town, name: str, step_text: str, opinion: str) -> None:
+    """The township's approval from its queue: 审批 → the step's fields and the opinion → 下一步：确认
+    → the confirmation of what will be recorded → 确认办理."""
+    card = town.locator("section.card", has_text=name).filter(has_text=step_text)
+    card.locator("a", has_text="审批").click()
+    town.wait_for_url("**/queue/approve?**")
+    for field in town.locator("form.form input[required]:not([type=date])").all():
+        field.fill(opinion)
+    town.fill("textarea[name='opinion']", opinion)
+    town.click("form.form button[type=submit]")
+    assert "请确认将记录的内容" in town.inner_text("main")
+    town.click("button:has-text('确认办理')")
+    town.wait_for_url("**/queue")
+
+
 def test_township_approves_an_admission_from_the_queue(site, open_as):
     site.set_today(date(2018, 7, 2))
     item = _ready(site, "admission_approval")
     town = open_as("zuzhi")
     town.click("nav >> text=审批队列")
-    card = town.locator("section.card", has_text=item["name"]).filter(has_text="第17步 上级党委审批")
-    assert card.count() == 1
-    if card.locator("button", has_text="同意").count():
-        for field in card.locator("input[required]").all():
-            field.fill("同意接收为预备党员")
-        card.locator("button", has_text="同意").click()
-        town.wait_for_url("**/queue")
-    else:  # the step needs its full form
-        card.locator("a", has_text="填写办理").click()
-        town.wait_for_url("**/steps/admission_approval")
-        town.select_option("select[name='f.approved']", "是")
-        for field in town.locator("form.form textarea").all():
-            field.fill("同意接收为预备党员")
-        town.click("form.form button[type=submit]")
+    assert town.locator("section.card", has_text=item["name"]).filter(has_text="第17步 上级党委审批").count() == 1
+    _approve_in_queue(town, item["name"], "第17步 上级党委审批", "同意接收为预备党员")
     town.goto(f"/candidates/{item['candidate_id']}")
     assert "预备党员" in town.inner_text("h1")
     assert town.locator("li.step.done", has_text="上级党委审批").count() == 1
@@ -160,20 +161,6 @@ def test_probationary_member_is_converted(site, open_as):
 
     town = open_as("zuzhi")
     town.goto("/queue")
-    card = town.locator("section.card", has_text=item["name"]).filter(has_text="第24步 上级党委审批")
-    if card.locator("button", has_text="同意").count():
-        for field in card.locator("input[required]").all():
-            field.fill("同意按期转正")
-        card.locator("button", has_text="同意").click()
-        town.wait_for_url("**/queue")
-    else:
-        card.locator("a", has_text="填写办理").click()
-        town.wait_for_url("**/steps/conversion_approval")
-        for select in town.locator("form.form select").all():
-            options = select.locator("option").all_inner_texts()
-            select.select_option(label="是")
-        for field in town.locator("form.form textarea").all():
-            field.fill("同意按期转正")
-        town.click("form.form button[type=submit]")
+    _approve_in_queue(town, item["name"], "第24步 上级党委审批", "同意按期转正")
     town.goto(f"/candidates/{cid}")
     assert "正式党员" in town.inner_text("h1")

@@ -87,6 +87,7 @@
   document.addEventListener("click", function (event) {
     var link = event.target.closest && event.target.closest("a[download]");
     if (!link || event.defaultPrevented || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    if (link.protocol === "blob:" || link.protocol === "data:") return;  // our own save() below
     if (!window.fetch || !window.URL || !URL.createObjectURL) return;  // the plain download
     event.preventDefault();
     if (link.getAttribute("data-pf-busy") === "1") return;  // a double tap: one file

@@ -7,7 +7,7 @@ the confirmation page (a double tap on 确认办理 is one request, one record) 
 thread on the candidate page. No sideways scroll at 360 px on any page visited.
 
 Screenshots (docs/screenshots with PARTYFLOW_WRITE_SCREENSHOTS=1, from the SQLite run):
-review-home-returned-phone, queue-*, approve-confirm-*, return-form-phone, candidate-thread-*.
+review-submit-phone, review-home-returned-phone, queue-*, approve-confirm-*, return-form-phone, candidate-thread-*.
 """
 from __future__ import annotations
 
@@ -141,6 +141,9 @@ def test_submit_return_resubmit_approve(site, open_as, out, size, viewport):
     item.locator("summary", has_text="报送").click()
     item.locator("textarea[name=note]").fill("政治审查、支部委员会审查材料齐全")
     _fits(sec)
+    if phone:
+        item.scroll_into_view_if_needed()
+        _shot(sec, out, "review-submit-phone")
     item.locator("button", has_text="确认报送").click()
     sec.wait_for_url(site.base_url + "/")
     assert f"已报送：{STEP_TITLE}（{TODAY}），等待上级党委审核" in sec.inner_text("main")

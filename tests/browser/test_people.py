@@ -77,3 +77,20 @@ def test_secretary_adds_a_member_and_sees_them_on_the_list(server, open_as, tmp_
     page.locator("input[name=education_other]").fill("私塾")
     page.locator("select[name=ethnicity]").scroll_into_view_if_needed()
     shot(page, "new-applicant")
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_people_pages_fit_at_larger_text_and_every_target_is_tappable(server, open_as, viewport):
+    from tests.browser.test_phone_first import _check, _larger_text
+
+    page = open_as("shuji01", viewport)
+    page.goto("/people?status=full_member")
+    first = page.locator("li.person a.person-link").first.get_attribute("href")
+    for url in ("/people", "/people/new", first, "/candidates/new"):
+        page.goto(url)
+        if url == "/people/new":  # the note box of 其他 open too
+            page.locator("select[name=occupation]").select_option("其他")
+            page.locator("input[name=tags][value=其他]").check()
+        _check(page, "shuji01")
+        _larger_text(page)
+        _check(page, "shuji01 150%")

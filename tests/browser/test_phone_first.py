@@ -89,24 +89,28 @@ def _larger_text(page) -> None:
 
 @pytest.fixture
 def places(server):
-    """A candidate of shuji01's branches with a step the branch may do today."""
+    """(secretary, candidate, step): a step of a branch's that may be done today, and the
+    secretary of that branch."""
     server.set_today(date(2018, 7, 2))
-    branches = list(server.town["branches"])[:2]  # shuji01: the first pair of branches
-    item = next(i for i in open_items(server.app, branches, "branch") if i["ready"])
-    return item["candidate_id"], item["step"]
+    branches = list(server.town["branches"])
+    item = next(i for i in open_items(server.app, None, "branch") if i["ready"])
+    secretary = f"shuji{branches.index(item['branch_id']) // 2 + 1:02d}"  # one secretary per pair of branches
+    return secretary, item["candidate_id"], item["step"]
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_main_pages_fit_and_every_target_is_tappable(open_as, places, viewport):
-    cid, step = places
-    sec = open_as("shuji01", viewport)
-    pages = ["/", "/candidates", f"/candidates/{cid}", f"/candidates/{cid}/steps/{step}", "/overdue", "/reports",
-             "/more"]
+    secretary, cid, step = places
+    sec = open_as(secretary, viewport)
+    pages = ["/", "/candidates", f"/candidates/{cid}", f"/candidates/{cid}/steps/{step}", "/candidates/new",
+             "/overdue", "/reports", "/more"]
     for url in pages:
         sec.goto(url)
-        _check(sec, "shuji01")
+        if url == "/candidates/new":
+            assert sec.locator("input[type=checkbox]").count() >= 2  # the categories to tick
+        _check(sec, secretary)
         _larger_text(sec)
-        _check(sec, "shuji01 150%")
+        _check(sec, secretary + " 150%")
     town = open_as("zuzhi", viewport)
     for url in ("/queue", "/reports", "/more"):
         town.goto(url)
@@ -190,8 +194,8 @@ def test_a_double_tap_on_login_sends_one_request_and_shows_progress(browser, ser
 def test_a_step_form_submitted_twice_quickly_is_one_request(open_as, places, monkeypatch):
     import web.routes.steps as steps
 
-    cid, step = places
-    page = open_as("shuji01", PHONE)
+    secretary, cid, step = places
+    page = open_as(secretary, PHONE)
     page.goto(f"/candidates/{cid}/steps/{step}")
     gate = Gate(monkeypatch, steps, "check_fields")
     page.fill("input[name=occurred_on]", "")  # no date: the refusal page comes back, nothing is written

@@ -62,7 +62,7 @@ def compose(choice: str, note: str = "") -> str:
     return choice
 
 
-def split(field: str, value: str | None) -> tuple[str, str]:
+def split(value: str | None) -> tuple[str, str]:
     """(choice, note) of a stored value for a form: a listed value, 其他 with its note, or ("", "")
     for a blank. A value on record that is not in the list comes back as (value, "") — the form
     offers it as it is (see `legacy`)."""

@@ -9,7 +9,7 @@ from services.app import App
 from services.directory import PARTY_STATUS_NAMES
 from storage.tables import PARTY_STATUSES
 
-from .categories import legacy, lists
+from .categories import legacy
 from .records import can_write, load_person, stamp
 
 PAGE_SIZE = 50
@@ -65,8 +65,3 @@ def person_page(app: App, who: Principal, person_id: int) -> dict[str, Any]:
             "status_name": PARTY_STATUS_NAMES.get(row.party_status, ""), "age": age_on(row.birth_date, app.today()),
             "candidacies": candidacies, "writable": can_write(who, branch_id), "stamp": stamp(row),
             "legacy": on_record, "legacy_tags": legacy_tags, "member": row.party_status != "none"}
-
-
-def category_lists() -> dict[str, Any]:
-    """The lists for a form: {field: CategoryList}."""
-    return lists()

@@ -60,7 +60,7 @@ def test_check_accepts_listed_values_and_other_forms():
     for typed in ("其他:私塾", "其他：私塾", "其他（私塾）", "其他(私塾)", "其他 私塾"):
         assert check("education", typed) == ("其他（私塾）", None)
     assert compose(OTHER, "养蜂") == "其他（养蜂）" and compose(OTHER, "") == OTHER and compose("工人", "x") == "工人"
-    assert split("education", "其他（私塾）") == (OTHER, "私塾") and split("education", "大专") == ("大专", "")
+    assert split("其他（私塾）") == (OTHER, "私塾") and split("大专") == ("大专", "")
     assert check_tags(["致富带头人", "其他（养蜂）", "致富带头人"]) == (["致富带头人", "其他（养蜂）"], None)
 
 

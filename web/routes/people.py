@@ -90,10 +90,10 @@ def typed_of(row) -> dict[str, Any]:
     typed: dict[str, Any] = {"name": row.name, "gender": row.gender, "birth_date": row.birth_date.isoformat(),
                              "phone": row.phone or ""}
     for f in CATEGORY_FIELDS:
-        typed[f], typed[f"{f}_other"] = split(f, getattr(row, f))
+        typed[f], typed[f"{f}_other"] = split(getattr(row, f))
     typed["tags"], notes = [], []
     for t in row.tags or ():
-        choice, note = split("tags", t)
+        choice, note = split(t)
         typed["tags"].append(choice)
         notes += [note] if note else []
     typed["tags_other"] = "、".join(notes)

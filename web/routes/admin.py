@@ -84,7 +84,7 @@ def _orgs_page(request, who, *, form=None, errors=None, status_code=200):
     parents = [r for r in rows if r["level"] in ("county", "township")]
     return page(request, "admin_orgs.html", {
         "title": "组织管理", "section": "orgs", "rows": rows, "parents": parents, "levels": LEVEL_NAMES,
-        "kinds": KIND_NAMES, "variants": [d.id for d in pf.registry.definitions() if d.local],
+        "kinds": KIND_NAMES, "variants": {d.id: d.title for d in pf.registry.definitions() if d.local},
         "form": form or {"level": "branch", "kind": "rural"}, "errors": errors or {}}, status_code=status_code, who=who)
 
 

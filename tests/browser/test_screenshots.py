@@ -47,9 +47,7 @@ def test_main_pages(server, browser, open_as, tmp_path):
         assert "会议无效" in sec.inner_text("[role=alert]") and "细则第二十条" in sec.inner_text("[role=alert]")
         shot(sec, f"step-error-{size}")
 
-        town = open_as("zuzhi", viewport)
-        town.goto("/queue")
-        shot(town, f"queue-{size}")
+        town = open_as("zuzhi", viewport)  # the queue's screenshots: tests/browser/test_review_loop.py
         town.goto("/reports?period=2018H1")
         shot(town, f"report-{size}")
         if size == "desktop":  # three months on, some steps are overdue

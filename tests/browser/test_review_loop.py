@@ -273,5 +273,12 @@ def test_submit_return_resubmit_approve(site, open_as, out, size, viewport):
         assert TODAY.isoformat() in entries.nth(1).inner_text()  # the date of the return, in Beijing time
         thread.scroll_into_view_if_needed()
         _fits(page, tap_targets=False)
-    sec.locator("#thread").scroll_into_view_if_needed()
-    _shot(sec, out, f"candidate-thread-{size}")
+    if phone:
+        sec.locator("#thread").scroll_into_view_if_needed()
+        _shot(sec, out, "candidate-thread-phone")
+    else:  # from the header to the thread's end: 现在要办, then the thread
+        sec.evaluate("window.scrollTo(0, 0)")
+        no_horizontal_overflow(sec)
+        box = sec.locator("#thread").bounding_box()
+        sec.screenshot(path=str(out / "candidate-thread-desktop.png"), full_page=True,
+                       clip={"x": 0, "y": 0, "width": DESKTOP["width"], "height": box["y"] + box["height"] + 16})

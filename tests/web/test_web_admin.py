@@ -192,11 +192,11 @@ def test_audit_log_filters(app, login, world, users):
     a = login("admin")
     login("sec")
     page = _text(a.get("/admin/audit").text)
-    assert "user.create" in page and "login" in page
+    assert "新建用户" in page and "登录" in page
     only_sec = _text(a.get("/admin/audit?user=sec").text)
-    assert "sec" in only_sec and "user.create" not in only_sec
+    assert "sec" in only_sec and "新建用户" not in only_sec
     assert "没有记录" in a.get("/admin/audit?since=2026-11-26").text  # the clock says 2026-11-25
-    assert "login" in _text(a.get("/admin/audit?since=2026-11-25&until=2026-11-25").text)
+    assert "登录" in _text(a.get("/admin/audit?since=2026-11-25&until=2026-11-25").text)
     r = a.get("/admin/audit?since=2026-13-01")
     assert r.status_code == 400 and "格式应为" in r.text
     r = a.get("/admin/audit?since=2026-11-25&until=2026-11-01")

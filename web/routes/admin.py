@@ -20,6 +20,7 @@ from services.definition_admin import MAX_UPLOAD, check_upload, describe, instal
 from services.directory import KIND_NAMES, LEVEL_NAMES, add_org
 from services.user_commands import ForbiddenError, NotFoundError
 from services.users import ROLE_LEVEL, ROLE_NAMES, change_role, create_user, list_users, set_active
+from web import audit_words
 from web.render import page
 from web.security import check_csrf, current_user, flash
 
@@ -248,11 +249,29 @@ def audit(request: Request, user: str = "", since: str = "", until: str = "", wh
         lo = naive_utc(datetime.combine(start, time(), SHANGHAI)) if start else None
         hi = naive_utc(datetime.combine(end + timedelta(days=1), time(), SHANGHAI)) if end else None
         rows = entries(pf, username=user.strip() or None, since=lo, before=hi, limit=limit)
+        step_of, org_name = _namers(pf)
         for r in rows:
             r["local"] = _local(datetime.fromisoformat(r["at"]))
+            r["words"] = audit_words.describe(r, step_of, org_name)
     return page(request, "admin_audit.html", {
         "title": "审计日志", "section": "audit", "rows": rows, "limit": limit, "errors": errors,
         "filters": {"user": user, "since": since, "until": until}}, status_code=400 if errors else 200, who=who)
+
+
+def _namers(pf):
+    """Step specs by id (the current national process: step ids are the same in every version)
+    and organisation names by id, for the audit page's words."""
+    steps = {s.id: s for s in pf.registry.for_date(pf.today()).steps}
+    with pf.uow(read_only=True) as uow:
+        orgs = {o.id: o.name for o in uow.orgs.list()}
+
+    def org_name(oid) -> str:
+        try:
+            return orgs.get(int(oid), "（已删除的组织）")
+        except (TypeError, ValueError):
+            return str(oid)
+
+    return steps.get, org_name
 
 
 def _local(at: datetime) -> str:

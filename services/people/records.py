@@ -25,6 +25,7 @@ from storage.tables import PARTY_STATUSES
 from .profile import FIELD_LABELS, check_profile
 
 EDITABLE = tuple(FIELD_LABELS)  # name, gender, birth_date, ethnicity, education, occupation, tags, phone
+_LABELS = {**FIELD_LABELS, "party_status": "政治面貌", "branch_id": "所在党支部"}
 _PROFILE_FIELDS = frozenset({"gender", "birth_date", "ethnicity", "education", "occupation", "tags"})
 
 
@@ -45,7 +46,7 @@ def writable_branches(app: App, who: Principal) -> list[tuple[int, str]]:
 def stamp(row: Any) -> str:
     """A short fingerprint of the editable fields as stored: a form carries it, and a save over a
     changed person is refused (someone else saved in between)."""
-    values = {k: getattr(row, k) for k in EDITABLE}
+    values = {k: getattr(row, k) for k in (*EDITABLE, "party_status", "branch_id")}
     values["birth_date"] = values["birth_date"].isoformat()
     text = json.dumps(values, ensure_ascii=False, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -112,19 +113,52 @@ def add_person(app: App, *, name: str, gender: str, birth_date: date | None, eth
         return pid
 
 
-def _shown(field: str, value: Any) -> str:
+def _shown(uow, field: str, value: Any) -> str:
     if value in (None, "", []):
         return "（空）"
     if field == "tags":
         return "、".join(value)
+    if field == "party_status":
+        return PARTY_STATUS_NAMES.get(value, value)
+    if field == "branch_id":
+        org = uow.orgs.get(value)
+        return org.name if org else "（空）"
     return value.isoformat() if isinstance(value, date) else str(value)
 
 
-def edit_person(app: App, who: Principal, person_id: int, *, expected: str, **fields: Any) -> list[str]:
-    """Correct a person's own fields (EDITABLE); returns the changes as “学历：高中 → 大专” lines
-    (none: nothing written). The audit row holds each field's old → new value. `expected`: the
-    form's `stamp` — a person changed since the form was read is refused (ConcurrentModification).
-    The reports' copies of the profile follow (MilestoneRepo.set_person_copies)."""
+def status_editable(uow, person_id: int) -> bool:
+    """政治面貌 and 所在党支部 of a person entered by hand may be corrected; for someone with an
+    application they follow its steps (admission, conversion, transfer)."""
+    return not uow.candidates.for_person(person_id)
+
+
+def _membership(who: Principal, uow, row, party_status: str | None, branch_id: int | None) -> dict[str, Any]:
+    """The changed 政治面貌 / 所在党支部 (checked), {} when neither changes."""
+    status = row.party_status if party_status in (None, "") else party_status
+    branch = row.branch_id if branch_id in (None, "") else int(branch_id)
+    if (status, branch) == (row.party_status, row.branch_id):
+        return {}
+    if not status_editable(uow, row.id):
+        raise refuse("person.party_status", f"{row.name}的政治面貌和所在党支部随其入党申请的办理而变化，不能在此修改")
+    if status not in PARTY_STATUSES:
+        raise refuse("person.party_status", "请选择政治面貌")
+    org = uow.orgs.get(branch) if branch is not None else None
+    if branch is not None and (org is None or org.level != "branch"):
+        raise refuse("person.branch", "请选择所在党支部")
+    if branch is None and status != "none":
+        raise refuse("person.branch", "党员须指定所在党支部")
+    if branch != row.branch_id and not can_write(who, branch):
+        raise ForbiddenError("只能把人员转到本组织的党支部")
+    return {k: v for k, v in (("party_status", status), ("branch_id", branch)) if getattr(row, k) != v}
+
+
+def edit_person(app: App, who: Principal, person_id: int, *, expected: str, party_status: str | None = None,
+                branch_id: int | None = None, **fields: Any) -> list[str]:
+    """Correct a person's own fields (EDITABLE) and, for someone entered by hand (no application),
+    their 政治面貌 and 所在党支部; returns the changes as “学历：高中 → 大专” lines (none: nothing
+    written). The audit row holds each field's old → new value. `expected`: the form's `stamp` — a
+    person changed since the form was read is refused (ConcurrentModification). The reports' copies
+    of the profile follow (MilestoneRepo.set_person_copies)."""
     row, _ = load_person(app, who, person_id, write=True)
     profile = check_profile(**{k: fields.get(k) for k in EDITABLE}, today=app.today(), on_record=row)
     with app.uow() as uow:
@@ -132,16 +166,17 @@ def edit_person(app: App, who: Principal, person_id: int, *, expected: str, **fi
         if stamp(row) != expected:
             raise ConcurrentModification("人员信息已被他人修改，请刷新后重试")
         changed = {k: v for k, v in profile.items() if getattr(row, k) != v}
+        changed.update(_membership(who, uow, row, party_status, branch_id))
         if not changed:
             return []
         uow.people.update_profile(person_id, **changed)
         if _PROFILE_FIELDS & set(changed):
             after = uow.people.get(person_id)
             uow.milestones.set_person_copies(person_id, uow.profiles.id_for(profile_of(after)), after.birth_date)
-        lines = [f"{FIELD_LABELS[k]}：{_shown(k, getattr(row, k))} → {_shown(k, v)}" for k, v in changed.items()]
+        shown = {_LABELS[k]: f"{_shown(uow, k, getattr(row, k))} → {_shown(uow, k, v)}" for k, v in changed.items()}
         record_in(uow, app, user_id=who.user_id, username=who.username, action="person.edit", target_kind="person",
-                  target_id=person_id, detail={"姓名": row.name, **{FIELD_LABELS[k]: f"{_shown(k, getattr(row, k))} → "
-                                                                                 f"{_shown(k, v)}" for k, v in changed.items()}})
+                  target_id=person_id, detail={"姓名": row.name, **shown})
+        lines = [f"{label}：{text}" for label, text in shown.items()]
     return lines
 
 

@@ -54,6 +54,9 @@ def person_page(app: App, who: Principal, person_id: int) -> dict[str, Any]:
     with app.uow(read_only=True) as uow:
         names = _branch_names(uow)
         cands = uow.candidates.for_person(person_id)
+        writable = can_write(who, branch_id)
+        # 政治面貌 / 所在党支部 of someone entered by hand: the branches the user may move them to
+        moves = [(b, n) for b, n in names.items() if can_write(who, b)] if writable and not cands else []
     candidacies = []
     for c in sorted(cands, key=lambda c: c.id):
         defn = app.definition(c.definition_key)
@@ -63,5 +66,5 @@ def person_page(app: App, who: Principal, person_id: int) -> dict[str, Any]:
     legacy_tags = [t for t in row.tags or () if legacy("tags", t)]
     return {"person": row, "branch": names.get(branch_id, "未定党支部"), "branch_id": branch_id,
             "status_name": PARTY_STATUS_NAMES.get(row.party_status, ""), "age": age_on(row.birth_date, app.today()),
-            "candidacies": candidacies, "writable": can_write(who, branch_id), "stamp": stamp(row),
+            "candidacies": candidacies, "writable": writable, "stamp": stamp(row), "moves": moves,
             "legacy": on_record, "legacy_tags": legacy_tags, "member": row.party_status != "none"}

@@ -262,3 +262,38 @@ def test_api_adds_lists_edits_and_refuses_like_the_pages(app, login, world):
     assert r.status_code == 403
     r = c.post(f"/api/people/{pid}/rights", json={"suspended": True, "reason": "处分决定"}, headers=token)
     assert r.status_code == 200 and r.json()["rights_suspended"] is True
+
+
+def test_status_and_branch_of_someone_entered_by_hand_may_be_corrected(app, login, world):
+    member = world.members[0]  # entered by hand: no application
+    with app.uow(read_only=True) as uow:
+        applicant = uow.people.find_by_name("张秀英")[0].id  # has an application in b1
+
+    def form(c, pid):
+        page = c.get(f"/people/{pid}").text
+        with app.uow(read_only=True) as uow:
+            p = uow.people.get(pid)
+        return page, {"name": p.name, "gender": p.gender, "birth_date": p.birth_date.isoformat(), "ethnicity": p.ethnicity,
+                      "stamp": re.search(r'name="stamp" value="([^"]+)"', page)[1]}
+
+    sec = login("sec")
+    page, data = form(sec, member)
+    assert 'name="party_status"' in page and "东王村" not in page  # sec may move them only within its branch
+    r = sec.form(f"/people/{member}", {**data, "party_status": "full_member", "branch_id": str(world.b2)})
+    assert r.status_code == 403
+    town = login("town")
+    page, data = form(town, member)
+    r = town.form(f"/people/{member}", {**data, "party_status": "probationary", "branch_id": str(world.b2)})
+    assert r.status_code == 303
+    with app.uow(read_only=True) as uow:
+        moved = uow.people.get(member)
+    assert (moved.party_status, moved.branch_id) == ("probationary", world.b2)
+    detail = entries(app, target_kind="person", target_id=member)[0]["detail"]
+    assert detail["政治面貌"] == "正式党员 → 预备党员" and detail["所在党支部"] == "贺丰村党支部 → 东王村党支部"
+    assert sec.get(f"/people/{member}").status_code == 403  # now another branch's member
+    page, data = form(town, applicant)
+    assert 'name="party_status"' not in page and "随入党申请的办理（接收预备党员、转正、转接）而变化" in page
+    r = town.form(f"/people/{applicant}", {**data, "party_status": "full_member", "branch_id": str(world.b1)})
+    assert r.status_code == 422 and "随其入党申请的办理而变化" in r.text
+    with app.uow(read_only=True) as uow:
+        assert uow.people.get(applicant).party_status == "none"

@@ -88,7 +88,8 @@ def profile_errors(pf, values: dict[str, Any], typed: dict[str, Any], on_record=
 def typed_of(row) -> dict[str, Any]:
     """A stored person as the form shows it."""
     typed: dict[str, Any] = {"name": row.name, "gender": row.gender, "birth_date": row.birth_date.isoformat(),
-                             "phone": row.phone or ""}
+                             "phone": row.phone or "", "party_status": row.party_status,
+                             "branch_id": "" if row.branch_id is None else str(row.branch_id)}
     for f in CATEGORY_FIELDS:
         typed[f], typed[f"{f}_other"] = split(getattr(row, f))
     typed["tags"], notes = [], []
@@ -176,6 +177,7 @@ def _person(request, who, person_id: int, *, typed=None, errors=None, stale=None
     row = ctx["person"]
     return page(request, "person_form.html", {
         **ctx, "title": row.name, "mode": "edit", "typed": typed or typed_of(row), "errors": errors or {},
+        "statuses": PARTY_STATUS_NAMES,
         "cats": lists(), "on_record": ctx["legacy"], "stale": stale}, status_code=status_code, who=who)
 
 
@@ -193,13 +195,22 @@ def _save(request: Request, who, person_id: int, form):
     pf = request.app.state.pf
     row, _ = load_person(pf, who, person_id, write=True)  # the county (read only), foreign people: 403 first
     values, typed = profile_from_form(form)
+    typed.update({k: str(form.get(k, "")).strip() for k in ("party_status", "branch_id")})
     errors = profile_errors(pf, values, typed, on_record=row)
+    if typed["branch_id"] and not typed["branch_id"].isdigit():
+        errors["branch_id"] = "请选择所在党支部"
     if errors:
         return _person(request, who, person_id, typed=typed, errors=errors, status_code=400)
     try:
-        lines = edit_person(pf, who, person_id, expected=str(form.get("stamp", "")), **values)
+        lines = edit_person(pf, who, person_id, expected=str(form.get("stamp", "")), party_status=typed["party_status"],
+                            branch_id=typed["branch_id"] or None, **values)
     except ConcurrentModification:
         return _person(request, who, person_id, typed=typed, stale=STALE_MESSAGE, status_code=409)
+    except DomainError as e:
+        near = {}
+        for v in e.violations:
+            near.setdefault(_field(v.code) or "name", v.message)
+        return _person(request, who, person_id, typed=typed, errors=near, status_code=422)
     flash(request, ("已保存：" + "；".join(lines)) if lines else "没有改动")
     return RedirectResponse(f"/people/{person_id}", status_code=303)
 
@@ -248,6 +259,8 @@ class NewPersonIn(PersonIn):
 
 class EditIn(PersonIn):
     stamp: str = Field(description="读取人员时得到的 stamp；不同则 409 已被他人修改")
+    party_status: str | None = Field(default=None, description="政治面貌（仅限没有入党申请、手工添加的人员；不填则不变）")
+    branch_id: int | None = Field(default=None, description="所在党支部编号（同上；不填则不变）")
 
 
 class RightsIn(BaseModel):
@@ -299,7 +312,8 @@ def api_add_person(request: Request, body: NewPersonIn, who=Depends(current_user
 def api_edit_person(request: Request, person_id: int, body: EditIn, who=Depends(current_user)):
     pf = request.app.state.pf
     load_person(pf, who, person_id, write=True)
-    changes = edit_person(pf, who, person_id, expected=body.stamp, **_values(body))
+    changes = edit_person(pf, who, person_id, expected=body.stamp, party_status=body.party_status,
+                          branch_id=body.branch_id, **_values(body))
     return {"ok": True, "changes": changes, "person": person_json(pf, who, person_id)}
 
 

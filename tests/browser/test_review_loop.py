@@ -7,7 +7,7 @@ the confirmation page (a double tap on 确认办理 is one request, one record) 
 thread on the candidate page. No sideways scroll at 360 px on any page visited.
 
 Screenshots (docs/screenshots with PARTYFLOW_WRITE_SCREENSHOTS=1, from the SQLite run):
-review-submit-phone, review-home-returned-phone, queue-*, approve-confirm-*, return-form-phone, candidate-thread-*.
+review-submit-phone, review-home-returned-phone, queue-*, approve-form-phone, approve-confirm-*, return-form-phone, candidate-thread-*.
 """
 from __future__ import annotations
 
@@ -227,13 +227,19 @@ def test_submit_return_resubmit_approve(site, open_as, out, size, viewport):
     town.wait_for_url(f"**/queue/approve?candidate_id={cid}&step={STEP}")
     assert town.input_value("input[name=occurred_on]") == TODAY.isoformat()
     _fits(town)
-    town.evaluate("document.querySelector('form.form').noValidate = true")  # the server's own check
-    town.click("form.form button[type=submit]")  # nothing filled in: the field says what it needs
-    assert "请填写审批意见" in town.locator("form.form .field-error").last.inner_text()
-    _fits(town)
     town.fill("input[name='f.result']", "预审合格，同意发放入党志愿书")
     town.fill("textarea[name=opinion]", "同意")
     town.fill("input[name=doc_no]", DOC_NO)
+    if phone:
+        town.locator("textarea[name=opinion]").scroll_into_view_if_needed()
+        _shot(town, out, "approve-form-phone")
+    town.fill("textarea[name=opinion]", "")
+    town.evaluate("document.querySelector('form.form').noValidate = true")  # the server's own check
+    town.click("form.form button[type=submit]")  # no 审批意见: the field says what it needs
+    assert "请填写审批意见" in town.locator("form.form .field-error").inner_text()
+    assert town.input_value("input[name=doc_no]") == DOC_NO  # what was typed stays
+    _fits(town)
+    town.fill("textarea[name=opinion]", "同意")
     town.click("form.form button:has-text('下一步：确认')")
     confirm = town.locator("section.confirm")
     confirm.wait_for()

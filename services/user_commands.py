@@ -33,11 +33,11 @@ MAX_ID = 2**31 - 1
 def load_for(app: App, who: Principal, candidate_id: int) -> tuple[Any, CandidateState, Any]:
     """(row, state, definition) of a candidate the user may read, else NotFoundError / ForbiddenError."""
     if not 0 < candidate_id <= MAX_ID:
-        raise NotFoundError(f"找不到候选人 {candidate_id}")
+        raise NotFoundError("找不到这名候选人（链接有误，或已被删除）")
     with app.uow(read_only=True) as uow:
         row = uow.candidates.get(candidate_id)
     if row is None:
-        raise NotFoundError(f"找不到候选人 {candidate_id}")
+        raise NotFoundError("找不到这名候选人（链接有误，或已被删除）")
     state = CandidateState.from_dict(row.state)
     if not who.can_read(state.branch_id or row.branch_id):
         raise ForbiddenError("无权查看其他党支部的候选人")
@@ -48,7 +48,7 @@ def step_for(app: App, who: Principal, candidate_id: int, step_id: str) -> tuple
     """The step a user is about to record: it exists and the user's role records it in that branch."""
     row, state, defn = load_for(app, who, candidate_id)
     if not defn.has_step(step_id):
-        raise NotFoundError(f"流程中没有步骤“{step_id}”")
+        raise NotFoundError("这名候选人的流程中没有这一步骤（链接有误）")
     step = defn.step(step_id)
     if not who.can_act(state.branch_id or row.branch_id, step.actor):
         raise ForbiddenError(f"“{step.name}”由{defn.roles.get(step.actor, step.actor)}办理，你的角色不能办理")

@@ -222,7 +222,7 @@ def test_overdue(cli, w):
     assert cli.json("overdue", "--as-of", "2016-04-01") == []
     [item] = cli.json("overdue", "--as-of", "2016-04-11", "--org", "T1")
     assert set(item) == {"candidate_id", "person_id", "name", "branch", "stage", "stage_name", "step", "number",
-                         "step_name", "kind", "kind_name", "due_on", "days_overdue", "provisional", "article", "citation"}
+                         "step_name", "actor", "kind", "kind_name", "due_on", "days_overdue", "provisional", "article", "citation"}
     assert item["candidate_id"] == cid and item["step_name"] == "党组织派人谈话" and item["due_on"] == "2016-04-01"
     assert item["days_overdue"] == 10 and item["article"] == "第七条" and item["citation"] == "细则第七条"
     text = cli("overdue", "--as-of", "2016-04-11").stdout

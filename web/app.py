@@ -12,6 +12,7 @@ from web import api, errors, headers
 from web.routes import admin, auth, pages, queue, steps
 from web.routes import cases, orgs  # exceptional paths; overdue, reports, ledger
 from web.routes import contacts, findings, holidays, imports, more, notices, people, plans, records, review
+from web.routes import api_tools  # the tool pages' JSON API
 
 SESSION_COOKIE = "partyflow_session"
 SESSION_MAX_AGE = 8 * 3600  # a working day; then log in again
@@ -35,6 +36,6 @@ def create_app(app: App, *, secret_key: str, secure_cookies: bool = True) -> Fas
     web.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     for router in (admin.router, auth.router, pages.router, steps.router, queue.router, api.router, cases.router,
                    orgs.router, review.router, review.api, notices.router, records.router, findings.router, imports.router,
-                   plans.router, holidays.router, people.router, contacts.router, more.router):
+                   plans.router, holidays.router, people.router, contacts.router, api_tools.api, more.router):
         web.include_router(router)
     return web

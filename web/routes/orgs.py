@@ -91,6 +91,7 @@ def _tables(report) -> list[dict]:
 
 
 RANGE = "range"  # the period select's 自定义日期范围
+PERIOD_INVALID = "统计期间无法识别，请从列表中选择，或选择“自定义日期范围”并填写起止日期"
 
 
 def period_choices(today, chosen: str) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -140,8 +141,7 @@ def report_page(request: Request, org: str | None = None, period: str | None = N
         report = build_report(pf, chosen["code"], asked)
     except DomainError as e:
         v = e.violations[0]
-        message = "统计期间无法识别，请从列表中选择，或选择“自定义日期范围”并填写起止日期" \
-            if v.code == "period.invalid" else v.message
+        message = PERIOD_INVALID if v.code == "period.invalid" else v.message
         key = "range_error" if selected == RANGE else "error"
         return page(request, "report.html", {**ctx, key: message}, status_code=400, who=who)
     p = report.period

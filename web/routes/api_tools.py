@@ -120,8 +120,9 @@ def api_contact(request: Request, contact_id: int, who=Depends(current_user)):
 
 @api.post("/contacts/{contact_id}", summary="修改提醒接收人（乡镇党委组织委员、管理员）")
 def api_contact_edit(request: Request, contact_id: int, body: ContactIn, who=Depends(current_user)):
-    return {"ok": True,
-            "contact": contact_svc.edit(request.app.state.pf, who, contact_id, body.name, body.email, body.webhook)}
+    pf = request.app.state.pf
+    contact_svc.get(pf, who, contact_id, change=True)  # 404 / 403 before the fields, as on the page
+    return {"ok": True, "contact": contact_svc.edit(pf, who, contact_id, body.name, body.email, body.webhook)}
 
 
 @api.post("/contacts/{contact_id}/remove", summary="删除提醒接收人（今后的提醒不再发给此人）")

@@ -215,6 +215,11 @@ def test_submit_return_resubmit_approve(site, open_as, out, size, viewport):
     sec.wait_for_url(f"**/candidates/{cid}")
     assert f"已报送：{STEP_TITLE}（{TODAY}）" in sec.inner_text("main")
     assert [e.kind for e in _events(site, cid)] == ["submit", "return", "submit"]
+    sec.goto("/review")  # 报送与退回: now waiting for the committee, no longer returned
+    waiting = sec.locator("section.card", has=sec.locator("h2", has_text="已报送，等待审核"))
+    assert waiting.locator("li", has_text=name).count() == 1
+    assert sec.locator("#returned li", has_text=name).count() == 0
+    _fits(sec)
 
     # 5 the officer: first in the queue again, with the earlier return in its thread; approves
     _first_in_queue(town, name)

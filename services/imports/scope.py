@@ -18,13 +18,14 @@ from services.user_commands import ForbiddenError, NotFoundError
 IMPORT_LEVELS = ("county", "township")
 
 
-def _covers(who: Principal, branches: list[int]) -> bool:
-    return who.township_side is None or (bool(branches) and set(branches) <= who.township_side)
-
-
-def may_import(who: Principal) -> bool:
-    """Does the user import into any organisation at all (the page itself)?"""
-    return who.township_side is None or bool(who.township_side)
+def township_covers(who: Principal, level: str, branches: list[int]) -> bool:
+    """Does the user act for the township over this organisation (the rule for importing a ledger
+    and for setting a development plan)? The administrator over everything; anyone else over an
+    organisation below the county whose branches all have their township steps recorded by the
+    user (a county with a single township is still the county's, not the township officer's)."""
+    if who.township_side is None:
+        return True
+    return level != "county" and bool(branches) and set(branches) <= who.township_side
 
 
 def importable_orgs(app: App, who: Principal) -> list[dict[str, Any]]:
@@ -32,7 +33,7 @@ def importable_orgs(app: App, who: Principal) -> list[dict[str, Any]]:
     out = []
     with app.uow(read_only=True) as uow:
         for o in uow.orgs.list():
-            if o.level in IMPORT_LEVELS and _covers(who, uow.orgs.descendants_branch_ids(o.id)):
+            if o.level in IMPORT_LEVELS and township_covers(who, o.level, uow.orgs.descendants_branch_ids(o.id)):
                 out.append({"id": o.id, "name": o.name, "level": o.level})
     return sorted(out, key=lambda o: (LEVEL_ORDER[o["level"]], o["name"]))
 
@@ -45,14 +46,9 @@ def import_org(app: App, who: Principal, org_id: int) -> dict[str, Any]:
         if org is None:
             raise NotFoundError("找不到这个组织")
         branches = uow.orgs.descendants_branch_ids(org.id)
-    if not _covers(who, branches):
+    if not township_covers(who, org.level, branches):
         raise ForbiddenError(f"无权向“{org.name}”导入台账：台账由乡镇党委组织委员导入本乡镇")
     if org.level not in IMPORT_LEVELS:
         raise ForbiddenError(f"台账须导入到乡镇党委或县级组织，“{org.name}”是党支部；表中的“所在党支部”一列指明各人所属支部")
     return {"id": org.id, "name": org.name, "level": org.level}
 
-
-def township_covers(who: Principal, branches: list[int]) -> bool:
-    """Does the user record the township's steps in every one of these branches (and there is
-    at least one)? The rule for importing a ledger and for setting a development plan."""
-    return _covers(who, branches)

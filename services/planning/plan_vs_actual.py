@@ -31,7 +31,8 @@ MAX_TAG_ROWS = 12
 
 def _editable(app: App, who: Principal, org_id: int) -> bool:
     with app.uow(read_only=True) as uow:
-        return township_covers(who, uow.orgs.descendants_branch_ids(org_id))
+        org = uow.orgs.get(org_id)
+        return org is not None and township_covers(who, org.level, uow.orgs.descendants_branch_ids(org_id))
 
 
 def plan_orgs(app: App, who: Principal) -> list[dict[str, Any]]:

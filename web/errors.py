@@ -9,6 +9,7 @@
 | DomainError (a rule or a bad input)        | 400 with the messages    | 422 / 409 stale  |
 | ConcurrentModification                     | 409                      | 409              |
 | RequestValidationError (malformed request) | 400                      | 422              |
+| OverflowError (a number beyond the columns)| 400                      | 422              |
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from web.security import CsrfError, LoginRequired
 CSRF_MESSAGE = "安全校验失败（表单已过期或来源不明），请刷新页面后重试"
 STALE_CODES = frozenset({"candidate.stale", "concurrent_modification"})
 STALE_MESSAGE = "已被他人修改，请刷新"
+OVERFLOW_MESSAGE = "链接或填写的数字超出范围，请从页面上的链接或表单进入"
 HTTP_MESSAGES = {400: "请求有误，请返回上一页重试", 401: "请先登录", 403: "无权访问", 404: "页面不存在",
                  405: "不支持这种请求方式", 413: "上传的内容太大", 415: "不支持这种文件类型",
                  429: "操作太频繁，请稍后再试"}
@@ -60,6 +62,9 @@ PARAM_LABELS = {
     "file": "文件", "username": "用户名", "key": "流程定义", "reason": "原因", "occurred_on": "办理日期",
     "expected_version": "页面版本", "since": "开始日期", "until": "结束日期", "user": "用户",
     "person_id": "人员", "notice_id": "通知", "year": "年度", "seq": "记录",
+    "contact_id": "提醒接收人", "org_id": "组织", "ids": "发送记录", "state": "发送状态", "email": "电子邮箱",
+    "webhook": "接收地址", "admit": "计划发展党员数", "shares": "占比目标", "tags": "其他类别的计划", "note": "说明",
+    "text": "节假日安排", "skip_bad_rows": "跳过有误的行",
 }
 
 
@@ -133,6 +138,14 @@ def install(app: FastAPI) -> None:
             return _json(422, "invalid", "请求格式不正确", [{"code": "invalid", "message": p, "article": "",
                                                           "earliest": None} for p in problems])
         return _page(request, 400, "请求格式不正确", problems)
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(request: Request, exc: OverflowError):
+        # a number no database column holds (an id of 30 digits in a link: SQLite refuses it)
+        if is_api(request):
+            return _json(422, "invalid", OVERFLOW_MESSAGE, [{"code": "invalid", "message": OVERFLOW_MESSAGE,
+                                                             "article": "", "earliest": None}])
+        return _page(request, 400, "请求格式不正确", [OVERFLOW_MESSAGE])
 
     @app.exception_handler(Exception)
     async def _server(request: Request, exc: Exception):  # a bug or the database down: logged by the server

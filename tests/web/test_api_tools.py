@@ -187,6 +187,7 @@ def test_import_refusals(app, world, login, tmp_path):
     get, post = _api(login("town"))
     before = _counts(app)
     refused(_upload(post, world.township, b"\x00\x01binary"), 422, "既不是 Excel")
+    refused(_upload(post, world.township, "姓名,性别\n张\x02三,男\n".encode(), "台账.csv"), 422, "控制字符")
     refused(_upload(post, world.other_township, _ledger(tmp_path)), 403)
     refused(_upload(post, 999999, _ledger(tmp_path)), 404)
     refused(post("/api/imports", data={"org": str(world.township)}), 422, "文件")
@@ -194,7 +195,7 @@ def test_import_refusals(app, world, login, tmp_path):
     token = _upload(post, world.township, _ledger(tmp_path)).json()["token"]
     assert post(f"/api/imports/preview/{token}/discard").json() == {"ok": True}
     refused(post(f"/api/imports/preview/{token}/confirm"), 404)
-    assert _counts(app) == before
+    assert _counts(app) == before and not any((tmp_path / "uploads").iterdir())  # refused uploads are not kept
     sget, spost = _api(login("sec"))
     refused(sget("/api/imports"), 403, "乡镇党委组织委员")
     refused(_upload(spost, world.township, _ledger(tmp_path)), 403, "乡镇党委组织委员")
@@ -246,3 +247,34 @@ def test_holidays_preview_and_load(app, world, login):
     assert [y["year"] for y in tget("/api/holidays").json()["years"]] == [2027]
     refused(tpost("/api/holidays/load", json={"text": EXAMPLE}), 403, "系统管理员")
     refused(tpost("/api/holidays/preview", json={}), 403, "系统管理员")
+
+
+# -- the OpenAPI document --------------------------------------------------------------------------
+
+def test_every_new_operation_and_field_is_described_in_chinese(web):
+    from web.routes import api_tools
+
+    doc = web.openapi()
+    schemas = doc["components"]["schemas"]
+    missing: list[str] = []
+
+    def fields(where: str, schema: dict, seen: set) -> None:
+        for sub in [schema, *schema.get("anyOf", []), schema.get("items", {})]:
+            name = sub.get("$ref", "").rsplit("/", 1)[-1]
+            if name and name not in seen:
+                seen.add(name)
+                for key, prop in schemas[name].get("properties", {}).items():
+                    if not HAN.search(prop.get("description", "")):
+                        missing.append(f"{where} {name}.{key}")
+                    fields(where, prop, seen)
+
+    paths = {r.path for r in api_tools.api.routes}
+    assert len(paths) == 17
+    for path in paths:
+        for method, op in doc["paths"][path].items():
+            where = f"{method.upper()} {path}"
+            assert HAN.search(op["summary"]), where
+            missing += [f"{where} ?{p['name']}" for p in op.get("parameters", []) if not HAN.search(p.get("description", ""))]
+            for content in op.get("requestBody", {}).get("content", {}).values():
+                fields(where, content["schema"], set())
+    assert missing == []

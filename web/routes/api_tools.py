@@ -8,9 +8,10 @@ Chinese message (web/errors.py writes the error shape). Writes need the `X-CSRF-
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Query, Request, UploadFile
+from openpyxl.utils.exceptions import IllegalCharacterError
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -33,6 +34,9 @@ from web.security import check_csrf, current_user
 
 api = APIRouter(prefix="/api", dependencies=[Depends(check_csrf)], tags=["partyflow"])
 ID = {"ge": 1, "le": 2**31 - 1}
+ContactId = Annotated[int, Path(description="提醒接收人编号")]
+ImportId = Annotated[int, Path(description="导入批次编号")]
+Token = Annotated[str, Path(description="上传文件的令牌（上传时返回）")]
 HOLIDAYS_ADMIN_ONLY = "节假日安排由系统管理员导入（全县通用，影响所有乡镇的期限）"
 
 
@@ -114,19 +118,19 @@ def api_contact_add(request: Request, body: NewContactIn, who=Depends(current_us
 
 
 @api.get("/contacts/{contact_id}", summary="一名提醒接收人")
-def api_contact(request: Request, contact_id: int, who=Depends(current_user)):
+def api_contact(request: Request, contact_id: ContactId, who=Depends(current_user)):
     return contact_svc.get(request.app.state.pf, who, contact_id)
 
 
 @api.post("/contacts/{contact_id}", summary="修改提醒接收人（乡镇党委组织委员、管理员）")
-def api_contact_edit(request: Request, contact_id: int, body: ContactIn, who=Depends(current_user)):
+def api_contact_edit(request: Request, contact_id: ContactId, body: ContactIn, who=Depends(current_user)):
     pf = request.app.state.pf
     contact_svc.get(pf, who, contact_id, change=True)  # 404 / 403 before the fields, as on the page
     return {"ok": True, "contact": contact_svc.edit(pf, who, contact_id, body.name, body.email, body.webhook)}
 
 
 @api.post("/contacts/{contact_id}/remove", summary="删除提醒接收人（今后的提醒不再发给此人）")
-def api_contact_remove(request: Request, contact_id: int, who=Depends(current_user)):
+def api_contact_remove(request: Request, contact_id: ContactId, who=Depends(current_user)):
     return {"ok": True, "contact": contact_svc.remove(request.app.state.pf, who, contact_id)}
 
 
@@ -181,6 +185,8 @@ def _upload(pf, who, org: int, file: UploadFile) -> dict[str, Any]:
         up = store_upload(file.file, file.filename, user_id=who.user_id, org_id=chosen["id"])
     except UploadTooLarge as e:
         raise HTTPException(413, e.message) from None
+    except IllegalCharacterError:  # a control character in a CSV cell (found by tests/web/test_api_fuzz.py)
+        raise refuse("import.file.csv", "CSV 文件含有表格中不能使用的控制字符，请在 Excel/WPS 中另存为 .xlsx 后再上传") from None
     return _preview(pf, who, up.token)
 
 
@@ -193,12 +199,12 @@ def _preview(pf, who, token: str) -> dict[str, Any]:
 
 
 @api.get("/imports/preview/{token}", summary="导入预览：将创建的候选人、有误的行（行、列、原因）、需确认的行")
-async def api_import_preview(request: Request, token: str, who=Depends(importer)):
+async def api_import_preview(request: Request, token: Token, who=Depends(importer)):
     return await run_in_threadpool(_preview, request.app.state.pf, who, token)
 
 
 @api.post("/imports/preview/{token}/confirm", summary="确认导入（一次完成；有误的行须勾选跳过）")
-async def api_import_confirm(request: Request, token: str, body: ConfirmIn | None = None, who=Depends(importer)):
+async def api_import_confirm(request: Request, token: Token, body: ConfirmIn | None = None, who=Depends(importer)):
     skip = body.skip_bad_rows if body is not None else False
     res = await run_in_threadpool(confirm_upload, request.app.state.pf, who, token, skip_bad_rows=skip)
     return {"ok": True, "import_id": res["import_id"], "file": res["name"], "org": res["org"],
@@ -207,18 +213,18 @@ async def api_import_confirm(request: Request, token: str, body: ConfirmIn | Non
 
 
 @api.post("/imports/preview/{token}/discard", summary="取消这次导入（删除上传的文件）")
-def api_import_discard(token: str, who=Depends(importer)):
+def api_import_discard(token: Token, who=Depends(importer)):
     discard(load_upload(token, who.user_id))
     return {"ok": True}
 
 
 @api.get("/imports/{import_id}", summary="一次导入的记录")
-def api_import(request: Request, import_id: int, who=Depends(importer)):
+def api_import(request: Request, import_id: ImportId, who=Depends(importer)):
     return import_item(request.app.state.pf, who, import_id)
 
 
 @api.post("/imports/{import_id}/undo", summary="撤销一次导入（之后已有新记录的候选人不能撤销）")
-def api_import_undo(request: Request, import_id: int, who=Depends(importer)):
+def api_import_undo(request: Request, import_id: ImportId, who=Depends(importer)):
     res = undo_import(request.app.state.pf, who, import_id)
     return {"ok": True, "file": res["file"], "candidates": res["candidates"], "people": res["people"],
             "events": res["events"]}

@@ -15,6 +15,7 @@ from services.queries import citation_label, show_candidate, stage_name
 from services.worklist_cache import Scope, WorklistCache
 from storage.unit_of_work import UnitOfWork
 from workflows.model import Definition
+from engine.review import upstream
 from workflows.review import is_reviewed
 
 SOON = timedelta(days=7)
@@ -82,7 +83,8 @@ def _open_steps(app: App, state: CandidateState, defn: Definition) -> tuple:
     due_rule, waiting_for, review) tuples, dates as ISO strings; `review` of a step the branch sends
     up (workflows/review.py): ("submitted" | "returned" | "unsent", date or None), else None."""
     out = []
-    for o in outlook(process_for(defn), state, app.calendar):
+    proc = process_for(defn)
+    for o in outlook(proc, state, app.calendar):
         due = o.due or o.recurring
         sid = o.step.id
         review = None
@@ -97,7 +99,8 @@ def _open_steps(app: App, state: CandidateState, defn: Definition) -> tuple:
     for sid, on in state.returned.items():  # returned with its basis reopened: no clock runs, still listed
         if sid not in listed and defn.has_step(sid):
             step = defn.step(sid)
-            waiting = tuple(r for r in step.requires if r not in state.done)
+            need = upstream(proc, sid)  # everything still to redo, not only the direct prerequisites
+            waiting = tuple(s.id for s in defn.steps if s.id in need and s.id not in state.done)
             out.append((step, step_side(step.actor), None, None, None, None, waiting, ("returned", on.isoformat())))
     return tuple(out)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from engine import CandidateState
 from engine.apply import effective_events
-from engine.review import REVIEW_KEY, reopenable
+from engine.review import REVIEW_KEY, reopenable, upstream
 from engine.process import process_for
 from services.app import App
 from services.candidates import load_history
@@ -19,6 +19,13 @@ _ACCOUNT = re.compile(r"（[^（）]*）$")
 def person_of(actor: str) -> str:
     """The name of who did it, without the account name the log keeps beside it."""
     return _ACCOUNT.sub("", actor or "").strip() or "系统"
+
+
+def missing_upstream(proc, state, step_id: str) -> list[str]:
+    """Every step still to (re)do before `step_id` can be sent, in process order (a return may
+    have reopened a chain: 政治审查, then 支部委员会审查)."""
+    need = upstream(proc, step_id)
+    return [s.name for s in proc.definition.steps if s.id in need and s.id not in state.done]
 
 
 def review_thread(app: App, candidate_id: int) -> list[dict[str, Any]]:
@@ -63,7 +70,7 @@ def _thread(app: App, row, history) -> list[dict[str, Any]]:
             "status_name": {"done": "已办理", "submitted": "已报送，待审核", "returned": "已退回，待重新报送",
                             "open": "待报送"}[status],
             "since": since.isoformat() if since else None,
-            "waiting_for": [defn.step(r).name for r in step.requires if r not in state.done],
+            "waiting_for": missing_upstream(proc, state, sid),
             "entries": entries,
             "reopenable": [{"id": s, "name": defn.step(s).name, "number": defn.step(s).number}
                            for s in reopenable(proc, state, sid)] if status in ("submitted", "open") else [],

@@ -145,7 +145,7 @@ def test_the_loop_through_the_pages(app, world, login):
     assert "被退回（1）" in home and "政治审查材料缺少直系亲属证明" in home
     assert home.index("被退回（1）") < home.index("<h1>本周待办")
     page = sec.get(f"/candidates/{cid}").text
-    assert "已退回，待重新报送" in page and "须先重新办理：支部委员会审查" in page
+    assert "已退回，待重新报送" in page and "须先重新办理：政治审查、支部委员会审查" in page
     # approving the returned item is refused (the confirmation never comes)
     r = town.form("/queue/approve", {"candidate_id": cid, "step": "pre_review", "occurred_on": "2026-11-25",
                                      "f.result": "合格", "opinion": "同意"})
@@ -156,11 +156,16 @@ def test_approval_confirms_what_it_records(app, world, login):
     cid = world.review
     sec, town = login("sec"), login("town")
     sec.form(f"/candidates/{cid}/submit/pre_review", {"note": ""})
-    data = {"candidate_id": cid, "step": "pre_review", "occurred_on": "2026-11-25", "f.result": "合格",
-            "opinion": "同意，可填写入党志愿书", "doc_no": "南组预〔2026〕12号"}
+    # 预审意见 (the step's own field) is its opinion: the form does not ask for it twice
+    assert 'name="opinion"' not in town.get(f"/queue/approve?candidate_id={cid}&step=pre_review").text
+    data = {"candidate_id": cid, "step": "pre_review", "occurred_on": "2026-11-25", "f.result": "同意，可填写入党志愿书",
+            "doc_no": "南组预〔2026〕12号"}
     r = town.form("/queue/approve", data)
     assert r.status_code == 200 and "请确认将记录的内容" in r.text and "南组预〔2026〕12号" in r.text
     assert _kinds(app, cid)[-1] == "submit"  # the confirmation page wrote nothing
+    again = town.form("/queue/approve", {**data, "confirm": "1", "edit": "1"})  # 返回修改: the form, as typed
+    assert again.status_code == 200 and "请确认" not in again.text and 'value="南组预〔2026〕12号"' in again.text
+    assert _kinds(app, cid)[-1] == "submit"
     r = town.form("/queue/approve", {**data, "confirm": "1"})
     assert r.status_code == 303
     with app.uow(read_only=True) as uow:
@@ -168,10 +173,11 @@ def test_approval_confirms_what_it_records(app, world, login):
     assert (last.kind, last.step, last.evidence["review"]["doc_no"]) == ("step", "pre_review", "南组预〔2026〕12号")
     page = sec.get(f"/candidates/{cid}").text
     assert "同意，可填写入党志愿书（批复文号：南组预〔2026〕12号）" in page
-    # an opinion is required: 400 with the message next to the field, nothing written
-    sec.form(f"/candidates/{world.review}/submit/pre_review", {})
-    r = town.form("/queue/approve", {**data, "opinion": ""})
-    assert r.status_code == 400 and "请填写审批意见" in r.text
+    # a step without its own opinion field asks for one: required, 400 next to the field, nothing written
+    before = _log(app, world.activist)
+    filing = {"candidate_id": world.activist, "step": "activist_filing", "occurred_on": "2026-11-25", "opinion": ""}
+    r = town.form("/queue/approve", filing)
+    assert r.status_code == 400 and "请填写审批意见" in r.text and _log(app, world.activist) == before
 
 
 def test_the_loop_through_the_api(app, world, login):

@@ -23,6 +23,11 @@ from workflows.review import is_reviewed
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 
 
+def opinion_field(fields):
+    """The step's own opinion field (a required text whose label says 意见, e.g. 预审意见), if any."""
+    return next((f for f in fields if f.label.endswith("意见")), None)
+
+
 def _township(who) -> None:
     if not who.acts_anywhere("township"):
         raise ForbiddenError("审批队列仅供乡镇党委使用")
@@ -68,6 +73,7 @@ def _approval_form(request, who, candidate_id: int, step: str, form=None, *, err
         "title": f"审批：{spec.name}", "spec": spec, "person": person, "candidate_id": candidate_id,
         "fields": [{"name": f.name, "label": f.label} for f in fields or ()], "full_form": fields is None,
         "has_outcome": spec.outcome is not None and fields is not None,
+        "own_opinion": opinion_field(fields or []) is not None,
         "reviewed": is_reviewed(spec), "thread": thread, "typed": typed, "errors": errors or {},
         "preview": preview, "version": typed.get("expected_version") or row.version,
         "occurred_on": typed.get("occurred_on") or pf.today().isoformat(),
@@ -102,13 +108,16 @@ def _approve(request: Request, who, candidate_id: int, step: str, form):
     except ValueError as e:
         errors["occurred_on"] = f"办理日期{e}"
     values = {f.name: str(form.get(f"f.{f.name}", "")).strip() for f in fields}
+    if str(form.get("edit", "")) == "1":  # 返回修改 from the confirmation: the form again, as typed
+        return _approval_form(request, who, candidate_id, step, {k: v for k, v in form.items() if k != "edit"})
     for f in fields:
         if not values[f.name]:
             errors[f"f.{f.name}"] = f"请填写{f.label}"
-    opinion = str(form.get("opinion", "")).strip()
+    own = opinion_field(fields)  # the step's own 预审意见/谈话意见 is its opinion: not asked twice
+    opinion = values[own.name] if own else str(form.get("opinion", "")).strip()
     doc_no = str(form.get("doc_no", "")).strip()
     reviewed = is_reviewed(spec)
-    if reviewed and not opinion:
+    if reviewed and not opinion and not own:
         errors["opinion"] = "请填写审批意见"
     try:
         expected = int(str(form.get("expected_version", "")))

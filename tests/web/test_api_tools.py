@@ -64,6 +64,8 @@ def test_overdue_as_of_and_branch(world, login):
     refused(get("/api/overdue", params={"branch": world.township}), 404, "党支部")
     sec_get, _ = _api(login("sec"))
     assert {b["name"] for b in sec_get("/api/overdue").json()["branches"]} == {"贺丰村党支部"}
+    # a superscript digit is a "digit" to str.isdigit() that int() refuses: the pages say 404, not 500
+    assert get("/overdue", params={"branch": "³"}).status_code == get("/reports", params={"org": "³"}).status_code == 404
 
 
 def test_report_json_periods_and_refusals(world, login):
@@ -278,3 +280,33 @@ def test_every_new_operation_and_field_is_described_in_chinese(web):
             for content in op.get("requestBody", {}).get("content", {}).values():
                 fields(where, content["schema"], set())
     assert missing == []
+
+
+def test_the_api_refuses_with_the_page_s_own_message(app, world, login):
+    """Bad input on a page and in the API: the same Chinese sentence (the page's 400 → the API's
+    422), and nothing changed."""
+    c = login("town")
+    get, post = _api(c)
+    admin = login("admin")
+    _, admin_post = _api(admin)
+    cases = [  # (page response, API response)
+        (c.get("/overdue", params={"as_of": "2026-02-30"}), get("/api/overdue", params={"as_of": "2026-02-30"})),
+        (c.get("/reports", params={"org": world.b1, "period": "明年春天"}),
+         get("/api/reports", params={"org": world.b1, "period": "明年春天"})),
+        (c.get("/reports", params={"org": world.b1, "period": "range", "end": "2026-06-30"}),
+         get("/api/reports", params={"org": world.b1, "period": "range", "end": "2026-06-30"})),
+        (c.form("/contacts", {"org_id": str(world.b1), "name": "王", "email": "wang@"}),
+         post("/api/contacts", json={"org_id": world.b1, "name": "王", "email": "wang@"})),
+        (c.form("/plans", {"org": str(world.b1), "year": "2026", "admit": "-1", "share_female": "120"}),
+         post("/api/plans", json={"org_id": world.b1, "year": 2026, "admit": "-1", "shares": {"female": "120"}})),
+        (admin.form("/holidays", {"action": "preview", "text": "year: 2027\nholidays: [2027-02-30]"}),
+         admin_post("/api/holidays/preview", json={"text": "year: 2027\nholidays: [2027-02-30]"})),
+    ]
+    for page, api in cases:
+        assert page.status_code == 400 and api.status_code == 422, (page.status_code, api.text)
+        messages = [v["message"] for v in api.json()["violations"]]
+        assert messages and HAN.search(messages[0])
+        for m in messages:
+            assert m in page.text, (m, api.request.url)
+    with app.uow(read_only=True) as uow:
+        assert uow.contacts.in_orgs(None) == [] and uow.plans.list_for(world.b1) == [] and uow.holidays.all() == {}

@@ -29,7 +29,7 @@ from services.reports import build_report, paragraph, report_dict
 from services.user_commands import ForbiddenError
 from web.routes.imports import _orgs as importing_orgs
 from web.routes.imports import refuse_large_upload
-from web.routes.orgs import PERIOD_INVALID, RANGE, _choose_org, _period_asked, _tables
+from web.routes.orgs import PERIOD_INVALID, _choose_org, _period_asked, _tables
 from web.security import check_csrf, current_user
 
 api = APIRouter(prefix="/api", dependencies=[Depends(check_csrf)], tags=["partyflow"])
@@ -77,14 +77,14 @@ def api_report(request: Request,
                who=Depends(current_user)):
     pf = request.app.state.pf
     chosen, _ = _choose_org(pf, who, None if org is None else str(org))
-    asked, selected, range_error = _period_asked(period, start, end, pf.today())
+    asked, _, range_error = _period_asked(period, start, end, pf.today())
     if range_error:
         raise refuse("period.range", range_error)
     try:
         report = build_report(pf, chosen["code"], asked)
     except DomainError as e:
         v = e.violations[0]
-        if v.code == "period.invalid" and selected != RANGE:
+        if v.code == "period.invalid":  # worded as the page words it
             raise refuse(v.code, PERIOD_INVALID) from None
         raise
     return _report_json(report)

@@ -37,7 +37,7 @@ MEDIA = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sh
 def _int(value: str | None, what: str) -> int | None:
     if value is None or value == "":
         return None
-    if not value.isdigit():
+    if not value.isdecimal():  # not isdigit: "³" is a digit that int() refuses
         raise NotFoundError(f"找不到{what}“{value}”")
     return int(value)
 

@@ -97,7 +97,7 @@ def resolve_step_ref(definition, ref: str) -> str:
     engine then names it and lists the valid ones.
     """
     ref = ref.strip()
-    if ref.isdigit():
+    if ref.isdecimal():
         for s in definition.steps:
             if s.number == int(ref):
                 return s.id

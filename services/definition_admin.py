@@ -52,7 +52,7 @@ def list_versions(app: App) -> list[dict[str, Any]]:
     for key in sorted(set(stored) - set(registry.keys())):
         did, _, ver = key.partition("@")
         title = "（已安装但无法加载，见服务器日志）" if key in installed else "（仅存档，文件已不在）"
-        out.append({"key": key, "id": did, "version": int(ver) if ver.isdigit() else ver, "title": title,
+        out.append({"key": key, "id": did, "version": int(ver) if ver.isdecimal() else ver, "title": title,
                     "effective_from": "", "local": False, "extends": None, "sha256": stored[key],
                     "pinned": pinned.get(key, 0), "stored": True, "installed": key in installed,
                     "stored_differs": False, "in_registry": False})

@@ -32,7 +32,7 @@ def resolve_org(uow: UnitOfWork, ref: str | int) -> OrgRow:
     """An organisation by code or numeric id (codes win: a code may itself be digits)."""
     text = str(ref).strip()
     org = uow.orgs.by_code(text)
-    if org is None and text.isdigit():
+    if org is None and text.isdecimal():
         org = uow.orgs.get(int(text))
     if org is None:
         raise refuse("org.unknown", f"找不到组织“{text}”（请填写组织代码或编号）")

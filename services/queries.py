@@ -199,8 +199,8 @@ def _people_ids(defn_of, events) -> set[int]:
         for spec in step.evidence:
             v = e.evidence.get(spec.name)
             if spec.type == "people" and isinstance(v, list):
-                ids.update(int(x) for x in v if str(x).isdigit())
-            elif spec.type == "person" and str(v).isdigit():
+                ids.update(int(x) for x in v if str(x).isdecimal())
+            elif spec.type == "person" and str(v).isdecimal():
                 ids.add(int(v))
     return ids
 
@@ -270,7 +270,7 @@ def show_candidate(app: App, candidate_id: int) -> dict[str, Any]:
 
         names = {pid: p.name for pid, p in uow.people.by_ids(_people_ids(defn_of, history)).items()}
         branch_ids = {int(e.evidence[k]) for e in history for k in ("to_branch_id", "from_branch_id")
-                      if str(e.evidence.get(k, "")).isdigit()}
+                      if str(e.evidence.get(k, "")).isdecimal()}
         branch_names = {b: (o.name if (o := uow.orgs.get(b)) else str(b)) for b in branch_ids}
 
     defn = _definition(app, state.definition_key)
@@ -296,7 +296,7 @@ def show_candidate(app: App, candidate_id: int) -> dict[str, Any]:
         item["recorded_at"] = _local_time(e.recorded_at)
         summary_evidence = dict(e.evidence)
         for k in ("to_branch_id", "from_branch_id"):
-            if str(summary_evidence.get(k, "")).isdigit():
+            if str(summary_evidence.get(k, "")).isdecimal():
                 summary_evidence[k] = branch_names.get(int(summary_evidence[k]), summary_evidence[k])
         if e.kind == "step":
             summary_evidence.pop("received_by", None)

@@ -52,7 +52,7 @@ def _scope(app: App, who: Principal, orgs: list[dict]) -> list[dict]:
 def _step_heading(step_name: str) -> str:
     """"17 上级党委审批" (services/audit.py) → "第17步 上级党委审批"."""
     number, _, name = step_name.partition(" ")
-    return f"第{number}步 {name}" if number.isdigit() and name else step_name
+    return f"第{number}步 {name}" if number.isdecimal() and name else step_name
 
 
 def _item(it: dict) -> dict:

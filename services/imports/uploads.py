@@ -88,6 +88,7 @@ def csv_to_xlsx(raw: bytes, out: Path, limits: Limits | None = None) -> None:
     """One sheet named 发展党员工作台账 holding the CSV's cells as text (dates are read from text by
     the same rules as typed cells: 2018-03-10, 2018/3/10, 2018年3月10日 …)."""
     from openpyxl import Workbook
+    from openpyxl.utils.exceptions import IllegalCharacterError
 
     limits = limits or Limits()
     text = _decode(raw)
@@ -105,9 +106,13 @@ def csv_to_xlsx(raw: bytes, out: Path, limits: Limits | None = None) -> None:
                 raise refuse("import.file.rows", f"台账超过单次导入上限 {limits.max_rows} 行，请拆分后分批导入")
             if len(row) > limits.max_columns:
                 raise refuse("import.file.columns", f"CSV 第 {n} 行有 {len(row)} 列，超过上限 {limits.max_columns} 列")
-            ws.append([c.strip() or None for c in row])
-    except csv.Error as e:
-        raise refuse("import.file.csv", f"CSV 文件格式有误（{e}），请在 Excel/WPS 中另存为 .xlsx 后再上传") from None
+            try:
+                ws.append([c.strip() or None for c in row])
+            except IllegalCharacterError:
+                raise refuse("import.file.chars", f"CSV 第 {n} 行含有不可见的控制字符，请在 Excel/WPS 中检查该行"
+                             "或另存为 .xlsx 后再上传") from None
+    except csv.Error:
+        raise refuse("import.file.csv", "CSV 文件格式有误（引号或分隔符不成对），请在 Excel/WPS 中另存为 .xlsx 后再上传") from None
     wb.save(out)
 
 

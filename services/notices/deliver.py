@@ -27,7 +27,7 @@ def address_of(user_id: int) -> str:
 
 def user_of(address: str) -> int | None:
     rest = address[len(ADDRESS_PREFIX):] if address.startswith(ADDRESS_PREFIX) else ""
-    return int(rest) if rest.isdigit() else None
+    return int(rest) if rest.isdecimal() else None
 
 
 def default_link(row: OutboxRow) -> str | None:

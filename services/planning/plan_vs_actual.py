@@ -95,7 +95,7 @@ def save_plan(app: App, who: Principal, org_id: int, year: int, admit: str, shar
     if not MIN_YEAR <= year <= MAX_YEAR:
         errors["year"] = f"计划年度应在 {MIN_YEAR}–{MAX_YEAR} 之间"
     admit = admit.strip()
-    if not admit.isdigit():
+    if not admit.isdecimal():
         errors["admit"] = "计划发展党员数应为 0 或正整数"
     targets: dict[str, int | float] = {}
     for key, label in SHARE_FIELDS.items():

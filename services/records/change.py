@@ -92,8 +92,8 @@ def _people(app: App, step, *evidences) -> dict[int, str]:
         for ev in evidences:
             v = ev.get(spec.name)
             if spec.type == "people" and isinstance(v, list):
-                ids.update(int(x) for x in v if str(x).isdigit())
-            elif spec.type == "person" and str(v).isdigit():
+                ids.update(int(x) for x in v if str(x).isdecimal())
+            elif spec.type == "person" and str(v).isdecimal():
                 ids.add(int(v))
     if not ids:
         return {}

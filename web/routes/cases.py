@@ -69,7 +69,7 @@ def _submit(request: Request, who, candidate_id: int, action: str, form):
     if action == "transfer":
         if not typed["to_branch_id"]:
             errors["to_branch_id"] = "请选择转入的党支部"
-        elif not typed["to_branch_id"].isdigit():
+        elif not typed["to_branch_id"].isdecimal():
             errors["to_branch_id"] = "转入的党支部不是有效编号"
         else:
             to_branch = int(typed["to_branch_id"])
@@ -148,7 +148,7 @@ def _new_submit(request: Request, who, form):
             errors["applied_on"] = "请填写递交申请日期"
     except ValueError as e:
         errors["applied_on"] = str(e)
-    if not typed["branch_id"].isdigit():
+    if not typed["branch_id"].isdecimal():
         errors["branch_id"] = "请选择党支部"
     if errors:
         return _new_form(request, who, typed=typed, errors=errors, status_code=400)

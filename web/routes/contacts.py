@@ -25,7 +25,7 @@ def _int(value: str | None, what: str) -> int | None:
     value = (value or "").strip()
     if not value:
         return None
-    if not value.isdigit() or len(value) > 9:
+    if not value.isdecimal() or len(value) > 9:
         raise NotFoundError(f"找不到{what}")
     return int(value)
 
@@ -52,7 +52,7 @@ def contacts_list(request: Request, who=Depends(current_user)):
 async def contacts_add(request: Request, who=Depends(current_user)):
     form = await request.form()
     typed = {k: str(form.get(k, "")).strip() for k in _FIELDS}
-    org_id = int(typed["org_id"]) if typed["org_id"].isdigit() and len(typed["org_id"]) < 10 else 0
+    org_id = int(typed["org_id"]) if typed["org_id"].isdecimal() and len(typed["org_id"]) < 10 else 0
     try:
         c = svc.add(request.app.state.pf, who, org_id, typed["name"], typed["email"], typed["webhook"])
     except DomainError as e:
@@ -109,7 +109,7 @@ def delivery_log(request: Request, state: str | None = None, org: str | None = N
 @router.post("/contacts/log/retry")
 async def delivery_retry(request: Request, who=Depends(current_user)):
     form = await request.form()
-    ids = [int(v) for v in form.getlist("id") if str(v).isdigit() and len(str(v)) < 12]
+    ids = [int(v) for v in form.getlist("id") if str(v).isdecimal() and len(str(v)) < 12]
     n = svc.retry(request.app.state.pf, who, ids)
     flash(request, f"已重新排队 {n} 条，稍后自动发送" if n else "没有可以重新发送的记录", "ok" if n else "warn")
     back = str(form.get("back", ""))

@@ -28,7 +28,7 @@ def _filters(pf, org, period, since, until, source, kind) -> tuple[dict, dict, d
     errors: dict[str, str] = {}
     args: dict = {"source": typed["source"] or None, "kind": typed["kind"] or None, "period": None, "org_id": None}
     if typed["org"]:
-        if not typed["org"].isdigit():
+        if not typed["org"].isdecimal():
             raise NotFoundError("找不到该组织")
         args["org_id"] = int(typed["org"])
     if args["source"] and args["source"] not in SOURCE_NAMES:

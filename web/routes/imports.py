@@ -27,7 +27,7 @@ async def refuse_large_upload(request: Request) -> None:
     """Before the body is read (and before the CSRF check parses it): a declared size over the
     limit is refused at once (413, the limit in the message)."""
     size = request.headers.get("content-length", "")
-    if request.method == "POST" and size.isdigit() and int(size) > MAX_UPLOAD_BYTES + SLACK:
+    if request.method == "POST" and size.isdecimal() and int(size) > MAX_UPLOAD_BYTES + SLACK:
         raise HTTPException(413, UploadTooLarge.message)
 
 
@@ -76,7 +76,7 @@ async def upload(request: Request, who=Depends(current_user)):
 def _upload(request: Request, who, typed: dict, file):
     pf = request.app.state.pf
     _orgs(pf, who)  # 403 before anything else for a user who imports nowhere
-    if not typed["org"].isdigit():
+    if not typed["org"].isdecimal():
         return _upload_error(request, who, typed, "org", "请选择导入到哪个组织", 400)
     org = import_org(pf, who, int(typed["org"]))  # 403 / 404
     if file is None or isinstance(file, str) or not file.filename:

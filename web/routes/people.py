@@ -154,7 +154,7 @@ def _new_submit(request: Request, who, form):
     errors = profile_errors(pf, values, typed)
     if typed["party_status"] not in PARTY_STATUS_NAMES:
         errors["party_status"] = "请选择政治面貌"
-    if not typed["branch_id"].isdigit():
+    if not typed["branch_id"].isdecimal():
         errors["branch_id"] = "请选择所在党支部"
     if errors:
         return _new_form(request, who, typed=typed, errors=errors, status_code=400)
@@ -197,7 +197,7 @@ def _save(request: Request, who, person_id: int, form):
     values, typed = profile_from_form(form)
     typed.update({k: str(form.get(k, "")).strip() for k in ("party_status", "branch_id")})
     errors = profile_errors(pf, values, typed, on_record=row)
-    if typed["branch_id"] and not typed["branch_id"].isdigit():
+    if typed["branch_id"] and not typed["branch_id"].isdecimal():
         errors["branch_id"] = "请选择所在党支部"
     if errors:
         return _person(request, who, person_id, typed=typed, errors=errors, status_code=400)

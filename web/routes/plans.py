@@ -24,7 +24,7 @@ def _int(value, what: str) -> int | None:
     text = str(value or "").strip()
     if not text:
         return None
-    if not text.isdigit() or len(text) > 9:
+    if not text.isdecimal() or len(text) > 9:
         raise NotFoundError(f"找不到这个{what}")
     return int(text)
 
@@ -74,7 +74,7 @@ def _save(request: Request, who, form):
     if org_id is None:
         return _render(request, who, None, None, errors={"org": "请选择组织"}, status_code=400)
     year_text = str(form.get("year", "")).strip()
-    year = int(year_text) if year_text.isdigit() and len(year_text) == 4 else 0
+    year = int(year_text) if year_text.isdecimal() and len(year_text) == 4 else 0
     typed = {"admit": str(form.get("admit", "")).strip(),
              "shares": {k: str(form.get(f"share_{k}", "")).strip() for k in SHARE_FIELDS},
              "tags": [(str(form.get(f"tag_name_{i}", "")), str(form.get(f"tag_value_{i}", ""))) for i in range(MAX_TAG_ROWS)],

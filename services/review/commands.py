@@ -14,7 +14,6 @@ from services.access import Principal
 from services.app import App
 from services.audit_log import record
 from services.results import CommandResult
-from services.review.thread import person_of
 from services.user_commands import ForbiddenError, load_for, step_for
 from workflows.review import is_reviewed
 
@@ -52,33 +51,32 @@ def _actor(who: Principal | None, actor: str | None) -> str:
     return who.actor if who is not None else (actor or "命令行")
 
 
-def _notify(kind: str, who: Principal | None, step_name: str, text: str, actor: str = "") -> Callable:
-    """The in-app notices of one review event, written in its transaction (services/notices)."""
+def _notify(kind: str, step, defn) -> Callable:
+    """The in-app notices of one review event, written in its transaction (services/notices), in
+    the words of notifications/templates/{submitted,returned,approved,refused}.j2."""
     def after(uow, row, decision):
-        try:
-            from services.notices import notify
-        except ImportError:  # the in-app inbox is not installed in this build
-            return
+        from services.notices import notify, review_text
+
         e = decision.event
-        nonlocal kind, text
-        if kind == "approved" and decision.state.ended_on is not None and decision.before.ended_on is None:
-            kind, text = "refused", text.replace("已办理", "未获通过")
-        side = "township" if kind == "submitted" else "branch"
+        what = kind
+        if what == "approved" and step.outcome and e.evidence.get(step.outcome.field) is False:
+            what = "refused"  # 不同意
+        branch = uow.orgs.get(decision.state.branch_id)
+        township = uow.orgs.get(branch.parent_id) if branch and branch.parent_id else None
+        person = uow.people.get(row.person_id)
+        reopened = "、".join(defn.step(s).name for s in e.evidence.get("reopened") or () if defn.has_step(s))
+        review = e.evidence.get(REVIEW_KEY) or {}
+        title, body = review_text(
+            what, candidate_name=person.name if person else "", step_name=step.name, step_number=step.number,
+            branch=branch.name if branch else "", township=township.name if township else "上级党委",
+            on=e.occurred_on, reason=e.evidence.get("reason", "") if e.kind == "return" else "",
+            reopened=reopened, opinion=review.get("opinion", ""), doc_no=review.get("doc_no", ""),
+            note=e.evidence.get("note", "") if e.kind == "submit" else "")
+        side = "township" if what == "submitted" else "branch"
         link = f"/queue#c{row.id}-{e.step}" if side == "township" else f"/candidates/{row.id}"
-        notify(uow, org_id=decision.state.branch_id, side=side, kind=kind, title=f"{step_name}：{text}",
-               body=_body(kind, who.display_name if who else person_of(actor), e), link=link, key=f"review:{row.id}:{e.seq}", now=e.recorded_at,
-               candidate_id=row.id)
+        notify(uow, org_id=decision.state.branch_id, side=side, kind=what, title=title, body=body, link=link,
+               key=f"review:{row.id}:{e.seq}", now=e.recorded_at, candidate_id=row.id)
     return after
-
-
-def _body(kind: str, name: str, e) -> str:
-    if kind == "returned":
-        return f"{name}退回：{e.evidence.get('reason', '')}"
-    if kind == "submitted":
-        note = e.evidence.get("note")
-        return f"{name}报送" + (f"：{note}" if note else "")
-    review = e.evidence.get(REVIEW_KEY) or {}
-    return f"{name}：{review.get('opinion') or ''}".rstrip("：")
 
 
 def _audit(app: App, who: Principal | None, action: str, candidate_id: int, detail: Mapping[str, Any]) -> None:
@@ -97,7 +95,7 @@ def submit(app: App, who: Principal | None, candidate_id: int, step_id: str, *, 
     on = occurred_on or app.today()
     result = candidates.run_command(
         app, candidate_id, Submit(step_id, on, _actor(who, actor), note), expected_version=expected_version,
-        preview=preview, after=_notify("submitted", who, step.name, f"{_person(app, row)}待审核", _actor(who, actor)))
+        preview=preview, after=_notify("submitted", step, defn))
     if not preview:
         _audit(app, who, "review.submit", candidate_id, {"step": step_id, "step_name": step.name, "note": note.strip(),
                                                          "occurred_on": on, "version": result.version})
@@ -118,7 +116,7 @@ def return_to_branch(app: App, who: Principal | None, candidate_id: int, step_id
     on = occurred_on or app.today()
     result = candidates.run_command(
         app, candidate_id, Return(step_id, on, _actor(who, actor), reason, reopen), expected_version=expected_version,
-        preview=preview, after=_notify("returned", who, step.name, f"{_person(app, row)}被退回", _actor(who, actor)))
+        preview=preview, after=_notify("returned", step, defn))
     if not preview:
         ev = result.decision.event
         _audit(app, who, "review.return", candidate_id, {
@@ -142,15 +140,9 @@ def approve(app: App, who: Principal | None, candidate_id: int, step_id: str, *,
     result = candidates.run_command(
         app, candidate_id, CompleteStep(step_id, occurred_on, _actor(who, actor), full),
         expected_version=expected_version, preview=preview, people=candidates._referenced_people(defn, step_id, evidence),
-        after=_notify("approved", who, step.name, f"{_person(app, row)}已办理", _actor(who, actor)))
+        after=_notify("approved", step, defn))
     if not preview:
         _audit(app, who, "step.complete", candidate_id, {
             "step": step_id, "occurred_on": occurred_on, "evidence": full, "version": result.version,
             "late": result.decision.event.late})
     return result
-
-
-def _person(app: App, row) -> str:
-    with app.uow(read_only=True) as uow:
-        p = uow.people.get(row.person_id)
-    return p.name if p else ""

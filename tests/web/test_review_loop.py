@@ -140,6 +140,12 @@ def test_the_loop_through_the_pages(app, world, login):
     town.form("/queue/return", {"candidate_id": cid, "step": "pre_review", "reopen": "political_review",
                                 "reason": "政治审查材料缺少直系亲属证明，请补充后再报"})
     assert _kinds(app, cid)[-1] == "return"
+    # in-app notices: the township heard of the sending, the branch of the return (once each)
+    assert town.get("/notices").text.count("【报送审批】贺丰村党支部 王芳“上级党委预审”") == 1
+    notices = sec.get("/notices").text
+    assert notices.count("【被退回】王芳“上级党委预审”") == 1 and "政治审查材料缺少直系亲属证明" in notices
+    assert "需重新办理：政治审查、支部委员会审查" in notices
+    assert sec.get("/notices").text.count("【被退回】") == 1  # a second look delivers nothing new
     # the secretary sees it first on the home page, with the reason and what to redo
     home = sec.get("/").text
     assert "被退回（1）" in home and "政治审查材料缺少直系亲属证明" in home
@@ -171,6 +177,8 @@ def test_approval_confirms_what_it_records(app, world, login):
     with app.uow(read_only=True) as uow:
         last = load_history(uow, cid)[-1]
     assert (last.kind, last.step, last.evidence["review"]["doc_no"]) == ("step", "pre_review", "南组预〔2026〕12号")
+    notices = sec.get("/notices").text
+    assert "【审批通过】王芳“上级党委预审”" in notices and "南组预〔2026〕12号" in notices
     page = sec.get(f"/candidates/{cid}").text
     assert "同意，可填写入党志愿书（批复文号：南组预〔2026〕12号）" in page
     # a step without its own opinion field asks for one: required, 400 next to the field, nothing written
@@ -212,6 +220,7 @@ def test_refusing_an_approval_says_what_follows(app, world, login):
     with app.uow(read_only=True) as uow:
         last = load_history(uow, cid)[-1]
     assert (last.step, last.evidence["passed"]) == ("pre_review", False)
+    assert "【审批未通过】王芳“上级党委预审”" in login("sec").get("/notices").text
     assert "pre_review" in [s["step"] for s in show_candidate(app, cid)["next_steps"]]  # still to be done
 
 

@@ -9,6 +9,7 @@ already firm stay as stored until the candidate's next event or `verify`, docs/c
 """
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -20,6 +21,11 @@ from services.app import App
 from services.imports.flow import beijing
 from storage.tables import holiday_year
 
+# The file's keys in Chinese (年份/来源/放假/调休上班), as the page's example shows them; the reader
+# (engine/calendar/schedule_file.py) knows the English ones, which are accepted as well.
+KEYS_ZH = {"year": "年份", "source": "来源", "holidays": "放假", "workdays": "调休上班"}
+_ZH_KEY = re.compile(r"^(\s*)(年份|来源|放假日期|放假|调休上班日期|调休上班)\s*[:：]", re.M)
+_EN_KEY = re.compile(r"(?<![A-Za-z])(year|source|holidays|workdays)(?![A-Za-z])")
 WEEKDAYS = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
 MAX_TEXT = 20_000  # characters of YAML (a year's schedule is well under 2,000)
 LIST_LIMIT = 200
@@ -58,13 +64,28 @@ def loaded_years(app: App) -> list[dict[str, Any]]:
 def _parse(text: str, name: str) -> YearSchedule:
     text = (text or "").lstrip("\ufeff")
     if not text.strip():
-        raise refuse("holidays.empty", "请粘贴或上传节假日安排（YAML 格式，见示例）")
+        raise refuse("holidays.empty", "请粘贴或上传节假日安排（格式见示例）")
     if len(text) > MAX_TEXT:
         raise refuse("holidays.size", f"内容过长（{len(text)} 字），一年的节假日安排不超过 {MAX_TEXT} 字")
+    text = _ZH_KEY.sub(lambda m: m[1] + {"年份": "year", "来源": "source", "放假日期": "holidays", "放假": "holidays",
+                                         "调休上班日期": "workdays", "调休上班": "workdays"}[m[2]] + ": ", text)
     try:
         return parse_year_schedule(text, source=name)
     except ScheduleFileError as e:
-        raise refuse("holidays.file", str(e)) from None
+        raise refuse("holidays.file", _chinese(str(e))) from None
+
+
+def _chinese(message: str) -> str:
+    """The reader's message with the file's keys in Chinese and no parser English."""
+    message = re.sub(r"YAML 格式错误（.*）", "格式有误：请检查冒号、缩进和每行开头的“- ”", message, flags=re.S)
+    message = message.replace("YYYY-MM-DD ~ YYYY-MM-DD", "2027-10-01 ~ 2027-10-07").replace("YYYY-MM-DD", "2027-10-01")
+    return _EN_KEY.sub(lambda m: KEYS_ZH[m[1]], message)
+
+
+def example_zh(text: str) -> str:
+    """An English-keyed schedule file shown with the Chinese keys (comment lines dropped)."""
+    lines = [ln for ln in text.splitlines() if not ln.lstrip().startswith("#")]
+    return re.sub(r"^(year|source|holidays|workdays):", lambda m: KEYS_ZH[m[1]] + ":", "\n".join(lines), flags=re.M)
 
 
 def _schedules(uow, but: int | None = None) -> list[YearSchedule]:

@@ -91,3 +91,23 @@ def test_only_the_administrator_loads(app, world, login):
         assert page.status_code == 200 and "由系统管理员导入" in page.text and 'name="text"' not in page.text
         assert c.form("/holidays", {"action": "load", "text": EXAMPLE}).status_code == 403
     assert loaded_years(app) == []
+
+
+def test_the_page_speaks_chinese_keys_and_reads_both(app, world, login):
+    """The example on the page has the keys 年份/来源/放假/调休上班; a file with those keys or the
+    English ones (docs/calendar.md) reads the same; the reader's messages name the Chinese keys."""
+    from services.holidays.schedule import example_zh
+
+    c = login("admin")
+    page = c.get("/holidays").text
+    zh = example_zh(EXAMPLE)
+    assert "年份: 2027" in page and "调休上班:" in page and "holidays" not in _visible(page)
+    both = [c.form("/holidays", {"action": "preview", "text": t}).text.split('<section class="card preview">')[1]
+            .split("<form")[0] for t in (zh, EXAMPLE)]
+    assert both[0] == both[1] and "放假（27 天）" in both[0]
+    r = c.form("/holidays", {"action": "preview", "text": "年份：2027\n来源：测试\n"})
+    assert r.status_code == 400
+    assert re.findall(r'<p class="error" role="alert">([^<]+)</p>', r.text) == ["缺少字段 放假（放假日期）"]
+    r = c.form("/holidays", {"action": "preview", "text": "年份: 2027\n放假:\n  - 2027年10月1日\n"})
+    assert re.findall(r'<p class="error" role="alert">([^<]+)</p>', r.text) == [
+        "第 3 行：无法识别的日期“2027年10月1日”，应写作 2027-10-01 或 2027-10-01 ~ 2027-10-07"]

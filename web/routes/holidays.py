@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from engine.errors import DomainError
 from services.holidays import load_schedule, loaded_years, preview_schedule
-from services.holidays.schedule import MAX_TEXT
+from services.holidays.schedule import MAX_TEXT, example_zh
 from services.user_commands import ForbiddenError
 from web.render import page
 from web.security import check_csrf, current_user, flash
@@ -27,10 +27,9 @@ EXAMPLE = (Path(__file__).resolve().parents[2] / "docs" / "holidays-2027.example
 
 def _example() -> str:
     try:
-        lines = EXAMPLE.read_text(encoding="utf-8").splitlines()
+        return example_zh(EXAMPLE.read_text(encoding="utf-8"))  # without the file's English banner
     except OSError:
         return ""
-    return "\n".join(ln for ln in lines if not ln.startswith("#"))  # the English banner stays in the file
 
 
 def _render(request: Request, who, *, text: str = "", name: str = "", preview=None, error: str | None = None,
@@ -57,7 +56,7 @@ async def _read(request: Request, who) -> tuple[str, str, str | None, str]:
     if upload is not None and not isinstance(upload, str) and upload.filename:
         raw = await upload.read(MAX_TEXT * 4 + 1)
         if len(raw) > MAX_TEXT * 4 or b"\x00" in raw:
-            return "", "", "上传的不是节假日安排文本文件（YAML），或文件过大", action
+            return "", "", "上传的不是节假日安排文本文件，或文件过大", action
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:

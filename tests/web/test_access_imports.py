@@ -12,8 +12,8 @@ from datetime import date
 from services import ledger
 from services.plans import get_plan
 from tests.ledger_helpers import clean_path, cpc2014, ledger_row, write_ledger
-from tests.web.test_web_access_matrix import ROLES, _fill, row
-from tests.web.web_support import Client
+from tests.web.test_web_access_matrix import row
+from tests.web.web_support import run_matrix
 
 D = cpc2014()
 
@@ -71,25 +71,7 @@ def test_access_matrix_imports_plans_holidays(app, web, world, users, login, tmp
            "own_import": _import(app, tmp_path, "t", "贺丰村党支部", "甲导入"),
            "other_import": _import(app, tmp_path, "t2", "北庄村党支部", "乙导入")}
     before = _state(app)
-    clients = {"anon": Client(web), **{r: login(r) for r in ROLES if r != "anon"}}
-    tokens = {r: (c.get("/api/me").json()["csrf_token"] if r != "anon" else None) for r, c in clients.items()}
-    failures = []
-    for method, url, body, expected in MATRIX:
-        url = _fill(url, ids)
-        for role in ROLES:
-            c = clients[role]
-            if method == "GET":
-                r = c.get(url, follow_redirects=False)
-            else:
-                data = _fill(body, ids)
-                if tokens[role]:
-                    data = {**data, "csrf_token": tokens[role]}
-                r = c.post(url, data=data, follow_redirects=False)
-            if r.status_code != expected[role]:
-                failures.append(f"{method} {url} as {role}: {r.status_code}, expected {expected[role]}")
-            assert r.status_code != 500
-    for c in clients.values():
-        c.close()
+    failures = run_matrix(web, login, MATRIX, ids)
     assert not failures, "\n".join(failures)
     after = _state(app)
     # nothing changed but the administrator's undo of the other township's import

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.web.web_support import Client
+from tests.web.web_support import run_matrix
 
 ROLES = ("anon", "sec", "com", "town", "county", "admin")
 
@@ -130,29 +130,7 @@ def _check(matrix, web, world, login) -> list[str]:
     ids = {"fresh": world.fresh, "b2c": world.b2_candidate, "b3c": world.b3_candidate, "review": world.review,
            "b1": world.b1, "b2": world.b2, "b3": world.b3, "township": world.township,
            "other_township": world.other_township, "county": world.county}
-    clients = {"anon": Client(web), **{r: login(r) for r in ROLES if r != "anon"}}
-    tokens = {r: (c.get("/api/me").json()["csrf_token"] if r != "anon" else None) for r, c in clients.items()}
-    failures = []
-    for method, url, body, expected in matrix:
-        url = _fill(url, ids)
-        for role in ROLES:
-            c = clients[role]
-            if method == "GET":
-                r = c.get(url, follow_redirects=False)
-            elif url.startswith("/api/"):
-                headers = {"X-CSRF-Token": tokens[role]} if tokens[role] else {}
-                r = c.post(url, json=_fill(body, ids), headers=headers, follow_redirects=False)
-            else:
-                data = _fill(body, ids)
-                if tokens[role]:
-                    data = {**data, "csrf_token": tokens[role]}
-                r = c.post(url, data=data, follow_redirects=False)
-            if r.status_code != expected[role]:
-                failures.append(f"{method} {url} as {role}: {r.status_code}, expected {expected[role]}")
-            assert r.status_code != 500
-    for c in clients.values():
-        c.close()
-    return failures
+    return run_matrix(web, login, matrix, ids)
 
 
 def test_access_matrix(web, world, users, login):

@@ -9,7 +9,7 @@ rule names, and shown with their article.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Mapping
+from typing import Iterable, Any, Mapping
 
 from engine.errors import Violation
 from engine.evidence import VOTE_KEYS, normalise, parse_date
@@ -26,9 +26,11 @@ def vote_parts(spec: FieldSpec) -> list[tuple[str, str]]:
     return [(k, VOTE_LABELS[k]) for k in VOTE_KEYS]
 
 
-def form_fields(app: App, step: StepSpec, branch_id: int) -> list[dict[str, Any]]:
+def form_fields(app: App, step: StepSpec, branch_id: int, also: Iterable[int] = ()) -> list[dict[str, Any]]:
     """One dict per evidence field: {name, type, label, required, choices: [(value, label)],
-    options: [(id, label)] for people/person/org, parts: [(key, label)] for a vote}."""
+    options: [(id, label)] for people/person/org, parts: [(key, label)] for a vote}. `also`: people
+    a record being corrected names, offered even when no longer among the branch's members (a
+    correction must not drop a mentor who has since moved or died)."""
     people_opts: list[tuple[int, str]] | None = None
     org_opts: list[tuple[int, str]] | None = None
     out = []
@@ -43,6 +45,9 @@ def form_fields(app: App, step: StepSpec, branch_id: int) -> list[dict[str, Any]
                 with app.uow(read_only=True) as uow:  # the branch's members: the usual sponsors and mentors
                     people_opts = [(p.id, f"{p.name}（{'正式党员' if p.party_status == 'full_member' else '预备党员'}）")
                                    for p in uow.people.list([branch_id]) if p.party_status != "none"]
+                    listed = {pid for pid, _ in people_opts}
+                    extra = uow.people.by_ids([i for i in also if i not in listed])
+                    people_opts += [(p.id, f"{p.name}（原记录）") for p in extra.values()]
             f["options"] = people_opts
         elif spec.type == "org":
             if org_opts is None:

@@ -150,5 +150,11 @@ def record_form(app: App, who: Principal, candidate_id: int, seq: int, what: str
     with app.uow(read_only=True) as uow:
         person = uow.people.get(ctx["row"].person_id)
     step = ctx["step"]
-    return {**ctx, "person": person, "fields": form_fields(app, step, ctx["branch_id"]) if step else [],
+    named = [int(x) for f in (step.evidence if step else ()) if f.type in ("people", "person")
+             for x in _as_list(ctx["event"].evidence.get(f.name)) if str(x).isdecimal()]
+    return {**ctx, "person": person, "fields": form_fields(app, step, ctx["branch_id"], also=named) if step else [],
             "typed": prefill(step, ctx["event"].evidence), "occurred_on": ctx["event"].occurred_on.isoformat()}
+
+
+def _as_list(value) -> list:
+    return value if isinstance(value, list) else [] if value is None else [value]

@@ -261,3 +261,18 @@ def test_an_exceptional_path_is_corrected_by_date_and_voided(app, login, world):
     assert r.status_code == 200 and "入党申请人" in _text(r.text)  # the stage it returns to
     r = c.form(f"/candidates/{world.fresh}/records/2/void", {"reason": "误录", "go": "confirm"})
     assert r.status_code == 303 and show_candidate(app, world.fresh)["candidate"]["stage"] == "applicant"
+
+
+def test_a_mentor_who_left_the_branch_stays_on_the_correction_form(app, login, world):
+    """Correcting 指定培养联系人 after the mentor moved to another branch: they are still offered, and
+    checked, so saving the correction does not silently drop them."""
+    from services.candidates import load_history
+
+    with app.uow(read_only=True) as uow:
+        seq = next(e.seq for e in load_history(uow, world.review) if e.step == "mentors_assigned")
+    mentor = world.members[0]
+    with app.uow() as uow:
+        uow.people.set_party_status(mentor, "full_member", branch_id=world.b2)  # moved away
+    form = login("sec").get(f"/candidates/{world.review}/records/{seq}/correct").text
+    box = re.search(rf'<input[^>]*name="f.mentors"[^>]*value="{mentor}"[^>]*>', form)
+    assert box is not None and "checked" in box.group(0) and "（原记录）" in form

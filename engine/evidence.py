@@ -39,14 +39,45 @@ def parse_date(value: Any) -> date:
         raise _Bad(f"“{value}”不是有效日期") from None
 
 
+MAX_INT = 2**31 - 1  # a count, hours or an id: anything larger is a typing error (and no column holds it)
+MAX_TEXT = 2000  # a text field (talk notes, opinions): a page of writing
+MAX_DOCREF = 200  # a document number or file reference
+
+
 def _int(value: Any) -> int:
+    if isinstance(value, bool) or isinstance(value, (list, dict, float)):
+        raise _Bad("应为整数")
+    text = str(value).strip()
+    if len(text) > 12:
+        raise _Bad("数值过大，请核对")
     try:
-        n = int(str(value).strip())
+        n = int(text)
     except ValueError:
         raise _Bad(f"“{value}”不是整数") from None
     if n < 0:
         raise _Bad(f"“{value}”不能为负数")
+    if n > MAX_INT:
+        raise _Bad("数值过大，请核对")
     return n
+
+
+def _invisible(text: str) -> bool:
+    """Control characters (but line breaks and tabs), bidirectional overrides and zero-width
+    characters: they hide or reorder what a record says (「李书记\u202e1234」 reads backwards)."""
+    return any((ord(c) < 32 and c not in "\n\r\t") or ord(c) == 127 or 0x200B <= ord(c) <= 0x200F
+               or 0x202A <= ord(c) <= 0x202E or 0x2066 <= ord(c) <= 0x2069 or c == "\ufeff"
+               or 0xD800 <= ord(c) <= 0xDFFF for c in text)
+
+
+def _text(value: Any, limit: int) -> str:
+    if not isinstance(value, (str, int)) or isinstance(value, bool):
+        raise _Bad("应为文字")
+    s = str(value).strip()
+    if len(s) > limit:
+        raise _Bad(f"不能超过 {limit} 字（现有 {len(s)} 字）")
+    if _invisible(s):
+        raise _Bad("含有不可见的控制字符或方向控制符，请重新输入")
+    return s
 
 
 def _bool(value: Any) -> bool:
@@ -155,8 +186,7 @@ def _value(spec: FieldSpec, value: Any) -> Any:
             allowed = "、".join(spec.choice_label(c) for c in spec.choices)
             raise _Bad(f"“{s}”不在可选值中，应为：{allowed}")
         return s
-    s = str(value).strip()
-    return s
+    return _text(value, MAX_DOCREF if t == "docref" else MAX_TEXT)
 
 
 _PLAN = "_partyflow_evidence_plan"  # where _plan keeps its answer on the StepSpec object

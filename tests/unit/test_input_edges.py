@@ -28,3 +28,30 @@ def test_a_broken_csv_is_refused_in_chinese(tmp_path):
         csv_to_xlsx(b'a,b\n"x\x00,y\n', tmp_path / "x.xlsx")
     assert "CSV 文件格式有误" in str(e.value) or "控制字符" in str(e.value)
     assert not any(c.isascii() and c.isalpha() for c in str(e.value).replace("CSV", "").replace("Excel/WPS", "").replace("xlsx", ""))
+
+
+@pytest.mark.parametrize("field,value,words", [
+    ("talker", "李书记\u202e1234", "不可见的控制字符"),        # a bidi override would reverse the record
+    ("talker", "李\x00书记", "不可见的控制字符"),
+    ("talker", "长" * 2001, "不能超过 2000 字"),
+    ("talker", ["a", "b"], "应为文字"),                       # the API's JSON may carry any type
+])
+def test_text_evidence_is_checked(field, value, words):
+    from engine.evidence import normalise
+
+    step = definition().step("first_talk")
+    _, problems = normalise(step, {field: value})
+    assert len(problems) == 1 and words in problems[0].message and "谈话人" in problems[0].message
+    ok, none = normalise(step, {field: "李" * 2000})
+    assert none == [] and len(ok["talker"]) == 2000
+
+
+@pytest.mark.parametrize("value", [10**30, "99999999999999999999", 2**31, True, 1.5])
+def test_numbers_out_of_range_are_refused(value):
+    from engine.evidence import normalise
+
+    step = definition().step("training")
+    _, problems = normalise(step, {"organiser": "乡党委", "days": 1, "hours": value, "passed": True})
+    assert [p.code for p in problems] == ["evidence.invalid"] and "培训" in problems[0].message
+    _, fine = normalise(step, {"organiser": "乡党委", "days": 1, "hours": 2**31 - 1, "passed": True})
+    assert fine == []

@@ -377,6 +377,10 @@ def step_table(app: App, candidate_id: int) -> dict[str, Any]:
         elif n["waiting_for"]:
             item["status"] = "waiting"
             item["reason"] = "须先完成：" + "、".join(n["waiting_for_names"])
+        elif s.id in state.returned:  # the review loop: back with the branch until it sends it again
+            item["status"] = "waiting"
+            item["reason"] = f"已于 {state.returned[s.id]} 退回党支部，须等党支部重新报送"
+            item["returned"] = True
         elif item["earliest"] and item["earliest"] > today:
             item["status"] = "blocked"
             item["reason"] = f"最早可于 {item['earliest']} 办理：{item['earliest_text']}"

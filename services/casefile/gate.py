@@ -33,7 +33,7 @@ def gate_for(view: dict[str, Any], step_id: str, today: str) -> dict[str, Any] |
     elif status == "waiting" or (status == "pending" and not s.get("repeatable")):
         reason = s["reason"] or "当前阶段不能办理"
         waiting = reason.startswith("须先完成")
-        title = "须先完成前面的步骤" if waiting else "当前阶段还不能办理"
+        title = ("已退回党支部" if s.get("returned") else "须先完成前面的步骤" if waiting else "当前阶段还不能办理")
         lines = [reason + (f"（{s['citation']}）" if waiting and s.get("citation") else "")]
     elif status == "ended":
         title, lines = "流程已结束", [s["reason"]]

@@ -63,7 +63,8 @@ def test_next_action_comes_first_with_its_dates_and_one_button(login, world):
 
 def test_the_other_side_s_step_is_waited_for_without_a_button(login, world):
     sec = _text(_section(_main(login("sec").get(f"/candidates/{world.activist}").text), "now"))
-    assert "等待基层党委（乡镇党委）办理：第4步 报上级党委备案" in sec
+    # the committee's step the branch sends up: the branch's part is to send it (the review loop)
+    assert "须由本支部报送：第4步 报上级党委备案" in sec and "去报送" in sec
     sec_html = login("sec").get(f"/candidates/{world.activist}").text
     assert f'href="/candidates/{world.activist}/steps/activist_filing"' not in sec_html
     town_html = login("town").get(f"/candidates/{world.activist}").text

@@ -238,3 +238,17 @@ def test_a_stale_form_changes_nothing(app, world, login):
     r = town.form("/queue/return", {"candidate_id": cid, "step": "pre_review", "reason": "x", "expected_version": seen})
     assert r.status_code == 303 and "已被他人修改，请刷新" in town.get("/queue").text
     assert _log(app, cid) == before
+
+
+def test_the_candidate_page_says_who_must_act_after_a_return(app, world, login):
+    """After a return the township gets no 办理/审批 button (the step waits for the branch), and the
+    branch's 现在要办 says it must redo and send again — not 等待乡镇党委."""
+    cid = world.review
+    sec, town = login("sec"), login("town")
+    town.form("/queue/return", {"candidate_id": cid, "step": "pre_review", "reason": "补充材料"})
+    page = town.get(f"/candidates/{cid}").text
+    assert f"/queue/approve?candidate_id={cid}&amp;step=pre_review" not in page
+    gate = town.get(f"/candidates/{cid}/steps/pre_review").text
+    assert "已退回党支部" in gate and 'name="f.result"' not in gate
+    mine = sec.get(f"/candidates/{cid}").text
+    assert "被退回，须重新报送：第13步 上级党委预审" in mine and "等待基层党委" not in mine.split("报送与审批")[0]

@@ -246,7 +246,7 @@ def review_summary(e, defn) -> dict[str, Any]:
     if e.kind == "submit":
         return {"报送说明": e.evidence["note"]} if e.evidence.get("note") else {}
     names = [defn.step(s).name for s in e.evidence.get("reopened") or () if defn.has_step(s)]
-    return {"退回原因": e.evidence.get("reason", ""), **({"重新办理": "、".join(names)} if names else {})}
+    return {"须重新办理": "、".join(names)} if names else {}  # the reason is the event's own (shown once)
 
 
 def show_candidate(app: App, candidate_id: int) -> dict[str, Any]:
@@ -302,8 +302,13 @@ def show_candidate(app: App, candidate_id: int) -> dict[str, Any]:
             summary_evidence.pop("received_by", None)
         elif e.kind in ("submit", "return"):
             summary_evidence = review_summary(e, d)
+        if e.kind in ("submit", "return") and step is not None:  # 报送 / 退回 of a step, not the step itself
+            item["step_name"] = f"{KIND_NAMES_EVENT[e.kind]}：第{step.number}步 {step.name}"
+            step_number = None
+        else:
+            step_number = step.number if step else None
         item.update(
-            number=step.number if step else None,
+            number=step_number,
             kind_name=KIND_NAMES_EVENT.get(e.kind, e.kind),
             evidence_summary=evidence_summary(step, summary_evidence, names),
             status=("correction" if e.kind in ("correct", "void")

@@ -68,6 +68,10 @@ def test_submit_return_resubmit_approve(app, world, people):
     # the old records stay in the log, marked as superseded by the return
     shown = show_candidate(app, cid)["timeline"]
     assert {e["step"] for e in shown if e["status"] == "returned"} == {"political_review", "committee_review"}
+    back = shown[-1]  # the return itself is labelled as such, its reason said once
+    assert back["step_name"] == "退回：第13步 上级党委预审" and back["number"] is None
+    assert "政治审查材料缺少" not in back["evidence_summary"] and back["reason"].startswith("政治审查材料缺少")
+    assert back["evidence_summary"] == "须重新办理：政治审查、支部委员会审查"
     # the branch redoes the steps and sends again
     day = app.today()
     record_step(app, sec, cid, "political_review", occurred_on=day,

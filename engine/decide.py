@@ -33,6 +33,7 @@ from engine.review import (
     reopen_closure,
     split_review,
     submit_evidence,
+    upstream,
 )
 from engine.rules import Check, check_rules
 from engine.rules.provisional import provisional_notes
@@ -112,6 +113,10 @@ def _check_step(defn: Definition, state: CandidateState, cmd: CompleteStep, ctx:
     prior = [(state.done[r], proc.steps[r].name) for r in step.requires if r in state.done]
     latest = max(prior) if prior else (None, "")
     violations.extend(_date_checks(step.name, cmd.occurred_on, ctx, latest[0], latest[1], step.citation))
+    for returned, on in state.returned.items():  # a redo after a 退回 is dated on or after it
+        if not as_warning and cmd.occurred_on < on and returned in proc.steps and step.id in upstream(proc, returned):
+            violations.append(Violation("date.order", f"{step.name}是“{proc.steps[returned].name}”退回后的重新办理，"
+                                        f"日期 {cmd.occurred_on} 不能早于退回日期 {on}", "", on))
     if not problems:
         violations.extend(check_rules(Check(proc, step, state, cmd.occurred_on, evidence, ctx)))
     warnings = []

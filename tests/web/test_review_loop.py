@@ -256,3 +256,16 @@ def test_the_candidate_page_says_who_must_act_after_a_return(app, world, login):
     assert "已退回党支部" in gate and 'name="f.result"' not in gate
     mine = sec.get(f"/candidates/{cid}").text
     assert "被退回，须重新报送：第13步 上级党委预审" in mine and "等待基层党委" not in mine.split("报送与审批")[0]
+
+
+def test_a_redo_is_not_dated_before_the_return(app, world, people):
+    from datetime import timedelta
+
+    cid = world.review
+    return_to_branch(app, people["town"], cid, "pre_review", reason="补充", reopen=("political_review",))
+    day = app.today()
+    evidence = {"contents": "本人及直系亲属", "conclusion": "政审-2", "passed": True}
+    with pytest.raises(DomainError, match="不能早于退回日期"):
+        record_step(app, people["sec"], cid, "political_review", occurred_on=day - timedelta(days=1),
+                    evidence=evidence, expected_version=None)
+    record_step(app, people["sec"], cid, "political_review", occurred_on=day, evidence=evidence, expected_version=None)

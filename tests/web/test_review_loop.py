@@ -2,6 +2,7 @@
 and 批复文号, as events in the log that replay gives back; refusals change nothing."""
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -138,9 +139,11 @@ def test_the_loop_through_the_pages(app, world, login):
     assert f"/queue/approve?candidate_id={cid}&amp;step=pre_review" in q
     # a return without a reason changes nothing and says why
     before = _log(app, cid)
-    r = town.form("/queue/return", {"candidate_id": cid, "step": "pre_review", "reason": " "})
-    assert r.status_code == 303 and _log(app, cid) == before
-    assert "退回须填写原因" in town.get("/queue").text
+    r = town.form("/queue/return", {"candidate_id": cid, "step": "pre_review", "reason": " ", "reopen": "political_review"})
+    assert r.status_code == 400 and _log(app, cid) == before
+    assert "退回须填写原因" in r.text and re.search(r'value="political_review"\s+checked', r.text)  # the ticks stay
+    r = town.form("/queue/return", {"candidate_id": cid, "step": "pre_review", "reason": "长" * 501})
+    assert r.status_code == 400 and "不能超过 500 字" in r.text and "长" * 501 in r.text  # what was typed stays
     town.form("/queue/return", {"candidate_id": cid, "step": "pre_review", "reopen": "political_review",
                                 "reason": "政治审查材料缺少直系亲属证明，请补充后再报"})
     assert _kinds(app, cid)[-1] == "return"
@@ -239,8 +242,8 @@ def test_a_stale_form_changes_nothing(app, world, login):
     r = town.form("/queue/approve", {"candidate_id": cid, "step": "pre_review", "occurred_on": "2026-11-25",
                                      "f.result": "合格", "opinion": "同意", "expected_version": seen, "confirm": "1"})
     assert r.status_code == 409 and "已被他人修改，请刷新" in r.text
-    r = town.form("/queue/return", {"candidate_id": cid, "step": "pre_review", "reason": "x", "expected_version": seen})
-    assert r.status_code == 303 and "已被他人修改，请刷新" in town.get("/queue").text
+    r = town.form("/queue/return", {"candidate_id": cid, "step": "pre_review", "reason": "缺证明", "expected_version": seen})
+    assert r.status_code == 409 and "已被他人修改，请刷新" in r.text and "缺证明" in r.text
     assert _log(app, cid) == before
 
 

@@ -37,8 +37,9 @@ MATRIX = [
     row("POST", "/candidates/{fresh}/steps/first_talk", {},                        403, 400, 400, 403, 403, 400),
     row("POST", "/candidates/{review}/steps/pre_review", {},                       403, 403, 403, 400, 403, 400),
     row("GET", "/queue", None,                                                     303, 403, 403, 200, 403, 200),
+    # the township returns it (303); the administrator's same return is then refused as already returned (422)
     row("POST", "/queue/return", {"candidate_id": "{review}", "step": "pre_review", "reason": "补材料"},
-                                                                                   403, 403, 403, 303, 403, 303),
+                                                                                   403, 403, 403, 303, 403, 422),
     row("POST", "/queue/return", {"candidate_id": "{b3c}", "step": "first_talk", "reason": "x"},
                                                                                    403, 403, 403, 403, 403, 403),
     # exceptional paths (withdraw, transfer, …): the branch's business (services/case_commands.py)

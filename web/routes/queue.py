@@ -190,12 +190,18 @@ def _send_back(request: Request, who, candidate_id: int, step: str, form):
         name = uow.people.get(row.person_id).name
     try:
         result = return_to_branch(pf, who, candidate_id, step, reason=reason, reopen=reopen, expected_version=expected)
-    except ConcurrentModification:
-        flash(request, f"{name}：{STALE_MESSAGE}", "error")
-    except DomainError as e:
-        stale = any(v.code in STALE_CODES for v in e.violations)
-        for m in [STALE_MESSAGE] if stale else [v.message for v in e.violations]:
-            flash(request, f"{name} {spec.name}：{m}", "error")
+    except (ConcurrentModification, DomainError) as e:
+        # refused: the form again with what was typed, the message next to it (nothing was written)
+        violations = getattr(e, "violations", ())
+        stale = isinstance(e, ConcurrentModification) or any(v.code in STALE_CODES for v in violations)
+        status = 409 if stale else 400 if any(v.code == "return.reason" for v in violations) else 422
+        fresh, _s, _spec = step_for(pf, who, candidate_id, step)
+        thread = next((t for t in review_thread(pf, candidate_id) if t["step"] == step), None)
+        return page(request, "return.html", {
+            "title": f"退回：{spec.name}", "spec": spec, "name": name, "candidate_id": candidate_id,
+            "thread": thread, "reason": reason, "reopen": set(reopen), "back": "candidate" if back else "",
+            "version": fresh.version, "error": STALE_MESSAGE if stale else "；".join(v.message for v in violations),
+        }, status_code=status, who=who)
     else:
         d = pf.definition(result.decision.state.definition_key)
         redo = "、".join(d.step(s).name for s in result.decision.event.evidence["reopened"])

@@ -56,11 +56,14 @@ def step_for(app: App, who: Principal, candidate_id: int, step_id: str) -> tuple
 
 
 def record_step(app: App, who: Principal, candidate_id: int, step_id: str, *, occurred_on: date,
-                evidence: Mapping[str, Any], expected_version: int | None) -> CommandResult:
-    """Complete a step as this user (the event's actor is the user), then audit it."""
+                evidence: Mapping[str, Any], expected_version: int | None, preview: bool = False) -> CommandResult:
+    """Complete a step as this user (the event's actor is the user), then audit it. `preview`: the
+    engine's dry run, nothing written."""
     step_for(app, who, candidate_id, step_id)
     result = candidates.complete_step(app, candidate_id, step_id, occurred_on=occurred_on, actor=who.actor,
-                                      evidence=evidence, expected_version=expected_version)
+                                      evidence=evidence, expected_version=expected_version, preview=preview)
+    if preview:
+        return result
     record(app, user_id=who.user_id, username=who.username, action="step.complete", target_kind="candidate",
            target_id=candidate_id, detail={"step": step_id, "occurred_on": occurred_on, "evidence": dict(evidence),
                                            "version": result.version, "late": result.decision.event.late})

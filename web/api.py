@@ -26,6 +26,7 @@ class StepIn(BaseModel):
     occurred_on: str = Field(description="办理日期，如 2026-11-20")
     evidence: dict[str, Any] = Field(default_factory=dict, description="记录项（字段名见流程定义）")
     expected_version: int | None = Field(default=None, description="读取时的版本号；不同则 409 已被他人修改")
+    preview: bool = Field(default=False, description="只预览将记录的内容，不写入")
 
 
 @router.get("/me", summary="当前用户、角色与 CSRF 令牌")
@@ -68,6 +69,6 @@ def api_step(request: Request, candidate_id: int, step_id: str, body: StepIn, wh
     except ValueError as e:
         raise refuse("input.date", f"办理日期：{e}") from None
     result = record_step(pf, who, candidate_id, step_id, occurred_on=day, evidence=body.evidence,
-                         expected_version=body.expected_version)
+                         expected_version=body.expected_version, preview=body.preview)
     return command_view(pf, result)
 

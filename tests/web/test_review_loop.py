@@ -272,3 +272,15 @@ def test_a_redo_is_not_dated_before_the_return(app, world, people):
         record_step(app, people["sec"], cid, "political_review", occurred_on=day - timedelta(days=1),
                     evidence=evidence, expected_version=None)
     record_step(app, people["sec"], cid, "political_review", occurred_on=day, evidence=evidence, expected_version=None)
+
+
+def test_the_step_api_previews_without_writing(app, world, login):
+    sec = login("sec")
+    h = {"X-CSRF-Token": sec.get("/api/me").json()["csrf_token"]}
+    before = _log(app, world.fresh)
+    r = sec.post(f"/api/candidates/{world.fresh}/steps/first_talk", headers=h,
+                 json={"occurred_on": "2026-11-20", "evidence": {"talker": "李书记"}, "preview": True})
+    assert r.status_code == 200 and r.json()["preview"] is True and _log(app, world.fresh) == before
+    r = sec.post(f"/api/candidates/{world.fresh}/steps/first_talk", headers=h,
+                 json={"occurred_on": "2026-11-20", "evidence": {"talker": "李书记"}})
+    assert r.status_code == 200 and _log(app, world.fresh)[-1] == ("step", "first_talk")

@@ -284,3 +284,14 @@ def test_the_step_api_previews_without_writing(app, world, login):
     r = sec.post(f"/api/candidates/{world.fresh}/steps/first_talk", headers=h,
                  json={"occurred_on": "2026-11-20", "evidence": {"talker": "李书记"}})
     assert r.status_code == 200 and _log(app, world.fresh)[-1] == ("step", "first_talk")
+
+
+@pytest.mark.parametrize("change,words", [({"occurred_on": ""}, "请填写办理日期"),
+                                          ({"decision": "maybe"}, "请选择审批结果")])
+def test_the_approval_form_refuses_what_it_cannot_read(app, world, login, change, words):
+    cid = world.review
+    town = login("town")
+    before = _log(app, cid)
+    r = town.form("/queue/approve", {"candidate_id": cid, "step": "pre_review", "occurred_on": "2026-11-25",
+                                     "f.result": "同意", "confirm": "1", **change})
+    assert r.status_code == 400 and words in r.text and _log(app, cid) == before

@@ -70,7 +70,8 @@ def _approval_form(request, who, candidate_id: int, step: str, form=None, *, err
     thread = next((t for t in review_thread(pf, candidate_id) if t["step"] == step), None)
     typed = {k: str(v) for k, v in (form or {}).items() if k != "csrf_token"}
     return page(request, "approve.html", {
-        "title": f"审批：{spec.name}", "spec": spec, "person": person, "candidate_id": candidate_id,
+        "title": f"{'审批' if is_reviewed(spec) else '办理'}：{spec.name}", "spec": spec,
+        "doc_example": f"如 ×组〔{pf.today().year}〕12号", "person": person, "candidate_id": candidate_id,
         "fields": [{"name": f.name, "label": f.label} for f in fields or ()], "full_form": fields is None,
         "has_outcome": spec.outcome is not None and fields is not None,
         "own_opinion": opinion_field(fields or []) is not None,
@@ -103,10 +104,17 @@ def _approve(request: Request, who, candidate_id: int, step: str, form):
     if fields is None:
         return RedirectResponse(f"/candidates/{candidate_id}/steps/{step}", status_code=303)
     errors = {}
-    try:
-        day = parse_date(str(form.get("occurred_on", "")).strip() or pf.today())
-    except ValueError as e:
-        errors["occurred_on"] = f"办理日期{e}"
+    day = None
+    typed_day = str(form.get("occurred_on", "")).strip()
+    if not typed_day:
+        errors["occurred_on"] = "请填写办理日期（实际审批的日期）"
+    else:
+        try:
+            day = parse_date(typed_day)
+        except ValueError as e:
+            errors["occurred_on"] = f"办理日期{e}"
+    if str(form.get("decision", "yes")) not in ("yes", "no"):
+        errors["decision"] = "请选择审批结果：同意或不同意"
     values = {f.name: str(form.get(f"f.{f.name}", "")).strip() for f in fields}
     if str(form.get("edit", "")) == "1":  # 返回修改 from the confirmation: the form again, as typed
         return _approval_form(request, who, candidate_id, step, {k: v for k, v in form.items() if k != "edit"})
@@ -126,7 +134,7 @@ def _approve(request: Request, who, candidate_id: int, step: str, form):
     if errors:
         return _approval_form(request, who, candidate_id, step, form, errors=errors, status_code=400)
     evidence = approve_evidence(spec, values)
-    agreed = str(form.get("decision", "yes")) != "no"
+    agreed = str(form.get("decision", "yes")) == "yes"
     if spec.outcome and not agreed:  # 不同意: the outcome field negative (the definition says what follows)
         evidence[spec.outcome.field] = False
     confirm = str(form.get("confirm", "")) == "1"

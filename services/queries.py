@@ -167,6 +167,9 @@ def evidence_summary(step: StepSpec | None, evidence: Mapping[str, Any], names: 
     """The evidence in one short Chinese line: labels, votes spelled out, people by name."""
     parts = []
     for key, value in evidence.items():
+        if key == "imported":  # the ledger import's marker (engine/backfill.py)
+            parts.append("从台账导入")
+            continue
         spec = step.field(key) if step else None
         label = spec.label if spec else {"to_branch_id": "转入支部", "from_branch_id": "转出支部",
                                           "from": "原流程", "to": "新流程", "received_by": "接收党组织"}.get(key, key)

@@ -72,7 +72,7 @@ def records_view(app: App, who: Principal, candidate_id: int) -> dict[str, Any]:
         if t["status"] == "correction":
             changes.append({"seq": t["seq"], "kind_name": t["kind_name"], "target": _label(items[t["supersedes"]])
                             if t["supersedes"] in items else "", "occurred_on": t["occurred_on"],
-                            "reason": t.get("reason") or "", "actor": t["actor"], "recorded_at": t["recorded_at"]})
+                            "reason": t.get("reason") or "", "actor": t["actor"], "recorded_at": t["recorded_at"].replace("T", " ")[:16]})
     return {"person": data["person"], "candidate": data["candidate"], "records": records, "changes": changes,
             "can_any": any(r["can_correct"] or r["can_void"] for r in records)}
 

@@ -55,3 +55,10 @@ def test_numbers_out_of_range_are_refused(value):
     assert [p.code for p in problems] == ["evidence.invalid"] and "培训" in problems[0].message
     _, fine = normalise(step, {"organiser": "乡党委", "days": 1, "hours": 2**31 - 1, "passed": True})
     assert fine == []
+
+
+def test_the_import_marker_reads_in_chinese():
+    from services.queries import evidence_summary
+
+    step = definition().step("first_talk")
+    assert evidence_summary(step, {"imported": True, "talker": "李书记"}, {}) == "从台账导入；谈话人：李书记"

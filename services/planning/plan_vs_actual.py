@@ -102,10 +102,14 @@ def save_plan(app: App, who: Principal, org_id: int, year: int, admit: str, shar
         text = shares.get(key, "").strip().replace("％", "%")
         if not text:
             continue
+        bare = text.rstrip("%").strip()
+        if not text.endswith("%") and "." in bare and _number(bare) is not None and _number(bare) < 1:
+            errors[key] = f"“{label}”占比“{text}”含义不明：请填写百分数，如 60 表示 60%"
+            continue
         try:
-            targets[key] = parse_target_value(f"“{label}”占比", text if text.endswith("%") else text + "%")
-        except DomainError as e:
-            errors[key] = e.violations[0].message
+            targets[key] = parse_target_value(f"“{label}”占比", bare + "%")
+        except DomainError:
+            errors[key] = f"“{label}”占比应填写 0 到 100 之间的百分数，如 60 表示 60%（你填写的是“{text}”）"
     for i, (name, value) in enumerate(tags[:MAX_TAG_ROWS]):
         name, value = name.strip(), value.strip()
         if not name and not value:
@@ -118,10 +122,17 @@ def save_plan(app: App, who: Principal, org_id: int, year: int, admit: str, shar
             continue
         try:
             targets[f"tag:{name}"] = parse_target_value(f"“{name}”", value)
-        except DomainError as e:
-            errors[f"tag_{i}"] = e.violations[0].message
+        except DomainError:
+            errors[f"tag_{i}"] = f"“{name}”的计划应填写人数（如 4）或百分数（如 20%），你填写的是“{value}”"
     if len(note) > 200:
         errors["note"] = "说明不能超过 200 字"
     if errors:
         return None, errors
     return set_plan(app, org["id"], year, int(admit), targets, note.strip() or None), {}
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None

@@ -48,16 +48,17 @@ def test_achieved_counts_the_approvals_of_the_year(app, world, login):
 
 def test_bad_values_are_refused_next_to_their_field(app, world, login):
     c = login("town")
-    r = c.form("/plans", {"org": str(world.b1), "year": "2026", "admit": "-3", "share_college": "130",
+    r = c.form("/plans", {"org": str(world.b1), "year": "2026", "admit": "-3", "share_college": "130", "share_female": "0.6",
                           "tag_name_0": "", "tag_value_0": "4", "tag_name_1": "村干部", "tag_value_1": "两个"})
     assert r.status_code == 400
     errors = re.findall(r'<p class="field-error">([^<]+)</p>', r.text)
     assert errors[0] == "计划发展党员数应为 0 或正整数"
-    assert errors[1] == "计划指标 “大专及以上学历”占比 的值“130%”无效：占比写成 60% 或 0.6，人数写成整数"
-    assert errors[2] == "请填写类别名称（如 致富带头人）"
-    assert errors[3] == "计划指标 “村干部” 的值“两个”无效：占比写成 60% 或 0.6，人数写成整数"
+    assert "“大专及以上学历”占比应填写 0 到 100 之间的百分数，如 60 表示 60%（你填写的是“130”）" in errors
+    assert "“女性”占比“0.6”含义不明：请填写百分数，如 60 表示 60%" in errors  # not silently 0.6 %
+    assert "请填写类别名称（如 致富带头人）" in errors
+    assert "“村干部”的计划应填写人数（如 4）或百分数（如 20%），你填写的是“两个”" in errors
     visible = re.sub(r"<[^>]+>", " ", r.text.split("<main>")[1])
-    assert len(errors) == 4 and not re.search(r"under_35|college|tag:", visible)
+    assert len(errors) == 5 and not re.search(r"under_35|college|tag:", visible)
     assert get_plan(app, world.b1) == []
 
 

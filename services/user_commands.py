@@ -59,7 +59,8 @@ def record_step(app: App, who: Principal, candidate_id: int, step_id: str, *, oc
                 evidence: Mapping[str, Any], expected_version: int | None, preview: bool = False) -> CommandResult:
     """Complete a step as this user (the event's actor is the user), then audit it. `preview`: the
     engine's dry run, nothing written."""
-    step_for(app, who, candidate_id, step_id)
+    _row, _state, step = step_for(app, who, candidate_id, step_id)
+    _people_in_scope(app, who, step, evidence)
     result = candidates.complete_step(app, candidate_id, step_id, occurred_on=occurred_on, actor=who.actor,
                                       evidence=evidence, expected_version=expected_version, preview=preview)
     if preview:
@@ -68,6 +69,22 @@ def record_step(app: App, who: Principal, candidate_id: int, step_id: str, *, oc
            target_id=candidate_id, detail={"step": step_id, "occurred_on": occurred_on, "evidence": dict(evidence),
                                            "version": result.version, "late": result.decision.event.late})
     return result
+
+
+def _people_in_scope(app: App, who: Principal, step: StepSpec, evidence: Mapping[str, Any]) -> None:
+    """A mentor or sponsor the user names must be someone the user may see: a secretary cannot
+    record a member of a branch outside her scope (the form offers only her branch's members; a
+    forged value or the API could name anyone)."""
+    from engine.evidence import by_field_name, people_ids
+
+    ids = people_ids(step, by_field_name(step, evidence))
+    if not ids or who.is_admin:
+        return
+    with app.uow(read_only=True) as uow:
+        found = uow.people.by_ids(ids)
+        foreign = [p.name for p in found.values() if (b := uow.people.branch_of(p)) is not None and not who.can_read(b)]
+    if foreign:
+        raise ForbiddenError(f"不能选用其他党支部的人员：{'、'.join(foreign)}")
 
 
 def quick_fields(step: StepSpec) -> list | None:

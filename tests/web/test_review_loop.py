@@ -295,3 +295,22 @@ def test_the_approval_form_refuses_what_it_cannot_read(app, world, login, change
     r = town.form("/queue/approve", {"candidate_id": cid, "step": "pre_review", "occurred_on": "2026-11-25",
                                      "f.result": "同意", "confirm": "1", **change})
     assert r.status_code == 400 and words in r.text and _log(app, cid) == before
+
+
+def test_a_member_of_another_township_cannot_be_named(app, world, login):
+    """The API (or a forged checkbox) naming a member outside the secretary's scope is refused (403),
+    nothing written."""
+    from datetime import date as d
+
+    with app.uow() as uow:
+        far = uow.people.add(name="外乡党员", gender="男", birth_date=d(1970, 1, 1), party_status="full_member",
+                             branch_id=world.b3)
+    sec = login("sec")
+    h = {"X-CSRF-Token": sec.get("/api/me").json()["csrf_token"]}
+    before = _log(app, world.activist)
+    r = sec.post(f"/api/candidates/{world.activist}/steps/mentors_assigned", headers=h,
+                 json={"occurred_on": "2026-11-20", "evidence": {"mentors": [far]}})
+    assert r.status_code == 403 and "外乡党员" in r.json()["message"] and _log(app, world.activist) == before
+    r = sec.post(f"/api/candidates/{world.activist}/steps/mentors_assigned", headers=h,
+                 json={"occurred_on": "2026-11-20", "evidence": {"mentors": [world.members[0]]}})
+    assert r.status_code == 200

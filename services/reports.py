@@ -81,7 +81,9 @@ def build_in(app: App, uow: UnitOfWork, org: OrgRow, period: Period, as_of: date
 
 
 def default_path(report: Report, fmt: str, code: str | None = None) -> Path:
-    stem = f"{report.org.name}_{report.period.key.replace('..', '至')}_发展党员工作报告"
+    # the period in words (2018年上半年), as the report itself names it: a file name is visible text
+    label = report.period.label.replace("/", "-").replace(" ", "")
+    stem = f"{report.org.name}_{label}_发展党员工作报告"
     return Path(stem + SUFFIXES[fmt])
 
 

@@ -62,3 +62,16 @@ def test_the_import_marker_reads_in_chinese():
 
     step = definition().step("first_talk")
     assert evidence_summary(step, {"imported": True, "talker": "李书记"}, {}) == "从台账导入；谈话人：李书记"
+
+
+def test_report_file_names_say_the_period_in_words():
+    from datetime import date
+
+    from reports.model import OrgRef, Period
+    from services.reports import default_path
+
+    class R:  # the two fields default_path reads
+        org = OrgRef(3, "南川乡党委", "township")
+        period = Period("2018H1", "2018年上半年", date(2018, 1, 1), date(2018, 6, 30), "half")
+
+    assert default_path(R(), "docx").name == "南川乡党委_2018年上半年_发展党员工作报告.docx"

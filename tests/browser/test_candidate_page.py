@@ -55,7 +55,8 @@ def test_next_step_button_is_on_the_first_phone_screen_for_every_demo_candidate(
             assert re.search(r"(?:/steps/|&step=)(\w+)$", href)[1] in ids, f"{user} /candidates/{cid}: {href}"
             top = first.bounding_box()["y"]
             assert top < FIRST_SCREEN, f"{user} /candidates/{cid}: 办理 at {top:.0f} px"
-            assert page.locator("section.now a.button.big").count() == len(ids)  # one button a step
+            # one button a step (besides 去报送, which leads to the 报送与审批 card of a step the branch sends up)
+            assert page.locator('section.now a.button.big:not([href="#thread"])').count() == len(ids)
             heights.append(page.evaluate("document.documentElement.scrollHeight"))
     # the whole page: 3,500–4,100 px on this phone while it listed the 25 steps open; now every
     # one is well below the shortest of those, and the median one is little over half of it

@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from tests.e2e import Cli, World, world
+from tests.e2e import Cli, World
 
 COMMAND_KEYS = {"ok", "preview", "candidate_id", "version", "event", "stage", "stage_before", "violations",
                 "warnings", "next_steps", "stage_name", "stage_before_name", "definition_key"}
@@ -15,16 +15,6 @@ EVENT_KEYS = {"seq", "kind", "step", "step_name", "occurred_on", "recorded_at", 
               "reason", "late", "definition_key", "number", "kind_name"}
 OUTLOOK_KEYS = {"step", "number", "name", "actor", "earliest", "due", "hard_due", "recurring", "citation",
                 "waiting_for", "waiting_for_names"}
-
-
-@pytest.fixture
-def cli(tmp_path) -> Cli:
-    return Cli(f"sqlite:///{tmp_path / 'partyflow.db'}")
-
-
-@pytest.fixture
-def w(cli) -> World:
-    return world(cli)
 
 
 def activist(cli: Cli, w: World) -> int:

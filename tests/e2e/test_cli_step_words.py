@@ -4,19 +4,8 @@ from __future__ import annotations
 
 import re
 
-import pytest
 
-from tests.e2e import Cli, World, world
-
-
-@pytest.fixture
-def cli(tmp_path) -> Cli:
-    return Cli(f"sqlite:///{tmp_path / 'partyflow.db'}")
-
-
-@pytest.fixture
-def w(cli) -> World:
-    return world(cli)
+from tests.e2e import Cli, World
 
 
 def applicant(cli: Cli, w: World) -> int:

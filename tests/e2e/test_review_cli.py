@@ -3,7 +3,6 @@ that change nothing → approve with opinion and 批复文号 (--json shapes in 
 from __future__ import annotations
 
 from tests.e2e import Cli, World
-from tests.e2e.test_cli import cli, w  # noqa: F401  (the same fixtures: a fresh database and its world)
 
 
 def _activist_ready_for_filing(cli: Cli, w: World) -> int:

@@ -4,6 +4,7 @@ No function here reads the clock; every date is passed in.
 """
 
 from .months import add_months, add_years, shift
+from .notes import day_note, due_note
 from .schedule_file import ScheduleFileError, load_year_schedule, parse_year_schedule
 from .workdays import WorkdayCalendar, WorkdayResult, YearSchedule
 
@@ -17,4 +18,6 @@ __all__ = [
     "parse_year_schedule",
     "load_year_schedule",
     "ScheduleFileError",
+    "day_note",
+    "due_note",
 ]

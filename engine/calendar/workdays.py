@@ -144,6 +144,10 @@ class WorkdayCalendar:
         """True if a loaded schedule or chinese_calendar covers ``year``."""
         return year in self._schedules or _chinese_calendar_flags(year) is not None
 
+    def schedule_for(self, year: int) -> YearSchedule | None:
+        """The schedule an administrator loaded for ``year`` (it replaces chinese_calendar), or None."""
+        return self._schedules.get(year)
+
     def is_working_day(self, d: date) -> tuple[bool, bool]:
         """Return ``(is_working, provisional)`` for one date."""
         d = _as_date(d)

@@ -7,10 +7,11 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from engine.calendar import WorkdayCalendar
 from engine.process import Process, process_for
+from engine.resolution import CANCEL, DONE, EXTEND, REFUSE, REJECT, RESOLVE, STAY, approval_effect, resolve
 from engine.review import apply_return, apply_submit
 from engine.rules.vote import vote_passed
 from engine.state import CandidateState, Event
-from engine.timing import due, next_recurring
+from engine.timing import covers_by_period, due, next_recurring
 from workflows.model import Definition, StepSpec
 
 
@@ -40,20 +41,30 @@ def due_date_missed(proc: Process, step: StepSpec, state: CandidateState, on: da
     return d.date if d is not None and on > d.date else None
 
 
-# What a recorded step does to the candidate (`outcome_effect`).
-DONE, EXTEND, CANCEL, REJECT, STAY = "done", "extend", "cancel", "reject", "stay"
+__all__ = ["CANCEL", "DONE", "EXTEND", "REFUSE", "REJECT", "RESOLVE", "STAY"]
 
 
-def outcome_effect(step: StepSpec, evidence: Mapping[str, Any]) -> str:
+def outcome_effect(step: StepSpec, evidence: Mapping[str, Any], proc: Process | None = None,
+                   state: CandidateState | None = None) -> str:
     """The one place the outcome of a recorded step is decided:
 
     "done" (positive), "extend" (probation extended), "cancel" (probation cancelled),
-    "reject" (recorded as not passed: an end state) or "stay" (the step is still to be done).
+    "reject" (recorded as not passed: an end state) or "stay" (the step is still to be done); where
+    the definition makes the result a resolution (engine/resolution.py), "resolve" (adopted, waiting
+    for approval) and, on the approval step, "refuse" (not approved). The approval step's effect
+    depends on the pending resolution, so it needs `proc` and `state`.
     """
     positive, adopted = outcome_of(step, evidence)
+    out = step.outcome
+    if out is not None and out.approved_by:
+        value = evidence.get(out.field)
+        return RESOLVE if adopted and (value in out.positive or str(value) in out.effects) else STAY
+    if proc is not None and state is not None and step.id in proc.resolution_for:
+        effect = approval_effect(proc.steps[proc.resolution_for[step.id]], state, positive)
+        if effect is not None:
+            return effect
     if positive:
         return DONE
-    out = step.outcome
     if out is None:
         return STAY
     if adopted:
@@ -76,7 +87,7 @@ class StepResult:
 
 
 def step_result(proc: Process, step: StepSpec, state: CandidateState, on: date, evidence, cal) -> StepResult:
-    return StepResult(due_date_missed(proc, step, state, on, evidence, cal), outcome_effect(step, evidence))
+    return StepResult(due_date_missed(proc, step, state, on, evidence, cal), outcome_effect(step, evidence, proc, state))
 
 
 def _steps_on_probation_end(proc: Process) -> list[str]:
@@ -100,18 +111,28 @@ def apply_step(
     if step.id in state.submitted or step.id in state.returned:  # the review of this step is over
         new.submitted.pop(step.id, None)
         new.returned.pop(step.id, None)
-    if effect == DONE:
+    if step.id in proc.resolution_for and state.pending is not None:
+        new.pending = None  # the approval step decides the pending resolution, whatever it decides
+    if effect in (DONE, RESOLVE):
         if result.missed is not None:
             new.late[step.id] = result.missed
-        new.done[step.id] = event.occurred_on
+        last = state.done.get(step.id)
+        if last is None or last <= event.occurred_on or not covers_by_period(step):
+            new.done[step.id] = event.occurred_on
+        if effect == RESOLVE:
+            new.pending = resolve(step, event.evidence, event.occurred_on)
+            return new
         if step.repeatable:
             new.entries[step.id] = new.entries.get(step.id, 0) + 1
         if step.enters:
             new.stage = proc.fire(f"step:{step.id}", state.stage, step.name)
             if step.id == proc.definition.steps[0].id:
                 new.applied_on = event.occurred_on
+    elif effect == REFUSE:
+        _reopen(new, proc.resolution_for[step.id])  # the branch meeting decides again
     elif effect == EXTEND:
-        new.extension_months += int(event.evidence.get("extension_months") or 0)
+        months = state.pending.months if step.id in proc.resolution_for and state.pending else event.evidence.get("extension_months")
+        new.extension_months += int(months or 0)
         new.extensions += 1
         new.extended_on = event.occurred_on
         for sid in _steps_on_probation_end(proc):

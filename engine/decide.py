@@ -38,7 +38,8 @@ from engine.review import (
 from engine.rules import Check, check_rules
 from engine.rules.provisional import provisional_notes
 from engine.state import EXCEPTIONAL_KINDS, CandidateState, Event
-from engine.timing import Deadline, StepOutlook, deadlines, outlook
+from engine.resolution import RESOLVE, approval_words, resolution_words
+from engine.timing import Deadline, StepOutlook, anchor_date, deadlines, outlook
 from workflows.model import Definition
 
 
@@ -155,9 +156,14 @@ def _step_warnings(defn, state, step_id, on, evidence, ctx) -> tuple[StepResult,
     if missed is not None:
         rule = next((r for r in step.rules if r.kind in ("due_within", "recurring")), None)
         label = rule.citation.label() if rule else step.citation.label()
-        warnings.append(f"逾期：{step.name}应于 {missed} 前完成（{label}），实际 {on}，逾期 {(on - missed).days} 天；已照实记录")
+        warnings.append(f"逾期：{step.name}最迟应于 {missed}（含当日）完成（{label}），实际 {on}，逾期 {(on - missed).days} 天；已照实记录")
     effect = result.effect
-    if effect == EXTEND:
+    approving = proc.resolution_for.get(step_id)
+    if approving is not None and state.pending is not None:
+        warnings.append(approval_words(proc.steps[approving], state.pending, effect, anchor_date(proc, state, "probation_end")))
+    elif effect == RESOLVE:
+        warnings.append(resolution_words(step, evidence, proc.steps[step.outcome.approved_by]))
+    elif effect == EXTEND:
         rule = next((r for r in step.rules if r.kind == "extension"), None)
         label = rule.citation.label() if rule else defn.probation_citation.label()
         warnings.append(f"决议延长预备期 {evidence.get('extension_months')} 个月（{label}）")

@@ -123,6 +123,12 @@ class Process:
         return frozenset(s.id for s in self.definition.steps if any(f.type in ("people", "person") for f in s.evidence))
 
     @cached_property
+    def resolution_for(self) -> dict[str, str]:
+        """Approval step id -> the step whose resolution it approves (`outcome.approved_by`)."""
+        return {s.outcome.approved_by: s.id for s in self.definition.steps
+                if s.outcome is not None and s.outcome.approved_by}
+
+    @cached_property
     def machine(self) -> Machine:
         states = [NEW, *self.stage_order, *self.end_states]
         transitions = []

@@ -50,6 +50,25 @@ class Event:
     definition_key: str = ""
 
 
+@dataclass(frozen=True)
+class Resolution:
+    """A branch meeting's resolution that takes effect only when the higher committee approves it:
+    `decision` is the resolving step's choice (convert / extend / cancel), `months` an extension's
+    length, `on` the meeting date."""
+
+    step: str
+    decision: str
+    on: date
+    months: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"step": self.step, "decision": self.decision, "on": self.on.isoformat(), "months": self.months}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Resolution":
+        return cls(str(d["step"]), str(d["decision"]), date.fromisoformat(str(d["on"])), int(d.get("months") or 0))
+
+
 @dataclass
 class CandidateState:
     definition_key: str
@@ -67,6 +86,9 @@ class CandidateState:
     # the review loop (engine/review.py): higher-level step -> date the branch sent it / it was returned
     submitted: dict[str, date] = field(default_factory=dict)
     returned: dict[str, date] = field(default_factory=dict)
+    # a resolution waiting for the higher committee (cpc_2014@2: 党章第七条): the step that
+    # resolved, what it resolved, the months of an extension and the date — see engine/resolution.py
+    pending: Resolution | None = None
 
     # -- serialisation (snapshot column) -------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -87,6 +109,7 @@ class CandidateState:
             **({"extended_on": self.extended_on.isoformat()} if self.extended_on else {}),
             **({"submitted": dict(zip(self.submitted, map(iso, self.submitted.values())))} if self.submitted else {}),
             **({"returned": dict(zip(self.returned, map(iso, self.returned.values())))} if self.returned else {}),
+            **({"pending": self.pending.to_dict()} if self.pending else {}),
         }
 
     def snapshot(self) -> dict[str, Any]:
@@ -112,6 +135,8 @@ class CandidateState:
             snap["submitted"] = self.submitted
         if self.returned:
             snap["returned"] = self.returned
+        if self.pending:
+            snap["pending"] = self.pending.to_dict()
         return snap
 
     @classmethod
@@ -135,6 +160,7 @@ class CandidateState:
             iso(d["extended_on"]) if get("extended_on") else None,
             _dates(get("submitted")),
             _dates(get("returned")),
+            Resolution.from_dict(get("pending")) if get("pending") else None,
         )
 
     def copy(self) -> "CandidateState":
@@ -143,6 +169,7 @@ class CandidateState:
             self.definition_key, self.branch_id, self.stage, dict(self.done), dict(self.entries), dict(self.late),
             self.extension_months, self.extensions, self.seq, self.ended_on, self.applied_on, self.extended_on,
             dict(self.submitted) if self.submitted else {}, dict(self.returned) if self.returned else {},
+            self.pending,
         )
 
 

@@ -187,15 +187,62 @@ def due(
 
 
 def next_recurring(proc: Process, step: StepSpec, state: CandidateState) -> RuleDate | None:
-    """Next entry of a repeatable duty: anchor + every × (entries + 1) months, until a step is done."""
+    """Next entry of a repeatable duty, until a step is done: counted by entries (the k-th entry
+    at anchor + k × every months) or, with `periods`, by period (`period_due`)."""
     for rule, after, every, until in _plan(step).recurring:
         if until and until in state.done:
             continue
         a = anchor_date(proc, state, after)
         if a is None:
             continue
+        periods = rule.params.get("periods")
+        if periods:
+            last = state.done.get(step.id) if state.entries.get(step.id) else None
+            covered = period_index(periods, a, every, last) if last is not None else 0
+            return RuleDate(period_end(periods, a, every, covered + 1), rule)
         return RuleDate(add_months(a, every * (state.entries.get(step.id, 0) + 1)), rule)
     return None
+
+
+def period_index(periods: str, anchor: date, every: int, d: date) -> int:
+    """Which period (1, 2, …) of `every` months counted from `anchor` the date `d` falls in.
+
+    "from_anchor": period k is (anchor + (k-1)·every, anchor + k·every] months, the anchor day in
+    period 1 — so an entry on the due date itself still covers its period (due dates are
+    inclusive). "calendar": calendar periods (quarters for 3, half-years for 6), period 1 being the
+    first whole one from the anchor (an entry before it counts for it: nobody owes a report for
+    the few days of a quarter in which they became an activist)."""
+    if periods == "calendar":
+        return max(1, _calendar_period(d, every) - _first_calendar_period(anchor, every) + 1)
+    k = max(1, ((d.year - anchor.year) * 12 + d.month - anchor.month) // every)
+    while k > 1 and d <= add_months(anchor, every * (k - 1)):
+        k -= 1
+    while d > add_months(anchor, every * k):
+        k += 1
+    return k
+
+
+def period_end(periods: str, anchor: date, every: int, k: int) -> date:
+    """The last day of period `k` (its due date)."""
+    if periods == "calendar":
+        q = _first_calendar_period(anchor, every) + k  # the period after k, whose first day follows k's last
+        year, month0 = divmod(q * every, 12)
+        return date(year, month0 + 1, 1) - timedelta(days=1)
+    return add_months(anchor, every * k)
+
+
+def _calendar_period(d: date, every: int) -> int:
+    return (d.year * 12 + d.month - 1) // every
+
+
+def _first_calendar_period(anchor: date, every: int) -> int:
+    return _calendar_period(anchor - timedelta(days=1), every) + 1
+
+
+def covers_by_period(step: StepSpec) -> bool:
+    """Whether a repeatable step counts its entries by period (its latest date is then the
+    latest entry's, whatever order entries were recorded in)."""
+    return any(r.params.get("periods") for r in step.rules if r.kind == "recurring")
 
 
 def outlook(proc: Process, state: CandidateState, cal: WorkdayCalendar) -> list[StepOutlook]:

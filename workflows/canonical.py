@@ -61,6 +61,8 @@ def _step_data(s: StepSpec) -> dict[str, Any]:
         out["outcome"] = {"field": o.field, "positive": _plain(o.positive), "negative": o.negative}
         if o.effects:
             out["outcome"]["effects"] = dict(o.effects)
+        if o.approved_by:
+            out["outcome"]["approved_by"] = o.approved_by
     if s.repeatable:
         out["repeatable"] = True
     if s.optional:

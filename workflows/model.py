@@ -37,8 +37,12 @@ RULE_KINDS: Mapping[str, frozenset[str]] = {
         {"after", "years", "months", "weeks", "days", "working_days", "max_months", "reason_field", "remind_days",
          "escalate_after_days"}
     ),
-    # recurring duty: an entry due every N months from an anchor until a step is done
-    "recurring": frozenset({"every_months", "after", "until", "remind_days", "escalate_after_days"}),
+    # recurring duty: an entry due every N months from an anchor until a step is done. Without
+    # `periods` the k-th entry is due at anchor + k×N months (cpc_2014@1); with `periods` one entry
+    # is due in each period of N months — "from_anchor" (anchor + (k-1)N, anchor + kN], or
+    # "calendar" (calendar quarters/half-years…, N divides 12) — and an entry covers the period it
+    # falls in, so two entries in one half-year do not cover the next (第十一条).
+    "recurring": frozenset({"every_months", "after", "until", "remind_days", "escalate_after_days", "periods"}),
     # person-level guards
     "min_age": frozenset({"years"}),
     "full_members": frozenset({"field"}),
@@ -107,12 +111,17 @@ class Outcome:
     vote field the vote result decides). `negative` says what a negative result does: "stay" (the
     step stays open and may be recorded again) or "rejected" (the candidate moves to `rejected`).
     `effects` maps choice values to special effects ("extend_probation", "cancel_probation").
+    `approved_by` (a later step with a bool outcome) makes the result a *resolution*: an adopted
+    one completes this step, but what it decides (the positive result, or its effect) happens only
+    when that step approves it; a refusal sends the step back to be decided again (党章第七条:
+    conversion, extension and cancellation all need the higher organisation's approval).
     """
 
     field: str
     positive: tuple[Any, ...] = (True,)
     negative: str = "stay"
     effects: Mapping[str, str] = field(default_factory=dict)
+    approved_by: str | None = None
 
 
 @dataclass(frozen=True)

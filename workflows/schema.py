@@ -24,7 +24,7 @@ STEP_KEYS = {
 STEP_REQUIRED = ("id", "number", "name", "stage", "actor")
 ARTICLE_KEYS = {"number", "confidence", "unverified", "note"}
 FIELD_KEYS = {"name", "type", "label", "required", "choices", "choice_labels", "min_items", "max_items"}
-OUTCOME_KEYS = {"field", "positive", "negative", "effects"}
+OUTCOME_KEYS = {"field", "positive", "negative", "effects", "approved_by"}
 PROBATION_KEYS = {"after", "months", "article", "confidence", "unverified", "note"}
 # A rule's keys that are not parameters of its kind: its name, kind, citation and message.
 RULE_NON_PARAMS = {"id", "kind", "article", "confidence", "unverified", "note", "message"}
@@ -36,8 +36,10 @@ PARAM_TYPE = {
     "after": "anchor", "until": "anchor",
     "years": "int", "months": "int", "weeks": "int", "days": "int", "working_days": "int",
     "max_months": "int", "every_months": "pos", "remind_days": "days", "min": "int", "max": "int",
-    "min_days": "int", "min_hours": "int", "min_months": "int", "times": "pos",
+    "min_days": "int", "min_hours": "int", "min_months": "int", "times": "pos", "periods": "periods",
 }
+# How a recurring duty counts its periods (workflows.model.RULE_KINDS["recurring"]).
+RECURRING_PERIODS = ("from_anchor", "calendar")
 # Parameters naming an evidence field of the step, and the field types each accepts.
 FIELD_PARAM_TYPES = {
     ("count", "field"): {"people"},
@@ -76,5 +78,6 @@ ONE_INTERVAL_UNIT = {
     "public_notice": ("working_days", "days"),
 }
 # How a parameter type is named in a message.
-PARAM_TYPE_NAMES = {"int": "非负整数", "pos": "正整数", "days": "正整数列表", "anchor": "步骤 id"}
+PARAM_TYPE_NAMES = {"int": "非负整数", "pos": "正整数", "days": "正整数列表", "anchor": "步骤 id",
+                    "periods": "from_anchor（自起算日起每段）或 calendar（按自然季度/半年）"}
 

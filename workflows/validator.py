@@ -37,6 +37,7 @@ from workflows.schema import (
     PARAM_TYPE,
     PARAM_TYPE_NAMES,
     PROBATION_KEYS,
+    RECURRING_PERIODS,
     REQUIRED_PARAMS,
     RULE_NON_PARAMS,
     STEP_KEYS,
@@ -107,6 +108,7 @@ class Validator(ValueChecks):
         self.log.step_ids = list(self.step_maps)
 
         steps = [self.step(s) for s in raw_steps]
+        self.approvals(steps)
         if not self.cycles():
             self.anchors()  # prerequisites are only defined without a cycle
 
@@ -357,7 +359,33 @@ class Validator(ValueChecks):
                     if f is not None and f.type == "choice" and k not in f.choices:
                         self.add(e.at(k), f"{owhat}的 effects 选项 {k} 不在字段 {name} 的 choices 中")
                     effects[k] = v
-        return Outcome(name, positive, negative, MappingProxyType(effects))
+        approved_by = o.get("approved_by")
+        if "approved_by" in o and (not isinstance(approved_by, str) or approved_by not in self.step_maps):
+            self.log.missing_step(o.at("approved_by"), f"{owhat}的 approved_by ", approved_by)
+            approved_by = None
+        return Outcome(name, positive, negative, MappingProxyType(effects), approved_by)
+
+    def approvals(self, steps: list[StepSpec | None]) -> None:
+        """A resolution (`outcome.approved_by`) is approved by a later step that needs it and
+        decides yes or no (a bool outcome); one step approves at most one resolution."""
+        by_id = {s.id: s for s in steps if s is not None}
+        approvers: dict[str, str] = {}
+        for s in by_id.values():
+            target = s.outcome.approved_by if s.outcome is not None else None
+            if target is None or target not in by_id:
+                continue
+            where = self.step_maps[s.id]["outcome"].at("approved_by")
+            approver = by_id[target]
+            spec = approver.field(approver.outcome.field) if approver.outcome is not None else None
+            if s.id not in approver.requires:
+                self.add(where, f"步骤 {s.id} 的决议由 {target} 批准，但 {target} 的 requires 中没有 {s.id}")
+            elif spec is None or spec.type != "bool":
+                self.add(where, f"批准决议的步骤 {target} 须有是否批准的 outcome（bool 字段）")
+            elif target in approvers:
+                self.add(where, f"步骤 {target} 已批准 {approvers[target]} 的决议，不能再批准 {s.id} 的决议")
+            elif approver.repeatable:
+                self.add(where, f"批准决议的步骤 {target} 不能是可重复的步骤")
+            approvers[target] = s.id
 
     def rule(self, r: YamlMap, origin: Origin, sid: str, fields: Mapping[str, FieldSpec]) -> RuleSpec | None:
         rid = r.get("id", "?")
@@ -433,6 +461,13 @@ class Validator(ValueChecks):
                 self.log.missing_step(o, what, v)
             else:
                 self.anchor_uses.append((sid, k, v, o, what))
+            return v
+        if t == "periods":
+            every = r.get("every_months")
+            if v not in RECURRING_PERIODS:
+                self.add(o, f"{what}的参数 {k} 应为{PARAM_TYPE_NAMES[t]}，实际为 {v!r}")
+            elif v == "calendar" and is_int(every) and every > 0 and 12 % every:
+                self.add(o, f"{what}按自然周期计时，every_months 须能整除 12（如 3 为季度、6 为半年），实际为 {every}")
             return v
         if t in ("int", "pos") and (not is_int(v) or v < (1 if t == "pos" else 0)):
             self.add(o, f"{what}的参数 {k} 应为{PARAM_TYPE_NAMES[t]}，实际为 {v!r}")

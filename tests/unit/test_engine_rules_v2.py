@@ -1,0 +1,181 @@
+"""cpc_2014@2 / cpc_2026@2: resolutions wait for the higher committee (党章第七条), and the
+half-yearly duties count by half-year (第十一条, 第三十二条). @1 keeps its own rules."""
+from datetime import date
+
+import pytest
+
+from engine import CompleteStep, decide
+from engine.apply import replay
+from engine.timing import anchor_date, outlook
+from engine.process import process_for
+from tests.helpers import CAL, ctx, definition, evidence, messages, walk
+
+V1, V2 = "cpc_2014@1", "cpc_2014@2"
+
+
+def record(defn, state, step, on, events=None, **overrides):
+    d = decide(defn, state, CompleteStep(step, on, "测试", evidence(step, on, **overrides)), ctx())
+    d.raise_if_refused()
+    if events is not None:
+        events.append(d.event)
+    return d
+
+
+def due_of(defn, state, step):
+    return next((o for o in outlook(process_for(defn), state, CAL) if o.step.id == step), None)
+
+
+def probation_end(defn, state):
+    return anchor_date(process_for(defn), state, "probation_end")
+
+
+# --- half-yearly duties, by half-year ------------------------------------------------------------
+
+SELECTED = date(2017, 3, 10)
+
+
+def activist(key):
+    dates = {"application": date(2016, 12, 1), "first_talk": date(2016, 12, 20), "activist_selection": SELECTED}
+    return definition(key), walk("activist_selection", definition(key), dates, include=True)
+
+
+def test_two_entries_in_one_half_year_do_not_cover_the_next():
+    """The issue's case: entries on 04-01 and 05-01 both fall in the first half-year after
+    selection on 2017-03-10, so the second half-year's assessment is due 2018-03-10."""
+    defn, s = activist(V2)
+    for on in (date(2017, 4, 1), date(2017, 5, 1)):
+        s = record(defn, s, "cultivation", on).state
+    assert due_of(defn, s, "cultivation").recurring.date == date(2018, 3, 10)
+
+
+def test_version_1_still_counts_entries():
+    defn, s = activist(V1)
+    for on in (date(2017, 4, 1), date(2017, 5, 1)):
+        s = record(defn, s, "cultivation", on).state
+    assert due_of(defn, s, "cultivation").recurring.date == date(2018, 9, 10)
+
+
+@pytest.mark.parametrize("on, next_due", [
+    (date(2017, 9, 10), date(2018, 3, 10)),  # the last day of the first half-year: covers it
+    (date(2017, 9, 11), date(2018, 9, 10)),  # the first day of the second: covers the second
+])
+def test_an_entry_covers_the_half_year_it_falls_in(on, next_due):
+    defn, s = activist(V2)
+    s = record(defn, s, "cultivation", on).state
+    assert due_of(defn, s, "cultivation").recurring.date == next_due
+
+
+@pytest.mark.parametrize("on, late", [(date(2017, 9, 10), False), (date(2017, 9, 11), True)])
+def test_the_first_assessment_is_late_after_the_half_year(on, late):
+    defn, s = activist(V2)
+    d = record(defn, s, "cultivation", on)
+    assert d.event.late is late
+    assert ("最迟应于 2017-09-10（含当日）完成" in "；".join(d.warnings)) is late
+
+
+def test_an_earlier_entry_recorded_later_does_not_move_the_coverage_back():
+    defn, s = activist(V2)
+    s = record(defn, s, "cultivation", date(2017, 10, 1)).state  # second half-year
+    s = record(defn, s, "cultivation", date(2017, 8, 1)).state  # a first half-year entry entered late
+    assert due_of(defn, s, "cultivation").recurring.date == date(2018, 9, 10)
+
+
+def test_probation_education_counts_by_half_year():
+    defn = definition(V2)
+    s = walk("admission_approval", defn, include=True)  # branch meeting 2017-06-20
+    for on in (date(2017, 8, 1), date(2017, 9, 1)):
+        s = record(defn, s, "probation_education", on).state
+    assert due_of(defn, s, "probation_education").recurring.date == date(2018, 6, 20)
+    s1 = walk("admission_approval", definition(V1), include=True)
+    for on in (date(2017, 8, 1), date(2017, 9, 1)):
+        s1 = record(definition(V1), s1, "probation_education", on).state
+    assert due_of(definition(V1), s1, "probation_education").recurring.date == date(2018, 12, 20)
+
+
+# --- resolutions wait for the higher committee -----------------------------------------------------
+
+MEETING = date(2018, 6, 20)
+
+
+def at_conversion(key=V2):
+    defn = definition(key)
+    events = []
+    s = walk("conversion_meeting", defn, events=events)
+    return defn, s, events
+
+
+def test_an_extension_waits_for_approval_then_moves_the_probation_end():
+    defn, s, events = at_conversion()
+    before = probation_end(defn, s)
+    d = record(defn, s, "conversion_meeting", MEETING, events, decision="extend", extension_months=6)
+    s = d.state
+    assert (s.stage, s.extensions, s.pending.decision, s.pending.months) == ("probationary", 0, "extend", 6)
+    assert probation_end(defn, s) == before  # nothing changes before the approval
+    assert "报上级党委审批" in "；".join(d.warnings)
+    nxt = due_of(defn, s, "conversion_approval")
+    assert nxt is not None and nxt.due.date == date(2018, 9, 20)  # within 3 months of the meeting
+    d = record(defn, s, "conversion_approval", date(2018, 7, 10), events, approved=True)
+    s = d.state
+    assert (s.stage, s.extensions, s.extension_months, s.pending) == ("probationary", 1, 6, None)
+    assert probation_end(defn, s) == date(2018, 12, 20)
+    assert s.extended_on == date(2018, 7, 10)  # takes effect on the approval
+    assert "conversion_meeting" not in s.done and "conversion_application" not in s.done
+    assert "conversion_approval" not in s.done
+    assert "延长预备期 6 个月" in "；".join(d.warnings)
+    assert replay(events, definition, CAL).to_dict() == s.to_dict()
+
+
+def test_a_refused_extension_leaves_the_probation_as_it_was():
+    defn, s, events = at_conversion()
+    before = probation_end(defn, s)
+    s = record(defn, s, "conversion_meeting", MEETING, events, decision="extend", extension_months=6).state
+    d = record(defn, s, "conversion_approval", date(2018, 7, 10), events, approved=False)
+    s = d.state
+    assert (s.stage, s.extensions, s.pending) == ("probationary", 0, None)
+    assert probation_end(defn, s) == before
+    assert "conversion_meeting" not in s.done and "conversion_application" in s.done  # the meeting decides again
+    assert "不批准" in "；".join(d.warnings)
+    s = record(defn, s, "conversion_meeting", date(2018, 7, 20), events).state  # now resolves to convert
+    s = record(defn, s, "conversion_approval", date(2018, 8, 1), events, approved=True).state
+    assert s.stage == "full_member"
+    assert replay(events, definition, CAL).to_dict() == s.to_dict()
+
+
+def test_a_cancellation_takes_effect_only_on_approval():
+    defn, s, events = at_conversion()
+    s = record(defn, s, "conversion_meeting", MEETING, events, decision="cancel").state
+    assert s.stage == "probationary" and s.ended_on is None
+    s = record(defn, s, "conversion_approval", date(2018, 7, 10), events, approved=True).state
+    assert (s.stage, s.ended_on) == ("probation_cancelled", date(2018, 7, 10))
+    assert replay(events, definition, CAL).to_dict() == s.to_dict()
+
+
+def test_a_second_extension_is_refused_after_the_first_was_approved():
+    defn, s, _ = at_conversion()
+    s = record(defn, s, "conversion_meeting", MEETING, decision="extend", extension_months=6).state
+    s = record(defn, s, "conversion_approval", date(2018, 7, 10), approved=True).state
+    s = record(defn, s, "conversion_application", date(2018, 12, 20)).state
+    d = decide(defn, s, CompleteStep("conversion_meeting", date(2018, 12, 20), "测试",
+                                     evidence("conversion_meeting", date(2018, 12, 20), decision="extend",
+                                              extension_months=6)), ctx())
+    assert not d.ok and "只能延长1次" in messages(d)
+
+
+def test_version_1_extends_at_the_meeting():
+    defn, s, _ = at_conversion(V1)
+    s = record(defn, s, "conversion_meeting", MEETING, decision="extend", extension_months=6).state
+    assert (s.extensions, s.pending) == (1, None)
+
+
+def test_conversion_approval_due_date_and_stage():
+    defn, s, _ = at_conversion()
+    s = record(defn, s, "conversion_meeting", MEETING).state
+    assert s.pending.decision == "convert" and s.stage == "probationary"
+    s = record(defn, s, "conversion_approval", date(2018, 9, 21), approved=True).state  # a day late
+    assert s.stage == "full_member" and s.late["conversion_approval"] == date(2018, 9, 20)
+
+
+def test_the_2026_version_has_the_same_resolution_rule():
+    defn = definition("cpc_2026@2")
+    assert defn.step("conversion_meeting").outcome.approved_by == "conversion_approval"
+    assert defn.step("cultivation").rules[0].params["periods"] == "from_anchor"

@@ -102,6 +102,8 @@ def _citation_data(c: Citation, number_key: str) -> dict[str, Any]:
         out["unverified"] = True
     if c.note:
         out["note"] = c.note
+    if c.source:
+        out["source"] = c.source
     return out
 
 

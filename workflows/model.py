@@ -69,6 +69,7 @@ class Citation:
     confidence: str = "R"
     unverified: bool = False  # 2026 changes reported but not verified
     note: str = ""
+    source: str = ""  # where the article and its wording were checked (docs/rule-sources.md)
 
     def label(self) -> str:
         """Chinese reference as shown to users, e.g. "细则第十三条"; "本地规定" only for local practice

@@ -202,15 +202,21 @@ class Registry:
     def for_date(self, d: date, variants: Mapping[str, str] | None = None) -> Definition:
         """The version in force on `d` (e.g. an application date), with the township's variant if any.
 
-        National definitions only compete by date (greatest effective_from <= d, then highest
-        version); `variants` maps a national id to a local variant id chosen by the township.
+        National definitions compete by date: each id's highest version in force on `d`, then the
+        id whose chosen version took effect last; `variants` maps a national id to a local variant id chosen by the township.
         """
         national = [x for x in self._by_key.values() if not x.local and x.effective_from <= d]
         if not national:
             known = [x.effective_from for x in self._by_key.values() if not x.local]
             first = f"（最早的施行日期为 {min(known).isoformat()}）" if known else ""
             raise LookupError(f"{d.isoformat()} 没有施行中的发展党员工作细则{first}")
-        chosen = max(national, key=lambda x: (x.effective_from, x.version, x.id))
+        # per id its highest version in force (a correcting version may start earlier than the one
+        # it corrects: cpc_2026@2 from 2026-05-11, @1 from 2026-05-19); then the newest rules
+        newest: dict[str, Definition] = {}
+        for x in national:
+            if x.id not in newest or x.version > newest[x.id].version:
+                newest[x.id] = x
+        chosen = max(newest.values(), key=lambda x: (x.effective_from, x.version, x.id))
         variant_id = (variants or {}).get(chosen.id)
         if not variant_id:
             return chosen

@@ -88,7 +88,11 @@ class ValueChecks:
         if not isinstance(note, str):
             self.add(m.at("note"), f"{what}的 note 应为文字")
             note = ""
-        return Citation(art, conf, self.flag(m, "unverified", what), note)
+        source = m.get("source", "")
+        if not isinstance(source, str):
+            self.add(m.at("source"), f"{what}的 source 应为文字（核对所依据的文本出处）")
+            source = ""
+        return Citation(art, conf, self.flag(m, "unverified", what), note, source.strip())
 
     def date_value(self, m: YamlMap, key: str, what: str) -> date | None:
         v = m.get(key)

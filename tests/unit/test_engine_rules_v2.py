@@ -179,3 +179,40 @@ def test_the_2026_version_has_the_same_resolution_rule():
     defn = definition("cpc_2026@2")
     assert defn.step("conversion_meeting").outcome.approved_by == "conversion_approval"
     assert defn.step("cultivation").rules[0].params["periods"] == "from_anchor"
+
+
+# --- cpc_2026@2: the revision's text --------------------------------------------------------------
+
+def activist_2026():
+    defn = definition("cpc_2026@2")
+    dates = {"application": date(2026, 5, 20), "first_talk": date(2026, 6, 1), "activist_selection": date(2026, 6, 10),
+             "activist_filing": date(2026, 6, 12), "mentors_assigned": date(2026, 6, 12)}
+    s = walk("mentors_assigned", defn, dates, include=True)
+    return defn, s
+
+
+def test_2026_the_higher_committee_agrees_before_the_notice():
+    """第十三条 (2026): 报上级党委同意 comes before the 公示 and the listing as development target."""
+    defn, s = activist_2026()
+    early = decide(defn, s, CompleteStep("target_selection", date(2027, 6, 20), "测试",
+                                         evidence("target_selection", date(2027, 6, 20))), ctx(today=date(2027, 12, 1)))
+    assert not early.ok and "报上级党委同意" in messages(early)
+    before = decide(defn, s, CompleteStep("target_filing", date(2027, 6, 9), "测试", {}), ctx(today=date(2027, 12, 1)))
+    assert not before.ok and "最早可于 2027-06-10" in messages(before)
+    agreed = decide(defn, s, CompleteStep("target_filing", date(2027, 6, 10), "测试", {}), ctx(today=date(2027, 12, 1)))
+    assert agreed.ok, messages(agreed)
+    assert agreed.state.stage == "activist"
+    listed = decide(defn, agreed.state, CompleteStep("target_selection", date(2027, 6, 20), "测试",
+                                                      evidence("target_selection", date(2027, 6, 20))),
+                    ctx(today=date(2027, 12, 1)))
+    assert listed.ok, messages(listed)
+    assert listed.state.stage == "development_target"
+
+
+def test_2026_citations_come_from_the_text():
+    defn = definition("cpc_2026@2")
+    assert defn.effective_from == date(2026, 5, 11)
+    rules = {r.id: r for r in defn.step("conversion_meeting").rules}
+    assert rules["vote"].citation.article == "第三十二条" and not rules["vote"].citation.unverified
+    assert defn.step("probation_education").rules[0].citation.confidence == "L"
+    assert all(not r.citation.unverified for s in defn.steps for r in s.rules)

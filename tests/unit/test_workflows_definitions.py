@@ -288,8 +288,9 @@ def test_notice7_changes_only_the_notice(reg, d14):
     [
         (date(2014, 6, 10), "cpc_2014@2"),  # the second version of the rules: same date, higher version
         (date(2018, 3, 1), "cpc_2014@2"),
-        (date(2026, 5, 18), "cpc_2014@2"),
-        (date(2026, 5, 19), "cpc_2026@2"),
+        (date(2026, 5, 10), "cpc_2014@2"),
+        (date(2026, 5, 11), "cpc_2026@2"),  # 第四十四条: in force from its issue (中办 2026-05-11)
+        (date(2026, 5, 19), "cpc_2026@2"),  # not @1, though @1 starts later: the highest version in force
         (date(2030, 1, 1), "cpc_2026@2"),
     ],
 )

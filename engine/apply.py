@@ -7,7 +7,9 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from engine.calendar import WorkdayCalendar
 from engine.process import Process, process_for
-from engine.resolution import CANCEL, DONE, EXTEND, REFUSE, REJECT, RESOLVE, STAY, approval_effect, resolve
+from engine.resolution import (
+    CANCEL, DONE, EXTEND, REFUSE, REJECT, RESOLVE, STAY, apply_migration, approval_effect, resolve,
+)
 from engine.review import apply_return, apply_submit
 from engine.rules.vote import vote_passed
 from engine.state import CandidateState, Event
@@ -172,6 +174,7 @@ def apply(
     elif event.kind == "migrate":
         new = state.copy()
         new.definition_key = str(event.evidence["to"])
+        apply_migration(new, event.evidence)
     elif event.kind == "submit":
         new = apply_submit(state, event.step, event.occurred_on)
     elif event.kind == "return":

@@ -37,8 +37,8 @@ from engine.review import (
 )
 from engine.rules import Check, check_rules
 from engine.rules.provisional import provisional_notes
-from engine.state import EXCEPTIONAL_KINDS, CandidateState, Event
-from engine.resolution import RESOLVE, approval_words, resolution_words
+from engine.state import EXCEPTIONAL_KINDS, CandidateState, Event, Resolution
+from engine.resolution import RESOLVE, approval_words, describe, migration_resolution, resolution_words
 from engine.timing import Deadline, StepOutlook, anchor_date, deadlines, outlook
 from workflows.model import Definition
 
@@ -230,7 +230,7 @@ def decide(
     if isinstance(cmd, (Correct, Void)):
         return _correction(defn, state, cmd, ctx, seq, history, resolve)
     if isinstance(cmd, Migrate):
-        return _migrate(defn, state, cmd, ctx, seq, resolve)
+        return _migrate(defn, state, cmd, ctx, seq, resolve, history)
     if isinstance(cmd, (Submit, Return)):
         return _review(defn, state, cmd, ctx, seq)
     raise TypeError(cmd)
@@ -454,7 +454,7 @@ def prerequisite_problems(proc, state) -> tuple[list[tuple[str, str]], list[tupl
     return gaps, order
 
 
-def _migrate(defn, state, cmd: Migrate, ctx, seq, resolve) -> Decision:
+def _migrate(defn, state, cmd: Migrate, ctx, seq, resolve, history=None) -> Decision:
     if resolve is None:
         raise ValueError("migration needs a definition resolver")
     try:
@@ -463,11 +463,12 @@ def _migrate(defn, state, cmd: Migrate, ctx, seq, resolve) -> Decision:
         return _refused(state, [Violation("migrate.unknown", str(e))])
     missing = [s for s in state.done if not target.has_step(s)]
     proc = process_for(defn)
+    carried = migration_resolution(proc, process_for(target), state, effective_events(history or ()))
     violations = _date_checks("迁移", cmd.occurred_on, ctx, state.applied_on, defn.steps[0].name)
     if cmd.occurred_on < target.effective_from:  # a version cannot govern steps before it is in force
         violations.append(Violation("migrate.not_in_force", f"{target.title}（{target.key}）自 {target.effective_from} 起施行，"
                                     f"迁移日期 {cmd.occurred_on} 早于施行日期", "", target.effective_from))
-    if state.stage in proc.end_states:
+    if state.stage in proc.end_states and carried.get("undo") != "cancel":
         violations.append(Violation("stage.ended", f"该人员已处于“{defn.stage_name(state.stage)}”状态，不能迁移流程"))
     if target.key == defn.key:
         violations.append(Violation("migrate.same", f"已在使用 {defn.key}"))
@@ -477,6 +478,13 @@ def _migrate(defn, state, cmd: Migrate, ctx, seq, resolve) -> Decision:
         violations.append(Violation("reason.missing", "迁移须记录乡镇党委的决定或原因"))
     if violations:
         return _refused(state, violations)
-    event = Event(seq, "migrate", cmd.occurred_on, ctx.now, cmd.actor, None, {"from": defn.key, "to": target.key},
+    event = Event(seq, "migrate", cmd.occurred_on, ctx.now, cmd.actor, None, {"from": defn.key, "to": target.key, **carried},
                   reason=cmd.reason, definition_key=defn.key)
-    return _finish(defn, state, event, ctx, [f"已迁移到 {target.title}（{target.key}）"], resolve=resolve)
+    warnings = [f"已迁移到 {target.title}"]
+    if carried:
+        tproc = process_for(target)
+        approver = next(a for a, r in tproc.resolution_for.items() if r == carried["pending"]["step"])
+        pending = Resolution.from_dict(carried["pending"])
+        warnings.append(f"支部大会 {pending.on} 的决议（{describe(tproc.steps[pending.step], pending)}）按新版规则须经"
+                        f"{tproc.steps[approver].name}后生效，已列为待审批（党章第七条）")
+    return _finish(defn, state, event, ctx, warnings, resolve=resolve)

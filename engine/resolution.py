@@ -12,8 +12,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Mapping
 
+from typing import TYPE_CHECKING
+
 from engine.calendar import add_months
 from engine.state import CandidateState, Resolution
+
+if TYPE_CHECKING:
+    from engine.process import Process
 from workflows.model import StepSpec
 
 # What a recorded step does to the candidate (engine.apply.outcome_effect); the last two exist only
@@ -77,3 +82,71 @@ def approval_words(resolving: StepSpec, pending: Resolution, effect: str, probat
     if effect == EXTEND and probation_end is not None:
         return f"批准支部大会 {pending.on} 的决议：{what}，预备期延至 {add_months(probation_end, pending.months)}"
     return f"批准支部大会 {pending.on} 的决议：{what}"
+
+
+# --- moving a candidate onto a version with resolutions (cpc_2014@1 -> @2) -----------------------
+
+def migration_resolution(source: Process, target: Process, state: CandidateState, events) -> dict[str, Any]:
+    """What a migration onto `target` must carry over so a resolution the old version already
+    carried out (or left to a plain approval) now waits for the higher committee: the evidence the
+    migrate event records (empty: nothing pending). `events`: the effective log.
+
+    Only the latest sitting of the resolving step counts, and only while nothing later decided it
+    (its approval, or a later sitting): an extension under @1 took effect at the meeting, so it is
+    undone here (steps it reopened are restored) and waits; a cancellation under @1 ended the
+    candidacy, so the candidate returns to probation with the cancellation waiting.
+    """
+    for approver, resolving in target.resolution_for.items():
+        if source.steps.get(resolving) is None or source.steps[resolving].outcome is None \
+                or source.steps[resolving].outcome.approved_by or state.pending is not None:
+            continue
+        sittings = [e for e in events if e.kind == "step" and e.step == resolving]
+        if not sittings or approver in state.done and state.done[approver] >= sittings[-1].occurred_on:
+            continue
+        last = sittings[-1]
+        step = target.steps[resolving]
+        from engine.apply import outcome_of  # apply imports this module
+
+        if not outcome_of(step, last.evidence)[1]:
+            continue  # not adopted: nothing was resolved
+        decision = last.evidence.get(step.outcome.field)
+        effect = decision_effect(step, decision)
+        pending = resolve(step, last.evidence, last.occurred_on)
+        out: dict[str, Any] = {"pending": pending.to_dict()}
+        if effect == EXTEND:
+            if resolving in state.done or state.extended_on != last.occurred_on:
+                continue  # a later sitting already decided again
+            out["undo"] = "extend"
+            restore = {resolving: last.occurred_on.isoformat()}
+            for e in events:  # the steps the extension reopened, as they were before it
+                if e.kind == "step" and e.step in target.steps and e.step != resolving and e.occurred_on <= last.occurred_on \
+                        and any(r.params.get("after") == "probation_end" for r in target.steps[e.step].rules):
+                    restore[e.step] = e.occurred_on.isoformat()
+            out["restore"] = restore
+        elif effect == CANCEL:
+            if state.stage != "probation_cancelled" or state.ended_on != last.occurred_on or events[-1] is not last:
+                continue
+            out["undo"] = "cancel"
+            out["restore"] = {resolving: last.occurred_on.isoformat()}
+        elif effect != DONE or resolving not in state.done:
+            continue
+        return out
+    return {}
+
+
+def apply_migration(state: CandidateState, evidence: Mapping[str, Any]) -> None:
+    """Carry a migration's resolution onto `state` (a copy the caller owns): see `migration_resolution`."""
+    p = evidence.get("pending")
+    if not p:
+        return
+    state.pending = Resolution.from_dict(p)
+    undo = evidence.get("undo")
+    if undo == "extend":
+        state.extension_months -= state.pending.months
+        state.extensions -= 1
+        state.extended_on = None
+    elif undo == "cancel":
+        state.stage = "probationary"
+        state.ended_on = None
+    for sid, on in (evidence.get("restore") or {}).items():
+        state.done[sid] = date.fromisoformat(on)

@@ -216,3 +216,63 @@ def test_2026_citations_come_from_the_text():
     assert rules["vote"].citation.article == "第三十二条" and not rules["vote"].citation.unverified
     assert defn.step("probation_education").rules[0].citation.confidence == "L"
     assert all(not r.citation.unverified for s in defn.steps for r in s.rules)
+
+
+# --- moving candidates from @1 -------------------------------------------------------------------
+
+from engine import Migrate  # noqa: E402
+
+
+def migrate(defn, state, events, on=date(2018, 7, 1)):
+    d = decide(defn, state, Migrate(V2, on, "测试", "乡镇党委决定按第2版规则办理"), ctx(), history=events, resolve=definition)
+    d.raise_if_refused()
+    events.append(d.event)
+    return d
+
+
+@pytest.mark.parametrize("resolved, pending, undo", [
+    ({"decision": "extend", "extension_months": 6}, "extend", "extend"),
+    ({"decision": "cancel"}, "cancel", "cancel"),
+    ({}, "convert", None),
+])
+def test_a_resolution_carried_out_under_v1_waits_for_approval_after_migration(resolved, pending, undo):
+    defn, s, events = at_conversion(V1)
+    before = probation_end(defn, s)
+    s = record(defn, s, "conversion_meeting", MEETING, events, **resolved).state
+    d = migrate(defn, s, events)
+    s = d.state
+    assert (s.definition_key, s.stage, s.pending.decision, s.extensions) == (V2, "probationary", pending, 0)
+    assert d.event.evidence.get("undo") == undo
+    assert {"conversion_meeting", "conversion_application"} <= s.done.keys()
+    assert probation_end(definition(V2), s) == before and s.ended_on is None
+    assert "待审批" in "；".join(d.warnings)
+    assert replay(events, definition, CAL).to_dict() == s.to_dict()
+    s = record(definition(V2), s, "conversion_approval", date(2018, 7, 10), events, approved=False).state
+    assert (s.stage, s.pending, s.extensions) == ("probationary", None, 0)
+    assert "conversion_meeting" not in s.done
+    assert replay(events, definition, CAL).to_dict() == s.to_dict()
+
+
+def test_a_migration_with_nothing_resolved_carries_nothing():
+    defn, s, events = at_conversion(V1)
+    d = migrate(defn, s, events, on=date(2018, 6, 1))
+    assert d.state.pending is None and "undo" not in d.event.evidence and "pending" not in d.event.evidence
+
+
+def test_an_extension_already_followed_by_a_new_meeting_is_not_pending():
+    defn, s, events = at_conversion(V1)
+    s = record(defn, s, "conversion_meeting", MEETING, events, decision="extend", extension_months=6).state
+    s = record(defn, s, "conversion_application", date(2018, 12, 20), events).state
+    s = record(defn, s, "conversion_meeting", date(2018, 12, 21), events).state  # converts
+    s = record(defn, s, "conversion_approval", date(2019, 1, 5), events, approved=True).state
+    assert s.stage == "full_member"
+    d = decide(defn, s, Migrate(V2, date(2019, 2, 1), "测试", "决定"), ctx(), history=events, resolve=definition)
+    assert d.ok and d.state.pending is None and d.state.stage == "full_member"  # decided and approved: nothing waits
+
+
+def test_an_older_cancellation_is_not_reopened_by_migration():
+    defn, s, events = at_conversion(V1)
+    s = record(defn, s, "conversion_meeting", MEETING, events, decision="cancel").state
+    events_after = [*events]
+    d = decide(defn, s, Migrate(V2, date(2018, 7, 1), "测试", "决定"), ctx(), history=events_after, resolve=definition)
+    assert d.ok and d.state.stage == "probationary"  # the cancellation was the last act: it now waits

@@ -35,6 +35,7 @@ from engine.decide import _step_warnings
 from engine.errors import DomainError
 from engine.findings import Finding
 from engine.process import EXCEPTIONAL, process_for
+from engine.resolution import decision_effect, describe
 from engine.rules import GUARDS, Check
 from engine.state import CandidateState, Event
 from engine.timing import Deadline, deadlines
@@ -61,6 +62,9 @@ class LedgerRecord:
     ended_on: date | None = None  # when an end state was reached
     extension_months: int = 0
     extended_on: date | None = None  # the branch meeting that extended probation
+    # the higher committee's approval of that extension, where the definition makes the meeting's
+    # result a resolution (cpc_2014@2, cpc_2026@2: 党章第七条); None there means still pending
+    extension_approved_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,9 @@ class _Compiled:
         self.checks = tuple((s, self.hdr[s.id], tuple((r, proc.steps[r], self.hdr[r]) for r in s.requires))
                             for s in defn.steps)
         self.extension = _extension_step(defn)
+        # approval steps (`outcome.approved_by`): what they do depends on the pending resolution,
+        # so their effect is worked out on the live state, never precomputed
+        self.live = frozenset(proc.resolution_for)
         self._fired: dict[tuple[str, str], str] = {}
 
     def fire(self, trigger: str, stage: str, what: str) -> str:
@@ -242,6 +249,58 @@ def _by_date(item) -> tuple:
     return item[0], item[1]
 
 
+def _extension_items(comp: _Compiled, defn: Definition, rec: LedgerRecord, today: date, items: list) -> list[Problem]:
+    """The events of the row's probation extension, added to `items` (or why the columns cannot be meant).
+
+    The branch meeting's sitting that resolved to extend is step 23's earlier event on 延长决定日期.
+    Where the definition makes that a resolution (`approved_by`: 党章第七条), the extension takes
+    effect on the approval: 延长预备期批准日期 adds the approval step's event on that date; left
+    empty, the extension is imported as waiting for approval — unless a later conversion meeting
+    shows the township has already decided it, which the row must then say.
+    """
+    problems: list[Problem] = []
+    ext = comp.extension
+    steps_of = rec.steps
+    probation_from = (steps_of.get(defn.probation_after) or (None,))[0]
+    if ext is None:
+        return [Problem("extension_months", f"流程 {defn.key} 没有延长预备期的决议")]
+    step, fld, value = ext
+    approver = comp.proc.steps.get(step.outcome.approved_by) if step.outcome.approved_by else None
+    final = (steps_of.get(step.id) or (None,))[-1]
+    approved_on = rec.extension_approved_on
+    if not rec.extension_months or rec.extended_on is None:
+        return [Problem("extension_months", "延长预备期须同时填写“延长预备期(月)”和“延长决定日期”")]
+    if probation_from is None or rec.extended_on <= probation_from:
+        return [Problem("extended_on", "延长决定日期须晚于接收为预备党员的支部大会日期")]
+    if rec.extended_on > today:
+        return [Problem("extended_on", f"延长决定日期 {rec.extended_on} 晚于今天（{today}）")]
+    if final is not None and final <= rec.extended_on:
+        problems.append(Problem("extended_on", f"延长决定日期须早于“{_hdr(step)}”（按期转正的支部大会）的日期 {final}"))
+    if approver is None:
+        if approved_on is not None:
+            problems.append(Problem("extension_approved_on", f"流程 {defn.key} 中延长预备期由支部大会决定即生效，"
+                                                             "不填“延长预备期批准日期”"))
+    elif approved_on is None:
+        if final is not None:
+            problems.append(Problem("extension_approved_on", f"延长预备期须经上级党委批准后生效（党章第七条）：已有其后的"
+                                                             f"“{_hdr(step)}”日期 {final}，须填写“延长预备期批准日期”"))
+    elif approved_on < rec.extended_on:
+        problems.append(Problem("extension_approved_on", f"延长预备期批准日期 {approved_on} 早于延长决定日期 {rec.extended_on}"))
+    elif approved_on > today:
+        problems.append(Problem("extension_approved_on", f"延长预备期批准日期 {approved_on} 晚于今天（{today}）"))
+    elif final is not None and final <= approved_on:
+        problems.append(Problem("extension_approved_on", f"延长预备期批准日期须早于“{_hdr(step)}”（按期转正的支部大会）的日期 {final}"))
+    if problems:
+        return problems
+    # the same step's earlier sitting, which extended probation: sorted just before its day's steps
+    items.append((rec.extended_on, step.number * 10 - 5, step.id,
+                  {**IMPORTED, fld: value, "extension_months": rec.extension_months}))
+    if approver is not None and approved_on is not None:
+        items.append((approved_on, approver.number * 10 - 5, approver.id,
+                      {**IMPORTED, approver.outcome.field: approver.outcome.positive[0]}))
+    return problems
+
+
 def backfill(defn: Definition, rec: LedgerRecord, ctx: Context) -> Backfill:
     """The events, state, findings and deadline rows of one ledger row (`ctx.birth_date` should be
     the row's birth date; `ctx.now` is the events' recorded_at).
@@ -269,25 +328,8 @@ def backfill(defn: Definition, rec: LedgerRecord, ctx: Context) -> Backfill:
             ev = positive[sid]
             for d in dates:
                 items.append((d, order, sid, ev))
-    if rec.extension_months or rec.extended_on:
-        ext = comp.extension
-        probation_from = (steps_of.get(defn.probation_after) or (None,))[0]
-        if ext is None:
-            problems.append(Problem("extension_months", f"流程 {defn.key} 没有延长预备期的决议"))
-        elif not rec.extension_months or rec.extended_on is None:
-            problems.append(Problem("extension_months", "延长预备期须同时填写“延长预备期(月)”和“延长决定日期”"))
-        elif probation_from is None or rec.extended_on <= probation_from:
-            problems.append(Problem("extended_on", "延长决定日期须晚于接收为预备党员的支部大会日期"))
-        elif rec.extended_on > ctx.today:
-            problems.append(Problem("extended_on", f"延长决定日期 {rec.extended_on} 晚于今天（{ctx.today}）"))
-        else:
-            step, fld, value = ext
-            final = (steps_of.get(step.id) or (None,))[-1]
-            if final is not None and final <= rec.extended_on:
-                problems.append(Problem("extended_on", f"延长决定日期须早于“{_hdr(step)}”（按期转正的支部大会）的日期 {final}"))
-            # the same step's earlier sitting, which extended probation: sorted just before its day's steps
-            items.append((rec.extended_on, step.number * 10 - 5, step.id,
-                          {**IMPORTED, fld: value, "extension_months": rec.extension_months}))
+    if rec.extension_months or rec.extended_on or rec.extension_approved_on:
+        problems += _extension_items(comp, defn, rec, ctx.today, items)
     if problems:
         return Backfill(problems=problems)
     items.sort(key=_by_date)
@@ -298,12 +340,16 @@ def backfill(defn: Definition, rec: LedgerRecord, ctx: Context) -> Backfill:
     findings = out.findings
     steps, guards, timed, trigger, effects = proc.steps, comp.guards, comp.timed, comp.trigger, comp.effect
     first_id = comp.first.id
+    live = comp.live
     seq = 0
     try:
         for on, _order, sid, evidence in items:
             seq += 1
             step = steps[sid]
-            effect = effects[sid] if evidence is positive[sid] else outcome_effect(step, evidence)
+            if sid in live:  # an approval: carries out (or refuses) the pending resolution
+                effect = outcome_effect(step, evidence, proc, state)
+            else:
+                effect = effects[sid] if evidence is positive[sid] else outcome_effect(step, evidence)
             if seq == 1:
                 evidence = {**evidence, "received_by": rec.branch_id}
             rules = guards[sid]
@@ -312,7 +358,7 @@ def backfill(defn: Definition, rec: LedgerRecord, ctx: Context) -> Backfill:
             missed = due_date_missed(proc, step, state, on, evidence, cal) if timed[sid] else None
             if missed is not None:
                 findings.append(_late_finding(defn, step, state, on, evidence, ctx))
-            if effect == DONE:  # apply_step's "done", on the one state
+            if effect == DONE and sid not in live:  # apply_step's "done", on the one state
                 if missed is not None:
                     late[sid] = missed
                 done[sid] = on
@@ -368,4 +414,23 @@ def backfill(defn: Definition, rec: LedgerRecord, ctx: Context) -> Backfill:
         return Backfill(problems=[Problem("stage", str(e))])
     out.state = state
     out.deadlines = deadlines(proc, state, cal)
+    notice = _pending_notice(proc, state)
+    if notice is not None:
+        findings.append(notice)
     return out
+
+
+def _pending_notice(proc, state: CandidateState) -> Finding | None:
+    """What the preview says of an extension imported as still waiting for the higher committee
+    (kind "notice": shown, not stored, broke no rule)."""
+    pending = state.pending
+    if pending is None:
+        return None
+    resolving = proc.steps[pending.step]
+    if decision_effect(resolving, pending.decision) == DONE:
+        return None  # a conversion waiting for its approval: the ordinary open step 24
+    approver = proc.steps[resolving.outcome.approved_by]
+    return Finding(approver.id, "pending_approval", "党章第七条",
+                   f"{_hdr(resolving)}：{pending.on} 的决议（{describe(resolving, pending)}）未填延长预备期批准日期，"
+                   f"按待上级党委审批导入，批准前预备期照常计算；批准后在“{_hdr(approver)}”登记（党章第七条）",
+                   pending.on, kind="notice")

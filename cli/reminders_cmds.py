@@ -89,7 +89,7 @@ def register(app: typer.Typer) -> None:
         for r in report.rows[:50]:
             p = r["payload"]
             run.line(f"  {KIND_NAMES[r['kind']]}  {r['recipient_name']} ← {p['candidate_name']} {p['step_number']}. "
-                     f"{p['step_name']} 截止 {p['due_on']}")
+                     f"{p['step_name']} 最迟 {p['due_on']}（含当日）")
 
     @command(app, "dispatch", help="发送待发送的提醒（--dry-run 只显示将发送的内容）。")
     def dispatch_cmd(
@@ -150,7 +150,7 @@ def register(app: typer.Typer) -> None:
             what = f"{p.get('candidate_name', '')} {p.get('step_name', p.get('period', ''))}"
             err = f"  错误：{i['last_error']}" if i["last_error"] else ""
             run.line(f"{i['id']:>6}  {STATUS_NAMES[i['status']]}  {KIND_NAMES.get(i['kind'], i['kind'])}  "
-                     f"{i['recipient_name']}（{i['channel']}）  {what}  截止 {i['due_on'] or '—'}  尝试 {i['attempts']} 次{err}")
+                     f"{i['recipient_name']}（{i['channel']}）  {what}  最迟 {(i['due_on'] + '（含当日）') if i['due_on'] else '—'}  尝试 {i['attempts']} 次{err}")
 
     @command(scheduler_app, "run", help="启动定时服务（每日扫描、每分钟发送提醒、半年报告）；Ctrl-C 停止。")
     def scheduler_run(

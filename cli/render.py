@@ -5,12 +5,14 @@ what a person reads and what `--json` prints can never disagree.
 """
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Iterable, Mapping
 
 from rich.table import Table
 from rich.text import Text
 
 from cli.options import Run
+from engine.calendar import WorkdayCalendar, due_note
 from services.queries import is_time_rule
 
 PREVIEW_BANNER = "【预演，未写入】"
@@ -22,6 +24,12 @@ def _date(rd: Mapping[str, Any] | None) -> str:
     if not rd:
         return "—"
     return rd["date"] + (PROVISIONAL if rd.get("provisional") else "")
+
+
+def _due(cal: WorkdayCalendar, day: str, provisional: bool = False) -> str:
+    """A due date as it is meant: inclusive, with its day's holiday or unloaded-year note
+    ("2027-01-01（含当日，元旦；2027 年节假日安排尚未载入）"). The date itself never moves."""
+    return day + due_note(date.fromisoformat(day), cal, provisional)
 
 
 def _cite(*rds: Mapping[str, Any] | None, fallback: str = "") -> str:
@@ -44,11 +52,11 @@ def _t(value: Any) -> Text:
     return Text("" if value is None else str(value))
 
 
-def next_steps_table(steps: Iterable[Mapping[str, Any]], title: str = "下一步") -> Table | None:
+def next_steps_table(steps: Iterable[Mapping[str, Any]], cal: WorkdayCalendar, title: str = "下一步") -> Table | None:
     steps = list(steps)
     if not steps:
         return None
-    t = _table("步骤", "最早可办理日期", "截止日期", "依据条款", title=title)
+    t = _table("步骤", "最早可办理日期", "最迟办理日期", "依据条款", title=title)
     for s in steps:
         due = s.get("due") or s.get("recurring")
         hard = f"（特殊情况最迟 {s['hard_due']}）" if s.get("hard_due") and s.get("due") and s["hard_due"] != s["due"]["date"] else ""
@@ -56,7 +64,7 @@ def next_steps_table(steps: Iterable[Mapping[str, Any]], title: str = "下一步
         t.add_row(
             _t(f"{s['number']}. {s['name']}"),
             _t(f"待完成：{'、'.join(waiting)}" if waiting else _date(s.get("earliest")) if s.get("earliest") else "随时"),
-            _t(_date(due) + hard if due else "—"),
+            _t(_due(cal, due["date"], bool(due.get("provisional"))) + hard if due else "—"),
             _t(_cite(s.get("earliest"), due, fallback=s.get("citation", ""))),
         )
     return t
@@ -76,7 +84,7 @@ def command_result(run: Run, view: Mapping[str, Any], done: str) -> None:
         run.warn(w)
     if view.get("version") is not None and not view.get("preview"):
         run.line(f"记录版本：{view['version']}（并发修改时可用 --expect-version 核对）", "dim")
-    table = next_steps_table(view.get("next_steps") or [])
+    table = next_steps_table(view.get("next_steps") or [], run.app.calendar)
     if table is not None:
         run.out.print(table)
     elif view.get("stage") not in (None, "full_member"):
@@ -93,6 +101,8 @@ def show(run: Run, data: Mapping[str, Any]) -> None:
     extra = []
     if c.get("probation_end"):
         extra.append(f"预备期满：{c['probation_end']}" + (f"（已延长 {c['extension_months']} 个月）" if c.get("extension_months") else ""))
+    if c.get("pending_resolution"):
+        extra.append(f"待审批：{c['pending_resolution']['text']}")
     if c.get("ended_on"):
         extra.append(f"结束日期：{c['ended_on']}")
     if p.get("tags"):
@@ -129,8 +139,8 @@ def show(run: Run, data: Mapping[str, Any]) -> None:
     run.out.print(t)
 
     if data.get("late"):
-        run.warn("逾期办理：" + "；".join(f"{x['step_name']}（应于 {x['due_on']} 前）" for x in data["late"]))
-    table = next_steps_table(data.get("next_steps") or [])
+        run.warn("逾期办理：" + "；".join(f"{x['step_name']}（最迟应于 {x['due_on']}（含当日）完成）" for x in data["late"]))
+    table = next_steps_table(data.get("next_steps") or [], run.app.calendar)
     if table is not None:
         run.out.print(table)
     else:
@@ -147,7 +157,7 @@ def candidates_by_stage(run: Run, items: list[Mapping[str, Any]], stage_order: l
     order = [s for s in stage_order if s in groups] + [s for s in groups if s not in stage_order]
     for stage in order:
         rows = groups[stage]
-        t = _table("编号", "姓名", "党支部", "申请日期", "下一步", "截止日期", title=f"{rows[0]['stage_name']}（{len(rows)} 人）")
+        t = _table("编号", "姓名", "党支部", "申请日期", "下一步", "最迟办理日期", title=f"{rows[0]['stage_name']}（{len(rows)} 人）")
         for it in rows:
             nxt = it.get("next_due")
             first = it["next_steps"][0] if it.get("next_steps") else None
@@ -155,7 +165,7 @@ def candidates_by_stage(run: Run, items: list[Mapping[str, Any]], stage_order: l
             t.add_row(
                 _t(it["id"]), _t(it["name"]), _t((it.get("branch") or {}).get("name", "")), _t(it["applied_on"]),
                 _t(f"{step.get('number', '') or ''}{'. ' if step and step.get('number') else ''}{step['name']}" if step else "—"),
-                _t((nxt["date"] if nxt else "—") + ("（逾期办理过）" if it.get("late") else "")),
+                _t((_due(run.app.calendar, nxt["date"]) if nxt else "—") + ("（逾期办理过）" if it.get("late") else "")),
             )
         run.out.print(t)
     run.line(f"共 {len(items)} 人。")
@@ -165,9 +175,9 @@ def overdue(run: Run, items: list[Mapping[str, Any]], as_of: str) -> None:
     if not items:
         run.line(f"截至 {as_of} 没有逾期未办的事项。")
         return
-    t = _table("候选人", "姓名", "党支部", "事项", "应办日期", "逾期天数", "依据条款", title=f"截至 {as_of} 逾期未办")
+    t = _table("候选人", "姓名", "党支部", "事项", "最迟办理日期", "逾期天数", "依据条款", title=f"截至 {as_of} 逾期未办")
     for it in items:
-        due = it["due_on"] + (PROVISIONAL if it.get("provisional") else "")
+        due = _due(run.app.calendar, it["due_on"], bool(it.get("provisional")))
         what = f"{it['number']}. {it['step_name']}" if it.get("number") else it["step_name"]
         if it["kind"] == "recurring":
             what += "（定期）"

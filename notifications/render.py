@@ -31,7 +31,7 @@ SECTIONS = (
     ("escalation", "已升级至乡镇党委督办"),
 )
 WEEKDAYS = "一二三四五六日"
-PROVISIONAL_NOTE = "（该年节假日安排未公布，暂按周一至周五推算）"
+PROVISIONAL_NOTE = "（日期暂按周一至周五推算，该年节假日安排公布后可能变动）"
 
 
 class Renderer:
@@ -56,6 +56,7 @@ class Renderer:
         )
         self.environment.filters.update(
             iso=iso_date, zh_date=zh_date, weekday=weekday, days_text=days_text, salutation=salutation,
+            due_day=due_day,
         )
         self.environment.globals["PROVISIONAL_NOTE"] = PROVISIONAL_NOTE
 
@@ -122,6 +123,19 @@ def zh_date(value: date | datetime | str) -> str:
 
 def weekday(value: date | datetime | str) -> str:
     return "周" + WEEKDAYS[as_date(value).weekday()]
+
+
+def due_day(item: Mapping[str, Any]) -> str:
+    """Inside the parenthesis after a due date: the weekday, 含当日 (the due day itself is allowed)
+    and `due_note` when the scan gave one (engine.calendar.day_note), without saying 周六 twice:
+    "周三，含当日", "周六休息日，含当日", "周四，含当日，元旦假期", "周一，含当日；2027 年节假日安排尚未载入"."""
+    day = weekday(item["due_on"])
+    note = item.get("due_note") or ""
+    rest, _, tail = note.partition("；")
+    if rest.endswith("尚未载入"):
+        rest, tail = "", rest
+    first, others = (rest, "") if rest.startswith(day) else (day, f"，{rest}" if rest else "")
+    return f"{first}，含当日{others}" + (f"；{tail}" if tail else "")
 
 
 _ROLE_ENDINGS = ("同志", "书记", "委员", "主任", "部长", "干事")

@@ -139,7 +139,7 @@ def late_items(conn: Connection, branch_ids, period: Period, step_names: Mapping
         if isinstance(state, str):
             state = json.loads(state)
         missed = (state or {}).get("late", {}).get(step)
-        detail = f"应于 {missed} 前完成，实际 {on.isoformat()}" if missed else "逾期办理"
+        detail = f"最迟应于 {missed}（含当日）完成，实际 {on.isoformat()}" if missed else "逾期办理"
         items.append(PipelineItem(cid, name, branch, step, step_names.get(step, step), on, detail))
     return tuple(items)
 

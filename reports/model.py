@@ -96,7 +96,7 @@ class PipelineItem:
     step: str  # step id
     step_name: str  # "上级党委审批"
     on: date  # the due date (overdue), the date done (late) or the earliest date (ready next period)
-    detail: str = ""  # e.g. "逾期 12 天", "应于 2018-03-01 前完成，实际 2018-03-20"
+    detail: str = ""  # e.g. "逾期 12 天", "最迟应于 2018-03-01（含当日）完成，实际 2018-03-20"
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,7 @@ def audit(app: App, org_ref: str | int, period: Period | None = None) -> dict:
         missed = (r.state or {}).get("late", {}).get(r.step) if isinstance(r.state, dict) else None
         if missed:
             days = (on - date.fromisoformat(missed)).days
-            text = f"{label}：应于 {missed} 前完成，实际 {on}，逾期 {days} 天" if days > 0 else f"{label}：逾期完成（{on}）"
+            text = f"{label}：最迟应于 {missed}（含当日）完成，实际 {on}，逾期 {days} 天" if days > 0 else f"{label}：逾期完成（{on}）"
         else:
             text = f"{label}：逾期完成（{on}）"
         if article:

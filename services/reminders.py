@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from engine.calendar import day_note
 from engine.errors import refuse
 from services.app import App
 from services.notices.send import inapp_targets, scan_recipients
@@ -203,5 +204,6 @@ def _item(app: App, r: ScanRow, kind: str, as_of: date, branch_name: str) -> dic
         "step_number": step.number if step else 0, "step_name": step.name if step else r.step,
         "due_on": r.due_on.isoformat(), "days": abs((r.due_on - as_of).days),
         "citation": f"细则{r.article}" if r.article else "本地规定", "provisional": bool(r.provisional),
+        "due_note": day_note(r.due_on, app.calendar),  # "元旦假期", "2027 年节假日安排尚未载入" (templates)
         "kind": kind, "deadline_kind": r.kind, "as_of": as_of.isoformat(),
     }

@@ -9,6 +9,7 @@ the reader, so a branch can plan the meeting before the break. Nothing here read
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
 import chinese_calendar
 from chinese_calendar.constants import Holiday
@@ -33,6 +34,7 @@ def _fixed_holiday(d: date) -> str | None:
     return _FIXED.get(key) or (_FIXED_SINCE_2025.get(key) if d.year >= 2025 else None)
 
 
+@lru_cache(maxsize=4096)  # chinese-calendar checks its whole table on every call
 def _package_name(d: date) -> str | None:
     """chinese-calendar's Chinese name of the holiday break `d` belongs to (None: not in a break)."""
     try:

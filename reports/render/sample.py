@@ -134,7 +134,7 @@ def seed_report(*, full: bool = False, as_of: date = date(2018, 7, 5)) -> Report
             ),
             late=(
                 PipelineItem(5007, "王志强", "东王村党支部", "admission_approval", "上级党委审批", date(2018, 4, 18),
-                             "应于 2018-03-31 前完成，实际 2018-04-18"),
+                             "最迟应于 2018-03-31（含当日）完成，实际 2018-04-18"),
             ),
             ready_next=(
                 PipelineItem(5044, "赵丽", "贺丰村党支部", "target_selection", "确定发展对象", date(2018, 7, 12), "培养满一年"),

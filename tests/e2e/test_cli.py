@@ -185,7 +185,7 @@ def test_show_human(cli, w):
     cid = activist(cli, w)
     text = cli("show", cid).stdout
     for expected in ("刘小红", "红星村党支部", "入党积极分子", "办理记录", "指定培养联系人", "王培养、李培养",
-                     "最早可办理日期", "截止日期", "依据条款", "2017-04-11", "细则第十三条"):
+                     "最早可办理日期", "最迟办理日期", "依据条款", "2017-04-11", "细则第十三条"):
         assert expected in text
 
 
@@ -513,14 +513,17 @@ def test_provisional_dates_are_marked():
     from rich.console import Console
 
     from cli import render
+    from engine.calendar import WorkdayCalendar
 
     step = {"step": "x", "number": 7, "name": "确定发展对象", "citation": "细则第十三条", "hard_due": None, "recurring": None,
             "earliest": {"date": "2027-01-08", "provisional": True, "article": "第十三条", "rule": "not_before",
                          "citation": "细则第十三条"},
-            "due": None}
+            "due": {"date": "2027-01-01", "provisional": False, "citation": "细则第十三条"}}
     buf = StringIO()
-    Console(file=buf, width=200).print(render.next_steps_table([step]))
+    Console(file=buf, width=300).print(render.next_steps_table([step], WorkdayCalendar()))
     assert "2027-01-08（暂按周一至周五推算）" in buf.getvalue()
+    # a due date says it is inclusive and what its day is: 元旦 by law, the year's arrangement unknown
+    assert "2027-01-01（含当日，元旦；2027 年节假日安排尚未载入）" in buf.getvalue()
 
 
 def test_demo_refuses_a_database_that_holds_records(cli, w):

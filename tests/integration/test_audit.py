@@ -22,6 +22,8 @@ def test_a_step_corrected_twice_is_listed_once_with_its_last_date(app, town):
     items = _late_items(app)
     assert [i["occurred_on"] for i in items] == ["2016-04-12"]
     assert "细则第七条" in items[0]["message"]
+    # the due day itself was allowed: "最迟…（含当日）", never "应于…前"
+    assert "最迟应于 2016-04-01（含当日）完成，实际 2016-04-12，逾期 11 天" in items[0]["message"]
 
 
 def test_a_correction_back_within_the_deadline_clears_the_finding(app, town):

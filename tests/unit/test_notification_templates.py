@@ -63,7 +63,7 @@ def test_reminder(renderer):
     assert subject == "【发展党员提醒】张秀英“上级党委审批”还有 7 天到期"
     assert body.startswith("王建国同志：\n\n贺丰村党支部有一项发展党员工作即将到期：")
     assert "张秀英 · 第 17 步“上级党委审批”" in body
-    assert "期限 2018年6月30日（周六），还有 7 天到期；依据细则第二十五条。" in body
+    assert "最迟于 2018年6月30日（周六，含当日）办理，还有 7 天到期；依据细则第二十五条。" in body
     assert body.endswith("—— 发展党员工作系统 2018-06-23 自动发送，请勿直接回复。")
     assert "\n\n\n" not in body and "{" not in body
 
@@ -72,7 +72,7 @@ def test_overdue(renderer):
     subject, body = single("overdue", renderer, days=3, due_on="2018-06-20")
     assert subject == "【发展党员逾期】张秀英“上级党委审批”已逾期 3 天"
     assert "有一项发展党员工作已逾期" in body
-    assert "期限 2018年6月20日（周三），已逾期 3 天；依据细则第二十五条。" in body
+    assert "最迟于 2018年6月20日（周三，含当日）办理，已逾期 3 天；依据细则第二十五条。" in body
 
 
 def test_escalation_names_the_branch(renderer):
@@ -128,10 +128,27 @@ def test_salutation_adds_tongzhi_to_personal_names_only(name, greeting):
 
 def test_provisional_dates_are_marked(renderer):
     _, body = single("reminder", renderer, due_on="2027-01-04", provisional=True)
-    assert "期限 2027年1月4日（周一），还有 7 天到期；依据细则第二十五条。" + PROVISIONAL_NOTE in body
-    assert PROVISIONAL_NOTE == "（该年节假日安排未公布，暂按周一至周五推算）"
+    assert "最迟于 2027年1月4日（周一，含当日）办理，还有 7 天到期；依据细则第二十五条。" + PROVISIONAL_NOTE in body
+    assert PROVISIONAL_NOTE == "（日期暂按周一至周五推算，该年节假日安排公布后可能变动）"
     _, body = single("reminder", renderer)
     assert "暂按" not in body
+
+
+def test_the_due_day_note_is_said_when_the_scan_gave_one(renderer):
+    """The scan puts engine.calendar.day_note on the item (a holiday, a rest day, an unloaded
+    year); items queued before it have none and read as before."""
+    _, body = single("reminder", renderer, due_on="2026-01-01", due_note="元旦假期")
+    assert "最迟于 2026年1月1日（周四，含当日，元旦假期）办理，" in body
+    _, body = single("overdue", renderer, due_on="2027-01-01", due_note="元旦；2027 年节假日安排尚未载入")
+    assert "最迟于 2027年1月1日（周五，含当日，元旦；2027 年节假日安排尚未载入）办理，" in body
+    _, body = single("reminder", renderer, due_note=None)
+    assert "（周六，含当日）办理" in body
+    _, body = single("reminder", renderer, due_note="周六休息日")  # 周六 said once
+    assert "最迟于 2018年6月30日（周六休息日，含当日）办理" in body
+    _, body = single("reminder", renderer, due_on="2027-01-09", due_note="周六；2027 年节假日安排尚未载入")
+    assert "最迟于 2027年1月9日（周六，含当日；2027 年节假日安排尚未载入）办理" in body
+    _, body = single("reminder", renderer, due_on="2027-01-04", due_note="2027 年节假日安排尚未载入")
+    assert "最迟于 2027年1月4日（周一，含当日；2027 年节假日安排尚未载入）办理" in body
 
 
 def test_dates_may_be_date_objects_or_iso_strings(renderer):
@@ -171,8 +188,8 @@ def test_digest_groups_sorts_and_counts(renderer):
     assert overdue_at < order[0] < order[1] < soon_at
     order = [body.index(name) for name in ("张秀英", "孙丽", "周红")]
     assert soon_at < order[0] < order[1] < order[2]
-    assert "1. 张秀英 · 第 17 步“上级党委审批”\n   期限 2018年6月25日（周一），今天到期；依据细则第二十五条。" in body
-    assert "2. 孙丽 · 第 2 步“党组织派人谈话”\n   期限 2018年6月26日（周二），明天到期；依据细则第七条。" in body
+    assert "1. 张秀英 · 第 17 步“上级党委审批”\n   最迟于 2018年6月25日（周一，含当日）办理，今天到期；依据细则第二十五条。" in body
+    assert "2. 孙丽 · 第 2 步“党组织派人谈话”\n   最迟于 2018年6月26日（周二，含当日）办理，明天到期；依据细则第七条。" in body
     # one branch: the branch is said once, in the opening line, not on every item
     assert body.count("贺丰村党支部") == 1
 
@@ -290,7 +307,8 @@ def realistic_day() -> str:
              due_on="2026-12-22", days=1, citation="细则第七条"),
         item(candidate_name="张秀英", kind="reminder", due_on="2026-12-24", days=3),
         item(candidate_name="赵明", kind="reminder", step_number=22, step_name="提出转正申请",
-             due_on="2027-01-04", days=14, citation="细则第三十二条", provisional=True),
+             due_on="2027-01-04", days=14, citation="细则第三十二条", provisional=True,
+             due_note="2027 年节假日安排尚未载入"),
     ]
     township_items = [
         item(candidate_name="王磊", branch="石岭村党支部", kind="escalation", due_on="2026-11-30", days=21),

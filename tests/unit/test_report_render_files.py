@@ -141,7 +141,7 @@ def test_docx_title_paragraph_and_tables(tmp_path):
     assert cultivation[-1] == ["合计", "30", "21", "8"]
     plan = next(t for t in tables if t[0] == ["项目", "计划", "实际", "完成情况"])
     assert plan[2][:3] == ["35岁及以下占比", "60%", "71.4%"]
-    assert any(t.startswith("逾期未办事项 2 项：石咀村党支部张建军（上级党委审批，应完成日期 2018年6月5日") for t in texts)
+    assert any(t.startswith("逾期未办事项 2 项：石咀村党支部张建军（上级党委审批，最迟完成日期 2018年6月5日") for t in texts)
 
 
 def test_docx_page_and_fonts(tmp_path):

@@ -287,6 +287,8 @@ def _exceptional(defn, state, cmd: Exceptional, ctx, seq, history=None) -> Decis
         return _refused(state, violations)
     event = Event(seq, cmd.action, cmd.occurred_on, ctx.now, cmd.actor, None, evidence, reason=cmd.reason, definition_key=defn.key)
     warnings = ["培养考察时间连续计算（细则第十二条）"] if cmd.action == "transfer" else []
+    if cmd.action == "cancel_probation" and proc.resolution_for:
+        warnings.append("取消预备党员资格须经支部大会讨论通过和上级党组织批准（党章第七条）：本记录以上级党委批准的日期登记")
     return _finish(defn, state, event, ctx, warnings)
 
 

@@ -35,11 +35,19 @@ ACTIONS: dict[str, tuple[str, str, str]] = {
 }
 
 
+def _side(defn, action: str) -> str:
+    """Who records the action: the branch, except a cancellation under rules where it needs the
+    higher committee's approval (党章第七条; cpc_2014@2): the committee records it as approved."""
+    return "township" if action == "cancel_probation" and process_for(defn).resolution_for else "branch"
+
+
 def _check(app: App, who: Principal, candidate_id: int, action: str):
     if action not in ACTIONS:
         raise NotFoundError(f"没有“{action}”这种特殊情形")
     row, state, defn = load_for(app, who, candidate_id)
-    if not who.can_act(state.branch_id or row.branch_id, "branch"):
+    if not who.can_act(state.branch_id or row.branch_id, _side(defn, action)):
+        if _side(defn, action) == "township":
+            raise ForbiddenError("取消预备党员资格须经上级党委批准（党章第七条），由上级党委登记，你的角色不能办理")
         raise ForbiddenError("特殊情形（撤回、取消资格、转接等）由党支部办理，你的角色不能办理")
     return row, state, defn
 
@@ -48,11 +56,10 @@ def allowed_actions(app: App, who: Principal, candidate_id: int) -> list[dict[st
     """The exceptional paths the user may record for the candidate in its current stage:
     [{action, title, name}] (empty for a read-only role or an ended candidacy)."""
     row, state, defn = load_for(app, who, candidate_id)
-    if not who.can_act(state.branch_id or row.branch_id, "branch"):
-        return []
     proc = process_for(defn)
+    branch = state.branch_id or row.branch_id
     return [{"action": a, "title": t, "name": ACTION_NAMES.get(a, a)}
-            for a, (t, _label, _hint) in ACTIONS.items() if proc.can(a, state.stage)]
+            for a, (t, _label, _hint) in ACTIONS.items() if proc.can(a, state.stage) and who.can_act(branch, _side(defn, a))]
 
 
 def action_form(app: App, who: Principal, candidate_id: int, action: str) -> dict[str, Any]:
@@ -60,6 +67,9 @@ def action_form(app: App, who: Principal, candidate_id: int, action: str) -> dic
     hint, branches: [(id, name)] for a transfer (every other 党支部)}."""
     row, state, defn = _check(app, who, candidate_id, action)
     title, label, hint = ACTIONS[action]
+    if _side(defn, action) == "township":
+        hint = ("取消预备党员资格须经支部大会讨论通过和上级党委批准（党章第七条）。由上级党委登记：日期填写批准的日期，"
+                "原因中写明支部大会讨论的日期和决定、批复文号。")
     branches: list[tuple[int, str]] = []
     if action == "transfer":
         current = state.branch_id or row.branch_id

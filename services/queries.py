@@ -20,7 +20,8 @@ from engine.errors import refuse
 from engine.process import ACTION_NAMES
 from engine.rules.provisional import notice_provisional, notice_recheck
 from engine.rules.time_guards import interval_text
-from engine.state import NEW
+from engine.resolution import describe
+from engine.state import NEW, Resolution
 from engine.timing import StepOutlook, anchor_date
 from services.app import SHANGHAI, App
 from services.candidates import load_history
@@ -193,6 +194,36 @@ def evidence_summary(step: StepSpec | None, evidence: Mapping[str, Any], names: 
     return "；".join(parts)
 
 
+def pending_resolution(proc, state: CandidateState) -> dict[str, Any] | None:
+    """The branch meeting's resolution waiting for the higher committee (党章第七条), in words:
+    {step, approver, approver_name, on, decision, months, what, text}; None when nothing waits."""
+    p = state.pending
+    if p is None or p.step not in proc.steps:
+        return None
+    approver = proc.steps[p.step].outcome.approved_by if proc.steps[p.step].outcome else None
+    what = describe(proc.steps[p.step], p)
+    name = proc.steps[approver].name if approver in proc.steps else "上级党委审批"
+    return {"step": p.step, "approver": approver, "approver_name": name, "on": p.on.isoformat(),
+            "decision": p.decision, "months": p.months, "what": what,
+            "text": f"支部大会 {p.on} 决议{what}，待{name}后生效"}
+
+
+def migrate_summary(e, definition) -> dict[str, str]:
+    """A migration in words: the rules it left and took up (by title, not key), and a resolution
+    it put before the higher committee."""
+    def title(key: str) -> str:
+        d = definition(key) if key else None
+        return d.title if d is not None else str(key)
+
+    out = {"原流程": title(str(e.evidence.get("from", ""))), "新流程": title(str(e.evidence.get("to", "")))}
+    pending = e.evidence.get("pending")
+    to = definition(str(e.evidence.get("to", "")))
+    if pending and to is not None and to.has_step(pending.get("step", "")):
+        res = Resolution.from_dict(pending)
+        out["转为待审批的决议"] = f"支部大会 {res.on} 决议{describe(to.step(res.step), res)}"
+    return out
+
+
 def _people_ids(defn_of, events) -> set[int]:
     ids: set[int] = set()
     for e in events:
@@ -305,6 +336,8 @@ def show_candidate(app: App, candidate_id: int) -> dict[str, Any]:
             summary_evidence.pop("received_by", None)
         elif e.kind in ("submit", "return"):
             summary_evidence = review_summary(e, d)
+        elif e.kind == "migrate":
+            summary_evidence = migrate_summary(e, lambda key: _definition(app, key))
         if e.kind in ("submit", "return") and step is not None:  # 报送 / 退回 of a step, not the step itself
             item["step_name"] = f"{KIND_NAMES_EVENT[e.kind]}：第{step.number}步 {step.name}"
             step_number = None
@@ -350,6 +383,7 @@ def show_candidate(app: App, candidate_id: int) -> dict[str, Any]:
             "probation_end": probation_end.isoformat() if probation_end else None,
             "extensions": state.extensions,
             "extension_months": state.extension_months,
+            "pending_resolution": pending_resolution(proc, state),
         },
         "timeline": timeline,
         "next_steps": _next_steps(app, defn, state),

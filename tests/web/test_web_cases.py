@@ -75,7 +75,8 @@ def test_bad_date_and_future_date(app, login, world):
 
 
 def test_wrong_stage_names_the_stage(app, login, world):
-    r = login("sec").form(f"/candidates/{world.fresh}/cases/cancel_probation",
+    # under the second version of the rules a cancellation is the township's to record (党章第七条)
+    r = login("town").form(f"/candidates/{world.fresh}/cases/cancel_probation",
                           {"occurred_on": "2026-11-20", "reason": "x", "expected_version": "1"})
     assert r.status_code == 422 and "当前阶段为“入党申请人”，不能取消预备党员资格" in _text(r.text)
     assert _stage(app, world.fresh) == "applicant"

@@ -9,7 +9,8 @@ from starlette.concurrency import run_in_threadpool
 
 from engine.errors import DomainError
 from engine.evidence import parse_date
-from services.queries import evidence_summary
+from engine.process import process_for
+from services.queries import evidence_summary, pending_resolution
 from services.review import approve as approve_step, return_to_branch, review_thread
 from services.review.thread import review_threads
 from services.user_commands import ForbiddenError, approve_evidence, quick_fields, record_step, step_for
@@ -69,7 +70,9 @@ def _approval_form(request, who, candidate_id: int, step: str, form=None, *, err
         person = uow.people.get(row.person_id)
     thread = next((t for t in review_thread(pf, candidate_id) if t["step"] == step), None)
     typed = {k: str(v) for k, v in (form or {}).items() if k != "csrf_token"}
+    resolution = pending_resolution(process_for(pf.definition(state.definition_key)), state)
     return page(request, "approve.html", {
+        "resolution": resolution if resolution and resolution["approver"] == step else None,
         "title": f"{'审批' if is_reviewed(spec) else '办理'}：{spec.name}", "spec": spec,
         "doc_example": f"如 ×组〔{pf.today().year}〕12号", "person": person, "candidate_id": candidate_id,
         "fields": [{"name": f.name, "label": f.label} for f in fields or ()], "full_form": fields is None,

@@ -580,6 +580,8 @@ _register_reports(app)
 _register_ledger(app)
 from cli.web_cmds import register as _register_web  # noqa: E402
 from cli.review_cmds import register as _register_review  # noqa: E402
+from cli.migration_cmds import register as _register_migration  # noqa: E402
 
 _register_web(app)
 _register_review(app)
+_register_migration(app)

@@ -188,6 +188,11 @@ class CandidateRepo(Repository):
             stmt = stmt.limit(limit)
         return [CandidateRow(*row) for row in self.conn.execute(stmt)]
 
+    def ids_on_definition(self, key: str, branch_ids: Iterable[int] | None = None) -> list[int]:
+        """Ids of the candidates pinned to definition version `key` (a migration's work list)."""
+        stmt = in_branches(select(_c.id), _c.branch_id, branch_ids).where(_c.definition_key == key).order_by(_c.id)
+        return [r[0] for r in self.conn.execute(stmt)]
+
     def iter_all(self, batch: int = 1000) -> Iterator[CandidateRow]:
         """Every candidate by id, streamed `batch` rows at a time (for verify)."""
         codec = CODECS[self.conn.dialect.name]

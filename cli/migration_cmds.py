@@ -1,0 +1,38 @@
+"""`partyflow migrate-all`: move every candidate on one rule version to another (services/migration)."""
+
+from typing import Annotated
+
+import typer
+
+from cli.options import Run, command, parse_day
+
+
+def register(app: typer.Typer) -> None:
+    from cli.main import ActorOpt, DateOpt, PreviewOpt, ReasonOpt
+
+    @command(app, "migrate-all", help="将使用某一流程版本的全部候选人迁移到另一版本（须有乡镇党委的决定；每人一条迁移记录）。")
+    def migrate_all_cmd(
+        run: Run,
+        from_key: Annotated[str, typer.Argument(help="原流程版本，如 cpc_2014@1", metavar="原版本")],
+        to_key: Annotated[str, typer.Argument(help="目标流程版本，如 cpc_2014@2", metavar="新版本")],
+        date: DateOpt,
+        reason: ReasonOpt,
+        actor: ActorOpt = None,
+        preview: PreviewOpt = False,
+    ) -> None:
+        from cli.options import default_actor
+        from services.migration import migrate_all
+
+        report = migrate_all(run.app, from_key, to_key, occurred_on=parse_day(date), actor=actor or default_actor(),
+                             reason=reason, preview=preview)
+        if run.json:
+            run.emit(report.as_dict())
+            return
+        verb = "将迁移" if preview else "已迁移"
+        run.line(f"{verb} {len(report.moved)} 名候选人", "bold")
+        if report.pending:
+            run.line(f"其中 {len(report.pending)} 名有待上级党委审批的支部大会决议（按新版规则批准后才生效）：")
+            for p in report.pending:
+                run.line(f"  候选人 {p['candidate_id']} {p['name']}：{p['text']}")
+        for s in report.skipped:
+            run.line(f"未迁移：候选人 {s['candidate_id']} {s['name']}：{s['reason']}")

@@ -21,6 +21,18 @@ class PersonFacts:
     full_since: date | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Roll:
+    """A branch's roll on a meeting date, as the service found it (the vote's 应到 is checked
+    against it, 第二十条). Full membership is dated by the member's own conversion where the log
+    has one; 留党察看 and 停止党员权利 are known only as they stand today."""
+
+    on: date
+    voters: tuple[str, ...] = ()  # names of the full members with voting rights on `on`
+    probationary: tuple[str, ...] = ()  # names of the probationary members on `on` (no vote)
+    recorded: bool = True  # False: the branch has no members recorded at all (nothing to check)
+
+
 @dataclass(slots=True)  # one per command (slots, no frozen __setattr__): treat as immutable
 class Context:
     today: date  # the day the command is entered (steps may not happen after it)
@@ -28,3 +40,4 @@ class Context:
     calendar: WorkdayCalendar
     birth_date: date | None = None  # the candidate's, for the age rule
     people: Mapping[int, PersonFacts] = field(default_factory=dict)
+    roll: Roll | None = None  # the branch's roll on a vote's date; None: not looked up (no check)

@@ -37,6 +37,7 @@ from engine.review import (
 )
 from engine.rules import Check, check_rules
 from engine.rules.provisional import provisional_notes
+from engine.rules.vote import roll_notes
 from engine.state import EXCEPTIONAL_KINDS, CandidateState, Event, Resolution
 from engine.resolution import RESOLVE, approval_words, describe, migration_resolution, resolution_words
 from engine.timing import Deadline, StepOutlook, anchor_date, deadlines, outlook
@@ -151,6 +152,7 @@ def _step_warnings(defn, state, step_id, on, evidence, ctx) -> tuple[StepResult,
     warnings = []
     if step_id in proc.working_day_steps:  # a guard that passed on a guessed calendar says so
         warnings += provisional_notes(Check(proc, step, state, on, evidence, ctx))
+    warnings += roll_notes(step, evidence, ctx)  # 应到 against the branch's roll (only when the service gave one)
     result = step_result(proc, step, state, on, evidence, ctx.calendar)
     missed = result.missed
     if missed is not None:

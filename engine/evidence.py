@@ -14,9 +14,20 @@ from workflows.model import FieldSpec, StepSpec
 
 _TRUE = {"true", "1", "yes", "y", "是", "通过", "同意", "批准"}
 _FALSE = {"false", "0", "no", "n", "否", "不通过", "不同意", "不批准"}
+# A branch meeting's vote (第二十条、第二十一条). The six counts are of members *with voting rights*
+# (正式党员 not under 留党察看 nor 停止党员权利); records made before the attendees without a vote
+# were recorded have these six only, and stay valid.
 VOTE_KEYS = ("should_attend", "present", "yes", "no", "abstain", "written")
+# optional: who attended without a vote (列席的预备党员; 受留党察看处分或被停止党员权利的党员), kept
+# only when given so that older records keep their shape
+VOTE_EXTRA_KEYS = ("probationary_present", "no_rights_present")
+VOTE_LABELS = {"should_attend": "应到", "present": "实到", "yes": "赞成", "no": "反对", "abstain": "弃权",
+               "written": "书面表决", "probationary_present": "到会预备党员", "no_rights_present": "到会无表决权党员"}
 _VOTE_ALIASES = {"应到": "should_attend", "实到": "present", "赞成": "yes", "反对": "no", "弃权": "abstain", "书面": "written",
-                 "should": "should_attend"}
+                 "should": "should_attend", "书面表决": "written", "预备党员": "probationary_present",
+                 "到会预备党员": "probationary_present", "列席预备党员": "probationary_present",
+                 "预备": "probationary_present", "无表决权": "no_rights_present", "无表决权党员": "no_rights_present",
+                 "到会无表决权党员": "no_rights_present"}
 
 
 class _Bad(ValueError):
@@ -128,27 +139,42 @@ def people_ids(step: StepSpec, evidence: Mapping[str, Any]) -> list[int]:
 
 
 def _vote(value: Any) -> dict[str, int]:
-    """A vote as a mapping, or "16,9,9,0,0[,0]" (应到,实到,赞成,反对,弃权[,书面]), or "应到=16,实到=9,…"."""
+    """A vote as a mapping, or "16,9,9,0,0[,0]" (应到,实到,赞成,反对,弃权[,书面]), or "应到=16,实到=9,…";
+    positional numbers may be followed by named ones ("16,9,9,0,0,预备党员=2"). The attendees
+    without a vote are named only (a seventh bare number would be anyone's guess)."""
     if isinstance(value, dict):
         raw = {(_VOTE_ALIASES.get(k, k)): v for k, v in value.items()}
     else:
-        parts = [p for p in re.split(r"[,，/\s]+", str(value).strip()) if p]
-        if parts and all("=" in p for p in parts):
-            raw = {}
-            for p in parts:
-                k, _, v = p.partition("=")
-                raw[_VOTE_ALIASES.get(k.strip(), k.strip())] = v
-        else:
-            if len(parts) > len(VOTE_KEYS):  # a value nobody would know the meaning of: never dropped
-                raise _Bad(f"表决最多 {len(VOTE_KEYS)} 个数（应到,实到,赞成,反对,弃权[,书面]），写了 {len(parts)} 个")
-            raw = dict(zip(VOTE_KEYS, parts))
-    unknown = set(raw) - set(VOTE_KEYS)
+        parts = [p for p in re.split(r"[,，、/\s]+", str(value).strip()) if p]
+        bare = [p for p in parts if "=" not in p]
+        if bare != parts[:len(bare)]:
+            raise _Bad("表决人数按 应到,实到,赞成,反对,弃权[,书面] 的顺序写在前面，写名称的（如 预备党员=2）写在后面")
+        if len(bare) > len(VOTE_KEYS):  # a value nobody would know the meaning of: never dropped
+            raise _Bad(f"表决最多 {len(VOTE_KEYS)} 个数（应到,实到,赞成,反对,弃权[,书面]），写了 {len(bare)} 个；"
+                       "到会的预备党员、无表决权党员须写名称，如 预备党员=2")
+        raw = dict(zip(VOTE_KEYS, bare))
+        for p in parts[len(bare):]:
+            k, _, v = p.partition("=")
+            key = _VOTE_ALIASES.get(k.strip(), k.strip())
+            if key in raw:
+                raise _Bad(f"表决的“{k.strip()}”写了两次")
+            raw[key] = v
+    unknown = set(raw) - set(VOTE_KEYS) - set(VOTE_EXTRA_KEYS)
     if unknown:
-        raise _Bad(f"未知的表决字段：{'、'.join(sorted(unknown))}")
+        raise _Bad(f"未知的表决字段：{'、'.join(sorted(unknown))}；可写：{'、'.join(VOTE_LABELS.values())}")
     missing = [k for k in VOTE_KEYS[:5] if k not in raw]
     if missing:
         raise _Bad("表决须写明 应到、实到、赞成、反对、弃权 人数（如 16,9,9,0,0）")
-    return {k: _int(raw.get(k, 0)) for k in VOTE_KEYS}
+    out = {k: _int(raw.get(k, 0)) for k in VOTE_KEYS}
+    out.update((k, _int(raw[k])) for k in VOTE_EXTRA_KEYS if k in raw)
+    return out
+
+
+def vote_text(value: Mapping[str, Any]) -> str:
+    """A recorded vote in one line: 应到16 实到9 赞成9 反对0 弃权0, then 书面表决 and the attendees
+    without a vote when there were any."""
+    return " ".join(f"{label}{value.get(k, 0)}" for k, label in VOTE_LABELS.items()
+                    if k in VOTE_KEYS[:5] or value.get(k))
 
 
 def _iso_date_text(value: Any) -> str:

@@ -32,6 +32,7 @@ from engine.errors import refuse
 from engine.evidence import people_ids
 from engine.process import process_for
 from services.app import App, local_date
+from services.people.roll import roll_for
 from services.results import CommandResult
 from storage.unit_of_work import UnitOfWork
 from workflows.loader import definition_to_data
@@ -302,6 +303,7 @@ def _run(app: App, candidate_id: int, make_cmd, *, expected_version, preview, ne
             kwargs = {"history": history, "resolve": app.definition}
         if check is not None:
             check(uow, history)
+        ctx.roll = roll_for(uow, defn, state, cmd, history)  # a branch meeting's 应到 is checked against it
         decision = decide(defn, state, cmd, ctx, **kwargs)
         if not decision.ok:
             raise DomainError(decision.violations)

@@ -17,7 +17,8 @@ from typing import Callable
 from engine import DomainError, outlook, process_for
 from services import candidates as uc
 from services.app import SHANGHAI, App
-from services.sample_evidence import sample_evidence
+from services.people.roll import roll_on
+from services.sample_evidence import sample_evidence, sample_vote
 
 TOWNSHIP = ("nanchuan", "南川乡党委")
 COUNTY = ("zhenyuan", "镇原县委组织部")
@@ -144,12 +145,17 @@ def run_demo(app: App, *, candidates: int = 36, seed: int = 2018, end: date = EN
 
 def _evidence(app: App, cid: int, step: str, on: date, info: dict, town: dict, rng: random.Random) -> dict:
     members = town["members"][info[cid]["branch"]]
-    ev = sample_evidence(step, on, mentors=members[:2], sponsors=members[2:4], cal=app.calendar,
-                         members=len(members) * 3, seq=cid)
+    ev = sample_evidence(step, on, mentors=members[:2], sponsors=members[2:4], cal=app.calendar, seq=cid)
     special = info[cid]["special"]
-    if step == "admission_meeting" and special == "failed_vote" and not info[cid].get("failed"):
-        ev["vote"] = {"should_attend": 18, "present": 14, "yes": 8, "no": 5, "abstain": 1, "written": 0}
-        info[cid]["failed"] = True
+    if "vote" in ev:  # the meeting counts the branch's roll on the day (应到, 第二十条); probationary members attend
+        with app.uow(read_only=True) as uow:
+            roll = roll_on(uow, info[cid]["branch"], on)
+        fail = step == "admission_meeting" and special == "failed_vote" and not info[cid].get("failed")
+        ev["vote"] = sample_vote(len(roll.voters), passed=not fail)
+        if roll.probationary:
+            ev["vote"]["probationary_present"] = len(roll.probationary)
+        if fail:
+            info[cid]["failed"] = True
     if step == "conversion_meeting" and special == "extension" and not info[cid].get("extended"):
         ev.update(decision="extend", extension_months=6)
         info[cid]["extended"] = True

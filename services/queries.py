@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from engine.apply import effective_events
 from engine.commands import resolve_step_ref
+from engine.evidence import vote_text
 
 from datetime import date, datetime, timezone
 from typing import Any, Mapping
@@ -43,8 +44,6 @@ KIND_NAMES_EVENT = {
     "return": "退回",
 }
 DEADLINE_KIND_NAMES = {"due": "截止", "earliest": "最早", "recurring": "定期"}
-_VOTE_LABELS = (("should_attend", "应到"), ("present", "实到"), ("yes", "赞成"), ("no", "反对"),
-                ("abstain", "弃权"), ("written", "书面"))
 _TIME_RULES = ("not_before", "due_within", "recurring", "public_notice")
 
 
@@ -175,7 +174,7 @@ def evidence_summary(step: StepSpec | None, evidence: Mapping[str, Any], names: 
         label = spec.label if spec else {"to_branch_id": "转入支部", "from_branch_id": "转出支部",
                                           "from": "原流程", "to": "新流程", "received_by": "接收党组织"}.get(key, key)
         if spec is not None and spec.type == "vote" and isinstance(value, Mapping):
-            text = " ".join(f"{n}{value.get(k, 0)}" for k, n in _VOTE_LABELS if k != "written" or value.get(k))
+            text = vote_text(value)
         elif spec is not None and spec.type == "people" and isinstance(value, list):
             text = "、".join(names.get(int(x), str(x)) for x in value)
         elif spec is not None and spec.type == "person":

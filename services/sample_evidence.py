@@ -22,6 +22,15 @@ def notice_window(before: date, cal: WorkdayCalendar, working_days: int = 5) -> 
     raise ValueError(before)
 
 
+def sample_vote(members: int, *, passed: bool = True) -> dict[str, int]:
+    """A quorate vote of a branch with `members` voting full members (≥ 1): a few absent, a clear
+    majority for (`passed`) or a majority short of half of 应到 (not passed; needs ≥ 2 members)."""
+    present = members - min(2, (members - 1) // 3)
+    yes = min(present, members // 2 + 3) if passed else members // 2  # not passed: 2 × yes ≤ 应到
+    no = min(1, present - yes) if passed else present - yes
+    return {"should_attend": members, "present": present, "yes": yes, "no": no, "abstain": 0, "written": 0}
+
+
 def sample_evidence(
     step: str,
     on: date,
@@ -32,9 +41,9 @@ def sample_evidence(
     members: int = 20,
     seq: int = 1,
 ) -> dict[str, Any]:
-    """Evidence for `step` recorded on `on` that satisfies the 2014/2026 definitions."""
-    yes = members // 2 + 3
-    vote = {"should_attend": members, "present": members - 2, "yes": yes, "no": 1, "abstain": 0, "written": 0}
+    """Evidence for `step` recorded on `on` that satisfies the 2014/2026 definitions; `members`:
+    the branch's full members with voting rights (the vote's 应到)."""
+    vote = sample_vote(members)
     builders: dict[str, Callable[[], dict[str, Any]]] = {
         "application": lambda: {},
         "first_talk": lambda: {"talker": "支部书记", "notes": "了解入党动机，进行党的基本知识教育"},

@@ -12,23 +12,32 @@ from dataclasses import replace
 from typing import Iterable, Any, Mapping
 
 from engine.errors import Violation
-from engine.evidence import VOTE_KEYS, normalise, parse_date
+from engine.evidence import VOTE_EXTRA_KEYS, VOTE_KEYS, VOTE_LABELS, normalise, parse_date
 from services.app import App
 from workflows.model import FieldSpec, StepSpec
 
-VOTE_LABELS = {"should_attend": "应到", "present": "实到", "yes": "赞成", "no": "反对", "abstain": "弃权",
-               "written": "书面表决"}
 # the parameters of a rule that name the evidence field it is about
 _FIELD_PARAMS = ("field", "start_field", "end_field", "days_field", "hours_field", "reason_field")
 
 
 def vote_parts(spec: FieldSpec) -> list[tuple[str, str]]:
+    """The counts of members with a vote (应到 … 书面表决)."""
     return [(k, VOTE_LABELS[k]) for k in VOTE_KEYS]
+
+
+# under the line "到会但没有表决权的": short, so the three-column grid keeps one line at 360 px
+_EXTRA_FORM_LABELS = {"probationary_present": "预备党员", "no_rights_present": "无表决权党员"}
+
+
+def vote_extra_parts(spec: FieldSpec) -> list[tuple[str, str]]:
+    """Who attended without a vote (optional): probationary members, members without voting rights."""
+    return [(k, _EXTRA_FORM_LABELS[k]) for k in VOTE_EXTRA_KEYS]
 
 
 def form_fields(app: App, step: StepSpec, branch_id: int, also: Iterable[int] = ()) -> list[dict[str, Any]]:
     """One dict per evidence field: {name, type, label, required, choices: [(value, label)],
-    options: [(id, label)] for people/person/org, parts: [(key, label)] for a vote}. `also`: people
+    options: [(id, label)] for people/person/org, parts: [(key, label)] for a vote (extra_parts: its
+    attendees without a vote)}. `also`: people
     a record being corrected names, offered even when no longer among the branch's members (a
     correction must not drop a mentor who has since moved or died)."""
     people_opts: list[tuple[int, str]] | None = None
@@ -56,11 +65,15 @@ def form_fields(app: App, step: StepSpec, branch_id: int, also: Iterable[int] = 
             f["options"] = org_opts
         elif spec.type == "vote":
             f["parts"] = vote_parts(spec)
+            f["extra_parts"] = vote_extra_parts(spec)
             article = next((r.citation.article for r in step.rules if r.kind == "vote" and r.params.get("field") == spec.name
                             and r.citation.article), "")
-            f["hint"] = ("应到、实到：有表决权的正式党员人数。到会须超过应到的半数，会议方为有效；赞成超过应到的半数为通过，"
-                         "否则记为未通过" + (f"（细则{article}）" if article else "")
+            f["hint"] = ("应到、实到：只算有表决权的正式党员（预备党员，受留党察看处分或被停止党员权利的党员不算）。"
+                         "到会须超过应到的半数，会议方为有效；赞成超过应到的半数为通过，否则记为未通过"
+                         + (f"（细则{article}）" if article else "")
                          + "。书面表决：未到会、书面表达意见的人数（其票已计入赞成、反对、弃权）。")
+            f["extra_hint"] = ("到会但没有表决权的人数（不计入应到、实到，也不投票；没有可不填）。"
+                               "无表决权党员：受留党察看处分或被停止党员权利的党员。")
         out.append(f)
     return out
 
@@ -77,9 +90,9 @@ def evidence_from_form(step: StepSpec, form: Mapping[str, Any], getlist) -> tupl
     for spec in step.evidence:
         key = f"f.{spec.name}"
         if spec.type == "vote":
-            parts = {k: str(form.get(f"{key}.{k}", "")).strip() for k in VOTE_KEYS}
+            parts = {k: str(form.get(f"{key}.{k}", "")).strip() for k in (*VOTE_KEYS, *VOTE_EXTRA_KEYS)}
             typed.update({f"{key}.{k}": v for k, v in parts.items()})
-            if any(parts.values()):
+            if any(parts.values()):  # empty: 书面表决 is 0, the attendees without a vote are left out
                 evidence[spec.name] = {k: (v or ("0" if k == "written" else "")) for k, v in parts.items()}
                 evidence[spec.name] = {k: v for k, v in evidence[spec.name].items() if v != ""}
         elif spec.type == "people":

@@ -34,7 +34,8 @@ def road(w) -> list[tuple[str, str, list[str]]]:
         ("12", "2017-06-01", ["opinion=条件成熟，同意提交预审"]),
         ("pre_review", "2017-06-09", ["result=预审合格", "passed=是", "form_no=志愿书〔2017〕5号"]),
         ("14", "2017-06-15", ["form_no=ZYS201700005"]),
-        ("admission_meeting", "2017-06-20", ["vote=16,9,9,0,0", "resolution=同意接收为预备党员"]),
+        # 应到 = the branch roll (world: four full members; no warning), 第二十条
+        ("admission_meeting", "2017-06-20", ["vote=4,4,4,0,0", "resolution=同意接收为预备党员"]),
         ("16", "2017-07-03", ["talker=乡党委组织委员", "opinion=入党动机端正"]),
         ("admission_approval", "2017-07-10", ["approved=是", "decision_vote=党委会集体讨论，一致同意"]),
         ("18", "2017-07-20", ["filing_no=县备〔2017〕12号"]),
@@ -42,7 +43,7 @@ def road(w) -> list[tuple[str, str, list[str]]]:
         ("20", "2017-07-20", ["organiser=红星乡党委"]),
         ("probation_education", "2017-12-15", ["assessment=继续教育考察，表现良好"]),
         ("22", "2018-06-01", ["letter=转正申请书"]),
-        ("conversion_meeting", "2018-06-20", ["vote=应到=16,实到=12,赞成=11,反对=1,弃权=0", "decision=convert"]),
+        ("conversion_meeting", "2018-06-20", ["vote=应到=4,实到=3,赞成=3,反对=0,弃权=0,预备党员=1", "decision=convert"]),
         ("24", "2018-07-10", ["approved=是"]),
         ("archive", "2018-07-16", ["location=乡党委档案室", "checklist=志愿书、申请书、政审材料、转正申请书、培养考察材料"]),
     ]

@@ -1,6 +1,7 @@
 """cpc_2014@2 / cpc_2026@2: resolutions wait for the higher committee (党章第七条), and the
 half-yearly duties count by half-year (第十一条, 第三十二条). @1 keeps its own rules."""
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -276,3 +277,30 @@ def test_an_older_cancellation_is_not_reopened_by_migration():
     events_after = [*events]
     d = decide(defn, s, Migrate(V2, date(2018, 7, 1), "测试", "决定"), ctx(), history=events_after, resolve=definition)
     assert d.ok and d.state.stage == "probationary"  # the cancellation was the last act: it now waits
+
+
+# --- a township's own rhythm: 思想汇报 every calendar quarter (workflows/local) ---------------------
+
+def test_a_township_variant_asks_for_a_thought_report_each_quarter():
+    defn, s = activist("cpc_2014_thought_reports@1")
+    first = due_of(defn, s, "thought_report").recurring
+    assert first.date == date(2017, 6, 30)  # the first whole quarter after selection on 2017-03-10
+    assert first.rule.params["remind_days"] == (7,)
+    s = record(defn, s, "thought_report", date(2017, 3, 20), received_by="支部书记").state  # early: counts for Q2
+    assert due_of(defn, s, "thought_report").recurring.date == date(2017, 9, 30)
+    late = record(defn, s, "thought_report", date(2017, 10, 1), received_by="支部书记")
+    assert late.event.late  # Q3 was missed; this one covers Q4
+    assert due_of(defn, late.state, "thought_report").recurring.date == date(2018, 3, 31)
+
+
+@pytest.mark.parametrize("every, ok", [(3, True), (6, True), (5, False)])
+def test_calendar_periods_must_divide_the_year(every, ok):
+    from workflows.loader import DefinitionError, load_text
+
+    text = (Path(__file__).parents[2] / "workflows/local/cpc_2014_thought_reports.yaml").read_text(encoding="utf-8")
+    text = text.replace("every_months: 3", f"every_months: {every}")
+    try:
+        load_text(text, "t.yaml", definition)
+        assert ok
+    except DefinitionError as e:
+        assert not ok and "every_months 须能整除 12" in str(e.problems)

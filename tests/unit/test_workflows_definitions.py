@@ -318,7 +318,8 @@ def test_local_variants_are_never_chosen_by_date(reg):
 
 
 def test_get_and_keys(reg):
-    assert reg.keys() == ["cpc_2014@1", "cpc_2014@2", "cpc_2014_notice7@1", "cpc_2014_notice7@2", "cpc_2026@1", "cpc_2026@2"]
+    assert reg.keys() == ["cpc_2014@1", "cpc_2014@2", "cpc_2014_notice7@1", "cpc_2014_notice7@2",
+                          "cpc_2014_thought_reports@1", "cpc_2026@1", "cpc_2026@2"]
     with pytest.raises(LookupError, match="未找到流程定义 cpc_2014@9"):
         reg.get("cpc_2014@9")
     assert reg.get("cpc_2026").key == "cpc_2026@2"

@@ -127,6 +127,7 @@ class _Compiled:
         # approval steps (`outcome.approved_by`): what they do depends on the pending resolution,
         # so their effect is worked out on the live state, never precomputed
         self.live = frozenset(proc.resolution_for)
+        self.cancel = _cancel_resolution(defn)
         self._fired: dict[tuple[str, str], str] = {}
 
     def fire(self, trigger: str, stage: str, what: str) -> str:
@@ -202,6 +203,18 @@ def _extension_step(defn: Definition) -> tuple[StepSpec, str, str] | None:
             for value, effect in s.outcome.effects.items():
                 if effect == "extend_probation":
                     return s, s.outcome.field, value
+    return None
+
+
+def _cancel_resolution(defn: Definition) -> tuple[StepSpec, dict, StepSpec] | None:
+    """(resolving step, its cancelling evidence, approval step) where a cancellation of the
+    probation is a resolution the higher committee approves (党章第七条), else None."""
+    for s in defn.steps:
+        out = s.outcome
+        if out is not None and out.approved_by:
+            for value, effect in out.effects.items():
+                if effect == "cancel_probation":
+                    return s, {**IMPORTED, out.field: value}, defn.step(out.approved_by)
     return None
 
 
@@ -332,6 +345,13 @@ def backfill(defn: Definition, rec: LedgerRecord, ctx: Context) -> Backfill:
         problems += _extension_items(comp, defn, rec, ctx.today, items)
     if problems:
         return Backfill(problems=problems)
+    # a cancelled probation whose row dates the branch meeting: that sitting resolved to cancel, and
+    # the cancellation took effect on 结束日期 by the higher committee's approval (党章第七条)
+    cancel = comp.cancel if rec.stage == "probation_cancelled" and comp.cancel is not None \
+        and steps_of.get(comp.cancel[0].id) else None
+    if cancel is not None:
+        sitting = max((it[0], i) for i, it in enumerate(items) if it[2] == cancel[0].id and it[3] is positive[it[2]])[1]
+        items[sitting] = (*items[sitting][:3], cancel[1])
     items.sort(key=_by_date)
     state = CandidateState(definition_key=defn.key, branch_id=rec.branch_id)
     done, late, entries = state.done, state.late, state.entries
@@ -394,6 +414,15 @@ def backfill(defn: Definition, rec: LedgerRecord, ctx: Context) -> Backfill:
                 result = step_result(proc, step, state, rec.ended_on, evidence, cal)
                 event = Event(seq, "step", rec.ended_on, ctx.now, ACTOR, step.id, evidence,
                               late=result.missed is not None, definition_key=defn.key)
+                state = apply(defn, state, event, cal, result)
+            elif cancel is not None:
+                approver = cancel[2]
+                evidence = {**IMPORTED, approver.outcome.field: approver.outcome.positive[0]}
+                result = step_result(proc, approver, state, rec.ended_on, evidence, cal)
+                event = Event(seq, "step", rec.ended_on, ctx.now, ACTOR, approver.id, evidence,
+                              late=result.missed is not None, definition_key=defn.key)
+                if result.missed is not None:
+                    findings.append(_late_finding(defn, approver, state, rec.ended_on, evidence, ctx))
                 state = apply(defn, state, event, cal, result)
             else:
                 action = END_ACTIONS.get(end)

@@ -8,8 +8,10 @@ loop (services/review: the branch sends the resolution up, the township approves
   after the extended probation, the other is still a probationary member on the demo's last day);
 - refused: the township does not approve; the probation runs on as before and step 23 is open
   again for the branch meeting (which has not met again by the demo's last day);
-- pending: the resolution is sent up shortly before the demo's last day and waits in the
-  township's queue (待审批).
+- pending: the resolution is adopted shortly before the demo's last day and waits in the
+  township's queue (待审批) for its approval. It is not sent up through the review loop (报送): a
+  ledger cannot carry a 报送, and the demo township must survive the ledger's export → import
+  round trip unchanged (tests/integration/test_ledger.py).
 
 `record_step` is the demo's one way of recording a step (services/demo.py calls it): it returns
 the use case's result, or None when the story holds the step back (nothing recorded).
@@ -43,9 +45,10 @@ def record_step(app, cid: int, step: str, on: date, info: dict[str, Any], eviden
         info["resolved"] = True
         evidence = {**evidence, "decision": "extend", "extension_months": 6}
         res = uc.complete_step(app, cid, step, occurred_on=on, actor=actor, evidence=evidence)
-        review.submit(app, None, cid, APPROVAL, occurred_on=on, actor="党支部书记",
-                      note="支部大会决议延长预备期六个月，报请审批")
-        log.say(f"{on} 候选人{cid}：支部大会决议延长预备期六个月，已报乡党委审批")
+        if story != "pending":
+            review.submit(app, None, cid, APPROVAL, occurred_on=on, actor="党支部书记",
+                          note="支部大会决议延长预备期六个月，报请审批")
+            log.say(f"{on} 候选人{cid}：支部大会决议延长预备期六个月，已报乡党委审批")
         return res
     if story == "pending" or info.get("decided"):
         return None  # waits in the township's queue

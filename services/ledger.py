@@ -33,7 +33,8 @@ from engine.evidence import people_ids
 from engine.milestones import milestones
 from engine.process import process_for
 from reports.ledger.dates import LedgerDateError, parse_date, parse_dates
-from reports.ledger.layout import TAG_SEPARATORS, TAIL_COLUMNS, HEAD_COLUMNS, LedgerLayout, layout_for, normalise_header
+from reports.ledger.layout import (APPROVAL_COLUMN, TAG_SEPARATORS, TAIL_COLUMNS, HEAD_COLUMNS, LedgerLayout, layout_for,
+                                   normalise_header)
 from reports.ledger.reader import LedgerFileError, Limits, read_ledger
 from services.app import App
 from services.candidates import _variants, definition_body, party_status_for
@@ -46,7 +47,7 @@ from workflows.model import Definition
 
 ACTOR = "台账导入"
 GENDERS = ("男", "女")
-_KEY_HEADERS = {k: h for h, k in (*HEAD_COLUMNS, *TAIL_COLUMNS)}
+_KEY_HEADERS = {k: h for h, k in (*HEAD_COLUMNS, *TAIL_COLUMNS, APPROVAL_COLUMN)}
 
 
 # ------------------------------------------------------------------------------------ import plan
@@ -120,6 +121,8 @@ class ImportPlan:
             "errors": len(self.errors), "ambiguous": len(self.ambiguous),
             "findings": sum(1 for _, f in findings if f.kind == "guard"),
             "late_steps": sum(1 for _, f in findings if f.kind == "late"),
+            # extensions imported as waiting for the higher committee (no 延长预备期批准日期)
+            "pending_approvals": sum(1 for _, f in findings if f.kind == "notice"),
         }
 
     def as_dict(self, limit: int | None = 200) -> dict:
@@ -394,7 +397,8 @@ def _plan_row(rc: _RowContext, n: int, values: tuple) -> PlannedRow | None:
             plan.errors.extend(issues)
             return None
     rec = LedgerRecord(branch_id=branch_id, birth_date=birth, steps=steps, stage=stage,
-                       ended_on=cells.get("ended_on"), extension_months=ext_months, extended_on=cells.get("extended_on"))
+                       ended_on=cells.get("ended_on"), extension_months=ext_months, extended_on=cells.get("extended_on"),
+                       extension_approved_on=cells.get("extension_approved_on"))
     ctx = Context(today=today, now=rc.now, calendar=rc.cal, birth_date=birth)
     result = backfill(defn, rec, ctx)
     if not result.ok:

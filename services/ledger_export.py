@@ -13,7 +13,7 @@ from sqlalchemy import select
 from reports.ledger.dates import format_dates
 from engine.errors import refuse
 from engine.process import process_for
-from reports.ledger.layout import layout_for
+from reports.ledger.layout import extension_approved, layout_for
 from reports.model import LedgerTable
 from services.app import App
 from services.candidates import _variants
@@ -55,6 +55,7 @@ def ledger_table(app: App, org_id: int, *, definition: Definition | None = None,
             .where(c.branch_id.in_(branch_ids)).order_by(c.id)
         )) if branch_ids else []
         entries = _repeatable_entries(uow, [r.id for r in rows], defn) if rows else {}
+        meetings = _extension_meetings(app, uow, rows)
     rows.sort(key=lambda r: (branches.get(r.branch_id, ("", ""))[0], _applied(r.state), r.id))
     out = []
     for r in rows:
@@ -65,6 +66,9 @@ def ledger_table(app: App, org_id: int, *, definition: Definition | None = None,
         if ended and not include_ended:
             continue
         done = state.get("done", {})
+        extension = _extension_cells(cdefn, state, meetings.get(r.id))
+        if extension.get("extension_approved_on") is None and extension_approved(cdefn) and extension["extended_on"]:
+            done = {k: v for k, v in done.items() if k != state["pending"]["step"]}  # that sitting is 延长决定日期
         cells: list[Any] = []
         for col in layout.columns:
             k = col.key
@@ -88,17 +92,81 @@ def ledger_table(app: App, org_id: int, *, definition: Definition | None = None,
             elif k == "ended_on":
                 v = state.get("ended_on")
                 cells.append(date.fromisoformat(v) if v and ended else None)
-            elif k == "extension_months":
-                cells.append(state.get("extension_months") or None)
-            elif k == "extended_on":
-                v = state.get("extended_on")
-                cells.append(date.fromisoformat(v) if v else None)
+            elif k in extension:
+                cells.append(extension[k])
             elif k == "note":
                 cells.append(None)
             else:
                 cells.append(getattr(r, k) or None)
         out.append(tuple(cells))
     return LedgerTable(layout.headers, tuple(out), title or f"{org.name}发展党员工作台账")
+
+
+def _extension_cells(defn: Definition, state: dict, meeting: date | None) -> dict[str, Any]:
+    """延长预备期(月), 延长决定日期 and 延长预备期批准日期 of one candidate. Under @1 the branch
+    meeting's date is `extended_on`; where the extension waits for the higher committee
+    (党章第七条), `extended_on` is the approval and the meeting is the resolving sitting (`meeting`,
+    from the log), and a resolution still pending gives its months and meeting with no approval."""
+    iso = date.fromisoformat
+    out = {"extension_months": state.get("extension_months") or None, "extended_on": None,
+           "extension_approved_on": None}
+    if not extension_approved(defn):
+        out["extended_on"] = iso(state["extended_on"]) if state.get("extended_on") else None
+        return out
+    pending = state.get("pending")
+    if pending and _extends(defn, pending["step"], pending["decision"]):
+        return {"extension_months": pending.get("months") or None, "extended_on": iso(pending["on"]),
+                "extension_approved_on": None}
+    if state.get("extended_on"):
+        out["extended_on"] = meeting
+        out["extension_approved_on"] = iso(state["extended_on"])
+    return out
+
+
+def _extends(defn: Definition, step_id: str, decision: Any) -> bool:
+    step = defn.step(step_id) if defn.has_step(step_id) else None
+    return step is not None and step.outcome is not None and step.outcome.effects.get(str(decision)) == "extend_probation"
+
+
+def _extension_meetings(app: App, uow, rows) -> dict[int, date]:
+    """{candidate: date of the branch meeting that resolved the extension in force} for candidates
+    whose extension was approved by the higher committee: the last effective sitting of the
+    resolving step that decided to extend, on or before the approval (corrections applied)."""
+    wanted: dict[int, tuple[Definition, date]] = {}
+    for r in rows:
+        state = r.state if isinstance(r.state, dict) else {}
+        if state.get("extended_on"):
+            d = app.definition(r.definition_key)
+            if extension_approved(d):
+                wanted[r.id] = (d, date.fromisoformat(state["extended_on"]))
+    if not wanted:
+        return {}
+    steps = {s.id for d, _ in wanted.values() for s in d.steps
+             if s.outcome is not None and "extend_probation" in s.outcome.effects.values()}
+    e = event.c
+    sittings: dict[int, dict[int, tuple[date, Any, str]]] = defaultdict(dict)
+    ids = list(wanted)
+    for i in range(0, len(ids), 5000):
+        for x in uow.connection.execute(
+            select(e.id, e.candidate_id, e.kind, e.step, e.occurred_on, e.supersedes, e.evidence)
+            .where(e.candidate_id.in_(ids[i:i + 5000]), e.step.in_(steps)).order_by(e.candidate_id, e.seq)
+        ):
+            mine = sittings[x.candidate_id]
+            on = x.occurred_on if isinstance(x.occurred_on, date) else date.fromisoformat(str(x.occurred_on))
+            if x.kind == "step":
+                mine[x.id] = (on, x.evidence or {}, x.step)
+            elif x.kind == "correct" and x.supersedes in mine:
+                mine[x.supersedes] = (on, x.evidence or {}, mine[x.supersedes][2])
+            elif x.kind == "void":
+                mine.pop(x.supersedes, None)
+    out: dict[int, date] = {}
+    for cid, mine in sittings.items():
+        d, approved = wanted[cid]
+        found = [on for on, ev, sid in mine.values()
+                 if on <= approved and _extends(d, sid, (ev if isinstance(ev, dict) else {}).get(d.step(sid).outcome.field))]
+        if found:
+            out[cid] = max(found)
+    return out
 
 
 def _applied(state) -> str:

@@ -80,9 +80,9 @@ def preview_upload(app: App, who: Principal, token: str) -> dict[str, Any]:
         "candidates": s["candidates"], "people": s["people"], "events": s["events"], "stages": s["stages"],
         "ok": plan.ok, "errors": len(plan.errors), "ambiguous": len(plan.ambiguous),
         "error_list": _issues(app, plan.errors), "ambiguous_list": _issues(app, plan.ambiguous),
-        "findings": s["findings"], "late_steps": s["late_steps"],
+        "findings": s["findings"], "late_steps": s["late_steps"], "pending_approvals": s["pending_approvals"],
         "finding_list": [{"row": p.row, "name": p.name, "branch": p.branch_name,
-                          "message": _clean(app, f.message), "late": f.kind == "late"}
+                          "message": _clean(app, f.message), "late": f.kind == "late", "pending": f.kind == "notice"}
                          for p, f in findings[:LIST_LIMIT]],
         "planned": [{"row": p.row, "name": p.name, "gender": p.gender, "birth_date": p.birth_date.isoformat(),
                      "branch": p.branch_name, "stage": p.definition.stage_name(p.result.state.stage),

@@ -59,10 +59,10 @@ def test_the_demo_shows_approved_refused_and_pending_extensions(app):
     assert [e.evidence["approved"] for e in refusal] == [False]
     assert "conversion_meeting" not in s.done and "conversion_meeting" in _open(app, s)
 
-    # pending: sent up, in the township's queue (待审批), probation not yet moved
+    # pending: in the township's queue (待审批), probation not yet moved
     [(cid, s, _events)] = stories["pending"]
     assert s.pending is not None and (s.pending.decision, s.pending.months) == ("extend", 6)
-    assert "conversion_approval" in s.submitted and s.extensions == 0
+    assert s.extensions == 0 and "conversion_approval" in _open(app, s)
     accounts = {u: r for u, _p, r, _o in create_demo_accounts(app, result["town"])}
     assert "zuzhi" in accounts
     with app.uow(read_only=True) as uow:

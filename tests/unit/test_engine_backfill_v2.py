@@ -132,3 +132,18 @@ def test_impossible_approval_dates_are_problems(row, fragment):
 def test_version_1_has_no_approval_of_an_extension():
     res = backfill(V1, rec(EXTENDED, extension_months=6, extended_on=EXT_MEETING, extension_approved_on=EXT_APPROVED), ctx())
     assert not res.ok and "即生效" in res.problems[0].message
+
+
+def test_a_cancelled_probation_is_the_meeting_s_resolution_and_its_approval():
+    steps = {**PROBATION, "conversion_application": FULL["conversion_application"],
+             "conversion_meeting": FULL["conversion_meeting"]}
+    ended = FULL["conversion_meeting"] + timedelta(days=20)
+    res = folded(V2, rec(steps, stage="probation_cancelled", ended_on=ended))
+    assert (res.state.stage, res.state.ended_on, res.state.pending) == ("probation_cancelled", ended, None)
+    last = res.events[-2:]
+    assert [(e.step, e.evidence.get("decision"), e.evidence.get("approved")) for e in last] == [
+        ("conversion_meeting", "cancel", None), ("conversion_approval", None, True)]
+    # without the meeting's date it is the exceptional cancellation, as under @1
+    res = folded(V2, rec({**PROBATION, "conversion_application": FULL["conversion_application"]},
+                         stage="probation_cancelled", ended_on=ended))
+    assert res.events[-1].kind == "cancel_probation" and res.state.pending is None

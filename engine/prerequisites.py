@@ -73,6 +73,7 @@ class _Log:
             elif e.kind == "return" and e.step:
                 self.last_return[e.step] = i
         self.probation_steps = frozenset(_steps_on_probation_end(proc))
+        self.resolution_for: dict[str, str] = getattr(proc, "resolution_for", {})  # approval -> resolving step
 
     def reopener(self, sid: str, after: int) -> Event | None:
         """The last event after index `after` that reopened `sid` (a return naming it, a
@@ -87,7 +88,19 @@ class _Log:
             elif (e.kind == "step" and sid in self.probation_steps and e.step in self.proc.steps
                   and outcome_effect(self.proc.steps[e.step], e.evidence) == EXTEND):
                 found = e
+            elif e.kind == "step" and self.resolution_for.get(e.step) == sid and self.refused(e):
+                found = e
         return found
+
+    def refused(self, e: Event) -> bool:
+        """Is `e` an approval step (`outcome.approved_by`, cpc_2014@2) recorded as not approved?"""
+        return e.step in self.resolution_for and not outcome_of(self.proc.steps[e.step], e.evidence)[0]
+
+    def resolution(self, approval: Event) -> Event | None:
+        """The latest sitting of the resolving step before `approval` (what it did not approve)."""
+        sid = self.resolution_for.get(approval.step)
+        return next((e for e in reversed(self.events[:self.events.index(approval)])
+                     if e.kind == "step" and e.step == sid), None)
 
 
 def _negative_word(step: StepSpec) -> str:
@@ -136,6 +149,8 @@ def _reopened(proc: Process, state: CandidateState, log: _Log, sid: str, by: Eve
         returned = proc.steps.get(by.step)
         article = returned.citation.article if returned else ""
         return REOPENED, by.occurred_on, article, _return_text(proc, state, by, redo)
+    if by.kind == "step" and log.refused(by):
+        return (REOPENED, by.occurred_on, *_refused(proc, log, by))
     if by.kind == "reconsider":
         redo = "、".join(proc.steps[s].name for s in proc.definition.reconsider_reopens
                         if s in proc.steps and s not in state.done)
@@ -151,6 +166,25 @@ def _extension(proc: Process, state: CandidateState, log: _Log, e: Event) -> tup
     redo = "、".join(s.name for s in proc.definition.steps if s.id in log.probation_steps and s.id not in state.done)
     return c.article, (f"{meeting.name}于 {e.occurred_on} 决议延长预备期 {e.evidence.get('extension_months')} 个月，"
                        f"延长的预备期满后须重新办理{redo or meeting.name}{_label(c)}")
+
+
+def _refused(proc: Process, log: _Log, approval: Event) -> tuple[str, str]:
+    """(article, sentence) of an approval that did not approve the branch meeting's resolution
+    (cpc_2014@2, 党章第七条): the resolving step is to be discussed again."""
+    step = proc.steps[approval.step]
+    meeting = log.resolution(approval)
+    what = ""
+    if meeting is not None:
+        resolving = proc.steps[meeting.step]
+        spec = resolving.field(resolving.outcome.field) if resolving.outcome else None
+        value = spec.choice_label(meeting.evidence.get(spec.name)) if spec is not None else ""
+        months = meeting.evidence.get("extension_months")
+        what = f"支部大会 {meeting.occurred_on} 的决议（{value}{f' {months} 个月' if months else ''}）"
+        again = resolving.name
+    else:
+        again = "支部大会讨论"
+    return step.citation.article, (f"{step.name}于 {approval.occurred_on} 不批准{what or '支部大会的决议'}，"
+                                   f"须重新办理{again}{_label(step.citation)}")
 
 
 def _own(proc: Process, state: CandidateState, log: _Log, sid: str, told: set[int]):
@@ -175,6 +209,11 @@ def _own(proc: Process, state: CandidateState, log: _Log, sid: str, told: set[in
     if i is None:
         return None
     e = log.events[i]
+    if log.refused(e):
+        if e.seq in told:
+            return TOLD
+        told.add(e.seq)
+        return (FAILED, e.occurred_on, *_refused(proc, log, e))
     by = log.reopener(sid, i)
     if by is not None:
         return _reopened(proc, state, log, sid, by, told)

@@ -6,6 +6,7 @@ transaction. With `preview=True` the engine's decision is returned and nothing i
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any, Mapping, Sequence
 
@@ -20,6 +21,7 @@ from engine import (
     Migrate,
     PersonFacts,
     Tenure,
+    Violation,
     Void,
     branch_history,
     decide,
@@ -27,9 +29,10 @@ from engine import (
     milestones,
     register,
 )
-from engine.commands import resolve_step_ref
+from engine.commands import Submit, resolve_step_ref
 from engine.errors import refuse
 from engine.evidence import people_ids
+from engine.prerequisites import requires_message, root_causes, sentences
 from engine.process import process_for
 from services.app import App, local_date
 from services.people.roll import roll_for
@@ -306,13 +309,31 @@ def _run(app: App, candidate_id: int, make_cmd, *, expected_version, preview, ne
         ctx.roll = roll_for(uow, defn, state, cmd, history)  # a branch meeting's 应到 is checked against it
         decision = decide(defn, state, cmd, ctx, **kwargs)
         if not decision.ok:
-            raise DomainError(decision.violations)
+            raise DomainError(_with_root_causes(uow, candidate_id, defn, state, cmd, decision.violations, history))
         if preview:
             return CommandResult(candidate_id, row.version, True, decision)
         version = _persist(app, uow, row, decision, event_ids, defn, history)
         if after is not None:
             after(uow, row, decision)
         return CommandResult(candidate_id, version, False, decision)
+
+
+def _with_root_causes(uow: UnitOfWork, candidate_id: int, defn, state: CandidateState, cmd, violations,
+                      history: Sequence[Event] | None = None) -> list[Violation]:
+    """A "须先完成" refusal (of a step or of its 报送) names the root cause the log shows (政审不合格
+    for a step three steps later, a 退回, a failed vote), not only the missing step: the engine's
+    guard sees the state alone, so this (rare) path reads the log. The codes stay as they were."""
+    code = "step.requires" if isinstance(cmd, CompleteStep) else "submit.requires" if isinstance(cmd, Submit) else None
+    if code is None or not any(v.code == code for v in violations):
+        return list(violations)
+    proc = process_for(defn)
+    events = effective_events(history if history is not None else load_history(uow, candidate_id))
+    if code == "step.requires":
+        message = requires_message(proc, state, events, cmd.step)
+    else:  # 报送: the branch cannot send what is not ready; say why it is not
+        message = "；".join([next(v.message for v in violations if v.code == code),
+                            *sentences(proc, root_causes(proc, state, events, cmd.step))])
+    return [replace(v, message=message) if v.code == code and message else v for v in violations]
 
 
 def run_command(app: App, candidate_id: int, cmd, *, expected_version: int | None = None, preview: bool = False,

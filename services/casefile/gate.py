@@ -7,9 +7,12 @@ still checks every submission, so a gate that lets a step through changes nothin
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
+from engine import CandidateState, effective_events, process_for
+from engine.prerequisites import root_causes, sentences
 from services.app import App
+from services.candidates import load_history
 from services.casefile.next_action import due_line, earliest_line, rule_lines
 from services.worklist import step_table
 
@@ -18,11 +21,12 @@ def _row(view: dict[str, Any], step_id: str) -> dict[str, Any] | None:
     return next((s for s in view["steps"] if s["id"] == step_id), None)
 
 
-def gate_for(view: dict[str, Any], step_id: str, today: str) -> dict[str, Any] | None:
+def gate_for(view: dict[str, Any], step_id: str, today: str, causes: Sequence[str] = ()) -> dict[str, Any] | None:
     """None when the step may be recorded today, else {status, title, lines, rules, message}:
-    `lines` say why and when (the earliest date once, a missing prerequisite, the due date),
-    `rules` the rules behind the dates in words with their articles, and `message` all of it
-    in one sentence (for a refusal outside the page)."""
+    `lines` say why and when (the earliest date once, a missing prerequisite and what really
+    stops it — `causes`, engine/prerequisites.py —, the due date), `rules` the rules behind the
+    dates in words with their articles, and `message` all of it in one sentence (for a refusal
+    outside the page)."""
     s = _row(view, step_id)
     if s is None:
         return None
@@ -34,7 +38,8 @@ def gate_for(view: dict[str, Any], step_id: str, today: str) -> dict[str, Any] |
         reason = s["reason"] or "当前阶段不能办理"
         waiting = reason.startswith("须先完成")
         title = ("已退回党支部" if s.get("returned") else "须先完成前面的步骤" if waiting else "当前阶段还不能办理")
-        lines = [reason + (f"（{s['citation']}）" if waiting and s.get("citation") else "")]
+        lines = [reason + (f"（{s['citation']}）" if waiting and s.get("citation") else ""),
+                 *(causes if waiting else ())]
     elif status == "ended":
         title, lines = "流程已结束", [s["reason"]]
     elif status == "done" and not s.get("repeatable"):
@@ -48,5 +53,18 @@ def gate_for(view: dict[str, Any], step_id: str, today: str) -> dict[str, Any] |
 
 
 def step_gate(app: App, candidate_id: int, step_id: str) -> dict[str, Any] | None:
-    """`gate_for` over the candidate's step table today."""
-    return gate_for(step_table(app, candidate_id), step_id, app.today().isoformat())
+    """`gate_for` over the candidate's step table today; a step waiting for its prerequisites
+    also says what really stops them (the log is read only then)."""
+    view = step_table(app, candidate_id)
+    row = _row(view, step_id)
+    waiting = row is not None and row["status"] in ("waiting", "pending") and (row["reason"] or "").startswith("须先完成")
+    return gate_for(view, step_id, app.today().isoformat(), _causes(app, candidate_id, step_id) if waiting else ())
+
+
+def _causes(app: App, candidate_id: int, step_id: str) -> list[str]:
+    """The root causes behind a step's missing prerequisites, in sentences (engine/prerequisites.py)."""
+    with app.uow(read_only=True) as uow:
+        state = CandidateState.from_dict(uow.candidates.get(candidate_id).state)
+        events = effective_events(load_history(uow, candidate_id))
+    proc = process_for(app.definition(state.definition_key))
+    return sentences(proc, root_causes(proc, state, events, step_id))

@@ -1,8 +1,9 @@
 """A refused step names the rule that really stops it (engine/prerequisites.py).
 
-Generated from the definition, not hand-listed: every step of cpc_2014, after every prerequisite it
-has (directly or through others) was recorded as failed, never recorded, or returned by the higher
-committee. The message must name that prerequisite and the article of the rule that decides.
+Generated from the definition, not hand-listed: every step of cpc_2014 (both versions: @2 makes the
+conversion resolution wait for the higher committee), after every prerequisite it has (directly or
+through others) was recorded as failed, never recorded, or returned by the higher committee. The
+message must name that prerequisite and the article of the rule that decides.
 """
 from __future__ import annotations
 
@@ -18,24 +19,26 @@ from engine.process import process_for
 from engine.review import HIGHER_ACTORS, reopenable, upstream
 from tests.helpers import ORDER, TIMELINE, ctx, definition, evidence, register
 
-DEFN = definition("cpc_2014@1")
+KEYS = ("cpc_2014@1", "cpc_2014@2")
+DEFN = definition("cpc_2014@1")  # the hand-written cases below; the generated ones run on each of KEYS
 PROC = process_for(DEFN)
+_PROCS = {k: process_for(definition(k)) for k in KEYS}
 
 
-def _downstream(p: str) -> list[str]:
+def _downstream(p: str, proc=PROC) -> list[str]:
     """The steps that need `p`, directly or through others, in step order."""
-    return [s.id for s in DEFN.steps if p in upstream(PROC, s.id)]
+    return [s.id for s in proc.definition.steps if p in upstream(proc, s.id)]
 
 
-def _label(step_id: str) -> str:
-    return PROC.steps[step_id].citation.label()
+def _label(step_id: str, proc=PROC) -> str:
+    return proc.steps[step_id].citation.label()
 
 
-def _failing(step_id: str) -> list[tuple[str, dict]]:
+def _failing(step_id: str, proc=PROC) -> list[tuple[str, dict]]:
     """Every way a step's record can have a negative result, from its outcome in the definition:
     (name, evidence overrides). A failed vote (quorate, not adopted), a bool field false, each
     choice that is not positive (an extension with its months)."""
-    step = PROC.steps[step_id]
+    step = proc.steps[step_id]
     if step.outcome is None:
         return []
     out = []
@@ -54,93 +57,99 @@ def _failing(step_id: str) -> list[tuple[str, dict]]:
     return out
 
 
-def _record(state, events, step_id, on, **overrides):
-    d = decide(DEFN, state, CompleteStep(step_id, on, "测试", evidence(step_id, on, **overrides)), ctx())
+def _record(state, events, step_id, on, proc=PROC, **overrides):
+    d = decide(proc.definition, state, CompleteStep(step_id, on, "测试", evidence(step_id, on, **overrides)), ctx())
     d.raise_if_refused()
     events.append(d.event)
     return d.state
 
 
-def _build(skip: set[str], until: str | None = None, failed: tuple[str, dict] | None = None):
+def _build(skip: set[str], until: str | None = None, failed: tuple[str, dict] | None = None, proc=PROC):
     """(state, events): every step of the timeline recorded in order except those in `skip`
     (stopping before `until`), with `failed` = (step, overrides) recorded with a negative result."""
-    first = register(DEFN, 1, CompleteStep("application", TIMELINE["application"], "测试", {}), ctx()).raise_if_refused()
+    first = register(proc.definition, 1, CompleteStep("application", TIMELINE["application"], "测试", {}), ctx()).raise_if_refused()
     state, events = first.state, [first.event]
     for sid in ORDER[1:]:
         if sid == until:
             break
         if failed is not None and sid == failed[0]:
-            state = _record(state, events, sid, TIMELINE[sid], **failed[1])
+            state = _record(state, events, sid, TIMELINE[sid], proc, **failed[1])
         elif sid not in skip:
-            state = _record(state, events, sid, TIMELINE[sid])
+            state = _record(state, events, sid, TIMELINE[sid], proc)
     return state, events
 
 
-def _refusal(state, events, step_id) -> str:
+def _refusal(state, events, step_id, proc=PROC) -> str:
     """The engine's refusal of `step_id` (a "step.requires") and the message with root causes."""
     on = max(TIMELINE.values())
-    d = decide(DEFN, state, CompleteStep(step_id, on, "测试", evidence(step_id, on)), ctx())
+    d = decide(proc.definition, state, CompleteStep(step_id, on, "测试", evidence(step_id, on)), ctx())
     codes = [v.code for v in d.violations]
     assert "step.requires" in codes, (step_id, codes)
     engine_says = next(v.message for v in d.violations if v.code == "step.requires")
-    message = requires_message(PROC, state, effective_events(events), step_id)
+    message = requires_message(proc, state, effective_events(events), step_id)
     assert message.startswith(engine_says)  # the direct rule first, as the engine words it
     return message
 
 
 def _cases(mode: str) -> list:
-    """(prerequisite, way it failed, dependents) for every prerequisite that can fail that way."""
+    """(definition, prerequisite, way it failed, dependents) for every prerequisite that can fail
+    that way, in each definition of KEYS."""
     cases = []
-    for p in ORDER[1:]:
-        after = _downstream(p)
-        if not after:
-            continue
-        if mode == "missing":
-            cases.append(pytest.param(p, None, after, id=p))
-        elif mode == "failed":
-            for name, overrides in _failing(p):
-                cases.append(pytest.param(p, (name, overrides), after, id=f"{p}-{name}"))
-        elif mode == "returned" and PROC.steps[p].actor in HIGHER_ACTORS:
-            cases.append(pytest.param(p, None, after, id=p))
+    for key, proc in _PROCS.items():
+        for p in ORDER[1:]:
+            after = _downstream(p, proc)
+            if not after:
+                continue
+            if mode == "missing":
+                cases.append(pytest.param(proc, p, None, after, id=f"{key}-{p}"))
+            elif mode == "failed":
+                for name, overrides in _failing(p, proc):
+                    cases.append(pytest.param(proc, p, (name, overrides), after, id=f"{key}-{p}-{name}"))
+            elif mode == "returned" and proc.steps[p].actor in HIGHER_ACTORS:
+                cases.append(pytest.param(proc, p, None, after, id=f"{key}-{p}"))
     return cases
 
 
 def test_the_walk_covers_the_definition():
     """The generated cases reach every step that has a prerequisite besides the application (a
     candidate exists only once it is recorded), and each outcome kind."""
-    reached = {s for mode in ("missing", "failed", "returned") for c in _cases(mode) for s in c.values[2]}
-    assert reached == {s.id for s in DEFN.steps if upstream(PROC, s.id) - {"application"}} and len(DEFN.steps) == 25
-    assert len(reached) == 23  # all but the application and the first talk (which needs only the application)
-    assert {c.values[0] for c in _cases("failed")} >= {"political_review", "training", "pre_review",
+    for key, proc in _PROCS.items():
+        reached = {s for mode in ("missing", "failed", "returned") for c in _cases(mode) if c.values[0] is proc
+                   for s in c.values[3]}
+        assert reached == {s.id for s in proc.definition.steps if upstream(proc, s.id) - {"application"}}, key
+        assert len(proc.definition.steps) == 25 and len(reached) == 23  # all but the application and the first talk
+    assert {c.values[1] for c in _cases("failed")} >= {"political_review", "training", "pre_review",
                                                        "admission_meeting", "conversion_meeting", "conversion_approval"}
 
 
-@pytest.mark.parametrize("p,_,after", _cases("missing"))
-def test_a_prerequisite_never_recorded_is_named(p, _, after):
-    state, events = _build(skip={p, *after})
+@pytest.mark.parametrize("proc,p,_,after", _cases("missing"))
+def test_a_prerequisite_never_recorded_is_named(proc, p, _, after):
+    state, events = _build(skip={p, *after}, proc=proc)
     for s in after:
-        message = _refusal(state, events, s)
-        step = PROC.steps[p]
+        message = _refusal(state, events, s, proc)
+        step = proc.steps[p]
         assert step.name in message, (s, message)
         # a direct prerequisite: the step's own rule says it; a deeper one: what is still to do, with its article
-        want = _label(s) if p in PROC.steps[s].requires else (_label(p) if step.citation.article else "")
+        want = _label(s, proc) if p in proc.steps[s].requires else (_label(p, proc) if step.citation.article else "")
         assert want in message, (s, message)
         assert "不合格" not in message and "退回" not in message and "表决未通过" not in message
-        causes = root_causes(PROC, state, effective_events(events), s)
+        causes = root_causes(proc, state, effective_events(events), s)
         assert [(c.step, c.kind) for c in causes] == [(p, MISSING)], (s, causes)
 
 
-@pytest.mark.parametrize("p,failure,after", _cases("failed"))
-def test_a_failed_prerequisite_is_named_with_its_article(p, failure, after):
-    state, events = _build(skip=set(after), failed=(p, failure[1]))
-    step = PROC.steps[p]
+@pytest.mark.parametrize("proc,p,failure,after", _cases("failed"))
+def test_a_failed_prerequisite_is_named_with_its_article(proc, p, failure, after):
+    state, events = _build(skip=set(after), failed=(p, failure[1]), proc=proc)
+    step = proc.steps[p]
     effect = outcome_effect(step, next(e.evidence for e in events if e.step == p))
     if effect in (REJECT, CANCEL):  # an end state: the process itself says it is over
         for s in after:
-            d = decide(DEFN, state, CompleteStep(s, date(2018, 8, 1), "测试", evidence(s, date(2018, 8, 1))), ctx())
+            d = decide(proc.definition, state, CompleteStep(s, date(2018, 8, 1), "测试", evidence(s, date(2018, 8, 1))), ctx())
             assert [v.code for v in d.violations][:1] == ["stage.ended"] and DEFN.stage_name(state.stage) in d.violations[0].message
         return
-    assert effect in (STAY, EXTEND)
+    if effect not in (STAY, EXTEND):  # @2: an extension or cancellation is a resolution waiting for approval
+        assert step.outcome.approved_by and p in state.done
+        return
     if failure[0] == "vote":
         rule = next(r for r in step.rules if r.kind == "vote")
         want, words = rule.citation.label(), "表决未通过"
@@ -148,13 +157,13 @@ def test_a_failed_prerequisite_is_named_with_its_article(p, failure, after):
         rule = next(r for r in step.rules if r.kind == "extension")
         want, words = rule.citation.label(), "决议延长预备期 6 个月"
     else:
-        want, words = _label(p), "记为不"
+        want, words = _label(p, proc), "不"
     for s in after:
-        message = _refusal(state, events, s)
+        message = _refusal(state, events, s, proc)
         sentence = next((x for x in message.split("；") if x.startswith(f"{step.name}于 {TIMELINE[p]}")), None)
         assert sentence is not None, (s, message)
         assert words in sentence and want in sentence, (s, message)
-        kinds = {c.kind for c in root_causes(PROC, state, effective_events(events), s)}
+        kinds = {c.kind for c in root_causes(proc, state, effective_events(events), s)}
         assert kinds & {FAILED, VOTE, "extended"}, (s, kinds)
 
 
@@ -170,25 +179,26 @@ def test_the_political_review_chain_reads_as_the_rule():
         "政治审查于 2017-05-10 记为不合格：政审不合格的，不能发展入党（细则第十六条）")
 
 
-@pytest.mark.parametrize("p,_,after", _cases("returned"))
+@pytest.mark.parametrize("proc,p,_,after", _cases("returned"))
 @pytest.mark.parametrize("reopen", [False, True], ids=["plain", "reopening"])
-def test_a_returned_prerequisite_is_named_with_the_reason(p, _, after, reopen):
-    state, events = _build(skip=set(), until=p)
-    can = reopenable(PROC, state, p)
+def test_a_returned_prerequisite_is_named_with_the_reason(proc, p, _, after, reopen):
+    state, events = _build(skip=set(), until=p, proc=proc)
+    can = reopenable(proc, state, p)
     if reopen and not can:
         pytest.skip(f"{p}: no branch step a return may reopen")
     named = tuple(can[:1]) if reopen else ()
-    d = decide(DEFN, state, Return(p, TIMELINE[p], "测试", "材料不全", named), ctx()).raise_if_refused()
+    d = decide(proc.definition, state, Return(p, TIMELINE[p], "测试", "材料不全", named), ctx()).raise_if_refused()
     state = d.state
     events.append(d.event)
+    step = proc.steps[p]
     for s in after:
-        message = _refusal(state, events, s)
-        sentence = next((x for x in message.split("；") if x.startswith(f"{PROC.steps[p].name}于 {TIMELINE[p]} 被退回党支部")), None)
+        message = _refusal(state, events, s, proc)
+        sentence = next((x for x in message.split("；") if x.startswith(f"{step.name}于 {TIMELINE[p]} 被退回党支部")), None)
         assert sentence is not None, (s, message)
-        assert "退回原因：材料不全" in sentence and (_label(p) in sentence or not PROC.steps[p].citation.article)
+        assert "退回原因：材料不全" in sentence and (_label(p, proc) in sentence or not step.citation.article)
         for r in named:
-            assert f"须重新办理{PROC.steps[r].name}" in sentence
-        assert any(c.kind == RETURNED and c.step == p for c in root_causes(PROC, state, effective_events(events), s))
+            assert f"须重新办理{proc.steps[r].name}" in sentence
+        assert any(c.kind == RETURNED and c.step == p for c in root_causes(proc, state, effective_events(events), s))
 
 
 def test_one_return_is_told_once():
@@ -244,3 +254,18 @@ def test_a_reconsidered_candidate_is_told_what_to_do_again():
     assert _refusal(state, events, "committee_talk") == (
         "上级党委派人谈话须先完成：支部大会讨论（细则第二十三条）；"
         "2017-09-01 重新列为发展对象后，须重新办理支部大会讨论、上级党委派人谈话、上级党委审批")
+
+
+def test_a_refused_resolution_sends_the_meeting_back_and_says_so():
+    """cpc_2014@2 (党章第七条): the higher committee did not approve an extension; the meeting is to
+    sit again, and both the approval and the archive say why, once."""
+    proc = _PROCS["cpc_2014@2"]
+    state, events = _build(skip={"conversion_approval", "archive"}, proc=proc,
+                           failed=("conversion_meeting", {"decision": "extend", "extension_months": 6}))
+    state = _record(state, events, "conversion_approval", date(2018, 7, 10), proc, approved=False)
+    refused = ("上级党委审批于 2018-07-10 不批准支部大会 2018-06-20 的决议（延长预备期 6 个月），"
+               f"须重新办理支部大会讨论转正（{_label('conversion_approval', proc)}）")
+    assert _refusal(state, events, "conversion_approval", proc) == (
+        f"上级党委审批须先完成：支部大会讨论转正（{_label('conversion_approval', proc)}）；{refused}")
+    assert _refusal(state, events, "archive", proc) == (
+        f"材料归档须先完成：上级党委审批（{_label('archive', proc)}）；{refused}")

@@ -4,15 +4,16 @@ pipeline's health (health.py), the branches without development (dormant.py) and
 """
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, select
 from sqlalchemy.engine import Connection
 
-from storage.tables import organisation
+from storage.tables import candidate, organisation
 
 from .categories import breakdowns
 from .dormant import dormant_branches
@@ -27,7 +28,8 @@ _o = organisation.c
 ARTICLE_NOTES = (
     "发展党员：按上级党委审批（接收为预备党员）的日期统计（细则第二十四条）；预备期自支部大会通过之日起计算（第三十二条）。",
     "预备党员转正：按上级党委审批转正的日期统计（第三十四条）。",
-    "延长预备期、取消预备党员资格：按支部大会作出决议的日期统计（第三十二条）。",
+    "延长预备期、取消预备党员资格：按决定生效的日期统计——须经上级党委批准的（党章第七条），按上级党委批准的日期；"
+    "按第1版规则办理、支部大会决议即生效的，按支部大会作出决议的日期（第三十二条）。",
     "收到入党申请：按递交入党申请书的日期统计（第五条）。",
     "培养入党积极分子：统计期末已确定为入党积极分子（第八条）、尚未确定为发展对象且未退出的人数；"
     "发展对象：统计期末已确定为发展对象（第十三条）、尚未被批准入党且未退出的人数。",
@@ -68,6 +70,30 @@ def dormant_note(day: date) -> str:
             "满三年的标为“3年以上”。年数按日历年计算，按党支部当前所属人员统计。")
 
 
+# A pending resolution's decisions that are not a conversion (cpc_2014@2 / cpc_2026@2 step 23:
+# engine/resolution.py); a pending conversion is the ordinary open 转正审批.
+WAITING_DECISIONS = frozenset({"extend", "cancel"})
+
+
+def waiting_resolutions(conn: Connection, branch_ids: Sequence[int] | None) -> int:
+    """Extensions and cancellations resolved by a branch meeting and waiting for the higher
+    committee now (the candidates' current state: `pending`; `branch_ids` None: every branch).
+    Only probationary members with a pending resolution are decoded."""
+    if branch_ids is not None and not branch_ids:
+        return 0
+    c = candidate.c
+    where = [c.stage == "probationary", cast(c.state, String).like('%"pending"%')]
+    chunks = [None] if branch_ids is None else [list(branch_ids)[i:i + 900] for i in range(0, len(branch_ids), 900)]
+    n = 0
+    for chunk in chunks:
+        rows = conn.execute(select(c.state).where(*where, *([c.branch_id.in_(chunk)] if chunk is not None else [])))
+        for (state,) in rows:
+            state = json.loads(state) if isinstance(state, str) else state
+            if ((state or {}).get("pending") or {}).get("decision") in WAITING_DECISIONS:
+                n += 1
+    return n
+
+
 def build(conn: Connection, org: OrgRef, branch_ids: Sequence[int], period: Period, as_of: date, *,
           step_names: Mapping[str, str], plan: Mapping[str, Any] | None = None, limit: int = 50,
           rule_of: RuleOf | None = None) -> Report:
@@ -95,6 +121,10 @@ def build(conn: Connection, org: OrgRef, branch_ids: Sequence[int], period: Peri
     notes.append(dormant_note(dormant_on))
     if as_of < period.end:
         notes.append(f"本期尚未结束：数字截至 {as_of.isoformat()}（入党积极分子、发展对象按期末口径统计时以当前记录为准）。")
+    waiting = waiting_resolutions(conn, branch_ids)
+    if waiting:
+        notes.append(f"截至 {as_of.isoformat()}，待上级党委审批的延长/取消决议 {waiting} 项"
+                     "（支部大会已作出延长预备期或取消预备党员资格的决议，上级党委批准后生效，党章第七条），未计入上述数字。")
     lines: tuple[PlanLine, ...] = ()
     if plan is not None:
         ytd = year_to_date(period)

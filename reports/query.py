@@ -13,8 +13,11 @@ the bits and maps profile ids to their values and raw values to display categori
 What each measure counts (the report's notes say the same in Chinese):
 - admitted   admitted_on (上级党委审批, 细则第二十四条) in the period;
 - converted  full_on (转正审批, 第三十四条) in the period;
-- extended   extended_on (the branch meeting's resolution, 第三十二条) in the period;
-- cancelled  end_stage = probation_cancelled and ended_on in the period (第三十二条);
+- extended   extended_on in the period: the day the extension took effect — the higher committee's
+             approval where the definition makes it a resolution (cpc_2014@2, cpc_2026@2: 党章第七条),
+             the branch meeting under @1 (第三十二条); a resolution still waiting is not counted
+             (reports/build.py `waiting_resolutions` notes how many wait);
+- cancelled  end_stage = probation_cancelled and ended_on (likewise the approval under @2) in the period;
 - applicants applied_on (递交入党申请书, 第五条) in the period; activists_selected / targets_selected
   activist_on / target_on in the period;
 - activists  on the period's last day E: activist_on <= E, not (target_on <= E), not (ended_on <= E);

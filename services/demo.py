@@ -17,6 +17,7 @@ from typing import Callable
 from engine import DomainError, outlook, process_for
 from services import candidates as uc
 from services.app import SHANGHAI, App
+from services.demo_resolutions import record_step
 from services.people.roll import roll_on
 from services.sample_evidence import sample_evidence, sample_vote
 
@@ -213,7 +214,9 @@ def _perform(app: App, act: _Action, info: dict, town: dict, rng: random.Random,
             _special_after_apply(app, cid, info, rng, schedule, log)
         elif act.kind == "step":
             ev = _evidence(app, cid, act.step, act.on, info, town, rng)
-            res = uc.complete_step(app, cid, act.step, occurred_on=act.on, actor=_actor(act.step), evidence=ev)
+            res = record_step(app, cid, act.step, act.on, info[cid], ev, _actor(act.step), log)
+            if res is None:
+                return  # held back by a story of services/demo_resolutions (nothing recorded)
             log.steps += 1
             for w in res.decision.warnings:
                 log.say(f"{act.on} 候选人{cid}：{w}")

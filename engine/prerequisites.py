@@ -30,8 +30,9 @@ SUBMITTED = "submitted"  # sent to the higher committee, not yet decided
 REOPENED = "reopened"  # done once, reopened by a return, an extension or a reconsideration
 MISSING = "missing"  # never recorded (or its records were voided)
 
-# What a negative result means, by step, in the words of the rule (the article comes from the
-# definition, so a renumbered version cites its own). Other steps get the generic sentence.
+# What a negative result means, in the words of the rule: the definition's `outcome.means` (from
+# the second version of the rules); for versions published before that key existed, by step id.
+# The article always comes from the definition. Other steps get the generic sentence.
 _MEANS = {
     "political_review": "政审不合格的，不能发展入党",
     "training": "未经培训合格的，除个别特殊情况外，不能发展入党",
@@ -126,7 +127,7 @@ def _failed(proc: Process, step: StepSpec, e: Event) -> tuple[str, str, str]:
     if spec is not None and spec.type == "choice":
         value = spec.choice_label(e.evidence.get(spec.name))
         return FAILED, c.article, f"{step.name}于 {e.occurred_on} 决议为“{value}”，该步骤仍待办理{_label(c)}"
-    means = _MEANS.get(step.id, _GENERIC)
+    means = (step.outcome.means if step.outcome is not None else "") or _MEANS.get(step.id, _GENERIC)
     return FAILED, c.article, f"{step.name}于 {e.occurred_on} 记为{_negative_word(step)}：{means}{_label(c)}"
 
 

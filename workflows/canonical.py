@@ -63,6 +63,8 @@ def _step_data(s: StepSpec) -> dict[str, Any]:
             out["outcome"]["effects"] = dict(o.effects)
         if o.approved_by:
             out["outcome"]["approved_by"] = o.approved_by
+        if o.means:
+            out["outcome"]["means"] = o.means
     if s.repeatable:
         out["repeatable"] = True
     if s.optional:

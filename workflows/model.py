@@ -123,6 +123,7 @@ class Outcome:
     negative: str = "stay"
     effects: Mapping[str, str] = field(default_factory=dict)
     approved_by: str | None = None
+    means: str = ""  # what a negative result means, in the rule's words (named by refusals of later steps)
 
 
 @dataclass(frozen=True)

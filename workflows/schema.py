@@ -24,7 +24,7 @@ STEP_KEYS = {
 STEP_REQUIRED = ("id", "number", "name", "stage", "actor")
 ARTICLE_KEYS = {"number", "confidence", "unverified", "note", "source"}
 FIELD_KEYS = {"name", "type", "label", "required", "choices", "choice_labels", "min_items", "max_items"}
-OUTCOME_KEYS = {"field", "positive", "negative", "effects", "approved_by"}
+OUTCOME_KEYS = {"field", "positive", "negative", "effects", "approved_by", "means"}
 PROBATION_KEYS = {"after", "months", "article", "confidence", "unverified", "note", "source"}
 # A rule's keys that are not parameters of its kind: its name, kind, citation and message.
 RULE_NON_PARAMS = {"id", "kind", "article", "confidence", "unverified", "note", "source", "message"}

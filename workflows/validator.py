@@ -363,7 +363,11 @@ class Validator(ValueChecks):
         if "approved_by" in o and (not isinstance(approved_by, str) or approved_by not in self.step_maps):
             self.log.missing_step(o.at("approved_by"), f"{owhat}的 approved_by ", approved_by)
             approved_by = None
-        return Outcome(name, positive, negative, MappingProxyType(effects), approved_by)
+        means = o.get("means", "")
+        if not isinstance(means, str):
+            self.add(o.at("means"), f"{owhat}的 means 应为文字（未通过意味着什么，如“政审不合格的，不能发展入党”）")
+            means = ""
+        return Outcome(name, positive, negative, MappingProxyType(effects), approved_by, means.strip())
 
     def approvals(self, steps: list[StepSpec | None]) -> None:
         """A resolution (`outcome.approved_by`) is approved by a later step that needs it and

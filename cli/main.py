@@ -14,10 +14,11 @@ from cli.options import (
     EXIT_PROBLEMS,
     JSON_HELP,
     Run,
+    RECORDER_HELP,
     command,
-    default_actor,
     parse_day,
     parse_sets,
+    recorder,
 )
 
 app = typer.Typer(
@@ -50,7 +51,7 @@ def _root(
 
 # Shared option types (Chinese help once, reused by every command).
 DateOpt = Annotated[str, typer.Option("--date", help="实际发生日期（会议、谈话等的真实日期），如 2018-03-10", metavar="日期")]
-ActorOpt = Annotated[Optional[str], typer.Option("--actor", help="录入人（默认取 PARTYFLOW_ACTOR 或登录名）", metavar="姓名")]
+ActorOpt = Annotated[Optional[str], typer.Option("--by", "--actor", help=RECORDER_HELP, metavar="姓名")]
 PreviewOpt = Annotated[bool, typer.Option("--preview", help="预演：检查并显示结果，但不写入")]
 ExpectOpt = Annotated[Optional[int], typer.Option("--expect-version", help="你看到的记录版本；若已被他人修改则拒绝", metavar="N")]
 SetOpt = Annotated[Optional[List[str]], typer.Option("--set", help="记录项=值，记录项写中文名称（或其英文键），可多次使用，如 --set 谈话人=李书记 --set 入党介绍人=201,202 --set 表决结果=16,9,9,0,0", metavar="键=值")]
@@ -140,12 +141,14 @@ def person_add(
     email: Annotated[Optional[str], typer.Option("--email", help="电子邮箱", metavar="邮箱")] = None,
     party_status: Annotated[str, typer.Option("--party-status", help="政治面貌：none（群众）| probationary（预备党员）| full_member（正式党员）", metavar="状态")] = "none",
     branch: Annotated[Optional[str], typer.Option("--branch", help="所在党支部代码（党员必填）", metavar="代码")] = None,
+    actor: ActorOpt = None,
 ) -> None:
     from services.people import add_person
 
+    by = recorder(actor)
     pid = add_person(run.app, name=name, gender=gender, birth_date=parse_day(birth, "出生日期"), ethnicity=ethnicity,
                      education=education, occupation=occupation, tags=tag or (), phone=phone, email=email,
-                     party_status=party_status, branch=branch, actor=default_actor())
+                     party_status=party_status, branch=branch, actor=by)
     if run.json:
         run.emit({"ok": True, "id": pid, "name": name})
     else:
@@ -164,7 +167,7 @@ def _rights_command(name: str, suspended: bool, help_text: str, reason_help: str
     ) -> None:
         from services.directory import set_rights_suspended
 
-        out = set_rights_suspended(run.app, person, suspended, reason=reason, actor=actor or default_actor())
+        out = set_rights_suspended(run.app, person, suspended, reason=reason, actor=recorder(actor))
         if run.json:
             run.emit(out)
         else:
@@ -221,11 +224,12 @@ def apply_cmd(
     from services.candidates import register_applicant
     from services.directory import resolve_branch
 
+    by = recorder(actor, preview)
     on = parse_day(date)
     with run.app.uow() as uow:
         branch_id = resolve_branch(uow, branch).id
     result = register_applicant(run.app, person_id=person, branch_id=branch_id, occurred_on=on,
-                                actor=actor or default_actor(), evidence=parse_sets(set_), preview=preview)
+                                actor=by, evidence=parse_sets(set_), preview=preview)
     _finish_write(run, result, lambda v: f"已登记入党申请（{on}）" + (f"，候选人编号 {v['candidate_id']}" if v.get("candidate_id") else ""))
 
 
@@ -245,7 +249,7 @@ def step_cmd(
     on = parse_day(date)
     evidence = parse_sets(set_)
     # the reference (id, number or name) is resolved in the command's own transaction
-    result = complete_step(run.app, candidate, step, occurred_on=on, actor=actor or default_actor(),
+    result = complete_step(run.app, candidate, step, occurred_on=on, actor=recorder(actor, preview),
                            evidence=evidence, expected_version=expect_version, preview=preview)
     _finish_write(run, result, lambda v: f"已记录：{_step_label(v)}（{on}），候选人 {candidate}")
 
@@ -265,7 +269,7 @@ def _exceptional(action: str, help_text: str, done: str) -> None:
         from services.candidates import exceptional
 
         on = parse_day(date)
-        result = exceptional(run.app, candidate, action, occurred_on=on, actor=actor or default_actor(),
+        result = exceptional(run.app, candidate, action, occurred_on=on, actor=recorder(actor, preview),
                              reason=reason, expected_version=expect_version, preview=preview)
         _finish_write(run, result, lambda v: f"已{done}：候选人 {candidate}（{on}）")
 
@@ -307,7 +311,7 @@ def transfer_cmd(
         with run.app.uow() as uow:
             to_id = resolve_branch(uow, to).id
     result = exceptional(run.app, candidate, "transfer_out" if out else "transfer", occurred_on=on,
-                         actor=actor or default_actor(), reason=reason, to_branch_id=to_id,
+                         actor=recorder(actor, preview), reason=reason, to_branch_id=to_id,
                          expected_version=expect_version, preview=preview)
     done = f"已转出本系统：候选人 {candidate}（{on}）" if out else f"已转接到党支部 {to}：候选人 {candidate}（{on}）"
     _finish_write(run, result, lambda v: done)
@@ -329,7 +333,7 @@ def correct_cmd(
 
     on = parse_day(date, "更正后的日期") if date else None
     evidence = parse_sets(set_) or None
-    result = correct(run.app, candidate, seq, actor=actor or default_actor(), reason=reason, occurred_on=on,
+    result = correct(run.app, candidate, seq, actor=recorder(actor, preview), reason=reason, occurred_on=on,
                      evidence=evidence, expected_version=expect_version, preview=preview)
     _finish_write(run, result, lambda v: f"已更正第 {seq} 条记录：候选人 {candidate}")
 
@@ -346,7 +350,7 @@ def void_cmd(
 ) -> None:
     from services.candidates import void
 
-    result = void(run.app, candidate, seq, actor=actor or default_actor(), reason=reason,
+    result = void(run.app, candidate, seq, actor=recorder(actor, preview), reason=reason,
                   expected_version=expect_version, preview=preview)
     _finish_write(run, result, lambda v: f"已作废第 {seq} 条记录：候选人 {candidate}")
 
@@ -365,7 +369,7 @@ def migrate_cmd(
     from services.candidates import migrate
 
     on = parse_day(date)
-    result = migrate(run.app, candidate, key, occurred_on=on, actor=actor or default_actor(), reason=reason,
+    result = migrate(run.app, candidate, key, occurred_on=on, actor=recorder(actor, preview), reason=reason,
                      expected_version=expect_version, preview=preview)
     _finish_write(run, result, lambda v: f"已迁移到 {key}：候选人 {candidate}（{on}）")
 
@@ -578,10 +582,12 @@ from cli.ledger_cmds import register as _register_ledger  # noqa: E402
 
 _register_reports(app)
 _register_ledger(app)
+from cli.config_cmds import register as _register_config  # noqa: E402
 from cli.web_cmds import register as _register_web  # noqa: E402
 from cli.review_cmds import register as _register_review  # noqa: E402
 from cli.migration_cmds import register as _register_migration  # noqa: E402
 
 _register_web(app)
+_register_config(app)
 _register_review(app)
 _register_migration(app)

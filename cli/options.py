@@ -11,7 +11,6 @@ Exit codes: 0 done; 1 a check found problems (verify, definitions validate) or a
 from __future__ import annotations
 
 import functools
-import getpass
 import inspect
 import json
 import os
@@ -34,20 +33,73 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED, EXIT_CONFLICT = 0, 1, 2, 3
 # Violations that mean "reload and retry" rather than "change the request".
 _CONFLICT_CODES = frozenset({"candidate.stale", "concurrent_modification"})
 ACTOR_ENV = "PARTYFLOW_ACTOR"
+CONFIG_ENV = "PARTYFLOW_CONFIG"  # the config file's path (default: config.json in the user config dir)
+RECORDER_HELP = "录入人姓名（默认取环境变量 PARTYFLOW_ACTOR，再取 partyflow config set recorder 设定的姓名）"
+MAX_RECORDER = 40  # characters: a name, perhaps with a title ("贺丰村党支部书记 王建国")
+PREVIEW_RECORDER = "（预演，未指明录入人）"
 
 DB_HELP = "数据库地址（默认取环境变量 PARTYFLOW_DATABASE_URL，否则为本机用户数据目录下的 SQLite 文件）"
 JSON_HELP = "以 JSON 输出（UTF-8，格式见 docs/cli.md）"
 
 
-def default_actor() -> str:
-    """Who entered the record: $PARTYFLOW_ACTOR, else the login name (the log keeps it)."""
-    name = os.environ.get(ACTOR_ENV, "").strip()
-    if name:
-        return name
+def config_path() -> Path:
+    """$PARTYFLOW_CONFIG, else config.json in the user's config directory (platformdirs)."""
+    override = os.environ.get(CONFIG_ENV, "").strip()
+    if override:
+        return Path(override)
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("partyflow")) / "config.json"
+
+
+def read_config() -> dict[str, Any]:
+    """The saved settings ({} when there is no file); a file that is not ours is refused by name."""
+    path = config_path()
     try:
-        return getpass.getuser() or "命令行"
-    except Exception:  # noqa: BLE001 - no login name in some containers
-        return "命令行"
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise refuse("config.invalid", f"设置文件 {path} 无法读取（{e.__class__.__name__}）：请修正或删除后用 "
+                                       "partyflow config set 重新设置") from None
+    if not isinstance(data, dict):
+        raise refuse("config.invalid", f"设置文件 {path} 格式有误：请删除后用 partyflow config set 重新设置")
+    return data
+
+
+def write_config(data: dict[str, Any]) -> Path:
+    path = config_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    except OSError as e:
+        raise refuse("config.write", f"无法写入设置文件 {path}：{e.strerror or e}") from None
+    return path
+
+
+def check_recorder(name: str, where: str) -> str:
+    """A recorder's name as the log keeps it: trimmed, one line, at most MAX_RECORDER characters."""
+    name = name.strip()
+    if not name.isprintable() or len(name) > MAX_RECORDER:
+        raise refuse("recorder.invalid", f"{where}：录入人姓名应为一行、不超过 {MAX_RECORDER} 个字，收到“{name[:MAX_RECORDER]}…”"
+                     if len(name) > MAX_RECORDER else f"{where}：录入人姓名应为一行文字，不能含换行或控制字符")
+    return name
+
+
+def recorder(by: str | None, preview: bool = False) -> str:
+    """Who records this write: --by, else $PARTYFLOW_ACTOR, else the configured recorder.
+
+    Never the operating-system login (a log full of "root" names nobody): a write with no
+    recorder is refused before anything is written. A preview writes nothing, so it needs none.
+    """
+    for name, where in ((by, "--by"), (os.environ.get(ACTOR_ENV), f"环境变量 {ACTOR_ENV}"),
+                        (read_config().get("recorder"), f"设置文件 {config_path()} 中的 recorder")):
+        if isinstance(name, str) and name.strip():
+            return check_recorder(name, where)
+    if preview:
+        return PREVIEW_RECORDER
+    raise refuse("recorder.missing", "未指明录入人，本次未写入：请用 --by 写明录入人姓名（如 --by 张三），"
+                                     f"或设置环境变量 {ACTOR_ENV}=张三，或运行 partyflow config set recorder 张三 保存为本机默认录入人")
 
 
 def _console(stderr: bool = False) -> Console:

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.options import Run, command, parse_day, parse_sets
+from cli.options import Run, command, parse_day, parse_sets, recorder
 
 
 def register(app: typer.Typer) -> None:
@@ -20,11 +20,10 @@ def register(app: typer.Typer) -> None:
                    note: Annotated[str, typer.Option("--note", help="报送说明", metavar="说明")] = "",
                    date: OnOpt = None, actor: ActorOpt = None, expect_version: ExpectOpt = None,
                    preview: PreviewOpt = False) -> None:
-        from cli.options import default_actor
         from services.review import submit
 
         result = submit(run.app, None, candidate, step, note=note, occurred_on=parse_day(date) if date else None,
-                        expected_version=expect_version, preview=preview, actor=actor or default_actor())
+                        expected_version=expect_version, preview=preview, actor=recorder(actor, preview))
         _finish_write(run, result, lambda v: f"已报送：{v['event']['step_name']}，候选人 {candidate}")
 
     @command(app, "return", help="退回党支部：写明原因，可指定须重新办理的步骤（以其为前提的已办步骤一并重新办理）。")
@@ -34,12 +33,11 @@ def register(app: typer.Typer) -> None:
                        "--reopen", help="须重新办理的步骤（编号或名称），可多次使用", metavar="步骤")] = None,
                    date: OnOpt = None, actor: ActorOpt = None, expect_version: ExpectOpt = None,
                    preview: PreviewOpt = False) -> None:
-        from cli.options import default_actor
         from services.review import return_to_branch
 
         result = return_to_branch(run.app, None, candidate, step, reason=reason, reopen=tuple(reopen or ()),
                                   occurred_on=parse_day(date) if date else None, expected_version=expect_version,
-                                  preview=preview, actor=actor or default_actor())
+                                  preview=preview, actor=recorder(actor, preview))
         redo = result.decision.event.evidence.get("reopened") or []
         defn = run.app.definition(result.decision.state.definition_key)
         names = "、".join(defn.step(s).name for s in redo)
@@ -53,12 +51,11 @@ def register(app: typer.Typer) -> None:
                     doc_no: Annotated[str, typer.Option("--doc-no", help="批复文号", metavar="文号")] = "",
                     set_: SetOpt = None, actor: ActorOpt = None, expect_version: ExpectOpt = None,
                     preview: PreviewOpt = False) -> None:
-        from cli.options import default_actor
         from services.review import approve
 
         on = parse_day(date)
         result = approve(run.app, None, candidate, step, occurred_on=on, evidence=parse_sets(set_), opinion=opinion,
-                         doc_no=doc_no, expected_version=expect_version, preview=preview, actor=actor or default_actor())
+                         doc_no=doc_no, expected_version=expect_version, preview=preview, actor=recorder(actor, preview))
         _finish_write(run, result, lambda v: f"已办理：{v['event']['step_name']}（{on}），候选人 {candidate}")
 
     @command(app, "thread", help="报送、退回、审批的往来记录。")

@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.options import Run, command, parse_day
+from cli.options import RECORDER_HELP, Run, command, parse_day
 from cli.zh import ZhGroup
 from engine.errors import refuse
 
@@ -128,15 +128,17 @@ def register(app: typer.Typer) -> None:
         role: Annotated[Optional[list[str]], typer.Option("--role", help=ROLE_HELP)] = None,
         org: Annotated[Optional[list[str]], typer.Option("--org", help="组织代码或编号（与 --role 一一对应；admin 不填）")] = None,
         password_stdin: Annotated[bool, typer.Option("--password-stdin", help="从标准输入读取密码")] = False,
+        by: Annotated[Optional[str], typer.Option("--by", "--actor", help=RECORDER_HELP, metavar="姓名")] = None,
     ) -> None:
         from services.users import create_user
 
+        who = _cli_actor(by)
         roles = list(role or [])
         orgs = list(org or [])
         if len(orgs) > len(roles):
             raise refuse("user.role_org", "--org 多于 --role：每个 --org 对应前面的一个 --role")
         pairs = [(r, orgs[i] if i < len(orgs) else None) for i, r in enumerate(roles)]
-        u = create_user(run.app, username, name, _password(password_stdin), pairs, by=_cli_actor())
+        u = create_user(run.app, username, name, _password(password_stdin), pairs, by=who)
         if run.json:
             run.emit({"ok": True, "user": u})
         else:
@@ -160,16 +162,18 @@ def register(app: typer.Typer) -> None:
         run: Run,
         username: Annotated[str, typer.Argument(help="用户名")],
         password_stdin: Annotated[bool, typer.Option("--password-stdin", help="从标准输入读取密码")] = False,
+        by: Annotated[Optional[str], typer.Option("--by", "--actor", help=RECORDER_HELP, metavar="姓名")] = None,
     ) -> None:
         from services.users import set_password
 
-        set_password(run.app, username, _password(password_stdin), by=_cli_actor())
+        who = _cli_actor(by)
+        set_password(run.app, username, _password(password_stdin), by=who)
         run.emit({"ok": True}) if run.json else run.line(f"已重设用户“{username}”的密码")
 
-    def _role(run: Run, add: bool, username: str, role: str, org: Optional[str]) -> None:
+    def _role(run: Run, add: bool, username: str, role: str, org: Optional[str], by: Optional[str]) -> None:
         from services.users import change_role
 
-        u = change_role(run.app, username, role, org, add=add, by=_cli_actor())
+        u = change_role(run.app, username, role, org, add=add, by=_cli_actor(by))
         if run.json:
             run.emit({"ok": True, "user": u})
         else:
@@ -181,8 +185,9 @@ def register(app: typer.Typer) -> None:
         username: Annotated[str, typer.Argument(help="用户名")],
         role: Annotated[str, typer.Option("--role", help=ROLE_HELP)],
         org: Annotated[Optional[str], typer.Option("--org", help="组织代码或编号（admin 不填）")] = None,
+        by: Annotated[Optional[str], typer.Option("--by", "--actor", help=RECORDER_HELP, metavar="姓名")] = None,
     ) -> None:
-        _role(run, True, username, role, org)
+        _role(run, True, username, role, org, by)
 
     @command(role_app, "remove", help="移除用户的角色。")
     def role_remove(
@@ -190,11 +195,13 @@ def register(app: typer.Typer) -> None:
         username: Annotated[str, typer.Argument(help="用户名")],
         role: Annotated[str, typer.Option("--role", help=ROLE_HELP)],
         org: Annotated[Optional[str], typer.Option("--org", help="组织代码或编号（admin 不填）")] = None,
+        by: Annotated[Optional[str], typer.Option("--by", "--actor", help=RECORDER_HELP, metavar="姓名")] = None,
     ) -> None:
-        _role(run, False, username, role, org)
+        _role(run, False, username, role, org, by)
 
 
-def _cli_actor() -> str:
-    from cli.options import default_actor
+def _cli_actor(by: Optional[str]) -> str:
+    """The audit log's "by" for a user change made on the command line (a named person, never the OS login)."""
+    from cli.options import recorder
 
-    return f"命令行：{default_actor()}"
+    return f"命令行：{recorder(by)}"

@@ -15,6 +15,15 @@ import pytest
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
+@pytest.fixture(autouse=True)
+def _recorder(monkeypatch, tmp_path_factory):
+    """Every CLI write needs a named recorder (never the OS login, docs/cli.md): the suite records
+    as "测试录入人" through $PARTYFLOW_ACTOR, and never reads the developer's own config file.
+    Tests of the recorder itself delenv/setenv these."""
+    monkeypatch.setenv("PARTYFLOW_ACTOR", "测试录入人")
+    monkeypatch.setenv("PARTYFLOW_CONFIG", str(tmp_path_factory.mktemp("config") / "config.json"))
+
+
 def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 

@@ -1,11 +1,15 @@
 """Jinja2 templates and the one way pages are rendered (user, CSRF token and flashes included)."""
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+
+from engine.calendar import due_note
 
 from web.security import csrf_token, take_flashes
 
@@ -14,6 +18,19 @@ TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 STATUS_NAMES = {"done": "已完成", "open": "可办理", "waiting": "待前置步骤", "blocked": "未到时间",
                 "pending": "未开始", "ended": "已结束"}
 TEMPLATES.env.globals["STATUS_NAMES"] = STATUS_NAMES
+
+
+@pass_context
+def _due_note(ctx, day: str | date | None, provisional: bool = False) -> str:
+    """`{{ i.due|due_note }}` → "（含当日，元旦假期）": a due date is inclusive, and its day is named when
+    it is a holiday or rest day or its year's arrangement is not loaded (engine.calendar.due_note)."""
+    if not day:
+        return ""
+    day = day if isinstance(day, date) else date.fromisoformat(str(day))
+    return due_note(day, ctx["request"].app.state.pf.calendar, bool(provisional))
+
+
+TEMPLATES.env.filters["due_note"] = _due_note
 
 
 def page(request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from engine.calendar import due_note
 from services.access import Principal
 from services.app import App
 from services.casefile.history import history_by_stage
@@ -29,16 +30,20 @@ def earliest_line(step: dict[str, Any], today: str) -> str | None:
 
 
 def due_line(step: dict[str, Any], today: str) -> str | None:
-    """The due date in words: how long is left, or how late it already is."""
+    """The due date in words: how long is left, or how late it already is. `due_note` (set by
+    case_file: "（含当日，元旦假期）", engine.calendar.due_note) names the day; without it, "（含当日）"."""
     d = step.get("due")
     if not d:
         return None
-    note = PROVISIONAL if step.get("due_provisional") else ""
+    paren = step.get("due_note")
+    note = ""
+    if not paren:
+        paren, note = "（含当日）", PROVISIONAL if step.get("due_provisional") else ""
     if d < today:
-        return f"已逾期 {_days(d, today)} 天：最迟应于 {d}（含当日）办理" + note
+        return f"已逾期 {_days(d, today)} 天：最迟应于 {d}{paren}办理" + note
     if d == today:
-        return f"今天截止：最迟于 {d}（含当日）办理" + note
-    return f"最迟于 {d}（含当日）办理，还有 {_days(today, d)} 天" + note
+        return f"今天截止：最迟于 {d}{paren}办理" + note
+    return f"最迟于 {d}{paren}办理，还有 {_days(today, d)} 天" + note
 
 
 def rule_lines(step: dict[str, Any]) -> list[str]:
@@ -111,6 +116,10 @@ def case_file(app: App, who: Principal, candidate_id: int, branch_id: int,
     review thread (services.review.review_thread), to show each sent-up step's status with it."""
     view = step_table(app, candidate_id)
     _with_provisional(view)
+    cal = app.calendar
+    for s in view["steps"]:
+        if s.get("due"):
+            s["due_note"] = due_note(date.fromisoformat(s["due"]), cal, s["due_provisional"])
     _with_review(view, thread, candidate_id)
     for s in view["steps"]:
         s["can_act"] = s["status"] in ("open", "blocked", "waiting") and who.can_act(branch_id, s["actor"])

@@ -151,5 +151,5 @@ def _next_text(o) -> str:
     if o is None:
         return "不在待办"
     earliest, due = _dates(o)
-    parts = [f"最早 {earliest}" if earliest else "", f"截止 {due}" if due else ""]
+    parts = [f"最早 {earliest}" if earliest else "", f"最迟 {due}（含当日）" if due else ""]
     return "，".join(p for p in parts if p) or "可办理（无时间要求）"

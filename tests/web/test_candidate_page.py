@@ -54,7 +54,7 @@ def test_next_action_comes_first_with_its_dates_and_one_button(login, world):
     assert buttons == [f"/candidates/{world.fresh}/steps/first_talk"]
     t = _text(now)
     assert "第2步 党组织派人谈话" in t
-    assert "已逾期 24 天：最迟应于 2026-11-01（含当日）办理" in t  # due 2026-11-01, today 2026-11-25
+    assert "已逾期 24 天：最迟应于 2026-11-01（含当日，周日休息日）办理" in t  # due Sunday 2026-11-01, today 2026-11-25
     assert "依据：" in t and "细则" in t  # the rule in words with its article
     # the full list is there, collapsed
     assert re.search(r'<details class="all-steps">\s*<summary>全部 25 个步骤', main)

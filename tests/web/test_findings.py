@@ -95,7 +95,7 @@ def _web_overdue(html: str) -> list[tuple[int, str, int]]:
     out = []
     for item in re.findall(r"<li>(.*?)</li>", html.split("逾期清单", 1)[1], re.S):
         cid = re.search(r'href="/candidates/(\d+)', item)[1]
-        due, days = re.search(r"截止 ([\d-]+)，已逾期 (-?\d+) 天", item).groups()
+        due, days = re.search(r"最迟应于 ([\d-]+)（含当日[^）]*）办理，已逾期 (-?\d+) 天", item).groups()
         out.append((int(cid), due, int(days)))
     return out
 

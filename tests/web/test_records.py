@@ -245,7 +245,7 @@ def test_preview_names_the_later_steps_whose_dates_move(app, login, world):
                      "go": "preview"})
     assert r.status_code == 200
     t = _text(r.text)
-    assert "受影响的后续步骤" in t and "第2步 党组织派人谈话 原来：截止 2026-11-01 之后：截止 2026-11-10" in t
+    assert "受影响的后续步骤" in t and "第2步 党组织派人谈话 原来：最迟 2026-11-01（含当日） 之后：最迟 2026-11-10（含当日）" in t
 
 
 def test_an_exceptional_path_is_corrected_by_date_and_voided(app, login, world):

@@ -14,7 +14,7 @@ def _text(html: str) -> str:
 def test_week_lists_overdue_due_soon_and_possible(login, world):
     t = _text(login("sec").get("/").text)
     overdue, due_soon, possible = t.split("已逾期")[1], t.split("7天内到期")[1], t.split("可以办理")[1]
-    assert "张秀英" in overdue.split("7天内到期")[0] and "截止 2026-11-01" in overdue  # the first talk
+    assert "张秀英" in overdue.split("7天内到期")[0] and "最迟 2026-11-01（含当日，周日休息日）" in overdue  # the first talk
     assert "培养教育考察" in due_soon.split("可以办理")[0]  # every 6 months from 2026-06-01
     assert "指定培养联系人" in possible
     # the township's steps are not the branch's to do: they appear only as 待报送 (the review loop)

@@ -20,10 +20,10 @@ def register(app: typer.Typer) -> None:
         actor: ActorOpt = None,
         preview: PreviewOpt = False,
     ) -> None:
-        from cli.options import default_actor
+        from cli.options import recorder
         from services.migration import migrate_all
 
-        report = migrate_all(run.app, from_key, to_key, occurred_on=parse_day(date), actor=actor or default_actor(),
+        report = migrate_all(run.app, from_key, to_key, occurred_on=parse_day(date), actor=recorder(actor, preview),
                              reason=reason, preview=preview)
         if run.json:
             run.emit(report.as_dict())

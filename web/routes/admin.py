@@ -18,6 +18,7 @@ from services.app import SHANGHAI, naive_utc
 from services.audit_log import entries, record
 from services.definition_admin import MAX_UPLOAD, check_upload, describe, install_upload, list_versions
 from services.directory import KIND_NAMES, LEVEL_NAMES, add_org
+from services.migration import migrate_all
 from services.user_commands import ForbiddenError, NotFoundError
 from services.users import ROLE_LEVEL, ROLE_NAMES, change_role, create_user, list_users, set_active
 from web import audit_words
@@ -210,6 +211,49 @@ async def definition_install(request: Request, text: str = Form(""), name: str =
     key = result["definition"]["key"]
     return RedirectResponse(f"/admin/definitions/{key}" if result["installed"] else "/admin/definitions",
                             status_code=303)
+
+
+@router.post("/definitions/migrate")
+async def definition_migrate(request: Request, from_key: str = Form(""), to_key: str = Form(""),
+                             occurred_on: str = Form(""), reason: str = Form(""), confirm: str = Form(""),
+                             who=Depends(admin_user)):
+    """Move every candidate on one version to another: first what it would do (a preview that
+    writes nothing), then, confirmed, one audited migrate event per candidate (services/migration)."""
+    pf = request.app.state.pf
+    errors: dict[str, str] = {}
+    keys = pf.registry.keys()
+    if from_key not in keys:
+        errors["from_key"] = "请选择原流程版本"
+    if to_key not in keys:
+        errors["to_key"] = "请选择目标流程版本"
+    elif to_key == from_key:
+        errors["to_key"] = "目标版本与原版本相同"
+    day = _day(occurred_on, "occurred_on", errors) if occurred_on.strip() else None
+    if day is None and "occurred_on" not in errors:
+        errors["occurred_on"] = "请填写迁移日期（乡镇党委决定的日期）"
+    if not reason.strip():
+        errors["reason"] = "请写明乡镇党委的决定或原因"
+    report = None
+    if not errors:
+        try:
+            report = await run_in_threadpool(lambda: migrate_all(
+                pf, from_key, to_key, occurred_on=day, actor=who.actor, reason=reason.strip(), preview=not confirm))
+        except DomainError as e:
+            errors["_"] = "；".join(v.message for v in e.violations)
+    if report is not None and confirm:
+        record(pf, user_id=who.user_id, username=who.username, action="definition.migrate",
+               target_kind="definition", target_id=None,
+               detail={"from": from_key, "to": to_key, "occurred_on": day, "reason": reason.strip(),
+                       "moved": len(report.moved), "pending": len(report.pending), "skipped": len(report.skipped)})
+        flash(request, f"已迁移 {len(report.moved)} 名候选人到{pf.definition(to_key).title}"
+                       + (f"；其中 {len(report.pending)} 名有待上级党委审批的决议" if report.pending else ""))
+        return RedirectResponse("/admin/definitions", status_code=303)
+    versions = await run_in_threadpool(list_versions, pf)
+    return page(request, "admin_definitions.html", {
+        "title": "流程定义版本", "section": "definitions", "versions": versions, "result": None,
+        "max_kb": MAX_UPLOAD // 1024, "migration": report.as_dict() if report else None, "errors": errors,
+        "typed": {"from_key": from_key, "to_key": to_key, "occurred_on": occurred_on, "reason": reason}},
+        status_code=200 if report is not None else 400, who=who)
 
 
 @router.get("/definitions/{key}")

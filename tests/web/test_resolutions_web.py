@@ -8,10 +8,10 @@ from datetime import date
 
 import pytest
 
-from services.candidates import complete_step, register_applicant
+from services.candidates import complete_step
 from services.queries import show_candidate
 from services.sample_evidence import sample_evidence
-from tests.web.web_support import walk
+from tests.web.web_support import new_candidate
 
 STEPS = [("first_talk", date(2023, 3, 20)), ("activist_selection", date(2023, 4, 1)),
          ("activist_filing", date(2023, 4, 10)), ("mentors_assigned", date(2023, 4, 10)),
@@ -29,12 +29,7 @@ def _text(html: str) -> str:
 
 @pytest.fixture
 def probationer(app, world) -> int:
-    with app.uow() as uow:
-        person = uow.people.add(name="周预备", gender="男", birth_date=date(1990, 1, 1))
-    cid = register_applicant(app, person_id=person, branch_id=world.b1, occurred_on=date(2023, 3, 1),
-                             actor="测试").candidate_id
-    walk(app, cid, STEPS, mentors=world.members[:1], sponsors=world.members[1:3])
-    return cid
+    return new_candidate(app, world, "周预备", date(2023, 3, 1), STEPS)
 
 
 def _meeting(app, cid, **resolution):

@@ -8,9 +8,9 @@ from datetime import date
 
 import pytest
 
-from services.candidates import complete_step, register_applicant
+from services.candidates import complete_step
 from services.sample_evidence import sample_evidence
-from tests.web.web_support import walk
+from tests.web.web_support import new_candidate
 
 FAILED = "政治审查于 2025-06-01 记为不合格：政审不合格的，不能发展入党（细则第十六条）"
 
@@ -22,15 +22,12 @@ def _text(page: str) -> str:
 
 @pytest.fixture
 def failed(app, world) -> int:
-    with app.uow() as uow:
-        person = uow.people.add(name="周小燕", gender="女", birth_date=date(1996, 2, 1))
-    cid = register_applicant(app, person_id=person, branch_id=world.b1, occurred_on=date(2024, 3, 1),
-                             actor="测试").candidate_id
-    kw = {"mentors": world.members[:1], "sponsors": world.members[1:3]}
-    walk(app, cid, [("first_talk", date(2024, 3, 20)), ("activist_selection", date(2024, 4, 1)),
-                    ("activist_filing", date(2024, 4, 10)), ("mentors_assigned", date(2024, 4, 10)),
-                    ("target_selection", date(2025, 4, 20)), ("target_filing", date(2025, 4, 25)),
-                    ("sponsors", date(2025, 4, 25)), ("training", date(2025, 6, 10))], **kw)
+    cid = new_candidate(app, world, "周小燕", date(2024, 3, 1),
+                        [("first_talk", date(2024, 3, 20)), ("activist_selection", date(2024, 4, 1)),
+                         ("activist_filing", date(2024, 4, 10)), ("mentors_assigned", date(2024, 4, 10)),
+                         ("target_selection", date(2025, 4, 20)), ("target_filing", date(2025, 4, 25)),
+                         ("sponsors", date(2025, 4, 25)), ("training", date(2025, 6, 10))],
+                        gender="女", birth_date=date(1996, 2, 1))
     ev = {**sample_evidence("political_review", date(2025, 6, 1)), "passed": False}
     complete_step(app, cid, "political_review", occurred_on=date(2025, 6, 1), actor="测试", evidence=ev)
     return cid

@@ -1,4 +1,5 @@
-"""What the web tests share besides fixtures: the test password, a logging-in client, `walk`."""
+"""What the web tests share besides fixtures: the test password, a logging-in client, `walk`,
+`new_candidate`."""
 from __future__ import annotations
 
 import re
@@ -8,7 +9,7 @@ from datetime import date
 from fastapi.testclient import TestClient
 
 from services.app import App
-from services.candidates import complete_step
+from services.candidates import complete_step, register_applicant
 from services.sample_evidence import sample_evidence
 
 PASSWORD = "correct-horse-7"
@@ -18,6 +19,17 @@ TODAY = date(2026, 11, 25)
 def walk(app: App, cid: int, steps: list[tuple[str, date]], **kw) -> None:
     for step, on in steps:
         complete_step(app, cid, step, occurred_on=on, actor="测试", evidence=sample_evidence(step, on, cal=app.calendar, **kw))
+
+
+def new_candidate(app: App, world: "World", name: str, applied_on: date, steps: list[tuple[str, date]],
+                  gender: str = "男", birth_date: date = date(1990, 1, 1)) -> int:
+    """A person in 党支部 b1 who applied on `applied_on` and went through `steps` (sample evidence,
+    the world's members as mentor and sponsors)."""
+    with app.uow() as uow:
+        person = uow.people.add(name=name, gender=gender, birth_date=birth_date)
+    cid = register_applicant(app, person_id=person, branch_id=world.b1, occurred_on=applied_on, actor="测试").candidate_id
+    walk(app, cid, steps, mentors=world.members[:1], sponsors=world.members[1:3])
+    return cid
 
 
 @dataclass

@@ -16,7 +16,9 @@ from typing import Callable
 
 from engine import DomainError, outlook, process_for
 from services import candidates as uc
+from services.access import step_side
 from services.app import SHANGHAI, App
+from services.demo_accounts import demo_actor
 from services.demo_resolutions import record_step
 from services.people.roll import roll_on
 from services.sample_evidence import sample_evidence, sample_vote
@@ -207,14 +209,15 @@ def _perform(app: App, act: _Action, info: dict, town: dict, rng: random.Random,
     try:
         if act.kind == "apply":
             i = info[cid]
-            res = uc.register_applicant(app, person_id=i["person"], branch_id=i["branch"], occurred_on=act.on, actor="党支部书记")
+            res = uc.register_applicant(app, person_id=i["person"], branch_id=i["branch"], occurred_on=act.on,
+                                        actor=demo_actor(town, i["branch"], "branch"))
             info[res.candidate_id] = info.pop(cid)
             cid = res.candidate_id
             log.steps += 1
             _special_after_apply(app, cid, info, rng, schedule, log)
         elif act.kind == "step":
             ev = _evidence(app, cid, act.step, act.on, info, town, rng)
-            res = record_step(app, cid, act.step, act.on, info[cid], ev, _actor(act.step), log)
+            res = record_step(app, cid, act.step, act.on, info[cid], ev, _actor(app, town, cid, info, act.step), log)
             if res is None:
                 return  # held back by a story of services/demo_resolutions (nothing recorded)
             log.steps += 1
@@ -225,7 +228,8 @@ def _perform(app: App, act: _Action, info: dict, town: dict, rng: random.Random,
                 return
             _special_after_step(app, cid, act, info, town, schedule, log)
         else:
-            res = uc.exceptional(app, cid, act.kind, occurred_on=act.on, actor="党支部", reason=_reason(act.kind),
+            res = uc.exceptional(app, cid, act.kind, occurred_on=act.on, actor=demo_actor(town, info[cid]["branch"], "branch"),
+                                 reason=_reason(act.kind),
                                  to_branch_id=act.step and int(act.step) or None)
             log.steps += 1
             log.say(f"{act.on} 候选人{cid}：{_reason(act.kind)}")
@@ -259,7 +263,7 @@ def _special_after_step(app, cid, act, info, town, schedule, log) -> None:
         schedule(cid, act.on + timedelta(days=60), "transfer", str(others[0]))
     if special == "correction" and act.step == "activist_selection" and not info[cid].get("corrected"):
         info[cid]["corrected"] = True
-        res = uc.correct(app, cid, act_seq(app, cid, "activist_selection"), actor="党支部书记",
+        res = uc.correct(app, cid, act_seq(app, cid, "activist_selection"), actor=demo_actor(town, info[cid]["branch"], "branch"),
                          reason="会议记录核对后发现日期录入错误", occurred_on=act.on - timedelta(days=3))
         log.say(f"{act.on} 候选人{cid}：更正“推荐和确定入党积极分子”日期为 {res.decision.state.done['activist_selection']}（原记录保留）")
 
@@ -270,10 +274,13 @@ def act_seq(app: App, cid: int, step: str) -> int:
     return max(r.seq for r in rows if r.step == step and r.kind == "step")
 
 
-def _actor(step: str) -> str:
-    return {"activist_filing": "乡党委组织委员", "target_filing": "乡党委组织委员", "pre_review": "乡党委",
-            "admission_approval": "乡党委", "conversion_approval": "乡党委", "committee_talk": "乡党委组织员",
-            "admission_filing": "县委组织部", "training": "乡党委"}.get(step, "党支部书记")
+def _actor(app: App, town: dict, cid: int, info: dict, step: str) -> str:
+    """The demo account that records `step` (the side its definition actor belongs to)."""
+    with app.uow(read_only=True) as uow:
+        key = uow.candidates.get(cid).definition_key
+    actor = app.definition(key).step(step).actor
+    side = "county" if actor == "county_org_dept" else step_side(actor)
+    return demo_actor(town, info[cid]["branch"], side)
 
 
 def _reason(action: str) -> str:

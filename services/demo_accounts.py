@@ -12,6 +12,28 @@ from services.users import create_user
 DEMO_PASSWORD = "nanchuan-demo"
 
 
+TOWNSHIP = ("zuzhi", "乡组织委员")  # (username, display name) of the township officer
+COUNTY = ("xianwei", "县委组织部")
+
+
+def _secretary(index: int) -> tuple[str, str]:
+    """(username, display name) of the secretary of the branch at `index` (one per pair of branches)."""
+    n = index // 2 + 1
+    return f"shuji{n:02d}", f"书记{n}"
+
+
+def demo_actor(town: dict, branch_id: int | None, side: str) -> str:
+    """Who the demo's records name as their recorder: the demo account that would have entered
+    them on the web, written as the web writes a signed-in user ("书记1（shuji01）")."""
+    if side == "township":
+        username, display = TOWNSHIP
+    elif side == "county":
+        username, display = COUNTY
+    else:
+        username, display = _secretary(list(town["branches"]).index(branch_id))
+    return f"{display}（{username}）"
+
+
 def create_demo_accounts(app: App, town: dict) -> list[tuple[str, str, str, str]]:
     """Create the accounts; `town` is `build_township`'s result ({county, township, branches, …}).
 
@@ -29,8 +51,9 @@ def create_demo_accounts(app: App, town: dict) -> list[tuple[str, str, str, str]
     branches = list(town["branches"])
     for i in range(0, len(branches), 2):
         pair = branches[i:i + 2]
-        add(f"shuji{i // 2 + 1:02d}", f"书记{i // 2 + 1}", [("branch_secretary", b) for b in pair], "党支部书记")
-    add("zuzhi", "乡组织委员", [("township_officer", town["township"])], "乡镇党委组织委员")
-    add("xianwei", "县委组织部", [("county_viewer", town["county"])], "县委组织部（只读）")
+        username, display = _secretary(i)
+        add(username, display, [("branch_secretary", b) for b in pair], "党支部书记")
+    add(*TOWNSHIP, [("township_officer", town["township"])], "乡镇党委组织委员")
+    add(*COUNTY, [("county_viewer", town["county"])], "县委组织部（只读）")
     add("admin", "系统管理员", [("admin", None)], "系统管理员")
     return made

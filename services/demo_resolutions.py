@@ -22,6 +22,7 @@ from datetime import date
 from typing import Any
 
 from services import candidates as uc
+from services.demo_accounts import demo_actor
 from services.review import commands as review
 from services.sample_evidence import sample_evidence
 
@@ -46,7 +47,7 @@ def record_step(app, cid: int, step: str, on: date, info: dict[str, Any], eviden
         evidence = {**evidence, "decision": "extend", "extension_months": 6}
         res = uc.complete_step(app, cid, step, occurred_on=on, actor=actor, evidence=evidence)
         if story != "pending":
-            review.submit(app, None, cid, APPROVAL, occurred_on=on, actor="党支部书记",
+            review.submit(app, None, cid, APPROVAL, occurred_on=on, actor=actor,
                           note="支部大会决议延长预备期六个月，报请审批")
             log.say(f"{on} 候选人{cid}：支部大会决议延长预备期六个月，已报乡党委审批")
         return res
@@ -56,6 +57,6 @@ def record_step(app, cid: int, step: str, on: date, info: dict[str, Any], eviden
     opinion, approved = OPINIONS[story]
     ev = {**sample_evidence(APPROVAL, on), "approved": approved}
     res = review.approve(app, None, cid, APPROVAL, occurred_on=on, evidence=ev, opinion=opinion,
-                         doc_no=f"南党发〔{on.year}〕{cid}号", actor="乡党委")
+                         doc_no=f"南党发〔{on.year}〕{cid}号", actor=demo_actor({}, None, "township"))
     log.say(f"{on} 候选人{cid}：乡党委{'批准' if approved else '不批准'}延长预备期")
     return res

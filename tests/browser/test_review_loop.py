@@ -49,7 +49,6 @@ def _candidate_waiting_for_pre_review(site, name: str) -> int:
     records, dates from the engine's outlook) until 上级党委预审 is the step the branch sends up."""
     from engine import CandidateState, outlook, process_for
     from services import candidates as uc
-    from services.demo import _actor
     from services.review import review_thread
     from services.sample_evidence import sample_evidence
 
@@ -73,7 +72,7 @@ def _candidate_waiting_for_pre_review(site, name: str) -> int:
         on = max(on + timedelta(days=10), o.earliest.date if o.earliest else on)
         evidence = sample_evidence(o.step.id, on, mentors=members[:2], sponsors=members[2:4], cal=app.calendar,
                                    members=len(members) * 3, seq=cid)
-        uc.complete_step(app, cid, o.step.id, occurred_on=on, actor=_actor(o.step.id), evidence=evidence)
+        uc.complete_step(app, cid, o.step.id, occurred_on=on, actor="测试", evidence=evidence)
     assert on < TODAY
     thread = {t["step"]: t for t in review_thread(app, cid)}
     assert thread[STEP]["status"] == "open"  # 待报送: what the branch sends up next

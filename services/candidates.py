@@ -35,7 +35,6 @@ from engine.evidence import people_ids
 from engine.prerequisites import requires_message, root_causes, sentences
 from engine.process import process_for
 from services.app import App, local_date
-from services.people.roll import roll_for
 from services.results import CommandResult
 from storage.unit_of_work import UnitOfWork
 from workflows.loader import definition_to_data
@@ -306,6 +305,8 @@ def _run(app: App, candidate_id: int, make_cmd, *, expected_version, preview, ne
             kwargs = {"history": history, "resolve": app.definition}
         if check is not None:
             check(uow, history)
+        from services.people.roll import roll_for  # here, not at the top: services.people imports user_commands, which imports this module
+
         ctx.roll = roll_for(uow, defn, state, cmd, history)  # a branch meeting's 应到 is checked against it
         decision = decide(defn, state, cmd, ctx, **kwargs)
         if not decision.ok:

@@ -158,7 +158,7 @@ def test_township_variant_applies_to_its_branches(app, town):
     with app.uow() as uow:
         uow.orgs.set_workflow_variant(uow.orgs.by_code("t").id, "cpc_2014_notice7")
     res = uc.register_applicant(app, person_id=town["person"], branch_id=town["b1"], occurred_on=date(2018, 1, 5), actor="x")
-    assert res.decision.state.definition_key == "cpc_2014_notice7@1"
+    assert res.decision.state.definition_key == "cpc_2014_notice7@2"  # the variant's highest version in force
 
 
 def test_real_clock_at_the_edge_with_freezegun(db_url, town):
@@ -177,22 +177,23 @@ def test_real_clock_at_the_edge_with_freezegun(db_url, town):
 
 
 def test_new_definition_version_does_not_move_running_candidates(app, town):
-    """Publishing cpc_2014@2 (a shorter talk deadline) leaves a candidate pinned to @1 on @1."""
+    """Publishing a new version (@9, a shorter talk deadline) leaves a candidate pinned to @1 on @1."""
     from dataclasses import replace
 
     from workflows.loader import digest
 
     cid = uc.register_applicant(app, person_id=town["person"], branch_id=town["b1"],
                                 occurred_on=date(2018, 1, 10), actor="书记").candidate_id
+    uc.migrate(app, cid, "cpc_2014@1", occurred_on=date(2018, 1, 10), actor="书记", reason="按原规则办理")
     v1 = app.definition("cpc_2014@1")
     talk = v1.step("first_talk")
     quicker = replace(talk, rules=tuple(replace(r, params={**r.params, "months": 0, "days": 7}) if r.kind == "due_within" else r
                                         for r in talk.rules))
-    v2 = replace(v1, version=2, steps=tuple(quicker if s.id == "first_talk" else s for s in v1.steps))
+    v2 = replace(v1, version=9, steps=tuple(quicker if s.id == "first_talk" else s for s in v1.steps))
     app.registry.add(replace(v2, sha256=digest(v2)))
     res = uc.complete_step(app, cid, "first_talk", occurred_on=date(2018, 2, 1), actor="书记", evidence={"talker": "书记"})
     assert res.decision.state.definition_key == "cpc_2014@1" and not res.decision.event.late
-    assert app.registry.for_date(date(2018, 1, 10)).key == "cpc_2014@2"  # new applications get @2
+    assert app.registry.for_date(date(2018, 1, 10)).key == "cpc_2014@9"  # new applications get @9
 
 
 # ------------------------------------------------------------------ review findings (candidates)
@@ -361,7 +362,7 @@ def test_correction_maps_supersedes_from_the_loaded_log(app, town, monkeypatch):
     assert (row.definition_key, row.version, res.version) == ("cpc_2026@1", version + 1, version + 1)
     uc.void(app, cid, 4, actor="乡党委", reason="迁移决定撤销")
     row = _snapshot(app, cid)[0]
-    assert row.definition_key == "cpc_2014@1" == row.state["definition_key"]
+    assert row.definition_key == "cpc_2014@2" == row.state["definition_key"]
     assert verify(app).ok
 
 
@@ -376,7 +377,7 @@ def test_overdue_names_steps_without_reading_each_candidate(app, town, monkeypat
     items = queries.overdue(app, date(2026, 11, 25))
     assert [(i["candidate_id"], i["step"], i["step_name"]) for i in items] == [(cid, "first_talk", "党组织派人谈话")]
     with app.uow() as uow:
-        assert {r.definition_key for r in uow.deadlines.overdue(date(2026, 11, 25))} == {"cpc_2026@1"}
+        assert {r.definition_key for r in uow.deadlines.overdue(date(2026, 11, 25))} == {"cpc_2026@2"}
 
 
 def test_death_keeps_the_membership_the_log_shows(app, town):

@@ -400,8 +400,8 @@ def test_occupation_and_education_groups_from_free_text(app, nc):
 
 def test_late_steps_counted_per_step_and_rule(app, nc):
     """Two late first talks (due a month after the application, 第七条) and a late approval (due
-    three months after the branch meeting, 第二十五条) in the half year; a late talk outside the
-    scope and one after the period do not count."""
+    three months after the branch meeting: 第二十六条 in cpc_2014@2, new candidates' rules) in the
+    half year; a late talk outside the scope and one after the period do not count."""
     def late_talk(branch, applied):
         return _walk(app, nc, _person(app, nc), branch,
                      {"application": applied, "first_talk": applied + timedelta(days=45)}, ORDER[:2])
@@ -415,14 +415,14 @@ def test_late_steps_counted_per_step_and_rule(app, nc):
     report = build_report(app, "nc", "2018H1", as_of=date(2018, 8, 1))
     h = report.health
     assert [(r.number, r.step, r.step_name, r.article, r.count) for r in h.late_by_rule] == [
-        (2, "first_talk", "党组织派人谈话", "第七条", 2), (17, "admission_approval", "上级党委审批", "第二十五条", 1)]
+        (2, "first_talk", "党组织派人谈话", "第七条", 2), (17, "admission_approval", "上级党委审批", "第二十六条", 1)]
     assert h.late_total == 3 == len(h.late)
     assert build_report(app, "nc", "2018H2", as_of=date(2018, 8, 1)).health.late_by_rule[0].count == 1
     assert [r.count for r in build_report(app, "zy", "2018H1", as_of=date(2018, 8, 1)).health.late_by_rule] == [3, 1]
     d = report_dict(report)["health"]["late_by_rule"]
-    assert d[1] == {"step": "admission_approval", "step_name": "上级党委审批", "article": "第二十五条", "count": 1,
+    assert d[1] == {"step": "admission_approval", "step_name": "上级党委审批", "article": "第二十六条", "count": 1,
                     "number": 17}
-    assert "细则第二十五条" in _text(report)
+    assert "细则第二十六条" in _text(report)
 
 
 def _text(report):

@@ -24,6 +24,15 @@ def cpc2014() -> Definition:
     return Registry.default().get("cpc_2014@1")
 
 
+def township_layout(app, code: str = "t") -> Definition:
+    """The definition whose steps head the township's ledger on the app's today (the test clock's
+    2026-11-25: cpc_2026@2, step 8 「报上级党委同意」 before step 7), as import reads and export writes it."""
+    from services.ledger import _layout_definition
+
+    with app.uow(read_only=True) as uow:
+        return _layout_definition(app, uow, uow.orgs.by_code(code).id)
+
+
 def clean_path(defn: Definition, applied: date, *, until: str | None = None, overrides: dict | None = None,
                cal: WorkdayCalendar | None = None) -> dict[str, date]:
     """Step dates a compliant candidate could have: each step 5 days after the previous one or on

@@ -10,6 +10,7 @@ from openpyxl import Workbook, load_workbook
 
 from engine import DomainError
 from engine.calendar import shift
+from reports.ledger.layout import layout_for
 from reports.ledger.reader import Limits
 from services import candidates as uc
 from services import ledger
@@ -19,9 +20,12 @@ from services.demo import run_demo
 from services.sample_evidence import sample_evidence
 from services.verify import verify
 from reports.period import parse_period
-from tests.ledger_helpers import clean_path, cpc2014, ledger_row, write_ledger
+from tests.ledger_helpers import clean_path, ledger_row, township_layout, write_ledger
+from workflows.registry import Registry
 
-D = cpc2014()
+# The rows' dates follow the rules they are imported under (applications in 2014–2015: cpc_2014@2);
+# the sheet's headers are the township's layout on the test clock (township_layout: cpc_2026@2).
+D = Registry.default().get("cpc_2014@2")
 
 
 def _counts(app):
@@ -35,9 +39,9 @@ def _counts(app):
         return (uow.candidates.count(), uow.events.count(), len(uow.people.list()), len(uow.imports.list()), *tables)
 
 
-def _rows():
+def _rows(L):
     """Four candidates: compliant, cultivation one day short of a year, approval one day over
-    three months, and exactly on both boundaries."""
+    three months, and exactly on both boundaries; headed by the layout `L`."""
     a = clean_path(D, date(2015, 3, 1))
     base = clean_path(D, date(2015, 3, 1), until="mentors_assigned")
     short = clean_path(D, date(2015, 3, 1), until="target_filing", overrides={
@@ -52,21 +56,23 @@ def _rows():
         **meet, "committee_talk": meet["admission_meeting"] + timedelta(days=3),
         "admission_approval": shift(meet["admission_meeting"], months=3)})
     return [
-        ledger_row(D, name="甲正式", branch="贺丰村党支部", steps=a, stage="正式党员"),
-        ledger_row(D, name="乙短期", branch="贺丰村", steps=short, birth="1991.2.3"),
-        ledger_row(D, name="丙满年", branch="b2", steps=exact, birth="1992年3月4日"),
-        ledger_row(D, name="丁迟批", branch="东王村党支部", steps=late, gender="男"),
-        ledger_row(D, name="戊按期", branch="东王村党支部", steps=ontime, gender="男"),
+        ledger_row(L, name="甲正式", branch="贺丰村党支部", steps=a, stage="正式党员"),
+        ledger_row(L, name="乙短期", branch="贺丰村", steps=short, birth="1991.2.3"),
+        ledger_row(L, name="丙满年", branch="b2", steps=exact, birth="1992年3月4日"),
+        ledger_row(L, name="丁迟批", branch="东王村党支部", steps=late, gender="男"),
+        ledger_row(L, name="戊按期", branch="东王村党支部", steps=ontime, gender="男"),
     ]
 
 
 def test_preview_confirm_audit_undo(app, town, tmp_path):
-    path = write_ledger(tmp_path / "台账.xlsx", D, _rows())
+    L = township_layout(app)
+    path = write_ledger(tmp_path / "台账.xlsx", L, _rows(L))
     before = _counts(app)
     plan = ledger.preview(app, path, "t")
     assert plan.ok and len(plan.planned) == 5 and _counts(app) == before  # preview writes nothing
     found = {(p.name, f.rule, f.article) for p, f in plan.findings}
-    assert found == {("乙短期", "not_before", "第十三条"), ("丁迟批", "late", "第二十五条")}
+    assert {p.definition.key for p in plan.planned} == {"cpc_2014@2"}
+    assert found == {("乙短期", "not_before", "第十三条"), ("丁迟批", "late", "第二十六条")}
     stages = plan.summary()["stages"]
     assert stages == {"正式党员": 1, "发展对象": 2, "预备党员": 2}
 
@@ -85,7 +91,7 @@ def test_preview_confirm_audit_undo(app, town, tmp_path):
     assert ("乙短期", "finding", "第十三条") in kinds
     assert all(i["occurred_on"].startswith("2016") for i in report["items"])
     everything = audit(app, "t")
-    assert {(i["person"], i["article"]) for i in everything["items"]} >= {("乙短期", "第十三条"), ("丁迟批", "第二十五条")}
+    assert {(i["person"], i["article"]) for i in everything["items"]} >= {("乙短期", "第十三条"), ("丁迟批", "第二十六条")}
 
     # the same file again: refused as a duplicate import
     with pytest.raises(DomainError, match="已于"):
@@ -102,7 +108,8 @@ def test_preview_confirm_audit_undo(app, town, tmp_path):
 
 def test_undo_refused_after_a_later_step(app, town, tmp_path):
     steps = clean_path(D, date(2015, 3, 1), until="mentors_assigned")
-    path = write_ledger(tmp_path / "l.xlsx", D, [ledger_row(D, name="己", branch="贺丰村党支部", steps=steps)])
+    L = township_layout(app)
+    path = write_ledger(tmp_path / "l.xlsx", L, [ledger_row(L, name="己", branch="贺丰村党支部", steps=steps)])
     res = ledger.confirm(app, path, "t")
     with app.uow(read_only=True) as uow:
         cid = uow.candidates.iter_all().__next__().id
@@ -150,7 +157,8 @@ def test_round_trip_of_the_demo_township(app, tmp_path):
 
 
 def test_stage_counts_and_export_layout(app, town, tmp_path):
-    path = write_ledger(tmp_path / "l.xlsx", D, _rows())
+    L = township_layout(app)
+    path = write_ledger(tmp_path / "l.xlsx", L, _rows(L))
     ledger.confirm(app, path, "t")
     out = tmp_path / "out.xlsx"
     ledger.export(app, "t", out)
@@ -191,7 +199,8 @@ def test_wrong_sheet(app, town, tmp_path):
 
 
 def test_merged_header(app, town, tmp_path):
-    p = write_ledger(tmp_path / "m.xlsx", D, _rows()[:1])
+    L = township_layout(app)
+    p = write_ledger(tmp_path / "m.xlsx", L, _rows(L)[:1])
     wb = load_workbook(p)
     wb.active.merge_cells("B2:C2")
     wb.save(p)
@@ -199,7 +208,8 @@ def test_merged_header(app, town, tmp_path):
 
 
 def test_formula_without_cached_value(app, town, tmp_path):
-    p = write_ledger(tmp_path / "f.xlsx", D, _rows()[:1])
+    L = township_layout(app)
+    p = write_ledger(tmp_path / "f.xlsx", L, _rows(L)[:1])
     wb = load_workbook(p)
     wb.active["D3"] = "=DATE(1990,5,1)"
     wb.save(p)
@@ -207,7 +217,8 @@ def test_formula_without_cached_value(app, town, tmp_path):
 
 
 def test_too_many_rows(app, town, tmp_path):
-    p = write_ledger(tmp_path / "n.xlsx", D, _rows())
+    L = township_layout(app)
+    p = write_ledger(tmp_path / "n.xlsx", L, _rows(L))
     _bad(app, p, "超过单次导入上限 3 行", limits=Limits(max_rows=3))
 
 
@@ -221,36 +232,36 @@ def test_zip_bomb_is_refused_before_parsing(app, town, tmp_path):
 
 
 def test_duplicate_rows_out_of_order_dates_unknown_headers(app, town, tmp_path):
-    rows = _rows()
-    p = write_ledger(tmp_path / "d.xlsx", D, [rows[0], dict(rows[0])])
+    L = township_layout(app)
+    rows = _rows(L)
+    p = write_ledger(tmp_path / "d.xlsx", L, [rows[0], dict(rows[0])])
     _bad(app, p, "1 处错误")
     plan = ledger.preview(app, p, "t")
     assert plan.errors[0].row == 4 and "与第 3 行重复" in plan.errors[0].message
 
     steps = clean_path(D, date(2015, 3, 1), until="mentors_assigned")
     steps["activist_filing"] = steps["activist_selection"] - timedelta(days=2)
-    p = write_ledger(tmp_path / "o.xlsx", D, [ledger_row(D, name="庚", branch="贺丰村党支部", steps=steps)])
+    p = write_ledger(tmp_path / "o.xlsx", L, [ledger_row(L, name="庚", branch="贺丰村党支部", steps=steps)])
     plan = ledger.preview(app, p, "t")
     assert plan.errors[0].column == "4 报上级党委备案" and "早于前置步骤" in plan.errors[0].message
     _bad(app, p, "错误")
 
-    headers = (*cpc2014_headers(), "政治面貌")
-    p = write_ledger(tmp_path / "u.xlsx", D, rows[:1], headers=headers)
+    headers = (*layout_for(L).headers, "政治面貌")
+    p = write_ledger(tmp_path / "u.xlsx", L, rows[:1], headers=headers)
     _bad(app, p, "无法识别的表头：.*政治面貌")
-
-
-def cpc2014_headers():
-    from reports.ledger.layout import layout_for
-
-    return layout_for(D).headers
+    # the 2014 layout's 「8 报上级党委备案」 is not the township's column now (cpc_2026@2: 报上级党委同意)
+    steps = clean_path(D, date(2015, 3, 1), until="target_filing")
+    p = write_ledger(tmp_path / "v.xlsx", D, [ledger_row(D, name="辛", branch="贺丰村党支部", steps=steps)])
+    _bad(app, p, "无法识别的表头：.*8 报上级党委备案")
 
 
 def test_bad_cells_are_named_and_skip_bad_rows(app, town, tmp_path):
-    rows = _rows()
+    L = township_layout(app)
+    rows = _rows(L)
     rows[1]["出生日期"] = "九一年"
     rows[2]["所在党支部"] = "不存在村"
     rows[3]["性别"] = "未知"
-    p = write_ledger(tmp_path / "b.xlsx", D, rows)
+    p = write_ledger(tmp_path / "b.xlsx", L, rows)
     plan = ledger.preview(app, p, "t")
     errs = {(e.row, e.column) for e in plan.errors}
     assert errs == {(4, "出生日期"), (5, "所在党支部"), (6, "性别")}
@@ -265,9 +276,10 @@ def test_undo_refused_once_an_imported_member_is_named_as_a_sponsor(app, town, t
     the person that record names: refused, naming the record, and nothing changed."""
     full = clean_path(D, date(2014, 7, 1))
     mentor_too = clean_path(D, date(2014, 8, 1))
-    path = write_ledger(tmp_path / "l.xlsx", D, [
-        ledger_row(D, name="庚正式", branch="贺丰村党支部", steps=full, stage="正式党员"),
-        ledger_row(D, name="辛正式", branch="贺丰村党支部", steps=mentor_too, stage="正式党员"),
+    L = township_layout(app)
+    path = write_ledger(tmp_path / "l.xlsx", L, [
+        ledger_row(L, name="庚正式", branch="贺丰村党支部", steps=full, stage="正式党员"),
+        ledger_row(L, name="辛正式", branch="贺丰村党支部", steps=mentor_too, stage="正式党员"),
     ])
     plan = ledger.preview(app, path, "t")
     assert plan.ok, plan.errors

@@ -62,7 +62,17 @@ def test_apply_to_archive_through_the_cli(cli):
             args += ["--set", kv]
         out = cli.json(*args)
         assert out["ok"], out
-        assert out["warnings"] == [], (step, out["warnings"])  # nothing late on this road
+        if step == "conversion_meeting":  # a resolution: it waits for the township (党章第七条, cpc_2014@2)
+            [warning] = out["warnings"]
+            assert "按期转为正式党员，须报上级党委审批，批准后生效" in warning, warning
+            assert out["stage"] == "probationary"
+            pending = cli.json("show", cid)["candidate"]["pending_resolution"]
+            assert (pending["step"], pending["approver"], pending["decision"], pending["on"]) == (
+                "conversion_meeting", "conversion_approval", "convert", on)
+        elif step == "24":  # the approval carries the resolution out
+            assert out["warnings"] == ["批准支部大会 2018-06-20 的决议：按期转为正式党员"], out["warnings"]
+        else:
+            assert out["warnings"] == [], (step, out["warnings"])  # nothing late on this road
         assert out["version"] == version + 1
         version = out["version"]
         if step == "target_selection":
@@ -73,6 +83,7 @@ def test_apply_to_archive_through_the_cli(cli):
     assert out["stage"] == "full_member" and out["next_steps"] == []
 
     shown = cli.json("show", cid)
+    assert shown["candidate"]["pending_resolution"] is None  # carried out by step 24
     assert shown["candidate"]["stage"] == "full_member"
     assert shown["candidate"]["stage_name"] == "正式党员"
     assert shown["candidate"]["probation_end"] == "2018-06-20"  # one year from the branch meeting

@@ -111,17 +111,19 @@ def _persist(app: App, uow: UnitOfWork, row, decision, event_ids: Mapping[int, i
             raise ValueError("a correction needs the log's event ids")
         supersedes_id = event_ids[e.supersedes]
     evidence = e.evidence
-    uow.events.append(
-        candidate_id, e.seq, e.kind, e.step, e.occurred_on, e.recorded_at, e.actor,
-        evidence if type(evidence) is dict else dict(evidence),
-        definition_key=e.definition_key, supersedes=supersedes_id, reason=e.reason, late=e.late,
-    )
     applied_on = after.applied_on if after.applied_on is not None and after.applied_on != row.applied_on else None
     key = after.definition_key if after.definition_key != row.definition_key else None
+    # The candidate row first, then the event: the transaction then holds an id (xid) before it
+    # draws an event id, which the worklist change feed relies on (services/worklist_cache.py).
     new_version = uow.candidates.update(  # stage and branch are indexed: written only when they move
         candidate_id, row.version, stage=after.stage if after.stage != row.stage else None, state=after.snapshot(),
         branch_id=after.branch_id if after.branch_id != row.branch_id else None,
         now=e.recorded_at, applied_on=applied_on, definition_key=key,
+    )
+    uow.events.append(
+        candidate_id, e.seq, e.kind, e.step, e.occurred_on, e.recorded_at, e.actor,
+        evidence if type(evidence) is dict else dict(evidence),
+        definition_key=e.definition_key, supersedes=supersedes_id, reason=e.reason, late=e.late,
     )
     uow.deadlines.replace(candidate_id, after.branch_id, decision.deadlines)
     bdefn = _pinned(app, before.definition_key, defn) if before is not None else None

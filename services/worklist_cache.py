@@ -27,21 +27,23 @@ patching thousands of candidates.
 PostgreSQL allocates an id at INSERT but shows the row at COMMIT: a transaction that commits later
 may carry a smaller id than rows already seen (or none at all: rolled back). So the floor is not
 "the highest id seen". Each feed read runs in one statement with `pg_current_snapshot()`; when it
-sees new rows it leaves a checkpoint (highest id seen, the snapshot's xmax, the time). A later read
-whose snapshot xmin is at least that xmax (every transaction that was running then has committed
-or aborted, and is visible to this very read) and which is at least `GRACE` seconds later (the
-microseconds between `nextval()` and the transaction taking an xid) moves the floor to the
-checkpoint's id. Ids above the floor are read again on every request until then and skipped by
-`seen`; the window is the events of the last second or so, longer only while a long writer (a big
-import) is open. When the feed starts (or restarts after an overflow) it cannot know which older
-ids are still in flight: scopes loaded before that first checkpoint settles are loaded again once
-it has. SQLite has one writer and allocates ids under the write lock, so id order is commit order
-and the floor is simply the highest id seen.
+sees new rows it leaves a checkpoint (highest id seen, the snapshot's xmax). A later read whose
+snapshot xmin is at least that xmax moves the floor to the checkpoint's id, after taking the rows
+it sees. Why that is exact, with no timing: every writer of an event has written its candidate row
+first (services/candidates.py `_persist`, registration, the ledger import), so it holds a
+transaction id (xid) *before* it draws an event id. An id at or below the checkpoint's was drawn
+before the checkpoint's snapshot (the sequence only grows), so its writer's xid is below that
+xmax; once xmin has passed it, that writer has committed or aborted and this very read sees its
+row. Ids above the floor are read again on every request until then and skipped by `seen`; the
+window is the events of writers still running at the last checkpoint. When the feed starts (or
+restarts after an overflow) it cannot know which older ids are still in flight: scopes loaded
+before that first barrier settles (the same xmin test) are loaded again once it has. SQLite has one
+writer and allocates ids under the write lock, so id order is commit order and the floor is simply
+the highest id seen.
 """
 from __future__ import annotations
 
 import threading
-import time
 from collections import OrderedDict, deque
 from typing import Any, NamedTuple
 
@@ -52,7 +54,6 @@ from storage.tables import candidate, event, import_batch
 CACHE_SIZE = 500_000  # candidates' open steps kept per process (a few hundred bytes each)
 MAX_SCOPES = 512  # scopes (a secretary's branches, a township) kept per process
 FEED_LIMIT = 2_000  # more new events than this in one read: drop the scopes instead of patching
-GRACE = 1.0  # seconds a PostgreSQL checkpoint waits before the floor may pass it (see above)
 
 
 class LiveRow(NamedTuple):
@@ -125,8 +126,8 @@ class ChangeFeed:
         self.floor: int | None = None  # every event id <= floor has been applied or never will be
         self.seen: set[int] = set()  # ids above the floor already applied
         self.top = 0  # highest id seen
-        self.checkpoints: deque[tuple[int, int, float]] = deque()  # (top, xmax, monotonic) — PostgreSQL
-        self.barrier: tuple[int, float] | None = None  # (xmax, monotonic) of the start, until settled
+        self.checkpoints: deque[tuple[int, int]] = deque()  # (top, xmax) — PostgreSQL
+        self.barrier: int | None = None  # the snapshot xmax at the start, until settled
 
     def reset(self) -> None:
         self.__init__()
@@ -141,7 +142,7 @@ class ChangeFeed:
                     "SELECT (SELECT coalesce(max(id), 0) FROM event), "
                     "pg_snapshot_xmax(pg_current_snapshot())::text::bigint")).one()
                 self.floor = self.top = int(row[0])
-                self.barrier = (int(row[1]), time.monotonic())
+                self.barrier = int(row[1])
             else:
                 self.floor = self.top = conn.execute(select(func.coalesce(func.max(event.c.id), 0))).scalar_one()
             return None, False
@@ -167,17 +168,16 @@ class ChangeFeed:
             if rows:
                 self.floor = self.top = rows[-1][0]
             return new, False
-        now = time.monotonic()
         if new:
             self.seen.update(r[0] for r in new)
             self.top = max(self.top, new[-1][0])
-            self.checkpoints.append((self.top, xmax, now))
+            self.checkpoints.append((self.top, xmax))
         settled = False
-        while self.checkpoints and xmin >= self.checkpoints[0][1] and now - self.checkpoints[0][2] >= GRACE:
+        while self.checkpoints and xmin >= self.checkpoints[0][1]:
             self.floor = max(self.floor, self.checkpoints.popleft()[0])
         if self.seen:
             self.seen = {i for i in self.seen if i > self.floor}
-        if self.barrier is not None and xmin >= self.barrier[0] and now - self.barrier[1] >= GRACE:
+        if self.barrier is not None and xmin >= self.barrier:
             self.barrier, settled = None, True
         return new, settled
 

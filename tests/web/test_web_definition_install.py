@@ -28,9 +28,9 @@ VARIANT_KEY = "cpc_2014_notice10@1"
 
 NATIONAL = """\
 id: cpc_2026
-version: 2
-extends: cpc_2026@1
-title: 中国共产党发展党员工作细则（2026年修订，第二版）
+version: 9
+extends: cpc_2026@2
+title: 中国共产党发展党员工作细则（2026年修订，第九版）
 effective_from: 2026-11-01
 """
 
@@ -152,26 +152,26 @@ def test_a_running_process_picks_up_an_installed_version(app, login, world):
     scheduler = App.open(_url(app), migrate=False)
     scheduler.clock = app.clock
     try:
-        assert "cpc_2026@2" not in scheduler.registry.keys()
-        assert app.registry.for_date(date(2026, 11, 20)).key == "cpc_2026@1"
-        a = login("admin")
-        r = _install(a, NATIONAL, "cpc_2026_v2.yaml")
-        assert r.status_code == 303, r.text
-        # the web process: new registrations from 2026-11-01 get version 2 at once
+        assert "cpc_2026@9" not in scheduler.registry.keys()
         assert app.registry.for_date(date(2026, 11, 20)).key == "cpc_2026@2"
-        assert app.registry.for_date(date(2026, 10, 31)).key == "cpc_2026@1"
+        a = login("admin")
+        r = _install(a, NATIONAL, "cpc_2026_v9.yaml")
+        assert r.status_code == 303, r.text
+        # the web process: new registrations from 2026-11-01 get version 9 at once
+        assert app.registry.for_date(date(2026, 11, 20)).key == "cpc_2026@9"
+        assert app.registry.for_date(date(2026, 10, 31)).key == "cpc_2026@2"
         with app.uow(read_only=True) as uow:
             pinned = uow.candidates.get(world.fresh).definition_key
-        assert pinned == "cpc_2026@1"
+        assert pinned == "cpc_2026@2"
         # the other process: an exact key it does not know is looked up at once …
-        assert scheduler.definition("cpc_2026@2").effective_from == date(2026, 11, 1)
+        assert scheduler.definition("cpc_2026@9").effective_from == date(2026, 11, 1)
         # … and its choice by date follows after its list is re-read
         scheduler.definitions_ttl = 0
-        assert scheduler.registry.for_date(date(2026, 11, 20)).key == "cpc_2026@2"
+        assert scheduler.registry.for_date(date(2026, 11, 20)).key == "cpc_2026@9"
     finally:
         scheduler.close()
 
-    # a candidate registered before stays on version 1 when it advances; a new one gets version 2
+    # a candidate registered before stays on version 2 when it advances; a new one gets version 9
     sec = login("sec")
     complete_step(app, world.fresh, "first_talk", occurred_on=date(2026, 11, 20), actor="测试",
                   evidence=sample_evidence("first_talk", date(2026, 11, 20), cal=app.calendar))
@@ -180,8 +180,8 @@ def test_a_running_process_picks_up_an_installed_version(app, login, world):
     new = register_applicant(app, person_id=person, branch_id=world.b1, occurred_on=date(2026, 11, 20),
                              actor="测试").candidate_id
     with app.uow(read_only=True) as uow:
-        assert uow.candidates.get(world.fresh).definition_key == "cpc_2026@1"
-        assert uow.candidates.get(new).definition_key == "cpc_2026@2"
+        assert uow.candidates.get(world.fresh).definition_key == "cpc_2026@2"
+        assert uow.candidates.get(new).definition_key == "cpc_2026@9"
     assert sec.get(f"/candidates/{new}").status_code == 200
 
 

@@ -11,11 +11,12 @@ from datetime import date
 
 from services import ledger
 from services.plans import get_plan
-from tests.ledger_helpers import clean_path, cpc2014, ledger_row, write_ledger
+from tests.ledger_helpers import clean_path, ledger_row, township_layout, write_ledger
 from tests.web.test_web_access_matrix import row
 from tests.web.web_support import run_matrix
+from workflows.registry import Registry
 
-D = cpc2014()
+D = Registry.default().get("cpc_2014@2")  # the rules a 2016 row is imported under
 
 MATRIX = [
     #    method  url                                          body                 anon sec  com  town county admin
@@ -56,8 +57,9 @@ MATRIX = [
 
 
 def _import(app, tmp_path, org: str, branch: str, name: str) -> int:
-    path = write_ledger(tmp_path / f"{org}.xlsx", D, [
-        ledger_row(D, name=name, branch=branch, steps=clean_path(D, date(2016, 4, 1), until="mentors_assigned"))])
+    L = township_layout(app, org)
+    path = write_ledger(tmp_path / f"{org}.xlsx", L, [
+        ledger_row(L, name=name, branch=branch, steps=clean_path(D, date(2016, 4, 1), until="mentors_assigned"))])
     return ledger.confirm(app, path, org)["import_id"]
 
 

@@ -15,10 +15,11 @@ import pytest
 
 from services.holidays import loaded_years
 from services.plans import get_plan
-from tests.ledger_helpers import clean_path, cpc2014, ledger_row, write_ledger
+from tests.ledger_helpers import clean_path, ledger_row, township_layout, write_ledger
 from tests.web.test_access_notices import setup  # noqa: F401 (the fixture: contacts, outbox rows in each state)
+from workflows.registry import Registry
 
-D = cpc2014()
+D = Registry.default().get("cpc_2014@2")  # the rules 2015–2016 rows are imported under
 HAN = re.compile(r"[\u4e00-\u9fff]")
 EXAMPLE = (Path(__file__).resolve().parents[2] / "docs" / "holidays-2027.example.yaml").read_text(encoding="utf-8")
 
@@ -144,13 +145,15 @@ def test_deliveries_filter_and_retry(app, world, setup, login):
 
 # -- ledger import ---------------------------------------------------------------------------------
 
-def _ledger(tmp_path, bad: bool = False) -> bytes:
-    rows = [ledger_row(D, name="甲正式", branch="贺丰村党支部", steps=clean_path(D, date(2015, 3, 1)), stage="正式党员"),
-            ledger_row(D, name="乙积极", branch="东王村", steps=clean_path(D, date(2016, 4, 1), until="mentors_assigned"))]
+def _ledger(app, tmp_path, bad: bool = False) -> bytes:
+    """Rows headed by the township's layout (township_layout: cpc_2026@2 on the test clock)."""
+    L = township_layout(app)
+    rows = [ledger_row(L, name="甲正式", branch="贺丰村党支部", steps=clean_path(D, date(2015, 3, 1)), stage="正式党员"),
+            ledger_row(L, name="乙积极", branch="东王村", steps=clean_path(D, date(2016, 4, 1), until="mentors_assigned"))]
     if bad:
-        rows.append(ledger_row(D, name="丙有误", branch="贺丰村党支部", gender="未知",
+        rows.append(ledger_row(L, name="丙有误", branch="贺丰村党支部", gender="未知",
                                steps=clean_path(D, date(2016, 4, 1), until="mentors_assigned")))
-    return write_ledger(tmp_path / "台账.xlsx", D, rows).read_bytes()
+    return write_ledger(tmp_path / "台账.xlsx", L, rows).read_bytes()
 
 
 def _counts(app):
@@ -166,7 +169,7 @@ def test_import_upload_preview_confirm_undo(app, world, login, tmp_path):
     get, post = _api(login("town"))
     assert [o["name"] for o in get("/api/imports").json()["orgs"]] == ["南川乡党委"]
     before = _counts(app)
-    r = _upload(post, world.township, _ledger(tmp_path, bad=True))
+    r = _upload(post, world.township, _ledger(app, tmp_path, bad=True))
     assert r.status_code == 200, r.text
     p = r.json()
     assert [x["name"] for x in p["planned"]] == ["甲正式", "乙积极"] and p["errors"] == 1
@@ -190,17 +193,17 @@ def test_import_refusals(app, world, login, tmp_path):
     before = _counts(app)
     refused(_upload(post, world.township, b"\x00\x01binary"), 422, "既不是 Excel")
     refused(_upload(post, world.township, "姓名,性别\n张\x02三,男\n".encode(), "台账.csv"), 422, "控制字符")
-    refused(_upload(post, world.other_township, _ledger(tmp_path)), 403)
-    refused(_upload(post, 999999, _ledger(tmp_path)), 404)
+    refused(_upload(post, world.other_township, _ledger(app, tmp_path)), 403)
+    refused(_upload(post, 999999, _ledger(app, tmp_path)), 404)
     refused(post("/api/imports", data={"org": str(world.township)}), 422, "文件")
     refused(get("/api/imports/preview/AAAAAAAAAAAAAAAAAAAAAA"), 404, "重新上传")
-    token = _upload(post, world.township, _ledger(tmp_path)).json()["token"]
+    token = _upload(post, world.township, _ledger(app, tmp_path)).json()["token"]
     assert post(f"/api/imports/preview/{token}/discard").json() == {"ok": True}
     refused(post(f"/api/imports/preview/{token}/confirm"), 404)
     assert _counts(app) == before and not any((tmp_path / "uploads").iterdir())  # refused uploads are not kept
     sget, spost = _api(login("sec"))
     refused(sget("/api/imports"), 403, "乡镇党委组织委员")
-    refused(_upload(spost, world.township, _ledger(tmp_path)), 403, "乡镇党委组织委员")
+    refused(_upload(spost, world.township, _ledger(app, tmp_path)), 403, "乡镇党委组织委员")
     assert _counts(app) == before
 
 

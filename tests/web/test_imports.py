@@ -12,9 +12,10 @@ import pytest
 
 from services.candidates import complete_step
 from services.sample_evidence import sample_evidence
-from tests.ledger_helpers import clean_path, cpc2014, ledger_row, write_ledger
+from tests.ledger_helpers import clean_path, ledger_row, township_layout, write_ledger
+from workflows.registry import Registry
 
-D = cpc2014()
+D = Registry.default().get("cpc_2014@2")  # the rules 2015–2016 rows are imported under
 
 
 def _counts(app) -> tuple[int, int, int, int]:
@@ -22,20 +23,22 @@ def _counts(app) -> tuple[int, int, int, int]:
         return uow.candidates.count(), uow.events.count(), len(uow.people.list()), len(uow.imports.list())
 
 
-def _rows(bad_gender: bool = False):
+def _rows(L, bad_gender: bool = False):
+    """Rows headed by the township's layout `L` (township_layout: cpc_2026@2 on the test clock)."""
     full = clean_path(D, date(2015, 3, 1))
     activist = clean_path(D, date(2016, 4, 1), until="mentors_assigned")
     rows = [
-        ledger_row(D, name="甲正式", branch="贺丰村党支部", steps=full, stage="正式党员"),
-        ledger_row(D, name="乙积极", branch="东王村", steps=activist),
+        ledger_row(L, name="甲正式", branch="贺丰村党支部", steps=full, stage="正式党员"),
+        ledger_row(L, name="乙积极", branch="东王村", steps=activist),
     ]
     if bad_gender:
-        rows.append(ledger_row(D, name="丙有误", branch="贺丰村党支部", steps=activist, gender="未知"))
+        rows.append(ledger_row(L, name="丙有误", branch="贺丰村党支部", steps=activist, gender="未知"))
     return rows
 
 
-def _xlsx(tmp_path, **kw) -> bytes:
-    return write_ledger(tmp_path / "台账.xlsx", D, _rows(**kw)).read_bytes()
+def _xlsx(app, tmp_path, **kw) -> bytes:
+    L = township_layout(app)
+    return write_ledger(tmp_path / "台账.xlsx", L, _rows(L, **kw)).read_bytes()
 
 
 def _upload(c, org: int, data: bytes, name: str = "南川乡台账.xlsx", **kw):
@@ -52,7 +55,7 @@ def test_upload_preview_confirm_undo(app, world, login, tmp_path):
     c = login("town")
     assert "导入台账" in c.get("/imports").text
     before = _counts(app)
-    token = _token(_upload(c, world.township, _xlsx(tmp_path)))
+    token = _token(_upload(c, world.township, _xlsx(app, tmp_path)))
     page = c.get(f"/imports/preview/{token}")
     assert page.status_code == 200
     text = page.text
@@ -83,7 +86,8 @@ def test_upload_preview_confirm_undo(app, world, login, tmp_path):
 def test_csv_upload_is_read_as_the_same_ledger(app, world, login, tmp_path):
     from openpyxl import load_workbook
 
-    ws = load_workbook(write_ledger(tmp_path / "l.xlsx", D, _rows())).active
+    L = township_layout(app)
+    ws = load_workbook(write_ledger(tmp_path / "l.xlsx", L, _rows(L))).active
     lines = [",".join("" if v is None else (f"{v:%Y/%m/%d}" if hasattr(v, "year") else str(v)) for v in row)
              for row in ws.iter_rows(values_only=True)]
     data = "\n".join(lines).encode("gb18030")  # as Excel/WPS save a CSV on a Chinese Windows
@@ -95,7 +99,7 @@ def test_csv_upload_is_read_as_the_same_ledger(app, world, login, tmp_path):
 
 def test_bad_rows_are_listed_by_row_and_column_and_block_the_confirm(app, world, login, tmp_path):
     c = login("town")
-    token = _token(_upload(c, world.township, _xlsx(tmp_path, bad_gender=True)))
+    token = _token(_upload(c, world.township, _xlsx(app, tmp_path, bad_gender=True)))
     text = c.get(f"/imports/preview/{token}").text
     assert "第 5 行</span> <span class=\"tag\">性别</span> 性别应为“男”或“女”，不是“未知”" in text
     before = _counts(app)
@@ -135,17 +139,17 @@ def test_size_limit_is_a_clear_message(app, world, login, monkeypatch, tmp_path)
     monkeypatch.setattr(route, "MAX_UPLOAD_BYTES", 1000)
     monkeypatch.setattr(route, "SLACK", 10**9)  # past the header check: the stored size is checked too
     c = login("town")
-    r = _upload(c, world.township, _xlsx(tmp_path))
+    r = _upload(c, world.township, _xlsx(app, tmp_path))
     assert r.status_code == 413 and "文件过大：单个台账文件不能超过" in r.text
     monkeypatch.setattr(route, "SLACK", 0)  # declared too large: refused before the body is read
-    r = _upload(c, world.township, _xlsx(tmp_path))
+    r = _upload(c, world.township, _xlsx(app, tmp_path))
     assert r.status_code == 413 and "文件过大" in r.text
     assert _counts(app)[3] == 0
 
 
 def test_upload_by_script_answers_json(app, world, login, tmp_path):
     c = login("town")
-    r = _upload(c, world.township, _xlsx(tmp_path), headers={"X-Upload": "1"})
+    r = _upload(c, world.township, _xlsx(app, tmp_path), headers={"X-Upload": "1"})
     assert r.status_code == 200 and r.json()["next"].startswith("/imports/preview/")
     r = _upload(c, world.township, b"\x00\x01\x02", headers={"X-Upload": "1"})
     assert r.status_code == 400 and r.json() == {"ok": False, "field": "file",
@@ -155,9 +159,9 @@ def test_upload_by_script_answers_json(app, world, login, tmp_path):
 def test_foreign_org_and_other_users_upload(app, world, login, tmp_path):
     c = login("town")
     before = _counts(app)
-    assert _upload(c, world.other_township, _xlsx(tmp_path)).status_code == 403
-    assert _upload(c, world.b1, _xlsx(tmp_path)).status_code == 403  # a branch: the rows name the branches
-    token = _token(_upload(c, world.township, _xlsx(tmp_path)))
+    assert _upload(c, world.other_township, _xlsx(app, tmp_path)).status_code == 403
+    assert _upload(c, world.b1, _xlsx(app, tmp_path)).status_code == 403  # a branch: the rows name the branches
+    token = _token(_upload(c, world.township, _xlsx(app, tmp_path)))
     admin = login("admin")
     assert admin.get(f"/imports/preview/{token}").status_code == 404  # only its uploader opens it
     assert admin.form(f"/imports/preview/{token}/confirm", {}).status_code == 404
@@ -166,7 +170,7 @@ def test_foreign_org_and_other_users_upload(app, world, login, tmp_path):
 
 def test_undo_is_refused_when_later_records_depend_on_it(app, world, login, tmp_path):
     c = login("town")
-    token = _token(_upload(c, world.township, _xlsx(tmp_path)))
+    token = _token(_upload(c, world.township, _xlsx(app, tmp_path)))
     assert c.form(f"/imports/preview/{token}/confirm", {}).status_code == 303
     import_id = int(re.search(r'href="/imports/(\d+)/undo"', c.get("/imports").text)[1])
     with app.uow(read_only=True) as uow:

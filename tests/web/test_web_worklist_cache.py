@@ -18,7 +18,8 @@ from services.app import App
 from services.candidates import complete_step, exceptional
 from services.sample_evidence import sample_evidence
 from services.worklist import _cache, approval_queue, week
-from tests.ledger_helpers import clean_path, cpc2014, ledger_row, write_ledger
+from tests.ledger_helpers import clean_path, ledger_row, township_layout, write_ledger
+from workflows.registry import Registry
 
 
 def _reference(app, branch_ids, side):
@@ -158,10 +159,10 @@ def test_an_import_appears_and_its_undo_removes_it(app, world, users, tmp_path):
     town = principal_for(app, users["town"]["id"])
     sec = principal_for(app, users["sec"]["id"])
     before_q, before_w = _queue_keys(approval_queue(app, town)), _week_keys(week(app, sec))
-    d = cpc2014()
-    path = write_ledger(tmp_path / "台账.xlsx", d, [
-        ledger_row(d, name="导入甲", branch="贺丰村党支部", steps=clean_path(d, date(2024, 3, 1), until="committee_review")),
-        ledger_row(d, name="导入乙", branch="东王村党支部", steps=clean_path(d, date(2026, 6, 1), until="first_talk")),
+    d, layout = Registry.default().get("cpc_2014@2"), township_layout(app)  # layout: cpc_2026@2 on the test clock
+    path = write_ledger(tmp_path / "台账.xlsx", layout, [
+        ledger_row(layout, name="导入甲", branch="贺丰村党支部", steps=clean_path(d, date(2024, 3, 1), until="committee_review")),
+        ledger_row(layout, name="导入乙", branch="东王村党支部", steps=clean_path(layout, date(2026, 6, 1), until="first_talk")),
     ])
     res = ledger.confirm(app, path, "t")
     q, w = _queue_keys(approval_queue(app, town)), _week_keys(week(app, sec))
@@ -345,9 +346,9 @@ def test_an_ended_candidate_stays_listed_and_an_undo_reloads(app, world, users, 
     got2, order = _by_stage(app, [world.b1])
     assert got2 == _by_stage_ref(app, [world.b1]) and got2 != got
     assert order[-1] == "withdrawn"  # end states last
-    d = cpc2014()
-    path = write_ledger(tmp_path / "台账.xlsx", d, [
-        ledger_row(d, name="导入甲", branch="贺丰村党支部", steps=clean_path(d, date(2024, 3, 1), until="committee_review"))])
+    d, layout = Registry.default().get("cpc_2014@2"), township_layout(app)
+    path = write_ledger(tmp_path / "台账.xlsx", layout, [
+        ledger_row(layout, name="导入甲", branch="贺丰村党支部", steps=clean_path(d, date(2024, 3, 1), until="committee_review"))])
     res = ledger.confirm(app, path, "t")
     assert "导入甲" in {c[1] for rows in _by_stage(app, [world.b1])[0].values() for c in rows}
     ledger.undo(app, res["import_id"])

@@ -40,7 +40,7 @@ from engine.rules.provisional import provisional_notes
 from engine.rules.vote import roll_notes
 from engine.state import EXCEPTIONAL_KINDS, CandidateState, Event, Resolution
 from engine.resolution import RESOLVE, approval_words, describe, migration_resolution, resolution_words
-from engine.timing import Deadline, StepOutlook, anchor_date, deadlines, outlook
+from engine.timing import Deadline, StepOutlook, anchor_date, deadlines, missed_rule, outlook
 from workflows.model import Definition
 
 
@@ -156,7 +156,7 @@ def _step_warnings(defn, state, step_id, on, evidence, ctx) -> tuple[StepResult,
     result = step_result(proc, step, state, on, evidence, ctx.calendar)
     missed = result.missed
     if missed is not None:
-        rule = next((r for r in step.rules if r.kind in ("due_within", "recurring")), None)
+        rule = missed_rule(proc, step, state, evidence, ctx.calendar)
         label = rule.citation.label() if rule else step.citation.label()
         warnings.append(f"逾期：{step.name}最迟应于 {missed}（含当日）完成（{label}），实际 {on}，逾期 {(on - missed).days} 天；已照实记录")
     effect = result.effect

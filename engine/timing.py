@@ -124,8 +124,9 @@ class _TimePlan(NamedTuple):
     """A step's time rules, parsed once: (rule, anchor, interval[, …]) per kind, in order."""
 
     not_before: tuple[tuple[RuleSpec, str, tuple[int | None, int, int]], ...]
-    # (rule, anchor, interval, special-case ceiling in months or 0, field giving the reason or None)
-    due_within: tuple[tuple[RuleSpec, str, tuple[int | None, int, int], int, str | None], ...]
+    # (rule, anchor, interval, special-case ceiling in months or 0, field giving the reason or None,
+    #  the pending resolution's decisions it counts for or None)
+    due_within: tuple[tuple[RuleSpec, str, tuple[int | None, int, int], int, str | None, frozenset | None], ...]
     # (rule, anchor, every months, step whose completion ends the duty or None)
     recurring: tuple[tuple[RuleSpec, str, int, str | None], ...]
 
@@ -137,7 +138,8 @@ def _plan(step: StepSpec) -> _TimePlan:
         rules = step.rules
         plan = step.__dict__[_PLAN] = _TimePlan(
             tuple((r, r.params["after"], _interval(r)) for r in rules if r.kind == "not_before"),
-            tuple((r, r.params["after"], _interval(r), int(r.params.get("max_months") or 0), r.params.get("reason_field"))
+            tuple((r, r.params["after"], _interval(r), int(r.params.get("max_months") or 0), r.params.get("reason_field"),
+                   frozenset(r.params["when_resolved"]) if r.params.get("when_resolved") else None)
                   for r in rules if r.kind == "due_within"),
             tuple((r, r.params["after"], int(r.params["every_months"]), r.params.get("until"))
                   for r in rules if r.kind == "recurring"),
@@ -171,7 +173,9 @@ def due(
     """
     best = None
     hard: date | None = None
-    for rule, after, interval, max_months, reason_field in _plan(step).due_within:
+    for rule, after, interval, max_months, reason_field, when in _plan(step).due_within:
+        if when is not None and state.pending is not None and state.pending.decision not in when:
+            continue  # a deadline for another kind of resolution
         a = anchor_date(proc, state, after)
         if a is None:
             continue
@@ -184,6 +188,16 @@ def due(
         if best is None or d < best[0]:
             best, hard = (d, rule, prov), ceiling
     return (None if best is None else RuleDate(*best)), hard
+
+
+def missed_rule(proc: Process, step: StepSpec, state: CandidateState, evidence, cal: WorkdayCalendar) -> RuleSpec | None:
+    """The time rule whose date a step recorded late missed (for its citation): the recurring rule
+    of a repeatable step, else the "within" rule that gave the due date."""
+    if step.repeatable:
+        r = next_recurring(proc, step, state)
+    else:
+        r = due(proc, step, state, cal, evidence)[0]
+    return r.rule if r is not None else next((x for x in step.rules if x.kind in ("due_within", "recurring")), None)
 
 
 def next_recurring(proc: Process, step: StepSpec, state: CandidateState) -> RuleDate | None:

@@ -33,9 +33,11 @@ RULE_KINDS: Mapping[str, frozenset[str]] = {
     "not_before": frozenset({"after", "years", "months", "days", "working_days"}),
     # deadlines ("within"): never block, mark lateness; `max_months` with `reason_field` is the
     # special-case ceiling (第二十五条: 3 months, at most 6 with a recorded reason)
+    # `when_resolved` (on an approval step): the deadline counts only while the pending resolution
+    # decided one of these values (the 3 months of 第三十四条 are the text's for a conversion only)
     "due_within": frozenset(
         {"after", "years", "months", "weeks", "days", "working_days", "max_months", "reason_field", "remind_days",
-         "escalate_after_days"}
+         "escalate_after_days", "when_resolved"}
     ),
     # recurring duty: an entry due every N months from an anchor until a step is done. Without
     # `periods` the k-th entry is due at anchor + k×N months (cpc_2014@1); with `periods` one entry
@@ -51,7 +53,7 @@ RULE_KINDS: Mapping[str, frozenset[str]] = {
     "passed": frozenset({"field"}),
     "training": frozenset({"days_field", "hours_field", "min_days", "min_hours", "waiver_field"}),
     # 公示: N working days (or N calendar days, local variants) recorded as a fact on the step
-    "public_notice": frozenset({"working_days", "days", "start_field", "end_field", "objections_field"}),
+    "public_notice": frozenset({"working_days", "days", "start_field", "end_field", "objections_field", "after"}),
     # guard: the step cannot pass while a bool evidence field is true (pre-review: leaving within 3 months)
     "not_if": frozenset({"field"}),
     "extension": frozenset({"field", "min_months", "max_months", "times"}),

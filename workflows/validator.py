@@ -390,6 +390,12 @@ class Validator(ValueChecks):
             elif approver.repeatable:
                 self.add(where, f"批准决议的步骤 {target} 不能是可重复的步骤")
             approvers[target] = s.id
+            field = s.field(s.outcome.field)
+            for r in approver.rules:
+                unknown = [v for v in r.params.get("when_resolved") or () if field is None or v not in field.choices]
+                if unknown:
+                    self.add(where, f"步骤 {target} 的规则 {r.id} 的 when_resolved 含有步骤 {s.id} 决议中没有的选项："
+                                    f"{'、'.join(map(str, unknown))}")
 
     def rule(self, r: YamlMap, origin: Origin, sid: str, fields: Mapping[str, FieldSpec]) -> RuleSpec | None:
         rid = r.get("id", "?")

@@ -42,6 +42,12 @@ def public_notice(rule: RuleSpec, c: Check) -> list[Violation]:
     applied = c.state.applied_on
     if applied is not None and start < applied:  # a notice about this candidacy cannot predate it
         return [Violation("public_notice.order", c.message(rule, f"公示开始日期 {start} 早于入党申请日期 {applied}"), art)]
+    after = rule.params.get("after")  # the step the notice follows (2026 第十三条: 上级党委同意, then 公示)
+    if after and after in c.state.done and start < c.state.done[after]:
+        name = c.proc.steps[after].name if after in c.proc.steps else after
+        return [Violation("public_notice.order", c.message(
+            rule, f"公示开始日期 {start} 早于“{name}”的日期 {c.state.done[after]}：须在其后公示（{rule.citation.label()}）"),
+            art, c.state.done[after])]
     provisional = False
     if rule.params.get("working_days"):
         n = int(rule.params["working_days"])

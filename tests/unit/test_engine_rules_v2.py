@@ -304,3 +304,31 @@ def test_calendar_periods_must_divide_the_year(every, ok):
         assert ok
     except DefinitionError as e:
         assert not ok and "every_months 须能整除 12" in str(e.problems)
+
+
+@pytest.mark.parametrize("resolved, article, label", [
+    ({}, "第三十四条", "细则第三十四条"),  # the text's 3 months are for a conversion
+    ({"decision": "extend", "extension_months": 6}, "", "本地规定"),  # the same 3 months, local practice
+    ({"decision": "cancel"}, "", "本地规定"),
+])
+def test_the_approval_deadline_cites_what_sets_it(resolved, article, label):
+    defn, s, _ = at_conversion()
+    s = record(defn, s, "conversion_meeting", MEETING, **resolved).state
+    due = due_of(defn, s, "conversion_approval").due
+    assert due.date == date(2018, 9, 20) and due.rule.citation.article == article
+    late = record(defn, s, "conversion_approval", date(2018, 9, 21), approved=True)
+    assert f"最迟应于 2018-09-20（含当日）完成（{label}）" in "；".join(late.warnings)
+
+
+@pytest.mark.parametrize("start, ok", [(date(2027, 6, 9), False), (date(2027, 6, 10), True)])
+def test_2026_the_notice_starts_after_the_higher_committee_agreed(start, ok):
+    """第十三条 (2026): 报上级党委同意 …的，进行公示 — a notice begun before the agreement is refused."""
+    defn, s = activist_2026()
+    s = decide(defn, s, CompleteStep("target_filing", date(2027, 6, 10), "测试", {}), ctx(today=date(2027, 12, 1))).state
+    on = date(2027, 6, 30)
+    ev = evidence("target_selection", on, notice_start=start.isoformat(),
+                  notice_end=CAL.add_working_days(start, 5).date.isoformat())
+    d = decide(defn, s, CompleteStep("target_selection", on, "测试", ev), ctx(today=date(2027, 12, 1)))
+    assert d.ok is ok, messages(d)
+    if not ok:
+        assert "公示开始日期 2027-06-09 早于“报上级党委同意”的日期 2027-06-10" in messages(d) and "第十三条" in messages(d)

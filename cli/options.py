@@ -59,9 +59,19 @@ def read_config() -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {}
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise refuse("config.invalid", f"设置文件 {path} 无法读取（{e.__class__.__name__}）：请修正或删除后用 "
-                                       "partyflow config set 重新设置") from None
+    except json.JSONDecodeError as e:
+        reason = f"第 {e.lineno} 行第 {e.colno} 列格式有误"
+    except UnicodeDecodeError:
+        reason = "不是 UTF-8 编码的文字"
+    except PermissionError:
+        reason = "没有读取权限"
+    except OSError:
+        reason = "不是可读的文件"
+    else:
+        reason = None
+    if reason:
+        raise refuse("config.invalid", f"设置文件 {path} 无法读取（{reason}）：请修正或删除后用 "
+                                       "partyflow config set 重新设置")
     if not isinstance(data, dict):
         raise refuse("config.invalid", f"设置文件 {path} 格式有误：请删除后用 partyflow config set 重新设置")
     return data
@@ -92,10 +102,14 @@ def recorder(by: str | None, preview: bool = False) -> str:
     Never the operating-system login (a log full of "root" names nobody): a write with no
     recorder is refused before anything is written. A preview writes nothing, so it needs none.
     """
-    for name, where in ((by, "--by"), (os.environ.get(ACTOR_ENV), f"环境变量 {ACTOR_ENV}"),
-                        (read_config().get("recorder"), f"设置文件 {config_path()} 中的 recorder")):
+    # lazily, in order: an explicit --by or $PARTYFLOW_ACTOR wins without reading the config file,
+    # so a broken file cannot block a write that names its recorder
+    sources = ((lambda: by, lambda: "--by"), (lambda: os.environ.get(ACTOR_ENV), lambda: f"环境变量 {ACTOR_ENV}"),
+               (lambda: read_config().get("recorder"), lambda: f"设置文件 {config_path()} 中的 recorder"))
+    for name_of, where in sources:
+        name = name_of()
         if isinstance(name, str) and name.strip():
-            return check_recorder(name, where)
+            return check_recorder(name, where())
     if preview:
         return PREVIEW_RECORDER
     raise refuse("recorder.missing", "未指明录入人，本次未写入：请用 --by 写明录入人姓名（如 --by 张三），"

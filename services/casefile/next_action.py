@@ -100,9 +100,12 @@ def _with_review(view: dict[str, Any], thread: list[dict[str, Any]] | None, cand
     """Steps the branch sends up (the review loop): their status in the thread ("待报送",
     "已报送，待审核", …) and, for the committee, the button goes to the approval page."""
     by_step = {t["step"]: t for t in thread or ()}
+    refused = {t["reopens"]: t["entries"][-1] for t in thread or () if t.get("reopens")}
     for s in view["steps"]:
         t = by_step.get(s["id"])
         s["review"] = t
+        r = refused.get(s["id"])  # a branch meeting the higher committee's refusal sent back
+        s["refusal"] = f"上级党委 {r['on']} 不批准：{r['text']}；支部大会须重新讨论（党章第七条）" if r else None
         s["href"] = f"/candidates/{candidate_id}/steps/{s['id']}"
         s["button"] = "办理"
         if t is not None and s["side"] == "township" and t["status"] in ("open", "submitted"):

@@ -3,10 +3,12 @@ committee's record, in order, as both sides see it on the candidate page."""
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 from engine import CandidateState
-from engine.apply import effective_events
+from engine.apply import effective_events, fold, outcome_of
+from engine.resolution import describe
 from engine.review import REVIEW_KEY, reopenable, upstream
 from engine.process import process_for
 from services.app import App
@@ -42,18 +44,48 @@ def review_threads(app: App, candidate_ids) -> dict[int, list[dict[str, Any]]]:
     return {cid: _thread(app, row, history) for cid, (row, history) in loaded.items()}
 
 
+def resolution_decisions(app: App, history) -> dict[int, dict[str, Any]]:
+    """seq of each approval that decided a pending resolution (党章第七条: step 24 under cpc_2014@2)
+    -> {approved, resolving (step id), on (the meeting's date), what ("延长预备期 6 个月")}.
+
+    Which resolution an approval decided is not in its own record but in the state before it, so
+    the log is folded — only for a log that has such an approval at all."""
+    keys = {e.definition_key for e in history if e.definition_key}
+    approvers = {a for k in keys for a in _approvers(app, k)}
+    if not any(e.kind == "step" and e.step in approvers for e in history):
+        return {}
+    out = {}
+    for defn, before, e in fold(history, app.definition, app.calendar):
+        resolving = process_for(defn).resolution_for.get(e.step or "") if e.kind == "step" else None
+        if resolving is None or before.pending is None or before.pending.step != resolving:
+            continue
+        step = defn.step(resolving)
+        out[e.seq] = {"approved": outcome_of(defn.step(e.step), e.evidence)[0], "resolving": resolving,
+                      "resolving_name": step.name, "on": before.pending.on.isoformat(),
+                      "what": describe(step, before.pending)}
+    return out
+
+
+def _approvers(app: App, key: str) -> set[str]:
+    try:
+        return set(process_for(app.definition(key)).resolution_for)
+    except LookupError:
+        return set()
+
+
 def _thread(app: App, row, history) -> list[dict[str, Any]]:
     state = CandidateState.from_dict(row.state)
     defn = app.definition(state.definition_key)
     proc = process_for(defn)
     events = effective_events(history)
+    decided = resolution_decisions(app, history)
     threads: dict[str, list[dict[str, Any]]] = {}
     for e in events:
         if not e.step or not defn.has_step(e.step) or not is_reviewed(defn.step(e.step)):
             continue
         if e.kind not in ("submit", "return", "step"):
             continue
-        threads.setdefault(e.step, []).append(_entry(e, defn))
+        threads.setdefault(e.step, []).append(_entry(e, defn, decided.get(e.seq)))
     out = []
     for step in defn.steps:
         sid = step.id
@@ -62,14 +94,24 @@ def _thread(app: App, row, history) -> list[dict[str, Any]]:
                  and all(r in state.done for r in step.requires))
         status = ("done" if sid in state.done else "submitted" if sid in state.submitted
                   else "returned" if sid in state.returned else "open" if ready else None)
+        if status is None and entries:
+            # a step the log has records of that no longer counts as done: the higher committee
+            # decided a resolution (an extension carried out reopens the probation's steps, a
+            # refusal reopens the branch meeting) — its decision stays in the thread
+            status = {"approve": "approved", "refuse": "refused"}.get(entries[-1]["kind"], "done")
         if status is None or (status == "done" and not entries):
             continue
         since = state.done.get(sid) or state.submitted.get(sid) or state.returned.get(sid)
+        if status in ("approved", "refused"):
+            since = date.fromisoformat(entries[-1]["on"])
         out.append({
             "step": sid, "number": step.number, "step_name": step.name, "status": status,
             "status_name": {"done": "已办理", "submitted": "已报送，待审核", "returned": "已退回，待重新报送",
-                            "open": "待报送"}[status],
+                            "open": "待报送", "approved": "已批准",
+                            "refused": "不批准，须由支部大会重新讨论"}[status],
             "since": since.isoformat() if since else None,
+            # a refused resolution goes back to the branch meeting: the step the branch redoes
+            "reopens": entries[-1].get("resolving") if status == "refused" else None,
             "waiting_for": missing_upstream(proc, state, sid),
             "entries": entries,
             "reopenable": [{"id": s, "name": defn.step(s).name, "number": defn.step(s).number}
@@ -78,7 +120,7 @@ def _thread(app: App, row, history) -> list[dict[str, Any]]:
     return out
 
 
-def _entry(e, defn) -> dict[str, Any]:
+def _entry(e, defn, decision: dict[str, Any] | None = None) -> dict[str, Any]:
     if e.kind == "submit":
         return {"kind": "submit", "kind_name": "报送", "on": e.occurred_on.isoformat(), "who": person_of(e.actor),
                 "text": e.evidence.get("note") or "", "reopened": []}
@@ -90,6 +132,14 @@ def _entry(e, defn) -> dict[str, Any]:
     text = review.get("opinion") or ""
     if review.get("doc_no"):
         text = f"{text}（批复文号：{review['doc_no']}）" if text else f"批复文号：{review['doc_no']}"
+    if decision is not None:  # the higher committee decided the branch meeting's resolution
+        ok = decision["approved"]
+        said = f"支部大会 {decision['on']} 的决议：{decision['what']}"
+        text = f"{said}；审批意见：{text}" if text else said
+        return {"kind": "approve" if ok else "refuse", "kind_name": "批准" if ok else "不批准",
+                "on": e.occurred_on.isoformat(), "who": person_of(e.actor), "text": text,
+                "reopened": [] if ok else [decision["resolving_name"]],
+                "resolving": decision["resolving"]}
     return {"kind": "approve", "kind_name": "办理", "on": e.occurred_on.isoformat(), "who": person_of(e.actor),
             "text": text, "reopened": []}
 
@@ -105,8 +155,45 @@ def with_reasons(app: App, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def branch_review(app: App, who) -> dict[str, list[dict[str, Any]]]:
-    """The branch side's 被退回 (with reasons), 待报送 and 已报送 items."""
+    """The branch side's 被退回 (with reasons; a resolution the higher committee refused among
+    them), 待报送 and 已报送 items."""
     from services.worklist import review_items
     r = review_items(app, who)
     with_reasons(app, r["returned"])
+    r["returned"] = sorted(r["returned"] + refused_resolutions(app, who.scope("branch")),
+                           key=lambda i: (i["review_on"] or "", i["candidate_id"]), reverse=True)
     return r
+
+
+def refused_resolutions(app: App, branch_ids) -> list[dict[str, Any]]:
+    """Branch meetings whose resolution the higher committee refused and that have not sat again:
+    the open resolving step (第23步), listed with 被退回 like a return — dated on the refusal, with
+    the committee's opinion as `reason` and `refused` set (党章第七条; docs/review.md)."""
+    from services.worklist import open_items
+
+    def resolving(st, _today):
+        return st[0].outcome is not None and bool(st[0].outcome.approved_by)
+
+    out = []
+    for i in open_items(app, branch_ids, "branch", resolving):
+        with app.uow(read_only=True) as uow:
+            history = load_history(uow, i["candidate_id"])
+        refusal = last_refusal(app, history, i["step"])
+        if refusal is not None:
+            out.append({**i, "review": "returned", "review_on": refusal["on"], "reason": refusal["text"],
+                        "refused": True, "waiting_for_names": []})
+    return out
+
+
+def last_refusal(app: App, history, resolving: str) -> dict[str, Any] | None:
+    """The higher committee's refusal of `resolving`'s latest resolution ({on, text} as the thread
+    words it), if nothing has been recorded for that step since."""
+    decided = resolution_decisions(app, history)
+    events = effective_events(history)
+    for e in reversed(events):
+        if e.kind == "step" and e.step == resolving:
+            return None  # the branch meeting has sat again
+        d = decided.get(e.seq)
+        if d is not None and d["resolving"] == resolving:
+            return None if d["approved"] else _entry(e, None, d)
+    return None

@@ -13,7 +13,7 @@ from engine.resolution import (
 from engine.review import apply_return, apply_submit
 from engine.rules.vote import vote_passed
 from engine.state import CandidateState, Event
-from engine.timing import covers_by_period, due, next_recurring
+from engine.timing import covers_by_period, due, fills_missed_period, next_recurring
 from workflows.model import Definition, StepSpec
 
 
@@ -121,6 +121,8 @@ def apply_step(
         last = state.done.get(step.id)
         if last is None or last <= event.occurred_on or not covers_by_period(step):
             new.done[step.id] = event.occurred_on
+        elif fills_missed_period(proc, step, state, event.occurred_on):
+            new.late.pop(step.id, None)  # the missed half-year, typed after a later one: covered
         if effect == RESOLVE:
             new.pending = resolve(step, event.evidence, event.occurred_on)
             return new

@@ -26,6 +26,7 @@ from engine.context import Context
 from engine.errors import DomainError, Violation
 from engine.evidence import normalise
 from engine.findings import Finding
+from engine.later_records import later_record_problems
 from engine.process import ACTION_NAMES, process_for
 from engine.review import (
     check_return,
@@ -143,7 +144,7 @@ def _void_hint(v: Violation) -> Violation:
     return Violation(v.code, f"{v.message}；如该步骤实际未有效完成，请作废该记录", v.article, v.earliest)
 
 
-def _step_warnings(defn, state, step_id, on, evidence, ctx) -> tuple[StepResult, list[str]]:
+def _step_warnings(defn, state, step_id, on, evidence, ctx, *, correcting: bool = False) -> tuple[StepResult, list[str]]:
     """What recording the step does (late? which outcome?) and the warnings that go with it.
 
     The result is handed to `apply` so the hot path computes it once."""
@@ -161,7 +162,9 @@ def _step_warnings(defn, state, step_id, on, evidence, ctx) -> tuple[StepResult,
         warnings.append(f"逾期：{step.name}最迟应于 {missed}（含当日）完成（{label}），实际 {on}，逾期 {(on - missed).days} 天；已照实记录")
     effect = result.effect
     approving = proc.resolution_for.get(step_id)
-    if approving is not None and state.pending is not None:
+    if correcting and (effect == RESOLVE or approving is not None):
+        pass  # a correction of a resolution or its approval: what followed it is in the log, not ahead
+    elif approving is not None and state.pending is not None:
         warnings.append(approval_words(proc.steps[approving], state.pending, effect, anchor_date(proc, state, "probation_end")))
     elif effect == RESOLVE:
         warnings.append(resolution_words(step, evidence, proc.steps[step.outcome.approved_by]))
@@ -385,7 +388,7 @@ def _correction(defn, state, cmd, ctx, seq, history, resolve) -> Decision:
                                         "转接请用转接命令", tdefn.steps[0].citation.article))
         if violations:
             return _refused(state, violations)
-        result, more = _step_warnings(tdefn, before_target, target.step, on, evidence, ctx)
+        result, more = _step_warnings(tdefn, before_target, target.step, on, evidence, ctx, correcting=True)
         late = result.missed is not None
         warnings += more
     if on == target.occurred_on and dict(evidence) == dict(target.evidence):
@@ -408,6 +411,12 @@ def _check_replay(defn, state, event, ctx, history, resolve, warnings, findings=
     if gaps:
         return _refused(state, [Violation("correct.breaks", f"该操作会使已完成的“{proc.steps[a].name}”缺少前置步骤"
                                           f"“{proc.steps[b].name}”，请先更正或作废后续记录") for a, b in gaps])
+    after_seq = event.supersedes or 0
+    already = {p.text for p in later_record_problems(history, after_seq, resolve, ctx.calendar)}
+    later = [p for p in later_record_problems([*history, event], after_seq, resolve, ctx.calendar) if p.text not in already]
+    if any(p.refuse for p in later):
+        return _refused(state, [Violation("correct.breaks", f"该操作会使{p.text}，请先更正或作废后续记录")
+                                for p in later if p.refuse])
     decision.findings = list(findings)
     was = set(prerequisite_problems(process_for(resolve(state.definition_key)), state)[1]) if state is not None else set()
     for a, b in order:
@@ -416,6 +425,13 @@ def _check_replay(defn, state, event, ctx, history, resolve, warnings, findings=
         text = f"“{proc.steps[a].name}”的日期早于其前置步骤“{proc.steps[b].name}”的日期"
         decision.warnings.append(f"合规提示：{text}")
         decision.findings.append(Finding(a, "date.order", proc.steps[a].citation.article, text, decision.state.done[a]))
+    for p in later:  # dates a later record now precedes (the final state cannot show a step it left undone)
+        f = p.finding
+        spec = proc.steps.get(f.step)
+        if spec is not None and not spec.repeatable and decision.state.done.get(f.step) == f.occurred_on:
+            continue  # a step still done with this date: said above from the final state
+        decision.warnings.append(f"合规提示：{p.text}")
+        decision.findings.append(f)
     new = _later_breaches([*history, event], event.supersedes, resolve, ctx)
     if new:
         old = {w for w, _ in _later_breaches(history, event.supersedes, resolve, ctx)}  # already so: not this change's doing

@@ -69,8 +69,8 @@ def describe(resolving: StepSpec, pending: Resolution) -> str:
 def resolution_words(step: StepSpec, evidence: Mapping[str, Any], approver: StepSpec) -> str:
     """What recording an adopted resolution tells the user: it waits for the approval."""
     pending = resolve(step, evidence, date.min)
-    return (f"支部大会决议：{describe(step, pending)}，须报上级党委审批，批准后生效"
-            f"（党章第七条；{approver.citation.label()}）；批准前预备期照常计算")
+    return (f"支部大会决议：{describe(step, pending)}，须报{approver.name}，批准后生效"
+            f"（党章第七条）；批准前预备期照常计算")
 
 
 def approval_words(resolving: StepSpec, pending: Resolution, effect: str, probation_end: date | None) -> str:

@@ -253,6 +253,18 @@ def _first_calendar_period(anchor: date, every: int) -> int:
     return _calendar_period(anchor - timedelta(days=1), every) + 1
 
 
+def fills_missed_period(proc: Process, step: StepSpec, state: CandidateState, on: date) -> bool:
+    """Whether an entry dated `on` falls in the period whose due date the step is marked late for
+    (an entry of a missed half-year typed after a later one: the half-year is covered after all)."""
+    missed = state.late.get(step.id)
+    for rule, after, every, _until in _plan(step).recurring:
+        periods = rule.params.get("periods")
+        a = anchor_date(proc, state, after)
+        if periods and a is not None and missed is not None:
+            return period_index(periods, a, every, on) == period_index(periods, a, every, missed)
+    return False
+
+
 def covers_by_period(step: StepSpec) -> bool:
     """Whether a repeatable step counts its entries by period (its latest date is then the
     latest entry's, whatever order entries were recorded in)."""

@@ -332,3 +332,62 @@ def test_2026_the_notice_starts_after_the_higher_committee_agreed(start, ok):
     assert d.ok is ok, messages(d)
     if not ok:
         assert "公示开始日期 2027-06-09 早于“报上级党委同意”的日期 2027-06-10" in messages(d) and "第十三条" in messages(d)
+
+
+# --- corrections and voids after the township decided (engine/later_records.py) ---------------------
+
+from engine import Correct, Void  # noqa: E402
+
+
+def _seq(events, step):
+    return max(e.seq for e in events if e.step == step and e.kind == "step")
+
+
+def test_moving_the_meeting_after_its_approval_is_flagged():
+    defn, s, events = at_conversion()
+    s = record(defn, s, "conversion_meeting", MEETING, events, decision="extend", extension_months=6).state
+    s = record(defn, s, "conversion_approval", date(2018, 7, 10), events, approved=True).state
+    d = decide(defn, s, Correct(_seq(events, "conversion_meeting"), "测试", "日期录错", occurred_on=date(2018, 7, 15)),
+               ctx(), history=events, resolve=definition)
+    assert d.ok
+    text = "；".join(d.warnings)
+    assert "“上级党委审批”（2018-07-10）早于其前置步骤“支部大会讨论转正”的日期 2018-07-15" in text
+    assert "须报上级党委审批" not in text  # it was approved: the log says so
+    assert any(f.step == "conversion_approval" and f.rule == "date.order" for f in d.findings)
+
+
+def test_voiding_an_approval_that_later_records_rest_on_is_refused():
+    defn, s, events = at_conversion()
+    s = record(defn, s, "conversion_meeting", MEETING, events, decision="extend", extension_months=6).state
+    s = record(defn, s, "conversion_approval", date(2018, 7, 10), events, approved=True).state
+    s = record(defn, s, "conversion_application", date(2018, 12, 20), events).state
+    s = record(defn, s, "conversion_meeting", date(2018, 12, 21), events, decision="cancel").state
+    s = record(defn, s, "conversion_approval", date(2019, 1, 5), events, approved=True).state
+    first_approval = min(e.seq for e in events if e.step == "conversion_approval")
+    d = decide(defn, s, Void(first_approval, "测试", "误录"), ctx(), history=events, resolve=definition)
+    assert not d.ok and "会成为重复办理" in messages(d) and "支部大会讨论转正" in messages(d)
+    last = _seq(events, "conversion_approval")  # the last record can be voided: nothing rests on it
+    assert decide(defn, s, Void(last, "测试", "误录"), ctx(), history=events, resolve=definition).ok
+
+
+def test_moving_the_anchor_after_an_assessment_is_flagged():
+    defn, s = activist(V2)
+    events = []
+    s = walk("activist_selection", defn, {"application": date(2016, 12, 1), "first_talk": date(2016, 12, 20),
+                                          "activist_selection": SELECTED}, include=True, events=events)
+    s = record(defn, s, "cultivation", date(2017, 4, 1), events).state
+    sel = _seq(events, "activist_selection")
+    d = decide(defn, s, Correct(sel, "测试", "日期录错", occurred_on=date(2017, 4, 15)), ctx(), history=events,
+               resolve=definition)
+    assert d.ok and "“培养教育考察”（2017-04-01）早于其前置步骤“推荐和确定入党积极分子”的日期 2017-04-15" in "；".join(d.warnings)
+
+
+@pytest.mark.parametrize("second, late", [(date(2017, 5, 1), None), (date(2017, 9, 11), date(2017, 9, 10))])
+def test_lateness_does_not_depend_on_the_order_entries_are_typed(second, late):
+    """12-01 first (the first half-year looks missed), then 05-01: that half-year was covered; an
+    entry in the second half-year (09-11) does not cover the first."""
+    defn, s = activist(V2)
+    s = record(defn, s, "cultivation", date(2017, 12, 1)).state
+    assert s.late["cultivation"] == date(2017, 9, 10)
+    s = record(defn, s, "cultivation", second).state
+    assert s.late.get("cultivation") == late

@@ -146,12 +146,13 @@ def test_verify_detects_a_tampered_projection(app, town):
 def test_definition_pinned_by_application_date(app, town):
     with app.uow() as uow:
         p2 = uow.people.add(name="李四", gender="男", birth_date=date(1995, 1, 1))
-    old = uc.register_applicant(app, person_id=town["person"], branch_id=town["b1"], occurred_on=date(2026, 5, 18), actor="x")
-    new = uc.register_applicant(app, person_id=p2, branch_id=town["b1"], occurred_on=date(2026, 5, 19), actor="x")
-    assert old.decision.state.definition_key == "cpc_2014@1"
-    assert new.decision.state.definition_key == "cpc_2026@1"
+    # the revision is in force from its issue on 2026-05-11 (第四十四条), the second version of the rules
+    old = uc.register_applicant(app, person_id=town["person"], branch_id=town["b1"], occurred_on=date(2026, 5, 10), actor="x")
+    new = uc.register_applicant(app, person_id=p2, branch_id=town["b1"], occurred_on=date(2026, 5, 11), actor="x")
+    assert old.decision.state.definition_key == "cpc_2014@2"
+    assert new.decision.state.definition_key == "cpc_2026@2"
     with app.uow() as uow:
-        assert uow.definitions.get("cpc_2014@1").sha256 == app.definition("cpc_2014@1").sha256
+        assert uow.definitions.get("cpc_2014@2").sha256 == app.definition("cpc_2014@2").sha256
 
 
 def test_township_variant_applies_to_its_branches(app, town):

@@ -181,6 +181,10 @@ event = Table(
     Column("reason", Text, nullable=True),
     Column("late", Boolean, nullable=False, default=False, server_default=text("false")),
     Column("definition_key", String(64), nullable=False),
+    # hash chain per candidate in seq order (storage/chain.py); nullable so migration 0011 could add
+    # them without rebuilding the table: a row without a hash is reported by verify like any other
+    Column("prev_hash", String(64), nullable=True),
+    Column("hash", String(64), nullable=True),
     # the unique index also serves "events of candidate X in order"
     UniqueConstraint("candidate_id", "seq"),
     CheckConstraint(_in("kind", EVENT_KINDS), name="kind"),
@@ -474,8 +478,21 @@ audit_log = Table(
     Column("target_kind", String(32), nullable=True),
     Column("target_id", String(64), nullable=True),
     Column("detail", JSONType, nullable=False),
+    Column("prev_hash", String(64), nullable=True),  # one hash chain in id order (storage/chain.py)
+    Column("hash", String(64), nullable=True),
     Index("ix_audit_log_target_kind_target_id", "target_kind", "target_id"),
     Index("ix_audit_log_at", "at"),
+)
+
+# The head of a hash chain kept by its writers (today: the audit log's, name "audit"): each writer
+# locks this row before it appends, so concurrent writers link to one consistent previous row, and
+# rows cut off the end of the chain are still noticed (`rows` and `hash` no longer match its end).
+chain_head = Table(
+    "chain_head",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("rows", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=True),
 )
 
 # ------------------------------------------------------------------ in-app notices (issue 15)

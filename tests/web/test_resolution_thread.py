@@ -79,3 +79,34 @@ def test_a_plain_conversion_still_shows_its_approval(app, probationer):
     _decide(app, probationer, True, "同意转正", "南组〔2025〕7号")
     t = _step24(app, probationer)
     assert t["status"] == "done" and t["entries"][-1]["text"].startswith("支部大会 2025-07-25 的决议：按期转为正式党员")
+
+
+# ------------------------------------------------------------------ the timeline by stage (finding 6)
+
+def _groups(app, cid):
+    from services.casefile import history_by_stage
+    from services.queries import show_candidate
+
+    return {g["stage_name"]: [e["number"] for e in g["events"]] for g in history_by_stage(app, show_candidate(app, cid))}
+
+
+def test_step_24_records_of_a_probationary_member_stay_with_the_probation(app, probationer):
+    _meeting(app, probationer, decision="extend", extension_months=6)
+    _decide(app, probationer, True, "同意延长", "南组〔2025〕8号")
+    on = date(2026, 1, 21)  # the extended probation ends 2026-01-20: apply again, then the meeting
+    complete_step(app, probationer, "conversion_application", occurred_on=on, actor="测试",
+                  evidence=sample_evidence("conversion_application", on, cal=app.calendar))
+    _meeting(app, probationer, on=date(2026, 1, 25), decision="cancel")
+    approve(app, None, probationer, "conversion_approval", occurred_on=date(2026, 2, 20), evidence={"approved": False},
+            opinion="不同意取消", actor="乡组织委员")
+    groups = _groups(app, probationer)
+    assert "正式党员" not in groups
+    assert groups["预备党员"][-5:] == [23, 24, 22, 23, 24]
+    assert groups["入党申请人"][0] == 1  # the application, then the first talk, while an applicant
+
+
+def test_an_approved_conversion_opens_the_full_member_group(app, probationer):
+    _meeting(app, probationer, decision="convert")
+    _decide(app, probationer, True, "同意转正", "南组〔2025〕7号")
+    groups = _groups(app, probationer)
+    assert groups["预备党员"][-1] == 23 and groups["正式党员"] == [24]

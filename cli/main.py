@@ -591,3 +591,5 @@ _register_web(app)
 _register_config(app)
 _register_review(app)
 _register_migration(app)
+from cli.backup_cmds import register as _register_backup  # noqa: E402
+_register_backup(app)

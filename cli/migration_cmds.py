@@ -21,6 +21,7 @@ def register(app: typer.Typer) -> None:
         preview: PreviewOpt = False,
     ) -> None:
         from cli.options import recorder
+        from cli.render import PREVIEW_BANNER
         from services.migration import migrate_all
 
         report = migrate_all(run.app, from_key, to_key, occurred_on=parse_day(date), actor=recorder(actor, preview),
@@ -28,8 +29,11 @@ def register(app: typer.Typer) -> None:
         if run.json:
             run.emit(report.as_dict())
             return
+        if preview:
+            run.line(PREVIEW_BANNER + "以下为若执行将产生的结果，数据库未作任何修改", "bold cyan")
+        title = run.app.definition(to_key).title
         verb = "将迁移" if preview else "已迁移"
-        run.line(f"{verb} {len(report.moved)} 名候选人", "bold")
+        run.line(f"{verb} {len(report.moved)} 名候选人到{title}", "bold")
         if report.pending:
             run.line(f"其中 {len(report.pending)} 名有待上级党委审批的支部大会决议（按新版规则批准后才生效）：")
             for p in report.pending:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Iterable
 
-from engine.errors import DomainError
+from engine.errors import DomainError, Violation
 from engine.process import process_for
 from services.app import App
 from services.candidates import migrate
@@ -36,9 +36,12 @@ class MigrationReport:
 
 def migrate_all(app: App, from_key: str, to_key: str, *, occurred_on: date, actor: str, reason: str,
                 preview: bool = False, branch_ids: Iterable[int] | None = None) -> MigrationReport:
-    """Migrate each candidate pinned to `from_key` (within `branch_ids`, None = all) to `to_key`."""
-    app.definition(from_key)  # unknown versions are refused before anything happens
-    target = app.definition(to_key)
+    """Migrate each candidate pinned to `from_key` (within `branch_ids`, None = all) to `to_key`.
+
+    What holds for every candidate alike — the versions, the date, the reason — is checked once
+    up front and refused with one message per problem (codes in FIELDS), nothing written: not one
+    identical refusal per candidate."""
+    target = check_request(app, from_key, to_key, occurred_on, reason)
     with app.uow(read_only=True) as uow:
         ids = uow.candidates.ids_on_definition(from_key, branch_ids)
         names = {cid: _name(uow, cid) for cid in ids}
@@ -55,6 +58,38 @@ def migrate_all(app: App, from_key: str, to_key: str, *, occurred_on: date, acto
         if waiting is not None:
             report.pending.append({"candidate_id": cid, "name": names[cid], "text": waiting["text"]})
     return report
+
+
+# the form field each up-front refusal belongs to (web/routes/admin.py shows it there)
+FIELDS = {"migrate.from": "from_key", "migrate.to": "to_key", "migrate.date": "occurred_on",
+          "migrate.reason": "reason"}
+
+
+def check_request(app: App, from_key: str, to_key: str, occurred_on: date, reason: str):
+    """The target definition, or a refusal of what would refuse every candidate the same way."""
+    found: list[Violation] = []
+    versions = "、".join(f"{k}（{app.definition(k).title}）" for k in app.registry.keys())
+    source = target = None
+    for code, key, what in (("migrate.from", from_key, "原版本"), ("migrate.to", to_key, "目标版本")):
+        try:
+            d = app.definition(key)
+        except LookupError:
+            found.append(Violation(code, f"没有版本代号为“{key}”的流程（{what}），可用：{versions}"))
+            continue
+        source, target = (d, target) if code == "migrate.from" else (source, d)
+    if source is not None and target is not None and source.key == target.key:
+        found.append(Violation("migrate.to", f"目标版本与原版本相同（{target.title}）"))
+    today = app.today()
+    if occurred_on > today:
+        found.append(Violation("migrate.date", f"迁移日期 {occurred_on} 晚于今天（{today}），请填写乡镇党委决定的日期"))
+    elif target is not None and occurred_on < target.effective_from:
+        found.append(Violation("migrate.date", f"{target.title}自 {target.effective_from} 起施行，"
+                                              f"迁移日期 {occurred_on} 早于施行日期", "", target.effective_from))
+    if not (reason or "").strip():
+        found.append(Violation("migrate.reason", "迁移须写明乡镇党委的决定或原因"))
+    if found:
+        raise DomainError(found)
+    return target
 
 
 def _name(uow, cid: int) -> str:

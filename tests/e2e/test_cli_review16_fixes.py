@@ -30,3 +30,34 @@ def test_a_broken_config_file_is_named_in_chinese(w, cli, broken):
     r = _apply(cli, w, code=2)
     assert f"设置文件 {broken} 无法读取（第 1 行第 2 列格式有误）" in r.stderr
     assert "Error" not in r.output and cli.json("list") == []
+
+
+# ------------------------------------------------------------------ migrate-all (finding 8)
+
+
+def _two_candidates(cli: Cli, w: World) -> list[int]:
+    other = cli.json("person", "add", "--name", "陈新", "--gender", "女", "--birth", "1995-01-01")["id"]
+    return [cli.json("apply", "--person", p, "--branch", w.branch, "--date", "2018-03-01")["candidate_id"]
+            for p in (w.applicant, other)]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("cpc_2014@2", "cpc_2026@2", "--date", "2018-07-01", "--reason", "乡镇党委决定"),
+     "自 2026-05-11 起施行，迁移日期 2018-07-01 早于施行日期"),
+    (("cpc_2014@2", "cpc_2014@1", "--date", "2018-08-02", "--reason", "乡镇党委决定"), "迁移日期 2018-08-02 晚于今天（2018-08-01）"),
+    (("cpc_2014@2", "cpc_2014@1", "--date", "2018-07-01", "--reason", " "), "迁移须写明乡镇党委的决定或原因"),
+    (("cpc_2014@2", "cpc_2099@1", "--date", "2018-07-01", "--reason", "乡镇党委决定"), "没有版本代号为“cpc_2099@1”的流程（目标版本）"),
+])
+def test_migrate_all_refuses_once_what_holds_for_everyone(cli, w, args, message):
+    ids = _two_candidates(cli, w)
+    r = cli("migrate-all", *args, code=2)
+    assert r.stderr.strip().splitlines() == [next(line for line in r.stderr.splitlines() if message in line)]
+    assert "已迁移" not in r.output and "未迁移" not in r.output
+    assert {cli.json("show", c)["candidate"]["definition_key"] for c in ids} == {"cpc_2014@2"}
+
+
+def test_migrate_all_preview_says_nothing_was_written(cli, w):
+    ids = _two_candidates(cli, w)
+    out = cli("migrate-all", "cpc_2014@2", "cpc_2014@1", "--date", "2018-07-01", "--reason", "乡镇党委决定", "--preview").stdout
+    assert out.startswith("【预演，未写入】") and "将迁移 2 名候选人到" in out
+    assert {cli.json("show", c)["candidate"]["definition_key"] for c in ids} == {"cpc_2014@2"}

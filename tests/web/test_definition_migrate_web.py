@@ -50,6 +50,9 @@ def test_preview_then_confirm(app, world, admin):
     ({"occurred_on": ""}, "occurred_on", "请填写迁移日期"),
     ({"occurred_on": "2026-13-01"}, "occurred_on", "格式应为"),
     ({"reason": " "}, "reason", "请写明乡镇党委的决定或原因"),
+    # what refuses every candidate alike: once, next to the field, not one line per candidate
+    ({"occurred_on": "2026-05-10"}, "occurred_on", "自 2026-05-11 起施行，迁移日期 2026-05-10 早于施行日期"),
+    ({"occurred_on": "2026-11-26"}, "occurred_on", "迁移日期 2026-11-26 晚于今天（2026-11-25）"),
 ])
 def test_bad_input_is_refused_next_to_its_field(app, world, admin, change, field, message):
     migrate(app, world.fresh, "cpc_2014@2", occurred_on=date(2026, 10, 2), actor="测试", reason="试点")
@@ -57,6 +60,9 @@ def test_bad_input_is_refused_next_to_its_field(app, world, admin, change, field
             **change}
     r = admin.form("/admin/definitions/migrate", form)
     assert r.status_code == 400 and message in _text(r.text)
+    assert _text(r.text).count(message) == 1 and "预演：将迁移" not in _text(r.text)
+    errors = re.findall(r'<p class="field-error">([^<]*)</p>', r.text)  # shown next to a field, not on top
+    assert any(message in e for e in errors), errors
     assert show_candidate(app, world.fresh)["candidate"]["definition_key"] == "cpc_2014@2"
 
 

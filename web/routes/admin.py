@@ -18,7 +18,7 @@ from services.app import SHANGHAI, naive_utc
 from services.audit_log import entries, record
 from services.definition_admin import MAX_UPLOAD, check_upload, describe, install_upload, list_versions
 from services.directory import KIND_NAMES, LEVEL_NAMES, add_org
-from services.migration import migrate_all
+from services.migration import FIELDS as MIGRATION_FIELDS, migrate_all
 from services.user_commands import ForbiddenError, NotFoundError
 from services.users import ROLE_LEVEL, ROLE_NAMES, change_role, create_user, list_users, set_active
 from web import audit_words
@@ -238,8 +238,10 @@ async def definition_migrate(request: Request, from_key: str = Form(""), to_key:
         try:
             report = await run_in_threadpool(lambda: migrate_all(
                 pf, from_key, to_key, occurred_on=day, actor=who.actor, reason=reason.strip(), preview=not confirm))
-        except DomainError as e:
-            errors["_"] = "；".join(v.message for v in e.violations)
+        except DomainError as e:  # each up-front refusal next to its field (services/migration.FIELDS)
+            for v in e.violations:
+                field = MIGRATION_FIELDS.get(v.code, "_")
+                errors[field] = "；".join(x for x in (errors.get(field), v.message) if x)
     if report is not None and confirm:
         record(pf, user_id=who.user_id, username=who.username, action="definition.migrate",
                target_kind="definition", target_id=None,

@@ -11,6 +11,8 @@ Checks, in order, before any row is interpreted:
 5. the header row (the first of the first 10 rows containing 姓名): unknown, duplicate or missing
    required headers are refused;
 6. the row limit (default 200,000 data rows), checked on the sheet's dimension and while reading.
+A text cell the export quoted (a leading ' before formula-like text, reports/spreadsheet.py) is read
+without that quote, so what `ledger export` wrote imports as it was entered.
 The sheet is found through xl/workbook.xml and its relationships (small parts, size-capped), the
 checks of steps 4 and 6 and a cell count (memory guard: at most max_rows × max_columns cells) are
 made by one pass over the raw sheet XML, and only then are the cells read, by python-calamine
@@ -25,6 +27,8 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from reports.spreadsheet import unquote
 
 from .layout import Column, LedgerLayout, REQUIRED_KEYS, normalise_header
 
@@ -273,7 +277,8 @@ def read_ledger(path: str | Path, layout: LedgerLayout, limits: Limits | None = 
         values = data[n - 1]
         if len(values) < width:
             values = [*values, *pad[: width - len(values)]]
-        values = tuple([None if v == "" else v for v in values[:width]])
+        values = tuple([None if v == "" else unquote(v) if v.__class__ is str and v[:1] == "'" else v
+                        for v in values[:width]])
         if all(v is None or (v.__class__ is str and not v.strip()) for v in values):
             continue
         if len(rows) >= limits.max_rows:

@@ -4,7 +4,8 @@ Used by `partyflow ledger export` and by the report workbook (reports/render). T
 one `reports/ledger/layout.py` defines and the import reads back: row 1 is the title (merged
 across the table), row 2 the headers, data from row 3. Dates are real Excel dates shown as
 yyyy-mm-dd; the header is bold and frozen with the 序号/姓名 columns; A4 landscape, fit to width,
-header rows repeated on every printed page.
+header rows repeated on every printed page. Every cell is written through `reports/spreadsheet.py`
+(text that could read as a formula gets a leading quote; the import drops it again).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from reports.model import LedgerTable
+from reports.spreadsheet import put
 
 TITLE_ROW = 1
 HEADER_ROW = 2
@@ -48,7 +50,7 @@ def write_ledger_sheet(worksheet: Worksheet, ledger: LedgerTable) -> None:
     ws.title = ws.title if ws.title not in ("Sheet", "Sheet1") else "发展党员工作台账"
 
     # Title row, merged across the table.
-    title = ws.cell(row=TITLE_ROW, column=1, value=ledger.title)
+    title = put(ws, TITLE_ROW, 1, ledger.title)
     title.font = Font(bold=True, size=14)
     title.alignment = _CENTER
     if ncols > 1:
@@ -58,7 +60,7 @@ def write_ledger_sheet(worksheet: Worksheet, ledger: LedgerTable) -> None:
     # Header row.
     bold = Font(bold=True)
     for col, header in enumerate(ledger.headers, start=1):
-        c = ws.cell(row=HEADER_ROW, column=col, value=header)
+        c = put(ws, HEADER_ROW, col, header)
         c.font = bold
         c.alignment = _WRAP_CENTER
         c.border = _BORDER
@@ -70,7 +72,7 @@ def write_ledger_sheet(worksheet: Worksheet, ledger: LedgerTable) -> None:
         for col, value in enumerate(row, start=1):
             if isinstance(value, datetime):
                 value = value.date()
-            c = ws.cell(row=r, column=col, value=value)
+            c = put(ws, r, col, value)
             c.border = _BORDER
             if isinstance(value, date):
                 c.number_format = DATE_FORMAT

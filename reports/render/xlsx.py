@@ -3,6 +3,7 @@
 统计表 holds the title, the paragraph and one table per dimension (rows: categories, columns: the
 non-zero measures, a 合计 row), with native bar charts of admissions per branch and per category
 beside them. Every sheet prints A4 landscape, fit to width, with its title/header rows repeated.
+Every cell is written through `reports/spreadsheet.py` (formula-like text quoted, never a formula).
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from reports.model import LedgerTable, Report
 from reports.render.context import report_context
 from reports.render.tables import Table
 from reports.render.templates import PathLike, Templates, display_width
+from reports.spreadsheet import put
 
 FONT = "宋体"
 TITLE_FONT = "黑体"
@@ -84,10 +86,9 @@ def _write_ledger(ws: Worksheet, ledger: LedgerTable) -> None:
     try:
         from reports.ledger.sheet import write_ledger_sheet
     except ImportError:  # the ledger package is optional for the statistics; keep a plain table
-        ws.append([ledger.title])
-        ws.append(list(ledger.headers))
-        for row in ledger.rows:
-            ws.append(list(row))
+        for r, values in enumerate([(ledger.title,), ledger.headers, *ledger.rows], start=1):
+            for c, value in enumerate(values, start=1):
+                put(ws, r, c, value)
         ws.freeze_panes = "A3"
         return
     write_ledger_sheet(ws, ledger)
@@ -156,7 +157,7 @@ def _print_setup(ws: Worksheet, title_rows: str) -> None:
 
 def _merged_text(ws: Worksheet, row: int, text: str, ncols: int, font: Font, align: Alignment,
                  widths: _Widths, height_per_line: float = 18) -> None:
-    cell = ws.cell(row=row, column=1, value=text)
+    cell = put(ws, row, 1, text)
     cell.font = font
     cell.alignment = align
     if ncols > 1:
@@ -170,10 +171,10 @@ def _merged_text(ws: Worksheet, row: int, text: str, ncols: int, font: Font, ali
 def _table(ws: Worksheet, row: int, table: Table, widths: _Widths, *, col: int = 1, heading: bool = True) -> int:
     """Writes heading, headers, rows and 合计 from `row`; returns the first row after it."""
     if heading:
-        ws.cell(row=row, column=col, value=table.title).font = _HEADING
+        put(ws, row, col, table.title).font = _HEADING
         row += 1
     for c, head in enumerate(table.headers):
-        cell = ws.cell(row=row, column=col + c, value=head)
+        cell = put(ws, row, col + c, head)
         cell.font, cell.fill, cell.border, cell.alignment = _BOLD, _HEAD_FILL, _BORDER, _CENTER
         widths.see(col + c, head)
     row += 1
@@ -185,7 +186,7 @@ def _table(ws: Worksheet, row: int, table: Table, widths: _Widths, *, col: int =
         share = index is not None and index in table.share_rows
         derived = index == -1
         for c, value in enumerate(values):
-            cell = ws.cell(row=row, column=col + c, value=value)
+            cell = put(ws, row, col + c, value)
             cell.border = _BORDER
             cell.font = _BOLD if index is None else (_NOTE if derived else _BODY)
             if index is None:
@@ -201,7 +202,7 @@ def _table(ws: Worksheet, row: int, table: Table, widths: _Widths, *, col: int =
             widths.see(col + c, value if c not in table.numeric else "00000")
         row += 1
     if table.note:
-        ws.cell(row=row, column=col, value=f"注：{table.note}").font = _NOTE
+        put(ws, row, col, f"注：{table.note}").font = _NOTE
         row += 1
     return row + 1
 
@@ -242,7 +243,7 @@ def _statistics_sheet(ws: Worksheet, report: Report, ctx: dict) -> None:
         pager.place(row, _table_height(t) + ROW_PT)
         row = _table(ws, row, t, widths)
     pager.place(row, ROW_PT * (len(tables.notes) + 1) * 1.5)
-    ws.cell(row=row, column=1, value="统计口径").font = _HEADING
+    put(ws, row, 1, "统计口径").font = _HEADING
     for note in tables.notes:
         row += 1
         _merged_text(ws, row, note, ncols, _NOTE, _LEFT, widths)
@@ -334,7 +335,7 @@ def _charts(report: Report, tables) -> list[tuple[Table, BarChart]]:
 def _plan_sheet(ws: Worksheet, ctx: dict) -> None:
     widths = _Widths()
     table = ctx["tables"].plan
-    ws.cell(row=1, column=1, value=f"{ctx['title']}：计划完成情况").font = _TITLE
+    put(ws, 1, 1, f"{ctx['title']}：计划完成情况").font = _TITLE
     _table(ws, 3, table, widths, heading=False)
     widths.apply(ws)
     ws.freeze_panes = "A4"
@@ -344,7 +345,7 @@ def _plan_sheet(ws: Worksheet, ctx: dict) -> None:
 def _health_sheet(ws: Worksheet, ctx: dict) -> None:
     """One filterable list: 事项 | 党支部 | 姓名 | 环节 | 日期 | 日期含义 | 说明."""
     widths = _Widths()
-    ws.cell(row=1, column=1, value=f"{ctx['title']}：工作提醒").font = _TITLE
+    put(ws, 1, 1, f"{ctx['title']}：工作提醒").font = _TITLE
     headers = ("事项", "党支部", "姓名", "环节", "日期", "日期含义", "说明")
     rows, notes = [], []
     for t in ctx["tables"].health:
@@ -367,12 +368,12 @@ def _compliance_sheet(ws: Worksheet, ctx: dict) -> None:
     """Late steps per step and rule, then the branches without development for two years or more;
     an empty one says so in a line under its heading."""
     widths = _Widths()
-    ws.cell(row=1, column=1, value=f"{ctx['title']}：合规情况").font = _TITLE
+    put(ws, 1, 1, f"{ctx['title']}：合规情况").font = _TITLE
     row = 3
     for t in ctx["tables"].compliance:
         if t.empty:
-            ws.cell(row=row, column=1, value=t.title).font = _HEADING
-            ws.cell(row=row + 1, column=1, value=t.note).font = _NOTE
+            put(ws, row, 1, t.title).font = _HEADING
+            put(ws, row + 1, 1, t.note).font = _NOTE
             row += 3
         else:
             row = _table(ws, row, t, widths)

@@ -61,3 +61,12 @@ def test_migrate_all_preview_says_nothing_was_written(cli, w):
     out = cli("migrate-all", "cpc_2014@2", "cpc_2014@1", "--date", "2018-07-01", "--reason", "乡镇党委决定", "--preview").stdout
     assert out.startswith("【预演，未写入】") and "将迁移 2 名候选人到" in out
     assert {cli.json("show", c)["candidate"]["definition_key"] for c in ids} == {"cpc_2014@2"}
+
+
+def test_the_notice7_versions_have_distinct_titles():
+    """Two versions a township chooses between on the admin page cannot read the same (finding 9)."""
+    from workflows.registry import Registry
+
+    reg = Registry.default()
+    one, two = (reg.get(k).title for k in ("cpc_2014_notice7@1", "cpc_2014_notice7@2"))
+    assert one != two and two == "中国共产党发展党员工作细则（2014年）规则第2版 — 乡镇变体：公示7天"

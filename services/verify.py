@@ -1,4 +1,5 @@
-"""`verify`: prove that every stored projection equals the replay of the event log.
+"""`verify`: prove that every stored projection equals the replay of the event log, and that the
+event and audit logs' hash chains are unbroken (storage/chain.py; a break names its first row).
 
 The candidate snapshot (stage, state JSON, branch, definition key, application date), the
 deadline rows, the milestone row (the dates reports count, and the person's profile and birth
@@ -19,12 +20,136 @@ from typing import Any
 from engine import branch_history, deadlines, effective_events, milestones, process_for, replay
 from services.app import App
 from services.candidates import party_status_for, to_event
+from storage.chain import audit_hash, event_row_hash
+
+
+# ------------------------------------------------------------------------------ hash chains
+CHANGED, DELETED, INSERTED = "changed", "deleted", "inserted"
+_RECENT = 4096  # how far back a link is looked for to tell an insertion from a deletion
+
+
+@dataclass(frozen=True)
+class Break:
+    """The first row where a chain stops lining up: `number` is what the caller numbers its rows
+    by (an event's seq; an audit row's place in the chain), `label` what names it to a person
+    (第 3 条记录), `kind` what was done there."""
+    number: int
+    label: str
+    kind: str
+
+
+_KIND_WORDS = {CHANGED: "内容被改动", DELETED: "之前的记录被删除", INSERTED: "是被插入的"}
+
+
+class ChainWalk:
+    """Walks one chain row by row (streamed: memory is bounded) and keeps its first break.
+
+    A row whose hash does not match its content changed (its link is fine); a row whose link
+    does not reach the row before it follows a deletion, unless the link reaches an earlier row
+    (the rows in between were inserted) or the row's own hash is bad and the next row links past
+    it (this row was inserted)."""
+
+    __slots__ = ("_labels", "_pending", "_recent", "first_break", "last", "rows")
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.last: str | None = None  # stored hash of the last row
+        self.first_break: Break | None = None
+        self._recent: dict[str | None, int] = {None: 0}  # hash -> position (0: before the first row)
+        self._labels: dict[int, tuple[int, str]] = {}  # position -> (number, label)
+        self._pending: tuple[tuple[int, str], str | None] | None = None  # a row bad in content and link
+
+    def add(self, number: int, label: str, prev: str | None, stored: str | None, computed: str) -> None:
+        self.rows += 1
+        p = self.rows
+        if self.first_break is None:
+            self._check(p, (number, label), prev, stored, computed)
+        self.last = stored
+        if self.first_break is None:
+            self._recent[stored] = p
+            self._labels[p] = (number, label)
+            if len(self._recent) > _RECENT:  # forget the oldest (dicts keep insertion order)
+                old = next(iter(self._recent))
+                self._labels.pop(self._recent.pop(old), None)
+
+    def _check(self, p: int, name: tuple[int, str], prev: str | None, stored: str | None, computed: str) -> None:
+        if self._pending is not None:
+            pending, before = self._pending
+            self._pending = None
+            self.first_break = Break(*pending, INSERTED if prev == before else CHANGED)
+            return
+        content_ok = stored == computed
+        link_ok = prev == self.last
+        if content_ok and link_ok:
+            return
+        if link_ok:
+            self.first_break = Break(*name, CHANGED)
+            return
+        j = self._recent.get(prev)
+        if j is not None and j < p - 1:  # links past the rows after j: those were slipped in
+            self.first_break = Break(*self._labels.get(j + 1, name), INSERTED)
+        elif content_ok:
+            self.first_break = Break(*name, DELETED)
+        else:  # inserted here, or changed (link column included): the next row tells
+            self._pending = (name, self.last)
+
+    def finish(self) -> Break | None:
+        if self._pending is not None:
+            name, _ = self._pending
+            self._pending = None
+            self.first_break = Break(*name, CHANGED)
+        return self.first_break
+
+
+def event_chain_problem(brk: Break) -> dict[str, Any]:
+    """A candidate's broken event chain as a verify mismatch (Chinese)."""
+    return {"chain": "event", "kind": brk.kind, "position": brk.number,
+            "problem": f"办理记录的哈希链在{brk.label}处断开：该记录{_KIND_WORDS[brk.kind]}"}
+
+
+def _audit_problem(kind: str, position: int, text: str) -> dict[str, Any]:
+    return {"chain": "audit", "kind": kind, "position": position, "problem": text}
+
+
+def check_audit_chain(uow) -> tuple[list[dict[str, Any]], int, str | None]:
+    """(problems, rows, hash of the last row) of the audit log's chain; its head row (`chain_head`)
+    is read first, so rows committed meanwhile only extend what it says."""
+    head = uow.audit.head_unlocked()
+    head_rows, head_hash = head or (0, None)
+    walk = ChainWalk()
+    at_head: str | None = None
+    for row, prev, stored in uow.audit.iter_chain():
+        computed = audit_hash(prev, row.at, row.user_id, row.username, row.action, row.target_kind, row.target_id,
+                              row.detail)
+        walk.add(walk.rows + 1, f"第 {walk.rows + 1} 条记录（编号 {row.id}）", prev, stored, computed)
+        if walk.rows == head_rows:
+            at_head = stored
+    problems = []
+    brk = walk.finish()
+    if head is None and walk.rows:
+        problems.append(_audit_problem(DELETED, walk.rows, "审计日志的链尾登记缺失（最后的记录可能被删除）"))
+    elif brk is not None:
+        problems.append(_audit_problem(brk.kind, brk.number,
+                                       f"审计日志的哈希链在{brk.label}处断开：该记录{_KIND_WORDS[brk.kind]}"))
+    elif walk.rows > head_rows and (uow.audit.head_unlocked() or (0, None))[0] < walk.rows:
+        # rows past the head: committed while we read (they moved the head too), or added by hand
+        problems.append(_audit_problem(INSERTED, head_rows + 1, f"审计日志第 {head_rows + 1} 条记录起是被插入的"
+                                       f"（链尾登记为 {head_rows} 条，现有 {walk.rows} 条）"))
+    elif walk.rows < head_rows:
+        n = head_rows - walk.rows
+        problems.append(_audit_problem(DELETED, walk.rows + 1, f"审计日志最后 {n} 条记录被删除"
+                                       f"（应有 {head_rows} 条，现有 {walk.rows} 条）"))
+    elif walk.rows >= head_rows and at_head != head_hash:
+        problems.append(_audit_problem(CHANGED, head_rows, f"审计日志第 {head_rows} 条记录与登记的链尾不符"
+                                       "（记录被改动、替换或链尾登记被改动）"))
+    return problems, walk.rows, walk.last
 
 
 @dataclass
 class VerifyReport:
     candidates: int = 0
     events: int = 0
+    audit_rows: int = 0
     seconds: float = 0.0
     mismatches: list[dict[str, Any]] = field(default_factory=list)
 
@@ -41,6 +166,7 @@ class VerifyReport:
             "ok": self.ok,
             "candidates": self.candidates,
             "events": self.events,
+            "audit_rows": self.audit_rows,
             "seconds": round(self.seconds, 3),
             "events_per_second": round(self.events_per_second),
             "mismatches": self.mismatches,
@@ -95,8 +221,15 @@ def verify(app: App, *, check_deadlines: bool = True, batch: int = 2000) -> Veri
         stored_tenures = _Merge(uow.tenures.iter_all(), key=lambda r: r[0])
         stored_deadlines = _Merge(uow.deadlines.iter_all(batch=batch), key=lambda r: r.candidate_id) \
             if check_deadlines else None
-        for cid, rows in groupby(uow.events.iter_all(batch=batch), key=lambda r: r.candidate_id):
-            rows = list(rows)
+        for cid, links in groupby(uow.events.iter_chains(batch=batch), key=lambda x: x[0].candidate_id):
+            walk = ChainWalk()
+            rows = []
+            for r, prev, stored in links:
+                walk.add(r.seq, f"第 {r.seq} 条记录", prev, stored, event_row_hash(prev, r))
+                rows.append(r)
+            brk = walk.finish()
+            if brk is not None:
+                report.mismatches.append({"candidate_id": cid, **event_chain_problem(brk)})
             seq_of = {r.id: r.seq for r in rows}
             report.events += len(rows)
             while current is not None and current.id < cid:
@@ -164,5 +297,7 @@ def verify(app: App, *, check_deadlines: bool = True, batch: int = 2000) -> Veri
             current = next(candidates, None)
         for cid, what in uow.milestones.iter_person_mismatches(batch=batch):
             report.mismatches.append({"candidate_id": cid, "problem": f"里程碑（统计用）中的{what}与人员信息不一致"})
+        problems, report.audit_rows, _ = check_audit_chain(uow)
+        report.mismatches.extend(problems)
     report.seconds = time.perf_counter() - started
     return report

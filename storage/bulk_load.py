@@ -24,6 +24,8 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from .chain import canonical_json, event_hash, timestamp_text
+from .db import json_loads
 from .repositories.hot import CODECS, _as_sqlalchemy_error, _driver_connection  # storage-internal
 from .tables import candidate, deadline, event, finding, milestone, person
 
@@ -32,14 +34,15 @@ PERSON = ("id", "name", "gender", "birth_date", "ethnicity", "education", "occup
 CANDIDATE = ("id", "person_id", "branch_id", "definition_key", "stage", "state", "version", "applied_on",
              "updated_at", "import_id")
 EVENT = ("candidate_id", "seq", "kind", "step", "occurred_on", "recorded_at", "actor", "evidence", "reason", "late",
-         "definition_key")
+         "definition_key")  # the writer adds prev_hash and hash (`_chained`)
+_EVENT_WRITTEN = (*EVENT, "prev_hash", "hash")
 DEADLINE = ("candidate_id", "branch_id", "step", "kind", "due_on", "provisional", "article")
 MILESTONE = ("candidate_id", "person_id", "branch_id", "applied_on", "activist_on", "target_on", "admitted_on",
              "probation_from", "full_on", "extended_on", "ended_on", "end_stage", "first_on", "closed_on",
              "profile_id", "birth_date")
 FINDING = ("candidate_id", "branch_id", "import_id", "source", "step", "rule", "article", "message", "occurred_on",
            "found_at")
-TABLES = {"person": (person, PERSON), "candidate": (candidate, CANDIDATE), "event": (event, EVENT),
+TABLES = {"person": (person, PERSON), "candidate": (candidate, CANDIDATE), "event": (event, _EVENT_WRITTEN),
           "deadline": (deadline, DEADLINE), "milestone": (milestone, MILESTONE), "finding": (finding, FINDING)}
 for _table, _cols in TABLES.values():  # a renamed column fails at import, not halfway through an import
     assert all(c in _table.c for c in _cols), (_table.name, _cols)
@@ -81,6 +84,24 @@ class _JsonById:
         return text
 
 
+class _Canonical:
+    """Stored JSON text -> its canonical encoding for the hash chain (storage/chain.py), kept for
+    texts seen again (an import's evidence is one shared dict, so one text, per step)."""
+
+    __slots__ = ("cache",)
+
+    def __init__(self) -> None:
+        self.cache: dict[str, bytes] = {}
+
+    def __call__(self, text: str) -> bytes:
+        hit = self.cache.get(text)
+        if hit is None:
+            hit = canonical_json(json_loads(text))
+            if len(self.cache) < 10_000:
+                self.cache[text] = hit
+        return hit
+
+
 class BulkWriter:
     """Writes rows (tuples in the column orders above, Python values) on `conn`'s transaction."""
 
@@ -97,12 +118,15 @@ class BulkWriter:
         self.dt = _Memo(codec.dt_in).__getitem__
         self.json = codec.json_in
         self.shared_json = _JsonById(codec.json_in)
+        self.canonical_evidence = _Canonical()
 
     def date_or_none(self, v: date | None):
         return None if v is None else self.date(v)
 
     def write(self, table: str, rows: Iterable[Sequence[Any]]) -> None:
         tbl, cols = TABLES[table]
+        if table == "event":
+            rows = self._chained(rows)
         quote = self.conn.dialect.identifier_preparer
         names = ", ".join(quote.quote(c) for c in cols)
         cursor = self.raw.cursor()
@@ -120,6 +144,27 @@ class BulkWriter:
             raise _as_sqlalchemy_error(self.conn, sql, None, err, self.raw) from err
         finally:
             cursor.close()
+
+
+    def _chained(self, rows: Iterable[Sequence[Any]]) -> Iterable[tuple]:
+        """Event rows (EVENT's order, driver values) with their hash-chain columns appended.
+
+        An import writes whole new chains: each candidate's rows arrive together, from seq 1 up.
+        The canonical evidence text is kept per JSON text (the import shares one per step)."""
+        sqlite = not self.copy
+        canonical = self.canonical_evidence
+        cid, prev = None, None
+        for r in rows:
+            c, seq = r[0], r[1]
+            if c != cid:
+                if seq != 1:
+                    raise ValueError(f"bulk event rows of candidate {c} must start at seq 1, not {seq}")
+                cid, prev = c, None
+            on, at = r[4], r[5]
+            digest = event_hash(prev, c, seq, r[2], r[3], on if sqlite else on.isoformat(),
+                                at if sqlite else timestamp_text(at), r[6], canonical(r[7]), None, r[8], r[9], r[10])
+            yield (*r, prev, digest)
+            prev = digest
 
 
 def _identity(v):

@@ -11,10 +11,11 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from ..chain import canonical_json, event_hash, timestamp_text
 from ..errors import ConcurrentModification
 from ..tables import event
 from .base import Repository
-from .hot import CODECS, Codec, HotStatement, execute, insert_id, stream
+from .hot import CODECS, Codec, HotStatement, _date_iso, execute, insert_id, stream
 from .rows import EventRow
 
 _e = event.c
@@ -22,7 +23,7 @@ _COLUMNS = (
     _e.id, _e.candidate_id, _e.seq, _e.kind, _e.step, _e.occurred_on, _e.recorded_at, _e.actor,
     _e.evidence, _e.supersedes, _e.reason, _e.late, _e.definition_key,
 )  # = EventRow's fields
-_INSERT_COLUMNS = tuple(c.name for c in _COLUMNS[1:])
+_INSERT_COLUMNS = (*(c.name for c in _COLUMNS[1:]), "prev_hash", "hash")
 _insert = HotStatement(
     insert(event).values({name: bindparam(name) for name in _INSERT_COLUMNS}), returning_id=True
 )
@@ -34,8 +35,13 @@ _insert_plain = HotStatement(
 )
 _of_candidate = HotStatement(select(*_COLUMNS).where(_e.candidate_id == bindparam("b_cid")).order_by(_e.seq))
 _all_in_log_order = HotStatement(select(*_COLUMNS).order_by(_e.candidate_id, _e.seq))
+# the previous row of the candidate's hash chain: one look-up in the (candidate_id, seq) index
+_hash_at = HotStatement(select(_e.hash).where(_e.candidate_id == bindparam("b_cid"), _e.seq == bindparam("b_seq")))
+# the chains in log order, with what verify needs to check them
+_chains = HotStatement(select(*_COLUMNS, _e.prev_hash, _e.hash).order_by(_e.candidate_id, _e.seq))
 _next_seq = select(func.coalesce(func.max(_e.seq), 0) + 1).where(_e.candidate_id == bindparam("b_cid"))
 _count = select(func.count()).select_from(event)
+_SQLITE = CODECS["sqlite"]
 _SEQ_CONSTRAINT = "uq_event_candidate_id_seq"
 
 
@@ -49,6 +55,14 @@ def _is_seq_conflict(exc: IntegrityError) -> bool:
 def _decode(codec: Codec, r) -> EventRow:
     return EventRow(r[0], r[1], r[2], r[3], r[4], codec.date_out(r[5]), codec.dt_out(r[6]), r[7],
                     codec.json_out(r[8]), r[9], r[10], bool(r[11]), r[12])
+
+
+def previous_hash(conn, candidate_id: int, seq: int) -> str | None:
+    """The hash of the row before `seq` in the candidate's chain (None for the first row)."""
+    if seq <= 1:
+        return None
+    row = execute(conn, _hash_at, {"b_cid": candidate_id, "b_seq": seq - 1}).fetchone()
+    return None if row is None else row[0]
 
 
 class EventRepo(Repository):
@@ -93,6 +107,13 @@ class EventRepo(Repository):
             stmt = _insert
             params["supersedes"] = supersedes
             params["reason"] = reason
+        prev = params["prev_hash"] = previous_hash(self.conn, candidate_id, seq)
+        params["hash"] = event_hash(
+            prev, candidate_id, seq, kind, step, _date_iso(occurred_on),
+            params["recorded_at"] if codec is _SQLITE else timestamp_text(recorded_at), actor,
+            canonical_json({} if evidence is None else evidence),
+            supersedes, reason, late, definition_key,
+        )
         try:
             event_id = insert_id(self.conn, stmt, params)
         except IntegrityError as exc:
@@ -114,6 +135,12 @@ class EventRepo(Repository):
         codec = CODECS[self.conn.dialect.name]
         for row in stream(self.conn, _all_in_log_order, {}, batch):
             yield _decode(codec, row)
+
+    def iter_chains(self, batch: int = 1000) -> Iterator[tuple[EventRow, str | None, str | None]]:
+        """(row, prev_hash, hash) for the whole log in chain order (candidate, seq), streamed."""
+        codec = CODECS[self.conn.dialect.name]
+        for row in stream(self.conn, _chains, {}, batch):
+            yield _decode(codec, row), row[13], row[14]
 
     def next_seq(self, candidate_id: int) -> int:
         return self.conn.execute(_next_seq, {"b_cid": candidate_id}).scalar_one()

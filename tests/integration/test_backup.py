@@ -86,6 +86,8 @@ def test_demo_round_trips_into_an_empty_database_and_only_an_empty_one(db_url, t
         report = verify(restored)
         assert report.ok, report.mismatches
         assert report.candidates == 10
+        # verify walked the restored hash chains (event and audit log) and found them unbroken
+        assert report.audit_rows == done["counts"]["audit_log"] > 0
         restored.clock = source.clock
         assert {cid: show_candidate(restored, cid) for cid in shown} == shown
     finally:

@@ -19,8 +19,16 @@ def _period(text: str):
     return parse_period(text)
 
 
+def _title(run: Run, key: str) -> str:
+    """A version as people read it (its title), not its code."""
+    try:
+        return run.app.definition(key).title
+    except LookupError:
+        return key
+
+
 def _render_plan(run: Run, d: dict) -> None:
-    run.line(f"台账：{d['file']}（工作表“{d['sheet']}”，{d['rows']} 行）→ {d['org']['name']}，流程 {d['definition']}")
+    run.line(f"台账：{d['file']}（工作表“{d['sheet']}”，{d['rows']} 行）→ {d['org']['name']}，流程：{_title(run, d['definition'])}")
     stages = "、".join(f"{k} {v} 名" for k, v in d["stages"].items()) or "无"
     run.line(f"将新建：候选人 {d['candidates']} 名（人员 {d['people']} 名，步骤记录 {d['events']} 条）；按当前阶段：{stages}")
     if d["error_list"]:

@@ -371,7 +371,8 @@ def migrate_cmd(
     on = parse_day(date)
     result = migrate(run.app, candidate, key, occurred_on=on, actor=recorder(actor, preview), reason=reason,
                      expected_version=expect_version, preview=preview)
-    _finish_write(run, result, lambda v: f"已迁移到 {key}：候选人 {candidate}（{on}）")
+    title = run.app.definition(result.decision.state.definition_key).title
+    _finish_write(run, result, lambda v: f"已迁移到{title}：候选人 {candidate}（{on}）")
 
 
 # ------------------------------------------------------------------ reads
@@ -593,3 +594,5 @@ _register_review(app)
 _register_migration(app)
 from cli.backup_cmds import register as _register_backup  # noqa: E402
 _register_backup(app)
+from cli.checkpoint_cmds import register as _register_checkpoint  # noqa: E402
+_register_checkpoint(app)

@@ -97,7 +97,7 @@ def show(run: Run, data: Mapping[str, Any]) -> None:
     run.line(f"{p['name']}（候选人 {c['id']}，{p['gender']}，{p['birth_date']} 生，{p['ethnicity']}）", "bold")
     run.line(f"党支部：{branch.get('name', '')}（{branch.get('code', '')}）  阶段：{c['stage_name']}  "
              f"申请日期：{c['applied_on']}  版本：{c['version']}")
-    run.line(f"适用流程：{c['definition_title']}（{c['definition_key']}）")
+    run.line(f"适用流程：{c['definition_title']}")
     extra = []
     if c.get("probation_end"):
         extra.append(f"预备期满：{c['probation_end']}" + (f"（已延长 {c['extension_months']} 个月）" if c.get("extension_months") else ""))
@@ -130,7 +130,8 @@ def show(run: Run, data: Mapping[str, Any]) -> None:
             marks.append(f"作废第 {e['supersedes']} 条")
         what = f"{e['number']}. {e['step_name']}" if e.get("number") else (e.get("step_name") or "")
         if e["kind"] != "step":
-            what = e["kind_name"] + (f"：{what}" if what else "")
+            if not what.startswith(e["kind_name"] + "："):  # 报送/退回 rows already say what they are
+                what = e["kind_name"] + (f"：{what}" if what else "")
         detail = e.get("evidence_summary") or ""
         if e.get("reason"):
             detail = (detail + "；" if detail else "") + f"原因：{e['reason']}"
@@ -188,20 +189,21 @@ def overdue(run: Run, items: list[Mapping[str, Any]], as_of: str) -> None:
 
 
 def process_table(run: Run, data: Mapping[str, Any]) -> None:
-    run.line(f"{data['title']}（{data['key']}，{data['effective_from']} 起施行）", "bold")
+    run.line(f"{data['title']}（{data['effective_from']} 起施行）", "bold")  # steps are typed by number or name: no ids
     t = _table("序号", "步骤", "阶段", "办理主体", "时间要求", "其他要求", "依据")
     for s in data["steps"]:
         times = [f"{r['text']}（{r['citation']}）" for r in s["rules"] if is_time_rule(r["kind"])]
         others = [f"{r['text']}（{r['citation']}）" for r in s["rules"] if not is_time_rule(r["kind"])]
-        t.add_row(_t(s["number"]), _t(f"{s['name']}\n{s['id']}"), _t(s["stage_name"]), _t(s["actor_name"]),
+        t.add_row(_t(s["number"]), _t(s["name"]), _t(s["stage_name"]), _t(s["actor_name"]),
                   _t("\n".join(times) or "—"), _t("\n".join(others) or "—"), _t(s["citation"] or "—"))
     run.out.print(t)
     pr = data["probation"]
-    run.line(f"预备期 {pr['months']} 个月，自“支部大会讨论”（{pr['after']}）之日起计算（{pr['citation']}）。")
+    after = next((f"第{x['number']}步“{x['name']}”" for x in data["steps"] if x["id"] == pr["after"]), "支部大会讨论")
+    run.line(f"预备期 {pr['months']} 个月，自{after}之日起计算（{pr['citation']}）。")
 
 
 def definitions(run: Run, items: list[Mapping[str, Any]]) -> None:
-    t = _table("版本", "名称", "施行日期", "类型", "步骤数")
+    t = _table("版本代号", "名称", "施行日期", "类型", "步骤数")
     for d in items:
         kind = f"乡镇变体（基于 {d['extends']}）" if d["local"] else ("修订（基于 " + d["extends"] + "）" if d["extends"] else "全国")
         if d.get("installed"):

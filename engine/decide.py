@@ -72,14 +72,15 @@ def _refused(before, violations) -> Decision:
 
 
 def _date_checks(step_name: str, on: date, ctx: Context, not_before: date | None, after_name: str,
-                 citation=None) -> list[Violation]:
-    """`citation`: the step's, named in the order message (the prerequisite comes from it)."""
+                 citation=None, after_what: str = "前置步骤") -> list[Violation]:
+    """`citation`: the step's, named in the order message (the prerequisite comes from it).
+    `after_what`: what `after_name` is to this record ("最近一条记录" when it is not a prerequisite)."""
     found = []
     if on > ctx.today:
         found.append(Violation("date.future", f"{step_name}的日期 {on} 晚于今天（{ctx.today}），请填写实际发生日期"))
     if not_before is not None and on < not_before:
         where = f"（{citation.label()}）" if citation is not None else ""
-        found.append(Violation("date.order", f"{step_name}的日期 {on} 早于前置步骤“{after_name}”的日期 {not_before}{where}",
+        found.append(Violation("date.order", f"{step_name}的日期 {on} 早于{after_what}“{after_name}”的日期 {not_before}{where}",
                                citation.article if citation is not None else "", not_before))
     return found
 
@@ -97,7 +98,8 @@ def _check_step(defn: Definition, state: CandidateState, cmd: CompleteStep, ctx:
     violations: list[Violation] = []
     if not as_warning:
         if state.stage in proc.end_states:
-            violations.append(Violation("stage.ended", f"该人员已处于“{defn.stage_name(state.stage)}”状态，不能再{step.name}"))
+            since = f"（{state.ended_on}）" if state.ended_on else ""
+            violations.append(Violation("stage.ended", f"该人员已处于“{defn.stage_name(state.stage)}”状态{since}，不能再办理“{step.name}”"))
         elif step.id in state.done and not step.repeatable:
             violations.append(Violation("step.done", f"“{step.name}”已于 {state.done[step.id]} 完成；如记录有误请使用更正"))
         elif step.id in state.returned:
@@ -165,7 +167,7 @@ def _step_warnings(defn, state, step_id, on, evidence, ctx, *, correcting: bool 
     if correcting and (effect == RESOLVE or approving is not None):
         pass  # a correction of a resolution or its approval: what followed it is in the log, not ahead
     elif approving is not None and state.pending is not None:
-        warnings.append(approval_words(proc.steps[approving], state.pending, effect, anchor_date(proc, state, "probation_end")))
+        warnings.append(approval_words(proc.steps[approving], state.pending, effect, anchor_date(proc, state, "probation_end"), on))
     elif effect == RESOLVE:
         warnings.append(resolution_words(step, evidence, proc.steps[step.outcome.approved_by]))
     elif effect == EXTEND:
@@ -253,7 +255,7 @@ def _review(defn, state, cmd: Submit | Return, ctx, seq) -> Decision:
         violations = check_return(proc, state, cmd.step, tuple(cmd.reopen), cmd.reason)
         evidence = {"reason": cmd.reason.strip(), "reopened": reopen_closure(proc, state, tuple(cmd.reopen))}
         what, kind = "退回", "return"
-    violations += _date_checks(what, cmd.occurred_on, ctx, latest, latest_name)
+    violations += _date_checks(what, cmd.occurred_on, ctx, latest, latest_name, after_what="最近一条记录")
     if violations:
         return _refused(state, violations)
     event = Event(seq, kind, cmd.occurred_on, ctx.now, cmd.actor, cmd.step, evidence,
@@ -275,7 +277,7 @@ def _exceptional(defn, state, cmd: Exceptional, ctx, seq, history=None) -> Decis
             step = proc.steps.get(last.step) if last.step else None
             latest = last.occurred_on
             latest_name = f"第 {last.seq} 条记录：{step.name if step else ACTION_NAMES.get(last.kind, last.kind)}"
-    violations = _date_checks(name, cmd.occurred_on, ctx, latest, latest_name)
+    violations = _date_checks(name, cmd.occurred_on, ctx, latest, latest_name, after_what="最近一条记录")
     if not proc.can(cmd.action, state.stage):
         violations.append(Violation("stage", f"当前阶段为“{defn.stage_name(state.stage)}”，不能{name}"))
     if cmd.action != "reconsider" and not cmd.reason.strip():
@@ -484,16 +486,17 @@ def _migrate(defn, state, cmd: Migrate, ctx, seq, resolve, history=None) -> Deci
     missing = [s for s in state.done if not target.has_step(s)]
     proc = process_for(defn)
     carried = migration_resolution(proc, process_for(target), state, effective_events(history or ()))
-    violations = _date_checks("迁移", cmd.occurred_on, ctx, state.applied_on, defn.steps[0].name)
+    violations = _date_checks("迁移", cmd.occurred_on, ctx, state.applied_on, defn.steps[0].name, after_what="")
     if cmd.occurred_on < target.effective_from:  # a version cannot govern steps before it is in force
-        violations.append(Violation("migrate.not_in_force", f"{target.title}（{target.key}）自 {target.effective_from} 起施行，"
+        violations.append(Violation("migrate.not_in_force", f"{target.title}自 {target.effective_from} 起施行，"
                                     f"迁移日期 {cmd.occurred_on} 早于施行日期", "", target.effective_from))
     if state.stage in proc.end_states and carried.get("undo") != "cancel":
         violations.append(Violation("stage.ended", f"该人员已处于“{defn.stage_name(state.stage)}”状态，不能迁移流程"))
     if target.key == defn.key:
-        violations.append(Violation("migrate.same", f"已在使用 {defn.key}"))
+        violations.append(Violation("migrate.same", f"已在使用{defn.title}"))
     if missing:
-        violations.append(Violation("migrate.steps", f"新版流程 {target.key} 中没有已完成的步骤：{'、'.join(missing)}"))
+        violations.append(Violation("migrate.steps", f"{target.title}中没有已完成的步骤："
+                                    f"{'、'.join(defn.step(s).name if defn.has_step(s) else s for s in missing)}"))
     if not cmd.reason.strip():
         violations.append(Violation("reason.missing", "迁移须记录乡镇党委的决定或原因"))
     if violations:

@@ -42,7 +42,7 @@ ACTION_NAMES = {
     "death": "登记去世",
     "transfer": "转接组织关系（本系统内）",
     "transfer_out": "转出本系统",
-    "migrate": "迁移到新版细则",
+    "migrate": "迁移流程版本",
     "submit": "报送上级党委",
     "return": "上级党委退回",
 }

@@ -73,14 +73,19 @@ def resolution_words(step: StepSpec, evidence: Mapping[str, Any], approver: Step
             f"（党章第七条）；批准前预备期照常计算")
 
 
-def approval_words(resolving: StepSpec, pending: Resolution, effect: str, probation_end: date | None) -> str:
-    """What approving (or refusing) the pending resolution does, in one sentence."""
+def approval_words(resolving: StepSpec, pending: Resolution, effect: str, probation_end: date | None,
+                   on: date | None = None) -> str:
+    """What approving (or refusing, on `on`) the pending resolution does, in one sentence; an
+    extension approved after the extended probation has already run out says so."""
     what = describe(resolving, pending)
     if effect == REFUSE:
         return (f"上级党委不批准支部大会 {pending.on} 的决议（{what}）：预备期照常计算，"
                 f"须由支部大会重新讨论")
     if effect == EXTEND and probation_end is not None:
-        return f"批准支部大会 {pending.on} 的决议：{what}，预备期延至 {add_months(probation_end, pending.months)}"
+        end = add_months(probation_end, pending.months)
+        late = (f"；延长后的预备期已于 {end} 期满，支部大会应及时讨论转正"
+                if on is not None and on > end else "")
+        return f"批准支部大会 {pending.on} 的决议：{what}，预备期延至 {end}{late}"
     return f"批准支部大会 {pending.on} 的决议：{what}"
 
 

@@ -307,9 +307,10 @@ def test_migrate(cli, w):
 
 def test_steps_table(cli):
     text = cli("steps", "--definition", "cpc_2014@1", db=False).stdout
-    for expected in ("确定发展对象", "target_selection", "细则第十三条", "支部大会讨论", "上级党委审批",
+    for expected in ("确定发展对象", "细则第十三条", "支部大会讨论", "上级党委审批",
                      "细则第二十五条", "公示不少于"):
         assert expected in text
+    assert "target_selection" not in text  # steps are typed by number or name; ids only in --json
     data = cli.json("steps", "--definition", "cpc_2014@1", db=False)
     assert data["key"] == "cpc_2014@1" and len(data["steps"]) == 25
     s7 = data["steps"][6]

@@ -201,7 +201,7 @@ def test_conversion_meeting_too_early_cites_the_probation_article_once(key, arti
 
 @pytest.mark.parametrize(
     "on, text",
-    [(date(2026, 12, 1), "晚于今天"), (date(2016, 2, 1), "早于前置步骤“递交入党申请书”"), (date(2026, 6, 1), ""),
+    [(date(2026, 12, 1), "晚于今天"), (date(2016, 2, 1), "迁移的日期 2016-02-01 早于“递交入党申请书”"), (date(2026, 6, 1), ""),
      # a version governs nothing before it is in force: cpc_2026 from 2026-05-19
      (date(2026, 5, 18), "自 2026-05-19 起施行，迁移日期 2026-05-18 早于施行日期"), (date(2026, 5, 19), ""),
      (date(2026, 5, 20), "")],
@@ -229,7 +229,7 @@ def test_ended_candidate_cannot_be_migrated():
 def test_exceptional_path_before_the_latest_step_is_refused(action):
     s = walk("target_selection", dates={"activist_selection": date(2017, 3, 10)})  # latest: activist_filing 2017-03-10
     d = decide(definition(), s, Exceptional(action, date(2017, 3, 9), "t", reason="原因"), ctx())
-    assert not d.ok and "早于前置步骤“" in messages(d) and "2017-03-10" in messages(d)
+    assert not d.ok and "早于最近一条记录“" in messages(d) and "2017-03-10" in messages(d)
     assert decide(definition(), s, Exceptional(action, date(2017, 3, 10), "t", reason="原因"), ctx()).ok
 
 

@@ -110,3 +110,13 @@ def test_an_approved_conversion_opens_the_full_member_group(app, probationer):
     _decide(app, probationer, True, "同意转正", "南组〔2025〕7号")
     groups = _groups(app, probationer)
     assert groups["预备党员"][-1] == 23 and groups["正式党员"] == [24]
+
+
+def test_the_refusal_confirmation_says_the_meeting_discusses_again(app, login, probationer):
+    from services.queries import show_candidate
+
+    _meeting(app, probationer, decision="cancel")
+    form = {"candidate_id": str(probationer), "step": "conversion_approval", "occurred_on": "2025-08-20",
+            "decision": "no", "opinion": "不同意取消", "expected_version": str(show_candidate(app, probationer)["candidate"]["version"])}
+    page = _text(login("town").form("/queue/approve", form).text)
+    assert "不同意：支部大会的决议不生效，预备期照常计算，支部大会须重新讨论" in page and "这一步仍待办理" not in page

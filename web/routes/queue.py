@@ -163,8 +163,12 @@ def _approve(request: Request, who, candidate_id: int, step: str, form):
         ev = result.decision.event
         outcome = None
         if spec.outcome:
+            refused = "不同意：这一步仍待办理"
+            resolving = process_for(pf.definition(_state.definition_key)).resolution_for.get(spec.id)
+            if resolving is not None and _state.pending is not None and _state.pending.step == resolving:
+                refused = "不同意：支部大会的决议不生效，预备期照常计算，支部大会须重新讨论"  # 党章第七条
             outcome = "同意" if agreed else ("不同意：记为未通过，不再继续发展" if spec.outcome.negative == "rejected"
-                                             else "不同意：这一步仍待办理")
+                                             else refused)
         preview = {"date": ev.occurred_on.isoformat(), "outcome": outcome,
                    "summary": evidence_summary(spec, {k: v for k, v in ev.evidence.items() if k != "review"}, {}),
                    "opinion": opinion, "doc_no": doc_no, "warnings": list(result.decision.warnings),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from datetime import date
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
@@ -111,19 +112,42 @@ def _audit_problem(kind: str, position: int, text: str) -> dict[str, Any]:
     return {"chain": "audit", "kind": kind, "position": position, "problem": text}
 
 
-def check_audit_chain(uow) -> tuple[list[dict[str, Any]], int, str | None]:
-    """(problems, rows, hash of the last row) of the audit log's chain; its head row (`chain_head`)
-    is read first, so rows committed meanwhile only extend what it says."""
+def event_chains(uow, batch: int = 2000) -> Iterator[tuple[int, list, list[str | None], Break | None]]:
+    """(candidate id, its event rows, their stored hashes, the chain's first break) per candidate,
+    in candidate order, streamed."""
+    for cid, links in groupby(uow.events.iter_chains(batch=batch), key=lambda x: x[0].candidate_id):
+        walk = ChainWalk()
+        rows, hashes = [], []
+        for r, prev, stored in links:
+            walk.add(r.seq, f"第 {r.seq} 条记录", prev, stored, event_row_hash(prev, r))
+            rows.append(r)
+            hashes.append(stored)
+        yield cid, rows, hashes, walk.finish()
+
+
+@dataclass
+class AuditChain:
+    problems: list[dict[str, Any]]
+    rows: int
+    last: str | None  # stored hash of the last row
+    marked: str | None = None  # stored hash of the row at the position asked for (`mark`)
+
+
+def check_audit_chain(uow, mark: int | None = None) -> AuditChain:
+    """The audit log's chain checked; its head row (`chain_head`) is read first, so rows committed
+    meanwhile only extend what it says. `mark`: also keep the hash of the row at that position."""
     head = uow.audit.head_unlocked()
     head_rows, head_hash = head or (0, None)
     walk = ChainWalk()
-    at_head: str | None = None
+    at_head = marked = None
     for row, prev, stored in uow.audit.iter_chain():
         computed = audit_hash(prev, row.at, row.user_id, row.username, row.action, row.target_kind, row.target_id,
                               row.detail)
         walk.add(walk.rows + 1, f"第 {walk.rows + 1} 条记录（编号 {row.id}）", prev, stored, computed)
         if walk.rows == head_rows:
             at_head = stored
+        if walk.rows == mark:
+            marked = stored
     problems = []
     brk = walk.finish()
     if head is None and walk.rows:
@@ -142,7 +166,7 @@ def check_audit_chain(uow) -> tuple[list[dict[str, Any]], int, str | None]:
     elif walk.rows >= head_rows and at_head != head_hash:
         problems.append(_audit_problem(CHANGED, head_rows, f"审计日志第 {head_rows} 条记录与登记的链尾不符"
                                        "（记录被改动、替换或链尾登记被改动）"))
-    return problems, walk.rows, walk.last
+    return AuditChain(problems, walk.rows, walk.last, marked)
 
 
 @dataclass
@@ -221,13 +245,7 @@ def verify(app: App, *, check_deadlines: bool = True, batch: int = 2000) -> Veri
         stored_tenures = _Merge(uow.tenures.iter_all(), key=lambda r: r[0])
         stored_deadlines = _Merge(uow.deadlines.iter_all(batch=batch), key=lambda r: r.candidate_id) \
             if check_deadlines else None
-        for cid, links in groupby(uow.events.iter_chains(batch=batch), key=lambda x: x[0].candidate_id):
-            walk = ChainWalk()
-            rows = []
-            for r, prev, stored in links:
-                walk.add(r.seq, f"第 {r.seq} 条记录", prev, stored, event_row_hash(prev, r))
-                rows.append(r)
-            brk = walk.finish()
+        for cid, rows, _, brk in event_chains(uow, batch):
             if brk is not None:
                 report.mismatches.append({"candidate_id": cid, **event_chain_problem(brk)})
             seq_of = {r.id: r.seq for r in rows}
@@ -297,7 +315,8 @@ def verify(app: App, *, check_deadlines: bool = True, batch: int = 2000) -> Veri
             current = next(candidates, None)
         for cid, what in uow.milestones.iter_person_mismatches(batch=batch):
             report.mismatches.append({"candidate_id": cid, "problem": f"里程碑（统计用）中的{what}与人员信息不一致"})
-        problems, report.audit_rows, _ = check_audit_chain(uow)
-        report.mismatches.extend(problems)
+        audit = check_audit_chain(uow)
+        report.audit_rows = audit.rows
+        report.mismatches.extend(audit.problems)
     report.seconds = time.perf_counter() - started
     return report

@@ -17,6 +17,9 @@ from cli.zh import ZhGroup
 from engine.errors import refuse
 
 SECRET_ENV = "PARTYFLOW_SECRET_KEY"
+PROXIES_ENV = "PARTYFLOW_TRUSTED_PROXIES"
+IDLE_ENV = "PARTYFLOW_SESSION_IDLE_MINUTES"
+ABSOLUTE_ENV = "PARTYFLOW_SESSION_MAX_HOURS"
 ROLE_HELP = ("branch_secretary（党支部书记）、branch_committee（党支部委员）、township_officer（乡镇组织委员）、"
              "county_viewer（县委组织部，只读）、admin（系统管理员）")
 
@@ -65,6 +68,14 @@ def register(app: typer.Typer) -> None:
         insecure_cookies: Annotated[bool, typer.Option("--insecure-cookies", help="允许通过 http（非 https）登录：仅限本机试用")] = False,
         demo: Annotated[bool, typer.Option("--demo", help="重新生成演示乡镇及其账号（演示数据库，不动工作数据库）并启动，模拟日期为演示的最后一天")] = False,
         today: Annotated[Optional[str], typer.Option("--today", help="模拟日期（演示、培训用）：网页中的“今天”从该日开始走", metavar="日期")] = None,
+        trusted_proxy: Annotated[Optional[list[str]], typer.Option(
+            "--trusted-proxy", metavar="地址",
+            help=f"可信的反向代理地址或网段（可多次给出；也可设 {PROXIES_ENV}，逗号分隔）：只有来自这些地址的请求，"
+                 "其 X-Forwarded-For 才被当作用户的真实地址；默认不信任任何代理")] = None,
+        session_idle: Annotated[Optional[int], typer.Option(
+            "--session-idle", metavar="分钟", help=f"连续多少分钟未操作须重新登录（默认 120；也可设 {IDLE_ENV}）")] = None,
+        session_max: Annotated[Optional[int], typer.Option(
+            "--session-max", metavar="小时", help=f"登录后最长多少小时须重新登录（默认 12；也可设 {ABSOLUTE_ENV}）")] = None,
     ) -> None:
         import logging
 
@@ -78,6 +89,8 @@ def register(app: typer.Typer) -> None:
         if not secret:
             secret = secrets.token_urlsafe(32)
             run.warn(f"未设置 {SECRET_ENV}：本次使用临时密钥，重启后所有用户需重新登录")
+        policy = _session_policy(session_idle, session_max)
+        proxies = _trusted_proxies(trusted_proxy)
         local = host in ("127.0.0.1", "localhost", "::1")
         secure = not (insecure_cookies or local)
         start_day = parse_day(today, "模拟日期") if today else None
@@ -113,9 +126,14 @@ def register(app: typer.Typer) -> None:
         run.line(f"网页服务：{where}（接口文档 {where}api/docs）" + ("，定时提醒服务已在本进程启动" if sched else ""))
         if not secure:
             run.warn("登录 Cookie 未设 Secure 标志（仅限本机或 --insecure-cookies）；对外服务请放在 https 反向代理之后")
+        if proxies:
+            run.line(f"可信的反向代理：{'、'.join(proxies)}（只采信它们转发的 X-Forwarded-For）")
         try:
-            uvicorn.run(create_app(pf, secret_key=secret, secure_cookies=secure), host=host, port=port,
-                        proxy_headers=True, log_level="info")
+            # uvicorn's own proxy-header trust stays off: create_app believes X-Forwarded-For only
+            # from the proxies named here, so no client can choose the address the login throttle counts
+            uvicorn.run(create_app(pf, secret_key=secret, secure_cookies=secure, session_policy=policy,
+                                   trusted_proxies=proxies), host=host, port=port, proxy_headers=False,
+                        log_level="info")
         finally:
             if sched is not None:
                 sched.shutdown(wait=False)
@@ -198,6 +216,46 @@ def register(app: typer.Typer) -> None:
         by: Annotated[Optional[str], typer.Option("--by", "--actor", help=RECORDER_HELP, metavar="姓名")] = None,
     ) -> None:
         _role(run, False, username, role, org, by)
+
+
+def _env_int(name: str, label: str) -> Optional[int]:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise refuse("serve.env", f"环境变量 {name}（{label}）应为整数，收到“{raw}”")
+    return int(raw)
+
+
+def _session_policy(idle: Optional[int], absolute: Optional[int]):
+    """The session timeouts from the options, else the environment, else the defaults (2 h / 12 h)."""
+    from datetime import timedelta
+
+    from services.sessions import ABSOLUTE, IDLE, SessionPolicy
+
+    idle = idle if idle is not None else _env_int(IDLE_ENV, "未操作超时分钟数")
+    absolute = absolute if absolute is not None else _env_int(ABSOLUTE_ENV, "登录最长小时数")
+    idle_td = timedelta(minutes=idle) if idle is not None else IDLE
+    absolute_td = timedelta(hours=absolute) if absolute is not None else ABSOLUTE
+    if not timedelta(minutes=5) <= idle_td <= timedelta(hours=24):
+        raise refuse("serve.session_idle", f"--session-idle 应为 5–1440 分钟，收到 {idle}")
+    if not timedelta(hours=1) <= absolute_td <= timedelta(hours=72):
+        raise refuse("serve.session_max", f"--session-max 应为 1–72 小时，收到 {absolute}")
+    if idle_td > absolute_td:
+        raise refuse("serve.session_idle", "未操作超时（--session-idle）不能长于登录最长时间（--session-max）")
+    return SessionPolicy(idle=idle_td, absolute=absolute_td)
+
+
+def _trusted_proxies(given: Optional[list[str]]) -> list[str]:
+    """--trusted-proxy, else $PARTYFLOW_TRUSTED_PROXIES; each an IP address or network."""
+    from web.app import trusted_proxy_list
+
+    values = list(given or []) or [os.environ.get(PROXIES_ENV, "")]
+    try:
+        return trusted_proxy_list(values)
+    except ValueError as e:
+        raise refuse("serve.trusted_proxy",
+                     f"可信代理“{e}”不是 IP 地址或网段（例：127.0.0.1、10.0.0.0/8、::1）") from None
 
 
 def _cli_actor(by: Optional[str]) -> str:

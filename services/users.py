@@ -8,23 +8,23 @@ holds across server processes.
 from __future__ import annotations
 
 import re
-from datetime import timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from engine.errors import refuse
+from engine.errors import DomainError, Violation, refuse
 from services.app import SHANGHAI, App
 from services.audit_log import record_in
+from services import throttle
 from services.directory import resolve_org
+from services.sessions import end_all_in
 from storage.repositories import UserRow
 from storage.tables import USER_ROLES
 
 PRODUCTION_HASHER = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4)  # argon2id (the default type)
 HASHER = PRODUCTION_HASHER  # tests swap in cheaper parameters (tests/web/conftest.py)
-MAX_FAILURES = 5
-WINDOW = timedelta(minutes=15)
 MIN_PASSWORD = 8
 ROLE_NAMES = {
     "branch_secretary": "党支部书记",
@@ -154,45 +154,71 @@ def set_active(app: App, username: str, active: bool, *, by: str = "命令行", 
         if user.active == active:
             raise refuse("user.active_same", f"用户“{username}”已{'是启用' if active else '停用'}状态")
         uow.users.set_active(user.id, active)
+        if not active:
+            end_all_in(uow, user.id, app.utcnow(), "disabled")
         record_in(uow, app, user_id=by_id, username=by, action="user.enable" if active else "user.disable",
                   target_kind="user", target_id=user.id, detail={"username": username})
     return get_user(app, username)
 
 
-def authenticate(app: App, username: str, password: str, ip: str) -> UserRow:
-    """The user if the password is right and the (user name, address) pair is not locked out.
+class LoginLocked(DomainError):
+    """A locked account name or address: `until` (naive UTC) is when it may try again."""
 
-    Every attempt is recorded; after MAX_FAILURES failures within WINDOW the pair is refused —
-    even with the right password — until the oldest of those failures is WINDOW old.
+    def __init__(self, message: str, until: datetime) -> None:
+        super().__init__([Violation("login.rate_limited", message)])
+        self.until = until
+
+
+def authenticate(app: App, username: str, password: str, ip: str) -> UserRow:
+    """The user if the password is right and neither the account name nor the address is locked
+    (services/throttle.py: per account from any address, and per address).
+
+    Every attempt is recorded (login_attempt) and counted; a locked name or address is refused
+    even with the right password, before the password is checked, until the lock ends.
     """
     username = username.strip()[:64]
     ip = (ip or "unknown")[:64]
     now = app.utcnow()
     with app.uow() as uow:
-        failures, oldest = uow.users.failures_since(username, ip, now - WINDOW)
-        if failures >= MAX_FAILURES:
-            locked_until = oldest + WINDOW
-        else:
-            locked_until = None
+        gate = throttle.gate(uow, username, ip, now)
+        locked = gate.locked
+        if locked is None:
             user = uow.users.by_username(username)
             ok = _verify(user.password_hash if user is not None else _dummy_hash(), password)
             ok = ok and user is not None and user.active
+            left, locked_now = gate.record(ok)
             uow.users.record_attempt(username, ip, now, ok)
             if ok and HASHER.check_needs_rehash(user.password_hash):
                 uow.users.rehash(user.id, HASHER.hash(password))
             if ok:
+                throttle.prune(uow, now)
                 record_in(uow, app, user_id=user.id, username=user.username, action="login", target_kind="user",
                           target_id=user.id, detail={"ip": ip})
-    if locked_until is not None:
-        until = locked_until.replace(tzinfo=timezone.utc).astimezone(SHANGHAI)
-        raise refuse("login.rate_limited",
-                     f"登录失败次数过多（{int(WINDOW.total_seconds() // 60)} 分钟内 {MAX_FAILURES} 次），"
-                     f"请于 {until:%H:%M} 后再试")
+    if locked is not None:
+        scope, until = locked
+        raise LoginLocked(locked_message(scope, until), until)
     if not ok:
-        left = MAX_FAILURES - failures - 1
-        hint = f"（再错 {left} 次将暂停登录 {int(WINDOW.total_seconds() // 60)} 分钟）" if left <= 2 else ""
+        if locked_now is not None:
+            raise refuse("login.failed", "用户名或密码错误。" + locked_message("account", locked_now))
+        minutes = int(throttle.LOCK.total_seconds() // 60)
+        hint = f"（再错 {left} 次，该账号将暂停登录 {minutes} 分钟）" if left <= 2 else ""
         raise refuse("login.failed", "用户名或密码错误" + hint)
     return user
+
+
+def retry_at(until: datetime) -> datetime:
+    """The lock's end in Beijing time, rounded up to the minute (a retry at the minute shown works)."""
+    local = until.replace(tzinfo=timezone.utc).astimezone(SHANGHAI)
+    return local if local.second == local.microsecond == 0 else \
+        local.replace(second=0, microsecond=0) + timedelta(minutes=1)
+
+
+def locked_message(scope: str, until: datetime) -> str:
+    """登录失败次数过多……请于 10:35 后再试: what a locked account (or address) is told."""
+    minutes = int(throttle.WINDOW.total_seconds() // 60)
+    who = (f"该账号 {minutes} 分钟内登录失败 {throttle.ACCOUNT_LIMIT} 次" if scope == "account"
+           else f"本机所在网络 {minutes} 分钟内登录失败 {throttle.ADDRESS_LIMIT} 次")
+    return f"登录失败次数过多（{who}），请于 {retry_at(until):%H:%M} 后再试"
 
 
 def _verify(hashed: str, password: str) -> bool:
@@ -224,5 +250,6 @@ def set_password(app: App, username: str, password: str, *, by: str = "命令行
         if user is None:
             raise refuse("user.unknown", f"找不到用户“{username}”")
         uow.users.set_password(user.id, hashed, app.utcnow())
+        end_all_in(uow, user.id, app.utcnow(), "password")  # every session signed in with the old one
         record_in(uow, app, user_id=by_id, username=by, action="user.password", target_kind="user", target_id=user.id,
                   detail={})

@@ -520,3 +520,46 @@ notice = Table(
     Index("ix_notice_unread_user_id", "user_id", sqlite_where=text("read_at IS NULL"),
           postgresql_where=text("read_at IS NULL")),
 )
+
+# ------------------------------------------------------------------ sessions and login throttling (issue 17)
+
+# Why a web session ended before its time (NULL while it is live).
+SESSION_END_REASONS = ("logout", "password", "disabled", "everywhere", "replaced")
+# What a login_throttle row counts failures of: one account name (from any address) or one address.
+THROTTLE_SCOPES = ("account", "address")
+
+# A signed-in browser (services/sessions.py). The cookie holds only a random token; the row is
+# keyed by its SHA-256, so a copy of this table yields no usable cookie. Logout, a password change,
+# disabling the account and 退出所有设备 set revoked_at, which ends the session at its next request.
+web_session = Table(
+    "web_session",
+    metadata,
+    Column("id", String(64), primary_key=True),  # hex SHA-256 of the cookie's token
+    Column("user_id", Integer, ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),  # written at most once a minute
+    Column("expires_at", UTCDateTime, nullable=False),  # the absolute timeout
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Column("revoked_reason", String(16), nullable=True),
+    Column("user_agent", String(200), nullable=False),
+    Column("address", String(64), nullable=False),
+    CheckConstraint(_in("revoked_reason", SESSION_END_REASONS), name="revoked_reason"),
+    Index("ix_web_session_user_id", "user_id"),
+    Index("ix_web_session_expires_at", "expires_at"),
+)
+
+# Failed logins counted per account name and per client address (services/throttle.py), shared by
+# every app process. A login locks its rows (SELECT … FOR UPDATE) while it checks the password, so
+# parallel guesses at one account are counted one after another, none slipping past the limit.
+login_throttle = Table(
+    "login_throttle",
+    metadata,
+    Column("scope", String(8), primary_key=True),
+    Column("key", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),  # in the window that began at window_start
+    Column("window_start", UTCDateTime, nullable=True),
+    Column("locked_until", UTCDateTime, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint(_in("scope", THROTTLE_SCOPES), name="scope"),
+    Index("ix_login_throttle_updated_at", "updated_at"),
+)

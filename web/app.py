@@ -6,36 +6,65 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from services.app import App
+from services.sessions import SessionPolicy
 from web import api, errors, headers
 from web.routes import admin, auth, pages, queue, steps
 from web.routes import cases, orgs  # exceptional paths; overdue, reports, ledger
 from web.routes import contacts, findings, holidays, imports, more, notices, people, plans, records, review
 from web.routes import api_tools  # the tool pages' JSON API
-
-SESSION_COOKIE = "partyflow_session"
-SESSION_MAX_AGE = 8 * 3600  # a working day; then log in again
+from web.security import STATE_COOKIE, SessionCookieMiddleware
 
 
-def create_app(app: App, *, secret_key: str, secure_cookies: bool = True) -> FastAPI:
-    """The web application. `secret_key` signs the session cookie (keep it secret and stable across
-    restarts, or everyone is logged out); `secure_cookies=False` only for plain-HTTP development."""
+def trusted_proxy_list(values) -> list[str]:
+    """Addresses or networks (10.0.0.1, 10.0.0.0/8, ::1) as given; ValueError names a bad one."""
+    import ipaddress
+
+    out = []
+    for value in values:
+        for item in str(value).replace(",", " ").split():
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(item) from None
+            out.append(item)
+    return out
+
+
+def create_app(app: App, *, secret_key: str, secure_cookies: bool = True, session_policy: SessionPolicy | None = None,
+               trusted_proxies=()) -> FastAPI:
+    """The web application. `secret_key` signs the state cookie and the CSRF tokens (keep it secret
+    and stable across restarts, or every form open in a browser must be reloaded);
+    `secure_cookies=False` only for plain-HTTP development. `session_policy`: the idle and absolute
+    timeouts (services/sessions.py). `trusted_proxies`: the reverse proxies (addresses or networks)
+    whose X-Forwarded-For / X-Forwarded-Proto are believed; none by default, so a client cannot
+    pick its own address for the login throttle."""
     if not secret_key or len(secret_key) < 16:
         raise ValueError("secret_key must be at least 16 characters")
+    policy = session_policy or SessionPolicy()
+    proxies = trusted_proxy_list(trusted_proxies)
     web = FastAPI(title="partyflow 发展党员工作", version="0.1.0", docs_url=None, redoc_url=None,
                   openapi_url="/api/openapi.json")
     # the vendored Swagger UI (swagger-ui-bundle 1.x) reads OpenAPI 3.0 documents only; the schema
     # FastAPI writes uses nothing of 3.1 that 3.0 tools misread (tests/browser/test_api_docs.py)
     web.openapi_version = "3.0.3"
     web.state.pf = app
-    web.add_middleware(SessionMiddleware, secret_key=secret_key, session_cookie=SESSION_COOKIE,
-                       max_age=SESSION_MAX_AGE, same_site="lax", https_only=secure_cookies)
+    web.state.secret_key = secret_key
+    web.state.secure_cookies = secure_cookies
+    web.state.session_policy = policy
+    # flash messages and the login form's CSRF token (the session itself is a database row: web/security.py)
+    web.add_middleware(SessionMiddleware, secret_key=secret_key, session_cookie=STATE_COOKIE,
+                       max_age=int(policy.absolute.total_seconds()), same_site="lax", https_only=secure_cookies)
+    web.add_middleware(SessionCookieMiddleware, secure=secure_cookies, max_age=int(policy.absolute.total_seconds()))
     errors.install(web)
     headers.install(web)  # security headers on every response; /api/docs from local files
     web.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
-    for router in (admin.router, auth.router, pages.router, steps.router, queue.router, api.router, cases.router,
+    for router in (admin.router, auth.router, auth.api, pages.router, steps.router, queue.router, api.router, cases.router,
                    orgs.router, review.router, review.api, notices.router, records.router, findings.router, imports.router,
                    plans.router, holidays.router, people.router, contacts.router, api_tools.api, more.router):
         web.include_router(router)
+    if proxies:  # added last: the outermost layer, so every other one sees the client's address
+        web.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
     return web

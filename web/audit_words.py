@@ -13,6 +13,7 @@ from services.users import ROLE_NAMES
 ACTIONS = {
     "login": "登录", "user.create": "新建用户", "user.enable": "启用用户", "user.disable": "停用用户",
     "user.role_add": "添加角色", "user.role_remove": "移除角色", "user.password": "修改密码",
+    "user.logout_all": "退出所有设备",
     "org.create": "新建组织", "definition.install": "安装流程定义", "definition.migrate": "迁移候选人到另一流程版本",
     "candidate.register": "登记入党申请", "candidate.exceptional": "特殊情形", "step.complete": "办理步骤",
     "step.return": "退回党支部", "review.submit": "报送审核", "review.return": "退回党支部",
@@ -34,6 +35,7 @@ LABELS = {
     "file": "文件", "candidates": "候选人数", "people": "人数", "seq": "第几条记录", "kind": "类别",
     "to_branch_id": "转入党支部", "from_branch_id": "转出党支部", "person_name": "姓名", "year": "年度",
     "from": "原版本", "to": "目标版本", "moved": "迁移人数", "pending": "待审批决议", "skipped": "未迁移",
+    "sessions": "结束的登录",
 }
 FORMATS = {"xlsx": "Excel", "docx": "Word", "md": "带排版标记的文本", "text": "纯文本"}
 HIDDEN = frozenset({"step"})  # shown through step_name when both are there

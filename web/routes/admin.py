@@ -20,6 +20,7 @@ from services.definition_admin import MAX_UPLOAD, check_upload, describe, instal
 from services.directory import KIND_NAMES, LEVEL_NAMES, add_org
 from services.migration import FIELDS as MIGRATION_FIELDS, migrate_all
 from services.user_commands import ForbiddenError, NotFoundError
+from services.sessions import end_everywhere, live_counts
 from services.users import ROLE_LEVEL, ROLE_NAMES, change_role, create_user, list_users, set_active
 from web import audit_words
 from web.render import page
@@ -118,7 +119,8 @@ def _users_page(request, who, *, form=None, errors=None, status_code=200):
     rows = _org_tree(pf)
     return page(request, "admin_users.html", {
         "title": "用户与角色", "section": "users", "users": list_users(pf), "roles": ROLE_NAMES,
-        "role_level": ROLE_LEVEL, "orgs": rows, "form": form or {}, "errors": errors or {}},
+        "role_level": ROLE_LEVEL, "orgs": rows, "form": form or {}, "errors": errors or {},
+        "live_sessions": live_counts(pf, request.app.state.session_policy)},
         status_code=status_code, who=who)
 
 
@@ -151,6 +153,19 @@ def user_active(request: Request, username: str, active: str = Form("0"), who=De
         flash(request, e.violations[0].message, "error")
     else:
         flash(request, f"已{'启用' if active == '1' else '停用'}用户 {username}")
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.post("/users/{username}/sessions/end")
+def user_sessions_end(request: Request, username: str, who=Depends(admin_user)):
+    """退出所有设备 for a user (a lost phone, a colleague who left): every session ends now."""
+    pf = request.app.state.pf
+    with pf.uow(read_only=True) as uow:
+        user = uow.users.by_username(username)
+    if user is None:
+        raise NotFoundError(f"找不到用户“{username}”")
+    n = end_everywhere(pf, user.id, by=who.username, by_id=who.user_id)
+    flash(request, f"已让用户 {username} 退出所有设备（{n} 处登录）")
     return RedirectResponse("/admin/users", status_code=303)
 
 

@@ -24,7 +24,6 @@ import orjson
 from .db import _iso_default
 
 AUDIT_CHAIN = "audit"
-_SEP = b"\x1f"
 
 
 def canonical_json(value: Any) -> bytes:
@@ -40,12 +39,8 @@ def timestamp_text(value: datetime) -> str:
 
 
 def _digest(prev_hash: str | None, head: bytes, body: bytes) -> str:
-    h = sha256((prev_hash or "").encode())
-    h.update(_SEP)
-    h.update(head)
-    h.update(_SEP)
-    h.update(body)
-    return h.hexdigest()
+    """SHA-256 of prev_hash, head and body joined by a unit separator (0x1f)."""
+    return sha256(b"%s\x1f%s\x1f%s" % ((prev_hash or "").encode(), head, body)).hexdigest()
 
 
 def event_hash(prev_hash: str | None, candidate_id: int, seq: int, kind: str, step: str | None, occurred_on: str,

@@ -191,3 +191,35 @@ def test_migration_0011_hashes_existing_rows(app, town, db_url):
     report = verify(app)
     assert report.ok, report.mismatches
     assert report.events == 3 and report.audit_rows == 3
+
+
+def test_a_second_audit_writer_waits_for_the_head_and_links_to_the_first(app, db_url):
+    """PostgreSQL: writer B blocks on the chain head row writer A holds until A commits, then links
+    to A's row (without the lock both would link to the same previous row and fork the chain)."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer at a time (BEGIN IMMEDIATE)")
+    import threading
+    import time
+
+    _audit(app, 1)
+    watcher = make_engine(db_url)
+    done = threading.Event()
+    try:
+        with app.uow() as uow:  # writer A, not yet committed
+            a_id = uow.audit.add(app.utcnow(), None, "甲", "user.create", "user", 1, {})
+            b = threading.Thread(target=lambda: (_audit(app, 1), done.set()))
+            b.start()
+            deadline = time.monotonic() + 60
+            waiting = 0
+            while not waiting and not done.is_set() and time.monotonic() < deadline:
+                with watcher.connect() as conn:
+                    waiting = conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                                "AND query LIKE '%chain_head%'")).scalar()
+            assert waiting and not done.is_set()  # B is queued on the head row
+        b.join()
+    finally:
+        watcher.dispose()
+    with app.uow() as uow:
+        chain = list(uow.audit.iter_chain())
+    assert [r.id for r, _, _ in chain][-2] == a_id and chain[-1][1] == chain[-2][2]
+    assert verify(app).ok

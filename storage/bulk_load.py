@@ -12,7 +12,9 @@ transaction (the unit of work's connection):
   so a failure still leaves nothing.
 
 The values are those `storage/repositories` would write (the same codecs: `hot.CODECS`, the same
-JSON encoder), so Core reads these rows unchanged and `verify` replays them as any other.
+JSON encoder), so Core reads these rows unchanged and `verify` replays them as any other. Event
+rows get their hash-chain columns here (`BulkWriter._chained`, storage/chain.py): an import writes
+whole new chains, one per candidate.
 """
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
 """The event log: append-only, one `seq` per candidate, the source every projection is rebuilt from.
 
 append / list_for / iter_all are on the per-step hot path (or replay), so they are hot statements.
+Each candidate's rows form a hash chain in seq order (storage/chain.py): `append` reads the
+previous row's hash through the (candidate_id, seq) index and writes `prev_hash` and `hash`.
 """
 from __future__ import annotations
 

@@ -10,10 +10,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import String, cast, select
+from sqlalchemy import String, and_, cast, or_, select
 from sqlalchemy.engine import Connection
 
-from storage.tables import candidate, organisation
+from storage.tables import candidate, event, organisation
 
 from .categories import breakdowns
 from .dormant import dormant_branches
@@ -94,14 +94,61 @@ def waiting_resolutions(conn: Connection, branch_ids: Sequence[int] | None) -> i
     return n
 
 
+def waiting_resolutions_on(conn: Connection, branch_ids: Sequence[int] | None, as_of: date,
+                           definitions: Iterable[Any]) -> int:
+    """Extensions and cancellations waiting for the higher committee on `as_of`, from the log: a
+    branch meeting's adopted resolution dated on or before `as_of` (or one a migration carried over
+    to wait) with no approval or refusal dated on or before `as_of` after it. Only candidates with a
+    resolving sitting or a migration by then are read (corrections and voids applied)."""
+    from engine.apply import effective_events, outcome_of
+    from engine.process import process_for
+    from engine.state import Event
+
+    if branch_ids is not None and not branch_ids:
+        return 0
+    defs = {d.key: d for d in definitions}
+    resolving = {s for d in defs.values() for s in process_for(d).resolution_for.values()}
+    e, c = event.c, candidate.c
+    picked = select(e.candidate_id).join(candidate, c.id == e.candidate_id).where(
+        e.occurred_on <= as_of, or_(e.kind == "migrate", and_(e.kind == "step", e.step.in_(sorted(resolving)))))
+    chunks = [None] if branch_ids is None else [list(branch_ids)[i:i + 900] for i in range(0, len(branch_ids), 900)]
+    ids: set[int] = set()
+    for chunk in chunks:
+        ids.update(conn.execute(picked.where(*([c.branch_id.in_(chunk)] if chunk is not None else []))).scalars())
+    n = 0
+    for cid in sorted(ids):
+        rows = conn.execute(select(event).where(e.candidate_id == cid).order_by(e.seq)).all()
+        seq_of = {r.id: r.seq for r in rows}
+        pending = None
+        log = [Event(r.seq, r.kind, r.occurred_on, r.recorded_at, r.actor, r.step, r.evidence or {},
+                     seq_of.get(r.supersedes) if r.supersedes else None, r.reason, r.late, r.definition_key)
+               for r in rows]
+        for ev in effective_events(log):
+            defn = defs.get(ev.definition_key)
+            if ev.occurred_on > as_of or defn is None:
+                continue
+            if ev.kind == "migrate" and (ev.evidence.get("pending") or {}).get("decision"):
+                pending = ev.evidence["pending"]["decision"]
+            elif ev.kind == "step" and ev.step in process_for(defn).resolution_for:
+                pending = None  # approved or refused: decided
+            elif ev.kind == "step" and ev.step in resolving and defn.has_step(ev.step):
+                step = defn.step(ev.step)
+                if step.outcome is not None and step.outcome.approved_by and outcome_of(step, ev.evidence)[1]:
+                    pending = ev.evidence.get(step.outcome.field)
+        n += pending in WAITING_DECISIONS
+    return n
+
+
 def build(conn: Connection, org: OrgRef, branch_ids: Sequence[int], period: Period, as_of: date, *,
           step_names: Mapping[str, str], plan: Mapping[str, Any] | None = None, limit: int = 50,
-          rule_of: RuleOf | None = None) -> Report:
+          rule_of: RuleOf | None = None, definitions: Iterable[Any] | None = None) -> Report:
     """The report of `org` (its branches `branch_ids`) for `period`, made on `as_of`.
 
     `plan`: {"admit_target": n, "targets": {...}} of the period's year, or None.
     `rule_of(definition_key, step)`: (number, name, article of the deadline rule) of a step, for
     the late steps counted per rule (services/reports.py reads it from the definitions).
+    `definitions`: the rule versions, to count the resolutions waiting on `as_of` from the log
+    (without them: those waiting now, from the candidates' state).
     """
     if conn.dialect.name == "postgresql":
         # a county's grouping fits in memory (hash aggregation, no sort spilling to disk), and a
@@ -121,7 +168,8 @@ def build(conn: Connection, org: OrgRef, branch_ids: Sequence[int], period: Peri
     notes.append(dormant_note(dormant_on))
     if as_of < period.end:
         notes.append(f"本期尚未结束：数字截至 {as_of.isoformat()}（入党积极分子、发展对象按期末口径统计时以当前记录为准）。")
-    waiting = waiting_resolutions(conn, branch_ids)
+    waiting = (waiting_resolutions(conn, branch_ids) if definitions is None
+               else waiting_resolutions_on(conn, branch_ids, as_of, definitions))
     if waiting:
         notes.append(f"截至 {as_of.isoformat()}，待上级党委审批的延长/取消决议 {waiting} 项"
                      "（支部大会已作出延长预备期或取消预备党员资格的决议，上级党委批准后生效，党章第七条），未计入上述数字。")

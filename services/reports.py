@@ -77,7 +77,8 @@ def build_in(app: App, uow: UnitOfWork, org: OrgRow, period: Period, as_of: date
     plan_row = uow.plans.get(org.id, period.end.year)
     plan = {"admit_target": plan_row.admit_target, "targets": plan_row.targets} if plan_row else None
     return build(uow.connection, OrgRef(org.id, org.name, org.level), branch_ids, period, as_of,
-                 step_names=_step_names(app), plan=plan, limit=limit, rule_of=_rule_of(app))
+                 step_names=_step_names(app), plan=plan, limit=limit, rule_of=_rule_of(app),
+                 definitions=app.registry.definitions())
 
 
 def default_path(report: Report, fmt: str, code: str | None = None) -> Path:

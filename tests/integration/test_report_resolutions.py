@@ -50,3 +50,15 @@ def test_no_note_without_waiting_resolutions(app, town, tmp_path):
     _import(app, tmp_path, [("甲", PROBATION, _ext(date(2017, 6, 20), date(2017, 6, 30)))])
     report = build_report(app, "t", "2017H1", as_of=date(2017, 12, 31))
     assert not any("待上级党委审批" in n for n in report.notes)
+
+
+def test_waiting_resolutions_are_counted_as_of_the_report_day(app, town, tmp_path):
+    """Review of issue 16, finding 12: a resolution of 2018-06-05 approved on 2018-07-01 was
+    waiting on 2018-06-30 (and not yet on 2018-06-04), not any more on 2018-07-01."""
+    meeting, approved = date(2018, 6, 5), date(2018, 7, 1)
+    _import(app, tmp_path, [("甲", PROBATION, _ext(meeting, approved)),
+                            ("乙", PROBATION, _ext(date(2018, 6, 28)))])  # still waiting today
+    for as_of, n in ((date(2018, 6, 4), 0), (date(2018, 6, 5), 1), (date(2018, 6, 28), 2), (date(2018, 6, 30), 2),
+                     (date(2018, 7, 1), 1)):
+        notes = "".join(build_report(app, "t", "2018H1", as_of=as_of).notes)
+        assert (f"截至 {as_of}，待上级党委审批的延长/取消决议 {n} 项" in notes) if n else "待上级党委审批" not in notes, (as_of, notes)

@@ -88,7 +88,7 @@ def register(app: typer.Typer) -> None:
         secret = os.environ.get(SECRET_ENV, "")
         if not secret:
             secret = secrets.token_urlsafe(32)
-            run.warn(f"未设置 {SECRET_ENV}：本次使用临时密钥，重启后所有用户需重新登录")
+            run.warn(f"未设置 {SECRET_ENV}：本次使用临时密钥，重启后已打开的页面须刷新才能提交；多个网页进程须使用同一密钥")
         policy = _session_policy(session_idle, session_max)
         proxies = _trusted_proxies(trusted_proxy)
         local = host in ("127.0.0.1", "localhost", "::1")

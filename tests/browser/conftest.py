@@ -18,7 +18,7 @@ import socket
 import tempfile
 import threading
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -82,6 +82,7 @@ def _serve(url: str):
     from services.app import App
     from services.demo import run_demo
     from services.demo_accounts import create_demo_accounts
+    from services.sessions import SessionPolicy
     from web.app import create_app
 
     app = App.open(url)
@@ -91,7 +92,9 @@ def _serve(url: str):
     create_demo_accounts(app, result["town"])
     port = _free_port()
     srv.base_url = f"http://127.0.0.1:{port}"
-    web = create_app(app, secret_key="browser-test-secret-0123456789", secure_cookies=False)
+    # the tests move the simulated day by months with one browser signed in: sessions must not time out
+    long = SessionPolicy(idle=timedelta(days=3650), absolute=timedelta(days=3650))
+    web = create_app(app, secret_key="browser-test-secret-0123456789", secure_cookies=False, session_policy=long)
     uv = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning", access_log=False))
     thread = threading.Thread(target=uv.run, daemon=True)
     thread.start()

@@ -101,9 +101,11 @@ def test_a_blocked_step_shows_why_and_when_on_both_sides_of_its_date(app, login,
     assert t.count("2027-06-01") == 1 and "到时需要填写：办理日期、听取意见情况" in t
 
     _on(app, date(2027, 5, 31))  # the day before: still blocked
+    sec = login("sec")  # months later: the earlier session has timed out (issue 17 sessions)
     t = _text(_main(sec.get(f"/candidates/{world.activist}/steps/target_selection").text))
     assert "最早可于 2027-06-01 办理（含当日），还有 1 天" in t
     _on(app, date(2027, 6, 1))  # the day itself: the form, and the 办理 button on the page
+    sec = login("sec")
     main = _main(sec.get(f"/candidates/{world.activist}/steps/target_selection").text)
     assert 'name="f.opinions_heard"' in main and "还没到可以办理的日期" not in main
     now = _section(_main(sec.get(f"/candidates/{world.activist}").text), "now")

@@ -276,7 +276,7 @@ def _exceptional(defn, state, cmd: Exceptional, ctx, seq, history=None) -> Decis
         if latest is None or last.occurred_on > latest:
             step = proc.steps.get(last.step) if last.step else None
             latest = last.occurred_on
-            latest_name = f"第 {last.seq} 条记录：{step.name if step else ACTION_NAMES.get(last.kind, last.kind)}"
+            latest_name = step.name if step else ACTION_NAMES.get(last.kind, last.kind)
     violations = _date_checks(name, cmd.occurred_on, ctx, latest, latest_name, after_what="最近一条记录")
     if not proc.can(cmd.action, state.stage):
         violations.append(Violation("stage", f"当前阶段为“{defn.stage_name(state.stage)}”，不能{name}"))

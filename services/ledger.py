@@ -392,7 +392,7 @@ def _plan_row(rc: _RowContext, n: int, values: tuple) -> PlannedRow | None:
         for sid in steps:
             if not defn.has_step(sid):
                 header = rc.step_headers[sid]
-                bad(header, f"第 {n} 行：该候选人适用的流程 {defn.key} 没有“{header}”这一步骤")
+                bad(header, f"第 {n} 行：该候选人适用的《{defn.title}》没有“{header}”这一步骤")
         if issues:
             plan.errors.extend(issues)
             return None

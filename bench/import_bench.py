@@ -5,7 +5,7 @@
     python -m bench.import_bench --candidates 10000 --file /tmp/ledger.xlsx --keep
 
 1. Generates the ledger file (not timed as part of the figure): one township, 50 branches, N rows
-   in the export layout of cpc_2014@1, dates cycling through 64 compliant candidate histories at
+   in the export layout of cpc_2014@2, dates cycling through 64 compliant candidate histories at
    different stages (applicant … full member, with several entries of the repeatable steps) —
    ≈ 20 step dates per row, ≈ 2 M for 100k rows. Written with openpyxl's write-only mode.
 2. Preview (`services.ledger.plan_import`): the safe read (zip checks, raw-XML scan, cells by
@@ -34,14 +34,15 @@ from engine.calendar import shift
 
 console = Console(stderr=True)
 BRANCHES = 50
-TODAY = datetime(2026, 6, 30, 10, 0)
+TODAY = datetime(2026, 5, 10, 10, 0)  # the day before the 2026 revision: the township's layout is cpc_2014@2
 
 
 def _templates():
     """64 compliant histories: (step dates by step id) at varied stages and dates."""
-    from tests.ledger_helpers import clean_path, cpc2014
+    from tests.ledger_helpers import clean_path
+    from workflows.registry import Registry
 
-    defn = cpc2014()
+    defn = Registry.default().get("cpc_2014@2")  # the rules (and the export layout) in force on TODAY
     ids = [s.id for s in defn.steps]
     out = []
     rng = random.Random(4)

@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from rich.console import Console
 from rich.table import Table
 
-from cli.options import EXIT_REFUSED, Run
+from cli.options import EXIT_REFUSED, Run, check_database_or_exit
 from engine import Violation
 from services.app import App
 from services.demo import END, run_demo
@@ -19,6 +19,7 @@ from services.demo_accounts import create_demo_accounts
 from services.verify import verify
 from storage.errors import StorageError
 
+MAX_CANDIDATES = 500  # a township's worth; more only makes the demo slow
 STAGE_ORDER = ["applicant", "activist", "development_target", "probationary", "full_member", "withdrawn",
                "disqualified", "rejected", "probation_cancelled", "transferred_out", "deceased", "not_selected"]
 
@@ -40,6 +41,7 @@ def _demo_url(db: str | None) -> str:
 
 
 def demo_command(
+    ctx: typer.Context,
     db: Optional[str] = typer.Option(None, "--db", help="演示数据库（默认：用户数据目录下新建的 demo.db）"),
     json_output: bool = typer.Option(False, "--json", help="以 JSON 输出"),
     candidates: int = typer.Option(36, "--candidates", help="模拟的申请人数量"),
@@ -47,6 +49,13 @@ def demo_command(
 ) -> None:
     """创建演示乡镇（10 个农村党支部、4 个机关党支部），用模拟时钟走完发展党员流程。"""
     console = Console(width=None if Console().is_terminal else 150)
+    root = ctx.find_root().obj or {}
+    db = db or root.get("db")  # `partyflow --db x.db demo` as `partyflow demo --db x.db`
+    json_output = json_output or bool(root.get("json"))
+    check_database_or_exit(db, json_output)
+    if not 1 <= candidates <= MAX_CANDIDATES:
+        Run(json=json_output).fail([Violation("demo.candidates", f"--candidates：模拟的申请人数量应在 1 至 {MAX_CANDIDATES} 之间，"
+                                                                  f"收到 {candidates}")], EXIT_REFUSED)
     url = _demo_url(db)
     try:
         app = App.open(url)

@@ -15,6 +15,7 @@ from cli.options import (
     JSON_HELP,
     Run,
     RECORDER_HELP,
+    check_database_or_exit,
     command,
     parse_day,
     parse_sets,
@@ -46,6 +47,7 @@ def _root(
     json_output: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """发展党员工作流程管理。全局选项 --db、--json 也可写在各命令之后。"""
+    check_database_or_exit(db, json_output)
     ctx.obj = {"db": db, "json": json_output}
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from cli.zh import ZhCommand
 from engine.errors import DomainError, Violation, refuse
 from engine.evidence import parse_date as _parse_date
+from engine.input_policy import MAX_ID, MAX_INT, hidden_characters, shown
 from storage.errors import ConcurrentModification, StorageError, TransactionAborted
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED, EXIT_CONFLICT = 0, 1, 2, 3
@@ -88,11 +89,14 @@ def write_config(data: dict[str, Any]) -> Path:
 
 
 def check_recorder(name: str, where: str) -> str:
-    """A recorder's name as the log keeps it: trimmed, one line, at most MAX_RECORDER characters."""
+    """A recorder's name as the log keeps it: trimmed, one line, at most MAX_RECORDER characters,
+    nothing hidden (engine/input_policy.py: the rule every name follows)."""
     name = name.strip()
-    if not name.isprintable() or len(name) > MAX_RECORDER:
-        raise refuse("recorder.invalid", f"{where}：录入人姓名应为一行、不超过 {MAX_RECORDER} 个字，收到“{name[:MAX_RECORDER]}…”"
-                     if len(name) > MAX_RECORDER else f"{where}：录入人姓名应为一行文字，不能含换行或控制字符")
+    if len(name) > MAX_RECORDER:
+        raise refuse("recorder.invalid", f"{where}：录入人姓名应为一行、不超过 {MAX_RECORDER} 个字，"
+                                         f"收到“{shown(name, MAX_RECORDER)}”")
+    if hidden_characters(name):
+        raise refuse("recorder.invalid", f"{where}：录入人姓名应为一行文字，不能含换行、控制字符、零宽字符或方向控制符")
     return name
 
 
@@ -126,6 +130,46 @@ def _console(stderr: bool = False) -> Console:
     return Console(file=stream, stderr=stderr, width=width, highlight=False, soft_wrap=False)
 
 
+def _encodable(text: str) -> str:
+    """Text UTF-8 can carry: a lone surrogate (undecodable bytes typed in a shell, echoed back in a
+    refusal or read from an old record) becomes “?” instead of a UnicodeEncodeError traceback."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+
+
+SUPPORTED_DRIVERS = frozenset({"sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg"})
+DB_KINDS = "SQLite（文件路径如 ./partyflow.db，或 sqlite:///路径）和 PostgreSQL（postgresql://用户@主机:端口/数据库）"
+
+
+def check_database_address(db: str | None) -> None:
+    """`--db` (else $PARTYFLOW_DATABASE_URL) names a database partyflow can open, before anything
+    tries: `mysql://x` is one Chinese refusal naming the supported kinds, not the driver's
+    ModuleNotFoundError. Not given at all: the default SQLite file, nothing to check."""
+    from storage.db import ENV_URL, database_url
+
+    text = db if db is not None else os.environ.get(ENV_URL)
+    if text is None:
+        return
+    url = database_url(text)  # neither a URL nor a path: BadDatabaseAddress (one Chinese line)
+    if url.drivername not in SUPPORTED_DRIVERS:
+        where = shown(url.render_as_string(hide_password=True), 80)
+        raise refuse("database.kind", f"数据库地址“{where}”无法使用（不支持的数据库类型 {shown(url.drivername, 40)}）："
+                                     f"partyflow 支持 {DB_KINDS}")
+
+
+def check_database_or_exit(db: str | None, json_output: bool) -> None:
+    """`check_database_address` for the places outside a command's error handler (the root options)."""
+    try:
+        check_database_address(db)
+    except DomainError as e:
+        Run(json=json_output).fail(e.violations, EXIT_REFUSED)
+    except StorageError as e:
+        Run(json=json_output).fail([Violation("storage", str(e))], EXIT_REFUSED)
+
+
 @dataclass
 class Run:
     """One command invocation: options, the App (opened on first use) and the outputs."""
@@ -157,7 +201,7 @@ class Run:
 
     def emit(self, data: Any) -> None:
         """One JSON document on stdout (ensure_ascii=False: Chinese stays readable)."""
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+        sys.stdout.write(_encodable(json.dumps(data, ensure_ascii=False, indent=2, default=str)) + "\n")
         sys.stdout.flush()
 
     def show(self, data: Any, render: Callable[..., None], *args: Any) -> None:
@@ -169,7 +213,7 @@ class Run:
 
     def line(self, text: str, style: str | None = None) -> None:
         """A line of human output that never wraps (one message = one line)."""
-        self.out.print(text, style=style, markup=False, soft_wrap=True)
+        self.out.print(_encodable(text), style=style, markup=False, soft_wrap=True)
 
     def warn(self, text: str) -> None:
         self.line(text, "yellow")
@@ -181,7 +225,7 @@ class Run:
             self.emit({"ok": False, "error": error, "violations": [v.as_dict() for v in violations]})
         else:
             for v in violations:
-                self.err.print(v.message, style="bold red", markup=False, soft_wrap=True)
+                self.err.print(_encodable(v.message), style="bold red", markup=False, soft_wrap=True)
         raise typer.Exit(code)
 
 
@@ -257,6 +301,7 @@ def command(group: typer.Typer, name: str | None = None, *, creates_database: bo
             root = (_pf_ctx.find_root().obj or {}) if _pf_ctx is not None else {}
             run = Run(db=_pf_db or root.get("db"), json=_pf_json or bool(root.get("json")), creates=creates_database)
             try:
+                check_database_address(run.db)
                 _check_ints(_pf_ctx, kw)
                 return fn(run, *args, **kw)
             except typer.Exit:
@@ -278,8 +323,8 @@ def command(group: typer.Typer, name: str | None = None, *, creates_database: bo
 
 # ------------------------------------------------------------------ input parsing
 
-MAX_ID = 2**63 - 1  # the largest BIGINT id (outbox rows, events)
-MAX_INT = 2**31 - 1  # the largest INTEGER: candidate, person and organisation ids, versions, counts
+# MAX_ID (the largest BIGINT id: outbox rows, events) and MAX_INT (the largest INTEGER: candidate,
+# person and organisation ids, versions, counts) are the input policy's (engine/input_policy.py).
 
 
 def parse_ids(text: str, what: str = "编号") -> list[int]:

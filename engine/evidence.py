@@ -9,6 +9,7 @@ import re
 from datetime import date
 from typing import Any, Mapping
 
+from engine import input_policy
 from engine.errors import Violation
 from workflows.model import FieldSpec, StepSpec
 
@@ -50,44 +51,27 @@ def parse_date(value: Any) -> date:
         raise _Bad(f"“{value}”不是有效日期") from None
 
 
-MAX_INT = 2**31 - 1  # a count, hours or an id: anything larger is a typing error (and no column holds it)
-MAX_TEXT = 2000  # a text field (talk notes, opinions): a page of writing
-MAX_DOCREF = 200  # a document number or file reference
+MAX_INT = input_policy.MAX_INT  # a count, hours or an id: anything larger is a typing error (and no column holds it)
+MAX_TEXT = input_policy.TEXT_MAX  # a text field (talk notes, opinions): a page of writing
+MAX_DOCREF = input_policy.DOCREF_MAX  # a document number or file reference
 
 
 def _int(value: Any) -> int:
-    if isinstance(value, bool) or isinstance(value, (list, dict, float)):
-        raise _Bad("应为整数")
-    text = str(value).strip()
-    if len(text) > 12:
-        raise _Bad("数值过大，请核对")
-    try:
-        n = int(text)
-    except ValueError:
-        raise _Bad(f"“{value}”不是整数") from None
-    if n < 0:
-        raise _Bad(f"“{value}”不能为负数")
-    if n > MAX_INT:
-        raise _Bad("数值过大，请核对")
+    n, problem = input_policy.parse_int(value)
+    if problem:
+        raise _Bad(problem)
     return n
-
-
-def _invisible(text: str) -> bool:
-    """Control characters (but line breaks and tabs), bidirectional overrides and zero-width
-    characters: they hide or reorder what a record says (「李书记\u202e1234」 reads backwards)."""
-    return any((ord(c) < 32 and c not in "\n\r\t") or ord(c) == 127 or 0x200B <= ord(c) <= 0x200F
-               or 0x202A <= ord(c) <= 0x202E or 0x2066 <= ord(c) <= 0x2069 or c == "\ufeff"
-               or 0xD800 <= ord(c) <= 0xDFFF for c in text)
 
 
 def _text(value: Any, limit: int) -> str:
     if not isinstance(value, (str, int)) or isinstance(value, bool):
         raise _Bad("应为文字")
+    if isinstance(value, int) and value.bit_length() > 64:  # str() of a huge int is slow, then refused
+        raise _Bad(f"不能超过 {limit} 字")
     s = str(value).strip()
-    if len(s) > limit:
-        raise _Bad(f"不能超过 {limit} 字（现有 {len(s)} 字）")
-    if _invisible(s):
-        raise _Bad("含有不可见的控制字符或方向控制符，请重新输入")
+    problem = input_policy.text_problem(s, limit=limit)
+    if problem:
+        raise _Bad(problem)
     return s
 
 

@@ -17,8 +17,10 @@ from pathlib import Path
 import yaml
 
 from engine.errors import Violation
+from engine.input_policy import text_problem
 from reports.categories import EDUCATION_GROUPS, NOT_GIVEN, OCCUPATION_GROUPS, OTHER, is_other
 
+VALUE_MAX = 50  # characters of a typed category value: the longest listed one, or 其他（a note of at most 30）
 LISTS_FILE = Path(__file__).resolve().parents[2] / "reports" / "category_lists.yaml"
 _OTHER_TEXT = re.compile(r"其他\s*(?:[（(]\s*(?P<a>.*?)\s*[）)]|[:：]\s*(?P<b>.*?)|\s+(?P<c>.*?))?\s*")
 
@@ -115,6 +117,9 @@ def check(field: str, value: str | None, *, on_record: str | None = None) -> tup
         return None, None
     if on_record is not None and text == on_record.strip():
         return text, None
+    problem = text_problem(text, label=spec.label, limit=VALUE_MAX, lines=False)
+    if problem:  # before the refusal below echoes the value
+        return None, Violation(f"person.{field}", problem)
     stored = _canonical(spec, text)
     if stored is None:
         return None, Violation(f"person.{field}", _refusal(spec, text))

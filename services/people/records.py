@@ -22,7 +22,7 @@ from storage.errors import ConcurrentModification
 from storage.repositories.profiles import profile_of
 from storage.tables import PARTY_STATUSES
 
-from .profile import FIELD_LABELS, check_profile
+from .profile import FIELD_LABELS, check_email, check_profile
 
 EDITABLE = tuple(FIELD_LABELS)  # name, gender, birth_date, ethnicity, education, occupation, tags, phone
 _LABELS = {**FIELD_LABELS, "party_status": "政治面貌", "branch_id": "所在党支部"}
@@ -85,6 +85,8 @@ def add_person(app: App, *, name: str, gender: str, birth_date: date | None, eth
     except DomainError as e:
         problems += e.violations
         profile = None
+    email, v = check_email(email)
+    problems += [v] if v else []
     if party_status not in PARTY_STATUSES:
         problems.append(Violation("person.party_status", f"政治面貌“{party_status}”无效，应为 "
                                   + "、".join(f"{k}（{v}）" for k, v in PARTY_STATUS_NAMES.items())))
@@ -103,7 +105,7 @@ def add_person(app: App, *, name: str, gender: str, birth_date: date | None, eth
             raise ForbiddenError("只能为本组织添加人员")
         if problems:
             raise DomainError(problems)
-        pid = uow.people.add(**profile, email=(email or "").strip() or None, party_status=party_status,
+        pid = uow.people.add(**profile, email=email, party_status=party_status,
                              branch_id=branch_row.id if branch_row else None, created_at=app.now())
         detail = {"姓名": profile["name"], "政治面貌": PARTY_STATUS_NAMES[party_status]}
         if branch_row is not None:

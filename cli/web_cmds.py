@@ -91,8 +91,7 @@ def register(app: typer.Typer) -> None:
             run.warn(f"未设置 {SECRET_ENV}：本次使用临时密钥，重启后已打开的页面须刷新才能提交；多个网页进程须使用同一密钥")
         policy = _session_policy(session_idle, session_max)
         proxies = _trusted_proxies(trusted_proxy)
-        local = host in ("127.0.0.1", "localhost", "::1")
-        secure = not (insecure_cookies or local)
+        secure = cookie_secure(host, insecure_cookies, proxies)
         start_day = parse_day(today, "模拟日期") if today else None
         if demo:
             from cli.demo import _demo_url, print_logins
@@ -244,6 +243,14 @@ def _session_policy(idle: Optional[int], absolute: Optional[int]):
     if idle_td > absolute_td:
         raise refuse("serve.session_idle", "未操作超时（--session-idle）不能长于登录最长时间（--session-max）")
     return SessionPolicy(idle=idle_td, absolute=absolute_td)
+
+
+def cookie_secure(host: str, insecure: bool, proxies: list[str]) -> bool:
+    """Whether the login cookie gets the Secure flag: always, except on plain-http local trials
+    (listening on localhost with no trusted proxy) or when asked (--insecure-cookies). Behind a
+    trusted TLS proxy the app listens on localhost but the browser speaks https."""
+    local = host in ("127.0.0.1", "localhost", "::1")
+    return not insecure and (not local or bool(proxies))
 
 
 def _trusted_proxies(given: Optional[list[str]]) -> list[str]:

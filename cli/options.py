@@ -10,6 +10,7 @@ Exit codes: 0 done; 1 a check found problems (verify, definitions validate) or a
 """
 from __future__ import annotations
 
+import errno
 import functools
 import inspect
 import json
@@ -142,6 +143,18 @@ def _encodable(text: str) -> str:
 
 SUPPORTED_DRIVERS = frozenset({"sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg"})
 DB_KINDS = "SQLite（文件路径如 ./partyflow.db，或 sqlite:///路径）和 PostgreSQL（postgresql://用户@主机:端口/数据库）"
+
+
+_OS_REASONS = {errno.ENAMETOOLONG: "文件名过长", errno.ENOENT: "文件或所在目录不存在", errno.EACCES: "没有读写权限",
+               errno.EPERM: "没有读写权限", errno.EISDIR: "这是一个目录，不是文件", errno.ENOTDIR: "路径中有一段不是目录",
+               errno.ENOSPC: "磁盘空间不足", errno.EROFS: "文件系统只读", errno.EEXIST: "文件已存在"}
+
+
+def file_problem(exc: OSError) -> str:
+    """A file the command could not read or write, in one Chinese line (never a traceback)."""
+    where = f" {shown(str(exc.filename), 80)}" if exc.filename else ""
+    reason = _OS_REASONS.get(exc.errno) or exc.strerror or "操作系统拒绝"
+    return f"无法读写文件{where}：{reason}，本次未完成；请检查路径后重试"
 
 
 def check_database_address(db: str | None) -> None:
@@ -308,6 +321,8 @@ def command(group: typer.Typer, name: str | None = None, *, creates_database: bo
                 raise
             except (DomainError, StorageError, SQLAlchemyError) as exc:
                 _handle(run, exc)
+            except OSError as exc:  # a file the user named: too long a name, a missing folder, no permission
+                _handle(run, refuse("file.unusable", file_problem(exc)))
             except OverflowError:
                 # an id beyond the database's 64-bit integers (show 99999999999999999999): the
                 # driver overflows binding it; no record can have such a number

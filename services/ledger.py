@@ -30,6 +30,7 @@ from engine.backfill import Backfill, Finding, LedgerRecord, backfill
 from engine.context import Context
 from engine.errors import refuse
 from engine.evidence import people_ids
+from engine.input_policy import birth_problem, name_problem, shown, text_problem
 from engine.milestones import milestones
 from engine.process import process_for
 from reports.ledger.dates import LedgerDateError, parse_date, parse_dates
@@ -48,6 +49,7 @@ from workflows.model import Definition
 ACTOR = "台账导入"
 GENDERS = ("男", "女")
 _KEY_HEADERS = {k: h for h, k in (*HEAD_COLUMNS, *TAIL_COLUMNS, APPROVAL_COLUMN)}
+PROFILE_TEXT_MAX = 200  # 民族, 学历, 职业 and 类别 cells (several 类别 in one cell)
 
 
 # ------------------------------------------------------------------------------------ import plan
@@ -335,16 +337,21 @@ def _plan_row(rc: _RowContext, n: int, values: tuple) -> PlannedRow | None:
     name = _text(cells.get("name"))
     if not name:
         bad("姓名", f"第 {n} 行：姓名不能为空")
-    elif len(name) > 100:
-        bad("姓名", f"第 {n} 行：姓名过长")
+    elif problem := name_problem(name):  # the input policy every surface follows (engine/input_policy.py)
+        bad("姓名", f"第 {n} 行：{problem}")
+    for key in ("ethnicity", "education", "occupation", "tags"):
+        text = _text(cells.get(key))
+        header = _KEY_HEADERS.get(key, key)
+        if text and (problem := text_problem(text, label=header, limit=PROFILE_TEXT_MAX, lines=False)):
+            bad(header, f"第 {n} 行：{problem}")
     gender = _text(cells.get("gender"))
     if gender not in GENDERS:
-        bad("性别", f"第 {n} 行：性别应为“男”或“女”，不是“{gender or ''}”")
+        bad("性别", f"第 {n} 行：性别应为“男”或“女”，不是“{shown(gender or '', 10)}”")
     birth = cells.get("birth_date")
     if birth is None and not any(i.column == "出生日期" for i in issues):
         bad("出生日期", f"第 {n} 行：出生日期不能为空")
-    elif birth is not None and birth > today:
-        bad("出生日期", f"第 {n} 行：出生日期 {birth} 晚于今天")
+    elif birth is not None and (problem := birth_problem(birth, today, ages=None)):  # a register: no age today
+        bad("出生日期", f"第 {n} 行：{problem}")
     branch_text = _text(cells.get("branch"))
     branch_id, branch_name = None, ""
     if not branch_text:
@@ -352,7 +359,7 @@ def _plan_row(rc: _RowContext, n: int, values: tuple) -> PlannedRow | None:
     else:
         matches = rc.branches.get(branch_text) or rc.branches.get(normalise_header(branch_text), [])
         if not matches:
-            bad("所在党支部", f"第 {n} 行：{plan.org.name}下没有名为“{branch_text}”的党支部")
+            bad("所在党支部", f"第 {n} 行：{plan.org.name}下没有名为“{shown(branch_text, 40)}”的党支部")
         elif len(matches) > 1:
             plan.ambiguous.append(RowIssue(n, "所在党支部", f"第 {n} 行：“{branch_text}”对应多个党支部（"
                                                           f"{'、'.join(m[1] for m in matches)}），请写全称或支部代码"))

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from engine import CandidateState
+from engine.errors import refuse
 from engine.apply import effective_events, fold, outcome_of
 from engine.resolution import describe
 from engine.review import REVIEW_KEY, reopenable, upstream
@@ -33,15 +34,19 @@ def missing_upstream(proc, state, step_id: str) -> list[str]:
 def review_thread(app: App, candidate_id: int) -> list[dict[str, Any]]:
     """[{step, number, step_name, status, status_name, since, entries: [{kind, kind_name, on, who, text,
     reopened}], reopenable: [{id, name}]}], steps in process order, only those with a review event
-    or open for sending now."""
-    return review_threads(app, [candidate_id])[candidate_id]
+    or open for sending now. An unknown candidate is refused by name (`thread 999` from the CLI)."""
+    threads = review_threads(app, [candidate_id]).get(candidate_id)
+    if threads is None:
+        raise refuse("candidate.unknown", f"找不到候选人 {candidate_id}")
+    return threads
 
 
 def review_threads(app: App, candidate_ids) -> dict[int, list[dict[str, Any]]]:
-    """`review_thread` of several candidates (a queue page) in one read transaction."""
+    """`review_thread` of several candidates (a queue page) in one read transaction; ids with no
+    candidate are left out."""
     with app.uow(read_only=True) as uow:
         loaded = {cid: (uow.candidates.get(cid), load_history(uow, cid)) for cid in dict.fromkeys(candidate_ids)}
-    return {cid: _thread(app, row, history) for cid, (row, history) in loaded.items()}
+    return {cid: _thread(app, row, history) for cid, (row, history) in loaded.items() if row is not None}
 
 
 def resolution_decisions(app: App, history) -> dict[int, dict[str, Any]]:

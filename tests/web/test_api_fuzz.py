@@ -12,6 +12,7 @@ test's SQLite database. The failures are collected and listed together, each wit
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections import Counter
@@ -131,3 +132,27 @@ def test_the_property_catches_english_and_bad_shapes():
     assert problem(R(403, {**good, "message": "Forbidden"}))
     assert problem(R(400, None, "<html>"))
     assert problem(R(500, {**good, "error": "server", "message": "服务器内部错误"}))
+
+
+HOSTILE_NAMES = ["\u202e\u200b\ufeff王", "\x1b[31m王\x1b[0m", "王" * 40000, "王\x00", "\ud800王"]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_hostile_names_through_the_json_api_are_one_chinese_refusal(app, world, login):
+    """The reproductions of finding 5 through POST /api/people: 422 naming 姓名, nothing written; a
+    lone surrogate (legal in JSON's \\ud800 escape) too, never a 500 from encoding the answer."""
+    client = login("town")
+    token = client.get("/api/me").json()["csrf_token"]
+    before = client.get("/api/people").json()
+    for name in HOSTILE_NAMES:
+        body = '{"name": %s, "gender": "男", "birth_date": "1990-01-01", "branch_id": %d}' % (
+            json.dumps(name), world.b1)  # ensure_ascii: the surrogate travels as \ud800
+        r = client.post("/api/people", content=body.encode(), headers={"X-CSRF-Token": token,
+                                                                        "Content-Type": "application/json"})
+        assert r.status_code == 422 and problem(r) is None, (name[:10], r.status_code, r.text[:200])
+        assert "姓名" in r.json()["message"] + str(r.json()["violations"])
+    for birth in ("1800-01-01", "2030-01-01"):
+        body = {"name": "张三", "gender": "男", "birth_date": birth, "branch_id": world.b1}
+        r = client.post("/api/people", json=body, headers={"X-CSRF-Token": token})
+        assert r.status_code == 422 and "出生日期" in r.text
+    assert client.get("/api/people").json() == before

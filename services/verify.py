@@ -118,8 +118,10 @@ def event_chains(uow, batch: int = 2000) -> Iterator[tuple[int, list, list[str |
     for cid, links in groupby(uow.events.iter_chains(batch=batch), key=lambda x: x[0].candidate_id):
         walk = ChainWalk()
         rows, hashes = [], []
+        seq_of: dict[int, int] = {}
         for r, prev, stored in links:
-            walk.add(r.seq, f"第 {r.seq} 条记录", prev, stored, event_row_hash(prev, r))
+            walk.add(r.seq, f"第 {r.seq} 条记录", prev, stored, event_row_hash(prev, r, seq_of))
+            seq_of[r.id] = r.seq
             rows.append(r)
             hashes.append(stored)
         yield cid, rows, hashes, walk.finish()

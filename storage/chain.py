@@ -47,17 +47,27 @@ def event_hash(prev_hash: str | None, candidate_id: int, seq: int, kind: str, st
                recorded_at: str, actor: str, evidence_json: bytes, supersedes: int | None, reason: str | None,
                late: bool, definition_key: str) -> str:
     """The hash of an event row. `occurred_on`: ISO date text; `recorded_at`: `timestamp_text`;
-    `evidence_json`: `canonical_json(evidence)` (a bulk writer encodes a shared dict once)."""
+    `evidence_json`: `canonical_json(evidence)` (a bulk writer encodes a shared dict once).
+
+    `supersedes` is the *seq* of the record a correction or void replaces (the column holds that
+    row's id): ids are not hashed, so renumbering rows would otherwise move a correction onto
+    another record unseen. A pointer that leads to no earlier record of the candidate hashes as -1."""
     head = orjson.dumps((candidate_id, seq, kind, step, occurred_on, recorded_at, actor, supersedes, reason,
                          bool(late), definition_key))
     return _digest(prev_hash, head, evidence_json)
 
 
-def event_row_hash(prev_hash: str | None, row) -> str:
-    """The hash an `EventRow` (as read back) should carry."""
+def event_row_hash(prev_hash: str | None, row, seq_of: dict[int, int] | None = None) -> str:
+    """The hash an `EventRow` (as read back) should carry; `seq_of`: event id -> seq of the
+    candidate's earlier rows (what a correction's `supersedes` id leads to)."""
     return event_hash(prev_hash, row.candidate_id, row.seq, row.kind, row.step, _date_text(row.occurred_on),
-                      timestamp_text(row.recorded_at), row.actor, canonical_json(row.evidence), row.supersedes,
-                      row.reason, row.late, row.definition_key)
+                      timestamp_text(row.recorded_at), row.actor, canonical_json(row.evidence),
+                      superseded_seq(row.supersedes, seq_of or {}), row.reason, row.late, row.definition_key)
+
+
+def superseded_seq(supersedes: int | None, seq_of: dict[int, int]) -> int | None:
+    """The seq a `supersedes` id leads to among the candidate's earlier rows (-1: none)."""
+    return None if supersedes is None else seq_of.get(supersedes, -1)
 
 
 def audit_hash(prev_hash: str | None, at: datetime, user_id: int | None, username: str, action: str,

@@ -114,7 +114,7 @@ class EventRepo(Repository):
             prev, candidate_id, seq, kind, step, _date_iso(occurred_on),
             params["recorded_at"] if codec is _SQLITE else timestamp_text(recorded_at), actor,
             canonical_json({} if evidence is None else evidence),
-            supersedes, reason, late, definition_key,
+            None if supersedes is None else self._seq_of(candidate_id, supersedes), reason, late, definition_key,
         )
         try:
             event_id = insert_id(self.conn, stmt, params)
@@ -123,6 +123,12 @@ class EventRepo(Repository):
                 raise ConcurrentModification(candidate_id) from exc
             raise
         return event_id
+
+    def _seq_of(self, candidate_id: int, event_id: int) -> int:
+        """The seq of the candidate's record `event_id` (-1 if it is not one): what a correction's
+        hash names instead of the row id (storage/chain.py)."""
+        seq = self.conn.execute(select(_e.seq).where(_e.id == event_id, _e.candidate_id == candidate_id)).scalar()
+        return -1 if seq is None else seq
 
     def list_for(self, candidate_id: int) -> list[EventRow]:
         codec = CODECS[self.conn.dialect.name]

@@ -15,7 +15,7 @@ from typing import Sequence, Union
 import sqlalchemy as sa
 from alembic import op
 
-from storage.chain import AUDIT_CHAIN, audit_hash, canonical_json, event_hash, timestamp_text
+from storage.chain import AUDIT_CHAIN, audit_hash, canonical_json, event_hash, superseded_seq, timestamp_text
 from storage.tables import JSONType
 
 revision: str = "0011"
@@ -67,13 +67,14 @@ def _hash_events(bind) -> None:
                        e.supersedes, e.reason, e.late, e.definition_key)
              .order_by(e.candidate_id, e.seq).limit(_BATCH))
     pending: list[dict] = []
-    cid, prev = None, None
+    cid, prev, seq_of = None, None, {}
     for r in _pages(bind, query, lambda r: sa.tuple_(e.candidate_id, e.seq) > sa.tuple_(r.candidate_id, r.seq)):
         if r.candidate_id != cid:
-            cid, prev = r.candidate_id, None
+            cid, prev, seq_of = r.candidate_id, None, {}
         h = event_hash(prev, r.candidate_id, r.seq, r.kind, r.step, r.occurred_on.isoformat(),
-                       timestamp_text(r.recorded_at), r.actor, canonical_json(r.evidence), r.supersedes, r.reason,
-                       bool(r.late), r.definition_key)
+                       timestamp_text(r.recorded_at), r.actor, canonical_json(r.evidence),
+                       superseded_seq(r.supersedes, seq_of), r.reason, bool(r.late), r.definition_key)
+        seq_of[r.id] = r.seq
         pending.append({"b_id": r.id, "b_prev": prev, "b_hash": h})
         prev = h
         if len(pending) >= _BATCH:

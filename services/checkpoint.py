@@ -121,7 +121,10 @@ def _digest(heads: list[list], audit_rows: int, audit_head: str | None) -> str:
 
 def export(app: App, out: Path, key: str | Path | None = None) -> dict[str, Any]:
     """Check every chain, then write the signed heads to `out` (refused while a chain is broken:
-    a checkpoint must not vouch for a tampered log)."""
+    a checkpoint must not vouch for a tampered log). An existing file is never overwritten: an old
+    checkpoint is the evidence that catches a later rewrite."""
+    if out.exists():
+        raise refuse("checkpoint.exists", f"文件 {out} 已存在，不会覆盖（旧的检查点是日后核对的凭据）；请换一个文件名")
     signer = load_private_key(private_key_path(key))
     heads: list[list] = []
     events = 0
@@ -148,12 +151,13 @@ def export(app: App, out: Path, key: str | Path | None = None) -> dict[str, Any]
     }
     signature = signer.sign(canonical_json(body))
     doc = {**body, "signature": base64.b64encode(signature).decode()}
-    tmp = out.with_name(out.name + ".tmp")
     try:
-        tmp.write_bytes(canonical_json(doc))
-        tmp.replace(out)
+        with open(out, "xb") as f:  # exclusive: never replaces a checkpoint that appeared meanwhile
+            f.write(canonical_json(doc))
+    except FileExistsError:
+        raise refuse("checkpoint.exists", f"文件 {out} 已存在，不会覆盖（旧的检查点是日后核对的凭据）；请换一个文件名") from None
     except OSError as e:
-        tmp.unlink(missing_ok=True)
+        out.unlink(missing_ok=True)
         raise refuse("checkpoint.write", f"无法写入 {out}：{e.strerror}") from None
     return {k: body[k] for k in ("created_at", "candidates", "events", "audit_rows", "digest", "key_id")} | {
         "file": str(out)}

@@ -78,6 +78,9 @@ def test_keygen_export_check_round_trip(cli, cid, key, tmp_path):
     assert "已签发检查点" in r.stdout and f"候选人 1 名、办理记录 5 条、审计日志 {_audit_rows(cli)} 条" in r.stdout
     r = cli("checkpoint", "check", cp)
     assert "现有记录是检查点时记录的延续，未发现删改。" in r.stdout
+    before = cp.read_bytes()
+    r = cli("checkpoint", "export", "--out", cp, code=2)  # an old checkpoint is evidence: never overwritten
+    assert "已存在，不会覆盖" in r.stderr and cp.read_bytes() == before
     # records added after the checkpoint extend the chains: still fine
     cli("step", cid, "6", "--date", "2016-10-20", "--set", "assessment=表现良好")
     assert cli.json("checkpoint", "check", cp)["ok"] is True

@@ -357,10 +357,21 @@ def _sqlite_restore(url: URL, payload: Path) -> None:
             raise refuse("restore.target", f"{target} 不是 SQLite 数据库文件，未恢复：请指定一个新文件") from None
         if tables:
             raise _not_empty(str(target), len(tables))
+    try:  # a payload whose checksum matches its manifest may still not be a database (a crafted file)
+        with _sqlite(payload) as probe:
+            probe.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError:
+        raise refuse("restore.damaged", "备份文件已损坏：其中的数据不是 SQLite 数据库，未恢复") from None
+    existed = target.exists()
     src = sqlite3.connect(f"file:{payload}?mode=ro", uri=True)
     dst = sqlite3.connect(target)
     try:
         src.backup(dst)  # page by page: rows (and their hash chains) exactly as backed up
+    except sqlite3.DatabaseError:
+        dst.close()
+        if not existed:
+            target.unlink(missing_ok=True)
+        raise refuse("restore.damaged", "备份文件已损坏：其中的数据无法读取，未恢复") from None
     finally:
         dst.close()
         src.close()

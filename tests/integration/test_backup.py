@@ -3,6 +3,7 @@ empty database on SQLite and on PostgreSQL with every row identical (so the even
 chains stay valid) and verify passing; every bad input is one Chinese refusal that writes nothing."""
 from __future__ import annotations
 
+import hashlib
 import json
 import zipfile
 from datetime import UTC, datetime
@@ -115,6 +116,19 @@ def test_a_backup_from_a_newer_partyflow_is_refused_before_anything_is_written(_
 def test_a_damaged_backup_is_refused(_demo_sqlite, tmp_path):
     bad = _rewrite_manifest(_demo_sqlite / "demo.pfbackup", tmp_path / "bad.pfbackup", sha256="0" * 64)
     assert "已损坏" in _refused(restore, f"sqlite:///{tmp_path / 'x.db'}", bad)
+    assert not (tmp_path / "x.db").exists()
+
+
+def test_a_crafted_backup_whose_data_is_no_database_is_refused(_demo_sqlite, tmp_path):
+    """The checksum matches (a crafted file), yet the payload is not SQLite: one message, no file left."""
+    junk = b"not sqlite" * 100
+    crafted = tmp_path / "junk.pfbackup"
+    with zipfile.ZipFile(_demo_sqlite / "demo.pfbackup") as z_in, zipfile.ZipFile(crafted, "w") as z_out:
+        manifest = json.loads(z_in.read("manifest.json"))
+        manifest.update(sha256=hashlib.sha256(junk).hexdigest(), size=len(junk))
+        z_out.writestr("manifest.json", json.dumps(manifest))
+        z_out.writestr("database.sqlite3", junk)
+    assert "已损坏" in _refused(restore, f"sqlite:///{tmp_path / 'x.db'}", crafted)
     assert not (tmp_path / "x.db").exists()
 
 

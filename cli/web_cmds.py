@@ -255,11 +255,15 @@ def cookie_secure(host: str, insecure: bool, proxies: list[str]) -> bool:
 
 def _trusted_proxies(given: Optional[list[str]]) -> list[str]:
     """--trusted-proxy, else $PARTYFLOW_TRUSTED_PROXIES; each an IP address or network."""
-    from web.app import trusted_proxy_list
+    from web.app import ProxyTooWide, trusted_proxy_list
 
     values = list(given or []) or [os.environ.get(PROXIES_ENV, "")]
     try:
         return trusted_proxy_list(values)
+    except ProxyTooWide as e:
+        raise refuse("serve.trusted_proxy",
+                     f"可信代理“{e}”范围过大，会把用户本身也当作代理，任何人都能自报来源地址而绕过按地址的登录限制；"
+                     "请只写反向代理本机的地址（例：127.0.0.1）或其所在的小网段") from None
     except ValueError as e:
         raise refuse("serve.trusted_proxy",
                      f"可信代理“{e}”不是 IP 地址或网段（例：127.0.0.1、10.0.0.0/8、::1）") from None

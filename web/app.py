@@ -18,17 +18,25 @@ from web.routes import api_tools  # the tool pages' JSON API
 from web.security import STATE_COOKIE, SessionCookieMiddleware
 
 
+class ProxyTooWide(ValueError):
+    """A "trusted proxy" network so wide it holds the clients themselves (0.0.0.0/0, ::/0): every
+    client could then choose its own X-Forwarded-For and pass the per-address login throttle."""
+
+
 def trusted_proxy_list(values) -> list[str]:
-    """Addresses or networks (10.0.0.1, 10.0.0.0/8, ::1) as given; ValueError names a bad one."""
+    """Addresses or networks (10.0.0.1, 10.0.0.0/8, ::1) as given; ValueError names a bad one,
+    ProxyTooWide one wider than /8 (IPv4) or /16 (IPv6)."""
     import ipaddress
 
     out = []
     for value in values:
         for item in str(value).replace(",", " ").split():
             try:
-                ipaddress.ip_network(item, strict=False)
+                net = ipaddress.ip_network(item, strict=False)
             except ValueError:
                 raise ValueError(item) from None
+            if net.prefixlen < (8 if net.version == 4 else 16):
+                raise ProxyTooWide(item)
             out.append(item)
     return out
 

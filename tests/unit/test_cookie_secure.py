@@ -14,3 +14,15 @@ from cli.web_cmds import cookie_secure
 ])
 def test_secure_flag(host, insecure, proxies, secure):
     assert cookie_secure(host, insecure, proxies) is secure
+
+
+@pytest.mark.parametrize("value, ok", [("127.0.0.1", True), ("10.0.0.0/8", True), ("0.0.0.0/0", False),
+                                       ("0.0.0.0/7", False), ("::1", True), ("::/0", False)])
+def test_a_trusted_proxy_network_may_not_hold_the_clients(value, ok):
+    from web.app import ProxyTooWide, trusted_proxy_list
+
+    if ok:
+        assert trusted_proxy_list([value]) == [value]
+    else:
+        with pytest.raises(ProxyTooWide):
+            trusted_proxy_list([value])

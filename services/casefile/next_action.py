@@ -105,7 +105,9 @@ def _with_review(view: dict[str, Any], thread: list[dict[str, Any]] | None, cand
         t = by_step.get(s["id"])
         s["review"] = t
         r = refused.get(s["id"])  # a branch meeting the higher committee's refusal sent back
-        s["refusal"] = f"上级党委 {r['on']} 不批准：{r['text']}；支部大会须重新讨论（党章第七条）" if r else None
+        # the resolution only: the opinion and 批复文号 are in the 报送与审批 card below
+        s["refusal"] = (f"上级党委 {r['on']} 不批准：{r['text'].split('；审批意见')[0]}；支部大会须重新讨论（党章第七条）"
+                        if r else None)
         s["href"] = f"/candidates/{candidate_id}/steps/{s['id']}"
         s["button"] = "办理"
         if t is not None and s["side"] == "township" and t["status"] in ("open", "submitted"):

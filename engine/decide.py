@@ -26,6 +26,7 @@ from engine.context import Context
 from engine.errors import DomainError, Violation
 from engine.evidence import normalise
 from engine.findings import Finding
+from engine.input_policy import text_problem
 from engine.later_records import later_record_problems
 from engine.process import ACTION_NAMES, process_for
 from engine.review import (
@@ -224,6 +225,10 @@ def decide(
     definition); step completions and exceptional paths work on the state alone (the hot path).
     """
     seq = state.seq + 1
+    for field, label in (("reason", "原因"), ("note", "说明")):  # free text kept in the log, as evidence text is
+        problem = text_problem(getattr(cmd, field, None) or "", label=label)
+        if problem:
+            return _refused(state, [Violation(f"{field}.invalid", problem)])
     if isinstance(cmd, CompleteStep):
         evidence, violations, _ = _check_step(defn, state, cmd, ctx)
         if violations:

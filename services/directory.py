@@ -12,6 +12,7 @@ from typing import Iterable
 
 from engine.calendar import ScheduleFileError, load_year_schedule
 from engine.errors import refuse
+from engine.input_policy import text_problem
 from services.app import App
 from services.audit_log import record_in
 from storage.repositories import OrgRow
@@ -149,6 +150,9 @@ def set_rights_suspended(app: App, person_id: int, suspended: bool, *, reason: s
     actor; the candidate logs are not touched (steps already recorded stay as they happened)."""
     if not (reason or "").strip():
         raise refuse("reason.missing", "须记录处分或恢复党员权利的依据")
+    problem = text_problem(reason.strip(), label="依据", limit=200)
+    if problem:
+        raise refuse("reason.invalid", problem)
     with app.uow() as uow:
         person = uow.people.get(person_id)
         if person is None:

@@ -391,3 +391,18 @@ def test_lateness_does_not_depend_on_the_order_entries_are_typed(second, late):
     assert s.late["cultivation"] == date(2017, 9, 10)
     s = record(defn, s, "cultivation", second).state
     assert s.late.get("cultivation") == late
+
+
+# --- reasons kept in the log follow the free-text rule (engine/input_policy.py) ----------------------
+
+from engine import Exceptional  # noqa: E402
+
+
+@pytest.mark.parametrize("reason, ok", [("本人书面申请撤回", True), ("x" * 2000, True), ("x" * 2001, False),
+                                        ("原因\u202e倒过来", False), ("原因\x1b[31m红", False)])
+def test_a_reason_is_checked_like_evidence_text(reason, ok):
+    defn, s = activist(V2)
+    d = decide(defn, s, Exceptional("withdraw", date(2017, 4, 1), "测试", reason=reason), ctx())
+    assert d.ok is ok, messages(d)
+    if not ok:
+        assert messages(d).startswith("原因")

@@ -72,6 +72,8 @@ def _progress_bar(enabled: bool, console=None):
 
 
 def register(app: typer.Typer) -> None:
+    from cli.main import ActorOpt
+
     ledger_app = typer.Typer(cls=ZhGroup, help="发展党员工作台账：导出、导入（预览/确认）、撤销导入。", no_args_is_help=True)
     app.add_typer(ledger_app, name="ledger")
 
@@ -103,10 +105,12 @@ def register(app: typer.Typer) -> None:
         confirm: Annotated[bool, typer.Option("--confirm", help="确认导入（一次事务写入，可整批撤销）")] = False,
         skip_bad_rows: Annotated[bool, typer.Option("--skip-bad-rows", help="确认时跳过有误和需确认的行，只导入无误的行")] = False,
         max_rows: Annotated[int, typer.Option("--max-rows", help="单次导入行数上限", metavar="行数")] = 200_000,
+        by: ActorOpt = None,
     ) -> None:
         from reports.ledger.reader import Limits
+        from cli.options import recorder
+        from services.ledger import Audit, plan_import
         from services.ledger import confirm as do_confirm
-        from services.ledger import plan_import
 
         if preview == confirm:
             raise refuse("ledger.mode", "请指定 --preview（预览）或 --confirm（确认导入）之一")
@@ -138,7 +142,7 @@ def register(app: typer.Typer) -> None:
         try:
             plan = plan_import(run.app, file, org, limits=limits, progress=tracker("读取并核对各行"))
             res = do_confirm(run.app, file, org, skip_bad_rows=skip_bad_rows, limits=limits,
-                             progress=tracker("写入步骤记录"), plan=plan)
+                             progress=tracker("写入步骤记录"), plan=plan, audit=Audit(None, f"命令行：{recorder(by)}"))
         finally:
             if bar is not None:
                 bar.stop()
@@ -158,10 +162,12 @@ def register(app: typer.Typer) -> None:
     def ledger_undo(
         run: Run,
         import_id: Annotated[int, typer.Argument(help="导入编号", metavar="导入编号")],
+        by: ActorOpt = None,
     ) -> None:
-        from services.ledger import undo
+        from cli.options import recorder
+        from services.ledger import Audit, undo
 
-        res = undo(run.app, import_id)
+        res = undo(run.app, import_id, Audit(None, f"命令行：{recorder(by)}"))
         if run.json:
             run.emit({"ok": True, **res})
         else:

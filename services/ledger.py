@@ -38,6 +38,7 @@ from reports.ledger.layout import (APPROVAL_COLUMN, TAG_SEPARATORS, TAIL_COLUMNS
                                    normalise_header)
 from reports.ledger.reader import LedgerFileError, Limits, read_ledger
 from services.app import App
+from services.audit_log import record_in
 from services.candidates import _variants, definition_body, party_status_for
 from services.directory import resolve_org
 from services.ledger_export import _layout_definition, export, ledger_table  # noqa: F401 - the module's public face
@@ -423,13 +424,25 @@ def preview(app: App, path: str | Path, org_ref: str | int, *, limits: Limits | 
 
 
 # ------------------------------------------------------------------------------------ confirm
+@dataclass(frozen=True)
+class Audit:
+    """Who imports or undoes (the audit row written in the same transaction): a web user, or the
+    command line's recorder (user_id None). `file`: the name the user knows the file by."""
+
+    user_id: int | None
+    username: str
+    file: str | None = None
+
+
+
 def confirm(app: App, path: str | Path, org_ref: str | int, *, actor: str = ACTOR, skip_bad_rows: bool = False,
             limits: Limits | None = None, batch_size: int = 2000,
             progress: Callable[[int, int], None] | None = None,
-            plan: ImportPlan | None = None) -> dict:
+            plan: ImportPlan | None = None, audit: Audit | None = None) -> dict:
     """Import the file: refused (nothing written) while the preview shows errors or ambiguities,
     unless `skip_bad_rows` (then only the clean rows are imported and the others listed).
-    `progress(events_written, events_total)` is called after each batch."""
+    `progress(events_written, events_total)` is called after each batch. `audit`: who imports,
+    written to the audit log in the import's own transaction (they commit together)."""
     started = time.perf_counter()
     plan = plan or plan_import(app, path, org_ref, limits=limits)
     with app.uow(read_only=True) as uow:
@@ -509,6 +522,10 @@ def confirm(app: App, path: str | Path, org_ref: str | int, *, actor: str = ACTO
         skipped = sorted({i.row for i in (*plan.errors, *plan.ambiguous)})
         summary = {**summary, "skipped_rows": skipped[:1000], "skipped": len(skipped)}
         uow.imports.set_summary(import_id, summary)
+        a = audit or Audit(None, actor)
+        record_in(uow, app, user_id=a.user_id, username=a.username, action="ledger.import", target_kind="import",
+                  target_id=import_id, detail={"org_id": plan.org.id, "file": a.file or plan.file,
+                                               "candidates": len(planned)})
     return {"import_id": import_id, "candidates": len(planned), "people": people, "events": written,
             "findings": stored_findings, "late_steps": summary["late_steps"], "skipped": len(skipped),
             "skipped_rows": skipped[:200], "seconds": round(time.perf_counter() - started, 3)}
@@ -522,9 +539,10 @@ def _refuse_duplicate(uow, plan: ImportPlan) -> None:
 
 
 # ------------------------------------------------------------------------------------ undo
-def undo(app: App, import_id: int) -> dict:
+def undo(app: App, import_id: int, audit: Audit | None = None) -> dict:
     """Remove everything the import created, as a whole — refused if anything was recorded on its
-    candidates (or a new candidacy of its people) after the import."""
+    candidates (or a new candidacy of its people) after the import. `audit`: who undoes it, written
+    in the undo's own transaction (a crash cannot leave an undo without its audit row)."""
     with app.uow() as uow:
         batch = uow.imports.get(import_id)
         if batch is None:
@@ -547,6 +565,9 @@ def undo(app: App, import_id: int) -> dict:
                                               "整批撤销会丢失这些记录；请先作废这些记录，或逐人更正")
         counts = uow.imports.delete_created(import_id)
         uow.imports.mark_undone(import_id, app.utcnow())
+        a = audit or Audit(None, ACTOR)
+        record_in(uow, app, user_id=a.user_id, username=a.username, action="ledger.undo", target_kind="import",
+                  target_id=import_id, detail={"org_id": batch.org_id, "file": batch.file_name})
     return {"import_id": import_id, "file": batch.file_name, **counts}
 
 

@@ -14,7 +14,6 @@ from typing import Any
 from engine.errors import DomainError, refuse
 from services.access import Principal
 from services.app import SHANGHAI, App
-from services.audit_log import record
 from services.imports.scope import import_org, importable_orgs
 from services.imports.uploads import discard, load_upload
 from services.user_commands import ForbiddenError, NotFoundError
@@ -94,7 +93,7 @@ def preview_upload(app: App, who: Principal, token: str) -> dict[str, Any]:
 
 def confirm_upload(app: App, who: Principal, token: str, *, skip_bad_rows: bool = False) -> dict[str, Any]:
     """Import the user's upload in one transaction (services.ledger.confirm), then forget it."""
-    from services.ledger import confirm
+    from services.ledger import Audit, confirm
 
     upload = load_upload(token, who.user_id)
     org = import_org(app, who, upload.org_id)
@@ -108,14 +107,13 @@ def confirm_upload(app: App, who: Principal, token: str, *, skip_bad_rows: bool 
         raise refuse("ledger.errors", f"台账有 {len(plan.errors)} 处错误、{len(plan.ambiguous)} 处需确认，未导入任何记录；"
                                       "请修正后重新上传，或勾选“跳过有误和需确认的行”只导入无误的行")
     try:
-        res = confirm(app, upload.path, upload.org_id, skip_bad_rows=skip_bad_rows, plan=plan)
+        res = confirm(app, upload.path, upload.org_id, skip_bad_rows=skip_bad_rows, plan=plan,
+                      audit=Audit(who.user_id, who.username, upload.name))
     except DomainError as e:
         if any(v.code == "ledger.duplicate" for v in e.violations):  # imported meanwhile by someone else
             raise refuse("ledger.duplicate", "这个台账文件刚刚已被导入；如需重新导入，请先在“导入记录”中撤销那次导入") from None
         raise
     discard(upload)
-    record(app, user_id=who.user_id, username=who.username, action="ledger.import", target_kind="import",
-           target_id=res["import_id"], detail={"org_id": org["id"], "file": upload.name, "candidates": res["candidates"]})
     return {**res, "name": upload.name, "org": org}
 
 
@@ -174,19 +172,17 @@ def _names(app: App, text: str) -> str:
 
 def undo_import(app: App, who: Principal, import_id: int) -> dict[str, Any]:
     """Remove the import as a whole (services.ledger.undo), refused as the CLI refuses."""
-    from services.ledger import undo
+    from services.ledger import Audit, undo
 
     batch = _import_row(app, who, import_id)
     if batch.status == "undone":
         raise refuse("ledger.import.undone", f"“{batch.file_name}”的这次导入已于 {beijing(batch.undone_at)} 撤销")
     try:
-        res = undo(app, import_id)
+        res = undo(app, import_id, Audit(who.user_id, who.username))
     except DomainError as e:
         v = e.violations[0]
         if v.code == "ledger.undo.later":
             detail = v.message.split("：", 1)[-1]
             raise refuse(v.code, f"不能撤销“{batch.file_name}”的这次导入：{_names(app, detail)}") from None
         raise
-    record(app, user_id=who.user_id, username=who.username, action="ledger.undo", target_kind="import",
-           target_id=import_id, detail={"org_id": batch.org_id, "file": batch.file_name})
     return {**res, "file": batch.file_name}

@@ -94,3 +94,21 @@ def test_confirm_on_a_terminal_shows_the_progress_bar(cli, tmp_path, monkeypatch
     res = cli("ledger", "import", _file(tmp_path), "--org", "T1", "--confirm")
     assert "已导入" in res.stdout
     assert "读取并核对各行" in res.stderr and "写入步骤记录" in res.stderr
+
+
+def test_import_and_undo_are_audited_by_the_named_recorder(cli, tmp_path):
+    """The import and its undo each leave an audit row in their own transaction, naming who ran
+    them from the command line (review of issue 17: the CLI wrote none)."""
+    from services.app import App
+    from services.audit_log import entries
+
+    path = _file(tmp_path)
+    cli("ledger", "import", path, "--org", "T1", "--confirm", "--by", "组织委员王")
+    cli("ledger", "undo", "1", "--by", "组织委员王")
+    app = App.open(cli.url)
+    try:
+        got = [(e["action"], e["username"], e["target_id"]) for e in entries(app, target_kind="import")]
+    finally:
+        app.close()
+    assert got == [("ledger.undo", "命令行：组织委员王", "1"), ("ledger.import", "命令行：组织委员王", "1")]
+    assert cli("verify").exit_code == 0

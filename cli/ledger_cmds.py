@@ -155,7 +155,7 @@ def register(app: typer.Typer) -> None:
                  f"（{res['seconds']} 秒）")
         if res["skipped"]:
             rows = "、".join(map(str, res["skipped_rows"][:20]))
-            run.warn(f"跳过有误或需确认的 {res['skipped']} 行：第 {rows}{' 等' if res['skipped'] > 20 else ''} 行")
+            run.warn(f"跳过有误或需确认的 {res['skipped']} 行：第 {rows} 行{'等' if res['skipped'] > 20 else ''}")
         run.line(f"如需整批撤销：partyflow ledger undo {res['import_id']}；合规发现：partyflow audit --org {org}")
 
     @command(ledger_app, "undo", help="整批撤销一次导入（导入后已有新记录的不能撤销）。")

@@ -377,8 +377,8 @@ def _sqlite_restore(url: URL, payload: Path) -> None:
         src.close()
 
 
-def _not_empty(where: str, tables: int) -> Exception:
-    return refuse("restore.not_empty", f"目标数据库 {where} 不是空的（已有 {tables} 张数据表），未恢复：只能恢复到空数据库——"
+def _not_empty(where: str, tables: int, what: str = "张数据表") -> Exception:
+    return refuse("restore.not_empty", f"目标数据库 {where} 不是空的（已有 {tables} {what}），未恢复：只能恢复到空数据库——"
                                        "请新建数据库（或 schema），且恢复前不要对它运行 partyflow init、serve 等命令")
 
 
@@ -403,7 +403,7 @@ def _pg_restore(url: URL, payload: Path, manifest: Manifest) -> None:
     except _DB_ERRORS as e:
         raise _db_error(url, e) from None
     if tables:
-        raise _not_empty(_where(url), tables)
+        raise _not_empty(_where(url), tables, "个数据表、序列等对象")
     conninfo, env = _libpq(url)
     pg_restore = _tool("pg_restore")
     psql = _tool("psql")

@@ -17,7 +17,6 @@ from engine.apply import (
     StepResult,
     apply,
     effective_events,
-    fold,
     replay,
     step_result,
 )
@@ -27,7 +26,7 @@ from engine.errors import DomainError, Violation
 from engine.evidence import normalise
 from engine.findings import Finding
 from engine.input_policy import text_problem
-from engine.later_records import later_record_problems
+from engine.later_records import later_record_problems, later_step_records
 from engine.process import ACTION_NAMES, process_for
 from engine.review import (
     check_return,
@@ -453,13 +452,7 @@ def _later_breaches(events, after_seq: int, resolve, ctx: Context) -> list[tuple
     """Guards of every step recorded after event `after_seq`, re-run against the state just before
     it (a correction of an earlier date can break a later step's "not before" rule, 第十三条)."""
     found: list[tuple[str, Finding]] = []
-    for defn, before, e in fold(events, resolve, ctx.calendar):
-        if e.kind != "step" or e.seq <= after_seq:
-            continue
-        proc = process_for(defn)
-        step = proc.steps.get(e.step)
-        if step is None:
-            continue
+    for proc, step, before, e in later_step_records(events, after_seq, resolve, ctx.calendar):
         evidence, problems = split_review(step, e.evidence, normalise)
         if problems:
             continue  # was accepted when recorded; nothing to re-check against

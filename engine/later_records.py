@@ -10,14 +10,14 @@ change; dates out of order are compliance warnings, like every date a correction
 """
 from __future__ import annotations
 
-from typing import Callable, Iterable, NamedTuple
+from typing import Callable, Iterable, Iterator, NamedTuple
 
 from engine.apply import fold
 from engine.calendar import WorkdayCalendar
 from engine.findings import Finding
-from engine.process import process_for
-from engine.state import Event
-from workflows.model import Definition
+from engine.process import Process, process_for
+from engine.state import CandidateState, Event
+from workflows.model import Definition, StepSpec
 
 
 class Problem(NamedTuple):
@@ -26,17 +26,23 @@ class Problem(NamedTuple):
     finding: Finding | None = None
 
 
-def later_record_problems(events: Iterable[Event], after_seq: int, resolve: Callable[[str], Definition],
-                          cal: WorkdayCalendar) -> list[Problem]:
-    """Problems of every step record after `after_seq` against the state just before it."""
-    out: list[Problem] = []
+def later_step_records(events: Iterable[Event], after_seq: int, resolve: Callable[[str], Definition],
+                       cal: WorkdayCalendar) -> Iterator[tuple[Process, StepSpec, CandidateState, Event]]:
+    """(process, step, state just before it, record) of every step record after `after_seq`."""
     for defn, before, e in fold(events, resolve, cal):
         if e.kind != "step" or e.seq <= after_seq:
             continue
         proc = process_for(defn)
         step = proc.steps.get(e.step)
-        if step is None:
-            continue
+        if step is not None:
+            yield proc, step, before, e
+
+
+def later_record_problems(events: Iterable[Event], after_seq: int, resolve: Callable[[str], Definition],
+                          cal: WorkdayCalendar) -> list[Problem]:
+    """Problems of every step record after `after_seq` against the state just before it."""
+    out: list[Problem] = []
+    for proc, step, before, e in later_step_records(events, after_seq, resolve, cal):
         what = f"第 {e.seq} 条记录“{step.name}”（{e.occurred_on}）"
         if not step.repeatable and e.step in before.done:
             out.append(Problem(True, f"{what}会成为重复办理：“{step.name}”在它之前已于 {before.done[e.step]} 完成"))

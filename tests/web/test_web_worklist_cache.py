@@ -296,12 +296,13 @@ def test_candidates_by_stage_follow_the_change_feed(app, world, users, monkeypat
     assert order == ["applicant", "activist", "development_target"]  # process order
     assert _by_stage(app, town)[0] == _by_stage_ref(app, town) and _by_stage(app, None)[0] == _by_stage_ref(app, None)
     # listings loaded before the feed's start barrier settled are loaded once more after it (on
-    # PostgreSQL): wait for that condition, then load the branch's listing for good
+    # PostgreSQL): wait for that condition, then load the three scopes for good
     deadline = time.monotonic() + 120
     while _cache(app).feed.barrier is not None and time.monotonic() < deadline:
         _by_stage(app, None)
         threading.Event().wait(0.05)
-    _by_stage(app, [sec])
+    for scope in ([sec], town, None):
+        _by_stage(app, scope)
 
     loads = []
     real = WorklistCache._load_listing

@@ -12,7 +12,7 @@ from typing import Iterable
 
 from engine.calendar import ScheduleFileError, load_year_schedule
 from engine.errors import refuse
-from engine.input_policy import text_problem
+from engine.input_policy import name_problem, text_problem
 from services.app import App
 from services.audit_log import record_in
 from storage.repositories import OrgRow
@@ -122,6 +122,9 @@ def add_person(
     name = (name or "").strip()
     if not name:
         raise refuse("person.name", "姓名不能为空")
+    problem = name_problem(name)  # the one name rule of the web, the API and the import (engine/input_policy)
+    if problem:
+        raise refuse("person.name", problem)
     if gender not in GENDERS:
         raise refuse("person.gender", f"性别“{gender}”无效，应为 男 或 女")
     if party_status not in PARTY_STATUSES:

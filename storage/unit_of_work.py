@@ -26,6 +26,7 @@ from .repositories import (
     ProfileRepo,
     UserRepo,
     AuditLogRepo,
+    AttachmentRepo,
     TenureRepo,
 )
 from .repositories.notices import NoticeRepo
@@ -89,6 +90,7 @@ class UnitOfWork:
     audit = _Repository(AuditLogRepo)
     tenures = _Repository(TenureRepo)
     notices = _Repository(NoticeRepo)
+    attachments = _Repository(AttachmentRepo)
 
     def __init__(self, engine: Engine, *, read_only: bool = False, connection: Connection | None = None) -> None:
         """`connection`: an idle connection to reuse (the App keeps one per thread, saving the pool

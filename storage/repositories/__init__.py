@@ -7,6 +7,7 @@ the module split is an internal layout.
 """
 # the errors the repositories raise, importable from here as they always were
 from ..errors import ConcurrentModification, DefinitionChanged, NotFound
+from .attachments import AttachmentRepo, AttachmentRow, MaterialCount
 from .audit_log import AuditLogRepo, AuditRow
 from .candidates import CandidateRepo
 from .contacts import ContactRepo
@@ -41,6 +42,9 @@ from .rows import (
 )
 
 __all__ = [
+    "AttachmentRepo",
+    "AttachmentRow",
+    "MaterialCount",
     "TenureRepo",
     "AuditLogRepo",
     "AuditRow",

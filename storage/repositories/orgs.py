@@ -1,6 +1,7 @@
 """Organisations: the county → township → branch tree that scopes who sees which candidates."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import bindparam, insert, select, update
@@ -80,6 +81,20 @@ class OrgRepo(Repository):
         result = self.conn.execute(_set_variant, {"b_id": org_id, "b_variant": workflow_variant})
         if result.rowcount != 1:
             raise NotFound("组织", org_id)
+
+    def set_material_list(self, org_id: int, material_list: str | None) -> None:
+        """A township picks (or drops, with None) its material-list override (workflows/materials)."""
+        result = self.conn.execute(update(organisation).where(_o.id == org_id).values(material_list=material_list))
+        if result.rowcount != 1:
+            raise NotFound("组织", org_id)
+
+    def material_lists(self, org_ids: Iterable[int]) -> dict[int, str]:
+        """{org id: its material-list override} of those of `org_ids` that chose one."""
+        ids = list(org_ids)
+        if not ids:
+            return {}
+        rows = self.conn.execute(select(_o.id, _o.material_list).where(_o.id.in_(ids), _o.material_list.is_not(None)))
+        return {i: m for i, m in rows}
 
     def list(self) -> list[OrgRow]:
         return [OrgRow(*r) for r in self.conn.execute(_all_by_id)]

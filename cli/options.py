@@ -14,6 +14,7 @@ import errno
 import functools
 import inspect
 import json
+import logging
 import os
 import sys
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from cli.zh import ZhCommand
 from engine.errors import DomainError, Violation, refuse
 from engine.evidence import parse_date as _parse_date
 from engine.input_policy import MAX_ID, MAX_INT, hidden_characters, shown
+from storage.db_errors import explain as explain_database_error
 from storage.errors import ConcurrentModification, StorageError, TransactionAborted
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED, EXIT_CONFLICT = 0, 1, 2, 3
@@ -254,8 +256,8 @@ def _handle(run: Run, exc: BaseException) -> None:
     if isinstance(exc, StorageError):
         run.fail([Violation("storage", str(exc))], EXIT_REFUSED)
     if isinstance(exc, SQLAlchemyError):
-        first = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        run.fail([Violation("database", f"数据库操作失败，未写入任何内容：{first}")], EXIT_PROBLEMS, "database")
+        logging.getLogger("partyflow.database").debug("database error: %s", exc)
+        run.fail([Violation("database", f"未写入任何内容：{explain_database_error(exc)}")], EXIT_PROBLEMS, "database")
     raise exc
 
 

@@ -2,7 +2,7 @@
 with random and hostile arguments against a small fresh SQLite database. The properties:
 
 - never an uncaught exception or a traceback (CliRunner's `exception` other than SystemExit, or
-  "Traceback" in the output), and never a raw database failure for typed input (数据库操作失败:
+  "Traceback" in the output), and never a raw database failure for typed input (未写入任何内容：…,
   the input reached the database unchecked);
 - a command that exits non-zero (a refusal, a conflict, a usage error) writes nothing: a checksum
   of every table is the same before and after.
@@ -175,7 +175,7 @@ def test_every_cli_command_refuses_hostile_input_without_a_traceback_or_a_write(
             shown = " ".join(repr(a)[:60] for a in argv)
             if result.exception is not None and not isinstance(result.exception, SystemExit):
                 failures.append(f"{shown}: {type(result.exception).__name__}: {str(result.exception)[:200]}")
-            elif "Traceback" in result.output or "数据库操作失败" in result.output:
+            elif "Traceback" in result.output or "未写入任何内容：" in result.output:
                 failures.append(f"{shown}: exit {result.exit_code}: {result.output[-300:]}")
             elif result.exit_code != 0 and checksum(db) != before:
                 failures.append(f"{shown}: exit {result.exit_code} but the database changed: {result.output[-200:]}")

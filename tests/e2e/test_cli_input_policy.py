@@ -91,3 +91,27 @@ def test_demo_refuses_a_silly_number_of_candidates(tmp_path):
     r = Cli(str(tmp_path / "d.db"))("demo", "--candidates", "99999999999999999999", code=None)
     _refused(r, "--candidates")
     assert not (tmp_path / "d.db").exists()
+
+
+@pytest.mark.parametrize("address, words", [
+    ("postgresql://u@127.0.0.1:1/x", ("无法连接数据库服务器 127.0.0.1:1", "连接被拒绝")),
+    ("postgresql://no_such_role_pf@127.0.0.1:5432/test", ("数据库用户“no_such_role_pf”不存在",)),
+])
+def test_a_database_that_cannot_be_reached_is_told_in_chinese(address, words):
+    """Connection failures name what is wrong in Chinese and what to check — not the driver's English
+    (the second case needs the local PostgreSQL, which answers that the role does not exist)."""
+    r = Cli(address)("--db", address, "list", code=None, db=False)
+    assert r.exit_code != 0 and "Traceback" not in r.output
+    for w in words:
+        assert w in r.output, r.output
+    assert "--db / PARTYFLOW_DATABASE_URL" in r.output
+    assert not any(e in r.output for e in ("connection failed", "Connection refused", "FATAL", "does not exist"))
+
+
+def test_an_unrecognised_database_error_is_still_chinese():
+    from sqlalchemy.exc import OperationalError
+
+    from storage.db_errors import explain
+
+    text = explain(OperationalError("SELECT 1", {}, Exception("something odd happened")))
+    assert text.startswith("连接数据库失败") and "odd" not in text

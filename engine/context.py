@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from engine.calendar import WorkdayCalendar
+
+if TYPE_CHECKING:
+    from engine.materials import MaterialFacts
 
 
 @dataclass(slots=True, unsafe_hash=True)  # per referenced person and step: treat as immutable
@@ -41,3 +44,5 @@ class Context:
     birth_date: date | None = None  # the candidate's, for the age rule
     people: Mapping[int, PersonFacts] = field(default_factory=dict)
     roll: Roll | None = None  # the branch's roll on a vote's date; None: not looked up (no check)
+    # the candidate's material list and what is on file; None: not looked up (no material check)
+    materials: "MaterialFacts | None" = None

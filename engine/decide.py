@@ -12,11 +12,13 @@ from typing import Any, Callable, Mapping, Sequence
 from engine.apply import (
     CANCEL,
     EXTEND,
+    REFUSE,
     REJECT,
     STAY,
     StepResult,
     apply,
     effective_events,
+    outcome_effect,
     replay,
     step_result,
 )
@@ -27,6 +29,7 @@ from engine.evidence import normalise
 from engine.findings import Finding
 from engine.input_policy import text_problem
 from engine.later_records import later_record_problems, later_step_records
+from engine.materials import material_violations, material_warnings
 from engine.process import ACTION_NAMES, process_for
 from engine.review import (
     check_return,
@@ -124,6 +127,9 @@ def _check_step(defn: Definition, state: CandidateState, cmd: CompleteStep, ctx:
                                         f"日期 {cmd.occurred_on} 不能早于退回日期 {on}", "", on))
     if not problems:
         violations.extend(check_rules(Check(proc, step, state, cmd.occurred_on, evidence, ctx)))
+    m = ctx.materials
+    if m is not None and not as_warning and (problems or outcome_effect(step, evidence, proc, state) not in _NOT_ADOPTED):
+        violations.extend(material_violations(m.catalogue, step.id, m.present, m.generated, state=state))
     warnings = []
     if as_warning:
         warnings = [v for v in violations if not v.code.startswith(_NOT_A_FACT)]
@@ -138,6 +144,10 @@ def _check_step(defn: Definition, state: CandidateState, cmd: CompleteStep, ctx:
 # record is voided, not corrected. Time rules and people's status stay compliance warnings (a
 # correction states what happened and when).
 _NOT_A_FACT = ("evidence", "vote.", "count", "people.unknown", "public_notice.order", "extension.")
+
+
+# Results that adopt nothing: a missing material does not stop recording that a step failed.
+_NOT_ADOPTED = (STAY, REJECT, REFUSE)
 
 
 def _void_hint(v: Violation) -> Violation:
@@ -180,6 +190,9 @@ def _step_warnings(defn, state, step_id, on, evidence, ctx, *, correcting: bool 
         warnings.append(f"{step.name}未通过：记为“未通过”，可在条件成熟时重新列为发展对象")
     elif effect == STAY and step.outcome is not None:
         warnings.append(f"{step.name}结果为未通过，该步骤仍待完成")
+    m = ctx.materials
+    if m is not None and not correcting and effect not in _NOT_ADOPTED:
+        warnings += material_warnings(m.catalogue, step_id, m.present, m.generated, state=state)
     return result, warnings
 
 

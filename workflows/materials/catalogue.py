@@ -52,7 +52,7 @@ def catalogue_for(definition: Definition, override_id: str | None = None, regist
         override = None
     if override is not None:
         items = _overlay(items, override, definition)
-    order = {s.id: s.number for s in definition.steps}
+    order = {s.id: i for i, s in enumerate(definition.steps)}  # the definition's order: a local step sits where inserted
     items = sorted((i for i in items if i.step in order), key=lambda i: order[i.step])  # stable: list order within a step
     cat = MaterialCatalogue(
         key=definition.key + (f"+{override.id}" if override else ""),

@@ -109,12 +109,12 @@ class _Checks(ValueChecks):
             lacking = [d.key for d in having if not isinstance(by, str) or by not in d.roles]
             if lacking and (not local or len(lacking) == len(having)):
                 names = "、".join(f"{r}（{n}）" for r, n in roles.items())
-                self.add(m.at("by"), f"{what}的 by 不是流程定义中的角色：{by!r}{suggest(by, roles)}（可用：{names}）")
+                self.add(m.at("by"), f"{what}的 by 不是流程定义中的角色：{by}{suggest(by, roles)}（可用：{names}）")
                 ok = False
         generated = m.get("generated")
         if generated is not None and generated not in GENERATED_KINDS:
             kinds = "、".join(f"{k}（{n}）" for k, n in GENERATED_KINDS.items())
-            self.add(m.at("generated"), f"{what}的 generated 不是已知的生成文书：{generated!r}{suggest(generated, GENERATED_KINDS)}"
+            self.add(m.at("generated"), f"{what}的 generated 不是已知的生成文书：{generated}{suggest(generated, GENERATED_KINDS)}"
                                         f"（可用：{kinds}）")
             ok = False
         needed_by = self.steps_list(m, "needed_by", what, having, step if isinstance(step, str) else None)
@@ -275,7 +275,7 @@ def validate_override(tree: YamlMap, log: ProblemLog, source: str, nationals: Ma
     family = tree.get("extends")
     if "extends" in tree and (not isinstance(family, str) or family not in nationals):
         hint = "（写材料清单的 family，如 cpc_2014，不带 @版本）" if isinstance(family, str) and "@" in family else ""
-        log.add(tree.at("extends"), f"extends 引用了未知的全国材料清单 {family!r}{hint}{suggest(family, nationals)}"
+        log.add(tree.at("extends"), f"extends 引用了未知的全国材料清单 {family}{hint}{suggest(family, nationals)}"
                                     f"（已有：{'、'.join(nationals)}）")
         return None
     if family is None:

@@ -138,3 +138,15 @@ def test_catalogue_lookups_and_cache():
     assert cat.stand_in_for("admission_approval", "approval_reply").id == "admission_approval_reply"
     assert cat.stand_in_for("conversion_approval", "approval_reply").id == "conversion_approval_reply"
     assert cat.stand_in_for("oath", "approval_reply") is None
+
+
+def test_docs_list_every_national_material():
+    """docs/materials.md says where each national item comes from: none may be left out."""
+    from pathlib import Path
+
+    text = (Path(__file__).parents[2] / "docs" / "materials.md").read_text(encoding="utf-8")
+    for lists in load_all().nationals.values():
+        for lst in lists:
+            for m in lst.items:
+                assert f"`{m.id}`" in text, m.id
+                assert m.name in text, m.name

@@ -29,3 +29,11 @@ def town(app):
     return {"b1": b1, "b2": b2, "members": members, "person": person}
 
 
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3 server on 127.0.0.1 for the whole session (tests/support/s3_server.py)."""
+    from tests.support.s3_server import session_server
+
+    yield from session_server()

@@ -1,0 +1,1 @@
+"""Materials: the documents behind each step (lists, uploads, completeness, generated forms)."""

@@ -598,3 +598,6 @@ from cli.backup_cmds import register as _register_backup  # noqa: E402
 _register_backup(app)
 from cli.checkpoint_cmds import register as _register_checkpoint  # noqa: E402
 _register_checkpoint(app)
+from cli.material_cmds import register as _register_materials, register_org as _register_org_materials  # noqa: E402
+_register_materials(app)
+_register_org_materials(org_app)

@@ -10,7 +10,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Callable
+from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, select
@@ -83,6 +83,8 @@ class App:
     # (key, sha256) of definitions found stored in this database: a stored version never changes
     # or goes away, so a registration need not check it again (services.candidates)
     stored_definitions: set = field(default_factory=set, repr=False)
+    # where attached files are kept (storage/objects): opened on first use
+    _objects: Any = field(default=None, repr=False)
 
     @classmethod
     def open(cls, url: str | None = None, *, migrate: bool = True, **kw) -> "App":
@@ -112,6 +114,18 @@ class App:
             conn.close()
         self._local.conn = None
         self.engine.dispose()
+
+    @property
+    def objects(self):
+        """The object store for attached files: $PARTYFLOW_OBJECT_STORE, else beside the database."""
+        if self._objects is None:
+            import os
+
+            from storage.db import files_location
+            from storage.objects import open_store
+
+            self._objects = open_store(os.environ.get("PARTYFLOW_OBJECT_STORE") or str(files_location(self.engine.url)), None)
+        return self._objects
 
     def now(self) -> datetime:
         return self.clock()

@@ -45,6 +45,20 @@ def default_url() -> str:
     return f"sqlite:///{data_dir / 'partyflow.db'}"
 
 
+def files_location(url: URL | str) -> Path:
+    """Where attached files live by default ($PARTYFLOW_OBJECT_STORE overrides it, docs/storage.md):
+    beside a SQLite file (`x.db` → `x.db.files/`), so the database and its files move together;
+    for a server database, the per-user data directory (a county with several app machines sets an
+    S3-compatible store instead)."""
+    url = make_url(str(url)) if isinstance(url, str) else url
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        path = Path(url.database).resolve()
+        return path.with_name(path.name + ".files")
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("partyflow")) / "files"
+
+
 def database_url(text: str) -> URL:
     """What `--db` and $PARTYFLOW_DATABASE_URL may say: a URL (`sqlite:///…`, `postgresql://…`)
     or simply the path of a SQLite file (`./partyflow.db`, `~/data/pf.db`), which people type more

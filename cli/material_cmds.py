@@ -1,0 +1,238 @@
+"""材料 on the command line (issue 18): what a candidate's rules ask for and what is there
+(`material list`), attach a file (`material add`), fetch one (`material get`), remove one
+(`material remove`), fill a standard form from the record (`material generate`), the whole 档案 as
+a ZIP (`material archive`) and the missing-materials list as Excel (`material missing`). The same
+services as the web (services/materials); shapes of --json: docs/cli.md (材料)."""
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from cli.options import Run, command, parse_day, recorder
+from cli.zh import ZhGroup
+
+
+def _free(out: Path) -> Path:
+    """Refuses an output file that exists before anything is fetched (a download is audited)."""
+    from engine.errors import refuse
+
+    if out.exists():
+        raise refuse("file.exists", f"文件 {out} 已存在，未覆盖；请换一个文件名")
+    return out
+
+
+def _write(run: Run, out: Path, data: bytes) -> None:
+    from engine.errors import refuse
+
+    _free(out)
+    try:
+        out.write_bytes(data)
+    except OSError as e:
+        raise refuse("file.write", f"无法写入 {out}：{e.strerror or e}") from None
+
+
+def register(app: typer.Typer) -> None:
+    from cli.main import ActorOpt, CandidateArg
+
+    material_app = typer.Typer(cls=ZhGroup, no_args_is_help=True,
+                               help="材料：每一步需要的材料、上传的文件、完整性，由记录生成的标准文书和档案。")
+    app.add_typer(material_app, name="material")
+    OutOpt = Annotated[Path, typer.Option("--out", help="保存到的文件（不会覆盖已有文件）", metavar="文件")]
+
+    @command(material_app, "list", help="某候选人应有的材料、已上传的文件和缺少的材料。")
+    def list_cmd(run: Run, candidate: CandidateArg) -> None:
+        from services.materials.completeness import completeness_view
+
+        view = completeness_view(run.app, candidate)
+        if run.json:
+            run.emit(view)
+            return
+        run.line(f"材料完整度 {view['percent']}%" + ("（必需材料齐全）" if view["complete"] else ""), "bold")
+        for s in view["steps"]:
+            run.line(s["step_name"], "bold")
+            for m in s["materials"]:
+                mark = {"present": "✓", "generated": "✓", "missing": "✗", "optional_missing": "·"}.get(m["status"], "·")
+                extra = "（缺少时不能办理后续审批）" if m["blocks"] and m["status"] == "missing" else ""
+                run.line(f"  {mark} {m['name']}：{m['status_name']}{extra}")
+                for f in m["files"]:
+                    run.line(f"      文件 {f['id']}：{f['filename']}（{f['uploaded_by']}，{f['uploaded_at'][:10]}）")
+        for f in view["other_files"]:
+            run.line(f"  其他文件 {f['id']}：{f['filename']}")
+        if view["missing"]:
+            run.line("缺少：" + "、".join(m["name"] for m in view["missing"]), "yellow")
+
+    @command(material_app, "add", help="上传文件作为某项材料（照片、PDF 或 Word），如 material add 12 政审结论.jpg --material political_review_conclusion。")
+    def add_cmd(run: Run, candidate: CandidateArg,
+                file: Annotated[Path, typer.Argument(help="要上传的文件", metavar="文件")],
+                material: Annotated[Optional[str], typer.Option("--material", help="材料（名称或编号，见 material list）", metavar="材料")] = None,
+                step: Annotated[Optional[str], typer.Option("--step", help="不属于某项材料时，所属步骤的编号", metavar="步骤")] = None,
+                on: Annotated[Optional[str], typer.Option("--date", help="材料上的日期", metavar="日期")] = None,
+                note: Annotated[str, typer.Option("--note", help="备注", metavar="备注")] = "",
+                actor: ActorOpt = None) -> None:
+        from engine.errors import refuse
+        from services.materials.files import attach
+
+        who = recorder(actor)
+        try:
+            data = file.read_bytes()
+        except OSError as e:
+            raise refuse("file.read", f"无法读取文件 {file}：{e.strerror or e}") from None
+        att = attach(run.app, candidate, data, file.name, actor=who, material=_material_id(run, candidate, material),
+                     step=_step_id(run, candidate, step), document_date=parse_day(on, "材料日期") if on else None, note=note)
+        if run.json:
+            run.emit({"ok": True, "attachment": att})
+        else:
+            run.line(f"已上传：{att['material_name']}「{att['filename']}」（文件 {att['id']}，{att['pages'] or 1} 页）", "green")
+
+    @command(material_app, "get", help="取出一个文件（会记入审计日志）。")
+    def get_cmd(run: Run, attachment: Annotated[int, typer.Argument(help="文件编号（见 material list）", metavar="文件编号")],
+                out: OutOpt, actor: ActorOpt = None) -> None:
+        from services.materials.files import download
+
+        name, _type, data = download(run.app, attachment, actor=recorder(actor)) if _free(out) else (None, None, b"")
+        _write(run, out, data)
+        if run.json:
+            run.emit({"ok": True, "file": str(out), "filename": name, "size": len(data)})
+        else:
+            run.line(f"已保存「{name}」到 {out}（{len(data)} 字节）")
+
+    @command(material_app, "remove", help="移除一个文件（须写原因；记录保留，不再计入材料）。")
+    def remove_cmd(run: Run, attachment: Annotated[int, typer.Argument(help="文件编号", metavar="文件编号")],
+                   reason: Annotated[str, typer.Option("--reason", help="移除原因（必填）", metavar="原因")],
+                   actor: ActorOpt = None) -> None:
+        from services.materials.files import remove
+
+        att = remove(run.app, attachment, actor=recorder(actor), reason=reason)
+        if run.json:
+            run.emit({"ok": True, "attachment": att})
+        else:
+            run.line(f"已移除「{att['filename']}」：{reason}")
+
+    @command(material_app, "generate", help="由记录生成标准文书（Word），可直接作为材料附上（--attach）。")
+    def generate_cmd(run: Run, candidate: CandidateArg,
+                     kind: Annotated[str, typer.Argument(help="文书名称，如 支部大会决议（接收预备党员）；见 material forms", metavar="文书")],
+                     out: Annotated[Optional[Path], typer.Option("--out", help="保存到的文件", metavar="文件")] = None,
+                     attach_it: Annotated[bool, typer.Option("--attach", help="生成后作为对应材料附上")] = False,
+                     actor: ActorOpt = None) -> None:
+        from engine.errors import refuse
+        from services.materials.documents import generate
+        from services.materials.generated import attach_generated
+
+        kind_id = _form_id(kind)
+        if not out and not attach_it:
+            raise refuse("generate.where", "请用 --out 指定保存的文件，或用 --attach 作为材料附上")
+        if out:
+            _free(out)
+            name, data = generate(run.app, candidate, kind_id, today=run.app.today())
+            _write(run, out, data)
+            run.line(f"已生成「{name}」：{out}") if not run.json else None
+        att = attach_generated(run.app, candidate, kind_id, actor=recorder(actor)) if attach_it else None
+        if run.json:
+            run.emit({"ok": True, "file": str(out) if out else None, "attachment": att})
+        elif att:
+            run.line(f"已作为材料附上：{att['material_name']}（文件 {att['id']}）", "green")
+
+    @command(material_app, "forms", help="可由记录生成的标准文书。")
+    def forms_cmd(run: Run) -> None:
+        from documents import FORMS
+
+        if run.json:
+            run.emit([{"kind": k, "title": f.title} for k, f in FORMS.items()])
+            return
+        for f in FORMS.values():
+            run.line(f.title)
+
+    @command(material_app, "archive", help="导出某候选人的全部材料（档案目录 + 各文件，按步骤排序）为 ZIP。")
+    def archive_cmd(run: Run, candidate: CandidateArg, out: OutOpt, actor: ActorOpt = None) -> None:
+        from services.materials.archive import archive_zip
+
+        _free(out)
+        name, data = archive_zip(run.app, candidate, actor=recorder(actor))
+        _write(run, out, data)
+        if run.json:
+            run.emit({"ok": True, "file": str(out), "name": name, "size": len(data)})
+        else:
+            run.line(f"已导出「{name}」：{out}")
+
+    @command(material_app, "missing", help="缺少材料的候选人清单（Excel），可限定某个组织。")
+    def missing_cmd(run: Run, out: OutOpt,
+                    org: Annotated[Optional[str], typer.Option("--org", help="组织代码或名称（默认全部）", metavar="组织")] = None,
+                    actor: ActorOpt = None) -> None:
+        from services.materials.archive import missing_xlsx, missing_rows
+
+        org_id = _org_id(run, org)
+        if run.json:
+            run.emit(missing_rows(run.app, org_id))
+            return
+        _free(out)
+        name, data = missing_xlsx(run.app, org_id, actor=recorder(actor))
+        _write(run, out, data)
+        run.line(f"已导出「{name}」：{out}")
+
+
+def register_org(org_app: typer.Typer) -> None:
+    """`org materials`: a township's material-list override, beside `org variant`."""
+
+    @command(org_app, "materials", help="为乡镇党委选择材料清单（本地增补或设为“缺少时不能办理”）；--clear 恢复全国清单。")
+    def org_materials(
+        run: Run,
+        org: Annotated[str, typer.Argument(help="乡镇党委代码", metavar="代码")],
+        list_id: Annotated[Optional[str], typer.Argument(help="材料清单 id，如 nanchuan_thought_reports", metavar="清单")] = None,
+        clear: Annotated[bool, typer.Option("--clear", help="取消本地清单，恢复全国清单")] = False,
+    ) -> None:
+        from engine.errors import refuse
+        from services.directory import set_material_list
+        from workflows.materials import available_overrides
+
+        if not list_id and not clear:
+            lists = available_overrides()
+            raise refuse("material_list.missing", "请指定材料清单 id，或用 --clear 恢复全国清单；可用："
+                         + ("、".join(f"{k}（{v}）" for k, v in lists.items()) or "无"))
+        set_material_list(run.app, org, None if clear else list_id)
+        if run.json:
+            run.emit({"ok": True, "org": org, "material_list": None if clear else list_id})
+        else:
+            run.line(f"{org} 已恢复全国材料清单" if clear else f"{org} 已选择材料清单 {list_id}（对所属党支部的全部候选人立即生效）")
+
+
+def _material_id(run: Run, candidate: int, text: str | None) -> str | None:
+    """A material as typed: its id or its Chinese name (the candidate's own list decides)."""
+    if not text:
+        return None
+    return text  # the service finds it by id or Chinese name, or refuses naming what there is
+
+
+def _step_id(run: Run, candidate: int, text: str | None) -> str | None:
+    if not text:
+        return None
+    from engine.state import CandidateState
+
+    with run.app.uow(read_only=True) as uow:
+        row = uow.candidates.get(candidate)
+    if row is None:
+        return text  # the service refuses the unknown candidate
+    defn = run.app.definition(CandidateState.from_dict(row.state).definition_key)
+    for s in defn.steps:
+        if text in (s.id, s.name, str(s.number)):
+            return s.id
+    return text
+
+
+def _form_id(text: str) -> str:
+    from documents import FORMS
+    from engine.errors import refuse
+
+    for k, f in FORMS.items():
+        if text in (k, f.title):
+            return k
+    raise refuse("generate.unknown", f"没有文书“{text}”，可生成：{'、'.join(f.title for f in FORMS.values())}")
+
+
+def _org_id(run: Run, text: str | None) -> int | None:
+    if not text:
+        return None
+    from services.directory import resolve_org
+
+    with run.app.uow(read_only=True) as uow:
+        return resolve_org(uow, text).id

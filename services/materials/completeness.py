@@ -1,0 +1,96 @@
+"""Which required materials a candidate has, lacks, or has stood in by a generated document — for
+one candidate (its page), for a whole queue (one indexed query for all of them), and as the facts
+the material guard of a step needs (engine/materials.py decides; this only looks things up)."""
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from engine.materials import Completeness, MaterialFacts, completeness
+from engine.state import CandidateState
+from services.access import Principal
+from services.app import App
+from services.materials.catalogue import catalogue_of, catalogue_with, override_for
+from storage.repositories import MaterialCount
+from storage.unit_of_work import UnitOfWork
+
+
+def _split(counts: Mapping[str, MaterialCount]) -> tuple[dict[str, int], frozenset[str]]:
+    """(uploaded files per material, materials that have a generated document attached)."""
+    present = {m: c.uploaded for m, c in counts.items() if c.uploaded}
+    return present, frozenset(m for m, c in counts.items() if c.generated)
+
+
+def of_state(app: App, uow: UnitOfWork, defn, state: CandidateState, branch_id: int, candidate_id: int) -> Completeness:
+    """The completeness of one candidate, inside the caller's unit of work."""
+    catalogue = catalogue_of(app, uow, defn, branch_id)
+    present, generated = _split(uow.attachments.present([candidate_id]).get(candidate_id, {}))
+    return completeness(catalogue, state, present, generated)
+
+
+def facts_for_step(app: App, uow: UnitOfWork, defn, branch_id: int, candidate_id: int, step_id: str) -> MaterialFacts | None:
+    """What the material guard of `step_id` needs, or None when no material is checked there (the
+    common case: no query at all)."""
+    catalogue = catalogue_of(app, uow, defn, branch_id)
+    if not catalogue.needed_at(step_id):
+        return None
+    present, generated = _split(uow.attachments.present([candidate_id]).get(candidate_id, {}))
+    return MaterialFacts(catalogue, present, generated)
+
+
+def for_rows(app: App, uow: UnitOfWork, rows: Iterable[Any]) -> dict[int, Completeness]:
+    """{candidate id: completeness} for candidate rows (a queue, a list): one query for every
+    candidate's files, one catalogue per (rules, township choice)."""
+    rows = list(rows)
+    held = uow.attachments.present(r.id for r in rows)
+    overrides: dict[int, str | None] = {}
+    out: dict[int, Completeness] = {}
+    for r in rows:
+        state = CandidateState.from_dict(r.state) if isinstance(r.state, dict) else r.state
+        branch_id = state.branch_id or r.branch_id
+        if branch_id not in overrides:
+            overrides[branch_id] = override_for(uow, branch_id)
+        catalogue = catalogue_with(app, app.definition(state.definition_key), overrides[branch_id])
+        present, generated = _split(held.get(r.id, {}))
+        out[r.id] = completeness(catalogue, state, present, generated)
+    return out
+
+
+def completeness_view(app: App, candidate_id: int, *, who: Principal | None = None) -> dict[str, Any]:
+    """The candidate page's 材料 section and the CLI's `material list`: per reached step, each
+    material with its status and files; the totals; what is missing."""
+    from services.materials.files import _candidate, _spec, attachment_dict
+
+    row, state, defn = _candidate(app, who, candidate_id)
+    branch_id = state.branch_id or row.branch_id
+    with app.uow(read_only=True) as uow:
+        catalogue = catalogue_of(app, uow, defn, branch_id)
+        files = uow.attachments.for_candidate(candidate_id)
+        present, generated = _split(uow.attachments.present([candidate_id]).get(candidate_id, {}))
+    result = completeness(catalogue, state, present, generated)
+    by_material: dict[str | None, list[dict]] = {}
+    for f in files:
+        spec = _spec(catalogue, f.material)
+        by_material.setdefault(f.material, []).append(attachment_dict(f, defn, spec))
+    return view_dict(result, defn, by_material)
+
+
+def view_dict(result: Completeness, defn, by_material: Mapping[str | None, list[dict]] | None = None) -> dict[str, Any]:
+    by_material = by_material or {}
+    steps = []
+    for srow in result.rows:
+        steps.append({
+            "step": srow.step, "step_name": f"第{srow.number}步 {srow.name}", "done": srow.done,
+            "materials": [{
+                "id": m.material.id, "name": m.material.name, "required": m.material.required, "status": m.status,
+                "status_name": m.label, "due": m.due, "generated": m.material.generated,
+                "blocks": m.material.missing == "block", "article": m.material.citation.label(),
+                "needed_by": [defn.step(n).name for n in m.material.needed_by if defn.has_step(n)],
+                "files": by_material.get(m.material.id, []),
+            } for m in srow.items],
+        })
+    return {
+        "complete": result.complete, "percent": result.percent,
+        "missing": [{"id": m.id, "name": m.name, "step": m.step, "step_name": defn.step(m.step).name,
+                     "blocks": m.missing == "block"} for m in result.missing_required],
+        "steps": steps, "other_files": list(by_material.get(None, [])),
+    }

@@ -1,0 +1,44 @@
+"""A generated document attached to its step in one action: fill the form from the record
+(services/materials/documents.py), then attach it as the material it can stand for."""
+from __future__ import annotations
+
+from typing import Any
+
+from engine.errors import refuse
+from engine.materials import open_steps
+from services.access import Principal
+from services.app import App
+from services.materials.catalogue import catalogue_of
+from services.materials.files import _candidate, _may_attach, attach
+
+
+def stands_for(app: App, candidate_id: int, kind: str, *, who: Principal | None = None):
+    """The material of the candidate's list that a generated `kind` stands in for now (or None).
+
+    One form may serve several materials (`approval_reply`: the admission and the conversion
+    批复): the latest of their steps the candidate has reached decides."""
+    row, state, defn = _candidate(app, who, candidate_id)
+    with app.uow(read_only=True) as uow:
+        catalogue = catalogue_of(app, uow, defn, state.branch_id or row.branch_id)
+    reached = set(state.done) | open_steps(catalogue, state)
+    for step in reversed(catalogue.steps):
+        spec = catalogue.stand_in_for(step.id, kind)
+        if spec is not None and step.id in reached:
+            return spec
+    return None
+
+
+def attach_generated(app: App, candidate_id: int, kind: str, *, actor: str,
+                     who: Principal | None = None) -> dict[str, Any]:
+    """Generates form `kind` for the candidate and attaches it as the material it stands for."""
+    from services.materials.documents import generate
+
+    spec = stands_for(app, candidate_id, kind, who=who)
+    if spec is None:
+        raise refuse("material.generated", "这份文书在该候选人目前的材料清单中没有对应的材料（或相关步骤尚未开始），"
+                     "不能作为材料附上；可下载后另行保存")
+    row, state, defn = _candidate(app, who, candidate_id)
+    _may_attach(who, defn, state.branch_id or row.branch_id, spec.step)
+    name, data = generate(app, candidate_id, kind, today=app.today())
+    return attach(app, candidate_id, data, name, actor=actor, who=who, material=spec.id, generated_kind=kind,
+                  document_date=app.today())

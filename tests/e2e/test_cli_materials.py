@@ -1,0 +1,152 @@
+"""材料 through the CLI (issue 18): attach, list, fetch, remove; a township's blocking material
+refuses the step that needs it (preview and real run alike) until the file is there; hostile files
+leave nothing behind; every upload, download and removal has its audit row."""
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from PIL import Image
+
+from services.app import App
+from tests.e2e import world
+from tests.e2e.test_cli_full_road import _to, road
+
+
+def _photo(path: Path, colour=(200, 180, 160)) -> Path:
+    Image.new("RGB", (640, 480), colour).save(path, "JPEG")
+    return path
+
+
+def _to_step(cli, w, step: str) -> int:
+    """A candidate of branch B1 with every step before `step` recorded."""
+    cid = cli.json("apply", "--person", w.applicant, "--branch", w.branch, "--date", "2016-03-01")["candidate_id"]
+    steps = road(w)
+    _to(cli, cid, steps[:next(i for i, s in enumerate(steps) if s[0] == step)])
+    return cid
+
+
+def _files(cli) -> list[Path]:
+    root = Path(cli.url.removeprefix("sqlite:///") + ".files")
+    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+def _audit(cli) -> list[str]:
+    app = App.open(cli.url, migrate=False)
+    try:
+        with app.uow(read_only=True) as uow:
+            return [r.action for r in reversed(uow.audit.list(limit=None))]
+    finally:
+        app.close()
+
+
+def test_attach_list_get_remove_round_trip_with_audit(cli, tmp_path):
+    w = world(cli)
+    cid = _to_step(cli, w, "activist_selection")
+    listing = cli.json("material", "list", cid)
+    first = listing["steps"][0]
+    assert first["step"] == "application" and first["materials"][0]["status"] == "missing"
+    assert any(m["name"] == "入党申请书" for m in listing["missing"])
+
+    added = cli.json("material", "add", cid, _photo(tmp_path / "申请书.jpg"), "--material", "入党申请书",
+                     "--date", "2016-03-01", "--by", "红星村支书")["attachment"]
+    assert added["material"] == "application_letter" and added["uploaded_by"] == "红星村支书"
+    assert added["file_kind"] == "image" and added["has_thumbnail"] and added["pages"] == 1
+    after = cli.json("material", "list", cid)
+    status = {m["id"]: m["status"] for s in after["steps"] for m in s["materials"]}
+    assert status["application_letter"] == "present" and after["percent"] > listing["percent"]
+
+    out = tmp_path / "取回.jpg"
+    cli("material", "get", added["id"], "--out", out)
+    assert out.read_bytes()[:2] == b"\xff\xd8"  # the stored (re-encoded) JPEG
+    again = cli("material", "get", added["id"], "--out", out, code=None)
+    assert again.exit_code != 0 and "已存在，未覆盖" in again.output
+
+    refused = cli("material", "remove", added["id"], "--reason", " ", code=None)
+    assert refused.exit_code != 0 and "须填写原因" in refused.output
+    removed = cli.json("material", "remove", added["id"], "--reason", "拍错了")["attachment"]
+    assert removed["removed"] and removed["removed_reason"] == "拍错了"
+    status = {m["id"]: m["status"] for s in cli.json("material", "list", cid)["steps"] for m in s["materials"]}
+    assert status["application_letter"] == "missing"
+    assert _files(cli), "the bytes are kept after a removal"
+    actions = _audit(cli)
+    assert [a for a in actions if a.startswith("material.")] == ["material.attach", "material.download", "material.remove"]
+
+
+@pytest.mark.parametrize("name, data, words", [
+    ("申请书.jpg", b"\x7fELF\x02\x01\x01" + b"\0" * 200, "可执行程序"),
+    ("空.jpg", b"", "空文件"),
+])
+def test_a_hostile_or_empty_file_is_refused_and_nothing_is_stored(cli, tmp_path, name, data, words):
+    w = world(cli)
+    cid = _to_step(cli, w, "activist_selection")
+    path = tmp_path / name
+    path.write_bytes(data)
+    r = cli("material", "add", cid, path, "--material", "application_letter", code=None)
+    assert r.exit_code != 0 and words in r.output and "Traceback" not in r.output
+    assert _files(cli) == []
+    assert cli.json("material", "list", cid)["steps"][0]["materials"][0]["files"] == []
+
+
+def test_a_material_of_a_step_not_reached_or_not_on_the_list_is_refused(cli, tmp_path):
+    w = world(cli)
+    cid = _to_step(cli, w, "activist_selection")
+    photo = _photo(tmp_path / "p.jpg")
+    early = cli("material", "add", cid, photo, "--material", "转正申请书", code=None)
+    assert early.exit_code != 0 and "尚未开始" in early.output and "转正申请书" in early.output
+    unknown = cli("material", "add", cid, photo, "--material", "不存在的材料", code=None)
+    assert unknown.exit_code != 0 and "材料清单中没有“不存在的材料”" in unknown.output
+    assert _files(cli) == []
+
+
+def test_a_blocking_material_refuses_pre_review_until_it_is_uploaded(cli, tmp_path):
+    """南川乡's list (nanchuan_thought_reports) blocks 预审 without the 政审 conclusion; the national
+    list only warns. The preview says exactly what the real run says."""
+    w = world(cli)
+    cid = _to_step(cli, w, "pre_review")
+    pre = ["step", cid, "pre_review", "--date", "2017-06-09", "--set", "result=预审合格", "--set", "passed=是",
+           "--set", "form_no=志愿书〔2017〕5号"]
+    national = cli.json(*pre, "--preview")
+    assert national["ok"] and any("政治审查结论" in x for x in national["warnings"])
+
+    cli("org", "materials", w.township, "nanchuan_thought_reports")
+    preview = cli(*pre, "--preview", code=None)
+    real = cli(*pre, code=None)
+    for r in (preview, real):
+        assert r.exit_code == 2 and "上级党委预审须先上传材料“政治审查结论" in r.output.replace("\n", "")
+    assert "pre_review" not in {e["step"] for e in cli.json("show", cid)["timeline"]}
+
+    cli("material", "add", cid, _photo(tmp_path / "政审.jpg"), "--material", "political_review_conclusion")
+    assert cli.json(*pre)["ok"]
+    cli("org", "materials", w.township, "--clear")
+
+
+def test_missing_list_as_excel_names_what_is_missing(cli, tmp_path):
+    w = world(cli)
+    cid = _to_step(cli, w, "activist_selection")
+    cli("material", "add", cid, _photo(tmp_path / "a.jpg"), "--material", "application_letter")
+    rows = cli.json("material", "missing", "--out", tmp_path / "unused.xlsx", "--org", w.township)
+    mine = next(r for r in rows if r["candidate_id"] == cid)
+    assert "谈话记录" in mine["missing"] and "入党申请书" not in mine["missing"]
+    out = tmp_path / "缺少材料.xlsx"
+    cli("material", "missing", "--out", out, "--org", w.township)
+    ws = load_workbook(out).active
+    values = [[c.value for c in row] for row in ws.iter_rows(min_row=3)]
+    assert any(v[1] == "刘小红" and "谈话记录" in v[4] for v in values)
+    assert "material.missing_list" in _audit(cli)
+
+
+def test_archive_zip_holds_the_index_and_every_file_in_step_order(cli, tmp_path):
+    w = world(cli)
+    cid = _to_step(cli, w, "activist_selection")
+    cli("material", "add", cid, _photo(tmp_path / "谈话.jpg", (10, 20, 30)), "--material", "first_talk_record")
+    cli("material", "add", cid, _photo(tmp_path / "申请.jpg"), "--material", "application_letter")
+    out = tmp_path / "档案.zip"
+    cli("material", "archive", cid, "--out", out)
+    names = zipfile.ZipFile(io.BytesIO(out.read_bytes())).namelist()
+    assert names[0].startswith("00-") and names[0].endswith(".docx")
+    assert names[1].startswith("01-入党申请书-") and names[2].startswith("02-谈话记录-")
+    assert "material.archive" in _audit(cli)

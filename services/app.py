@@ -83,6 +83,8 @@ class App:
     # (key, sha256) of definitions found stored in this database: a stored version never changes
     # or goes away, so a registration need not check it again (services.candidates)
     stored_definitions: set = field(default_factory=set, repr=False)
+    # {branch id: (monotonic time read, its material-list override)}: services/materials/catalogue.py
+    material_lists: dict = field(default_factory=dict, repr=False)
     # where attached files are kept (storage/objects): opened on first use
     _objects: Any = field(default=None, repr=False)
 

@@ -224,6 +224,26 @@ def set_variant(app: App, org_code: str, variant_id: str | None) -> None:
         uow.orgs.set_workflow_variant(org.id, variant)
 
 
+def set_material_list(app: App, org_code: str, list_id: str | None) -> None:
+    """A township (or county) chooses a material-list override (workflows/materials/local), or the
+    national lists again (None). It applies to every candidate of its branches at once: a material
+    list is an overlay on the pinned rules, not part of them (docs/materials.md)."""
+    from workflows.materials import available_overrides
+
+    lists = available_overrides()
+    if list_id and list_id not in lists:
+        raise refuse("material_list.unknown",
+                     f"找不到材料清单“{list_id}”（可用：{'、'.join(lists.values()) or '无'}）")
+    with app.uow() as uow:
+        org = resolve_org(uow, org_code)
+        if org.level == "branch":
+            raise refuse("org.level", "材料清单由乡镇党委或县级党委选择，党支部不能单独设置")
+        uow.orgs.set_material_list(org.id, list_id or None)
+    from services.materials.catalogue import forget_overrides
+
+    forget_overrides(app)
+
+
 # -- reminder contacts and the dead letters --------------------------------------------------
 
 ROLE_NAMES = {"branch_secretary": "党支部书记", "township_officer": "乡镇党委组织委员"}

@@ -3,6 +3,8 @@
 the same way `organisation.workflow_variant` picks a local definition."""
 from __future__ import annotations
 
+import time
+
 from engine.errors import refuse
 from services.app import App
 from storage.unit_of_work import UnitOfWork
@@ -19,9 +21,23 @@ def override_for(uow: UnitOfWork, branch_id: int) -> str | None:
     return next((chosen[i] for i in chain if i in chosen), None)
 
 
+# How long a process trusts the override it read for a branch: a step reads it on every command,
+# and a township changes it rarely (another process's change is seen within this time; the
+# process that made the change forgets at once, `forget_overrides`).
+OVERRIDE_TTL = 60.0
+
+
 def catalogue_of(app: App, uow: UnitOfWork, defn, branch_id: int) -> MaterialCatalogue:
     """The material list of a candidate with rules `defn` in `branch_id`."""
-    return catalogue_with(app, defn, override_for(uow, branch_id))
+    now = time.monotonic()
+    held = app.material_lists.get(branch_id)
+    if held is None or now - held[0] > OVERRIDE_TTL:
+        held = app.material_lists[branch_id] = (now, override_for(uow, branch_id))
+    return catalogue_with(app, defn, held[1])
+
+
+def forget_overrides(app: App) -> None:
+    app.material_lists.clear()
 
 
 def catalogue_with(app: App, defn, override: str | None) -> MaterialCatalogue:

@@ -29,11 +29,16 @@ OVERRIDE_TTL = 60.0
 
 def catalogue_of(app: App, uow: UnitOfWork, defn, branch_id: int) -> MaterialCatalogue:
     """The material list of a candidate with rules `defn` in `branch_id`."""
+    return catalogue_with(app, defn, branch_override(app, uow, branch_id))
+
+
+def branch_override(app: App, uow: UnitOfWork, branch_id: int) -> str | None:
+    """`override_for`, kept per process for OVERRIDE_TTL seconds."""
     now = time.monotonic()
     held = app.material_lists.get(branch_id)
     if held is None or now - held[0] > OVERRIDE_TTL:
         held = app.material_lists[branch_id] = (now, override_for(uow, branch_id))
-    return catalogue_with(app, defn, held[1])
+    return held[1]
 
 
 def forget_overrides(app: App) -> None:

@@ -9,7 +9,7 @@ from engine.materials import Completeness, MaterialFacts, completeness
 from engine.state import CandidateState
 from services.access import Principal
 from services.app import App
-from services.materials.catalogue import catalogue_of, catalogue_with, override_for
+from services.materials.catalogue import branch_override, catalogue_of, catalogue_with
 from storage.repositories import MaterialCount
 from storage.unit_of_work import UnitOfWork
 
@@ -42,14 +42,11 @@ def for_rows(app: App, uow: UnitOfWork, rows: Iterable[Any]) -> dict[int, Comple
     candidate's files, one catalogue per (rules, township choice)."""
     rows = list(rows)
     held = uow.attachments.present(r.id for r in rows)
-    overrides: dict[int, str | None] = {}
     out: dict[int, Completeness] = {}
     for r in rows:
         state = CandidateState.from_dict(r.state) if isinstance(r.state, dict) else r.state
         branch_id = state.branch_id or r.branch_id
-        if branch_id not in overrides:
-            overrides[branch_id] = override_for(uow, branch_id)
-        catalogue = catalogue_with(app, app.definition(state.definition_key), overrides[branch_id])
+        catalogue = catalogue_with(app, app.definition(state.definition_key), branch_override(app, uow, branch_id))
         present, generated = _split(held.get(r.id, {}))
         out[r.id] = completeness(catalogue, state, present, generated)
     return out

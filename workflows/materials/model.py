@@ -108,13 +108,29 @@ class MaterialCatalogue:
     def __contains__(self, material_id: object) -> bool:
         return material_id in self._by_id
 
+    @cached_property
+    def _by_step(self) -> dict[str, tuple[MaterialSpec, ...]]:
+        out: dict[str, list[MaterialSpec]] = {}
+        for m in self.items:
+            out.setdefault(m.step, []).append(m)
+        return {k: tuple(v) for k, v in out.items()}
+
+    @cached_property
+    def _needed(self) -> dict[str, tuple[MaterialSpec, ...]]:
+        out: dict[str, list[MaterialSpec]] = {}
+        for m in self.items:
+            for n in m.needed_by:
+                out.setdefault(n, []).append(m)
+        return {k: tuple(v) for k, v in out.items()}
+
     def for_step(self, step_id: str) -> tuple[MaterialSpec, ...]:
-        """The materials produced at a step, in list order."""
-        return tuple(m for m in self.items if m.step == step_id)
+        """The materials produced at a step, in list order (looked up: completeness asks per step
+        and candidate, a whole queue at a time)."""
+        return self._by_step.get(step_id, ())
 
     def needed_at(self, step_id: str) -> tuple[MaterialSpec, ...]:
         """The materials a step looks at (its `needed_by` names it)."""
-        return tuple(m for m in self.items if step_id in m.needed_by)
+        return self._needed.get(step_id, ())
 
     def stand_in_for(self, step_id: str, kind: str) -> MaterialSpec | None:
         """The material of `step_id` a generated document of `kind` stands for (None: none does).

@@ -35,6 +35,7 @@ def attach_generated(app: App, candidate_id: int, kind: str, *, actor: str,
 
     spec = stands_for(app, candidate_id, kind, who=who)
     if spec is None:
+        generate(app, candidate_id, kind, today=app.today())  # names the missing record, if that is why
         raise refuse("material.generated", "这份文书在该候选人目前的材料清单中没有对应的材料（或相关步骤尚未开始），"
                      "不能作为材料附上；可下载后另行保存")
     row, state, defn = _candidate(app, who, candidate_id)

@@ -21,9 +21,10 @@ def _photo(path: Path, colour=(200, 180, 160)) -> Path:
     return path
 
 
-def _to_step(cli, w, step: str) -> int:
+def _to_step(cli, w, step: str, person: int | None = None) -> int:
     """A candidate of branch B1 with every step before `step` recorded."""
-    cid = cli.json("apply", "--person", w.applicant, "--branch", w.branch, "--date", "2016-03-01")["candidate_id"]
+    person = person or w.applicant
+    cid = cli.json("apply", "--person", person, "--branch", w.branch, "--date", "2016-03-01")["candidate_id"]
     steps = road(w)
     _to(cli, cid, steps[:next(i for i, s in enumerate(steps) if s[0] == step)])
     return cid
@@ -150,3 +151,23 @@ def test_archive_zip_holds_the_index_and_every_file_in_step_order(cli, tmp_path)
     assert names[0].startswith("00-") and names[0].endswith(".docx")
     assert names[1].startswith("01-入党申请书-") and names[2].startswith("02-谈话记录-")
     assert "material.archive" in _audit(cli)
+
+
+def test_a_generated_resolution_stands_in_for_its_material_in_one_action(cli, tmp_path):
+    from docx import Document
+
+    w = world(cli)
+    early = _to_step(cli, w, "pre_review")
+    refused = cli("material", "generate", early, "admission_resolution", "--attach", code=None)
+    assert refused.exit_code != 0 and "尚未记录支部大会讨论" in refused.output
+
+    other = cli.json("person", "add", "--name", "陈小军", "--gender", "男", "--birth", "1994-02-03")["id"]
+    cid = _to_step(cli, w, "16", other)  # the branch meeting is recorded
+    out = tmp_path / "决议.docx"
+    cli("material", "generate", cid, "admission_resolution", "--out", out)
+    text = "\n".join(p.text for p in Document(out).paragraphs)
+    assert "陈小军" in text and "2017" in text
+    att = cli.json("material", "generate", cid, "admission_resolution", "--attach")["attachment"]
+    assert att["source"] == "generated" and att["material"] == "admission_resolution"
+    status = {m["id"]: m["status"] for s in cli.json("material", "list", cid)["steps"] for m in s["materials"]}
+    assert status["admission_resolution"] == "generated"

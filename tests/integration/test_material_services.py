@@ -1,0 +1,131 @@
+"""材料 services on SQLite and PostgreSQL, with the local-directory store and the S3-compatible one
+(moto's server on 127.0.0.1, started by the tests): attach → completeness → download → remove, the
+same bytes stored once, two app processes sharing one bucket, the township's blocking material as
+a guard, the ZIP and the missing list."""
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import datetime
+
+import pytest
+from PIL import Image
+
+from engine.errors import DomainError
+from services import candidates as uc
+from services.app import SHANGHAI, App
+from services.directory import set_material_list
+from services.materials.archive import archive_zip, missing_rows
+from services.materials.completeness import completeness_view, for_rows
+from services.materials.files import attach, attachments, download, remove
+from tests.integration.test_document_facts import TIMELINE, _evidence, place, walk  # noqa: F401 (fixture)
+
+
+def _jpeg(colour=(120, 130, 140)) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (320, 240), colour).save(buf, "JPEG")
+    return buf.getvalue()
+
+
+@pytest.fixture(params=["local", "s3"])
+def store(request, app, tmp_path):
+    """The app's object store: a directory, or a fresh bucket on the test S3 server."""
+    if request.param == "s3":
+        server = request.getfixturevalue("s3_server")
+        app._objects = server.store(server.new_bucket())
+    else:
+        from storage.objects import LocalDirectoryStore
+
+        app._objects = LocalDirectoryStore(tmp_path / "files")
+    return request.param
+
+
+def test_attach_complete_download_remove(app, place, store):
+    cid = walk(app, place, until="target_selection")
+    before = completeness_view(app, cid)
+    assert not before["complete"] and "入党申请书" in {m["name"] for m in before["missing"]}
+    photo = _jpeg()
+    a = attach(app, cid, photo, "../../申请书.jpg", actor="书记", material="application_letter")
+    b = attach(app, cid, photo, "again.jpg", actor="书记", material="入党申请书")
+    assert a["sha256"] == b["sha256"] and a["filename"] == "申请书.jpg"  # one object, a safe display name
+    view = completeness_view(app, cid)
+    assert "入党申请书" not in {m["name"] for m in view["missing"]} and view["percent"] > before["percent"]
+    name, ctype, data = download(app, a["id"], actor="乡组织委员")
+    assert ctype == "image/jpeg" and data[:2] == b"\xff\xd8" and name == "申请书.jpg"
+    assert download(app, a["id"], actor="乡组织委员", thumbnail=True)[2][:2] == b"\xff\xd8"
+    remove(app, a["id"], actor="书记", reason="重复")
+    remove(app, b["id"], actor="书记", reason="拍错")
+    assert "入党申请书" in {m["name"] for m in completeness_view(app, cid)["missing"]}
+    assert [x["removed"] for x in attachments(app, cid, with_removed=True)] == [True, True]
+    assert app.objects.exists(f"sha256/{a['sha256'][:2]}/{a['sha256'][2:4]}/{a['sha256']}")  # kept
+    with app.uow(read_only=True) as uow:
+        actions = [r.action for r in uow.audit.list(limit=None)]
+    assert actions.count("material.attach") == 2 and actions.count("material.remove") == 2
+    assert actions.count("material.download") == 1  # the thumbnail is not a download
+
+
+def test_two_app_processes_share_one_bucket(app, place, s3_server, db_url):
+    bucket = s3_server.new_bucket()
+    app._objects = s3_server.store(bucket)
+    cid = walk(app, place, until="activist_selection")
+    a = attach(app, cid, _jpeg((1, 2, 3)), "谈话.jpg", actor="书记", material="first_talk_record")
+    other = App.open(db_url, migrate=False)
+    try:
+        other._objects = s3_server.store(bucket)
+        assert download(other, a["id"], actor="县委")[2] == app.objects.get(
+            f"sha256/{a['sha256'][:2]}/{a['sha256'][2:4]}/{a['sha256']}")
+    finally:
+        other.close()
+
+
+def test_a_blocking_material_is_a_guard_until_it_is_on_file(app, place, tmp_path):
+    from storage.objects import LocalDirectoryStore
+
+    app._objects = LocalDirectoryStore(tmp_path / "files")
+    with app.uow() as uow:
+        town = uow.orgs.get(uow.orgs.get(place["branch"]).parent_id)
+    set_material_list(app, town.code, "nanchuan_thought_reports")
+    cid = walk(app, place, until="pre_review")
+    ev = _evidence(app, place, "pre_review", TIMELINE["pre_review"])
+    for preview in (True, False):
+        with pytest.raises(DomainError) as refused:
+            uc.complete_step(app, cid, "pre_review", occurred_on=TIMELINE["pre_review"], actor="乡", evidence=ev,
+                             preview=preview)
+        v = refused.value.violations[0]
+        assert v.code == "material.missing" and "政治审查结论" in v.message
+    attach(app, cid, _jpeg(), "政审.jpg", actor="书记", material="political_review_conclusion")
+    assert uc.complete_step(app, cid, "pre_review", occurred_on=TIMELINE["pre_review"], actor="乡", evidence=ev).version
+
+
+def test_queue_completeness_archive_and_missing_list(app, place, tmp_path):
+    from storage.objects import LocalDirectoryStore
+
+    app._objects = LocalDirectoryStore(tmp_path / "files")
+    cid = walk(app, place, until="target_selection")
+    attach(app, cid, _jpeg(), "申请书.jpg", actor="书记", material="application_letter")
+    with app.uow(read_only=True) as uow:
+        row = uow.candidates.get(cid)
+        done = for_rows(app, uow, [row])[cid]
+    assert not done.complete and "入党申请书" not in {m.name for m in done.missing_required}
+    mine = next(r for r in missing_rows(app, None) if r["candidate_id"] == cid)
+    assert mine["name"] == "张秀英" and "谈话记录" in mine["missing"]
+    name, data = archive_zip(app, cid, actor="乡组织委员")
+    names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    assert name.startswith("张秀英-") and names[0].startswith("00-") and names[1].startswith("01-入党申请书-")
+
+
+def test_refusals_change_nothing(app, place, tmp_path):
+    from storage.objects import LocalDirectoryStore
+
+    app._objects = LocalDirectoryStore(tmp_path / "files")
+    cid = walk(app, place, until="activist_selection")
+    for data, name, material, words in (
+        (b"MZ" + b"\0" * 300, "x.jpg", "application_letter", "不是"),
+        (_jpeg(), "x.jpg", "conversion_letter", "尚未开始"),
+        (_jpeg(), "x.jpg", "no_such", "材料清单中没有"),
+    ):
+        with pytest.raises(DomainError) as refused:
+            attach(app, cid, data, name, actor="书记", material=material)
+        assert words in refused.value.violations[0].message
+    assert attachments(app, cid, with_removed=True) == []
+    assert not (tmp_path / "files").exists() or not any(p.is_file() for p in (tmp_path / "files").rglob("*"))

@@ -35,7 +35,8 @@ def register(app: typer.Typer) -> None:
         if run.json:
             run.emit({"ok": True, **info})
             return
-        run.line(f"已备份 {info['database']} 到 {info['file']}（{_counts(info['counts'])}）")
+        files = f"，材料文件 {info['files']} 个" if info.get("files") else ""
+        run.line(f"已备份 {info['database']} 到 {info['file']}（{_counts(info['counts'])}{files}）")
         run.line(f"结构版本 {info['revision']}，备份时间 {info['created_at']}，SHA-256 {info['sha256'][:16]}…", "dim")
 
     @command(app, "restore", help="从备份文件恢复到一个空数据库（新建的 SQLite 文件或 PostgreSQL 数据库/schema），然后核对。")
@@ -57,7 +58,8 @@ def register(app: typer.Typer) -> None:
         if run.json:
             run.emit(info)
         else:
-            run.line(f"已恢复到 {info['database']}：{_counts(info['counts'])}（备份于 {info['created_at']}）")
+            files = f"，材料文件 {info['files']} 个" if info.get("files") else ""
+            run.line(f"已恢复到 {info['database']}：{_counts(info['counts'])}{files}（备份于 {info['created_at']}）")
             if info["upgraded"]:
                 run.line(f"备份的数据库结构版本为 {info['backup_revision']}，已升级到 {info['revision']}")
             if report.ok:

@@ -52,11 +52,12 @@ class Manifest:
     sha256: str
     size: int
     schema: str | None = None  # PostgreSQL: the schema that was dumped
+    files: int = 0  # attached files (材料) copied from the object store under files/
 
     def as_dict(self) -> dict[str, Any]:
         return {"format": FORMAT, "format_version": FORMAT_VERSION, "engine": self.engine,
                 "revision": self.revision, "created_at": self.created_at, "payload": PAYLOAD[self.engine],
-                "sha256": self.sha256, "size": self.size, "schema": self.schema}
+                "sha256": self.sha256, "size": self.size, "schema": self.schema, "files": self.files}
 
 
 # ---------------------------------------------------------------- shared
@@ -148,9 +149,15 @@ def backup(db: str, out: Path, *, now: datetime) -> dict[str, Any]:
         os.close(fd)
         try:
             compression = zipfile.ZIP_DEFLATED if engine_name == "sqlite" else zipfile.ZIP_STORED  # pg_dump compresses
+            keys = _object_keys(url, payload if engine_name == "sqlite" else None)
+            manifest = Manifest(**{**manifest.__dict__, "files": len(keys)})
             with zipfile.ZipFile(part, "w", compression=compression, allowZip64=True) as z:
                 z.writestr(MANIFEST, json.dumps(manifest.as_dict(), ensure_ascii=False, indent=2))
                 z.write(payload, PAYLOAD[engine_name])
+                if keys:
+                    store = _store(url)
+                    for key in keys:  # content-addressed and never rewritten: any moment's copy is the copy
+                        z.writestr(FILES + key, store.get(key), compress_type=zipfile.ZIP_STORED)
             os.replace(part, out)
         except BaseException:
             Path(part).unlink(missing_ok=True)
@@ -292,7 +299,8 @@ def read_manifest(file: Path) -> Manifest:
     if PAYLOAD[data["engine"]] not in names or not isinstance(data.get("revision"), str):
         raise not_ours
     return Manifest(engine=data["engine"], revision=data["revision"], created_at=str(data.get("created_at", "")),
-                    sha256=str(data.get("sha256", "")), size=int(data.get("size") or 0), schema=data.get("schema"))
+                    sha256=str(data.get("sha256", "")), size=int(data.get("size") or 0), schema=data.get("schema"),
+                    files=int(data.get("files") or 0))
 
 
 def restore(db: str, file: Path) -> dict[str, Any]:
@@ -315,6 +323,7 @@ def restore(db: str, file: Path) -> dict[str, Any]:
             _sqlite_restore(url, payload)
         else:
             _pg_restore(url, payload, manifest)
+    files = _restore_files(url, file, manifest)
     with _engine(url) as engine:
         restored = current_revision(engine)
         if restored != known[-1]:
@@ -322,7 +331,53 @@ def restore(db: str, file: Path) -> dict[str, Any]:
         counts = _counts(engine)
     return {"ok": True, "file": str(file), "database": _where(url), "engine": target,
             "backup_revision": manifest.revision, "created_at": manifest.created_at,
-            "revision": known[-1], "upgraded": restored != known[-1], "counts": counts}
+            "revision": known[-1], "upgraded": restored != known[-1], "counts": counts, "files": files}
+
+
+FILES = "files/"
+
+
+def _store(url: URL):
+    """The object store the database at `url` keeps its files in (services.App.objects' rule)."""
+    from storage.db import files_location
+    from storage.objects import open_store
+
+    return open_store(os.environ.get("PARTYFLOW_OBJECT_STORE") or str(files_location(url)), None)
+
+
+def _object_keys(url: URL, sqlite_copy: Path | None) -> list[str]:
+    """Every object the database's attachment rows name (files and thumbnails), sorted."""
+    sql = "SELECT object_key, thumbnail_key FROM attachment"
+    try:
+        if sqlite_copy is not None:
+            with _sqlite(sqlite_copy) as conn:
+                rows = conn.execute(sql).fetchall()
+        else:
+            with _engine(url) as engine, engine.connect() as conn:
+                rows = conn.execute(text(sql)).fetchall()
+    except (sqlite3.Error, SQLAlchemyError):
+        return []  # a database from before attachments (revision < 0013)
+    return sorted({k for row in rows for k in row if k})
+
+
+def _restore_files(url: URL, file: Path, manifest: Manifest) -> int:
+    """Puts the backup's files into the target's object store; each is checked against its
+    SHA-256 key by the store, so a damaged copy is refused, not stored."""
+    if not manifest.files:
+        return 0
+    store = _store(url)
+    n = 0
+    try:
+        with zipfile.ZipFile(file) as z:
+            for name in z.namelist():
+                if name.startswith(FILES):
+                    store.put(name[len(FILES):], z.read(name), "application/octet-stream")
+                    n += 1
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+        raise refuse("restore.damaged", f"备份文件 {file} 中的材料文件已损坏（{e}），数据库已恢复，材料文件未全部恢复") from None
+    if n != manifest.files:
+        raise refuse("restore.damaged", f"备份文件 {file} 应有材料文件 {manifest.files} 个，实际 {n} 个：数据库已恢复，请检查备份")
+    return n
 
 
 def _extract(file: Path, manifest: Manifest, folder: Path) -> Path:

@@ -116,15 +116,14 @@ def register(app: typer.Typer) -> None:
                      attach_it: Annotated[bool, typer.Option("--attach", help="生成后作为对应材料附上")] = False,
                      actor: ActorOpt = None) -> None:
         from engine.errors import refuse
-        from services.materials.documents import generate
-        from services.materials.generated import attach_generated
+        from services.materials.generated import attach_generated, document
 
         kind_id = _form_id(kind)
         if not out and not attach_it:
             raise refuse("generate.where", "请用 --out 指定保存的文件，或用 --attach 作为材料附上")
         if out:
             _free(out)
-            name, data = generate(run.app, candidate, kind_id, today=run.app.today())
+            name, data = document(run.app, candidate, kind_id)
             _write(run, out, data)
             run.line(f"已生成「{name}」：{out}") if not run.json else None
         att = attach_generated(run.app, candidate, kind_id, actor=recorder(actor)) if attach_it else None

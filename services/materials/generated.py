@@ -28,6 +28,24 @@ def stands_for(app: App, candidate_id: int, kind: str, *, who: Principal | None 
     return None
 
 
+def document(app: App, candidate_id: int, kind: str, *, who: Principal | None = None) -> tuple[str, bytes]:
+    """(file name, .docx) of form `kind` filled from the record, as a download: the 档案目录 gets the
+    candidate's files as its rows, a 批复 the step the candidate has reached (admission or conversion)."""
+    from services.materials.documents import generate
+
+    row, state, defn = _candidate(app, who, candidate_id)  # the scope check
+    if kind == "archive_index":
+        from services.materials.archive import index_rows
+
+        with app.uow(read_only=True) as uow:
+            catalogue = catalogue_of(app, uow, defn, state.branch_id or row.branch_id)
+            files = uow.attachments.for_candidate(candidate_id)
+        rows = [{k: v for k, v in r.items() if k != "file"} for r in index_rows(defn, catalogue, files)]
+        return generate(app, candidate_id, kind, today=app.today(), rows=rows)
+    spec = stands_for(app, candidate_id, kind, who=who)
+    return generate(app, candidate_id, kind, today=app.today(), step=spec.step if spec else None)
+
+
 def attach_generated(app: App, candidate_id: int, kind: str, *, actor: str,
                      who: Principal | None = None) -> dict[str, Any]:
     """Generates form `kind` for the candidate and attaches it as the material it stands for."""

@@ -151,6 +151,12 @@ def test_archive_zip_holds_the_index_and_every_file_in_step_order(cli, tmp_path)
     assert names[0].startswith("00-") and names[0].endswith(".docx")
     assert names[1].startswith("01-入党申请书-") and names[2].startswith("02-谈话记录-")
     assert "material.archive" in _audit(cli)
+    from docx import Document
+
+    index = tmp_path / "目录.docx"
+    cli("material", "generate", cid, "档案目录", "--out", index)
+    cells = [c.text for t in Document(index).tables for row in t.rows for c in row.cells]
+    assert "入党申请书" in cells and "谈话记录" in cells
 
 
 def test_a_generated_resolution_stands_in_for_its_material_in_one_action(cli, tmp_path):

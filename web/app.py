@@ -15,7 +15,9 @@ from web.routes import admin, auth, pages, queue, steps
 from web.routes import cases, orgs  # exceptional paths; overdue, reports, ledger
 from web.routes import contacts, findings, holidays, imports, more, notices, people, plans, records, review
 from web.routes import api_tools  # the tool pages' JSON API
+from web.routes import materials  # 材料: uploads, downloads, completeness (pages and API)
 from web.security import STATE_COOKIE, SessionCookieMiddleware
+from web.uploads import UploadBodyCap
 
 
 class ProxyTooWide(ValueError):
@@ -66,12 +68,14 @@ def create_app(app: App, *, secret_key: str, secure_cookies: bool = True, sessio
     web.add_middleware(SessionMiddleware, secret_key=secret_key, session_cookie=STATE_COOKIE,
                        max_age=int(policy.absolute.total_seconds()), same_site="lax", https_only=secure_cookies)
     web.add_middleware(SessionCookieMiddleware, secure=secure_cookies, max_age=int(policy.absolute.total_seconds()))
+    web.add_middleware(UploadBodyCap)  # a material upload's body stops at the file limit (web/uploads.py)
     errors.install(web)
     headers.install(web)  # security headers on every response; /api/docs from local files
     web.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     for router in (admin.router, auth.router, auth.api, pages.router, steps.router, queue.router, api.router, cases.router,
                    orgs.router, review.router, review.api, notices.router, records.router, findings.router, imports.router,
-                   plans.router, holidays.router, people.router, contacts.router, api_tools.api, more.router):
+                   plans.router, holidays.router, people.router, contacts.router, api_tools.api, more.router,
+                   materials.router, materials.api):
         web.include_router(router)
     if proxies:  # added last: the outermost layer, so every other one sees the client's address
         web.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)

@@ -23,9 +23,12 @@ ACTIONS = {
     "contact.remove": "删除提醒接收人", "ledger.import": "导入台账", "ledger.undo": "撤销导入",
     "ledger.export": "导出台账", "report.download": "下载报告", "holidays.load": "载入节假日安排",
     "plan.set": "设置发展计划",
+    "material.attach": "上传材料", "material.download": "下载材料", "material.remove": "移除材料",
+    "material.archive": "导出档案", "material.missing_list": "导出缺少材料清单", "material.document": "下载文书",
+    "org.material_list": "选择材料清单",
 }
 TARGETS = {"candidate": "候选人", "person": "人员", "org": "组织", "user": "用户", "import": "导入批次",
-           "definition": "流程定义", "contact": "提醒接收人"}
+           "definition": "流程定义", "contact": "提醒接收人", "organisation": "组织"}
 LABELS = {
     "ip": "来源地址", "username": "用户名", "display_name": "姓名", "roles": "角色", "role": "角色", "org_id": "组织",
     "org": "组织", "active": "启用", "step": "步骤", "step_name": "步骤", "occurred_on": "日期", "evidence": "记录内容",
@@ -36,6 +39,8 @@ LABELS = {
     "to_branch_id": "转入党支部", "from_branch_id": "转出党支部", "person_name": "姓名", "year": "年度",
     "from": "原版本", "to": "目标版本", "moved": "迁移人数", "pending": "待审批决议", "skipped": "未迁移",
     "sessions": "结束的登录",
+    "attachment": "文件编号", "material": "材料", "filename": "文件名", "size": "大小（字节）", "generated": "生成的文书",
+    "files": "文件数", "material_list": "材料清单", "document": "文书",
 }
 FORMATS = {"xlsx": "Excel", "docx": "Word", "md": "带排版标记的文本", "text": "纯文本"}
 HIDDEN = frozenset({"step"})  # shown through step_name when both are there
@@ -61,6 +66,14 @@ def describe(row: Mapping[str, Any], step_of: Callable[[str], Any], org_name: Ca
             value = {(f.label if (f := field(k)) is not None else k): v for k, v in value.items()} or None
         elif key == "role":
             value = ROLE_NAMES.get(str(value), value)
+        elif key == "generated" and value:
+            from documents import FORMS
+
+            value = FORMS[value].title if value in FORMS else value
+        elif key == "material_list" and value:
+            from workflows.materials import available_overrides
+
+            value = available_overrides().get(str(value), value)
         parts.append(f"{LABELS.get(key, key)}：{_text(value, org_name)}")
     kind = row.get("target_kind") or ""
     href = {"candidate": "/candidates/{}", "person": "/people/{}"}.get(kind)

@@ -65,6 +65,7 @@ PARAM_LABELS = {
     "contact_id": "提醒接收人", "org_id": "组织", "ids": "发送记录", "state": "发送状态", "email": "电子邮箱",
     "webhook": "接收地址", "admit": "计划发展党员数", "shares": "占比目标", "tags": "其他类别的计划", "note": "说明",
     "text": "节假日安排", "skip_bad_rows": "跳过有误的行",
+    "material": "材料", "document_date": "材料日期", "kind": "文书种类", "attach": "是否附上", "attachment_id": "文件",
 }
 
 

@@ -157,9 +157,9 @@ def open_as(browser, site):
     """open_as("shuji01", PHONE) -> a logged-in page (its own browser context: own cookies)."""
     contexts = []
 
-    def make(username: str, viewport=DESKTOP):
+    def make(username: str, viewport=DESKTOP, **options):  # options: more of new_context's (has_touch…)
         ctx = browser.new_context(viewport=viewport, locale="zh-CN", base_url=site.base_url,
-                                  device_scale_factor=1)
+                                  device_scale_factor=1, **options)
         ctx.set_default_timeout(15000)
         contexts.append(ctx)
         page = ctx.new_page()

@@ -35,7 +35,7 @@ from tests.web.web_support import ROLES
 # Words a secretary knows as they are: the programs the downloads open in, the file types and
 # sizes her own file manager shows (.xlsx, 20 MB), and the start of a web address (a reminder's
 # webhook address is copied from the SMS gateway as it is).
-ALLOWED = frozenset({"Word", "Excel", "WPS", "PDF", "CSV", "xlsx", "xls", "docx", "KB", "MB", "http", "https"})
+ALLOWED = frozenset({"Word", "Excel", "WPS", "PDF", "CSV", "ZIP", "xlsx", "xls", "docx", "KB", "MB", "http", "https"})
 # Pages no menu or link reaches (yet): add a URL here when you add one. `{fresh}` etc. are World fields.
 EXTRA_URLS = [
     "/login",

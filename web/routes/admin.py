@@ -17,12 +17,13 @@ from engine.errors import DomainError
 from services.app import SHANGHAI, naive_utc
 from services.audit_log import entries, record
 from services.definition_admin import MAX_UPLOAD, check_upload, describe, install_upload, list_versions
-from services.directory import KIND_NAMES, LEVEL_NAMES, add_org
+from services.directory import KIND_NAMES, LEVEL_NAMES, add_org, set_material_list
 from services.migration import FIELDS as MIGRATION_FIELDS, migrate_all
 from services.user_commands import ForbiddenError, NotFoundError
 from services.sessions import end_everywhere, live_counts
 from services.users import ROLE_LEVEL, ROLE_NAMES, change_role, create_user, list_users, set_active
 from web import audit_words
+from workflows.materials import available_overrides
 from web.render import page
 from web.security import check_csrf, current_user, flash
 
@@ -31,7 +32,7 @@ router = APIRouter(prefix="/admin", dependencies=[Depends(check_csrf)], include_
 # which form field a refused rule belongs next to
 _ORG_FIELDS = {"org.code": "code", "org.duplicate": "code", "org.name": "name", "org.level": "level",
                "org.kind": "kind", "org.parent": "parent", "org.unknown": "parent", "variant.unknown": "variant",
-               "variant.national": "variant"}
+               "variant.national": "variant", "material_list.unknown": "material_list"}
 _USER_FIELDS = {"user.username": "username", "user.exists": "username", "user.name": "display_name",
                 "user.password": "password", "user.role": "role", "user.role_org": "org", "org.unknown": "org"}
 
@@ -58,9 +59,10 @@ def index(request: Request, who=Depends(admin_user)):
 # ------------------------------------------------------------------ organisations
 
 def _org_tree(pf) -> list[dict]:
-    """Depth-first rows {id, code, name, level, level_name, kind_name, depth, variant}."""
+    """Depth-first rows {id, code, name, level, level_name, kind_name, depth, variant, material_list}."""
     with pf.uow(read_only=True) as uow:
         orgs = uow.orgs.list()
+        lists = uow.orgs.material_lists(o.id for o in orgs)
     children: dict[int | None, list] = {}
     for o in orgs:
         children.setdefault(o.parent_id, []).append(o)
@@ -71,7 +73,7 @@ def _org_tree(pf) -> list[dict]:
         for o in sorted(children.get(parent, []), key=lambda o: o.code):
             rows.append({"id": o.id, "code": o.code, "name": o.name, "level": o.level,
                          "level_name": LEVEL_NAMES.get(o.level, o.level), "kind_name": KIND_NAMES.get(o.kind or "", ""),
-                         "depth": depth, "variant": o.workflow_variant or ""})
+                         "depth": depth, "variant": o.workflow_variant or "", "material_list": lists.get(o.id, "")})
             walk(o.id, depth + 1)
 
     walk(None, 0)
@@ -88,6 +90,7 @@ def _orgs_page(request, who, *, form=None, errors=None, status_code=200):
     return page(request, "admin_orgs.html", {
         "title": "组织管理", "section": "orgs", "rows": rows, "parents": parents, "levels": LEVEL_NAMES,
         "kinds": KIND_NAMES, "variants": {d.id: d.title for d in pf.registry.definitions() if d.local},
+        "material_lists": available_overrides(),
         "form": form or {"level": "branch", "kind": "rural"}, "errors": errors or {}}, status_code=status_code, who=who)
 
 
@@ -98,17 +101,45 @@ def orgs(request: Request, who=Depends(admin_user)):
 
 @router.post("/orgs")
 def org_add(request: Request, code: str = Form(""), name: str = Form(""), level: str = Form(""),
-            kind: str = Form(""), parent: str = Form(""), variant: str = Form(""), who=Depends(admin_user)):
+            kind: str = Form(""), parent: str = Form(""), variant: str = Form(""), material_list: str = Form(""),
+            who=Depends(admin_user)):
     pf = request.app.state.pf
-    form = {"code": code, "name": name, "level": level, "kind": kind, "parent": parent, "variant": variant}
+    form = {"code": code, "name": name, "level": level, "kind": kind, "parent": parent, "variant": variant,
+            "material_list": material_list}
+    if material_list and (material_list not in available_overrides() or level == "branch"):
+        message = ("材料清单由乡镇党委或县级党委选择，党支部不能单独设置" if level == "branch"
+                   else "请从列表中选择材料清单")
+        return _orgs_page(request, who, form=form, errors={"material_list": message}, status_code=400)
     try:
         org_id = add_org(pf, code, name, level, kind or None, parent or None, variant or None)
+        if material_list:
+            set_material_list(pf, code.strip(), material_list)
     except DomainError as e:
         return _orgs_page(request, who, form=form, errors=_errors(e, _ORG_FIELDS), status_code=400)
     record(pf, user_id=who.user_id, username=who.username, action="org.create", target_kind="organisation",
            target_id=org_id, detail={"code": code.strip(), "name": name.strip(), "level": level, "kind": kind or None,
-                                     "parent": parent or None, "variant": variant or None})
+                                     "parent": parent or None, "variant": variant or None,
+                                     "material_list": material_list or None})
     flash(request, f"已添加{LEVEL_NAMES.get(level, level)}：{name.strip()}（{code.strip()}）")
+    return RedirectResponse("/admin/orgs", status_code=303)
+
+
+@router.post("/orgs/{org_id:int}/material-list")
+def org_material_list(request: Request, org_id: int, material_list: str = Form(""), who=Depends(admin_user)):
+    """A township's (or county's) material-list override, or the national lists again (empty)."""
+    pf = request.app.state.pf
+    with pf.uow(read_only=True) as uow:
+        org = uow.orgs.get(org_id) if org_id < 2**31 else None
+    if org is None:
+        raise NotFoundError("找不到这个组织")
+    try:
+        set_material_list(pf, org.code, material_list or None)
+    except DomainError as e:
+        return _orgs_page(request, who, errors={"_form": "；".join(v.message for v in e.violations)}, status_code=400)
+    record(pf, user_id=who.user_id, username=who.username, action="org.material_list", target_kind="organisation",
+           target_id=org.id, detail={"code": org.code, "material_list": material_list or None})
+    title = available_overrides().get(material_list, "全国材料清单") if material_list else "全国材料清单"
+    flash(request, f"{org.name}的材料清单：{title}")
     return RedirectResponse("/admin/orgs", status_code=303)
 
 

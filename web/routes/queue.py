@@ -18,6 +18,7 @@ from services.worklist import queue_page
 from storage.errors import ConcurrentModification
 from web.errors import STALE_CODES, STALE_MESSAGE
 from web.render import page
+from web.routes.materials import missing_badges, with_missing
 from web.security import check_csrf, current_user, flash
 from workflows.review import is_reviewed
 
@@ -53,6 +54,7 @@ def queue(request: Request, page_no: int = Query(1, alias="page", ge=1, le=100_0
             i["thread"] = thread["entries"] if thread else []
             i["reopenable"] = thread["reopenable"] if thread else []
             i["returns"] = sum(1 for e in i["thread"] if e["kind"] == "return")
+    with_missing(pf, items)  # 缺少材料 on each item: one completeness call for the page
     pages = max(1, -(-total // PAGE))
     groups = [("已报送，待审核", [i for i in items if i["review"] == "submitted"]),
               ("乡镇党委组织的事项", [i for i in items if not i["reviewed"]]),
@@ -80,6 +82,7 @@ def _approval_form(request, who, candidate_id: int, step: str, form=None, *, err
         "own_opinion": opinion_field(fields or []) is not None,
         "reviewed": is_reviewed(spec), "thread": thread, "typed": typed, "errors": errors or {},
         "preview": preview, "version": typed.get("expected_version") or row.version,
+        "materials": missing_badges(pf, [candidate_id]).get(candidate_id),
         "occurred_on": typed.get("occurred_on") or pf.today().isoformat(),
     }, status_code=status_code, who=who)
 
@@ -157,7 +160,10 @@ def _approve(request: Request, who, candidate_id: int, step: str, form):
     except DomainError as e:
         stale = any(v.code in STALE_CODES for v in e.violations)
         msgs = [STALE_MESSAGE] if stale else [v.message for v in e.violations]
-        return _approval_form(request, who, candidate_id, step, form, errors={"_": "；".join(msgs)},
+        errors = {"_": "；".join(msgs)}
+        if any(v.code.startswith("material.") for v in e.violations):  # a missing material blocks it
+            errors["materials"] = "1"
+        return _approval_form(request, who, candidate_id, step, form, errors=errors,
                               status_code=409 if stale else 422)
     if not confirm:
         ev = result.decision.event

@@ -16,6 +16,7 @@ from services.user_commands import load_for
 from storage.errors import ConcurrentModification
 from web.errors import STALE_CODES, STALE_MESSAGE
 from web.render import page
+from web.routes.materials import with_missing
 from web.security import check_csrf, current_user, flash
 
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
@@ -25,8 +26,10 @@ api = APIRouter(prefix="/api", dependencies=[Depends(check_csrf)], tags=["partyf
 @router.get("/review")
 def review_page(request: Request, who=Depends(current_user)):
     """被退回 / 待报送 / 已报送 of the user's branches."""
-    return page(request, "review.html", {"title": "报送与退回", "r": branch_review(request.app.state.pf, who),
-                                           "today": request.app.state.pf.today().isoformat()}, who=who)
+    pf = request.app.state.pf
+    r = branch_review(pf, who)
+    with_missing(pf, r["returned"] + r["unsent"])  # 缺少材料 on what is to be sent (again)
+    return page(request, "review.html", {"title": "报送与退回", "r": r, "today": pf.today().isoformat()}, who=who)
 
 
 @router.post("/candidates/{candidate_id:int}/submit/{step_id}")

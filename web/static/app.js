@@ -8,6 +8,8 @@
       and ignores taps until the file arrives; then the file is saved under the server's name.
       An answer that is not a file (a refusal page) is shown as a normal page would be.
    3. The report page's period select shows the two date inputs only for 自定义日期范围.
+   4. A link to an element inside a closed <details> (the candidate page's 材料) opens it.
+   5. The 材料 upload form's file pickers are Chinese buttons; the chosen file's name shows below.
    Without this script every page still works (plain submits and links).
 */
 (function () {
@@ -114,6 +116,29 @@
       window.location.href = link.href;
     });
   }, false);
+
+  // 5. the 材料 upload form: the file pickers are buttons (app.css, under .js); say which file was chosen
+  document.documentElement.classList.add("js");
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!(input instanceof HTMLInputElement) || input.type !== "file") return;
+    var form = input.form, note = form && form.querySelector(".chosen");
+    if (!note) return;
+    var others = form.querySelectorAll("input[type=file]");
+    for (var i = 0; i < others.length; i++) if (others[i] !== input) others[i].value = "";  // one file a time
+    note.textContent = input.files && input.files.length ? "已选择：" + input.files[0].name : "";
+  }, false);
+
+  // 4. a link to a part of the page inside a closed <details> (缺少：… → the material) opens it
+  function openTarget() {
+    var id = window.location.hash.slice(1);
+    var el = id && document.getElementById(decodeURIComponent(id));
+    if (!el) return;
+    for (var d = el.closest("details"); d; d = d.parentElement && d.parentElement.closest("details")) d.open = true;
+    el.scrollIntoView();
+  }
+  window.addEventListener("hashchange", openTarget);
+  openTarget();
 
   // 3. the report's custom date range ----------------------------------------------------------
   function rangeToggle(select) {

@@ -13,19 +13,20 @@ import re
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.materials.intake import DEFAULT_LIMITS
+from services.materials.limits import upload_limits
 
 SLACK = 64 * 1024  # the multipart envelope: boundaries, part headers, the other fields
 UPLOAD_PATHS = re.compile(r"^/(?:api/)?candidates/\d+/materials$")
 
 
 def upload_limit() -> int:
-    """The most bytes one uploaded file may have: the limit `services.materials.files.attach` checks."""
-    return DEFAULT_LIMITS.max_bytes
+    """The most bytes one uploaded file may have: the limit `services.materials.files.attach` checks
+    (PARTYFLOW_UPLOAD_MAX_MB, else 20 MB)."""
+    return upload_limits().max_bytes
 
 
 def too_large_message() -> str:
-    return f"上传的文件超过单个文件 {upload_limit() // 2**20} MB 的上限，不能上传；请压缩或分成几个文件后再上传"
+    return f"上传的文件超过单个文件 {upload_limit() / 2**20:g} MB 的上限，不能上传；请压缩或分成几个文件后再上传"
 
 
 class UploadBodyCap:

@@ -81,7 +81,7 @@ def materials_section(pf, who, candidate_id: int, branch_id: int, defn) -> dict[
     files += len(view["other_files"])
     missing = sorted(view["missing"], key=lambda m: not m["blocks"])  # blocking first
     return {**view, "missing": missing, "files_count": files, "can_attach_other": not reads_only,
-            "max_mb": upload_limit() // 2**20}
+            "max_mb": f"{upload_limit() / 2**20:g}"}
 
 
 def place_problem(m: dict[str, Any], problem: dict | None) -> dict:
@@ -292,7 +292,7 @@ def api_materials(request: Request, candidate_id: int = CandidateId, who=Depends
 
 @api.post("/candidates/{candidate_id}/materials", summary="上传一个材料文件（multipart：file，可选 material、step、document_date、note）")
 async def api_upload(request: Request, candidate_id: int = CandidateId,
-                     file: UploadFile = File(description="文件：JPEG、PNG、HEIC 图片或 PDF、Word（.docx），20 MB 以内"),
+                     file: UploadFile = File(description="文件：JPEG、PNG、HEIC 图片或 PDF、Word（.docx），单个文件默认 20 MB 以内"),
                      material: str | None = Form(None, description="材料标识（见 GET …/materials 的 id）"),
                      step: str | None = Form(None, description="步骤标识（不指定材料时，文件归入该步骤）"),
                      document_date: str | None = Form(None, description="材料上的日期，如 2026-11-20"),

@@ -118,9 +118,9 @@ def build(app, n: int, log) -> dict:
             conn.execute(insert(attachment), files)
     log(f"bulk: {n} candidates, {n * FILES_PER_CANDIDATE} attachment rows: {time.perf_counter() - t0:.1f}s")
     if app.engine.dialect.name == "postgresql":
-        with app.engine.connect() as conn:
-            conn.exec_driver_sql("COMMIT")
-            conn.exec_driver_sql("ANALYZE")
+        from bench.scan_bench import _pg_maintenance
+
+        _pg_maintenance(str(app.engine.url.render_as_string(hide_password=False)), "VACUUM ANALYZE")  # autocommit
     else:
         with app.uow() as uow:
             uow.connection.exec_driver_sql("ANALYZE")

@@ -79,6 +79,7 @@ def view_dict(result: Completeness, defn, by_material: Mapping[str | None, list[
             "step": srow.step, "step_name": f"第{srow.number}步 {srow.name}", "done": srow.done,
             "materials": [{
                 "id": m.material.id, "name": m.material.name, "required": m.material.required, "status": m.status,
+                "by": m.material.by or None,
                 "status_name": m.label, "due": m.due, "generated": m.material.generated,
                 "blocks": m.material.missing == "block", "article": m.material.citation.label(),
                 "needed_by": [defn.step(n).name for n in m.material.needed_by if defn.has_step(n)],

@@ -49,14 +49,16 @@ def _candidate(app: App, who: Principal | None, candidate_id: int):
     return row, state, app.definition(state.definition_key)
 
 
-def _may_attach(who: Principal | None, defn, branch_id: int, step_id: str | None) -> None:
+def _may_attach(who: Principal | None, defn, branch_id: int, step_id: str | None, by: str | None = None) -> None:
     """Files of a step are attached by the side that records it (the branch, or the township for
-    备案/预审/审批…); a file of the candidate as a whole by either side. County viewers attach nothing."""
+    备案/预审/审批…), or by the side the material list says produces it (`by`: the branch writes
+    the 备案报告 the township files); a file of the candidate as a whole by either side. County
+    viewers attach nothing."""
     if who is None:
         return
     if step_id is not None:
         step = defn.step(step_id)
-        if not who.can_act(branch_id, step.actor):
+        if not who.can_act(branch_id, step.actor) and not (by and who.can_act(branch_id, by)):
             raise ForbiddenError(f"“{step.name}”的材料由{defn.roles.get(step.actor, step.actor)}上传，你的角色不能上传或移除")
     elif not (who.can_act(branch_id, "branch") or who.can_act(branch_id, "township")):
         raise ForbiddenError("你的角色只能查看材料，不能上传或移除")
@@ -103,7 +105,7 @@ def attach(app: App, candidate_id: int, data: bytes, filename: str, *, actor: st
     row, state, defn = _candidate(app, who, candidate_id)
     branch_id = state.branch_id or row.branch_id
     spec, step = _target(app, defn, state, branch_id, material, step)
-    _may_attach(who, defn, branch_id, step)
+    _may_attach(who, defn, branch_id, step, spec.by if spec else None)
     note = _text("备注", note, MAX_NOTE) or None
     if document_date is not None and document_date > app.today():
         raise refuse("material.date", f"材料日期 {document_date} 晚于今天，请填写材料上的实际日期")
@@ -176,7 +178,10 @@ def remove(app: App, attachment_id: int, *, actor: str, reason: str, who: Princi
     """Marks a file removed with the reason (the row and the bytes are kept: the record shows what
     was there and who removed it); the completeness no longer counts it."""
     att, row, state, defn = _load(app, who, attachment_id)
-    _may_attach(who, defn, state.branch_id or row.branch_id, att.step)
+    with app.uow(read_only=True) as uow:
+        catalogue = catalogue_of(app, uow, defn, state.branch_id or row.branch_id)
+    spec = _spec(catalogue, att.material)
+    _may_attach(who, defn, state.branch_id or row.branch_id, att.step, spec.by if spec else None)
     reason = _text("移除原因", reason, MAX_REASON)
     if not reason:
         raise refuse("material.reason", "移除文件须填写原因")

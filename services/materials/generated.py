@@ -57,7 +57,7 @@ def attach_generated(app: App, candidate_id: int, kind: str, *, actor: str,
         raise refuse("material.generated", "这份文书在该候选人目前的材料清单中没有对应的材料（或相关步骤尚未开始），"
                      "不能作为材料附上；可下载后另行保存")
     row, state, defn = _candidate(app, who, candidate_id)
-    _may_attach(who, defn, state.branch_id or row.branch_id, spec.step)
+    _may_attach(who, defn, state.branch_id or row.branch_id, spec.step, spec.by)
     name, data = generate(app, candidate_id, kind, today=app.today(), step=spec.step)
     return attach(app, candidate_id, data, name, actor=actor, who=who, material=spec.id, generated_kind=kind,
                   document_date=app.today())

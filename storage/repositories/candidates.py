@@ -109,6 +109,16 @@ class CandidateRepo(Repository):
         row = execute(self.conn, _get, {"b_id": candidate_id}).fetchone()
         return None if row is None else _decode(CODECS[self.conn.dialect.name], row)
 
+    def get_many(self, candidate_ids: Iterable[int]) -> dict[int, CandidateRow]:
+        """{id: row} of those of `candidate_ids` that exist, in one query per thousand ids (a page
+        of a queue, its badges)."""
+        ids = list(dict.fromkeys(candidate_ids))
+        out: dict[int, CandidateRow] = {}
+        for start in range(0, len(ids), 1000):  # a typed select: SQLAlchemy decodes the JSON and dates
+            for r in self.conn.execute(select(*_COLUMNS).where(_c.id.in_(ids[start:start + 1000]))):
+                out[r[0]] = CandidateRow(*r)
+        return out
+
     def update(
         self,
         candidate_id: int,

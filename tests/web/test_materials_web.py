@@ -256,7 +256,9 @@ def test_json_api_round_trip(app, world, login):
     r = sec.post(f"/api/candidates/{cid}/documents/target_notice?attach=1", headers={"X-CSRF-Token": token})
     assert r.status_code == 200 and r.json()["attachment"]["source"] == "generated", r.text
     r = sec.post(f"/api/candidates/{cid}/documents/activist_filing_report?attach=1", headers={"X-CSRF-Token": token})
-    assert r.status_code == 403 and "乡镇党委" in r.json()["message"]  # a township step's material
+    assert r.status_code == 200, r.text  # a township step's material the branch writes (by: branch)
+    r = post(phone_jpeg(), "预审批复.jpg", material="pre_review_reply")
+    assert r.status_code == 403 and "乡镇党委" in r.json()["message"]  # the township's own reply
     doc = sec.get(f"/api/candidates/{cid}/documents/activist_filing_report")
     assert doc.status_code == 200 and _disposition(doc).endswith(".docx")
     unknown = sec.get(f"/api/candidates/{cid}/documents/no_such_form")

@@ -76,6 +76,8 @@ def materials_section(pf, who, candidate_id: int, branch_id: int, defn) -> dict[
         actor = defn.step(s["step"]).actor if defn.has_step(s["step"]) else "branch"
         s["can_attach"] = who.can_act(branch_id, actor)
         for m in s["materials"]:
+            # the side that records the step, or the one the list says produces it (services/materials/files.py)
+            m["can_attach"] = s["can_attach"] or bool(m.get("by") and who.can_act(branch_id, m["by"]))
             m["form_title"] = _form_title(m.get("generated"), defn)
             files += len(m["files"])
     files += len(view["other_files"])
@@ -105,7 +107,8 @@ def missing_badges(pf, candidate_ids) -> dict[int, dict[str, Any]]:
     if not ids:
         return {}
     with pf.uow(read_only=True) as uow:
-        rows = [r for r in (uow.candidates.get(i) for i in ids) if r is not None]
+        found = uow.candidates.get_many(ids)
+        rows = [found[i] for i in ids if i in found]
         found = for_rows(pf, uow, rows)
     out = {}
     for cid, c in found.items():
@@ -249,10 +252,10 @@ def missing_page(request: Request, org: str | None = None, who=Depends(current_u
 
 def _document(pf, who, candidate_id: int, kind: str):
     """A generated 文书 as a download (anyone who reads the candidate); the download is audited."""
-    from services.materials.documents import generate
+    from services.materials.generated import document
 
-    _row, _state, defn = load_for(pf, who, candidate_id)  # the scope: generate() itself reads any candidate
-    name, data = generate(pf, candidate_id, kind, today=pf.today())
+    _row, _state, defn = load_for(pf, who, candidate_id)
+    name, data = document(pf, candidate_id, kind, who=who)
     record(pf, user_id=who.user_id, username=who.username, action="material.document", target_kind="candidate",
            target_id=candidate_id, detail={"document": _form_title(kind, defn) or kind, "name": name})
     return file_download(name, DOCX, data)

@@ -23,8 +23,7 @@ _SOURCES = ("upload", "generated")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("organisation") as batch:
-        batch.add_column(sa.Column("material_list", sa.String(64), nullable=True))
+    op.add_column("organisation", sa.Column("material_list", sa.String(64), nullable=True))
     op.create_table(
         "attachment",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
@@ -62,5 +61,6 @@ def downgrade() -> None:
     op.drop_index("ix_attachment_sha256", table_name="attachment")
     op.drop_index("ix_attachment_candidate_id_material", table_name="attachment")
     op.drop_table("attachment")
-    with op.batch_alter_table("organisation") as batch:
-        batch.drop_column("material_list")
+    # A plain DROP COLUMN (SQLite >= 3.35): a batch rebuild would drop `organisation`, which the
+    # other tables' foreign keys refuse while SQLite enforces them.
+    op.drop_column("organisation", "material_list")

@@ -48,6 +48,17 @@ def test_phone_jpeg_loses_its_gps_and_stands_upright():
     assert accepted.size == len(accepted.data)
 
 
+def test_a_large_photo_is_kept_at_a4_300_dpi_upright():
+    """A 4032×3024 phone photo turned by its EXIF (orientation 6) is stored 2631×3508: the longest
+    side at Limits.max_side_px, the proportions kept; one just below the cap is left as it is."""
+    accepted = inspect_upload(samples.phone_jpeg(orientation=6, size=(4032, 3024)), "IMG_0413.JPG")
+    assert (accepted.width, accepted.height) == _image(accepted.data).size == (2631, 3508)
+    same = inspect_upload(samples.phone_jpeg(orientation=1, size=(3508, 2480)), "a.jpg")
+    assert (same.width, same.height) == (3508, 2480)
+    assert inspect_upload(samples.phone_jpeg(orientation=1, size=(3000, 2000)), "a.jpg",
+                          limits=Limits(max_side_px=1500)).width == 1500
+
+
 def test_thumbnail_fits_320_pixels():
     accepted = inspect_upload(samples.phone_jpeg(orientation=1, size=(1200, 800)), "a.jpg")
     thumb = _image(accepted.thumbnail)

@@ -53,6 +53,8 @@ def clean_image(data: bytes, kind: str, name: str, limits: Limits) -> CleanImage
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
         raise UploadRefused(f"图片“{name}”已损坏或不完整，无法读取，不能上传", "upload.damaged", name) from exc
     upright.info = {}  # EXIF, XMP, comments, text chunks: none of it is written back
+    if max(upright.size) > limits.max_side_px:
+        upright.thumbnail((limits.max_side_px, limits.max_side_px), Image.Resampling.BICUBIC)
     if upright.mode in ("CMYK", "LAB", "YCbCr"):
         icc = None  # converted to RGB below: a CMYK profile would misdescribe the pixels
     if kind == PNG:

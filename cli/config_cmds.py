@@ -9,9 +9,8 @@ from typing import Annotated
 
 import typer
 
-from cli.options import ACTOR_ENV, Run, check_recorder, command, config_path, read_config, write_config
+from cli.options import ACTOR_ENV, Run, check_recorder, command, config_path, read_config, refuse, write_config
 from cli.zh import ZhGroup
-from engine.errors import refuse
 
 # key -> its Chinese name; only these may be set
 KEYS = {"recorder": "默认录入人"}

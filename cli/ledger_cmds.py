@@ -6,9 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.options import EXIT_PROBLEMS, Run, command
+from cli.options import EXIT_PROBLEMS, Run, command, refuse
 from cli.zh import ZhGroup
-from engine.errors import refuse
 
 _SHOW = 20  # lines of each list shown in the terminal (--json has them all, up to 200)
 

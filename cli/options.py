@@ -20,18 +20,20 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from datetime import date
-from typing import Any, Callable, Iterable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 
 import typer
-from rich.console import Console
-from sqlalchemy.exc import SQLAlchemyError
 
 from cli.zh import ZhCommand
-from engine.errors import DomainError, Violation, refuse
-from engine.evidence import parse_date as _parse_date
-from engine.input_policy import MAX_ID, MAX_INT, hidden_characters, shown
-from storage.db_errors import explain as explain_database_error
-from storage.errors import ConcurrentModification, StorageError, TransactionAborted
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from engine.errors import DomainError, Violation
+
+# Start-up cost (issue 19): `partyflow --help` must not load the engine, the storage layer or
+# SQLAlchemy, so nothing here imports them at module level; each function imports what it uses
+# (tests/unit/test_cli_import_cost.py keeps it so).
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED, EXIT_CONFLICT = 0, 1, 2, 3
 # Violations that mean "reload and retry" rather than "change the request".
@@ -44,6 +46,22 @@ PREVIEW_RECORDER = "（预演，未指明录入人）"
 
 DB_HELP = "数据库地址（默认取环境变量 PARTYFLOW_DATABASE_URL，否则为本机用户数据目录下的 SQLite 文件）"
 JSON_HELP = "以 JSON 输出（UTF-8，格式见 docs/cli.md）"
+# storage.db.ENV_URL, spelled out so that a command without --db need not load the storage layer
+# to learn there is nothing to check (tests/unit/test_cli_import_cost.py checks they agree)
+DATABASE_URL_ENV = "PARTYFLOW_DATABASE_URL"
+
+
+def refuse(code: str, message: str) -> DomainError:
+    """engine.errors.refuse, loading the engine only when a command refuses something."""
+    from engine.errors import refuse as engine_refuse
+
+    return engine_refuse(code, message)
+
+
+def _violation(code: str, message: str) -> Violation:
+    from engine.errors import Violation
+
+    return Violation(code, message)
 
 
 def config_path() -> Path:
@@ -94,6 +112,8 @@ def write_config(data: dict[str, Any]) -> Path:
 def check_recorder(name: str, where: str) -> str:
     """A recorder's name as the log keeps it: trimmed, one line, at most MAX_RECORDER characters,
     nothing hidden (engine/input_policy.py: the rule every name follows)."""
+    from engine.input_policy import hidden_characters, shown
+
     name = name.strip()
     if len(name) > MAX_RECORDER:
         raise refuse("recorder.invalid", f"{where}：录入人姓名应为一行、不超过 {MAX_RECORDER} 个字，"
@@ -128,6 +148,8 @@ def _console(stderr: bool = False) -> Console:
 
     Output that is not a terminal gets a wide fixed width so Chinese tables are not squeezed.
     """
+    from rich.console import Console
+
     stream = sys.stderr if stderr else sys.stdout
     width = None if (stream.isatty() or os.environ.get("COLUMNS")) else 160
     return Console(file=stream, stderr=stderr, width=width, highlight=False, soft_wrap=False)
@@ -154,6 +176,8 @@ _OS_REASONS = {errno.ENAMETOOLONG: "文件名过长", errno.ENOENT: "文件或�
 
 def file_problem(exc: OSError) -> str:
     """A file the command could not read or write, in one Chinese line (never a traceback)."""
+    from engine.input_policy import shown
+
     where = f" {shown(str(exc.filename), 80)}" if exc.filename else ""
     reason = _OS_REASONS.get(exc.errno) or exc.strerror or "操作系统拒绝"
     return f"无法读写文件{where}：{reason}，本次未完成；请检查路径后重试"
@@ -163,11 +187,12 @@ def check_database_address(db: str | None) -> None:
     """`--db` (else $PARTYFLOW_DATABASE_URL) names a database partyflow can open, before anything
     tries: `mysql://x` is one Chinese refusal naming the supported kinds, not the driver's
     ModuleNotFoundError. Not given at all: the default SQLite file, nothing to check."""
-    from storage.db import ENV_URL, database_url
-
-    text = db if db is not None else os.environ.get(ENV_URL)
+    text = db if db is not None else os.environ.get(DATABASE_URL_ENV)
     if text is None:
         return
+    from engine.input_policy import shown
+    from storage.db import database_url
+
     url = database_url(text)  # neither a URL nor a path: BadDatabaseAddress (one Chinese line)
     if url.drivername not in SUPPORTED_DRIVERS:
         where = shown(url.render_as_string(hide_password=True), 80)
@@ -177,12 +202,17 @@ def check_database_address(db: str | None) -> None:
 
 def check_database_or_exit(db: str | None, json_output: bool) -> None:
     """`check_database_address` for the places outside a command's error handler (the root options)."""
+    if db is None and os.environ.get(DATABASE_URL_ENV) is None:
+        return  # the default SQLite file: nothing to check, nothing to load
+    from engine.errors import DomainError
+    from storage.errors import StorageError
+
     try:
         check_database_address(db)
     except DomainError as e:
         Run(json=json_output).fail(e.violations, EXIT_REFUSED)
     except StorageError as e:
-        Run(json=json_output).fail([Violation("storage", str(e))], EXIT_REFUSED)
+        Run(json=json_output).fail([_violation("storage", str(e))], EXIT_REFUSED)
 
 
 @dataclass
@@ -245,6 +275,9 @@ class Run:
 
 
 def _handle(run: Run, exc: BaseException) -> None:
+    from engine.errors import DomainError, Violation
+    from storage.errors import ConcurrentModification, StorageError, TransactionAborted
+
     if isinstance(exc, DomainError):
         conflict = any(v.code in _CONFLICT_CODES for v in exc.violations)
         run.fail(exc.violations, EXIT_CONFLICT if conflict else EXIT_REFUSED, "conflict" if conflict else "refused")
@@ -255,16 +288,34 @@ def _handle(run: Run, exc: BaseException) -> None:
         run.fail([Violation("transaction_aborted", str(exc))], EXIT_CONFLICT, "conflict")
     if isinstance(exc, StorageError):
         run.fail([Violation("storage", str(exc))], EXIT_REFUSED)
-    if isinstance(exc, SQLAlchemyError):
+    if _is_database_error(exc):
+        from storage.db_errors import explain as explain_database_error
+
         logging.getLogger("partyflow.database").debug("database error: %s", exc)
         run.fail([Violation("database", f"未写入任何内容：{explain_database_error(exc)}")], EXIT_PROBLEMS, "database")
     raise exc
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    """A SQLAlchemy error — without importing SQLAlchemy: if it is not loaded, none was raised."""
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    return sa_exc is not None and isinstance(exc, sa_exc.SQLAlchemyError)
+
+
+def _is_ours(exc: BaseException) -> bool:
+    """A refusal, a storage error or a database error: `_handle` turns it into Chinese lines."""
+    errors, storage_errors = sys.modules.get("engine.errors"), sys.modules.get("storage.errors")
+    return ((errors is not None and isinstance(exc, errors.DomainError))
+            or (storage_errors is not None and isinstance(exc, storage_errors.StorageError))
+            or _is_database_error(exc))
 
 
 def _check_ints(ctx: typer.Context | None, kw: dict[str, Any]) -> None:
     """Integer options and arguments (ids, versions, counts) must fit the database's INTEGER:
     `show 99999999999999999999` is a refusal, not an overflow in the driver (SQLite) or an
     "out of range" database error (PostgreSQL)."""
+    from engine.input_policy import MAX_INT
+
     for name, value in kw.items():
         if isinstance(value, int) and not isinstance(value, bool) and not -MAX_INT <= value <= MAX_INT:
             label = name
@@ -321,14 +372,18 @@ def command(group: typer.Typer, name: str | None = None, *, creates_database: bo
                 return fn(run, *args, **kw)
             except typer.Exit:
                 raise
-            except (DomainError, StorageError, SQLAlchemyError) as exc:
-                _handle(run, exc)
-            except OSError as exc:  # a file the user named: too long a name, a missing folder, no permission
-                _handle(run, refuse("file.unusable", file_problem(exc)))
-            except OverflowError:
-                # an id beyond the database's 64-bit integers (show 99999999999999999999): the
-                # driver overflows binding it; no record can have such a number
-                _handle(run, refuse("input.overflow", f"编号或数值过大（超出 {MAX_ID} 的上限），请检查后重试"))
+            except Exception as exc:  # noqa: BLE001 - sorted below, anything else propagates
+                if _is_ours(exc):
+                    _handle(run, exc)
+                if isinstance(exc, OSError):  # a file the user named: too long a name, a missing folder, no permission
+                    _handle(run, refuse("file.unusable", file_problem(exc)))
+                if isinstance(exc, OverflowError):
+                    # an id beyond the database's 64-bit integers (show 99999999999999999999): the
+                    # driver overflows binding it; no record can have such a number
+                    from engine.input_policy import MAX_ID
+
+                    _handle(run, refuse("input.overflow", f"编号或数值过大（超出 {MAX_ID} 的上限），请检查后重试"))
+                raise
 
         wrapper.__signature__ = sig.replace(parameters=[*params, _ctx_param(), *_global_params()])
         kwargs.setdefault("cls", ZhCommand)
@@ -346,6 +401,8 @@ def command(group: typer.Typer, name: str | None = None, *, creates_database: bo
 
 def parse_ids(text: str, what: str = "编号") -> list[int]:
     """Ids as users type them: `3,5,8` (Chinese commas too); Chinese refusal otherwise."""
+    from engine.input_policy import MAX_ID
+
     ids = []
     for part in text.replace("，", ",").split(","):
         part = part.strip()
@@ -364,8 +421,10 @@ def parse_ids(text: str, what: str = "编号") -> list[int]:
 
 def parse_day(text: str, what: str = "日期") -> date:
     """A date as users type it (2018-03-10, 2018.3.10, 2018年3月10日); Chinese error otherwise."""
+    from engine.evidence import parse_date
+
     try:
-        return _parse_date(text)
+        return parse_date(text)
     except ValueError as e:
         raise refuse("date.invalid", f"{what}：{e}") from None
 

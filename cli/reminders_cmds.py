@@ -8,10 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.options import Run, command, parse_day, parse_ids
+from cli.options import Run, command, parse_day, parse_ids, refuse
 from cli.zh import ZhGroup
-from engine.errors import refuse
-from services.directory import ROLE_NAMES as CONTACT_ROLES
 
 STATUS_NAMES = {"pending": "待发送", "sent": "已发送", "dead": "发送失败（已停止重试）"}
 KIND_NAMES = {"reminder": "到期提醒", "overdue": "逾期", "escalation": "升级督办", "report": "半年报告",
@@ -51,6 +49,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         from services.directory import add_contact
 
+        from services.directory import ROLE_NAMES as CONTACT_ROLES
+
         c = add_contact(run.app, org, role, name, email, webhook)
         if run.json:
             run.emit({"ok": True, "id": c["id"]})
@@ -59,7 +59,7 @@ def register(app: typer.Typer) -> None:
 
     @command(contact_app, "list", help="列出提醒接收人。")
     def contact_list(run: Run) -> None:
-        from services.directory import list_contacts
+        from services.directory import ROLE_NAMES as CONTACT_ROLES, list_contacts
 
         items = list_contacts(run.app)
         if run.json:

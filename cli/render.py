@@ -6,14 +6,18 @@ what a person reads and what `--json` prints can never disagree.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from rich.table import Table
 from rich.text import Text
 
 from cli.options import Run
-from engine.calendar import WorkdayCalendar, due_note
-from services.queries import is_time_rule
+
+if TYPE_CHECKING:
+    from engine.calendar import WorkdayCalendar
+
+# The engine and the services are imported where a render needs them, not here: cli.main imports
+# this module, and `partyflow --help` must start without them (issue 19).
 
 PREVIEW_BANNER = "【预演，未写入】"
 PROVISIONAL = "（暂按周一至周五推算）"
@@ -29,6 +33,8 @@ def _date(rd: Mapping[str, Any] | None) -> str:
 def _due(cal: WorkdayCalendar, day: str, provisional: bool = False) -> str:
     """A due date as it is meant: inclusive, with its day's holiday or unloaded-year note
     ("2027-01-01（含当日，元旦；2027 年节假日安排尚未载入）"). The date itself never moves."""
+    from engine.calendar import due_note
+
     return day + due_note(date.fromisoformat(day), cal, provisional)
 
 
@@ -189,6 +195,8 @@ def overdue(run: Run, items: list[Mapping[str, Any]], as_of: str) -> None:
 
 
 def process_table(run: Run, data: Mapping[str, Any]) -> None:
+    from services.queries import is_time_rule
+
     run.line(f"{data['title']}（{data['effective_from']} 起施行）", "bold")  # steps are typed by number or name: no ids
     t = _table("序号", "步骤", "阶段", "办理主体", "时间要求", "其他要求", "依据")
     for s in data["steps"]:

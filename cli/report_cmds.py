@@ -9,9 +9,8 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from cli.options import Run, command, parse_day
+from cli.options import Run, command, parse_day, refuse
 from cli.zh import ZhGroup
-from engine.errors import refuse
 
 FORMAT_HELP = "text（纯文本，默认）、md（Markdown）、xlsx（Excel：统计表和发展党员工作台账）、docx（Word 工作汇报）"
 

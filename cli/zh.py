@@ -11,7 +11,6 @@ import re
 import sys
 from typing import Any
 
-from typer import rich_utils
 from typer.core import TyperCommand, TyperGroup
 
 try:  # typer ≥ 0.26 vendors click
@@ -23,16 +22,29 @@ except ImportError:  # pragma: no cover - older typer with a separate click
 
 HELP_TEXT = "显示本帮助并退出"
 
-rich_utils.ARGUMENTS_PANEL_TITLE = "参数"
-rich_utils.OPTIONS_PANEL_TITLE = "选项"
-rich_utils.COMMANDS_PANEL_TITLE = "命令"
-rich_utils.ERRORS_PANEL_TITLE = "错误"
-rich_utils.ABORTED_TEXT = "已中止。"
-rich_utils.REQUIRED_LONG_STRING = "[必填]"
-rich_utils.DEFAULT_STRING = "[默认：{}]"
-rich_utils.ENVVAR_STRING = "[环境变量：{}]"
-rich_utils.DEPRECATED_STRING = "（已弃用）"
-rich_utils.RICH_HELP = "可运行 [blue]'{command_path} {help_option}'[/] 查看帮助。"
+# typer's rich help texts, set when help is first rendered: importing typer.rich_utils (rich's
+# markdown, traceback and pretty printers) costs more than the rest of the CLI's start, and only
+# help and typer's own error panels read these.
+_RICH_TEXTS = {
+    "ARGUMENTS_PANEL_TITLE": "参数",
+    "OPTIONS_PANEL_TITLE": "选项",
+    "COMMANDS_PANEL_TITLE": "命令",
+    "ERRORS_PANEL_TITLE": "错误",
+    "ABORTED_TEXT": "已中止。",
+    "REQUIRED_LONG_STRING": "[必填]",
+    "DEFAULT_STRING": "[默认：{}]",
+    "ENVVAR_STRING": "[环境变量：{}]",
+    "DEPRECATED_STRING": "（已弃用）",
+    "RICH_HELP": "可运行 [blue]'{command_path} {help_option}'[/] 查看帮助。",
+}
+
+
+def chinese_rich_texts() -> None:
+    """Put the Chinese texts into typer.rich_utils (importing it); idempotent."""
+    from typer import rich_utils
+
+    for name, text in _RICH_TEXTS.items():
+        setattr(rich_utils, name, text)
 
 _VALUE_PATTERNS = [
     (re.compile(r"^'?(.*?)'? is not a valid integer\.?$"), "“{0}”不是整数"),
@@ -107,6 +119,10 @@ def _show(e: Exception) -> None:
 
 
 class _HelpInChinese:
+    def format_help(self, ctx, formatter):  # noqa: D401 - click API
+        chinese_rich_texts()
+        return super().format_help(ctx, formatter)  # type: ignore[misc]
+
     def get_help_option(self, ctx):  # noqa: D401 - click API
         opt = super().get_help_option(ctx)  # type: ignore[misc]
         if opt is not None:

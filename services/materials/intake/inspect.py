@@ -12,12 +12,11 @@ from .images import clean_image
 from .limits import DEFAULT_LIMITS, MB, Limits
 from .names import safe_filename
 from .pdf import inspect_pdf
-from .refusal import UploadRefused
+from .refusal import ALLOWED, UploadRefused
 from .sniff import HEIC, JPEG, OLE, PDF, PNG, ZIP, describe, sniff
 from .word import inspect_docx
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-ALLOWED = "JPEG、PNG、HEIC 图片或 PDF、Word（.docx）文件"
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from engine.errors import DomainError, Violation
 
+ALLOWED = "JPEG、PNG、HEIC 图片或 PDF、Word（.docx）文件"  # what may be uploaded, for refusals
+
 
 class UploadRefused(DomainError):
     """An upload that will not be stored. `message` is one Chinese sentence naming the file and

@@ -150,6 +150,58 @@ def test_harmless_pdf_actions_are_accepted():
     assert inspect_upload(samples.pdf(mutate=navigate), "a.pdf").pages == 2
 
 
+def _link_to(uri):
+    """A page whose Link annotation opens `uri` (a str, or bytes for the raw PDF string)."""
+    def mutate(pdf):
+        action = Dictionary(S=Name.URI, URI=String(uri))
+        link = Dictionary(Type=Name.Annot, Subtype=Name.Link, Rect=Array([0, 0, 100, 100]), A=action)
+        pdf.pages[0].obj.Annots = Array([pdf.make_indirect(link)])
+    return mutate
+
+
+@pytest.mark.parametrize("compress", [False, True], ids=["plain", "object-streams"])
+@pytest.mark.parametrize(("uri", "scheme"), [
+    ("javascript:alert(1)", "javascript:"),
+    ("JavaScript:app.alert(1)", "javascript:"),
+    ("java\tscript:alert(1)", "javascript:"),
+    (" \x01\njava\r\nscript :alert(1)", "javascript:"),
+    (b"\xfe\xff" + "javascript:alert(1)".encode("utf-16-be"), "javascript:"),  # a UTF-16 PDF string
+    ("VBScript:MsgBox(1)", "vbscript:"),
+    ("data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==", "data:"),
+    ("file:///C:/Windows/System32/cmd.exe", "file:"),
+], ids=["plain", "case", "tab", "controls", "utf16", "vbscript", "data", "file"])
+def test_pdf_link_to_a_script_uri_is_refused(uri, scheme, compress):
+    """Issue 18 review: a Link whose action is /URI (javascript:alert(1)) was accepted. Viewers
+    drop tabs, line breaks and control characters from a URI and ignore case, so must the check."""
+    data = samples.pdf(mutate=_link_to(uri), compress=compress)
+    error = refused(data, "政审结论.pdf", "upload.active_content")
+    assert f"PDF 文件“政审结论.pdf”含有可执行的链接（{scheme}）" in error.message, error.message
+
+
+def test_pdf_script_uri_as_a_hex_string_is_refused():
+    placeholder = "x" * 38
+    data = samples.pdf(mutate=_link_to(placeholder))
+    hex_uri = b"<" + b"javascript:alert(1)".hex().encode() + b">"
+    data = data.replace(f"({placeholder})".encode(), hex_uri.ljust(40, b" "))  # same length: the xref holds
+    assert b"javascript" not in data
+    assert "可执行的链接（javascript:）" in refused(data, "a.pdf", "upload.active_content").message
+
+
+def test_script_uri_outside_the_cross_reference_table_is_refused():
+    for action in (b"<< /S /URI /URI (java\\tscript:alert\\(1\\)) >>",
+                   b"<</S/URI/URI<6A617661736372697074 3A616C6572742831 29>>>"):
+        data = samples.pdf()
+        cut = data.rindex(b"%%EOF")
+        hidden = data[:cut] + b"\n98 0 obj\n" + action + b"\nendobj\n" + data[cut:]
+        assert "可执行的链接（javascript:）" in refused(hidden, "x.pdf", "upload.active_content").message
+
+
+@pytest.mark.parametrize("uri", ["https://www.12371.cn/", "HTTP://example.cn/a?b=javascript:1", "mailto:dzb@example.cn",
+                                 "tel:01012345678", "/relative/path", "#page=2"])
+def test_ordinary_links_are_accepted(uri):
+    assert inspect_upload(samples.pdf(mutate=_link_to(uri)), "a.pdf").pages == 2
+
+
 @pytest.mark.parametrize("encryption", [
     pikepdf.Encryption(user="123456", owner="123456"),  # needs a password to open
     pikepdf.Encryption(user="", owner="owner-only"),  # opens, but printing/copying may be locked

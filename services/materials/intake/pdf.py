@@ -7,6 +7,11 @@ sees, names decoded (/J#61vaScript is /JavaScript), and then scans the raw bytes
 names, so an object left outside the cross-reference table — which a repairing reader might
 still find — cannot hide them either. The bytes are stored unchanged: re-saving would break a
 PDF's electronic seal (电子签章).
+
+Links are fine — except a URI that runs a script or opens a local file (javascript:, vbscript:,
+data:, file:). Viewers drop tabs, line breaks and control characters from a URI and ignore the
+case of its scheme, so the check does too, on the decoded string (escapes, hex and UTF-16 strings
+included), and the raw scan looks at every /URI string in the bytes as well.
 """
 from __future__ import annotations
 
@@ -37,6 +42,12 @@ _RAW = re.compile(rb"/(JavaScript|JS|AA|Launch|EmbeddedFiles?|XFA|RichMedia\w*|S
 _RAW_NAMES = {b"JavaScript": "JavaScript 脚本", b"JS": "JavaScript 脚本", b"AA": "自动执行的动作",
               b"Launch": "启动外部程序的动作", b"XFA": "XFA 动态表单", b"SubmitForm": "提交表单数据的动作",
               b"ImportData": "导入数据的动作"}
+
+# URI schemes that run a script or reach the reader's own computer instead of a web page
+_SCRIPT_URI = re.compile(r"(javascript|vbscript|data|file):")
+_IGNORED_IN_URI = re.compile(r"[\x00-\x20\x7f]+")  # what viewers (and the URL standard) drop
+_RAW_URI = re.compile(rb"/URI\s*(\((?:\\.|[^\\)])*\)|<[0-9A-Fa-f\s]*>)", re.DOTALL)
+_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
 
 _PDFIUM = threading.Lock()  # PDFium is not thread-safe; the web server renders from several threads
 
@@ -90,6 +101,12 @@ def _walk(obj, depth: int) -> str | None:
         for key in keys:
             if key in _KEYS:
                 return _KEYS[key]
+        for key in ("/URI", "/Base"):  # a URI action, or the catalog's base for relative URIs
+            value = obj.get(key) if key in keys else None
+            if isinstance(value, pikepdf.String):
+                found = _script_uri(bytes(value))
+                if found:
+                    return found
         for key, table in (("/S", _ACTIONS), ("/Type", _TYPES), ("/Subtype", _TYPES)):
             if key in keys:
                 value = obj.get(key)
@@ -108,7 +125,41 @@ def _walk(obj, depth: int) -> str | None:
     return None
 
 
+def _script_uri(raw: bytes) -> str | None:
+    """"可执行的链接（javascript:）" when a PDF string holds a script or local-file URI."""
+    text = raw[2:].decode("utf-16-be", "replace") if raw.startswith(b"\xfe\xff") else raw.decode("latin-1")
+    m = _SCRIPT_URI.match(_IGNORED_IN_URI.sub("", text).lower())
+    return f"可执行的链接（{m.group(0)}）" if m else None
+
+
+def _pdf_string(token: bytes) -> bytes:
+    """A PDF string token as written, `(…)` or `<…>`, decoded (escapes, octal, hex)."""
+    if token.startswith(b"<"):
+        digits = re.sub(rb"\s", b"", token[1:-1])
+        return bytes.fromhex((digits + b"0" * (len(digits) % 2)).decode())
+    body, out, i = token[1:-1], bytearray(), 0
+    while i < len(body):
+        c = body[i:i + 1]
+        if c == b"\\" and i + 1 < len(body):
+            nxt = body[i + 1:i + 2]
+            octal = re.match(rb"[0-7]{1,3}", body[i + 1:i + 4])
+            if octal:
+                out.append(int(octal.group(), 8) & 0xFF)
+                i += 1 + len(octal.group())
+                continue
+            out += _ESCAPES.get(nxt, b"" if nxt in b"\r\n" else nxt)
+            i += 2
+            continue
+        out += c
+        i += 1
+    return bytes(out)
+
+
 def _raw_scan(data: bytes) -> str | None:
+    for uri in _RAW_URI.finditer(data):
+        found = _script_uri(_pdf_string(uri.group(1)))
+        if found:
+            return found
     m = _RAW.search(data)
     if not m:
         return None

@@ -109,6 +109,8 @@ def attach(app: App, candidate_id: int, data: bytes, filename: str, *, actor: st
     note = _text("备注", note, MAX_NOTE) or None
     if document_date is not None and document_date > app.today():
         raise refuse("material.date", f"材料日期 {document_date} 晚于今天，请填写材料上的实际日期")
+    if document_date is not None and document_date < date(1950, 1, 1):  # a sane floor, as birth dates have one
+        raise refuse("material.date", f"材料日期 {document_date} 不合理：应不早于 1950-01-01，请填写材料上的实际日期")
     accepted = inspect_upload(data, filename, limits=upload_limits())
     store = app.objects
     object_key = key_for_digest(accepted.sha256)

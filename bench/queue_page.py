@@ -24,7 +24,7 @@ def main() -> None:
 
     from services.app import SHANGHAI, App
     from services.demo import run_demo
-    from services.demo_accounts import create_demo_accounts
+    from services.demo.accounts import create_demo_accounts
     from web.app import create_app
 
     app = App.open(f"sqlite:///{tempfile.mktemp(suffix='.db')}")

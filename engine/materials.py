@@ -47,6 +47,7 @@ class MaterialStatus:
     status: str  # PRESENT | GENERATED | MISSING | OPTIONAL_MISSING | NOT_DUE
     count: int = 0  # files on record
     due: bool = False
+    blocks: bool = False  # a `block` material a step still ahead needs (Completeness.blocking)
 
     @property
     def label(self) -> str:
@@ -73,6 +74,12 @@ class Completeness:
     @property
     def missing_required(self) -> list[MaterialSpec]:
         return [s.material for r in self.rows for s in r.items if s.status == MISSING]
+
+    @property
+    def blocking(self) -> list[MaterialSpec]:
+        """The missing materials that still stop a step: `block` ones a step not yet done needs.
+        Once every step that needs one is done (or the candidate left), it is only missing."""
+        return [s.material for r in self.rows for s in r.items if s.status == MISSING and s.blocks]
 
     @property
     def complete(self) -> bool:
@@ -136,7 +143,8 @@ def completeness(catalogue: MaterialCatalogue, state: CandidateState, present: P
             if due and m.required:
                 required_due += 1
                 required_present += status in (PRESENT, GENERATED)
-            items.append(MaterialStatus(m, status, count, due))
+            ahead = m.missing == "block" and state.ended_on is None and any(n not in state.done for n in m.needed_by)
+            items.append(MaterialStatus(m, status, count, due, ahead))
         if items and (step.id in reached or any(i.due or i.count or i.status == GENERATED for i in items)):
             rows.append(StepMaterials(step.id, step.number, step.name, step.id in state.done, tuple(items)))
     return Completeness(tuple(rows), required_due, required_present)

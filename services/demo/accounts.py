@@ -1,4 +1,4 @@
-"""Web accounts for the demo township (services/demo.py): who to log in as.
+"""Web accounts for the demo township (services/demo/township.py): who to log in as.
 
 One secretary for each pair of branches, one township officer, one county viewer, one
 administrator — all with the same well-known password. Demo data only: never use these accounts

@@ -13,7 +13,7 @@ loop (services/review: the branch sends the resolution up, the township approves
   ledger cannot carry a 报送, and the demo township must survive the ledger's export → import
   round trip unchanged (tests/integration/test_ledger.py).
 
-`record_step` is the demo's one way of recording a step (services/demo.py calls it): it returns
+`record_step` is the demo's one way of recording a step (services/demo/township.py calls it): it returns
 the use case's result, or None when the story holds the step back (nothing recorded).
 """
 from __future__ import annotations
@@ -22,11 +22,11 @@ from datetime import date
 from typing import Any
 
 from services import candidates as uc
-from services.demo_accounts import demo_actor
+from services.demo.accounts import demo_actor
 from services.review import commands as review
 from services.sample_evidence import sample_evidence
 
-# candidate index in the demo (services/demo.py: the i-th applicant) -> story
+# candidate index in the demo (services/demo/township.py: the i-th applicant) -> story
 STORIES = {4: "approved", 20: "approved", 29: "refused", 13: "pending"}
 MEETING, APPROVAL = "conversion_meeting", "conversion_approval"
 OPINIONS = {

@@ -18,8 +18,9 @@ from engine import DomainError, outlook, process_for
 from services import candidates as uc
 from services.access import step_side
 from services.app import SHANGHAI, App
-from services.demo_accounts import demo_actor
-from services.demo_resolutions import record_step
+from services.demo.accounts import demo_actor
+from services.demo.materials import file_step_materials
+from services.demo.resolutions import record_step
 from services.people.roll import roll_on
 from services.sample_evidence import sample_evidence, sample_vote
 
@@ -48,6 +49,8 @@ class DemoLog:
     lines: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     steps: int = 0
+    files: int = 0  # 材料 put on record (services/demo/materials.py)
+    with_files: bool = True
 
     def say(self, text: str) -> None:
         self.lines.append(text)
@@ -94,11 +97,13 @@ SPECIAL = {
 
 
 def run_demo(app: App, *, candidates: int = 36, seed: int = 2018, end: date = END,
-             progress: Callable[[str], None] | None = None) -> dict:
-    """Build the township, simulate until `end`, return ids and the log for the printout."""
+             progress: Callable[[str], None] | None = None, materials: bool = True) -> dict:
+    """Build the township, simulate until `end`, return ids and the log for the printout.
+
+    With `materials`, the steps' required files are put on record as they are done (most of them)."""
     rng = random.Random(seed)
     town = build_township(app, rng)
-    log = DemoLog()
+    log = DemoLog(with_files=materials)
     sim = {"today": date(2015, 1, 5)}
     app.clock = lambda: datetime.combine(sim["today"], datetime.min.time().replace(hour=10), SHANGHAI)
     queue: list[_Action] = []
@@ -214,15 +219,20 @@ def _perform(app: App, act: _Action, info: dict, town: dict, rng: random.Random,
             info[res.candidate_id] = info.pop(cid)
             cid = res.candidate_id
             log.steps += 1
+            if log.with_files:
+                log.files += file_step_materials(app, town, cid, "application", act.on)
             _special_after_apply(app, cid, info, rng, schedule, log)
         elif act.kind == "step":
             ev = _evidence(app, cid, act.step, act.on, info, town, rng)
             res = record_step(app, cid, act.step, act.on, info[cid], ev, _actor(app, town, cid, info, act.step), log)
             if res is None:
-                return  # held back by a story of services/demo_resolutions (nothing recorded)
+                return  # held back by a story of services/demo/resolutions (nothing recorded)
             log.steps += 1
             for w in res.decision.warnings:
-                log.say(f"{act.on} 候选人{cid}：{w}")
+                if not w.startswith("缺少材料"):  # the files come just below
+                    log.say(f"{act.on} 候选人{cid}：{w}")
+            if log.with_files:
+                log.files += file_step_materials(app, town, cid, act.step, act.on)
             if res.decision.state.stage == "rejected":
                 schedule(cid, act.on + timedelta(days=90), "reconsider")
                 return

@@ -39,8 +39,13 @@ def index_rows(defn, catalogue, files) -> list[dict[str, Any]]:
         spec = catalogue.get(f.material) if f.material and f.material in catalogue else None
         day = f.document_date or f.uploaded_at.date()
         step = defn.step(f.step) if f.step and defn.has_step(f.step) else None
-        rows.append({"序号": i, "材料名称": spec.name if spec else f.filename, "日期": day.isoformat(),
-                     "页数": f.pages or "", "备注": f"第{step.number}步 {step.name}" if step else "",
+        where = f"第{step.number}步 {step.name}" if step else ""
+        if spec is not None:
+            name, note = spec.name, where
+        else:  # a file put with a step (or the candidate) but no material of the list
+            name = f"{step.name}的其他材料" if step else "其他材料"
+            note = "；".join(x for x in (where, f"原文件名：{f.filename}") if x)
+        rows.append({"序号": i, "材料名称": name, "日期": day.isoformat(), "页数": f.pages or "", "备注": note,
                      "file": f})
     return rows
 
@@ -102,7 +107,7 @@ def missing_rows(app: App, org_id: int | None, *, who: Principal | None = None) 
                     "name": people[r.person_id].name if r.person_id in people else "",
                     "stage": defn.stage_name(r.stage), "percent": c.percent,
                     "missing": [m.name for m in c.missing_required],
-                    "blocking": [m.name for m in c.missing_required if m.missing == "block"]})
+                    "blocking": [m.name for m in c.blocking]})
     out.sort(key=lambda x: (x["branch"], x["name"]))
     return out
 

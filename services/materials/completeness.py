@@ -81,14 +81,15 @@ def view_dict(result: Completeness, defn, by_material: Mapping[str | None, list[
                 "id": m.material.id, "name": m.material.name, "required": m.material.required, "status": m.status,
                 "by": m.material.by or None,
                 "status_name": m.label, "due": m.due, "generated": m.material.generated,
-                "blocks": m.material.missing == "block", "article": m.material.citation.label(),
+                "blocks": m.blocks, "article": m.material.citation.label(),
                 "needed_by": [defn.step(n).name for n in m.material.needed_by if defn.has_step(n)],
                 "files": by_material.get(m.material.id, []),
             } for m in srow.items],
         })
+    blocking = {m.id for m in result.blocking}
     return {
         "complete": result.complete, "percent": result.percent,
         "missing": [{"id": m.id, "name": m.name, "step": m.step, "step_name": defn.step(m.step).name,
-                     "blocks": m.missing == "block"} for m in result.missing_required],
+                     "blocks": m.id in blocking} for m in result.missing_required],
         "steps": steps, "other_files": list(by_material.get(None, [])),
     }

@@ -48,6 +48,7 @@ MEETING_OF = {"admission_resolution": "admission_meeting", "probationary_notice"
               "extension_decision": "conversion_meeting", "cancellation_decision": "conversion_meeting"}
 # the forms whose 公示 is the recorded one of step 7 (the others' dates come from `extra`)
 RECORDED_NOTICE = ("target_notice", "target_filing_report")
+NOTICE_FORMS = frozenset({"target_notice", "probationary_notice", "conversion_notice"})  # dated by their start
 ROW_KEYS = {"序号": "no", "材料名称": "name", "日期": "date", "页数": "pages", "备注": "note"}
 
 
@@ -274,7 +275,21 @@ def document_facts(app: App, candidate_id: int, kind: str, *, today: date, step:
     if extra:
         _merge(facts, extra)
         _complete_notice(app, defn, facts["notice"])
+    facts["doc_date"] = _dated(spec, rec, step_id, facts) or facts["doc_date"]
     return facts
+
+
+def _dated(spec: FormSpec, rec: _Record, step_id: str, facts: Mapping[str, Any]) -> date | None:
+    """The date a form prepared *for* a step bears when the record already shows it used: a 公示
+    its start, another form (a 备案报告, a 函调函) the day its step was recorded — not the day it
+    happens to be generated. None: the form is being prepared now (dated today) or records a step."""
+    if spec.when != "before":
+        return None
+    start = (facts.get("notice") or {}).get("start")
+    if spec.kind in NOTICE_FORMS and isinstance(start, date):
+        return start
+    used = _latest(rec, step_id)
+    return used.occurred_on if used is not None else None
 
 
 def _person(p, today: date) -> dict[str, Any]:
@@ -438,5 +453,14 @@ def generate(app: App, candidate_id: int, kind: str, *, today: date, templates_d
     """(file name, .docx bytes) of form `kind` for the candidate, from a township's template in
     `templates_dir` if it has one (`step`, `rows`, `extra`: as `document_facts`). Refuses
     (DomainError) before the form's step is recorded, and for a broken template."""
+    name, data, _dated_on = generate_dated(app, candidate_id, kind, today=today, templates_dir=templates_dir,
+                                           step=step, rows=rows, extra=extra)
+    return name, data
+
+
+def generate_dated(app: App, candidate_id: int, kind: str, *, today: date, templates_dir: Path | str | None = None,
+                   step: str | None = None, rows: Sequence[Mapping[str, Any]] | None = None,
+                   extra: Mapping[str, Any] | None = None) -> tuple[str, bytes, date]:
+    """`generate`, and the date the document bears (its 落款): the date it is filed under."""
     facts = document_facts(app, candidate_id, kind, today=today, step=step, rows=rows, extra=extra)
-    return documents.file_name(kind, facts), documents.render(kind, facts, templates_dir)
+    return documents.file_name(kind, facts), documents.render(kind, facts, templates_dir), facts["doc_date"]

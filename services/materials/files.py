@@ -16,7 +16,7 @@ from typing import Any
 from engine.errors import refuse
 from engine.input_policy import text_problem
 from engine.state import CandidateState
-from services.access import Principal
+from services.access import Principal, step_side
 from services.app import App
 from services.audit_log import record, record_in
 from services.materials.catalogue import catalogue_of
@@ -56,12 +56,13 @@ def _may_attach(who: Principal | None, defn, branch_id: int, step_id: str | None
     viewers attach nothing."""
     if who is None:
         return
+    if not (who.can_act(branch_id, "branch") or who.can_act(branch_id, "township")):
+        raise ForbiddenError("你的账号只能查看这名候选人的材料，不能上传或移除")
     if step_id is not None:
         step = defn.step(step_id)
         if not who.can_act(branch_id, step.actor) and not (by and who.can_act(branch_id, by)):
-            raise ForbiddenError(f"“{step.name}”的材料由{defn.roles.get(step.actor, step.actor)}上传，你的角色不能上传或移除")
-    elif not (who.can_act(branch_id, "branch") or who.can_act(branch_id, "township")):
-        raise ForbiddenError("你的角色只能查看材料，不能上传或移除")
+            side = step_side(by or step.actor)  # who puts it on file: the branch or the township
+            raise ForbiddenError(f"“{step.name}”的这份材料由{defn.roles.get(side) or side}上传或移除，你的账号不能办理")
 
 
 def _target(app: App, defn, state: CandidateState, branch_id: int, material: str | None, step: str | None):

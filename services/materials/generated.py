@@ -9,7 +9,7 @@ from engine.materials import open_steps
 from services.access import Principal
 from services.app import App
 from services.materials.catalogue import catalogue_of
-from services.materials.files import _candidate, _may_attach, attach
+from services.materials.files import _candidate, _may_attach, attach, remove
 
 
 def stands_for(app: App, candidate_id: int, kind: str, *, who: Principal | None = None):
@@ -48,8 +48,9 @@ def document(app: App, candidate_id: int, kind: str, *, who: Principal | None = 
 
 def attach_generated(app: App, candidate_id: int, kind: str, *, actor: str,
                      who: Principal | None = None) -> dict[str, Any]:
-    """Generates form `kind` for the candidate and attaches it as the material it stands for."""
-    from services.materials.documents import generate
+    """Generates form `kind` for the candidate and attaches it as the material it stands for (an
+    earlier generated copy of it is replaced)."""
+    from services.materials.documents import generate, generate_dated
 
     spec = stands_for(app, candidate_id, kind, who=who)
     if spec is None:
@@ -58,6 +59,20 @@ def attach_generated(app: App, candidate_id: int, kind: str, *, actor: str,
                      "不能作为材料附上；可下载后另行保存")
     row, state, defn = _candidate(app, who, candidate_id)
     _may_attach(who, defn, state.branch_id or row.branch_id, spec.step, spec.by)
-    name, data = generate(app, candidate_id, kind, today=app.today(), step=spec.step)
-    return attach(app, candidate_id, data, name, actor=actor, who=who, material=spec.id, generated_kind=kind,
-                  document_date=app.today())
+    name, data, dated = generate_dated(app, candidate_id, kind, today=app.today(), step=spec.step)
+    attached = attach(app, candidate_id, data, name, actor=actor, who=who, material=spec.id, generated_kind=kind,
+                      document_date=dated)
+    _replace_earlier(app, candidate_id, spec.id, kind, attached["id"], actor=actor, who=who)
+    return attached
+
+
+def _replace_earlier(app: App, candidate_id: int, material: str, kind: str, keep: int, *, actor: str,
+                     who: Principal | None) -> None:
+    """A form generated again (after a correction, say) replaces the earlier generated copy of the
+    same material: the file keeps one, and the earlier copy is marked removed with the reason,
+    like any removal (its row and bytes stay on record)."""
+    with app.uow(read_only=True) as uow:
+        earlier = [f.id for f in uow.attachments.for_candidate(candidate_id)
+                   if f.material == material and f.generated_kind == kind and f.id != keep and f.removed_at is None]
+    for attachment_id in earlier:
+        remove(app, attachment_id, actor=actor, reason="已由重新生成的文书代替", who=who)

@@ -1,4 +1,4 @@
-"""Browser tests: a real server (uvicorn in a thread, the demo township of services/demo.py with
+"""Browser tests: a real server (uvicorn in a thread, the demo township of services/demo/township.py with
 its accounts) driven by Playwright through Debian's chromium.
 
 The server's database is SQLite in a temp folder (`server`); the main journeys run on PostgreSQL
@@ -81,7 +81,7 @@ def _serve(url: str):
 
     from services.app import App
     from services.demo import run_demo
-    from services.demo_accounts import create_demo_accounts
+    from services.demo.accounts import create_demo_accounts
     from services.sessions import SessionPolicy
     from web.app import create_app
 

@@ -1,4 +1,4 @@
-"""The demo township's extensions under cpc_2014@2 (services/demo_resolutions.py), on SQLite and
+"""The demo township's extensions under cpc_2014@2 (services/demo/resolutions.py), on SQLite and
 PostgreSQL: one approved by the township (probation end moved), one refused (probation as before,
 step 23 open again), one waiting in the township's queue — and `verify` finds everything consistent."""
 from __future__ import annotations
@@ -9,8 +9,8 @@ from engine.review import REVIEW_KEY
 from engine.timing import anchor_date
 from services.access import principal_for
 from services.demo import run_demo
-from services.demo_accounts import create_demo_accounts
-from services.demo_resolutions import STORIES
+from services.demo.accounts import create_demo_accounts
+from services.demo.resolutions import STORIES
 from services.verify import verify
 from services.worklist import approval_queue
 

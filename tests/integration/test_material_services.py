@@ -129,3 +129,29 @@ def test_refusals_change_nothing(app, place, tmp_path):
         assert words in refused.value.violations[0].message
     assert attachments(app, cid, with_removed=True) == []
     assert not (tmp_path / "files").exists() or not any(p.is_file() for p in (tmp_path / "files").rglob("*"))
+
+
+def test_a_generated_form_is_dated_by_the_record_and_generating_it_again_replaces_it(app, place, tmp_path):
+    """The 备案报告 generated after the 备案 is dated the day the 备案 was recorded, the 发展对象公示
+    by its recorded start — not the day they are generated; 生成并附上 twice leaves one copy on
+    file, the first marked removed with the reason (its row stays)."""
+    from services.materials.generated import attach_generated
+    from storage.objects import LocalDirectoryStore
+    from tests.integration.test_document_facts import TIMELINE as T
+
+    app._objects = LocalDirectoryStore(tmp_path / "files")
+    cid = walk(app, place, until="political_review")
+    app.clock = lambda: datetime(2018, 6, 30, 10, tzinfo=SHANGHAI)  # generated long after
+    report = attach_generated(app, cid, "activist_filing_report", actor="书记")
+    assert report["document_date"] == T["activist_filing"].isoformat()
+    notice = attach_generated(app, cid, "target_notice", actor="书记")
+    with app.uow(read_only=True) as uow:
+        target = next(e for e in uc.load_history(uow, cid) if e.step == "target_selection").evidence
+    assert notice["document_date"] == target["notice_start"] != "2018-06-30"
+    again = attach_generated(app, cid, "activist_filing_report", actor="书记")
+    files = [f for f in attachments(app, cid, with_removed=True) if f["material"] == "activist_filing_report"]
+    assert [(f["id"], f["removed"]) for f in files] == [(report["id"], True), (again["id"], False)]
+    assert files[0]["removed_reason"] == "已由重新生成的文书代替"
+    view = completeness_view(app, cid)
+    live = [f for s in view["steps"] for m in s["materials"] if m["id"] == "activist_filing_report" for f in m["files"]]
+    assert [f["id"] for f in live if not f.get("removed")] == [again["id"]]

@@ -123,3 +123,20 @@ def test_rows_cover_reached_steps_only():
     assert "mentors_assigned" not in r  # reached, but the list names no material for it
     early_upload = completeness(CAT, state, {"oath_record": 1})
     assert "oath" in rows(early_upload) and statuses(early_upload)["oath_record"] == PRESENT
+
+
+def test_a_block_material_blocks_only_while_a_step_that_needs_it_is_ahead():
+    """南川乡's list: a missing 政审结论 stops 预审 and 审批; once both are done (a file lost, or the
+    list chosen after the fact) it is still missing, but nothing is left for it to stop."""
+    from workflows.materials import catalogue_for
+
+    defn = definition("cpc_2014@2")
+    town = catalogue_for(defn, "nanchuan_thought_reports")
+    before = completeness(town, walk("pre_review", defn), {})
+    assert "political_review_conclusion" in [m.id for m in before.blocking]
+    between = completeness(town, walk("admission_approval", defn), {})  # 预审 done, 审批 next
+    assert "political_review_conclusion" in [m.id for m in between.blocking]
+    after = completeness(town, walk("admission_approval", defn, include=True), {})
+    assert "political_review_conclusion" in [m.id for m in after.missing_required]
+    assert after.blocking == []
+    assert completeness(CAT, walk("pre_review", defn), {}).blocking == []  # the national list only warns

@@ -177,3 +177,28 @@ def test_just_over_the_limit_is_the_intakes_own_message(app, world, login):
     r = sec.post(f"/candidates/{world.review}/materials", files={"file": ("大.jpg", io.BytesIO(data), "image/jpeg")},
                  data={"material": CONCLUSION, "csrf_token": sec.csrf()}, follow_redirects=False)
     assert r.status_code == 400 and "超过单个文件 20 MB 的上限" in r.text and "大.jpg" in r.text
+
+
+def test_refusals_name_who_puts_the_file_on_record(app, world, users, login):
+    """The county viewer is told it only reads; the township is told the branch uploads a branch
+    step's material (an applicant's letter too: applicants have no accounts), the branch that the
+    township uploads its own."""
+    def message(user, material):
+        r = _upload(login(user), world.review, material, api=True)
+        assert r.status_code == 403
+        return r.json()["message"]
+
+    assert "只能查看" in message("county", CONCLUSION)
+    assert "由党支部上传" in message("town", "application_letter") and "申请人" not in message("town", "application_letter")
+    assert "由基层党委（乡镇党委）上传" in message("sec", TRAINING)
+
+
+def test_a_file_of_a_branch_step_is_not_offered_to_the_township_for_removal(app, world, users, login):
+    """A file put with a step but no material (其他材料 of 政治审查) says which step it belongs to;
+    only the side that records that step is offered 移除 (the service refuses the others)."""
+    att = attach(app, world.review, phone_jpeg(size=(300, 200)), "补充.jpg", actor="测试", step="political_review")
+    page = login("town").get(f"/candidates/{world.review}").text
+    mine = page.split(f"/attachments/{att['id']}\"", 1)[1].split("</li>", 1)[0]
+    assert "属于第" in mine and "步 政治审查" in mine
+    assert f"/attachments/{att['id']}/remove" not in page
+    assert f"/attachments/{att['id']}/remove" in login("sec").get(f"/candidates/{world.review}").text

@@ -8,7 +8,7 @@ from cli.main import app as cli
 from engine.errors import DomainError
 from services.access import principal_for
 from services.audit_log import entries
-from services.demo_accounts import DEMO_PASSWORD, create_demo_accounts
+from services.demo.accounts import DEMO_PASSWORD, create_demo_accounts
 from services.users import authenticate, change_role, create_user, list_users
 
 

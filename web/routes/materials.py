@@ -80,6 +80,9 @@ def materials_section(pf, who, candidate_id: int, branch_id: int, defn) -> dict[
             m["can_attach"] = s["can_attach"] or bool(m.get("by") and who.can_act(branch_id, m["by"]))
             m["form_title"] = _form_title(m.get("generated"), defn)
             files += len(m["files"])
+    for f in view["other_files"]:  # a file of a step goes with that step's side (services/materials/files.py)
+        actor = defn.step(f["step"]).actor if f["step"] and defn.has_step(f["step"]) else None
+        f["can_remove"] = not reads_only and (actor is None or who.can_act(branch_id, actor))
     files += len(view["other_files"])
     missing = sorted(view["missing"], key=lambda m: not m["blocks"])  # blocking first
     return {**view, "missing": missing, "files_count": files, "can_attach_other": not reads_only,
@@ -112,10 +115,11 @@ def missing_badges(pf, candidate_ids) -> dict[int, dict[str, Any]]:
         found = for_rows(pf, uow, rows)
     out = {}
     for cid, c in found.items():
-        missing = sorted(c.missing_required, key=lambda m: m.missing != "block")
+        blocking = [m.name for m in c.blocking]
+        missing = sorted(c.missing_required, key=lambda m: m.name not in blocking)
         if missing:
-            out[cid] = {"count": len(missing), "names": [m.name for m in missing],
-                        "blocking": [m.name for m in missing if m.missing == "block"], "percent": c.percent}
+            out[cid] = {"count": len(missing), "names": [m.name for m in missing], "blocking": blocking,
+                        "percent": c.percent}
     return out
 
 

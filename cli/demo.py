@@ -4,20 +4,19 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
-from rich.console import Console
-from rich.table import Table
 
 from cli.options import EXIT_REFUSED, Run, check_database_or_exit
-from engine import Violation
-from services.app import App
-from services.demo import END, run_demo
-from services.demo_accounts import create_demo_accounts
-from services.verify import verify
-from storage.errors import StorageError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from services.app import App
+
+# cli.main registers this command at start: the services, the storage layer and SQLAlchemy are
+# imported when the demo runs, not when the CLI starts (issue 19).
 
 MAX_CANDIDATES = 500  # a township's worth; more only makes the demo slow
 STAGE_ORDER = ["applicant", "activist", "development_target", "probationary", "full_member", "withdrawn",
@@ -48,6 +47,16 @@ def demo_command(
     seed: int = typer.Option(2018, "--seed", help="随机种子（同一种子结果相同）"),
 ) -> None:
     """创建演示乡镇（10 个农村党支部、4 个机关党支部），用模拟时钟走完发展党员流程。"""
+    from rich.console import Console
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from engine import Violation
+    from services.app import App
+    from services.demo import END, run_demo
+    from services.demo.accounts import create_demo_accounts
+    from services.verify import verify
+    from storage.errors import StorageError
+
     console = Console(width=None if Console().is_terminal else 150)
     root = ctx.find_root().obj or {}
     db = db or root.get("db")  # `partyflow --db x.db demo` as `partyflow demo --db x.db`
@@ -96,11 +105,15 @@ def _web(url: str, accounts: list) -> dict:
 
 def serve_command(url: str) -> str:
     """How to open this demo database in the browser: its simulated today is the demo's last day."""
+    from services.demo import END
+
     return f"partyflow --db {url} serve --today {END.isoformat()}"
 
 
 def print_logins(console: Console, url: str | None, accounts: list) -> None:
     """The web accounts of the demo and how to start the server."""
+    from rich.table import Table
+
     if url is not None:
         console.print(f"\n[bold]网页演示[/]：运行 [bold]{serve_command(url)}[/]（或 partyflow serve --demo 重新生成并启动），"
                       "然后在浏览器打开 http://127.0.0.1:8000/")
@@ -134,6 +147,8 @@ def _summary(app: App, result: dict) -> dict:
 
 
 def _print(console: Console, summary: dict, result: dict) -> None:
+    from rich.table import Table
+
     names = summary["stage_names"]
     console.print(f"\n共办理 {summary['steps_recorded']} 个步骤。[bold]特殊情形与提示[/]：")
     for line in summary["events"][:40]:

@@ -12,9 +12,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.options import RECORDER_HELP, Run, command, parse_day
+from cli.options import RECORDER_HELP, Run, command, parse_day, refuse
 from cli.zh import ZhGroup
-from engine.errors import refuse
 
 SECRET_ENV = "PARTYFLOW_SECRET_KEY"
 PROXIES_ENV = "PARTYFLOW_TRUSTED_PROXIES"
@@ -97,7 +96,7 @@ def register(app: typer.Typer) -> None:
             from cli.demo import _demo_url, print_logins
             from services.app import App
             from services.demo import END, run_demo
-            from services.demo_accounts import create_demo_accounts
+            from services.demo.accounts import create_demo_accounts
 
             url = _demo_url(run.db)
             run.line(f"正在生成演示乡镇（{url}）……")

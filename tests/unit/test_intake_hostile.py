@@ -13,7 +13,7 @@ import pytest
 from pikepdf import Array, Dictionary, Name, String
 
 from engine.errors import DomainError
-from services.materials.intake import DEFAULT_LIMITS, Limits, UploadRefused, inspect_upload
+from services.materials.intake import DEFAULT_LIMITS, Limits, UploadRefused, inspect_upload, too_large
 from storage.objects import LocalDirectoryStore, sha256_key
 from tests.support import upload_samples as samples
 
@@ -220,9 +220,29 @@ def test_damaged_and_cut_off_pdfs_are_refused():
 # -- a 100 MB file -----------------------------------------------------------------------------------
 
 def test_a_100_mb_file_is_refused_with_the_limit():
-    data = b"%PDF-1.7\n" + bytes(100 * MB)
+    data = b"%PDF-1.7\n" + bytes(100 * MB - 9)
     error = refused(data, "扫描件.pdf", "upload.too_large")
-    assert error.message == "文件“扫描件.pdf”大小为 100 MB，超过单个文件 20 MB 的上限，不能上传"
+    assert error.message == "文件“扫描件.pdf”大小为 100 MB，超过单个文件 20 MB 的上限，不能上传；请压缩或分成几个文件后再上传"
+
+
+@pytest.mark.parametrize(("size", "how_big"), [
+    (20 * MB + 10 * 1024, "大小为 20.01 MB，"),  # rounded up: never reads as the limit itself
+    (20 * MB + 2, "大小为 20.01 MB，"),
+    (25 * MB, "大小为 25 MB，"),
+    (20 * MB + 1, ""),  # what a reader that stops after the limit holds: the real size is unknown
+])
+def test_an_oversized_file_is_named_without_a_bogus_exact_size(size, how_big):
+    """Issue 18 review: the web route reads at most limit + 1 bytes, and a 20 MB + 10 KB file was
+    reported as 「大小为 20.000001 MB」."""
+    error = refused(b"%PDF-1.7\n" + bytes(size - 9), "扫描件.pdf", "upload.too_large")
+    assert error.message == f"文件“扫描件.pdf”{how_big}超过单个文件 20 MB 的上限，不能上传；请压缩或分成几个文件后再上传"
+
+
+def test_too_large_names_the_real_size_when_the_caller_knows_it():
+    assert too_large("../a.pdf", 20 * MB + 10 * 1024).message.startswith("文件“a.pdf”大小为 20.01 MB，超过单个文件 20 MB")
+    assert too_large("a.pdf", None, Limits(max_bytes=5 * MB)).message.startswith("文件“a.pdf”超过单个文件 5 MB 的上限")
+    assert too_large("a.pdf", 7 * MB, Limits(max_bytes=int(2.5 * MB))).message.startswith(
+        "文件“a.pdf”大小为 7 MB，超过单个文件 2.5 MB 的上限")
 
 
 def test_size_limit_both_sides():

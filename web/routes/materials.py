@@ -31,7 +31,7 @@ from services.user_commands import NotFoundError, load_for
 from web.downloads import DOCX, file_download
 from web.render import TEMPLATES
 from web.security import check_csrf, current_user, flash
-from web.uploads import upload_limit
+from web.uploads import oversized, refuse_oversized, upload_limit
 
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 api = APIRouter(prefix="/api", dependencies=[Depends(check_csrf)], tags=["partyflow"])
@@ -171,6 +171,11 @@ async def upload_page(request: Request, candidate_id: int, who=Depends(current_u
     step = str(form.get("step", "")).strip() or None
     typed = {"document_date": str(form.get("document_date", "")), "note": str(form.get("note", ""))}
     chosen = [f for f in form.getlist("file") if not isinstance(f, str) and f.filename]  # 拍照 or 选择文件
+    too_large = oversized(request, chosen[0] if chosen else None)  # before reading it (web/uploads.py)
+    if too_large is not None:
+        problem = {"where": "upload", "key": material or OTHER, "error": too_large.message, "typed": typed}
+        return await run_in_threadpool(_candidate_page, request, who, candidate_id, problem=problem,
+                                       status_code=_status(too_large))
     got = await _read_file(chosen[0] if chosen else None)
     return await run_in_threadpool(_upload, request, who, candidate_id, material, step, typed, got)
 
@@ -305,6 +310,7 @@ async def api_upload(request: Request, candidate_id: int = CandidateId,
                      document_date: str | None = Form(None, description="材料上的日期，如 2026-11-20"),
                      note: str | None = Form(None, description="备注（500 字以内）"),
                      who=Depends(current_user)):
+    refuse_oversized(request, file)  # 413, the file's real size named
     got = await _read_file(file)
     return await run_in_threadpool(_api_upload, request, who, candidate_id, got, material, step, document_date, note)
 

@@ -48,9 +48,8 @@ def inspect_upload(data: bytes, filename: str, *, limits: Limits = DEFAULT_LIMIT
     if not data:
         raise UploadRefused(f"文件“{shown}”是空文件（0 字节），不能上传", "upload.empty", shown)
     if len(data) > limits.max_bytes:
-        raise UploadRefused(f"文件“{shown}”大小为 {_mb(len(data), limits.max_bytes)}，"
-                            f"超过单个文件 {_mb(limits.max_bytes)} 的上限，不能上传",
-                            "upload.too_large", shown)
+        # limit + 1 bytes is what a reader that stops after the limit holds: the real size is unknown
+        raise too_large(shown, None if len(data) == limits.max_bytes + 1 else len(data), limits)
     kind = sniff(data)
     if kind in (JPEG, PNG, HEIC):
         image = clean_image(data, kind, shown, limits)
@@ -72,19 +71,21 @@ def inspect_upload(data: bytes, filename: str, *, limits: Limits = DEFAULT_LIMIT
     raise UploadRefused(f"文件“{shown}”的内容是{what}，不是 {ALLOWED}，不能上传", "upload.type", shown)
 
 
+def too_large(name: str, size: int | None, limits: Limits = DEFAULT_LIMITS) -> UploadRefused:
+    """The refusal of a file over limits.max_bytes: its size rounded up to 0.01 MB (so it never reads
+    as the limit itself: 20 MB + 10 KB is "20.01 MB"), or, when only the first bytes were read (None),
+    that it is larger than the limit."""
+    shown = safe_filename(name)
+    how_big = f"大小为 {_mb(size, up=True)}，" if size is not None else ""
+    return UploadRefused(f"文件“{shown}”{how_big}超过单个文件 {_mb(limits.max_bytes)} 的上限，不能上传；"
+                         "请压缩或分成几个文件后再上传", "upload.too_large", shown)
+
+
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _mb(size: int, other: int | None = None) -> str:
-    """"20 MB", "100 MB", "20.5 MB"; with enough decimals to differ from `other`'s text."""
-    def number(value: int, decimals: int) -> str:
-        return f"{value / MB:.{decimals}f}".rstrip("0").rstrip(".")
-
-    text = number(size, 1)
-    if other is not None:
-        for decimals in (2, 3, 4, 5, 6):
-            if text != number(other, 1):
-                break
-            text = number(size, decimals)
-    return f"{text} MB"
+def _mb(size: int, *, up: bool = False) -> str:
+    """"20 MB", "100 MB", "20.5 MB": at most two decimals, rounded up with `up`."""
+    hundredths = -(-size * 100 // MB) if up else round(size * 100 / MB)
+    return f"{hundredths / 100:.2f}".rstrip("0").rstrip(".") + " MB"

@@ -41,7 +41,7 @@ from engine.review import (
 )
 from engine.rules import Check, check_rules
 from engine.rules.provisional import provisional_notes
-from engine.rules.vote import roll_notes
+from engine.rules.vote import roll_notes, tally_notes
 from engine.state import EXCEPTIONAL_KINDS, CandidateState, Event, Resolution
 from engine.resolution import RESOLVE, approval_words, describe, migration_resolution, resolution_words
 from engine.timing import Deadline, StepOutlook, anchor_date, deadlines, missed_rule, outlook
@@ -166,6 +166,7 @@ def _step_warnings(defn, state, step_id, on, evidence, ctx, *, correcting: bool 
     if step_id in proc.working_day_steps:  # a guard that passed on a guessed calendar says so
         warnings += provisional_notes(Check(proc, step, state, on, evidence, ctx))
     warnings += roll_notes(step, evidence, ctx)  # 应到 against the branch's roll (only when the service gave one)
+    warnings += tally_notes(step, evidence)  # fewer votes than voters: a miscount, most likely
     result = step_result(proc, step, state, on, evidence, ctx.calendar)
     missed = result.missed
     if missed is not None:
@@ -277,7 +278,18 @@ def _review(defn, state, cmd: Submit | Return, ctx, seq) -> Decision:
         return _refused(state, violations)
     event = Event(seq, kind, cmd.occurred_on, ctx.now, cmd.actor, cmd.step, evidence,
                   reason=cmd.reason.strip() if isinstance(cmd, Return) else None, definition_key=defn.key)
-    return _finish(defn, state, event, ctx, [])
+    return _finish(defn, state, event, ctx, _submit_notes(cmd, state, ctx) if isinstance(cmd, Submit) else [])
+
+
+def _submit_notes(cmd: Submit, state, ctx) -> list[str]:
+    """报送 goes up whatever is on file, but the branch is told, before it sends, which materials the
+    township's step will refuse without (a `block` material) or notice missing (a `warn` one)."""
+    m = ctx.materials
+    if m is None:
+        return []
+    blocked = [f"提示：{v.message}；现在报送，乡镇党委将不能同意，请先上传"
+               for v in material_violations(m.catalogue, cmd.step, m.present, m.generated, state=state)]
+    return blocked + material_warnings(m.catalogue, cmd.step, m.present, m.generated, state=state)
 
 
 def _exceptional(defn, state, cmd: Exceptional, ctx, seq, history=None) -> Decision:

@@ -310,7 +310,7 @@ def _run(app: App, candidate_id: int, make_cmd, *, expected_version, preview, ne
         from services.people.roll import roll_for  # here, not at the top: services.people imports user_commands, which imports this module
 
         ctx.roll = roll_for(uow, defn, state, cmd, history)  # a branch meeting's 应到 is checked against it
-        if isinstance(cmd, CompleteStep):  # a township's blocking materials (workflows/materials), if any at this step
+        if isinstance(cmd, (CompleteStep, Submit)):  # materials the step needs (workflows/materials): a guard, or said at 报送
             from services.materials.completeness import facts_for_step
 
             ctx.materials = facts_for_step(app, uow, defn, state.branch_id or row.branch_id, candidate_id, cmd.step)

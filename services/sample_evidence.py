@@ -28,7 +28,9 @@ def sample_vote(members: int, *, passed: bool = True) -> dict[str, int]:
     present = members - min(2, (members - 1) // 3)
     yes = min(present, members // 2 + 3) if passed else members // 2  # not passed: 2 × yes ≤ 应到
     no = min(1, present - yes) if passed else present - yes
-    return {"should_attend": members, "present": present, "yes": yes, "no": no, "abstain": 0, "written": 0}
+    # every voter present votes: the rest abstain (engine/rules/vote.py warns on a short tally)
+    return {"should_attend": members, "present": present, "yes": yes, "no": no, "abstain": present - yes - no,
+            "written": 0}
 
 
 def sample_evidence(

@@ -41,6 +41,7 @@ LABELS = {
     "sessions": "结束的登录",
     "attachment": "文件编号", "material": "材料", "filename": "文件名", "size": "大小（字节）", "generated": "生成的文书",
     "files": "文件数", "material_list": "材料清单", "document": "文书",
+    "review": "审核",  # an approval's evidence: the township's review {opinion, …}
 }
 FORMATS = {"xlsx": "Excel", "docx": "Word", "md": "带排版标记的文本", "text": "纯文本"}
 HIDDEN = frozenset({"step"})  # shown through step_name when both are there

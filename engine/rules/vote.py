@@ -81,6 +81,24 @@ def vote(rule: RuleSpec, c: Check) -> list[Violation]:
     return []
 
 
+def tally_notes(step: StepSpec, evidence: Mapping[str, Any]) -> list[str]:
+    """A warning where fewer votes were cast than there were voters (实到 + 书面): every member with
+    a vote at the meeting votes 赞成, 反对 or 弃权, so a shortfall is usually a miscount — the
+    resolution and its 决议 print these numbers. Not a refusal: the minutes may record a member who
+    left before the vote."""
+    notes = []
+    for rule in step.rules:
+        v = evidence.get(rule.params.get("field", "")) if rule.kind == "vote" else None
+        if not isinstance(v, Mapping):
+            continue
+        voters = int(v["present"]) + int(v.get("written", 0))
+        cast = int(v["yes"]) + int(v["no"]) + int(v["abstain"])
+        if cast < voters:
+            notes.append(f"赞成、反对、弃权票合计 {cast} 票，少于实到与书面表决人数之和 {voters}：请核对票数"
+                         f"（到会有表决权的党员未表示赞成或反对的，计为弃权；{_cite(rule)}）")
+    return notes
+
+
 def _names(names: tuple[str, ...]) -> str:
     shown = "、".join(names[:ROLL_NAMES_SHOWN])
     return shown + ("等" if len(names) > ROLL_NAMES_SHOWN else "")

@@ -184,3 +184,16 @@ def test_a_correction_of_the_vote_is_checked_against_the_roll():
     d = decide(definition(), state, Correct(target.seq, "t", "更正记录", evidence={"vote": _vote(4, 3, 3)}), c,
                history=events, resolve=lambda k: definition(k))
     assert d.ok and any("填写 4 人" in w and "3 人" in w for w in d.warnings)
+
+
+@pytest.mark.parametrize("cast, warned", [(9, True), (10, False)])  # present + written = 10
+def test_fewer_votes_than_voters_is_recorded_with_a_warning(cast, warned):
+    """实到 18 + 书面 2 with 赞成 15, 反对 2, 弃权 1 (18 votes) was taken silently and printed in the
+    决议; one vote short is now a warning (the step is recorded), an exact tally none."""
+    d = _meeting(_vote(16, 9, cast - 1, no=1, written=1))
+    assert d.ok, messages(d)
+    notes = [w for w in d.warnings if "少于实到与书面表决人数之和" in w]
+    assert bool(notes) is warned
+    if warned:
+        assert notes == ["赞成、反对、弃权票合计 9 票，少于实到与书面表决人数之和 10：请核对票数"
+                         "（到会有表决权的党员未表示赞成或反对的，计为弃权；细则第二十条、第二十一条）"]

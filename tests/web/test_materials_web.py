@@ -175,7 +175,9 @@ def test_a_blocking_material_refuses_the_approval_and_points_to_the_materials(ap
             "f.result": "预审合格", "doc_no": ""}
     r = town.form("/queue/approve", form)
     assert r.status_code == 422 and CONCLUSION_NAME in r.text, r.text[-800:]
-    assert f'href="/candidates/{world.review}#materials"' in r.text and "去上传材料" in r.text
+    # the 政审 conclusion is the branch's to upload: the township is offered 退回, not an upload it would be refused
+    assert f'href="/candidates/{world.review}#thread"' in r.text and "退回党支部补充材料" in r.text
+    assert "去上传材料" not in r.text
     _upload(login("sec"), world.review, phone_jpeg(), "政审.jpg")
     r = town.form("/queue/approve", form)
     assert r.status_code == 200 and "请确认将记录的内容" in r.text
@@ -285,3 +287,16 @@ def test_admin_chooses_a_townships_material_list(app, world, login):
     assert admin.form(f"/admin/orgs/{world.township}/material-list", {"material_list": ""}).status_code == 303
     assert "缺少时不能办理" not in login("town").get(f"/candidates/{world.review}").text
     assert login("town").form(f"/admin/orgs/{world.township}/material-list", {"material_list": ""}).status_code == 403
+
+
+def test_submitting_with_a_blocking_material_missing_says_so_before_and_after(app, world, login):
+    """报送 goes up whatever is on file, but the secretary is told what the township's 预审 will refuse
+    without: in the 报送 form (candidate page) and, once sent, in the page's notice."""
+    set_material_list(app, "t", "nanchuan_thought_reports")
+    sec = login("sec")
+    page = sec.get(f"/candidates/{world.review}").text
+    form = page.split(f'action="/candidates/{world.review}/submit/pre_review"', 1)[1].split("</form>", 1)[0]
+    assert "乡镇党委要求先上传" in form and CONCLUSION_NAME in form
+    r = sec.form(f"/candidates/{world.review}/submit/pre_review", {"note": "", "back": "candidate"})
+    shown = sec.get(f"/candidates/{world.review}").text if r.status_code in (302, 303) else r.text
+    assert "已报送" in shown and "现在报送，乡镇党委将不能同意" in shown and CONCLUSION_NAME in shown

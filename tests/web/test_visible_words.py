@@ -281,3 +281,13 @@ def test_no_identifier_or_id_in_visible_text(app, world, users, login, client, r
                 print(f"pending ({owner}): {where}: {item}")
     report = "\n".join(f"{where}:\n  " + "\n  ".join(sorted(items)) for where, items in failing.items())
     assert not failing, f"{len(failing)} page(s) show identifiers or ids:\n{report}"
+
+
+def test_an_approvals_review_opinion_in_the_audit_log_is_in_words():
+    """An approval's evidence carries the township's review {opinion}: 「审核：意见：…」, not 「review：…」."""
+    from web.audit_words import describe
+
+    row = {"action": "step.complete", "target_kind": "candidate", "target_id": 3,
+           "detail": {"evidence": {"review": {"opinion": "材料齐全，同意"}}}}
+    text = describe(row, lambda _s: None, str)["detail"]
+    assert text == "记录内容：审核：意见：材料齐全，同意" and "review" not in text

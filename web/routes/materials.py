@@ -123,6 +123,22 @@ def missing_badges(pf, candidate_ids) -> dict[int, dict[str, Any]]:
     return out
 
 
+def blocking_by_side(pf, who, candidate_id: int) -> dict[str, list[str]]:
+    """The missing materials that stop a step, split by who puts them on file: {"mine": those this
+    user can upload, "theirs": the other side's} — an approval refused for a branch's material
+    offers the township 退回 (to have it added), not an upload it would be refused."""
+    row, state, defn = load_for(pf, who, candidate_id)
+    branch_id = state.branch_id or row.branch_id
+    out: dict[str, list[str]] = {"mine": [], "theirs": []}
+    for s in completeness_view(pf, candidate_id, who=who)["steps"]:
+        actor = defn.step(s["step"]).actor if defn.has_step(s["step"]) else "branch"
+        for m in s["materials"]:
+            if m["blocks"] and m["status"] == "missing":
+                can = who.can_act(branch_id, actor) or bool(m["by"] and who.can_act(branch_id, m["by"]))
+                out["mine" if can else "theirs"].append(m["name"])
+    return out
+
+
 def with_missing(pf, items: list[dict]) -> list[dict]:
     """Each item (a dict with candidate_id) gets `materials`: its missing-materials badge or None."""
     badges = missing_badges(pf, [i["candidate_id"] for i in items])

@@ -162,7 +162,9 @@ def _approve(request: Request, who, candidate_id: int, step: str, form):
         msgs = [STALE_MESSAGE] if stale else [v.message for v in e.violations]
         errors = {"_": "；".join(msgs)}
         if any(v.code.startswith("material.") for v in e.violations):  # a missing material blocks it
-            errors["materials"] = "1"
+            from web.routes.materials import blocking_by_side
+
+            errors["materials"] = blocking_by_side(pf, who, candidate_id)
         return _approval_form(request, who, candidate_id, step, form, errors=errors,
                               status_code=409 if stale else 422)
     if not confirm:

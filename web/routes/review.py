@@ -53,6 +53,8 @@ def submit_page(request: Request, candidate_id: int, step_id: str, note: str = F
     else:
         step = defn.step(step_id)
         flash(request, f"已报送：第{step.number}步 {step.name}（{result.decision.event.occurred_on}），等待上级党委审核")
+        for w in result.decision.warnings:  # materials the township will want (engine/decide.py _submit_notes)
+            flash(request, w, "warn")
     return RedirectResponse(target, status_code=303)
 
 

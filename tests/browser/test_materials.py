@@ -3,9 +3,9 @@
 officer sees the candidate go from 「缺少材料」 in the queue to complete, and approves 预审.
 
 The township uses the 南川乡 material list, where a missing 政审 conclusion blocks 预审: before the
-upload the approval's confirmation is refused with the material's name and a link to the 材料
-section. Every other required material is put on file through the services first, so the
-conclusion is the one thing missing.
+upload the approval's confirmation is refused with the material's name and, the conclusion being
+the branch's to upload, a link to 退回 the step for it. Every other required material is put on
+file through the services first, so the conclusion is the one thing missing.
 
 Screenshots (docs/screenshots with PARTYFLOW_WRITE_SCREENSHOTS=1, from the SQLite run):
 materials-queue-phone (the badge), materials-refused-phone (the approval refused), materials-missing-phone
@@ -109,7 +109,9 @@ def test_secretary_photographs_the_conclusion_and_the_officer_approves(site, tow
     town.fill("input[name='f.result']", "预审合格，同意发放入党志愿书")
     town.click("form.form button:has-text('下一步：确认')")
     error = town.locator("main p.error")
-    assert CONCLUSION_NAME in error.inner_text() and error.locator("a", has_text="去上传材料").count() == 1
+    # the conclusion is the branch's to upload: the officer is offered 退回 to have it added
+    assert CONCLUSION_NAME in error.inner_text() and error.locator("a", has_text="退回党支部补充材料").count() == 1
+    assert error.locator("a", has_text="去上传材料").count() == 0
     _fits(town)
     town.screenshot(path=str(out / "materials-refused-phone.png"))
     assert _events(site, cid) == []  # nothing written

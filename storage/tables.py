@@ -27,6 +27,8 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 # Names for every constraint, so later migrations (and SQLite batch mode) can address them.
@@ -95,6 +97,33 @@ class UTCDateTime(TypeDecorator):
         if value is not None and value.tzinfo is not None:
             return value.astimezone(timezone.utc).replace(tzinfo=None)
         return value
+
+
+class change_marker(FunctionElement):  # noqa: N801 - used like func.now()
+    """The change marker a write stamps on a deadline row (`deadline.changed`), read by the daily
+    scan to find rows written since its last run (services/reminders.py, docs/scheduler.md).
+
+    PostgreSQL: the writing transaction's id (xid8 as bigint; no wraparound). A scan keeps its
+    snapshot's xmax and in-progress xids, and the next scan reads `changed >= xmax OR changed IN
+    (those xids)`: every row the earlier scan could not see, however late its transaction commits.
+    SQLite: the database clock in milliseconds (UTC). Writers hold the single write lock from their
+    first write to their commit and the scan runs under it too (BEGIN IMMEDIATE), so every row
+    stamped before the scan's own reading of the clock was committed and seen by it.
+    """
+
+    type = BigInteger()
+    name = "change_marker"
+    inherit_cache = True
+
+
+@compiles(change_marker, "postgresql")
+def _change_marker_pg(element, compiler, **kw) -> str:
+    return "(pg_current_xact_id()::text::bigint)"
+
+
+@compiles(change_marker, "sqlite")
+def _change_marker_sqlite(element, compiler, **kw) -> str:
+    return "(CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER))"
 
 
 # JSONB on PostgreSQL (indexable, compact), JSON text on SQLite.
@@ -208,9 +237,13 @@ deadline = Table(
     Column("due_on", Date, nullable=False),
     Column("provisional", Boolean, nullable=False, default=False, server_default=text("false")),
     Column("article", String(64), nullable=True),
+    # written or changed by which transaction (PostgreSQL) / when (SQLite): `change_marker`; set by
+    # the column default on insert (bulk loads too) and by every UPDATE in DeadlineRepo (migration 0014)
+    Column("changed", BigInteger, nullable=False, server_default=change_marker()),
     CheckConstraint(_in("kind", DEADLINE_KINDS), name="kind"),
     # the scan reads (kind, due_on) ranges; branch_id last lets per-organisation counts stay in it
     Index("ix_deadline_kind_due_on_branch_id", "kind", "due_on", "branch_id"),
+    Index("ix_deadline_changed", "changed"),  # the daily scan: rows written since its last run
     sqlite_with_rowid=False,
 )
 
@@ -422,6 +455,19 @@ job_run = Table(
     Column("started_at", UTCDateTime, nullable=False),
     Column("finished_at", UTCDateTime, nullable=True),
     Column("result", JSONType, nullable=True),
+)
+
+# Where a job's incremental work stopped (the daily scan, issue 19): the last day it completed and
+# the change marker it read up to (`change_marker`; PostgreSQL also the xids still in flight then).
+# Updated in the job's own transaction, so a job that fails leaves it where it was.
+job_watermark = Table(
+    "job_watermark",
+    metadata,
+    Column("job", String(64), primary_key=True),
+    Column("as_of", Date, nullable=False),
+    Column("changed", BigInteger, nullable=False),
+    Column("in_flight", JSONType, nullable=False),  # list of xids (PostgreSQL), [] on SQLite
+    Column("updated_at", UTCDateTime, nullable=False),
 )
 
 # ------------------------------------------------------------------ web (issue 5)

@@ -9,9 +9,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ARRAY, Integer, bindparam, delete, func, insert, select, update
+from sqlalchemy import ARRAY, Integer, bindparam, delete, func, insert, select, text, update
 
-from ..tables import OVERDUE_KINDS, candidate, deadline, person
+from ..tables import OVERDUE_KINDS, candidate, change_marker, deadline, person
 from .base import Repository, in_branches
 from .hot import CODECS, Codec, HotStatement, execute, execute_many, stream
 from .rows import ScanRow, DeadlineDiff, DeadlineRow, OverdueRow
@@ -38,6 +38,7 @@ _update = HotStatement(
         due_on=bindparam("b_due_on", type_=_d.due_on.type),
         provisional=bindparam("b_provisional", type_=_d.provisional.type),
         article=bindparam("b_article"),
+        changed=change_marker(),  # the daily scan reads rows changed since its last run
     )
 )
 # what `replace` compares: the key, then the values a diff may change (raw driver values)
@@ -57,6 +58,7 @@ _reuse = HotStatement(
         due_on=bindparam("b_due_on", type_=_d.due_on.type),
         provisional=bindparam("b_provisional", type_=_d.provisional.type),
         article=bindparam("b_article"),
+        changed=change_marker(),
     )
 )
 _all_by_candidate = HotStatement(select(*_COLUMNS).order_by(_d.candidate_id, _d.step, _d.kind))
@@ -185,8 +187,44 @@ class DeadlineRepo(Repository):
         return [OverdueRow(*r) for r in self.conn.execute(stmt)]
 
     def due_until(self, until: date) -> list[ScanRow]:
-        """'due' and 'recurring' deadlines falling on or before `until` (the scan's horizon),
-        through the (kind, due_on) index: the cost follows the number due, not the candidates.
+        """'due' and 'recurring' deadlines falling on or before `until` (the full scan's horizon),
+        through the (kind, due_on) index: the cost follows the number due, not the candidates."""
+        return self._scan_rows([_d.due_on <= until])
+
+    def due_in(self, ranges: Iterable[tuple[date, date]]) -> list[ScanRow]:
+        """'due' and 'recurring' deadlines with lo <= due_on <= hi for one of the (lo, hi) ranges
+        (the daily scan's thresholds crossed since its last run): one (kind, due_on) index range each."""
+        out: list[ScanRow] = []
+        for lo, hi in ranges:
+            out.extend(self._scan_rows([_d.due_on >= lo, _d.due_on <= hi]))
+        return out
+
+    def change_mark(self) -> tuple[int, list[int]]:
+        """Where rows written from now on will be found (storage.tables.change_marker): PostgreSQL
+        (the xmax of this statement's snapshot, the xids in progress at it): every row this
+        transaction cannot see from here on has changed >= xmax or one of those xids; SQLite (the
+        database clock in ms, []): read under the write lock, so every row stamped earlier is
+        committed and visible."""
+        if self.conn.dialect.name == "postgresql":
+            xmax, xip = self.conn.execute(text(
+                "SELECT pg_snapshot_xmax(s)::text::bigint, "
+                "ARRAY(SELECT x::text::bigint FROM pg_snapshot_xip(s) AS x ORDER BY 1) "
+                "FROM pg_current_snapshot() AS s")).one()
+            return int(xmax), [int(x) for x in xip]
+        return int(self.conn.execute(select(change_marker())).scalar_one()), []
+
+    def changed_since(self, mark: int, in_flight: Iterable[int] = ()) -> list[ScanRow]:
+        """'due' and 'recurring' deadlines written or changed at or after a `change_mark()`
+        (changed >= mark, or by one of the transactions in flight then), through ix_deadline_changed."""
+        out = self._scan_rows([_d.changed >= mark])
+        xids = sorted(set(in_flight))
+        if xids:
+            out.extend(self._scan_rows([_d.changed.in_(xids), _d.changed < mark]))
+        return out
+
+    def _scan_rows(self, where: list) -> list[ScanRow]:
+        """Scan rows of 'due' and 'recurring' deadlines matching `where`, with the candidate's
+        definition and the person's name.
 
         Two reads on PostgreSQL: its planner misjudges the date range (old 'earliest' rows skew
         the estimate) and would scan candidate and person in full for a join; the deadline rows
@@ -197,13 +235,13 @@ class DeadlineRepo(Repository):
                 select(_d.candidate_id, _d.branch_id, _d.step, _d.kind, _d.due_on, _d.provisional, _d.article,
                        candidate.c.definition_key, person.c.name)
                 .select_from(_with_candidate_and_person)
-                .where(_d.kind.in_(OVERDUE_KINDS), _d.due_on <= until)
+                .where(_d.kind.in_(OVERDUE_KINDS), *where)
                 .order_by(_d.due_on, _d.candidate_id, _d.step)
             )
             return [ScanRow(*r) for r in self.conn.execute(stmt)]
         rows = self.conn.execute(
             select(_d.candidate_id, _d.branch_id, _d.step, _d.kind, _d.due_on, _d.provisional, _d.article)
-            .where(_d.kind.in_(OVERDUE_KINDS), _d.due_on <= until)
+            .where(_d.kind.in_(OVERDUE_KINDS), *where)
             .order_by(_d.due_on, _d.candidate_id, _d.step)
         ).all()
         ids = sorted({r[0] for r in rows})

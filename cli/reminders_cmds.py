@@ -74,17 +74,19 @@ def register(app: typer.Typer) -> None:
         run: Run,
         as_of: Annotated[Optional[str], typer.Option("--as-of", help="按此日期扫描（默认今天）", metavar="日期")] = None,
         dry_run: Annotated[bool, typer.Option("--dry-run", help="只预览，不写入")] = False,
+        full: Annotated[bool, typer.Option("--full", help="全量扫描：重读全部未办结事项（默认只读上次扫描以来的新情况）")] = False,
     ) -> None:
         from services.reminders import scan
 
         day = parse_day(as_of, "扫描日期") if as_of else run.app.today()
-        report = scan(run.app, day, dry_run=dry_run)
+        report = scan(run.app, day, dry_run=dry_run, full=full)
         if run.json:
             run.emit(report.as_dict())
             return
         kinds = "，".join(f"{KIND_NAMES.get(k, k)} {n} 条" for k, n in sorted(report.by_kind.items())) or "无"
         head = "【预演，未写入】" if dry_run else ""
-        run.line(f"{head}{day} 扫描：到期/逾期事项 {report.examined} 项，提醒 {report.notices} 条（{kinds}），"
+        scope = "全量" if report.full else f"自 {report.since} 以来的新情况"
+        run.line(f"{head}{day} 扫描（{scope}）：到期/逾期事项 {report.examined} 项，提醒 {report.notices} 条（{kinds}），"
                  f"新写入 {report.created} 条，用时 {report.seconds:.2f} 秒")
         for r in report.rows[:50]:
             p = r["payload"]

@@ -9,6 +9,31 @@ Per open step with a due date (the materialised `deadline` table, read through i
 Every row carries an idempotency key (kind, candidate, step, due date, threshold, channel,
 address): running the scan twice, after a restart, or in three processes at once creates each
 notice once (INSERT … ON CONFLICT DO NOTHING).
+
+**Cost ∝ new work** (issue 19). A notice once created is never recomputed, so the daily run reads
+only what can yield a new one since the last completed scan (the `job_watermark` row "scan": its
+day `last` and the change mark it read up to):
+(a) deadlines whose thresholds were crossed in (last, as_of]: a reminder d days before (due_on − d
+    in the window), overdue (due_on + 1 in it), escalation after e days (due_on + e in it), for
+    the distinct d and e of all rules and the settings: a few (kind, due_on) index ranges, merged
+    when days were missed; each row is then checked against its own rule's thresholds;
+(b) deadlines written or changed since that mark (`deadline.changed`, ix_deadline_changed): new
+    candidates, steps, imports, transfers, recomputed provisional dates, whatever their age.
+Why nothing is missed: a row in neither set has the same `notices_for` on `as_of` as on `last`
+(no threshold fell in between: whether a reminder, overdue or escalation threshold has been reached
+only ever turns true as the day advances), and the scan of `last` created those notices (it read
+the row, or the row was unchanged and crossed nothing since an earlier scan — by induction from
+the first, full scan). Why a transaction
+that commits late is not missed: the mark is taken before reading, from the database
+(storage.tables.change_marker): on PostgreSQL the snapshot's xmax and the xids in progress, so
+the next scan reads every row this one could not see, however long (an import) its writer ran;
+on SQLite the database clock under the single write lock the scan holds (BEGIN IMMEDIATE), so
+every row stamped before it is committed and seen. Overlap only re-reads rows: the inserts are
+idempotent. The watermark moves in the scan's own transaction (a failed scan leaves it).
+The first scan (no watermark), `full=True` (`partyflow scan --full`) and a scan of a day before
+the watermark's read every open deadline up to the horizon, as before. Recipients are those of
+the day a notice is created: a contact registered later gets the notices created after it (a
+full scan also gives it the open backlog).
 """
 from __future__ import annotations
 
@@ -36,10 +61,16 @@ class ScanSettings:
     escalate_after_days: int = DEFAULT_ESCALATE_AFTER_DAYS  # when a rule names none
 
 
+SCAN_JOB = "scan"  # the watermark's job name (job_watermark)
+
+
 @dataclass
 class ScanReport:
     as_of: date
-    examined: int = 0
+    examined: int = 0  # deadline rows that can yield a notice today (the full scan: every row read)
+    read: int = 0  # deadline rows read from the database (incremental: the windows and the changes)
+    full: bool = False  # read every open deadline up to the horizon (first run, --full, an earlier day)
+    since: date | None = None  # the incremental window's start (exclusive): the last completed scan
     notices: int = 0
     created: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
@@ -49,7 +80,8 @@ class ScanReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "as_of": self.as_of.isoformat(), "examined": self.examined, "notices": self.notices,
+            "as_of": self.as_of.isoformat(), "examined": self.examined, "read": self.read, "full": self.full,
+            "since": self.since.isoformat() if self.since else None, "notices": self.notices,
             "created": self.created, "by_kind": self.by_kind, "seconds": round(self.seconds, 3),
             "dry_run": self.dry_run, "rows": self.rows,
         }
@@ -105,8 +137,13 @@ def addresses(contacts: list[ContactRow], fallback_name: str) -> list[tuple[str,
 
 
 def scan(app: App, as_of: date, *, settings: ScanSettings = ScanSettings(), dry_run: bool = False,
-         uow: UnitOfWork | None = None) -> ScanReport:
-    """Write the day's notices to the outbox (or, with `dry_run`, only list them).
+         full: bool = False, uow: UnitOfWork | None = None) -> ScanReport:
+    """Write the day's notices to the outbox (or, with `dry_run`, only list them: the notices this
+    scan would create, not the ones already there).
+
+    Incremental from the last completed scan (module docstring); `full=True` reads every open
+    deadline up to the horizon (after changing the settings' thresholds, or to give a newly
+    registered contact the open backlog) and moves the watermark like any scan.
 
     A scan as of a later day than today is refused unless it is a dry run: its notices would be
     real rows, sent by the next dispatch, and a notice once sent cannot be taken back.
@@ -116,41 +153,104 @@ def scan(app: App, as_of: date, *, settings: ScanSettings = ScanSettings(), dry_
                                     "预览将来的提醒请加 --dry-run")
     started = time.perf_counter()
     report = ScanReport(as_of=as_of, dry_run=dry_run)
-    horizon = as_of + timedelta(days=max(max(settings.remind_days), _max_remind(app.registry)))
     if uow is None:
         with app.uow(read_only=dry_run) as own:
-            _scan(app, own, as_of, horizon, settings, report)
+            _scan(app, own, as_of, settings, report, full)
     else:
-        _scan(app, uow, as_of, horizon, settings, report)
+        _scan(app, uow, as_of, settings, report, full)
     report.seconds = time.perf_counter() - started
     return report
 
 
-_MAX_REMIND: weakref.WeakKeyDictionary[Registry, tuple[int, int]] = weakref.WeakKeyDictionary()
+_THRESHOLDS: weakref.WeakKeyDictionary[Registry, tuple[int, frozenset[int], frozenset[int]]] = \
+    weakref.WeakKeyDictionary()
 
 
-def _max_remind(registry: Registry) -> int:
-    """The largest `remind_days` of any rule (the scan's look-ahead), computed once per registry.
+def rule_thresholds(registry: Registry) -> tuple[frozenset[int], frozenset[int]]:
+    """Every `remind_days` and every `escalate_after_days` any rule names, computed once per registry
+    (the settings' defaults are added by the caller).
 
     Published definitions never change (Registry.add refuses that); a registry can only gain new
     versions, so the cached value is recomputed when the number of definitions changes.
     """
     count = len(registry.keys())
-    hit = _MAX_REMIND.get(registry)
+    hit = _THRESHOLDS.get(registry)
     if hit is not None and hit[0] == count:
-        return hit[1]
-    best = 0
+        return hit[1], hit[2]
+    remind: set[int] = set()
+    escalate: set[int] = set()
     for d in registry.definitions():
         for step in d.steps:
             for r in step.rules:
-                best = max([best, *(int(x) for x in r.params.get("remind_days") or ())])
-    _MAX_REMIND[registry] = (count, best)
-    return best
+                remind.update(int(x) for x in r.params.get("remind_days") or ())
+                if r.params.get("escalate_after_days") is not None:
+                    escalate.add(int(r.params["escalate_after_days"]))
+    _THRESHOLDS[registry] = (count, frozenset(remind), frozenset(escalate))
+    return frozenset(remind), frozenset(escalate)
 
 
-def _scan(app: App, uow: UnitOfWork, as_of: date, horizon: date, settings: ScanSettings, report: ScanReport) -> None:
-    rows = uow.deadlines.due_until(horizon)
+def _max_remind(registry: Registry) -> int:
+    """The largest `remind_days` of any rule (the full scan's look-ahead), cached per registry."""
+    return max(rule_thresholds(registry)[0], default=0)
+
+
+def windows(last: date, as_of: date, remind_days: frozenset[int], escalate_days: frozenset[int]) -> list[tuple[date, date]]:
+    """The due_on ranges (inclusive, merged) of deadlines with a threshold crossed in (last, as_of]:
+    reminder d days before (last < due_on − d <= as_of), overdue from the day after (last <
+    due_on + 1 <= as_of), escalation e days overdue (last < due_on + e <= as_of)."""
+    if as_of <= last:
+        return []
+    one = timedelta(days=1)
+    shifts = {-d for d in remind_days} | {1} | set(escalate_days)  # threshold day = due_on + shift
+    spans = sorted((last + one - timedelta(days=k), as_of - timedelta(days=k)) for k in shifts)
+    merged: list[tuple[date, date]] = []
+    for lo, hi in spans:
+        if merged and lo <= merged[-1][1] + one:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+def crossed(due_on: date, last: date, as_of: date, remind_days: tuple[int, ...], escalate_after: int) -> bool:
+    """Whether one of this deadline's own thresholds fell in (last, as_of] (see `windows`)."""
+    return (any(last < due_on - timedelta(days=d) <= as_of for d in remind_days)
+            or last < due_on + timedelta(days=1) <= as_of
+            or last < due_on + timedelta(days=escalate_after) <= as_of)
+
+
+def _scan(app: App, uow: UnitOfWork, as_of: date, settings: ScanSettings, report: ScanReport, full: bool) -> None:
+    mark = uow.deadlines.change_mark()  # before reading: rows this scan cannot see are at or after it
+    mark_ = None if full else uow.job_runs.watermark(SCAN_JOB)
+    if mark_ is None or as_of < mark_.as_of:  # first run, --full, or a day before the last scan's
+        report.full = True
+        horizon = as_of + timedelta(days=max(max(settings.remind_days), _max_remind(app.registry)))
+        rows = uow.deadlines.due_until(horizon)
+        report.read = len(rows)
+    else:
+        report.since = last = mark_.as_of
+        remind_all, escalate_all = rule_thresholds(app.registry)
+        ranges = windows(last, as_of, remind_all | set(settings.remind_days),
+                         escalate_all | {settings.escalate_after_days})
+        seen: set[tuple[int, str, str]] = set()
+        rows = []
+        changed = uow.deadlines.changed_since(mark_.changed, mark_.in_flight)
+        due = uow.deadlines.due_in(ranges)
+        report.read = len(changed) + len(due)
+        for r in changed:
+            if (r.candidate_id, r.step, r.kind) not in seen:
+                seen.add((r.candidate_id, r.step, r.kind))
+                rows.append(r)
+        for r in due:
+            if (r.candidate_id, r.step, r.kind) in seen:
+                continue
+            seen.add((r.candidate_id, r.step, r.kind))
+            remind, escalate = _rule_settings(app, r.definition_key, r.step, r.kind, settings)
+            if crossed(r.due_on, last, as_of, remind, escalate):
+                rows.append(r)
     report.examined = len(rows)
+    if not report.dry_run and not (mark_ is not None and as_of < mark_.as_of):
+        uow.job_runs.set_watermark(SCAN_JOB, as_of, mark[0], mark[1], app.utcnow())
     if not rows:
         return
     orgs = {o.id: o for o in uow.orgs.list()}

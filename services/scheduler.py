@@ -2,8 +2,10 @@
 
 APScheduler 3 cannot share a job store between processes (each would run every job), so the jobs
 are only ticks, and what they do is made safe on its own:
-- the daily scan claims (job, day) in `job_run` in the same transaction as its outbox rows: one
-  process per day wins, and a scan killed half-way leaves nothing behind and runs again;
+- the daily scan claims (job, day) in `job_run` in the same transaction as its outbox rows and its
+  watermark (`job_watermark`: it reads only what is new since the last completed scan,
+  docs/scheduler.md): one process per day wins, and a scan killed half-way leaves nothing behind
+  and runs again;
 - the dispatcher claims outbox rows with a lease (SKIP LOCKED on PostgreSQL);
 - the job store is persistent (the same database, table `apscheduler_jobs`), jobs have fixed ids
   with `replace_existing`, `coalesce=True` and no misfire limit, so a scan missed while the service

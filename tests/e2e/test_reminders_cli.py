@@ -53,6 +53,20 @@ def test_scan_of_a_future_day_is_refused_and_writes_nothing(cli, w):
     assert created >= 1 and queue(cli) == {"pending": created}
 
 
+def test_scan_reads_only_what_is_new_and_full_reads_everything(cli, w):
+    """Issue 19: the second scan reads only what changed since the first; --full reads the backlog."""
+    with_overdue(cli, w)
+    first = cli.json("scan", "--as-of", "2018-07-14")  # due 07-01: 13 days overdue
+    assert first["full"] and first["examined"] == 1
+    again = cli.json("scan", "--as-of", "2018-07-15")  # 14 days: the escalation is new
+    assert (again["full"], again["since"], again["examined"], again["created"]) == (False, "2018-07-14", 1, 1)
+    assert cli.json("scan", "--as-of", "2018-08-01")["examined"] == 0  # nothing crosses a threshold
+    same = cli("scan", "--as-of", "2018-08-01").output
+    assert "自 2018-08-01 以来的新情况" in same and "到期/逾期事项 0 项" in same
+    full = cli("scan", "--as-of", "2018-08-01", "--full").output
+    assert "全量" in full and "到期/逾期事项 1 项" in full and "新写入 0 条" in full
+
+
 # -- finding 14: Chinese lines instead of tracebacks -------------------------------------------
 
 

@@ -443,6 +443,11 @@ outbox = Table(
     CheckConstraint(_in("kind", NOTICE_KINDS), name="kind"),
     Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
     Index("ix_outbox_channel_address_status", "channel", "address", "status"),  # per-recipient order
+    # the dispatcher's claim (one digest per recipient) reads pending rows oldest first: SQLite's
+    # planner answers ORDER BY id LIMIT by walking the whole table in id order — every sent row
+    # ever — unless the pending rows have an index in id order of their own (migration 0014)
+    Index("ix_outbox_pending_id", "id", sqlite_where=text("status = 'pending'"),
+          postgresql_where=text("status = 'pending'")),
 )
 
 # One row per job and day: whoever inserts it runs the job (several scheduler processes, restarts).

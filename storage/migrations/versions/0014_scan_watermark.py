@@ -75,9 +75,12 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("job", name="pk_job_watermark"),
     )
+    op.create_index("ix_outbox_pending_id", "outbox", ["id"], sqlite_where=sa.text("status = 'pending'"),
+                    postgresql_where=sa.text("status = 'pending'"))
 
 
 def downgrade() -> None:
+    op.drop_index("ix_outbox_pending_id", table_name="outbox")
     op.drop_table("job_watermark")
     op.drop_index("ix_deadline_changed", table_name="deadline")
     if op.get_bind().dialect.name == "sqlite":

@@ -57,7 +57,7 @@ import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
 from multiprocessing import get_context
 from pathlib import Path
@@ -67,7 +67,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import make_url
 
 from storage.db import json_dumps, make_engine, upgrade
-from storage.tables import candidate, contact, deadline, organisation, outbox
+from storage.tables import candidate, change_marker, contact, deadline, job_watermark, organisation, outbox
 
 DEFINITION_KEY = "cpc_2014@1"
 AS_OF = date(2026, 11, 25)  # a Wednesday
@@ -75,6 +75,7 @@ BRANCHES = 1000
 WINDOW = 30  # due rows: as_of - WINDOW ... as_of + WINDOW
 OFFSETS = tuple(range(-WINDOW, WINDOW + 1))  # cycled through by the due rows
 FUTURE_FROM, FUTURE_TO = 60, 730  # days ahead for everybody else's cultivation date
+STALLED_FROM, STALLED_SPAN = 31, 1095  # stalled: overdue by 31 … 1,095 days (appended: up to 2,190)
 # The rules the expected counts are derived from (checked against the definition at run time).
 CULTIVATION_REMIND_DAYS = 14  # cpc_2014 cultivation: recurring, remind_days [14]
 ESCALATE_AFTER_DAYS = 14  # services.reminders default; the cultivation rule names none
@@ -102,12 +103,17 @@ class Design:
     examined: int = 0  # of those, due_on <= horizon
     notices: int = 0  # notices the scan must create (one channel per recipient here)
     by_kind: dict[str, int] = field(default_factory=dict)
+    stalled_share: float = 0.0  # of the base candidates (not due): cultivation overdue by 31 … 1,095 days
+    appended_stalled: bool = False  # appended candidates (i >= N) are stalled 1,096 … 2,190 days, not future
 
     @classmethod
-    def make(cls, candidates: int, due_share: float, as_of: date, horizon_days: int) -> Design:
+    def make(cls, candidates: int, due_share: float, as_of: date, horizon_days: int,
+             stalled_share: float = 0.0) -> Design:
         due = round(candidates * due_share)
         if not 0 <= due <= candidates:
             raise ValueError("due_share must be within 0 … 1")
+        if not 0 <= stalled_share <= 1 - due_share:
+            raise ValueError("stalled_share must be within 0 … 1 - due_share")
         by_kind = {"reminder": 0, "overdue": 0, "escalation": 0}
         examined = 0
         for j in range(due):
@@ -121,8 +127,20 @@ class Design:
                 by_kind["overdue"] += 1
                 by_kind["escalation"] += -off >= ESCALATE_AFTER_DAYS
         return cls(candidates, due_share, as_of, horizon_days, due, examined, sum(by_kind.values()),
-                   {k: v for k, v in by_kind.items() if v})
+                   {k: v for k, v in by_kind.items() if v}, stalled_share)
 
+    def stalled_age(self, i: int) -> int | None:
+        """Days candidate i's cultivation is overdue if it is stalled, else None. Base candidates:
+        a deterministic `stalled_share` of the non-due ones, ages 31 … 1,095 days (outside every
+        threshold window of the day: the daily scan has nothing new for them); appended ones with
+        `appended_stalled`: all, 1,096 … 2,190 days (the backlog doubles with older stalls, the
+        daily inflow stays)."""
+        h = (i * 2654435761) & 0xFFFFFFFF
+        if i >= self.candidates:
+            return STALLED_SPAN + 1 + h % STALLED_SPAN if self.appended_stalled else None
+        if self.due_offset(i) is not None or h % 1_000_000 >= self.stalled_share * 1_000_000:
+            return None
+        return STALLED_FROM + (h >> 7) % (STALLED_SPAN - STALLED_FROM + 1)
     def due_offset(self, i: int) -> int | None:
         """Offset (days from as_of) of candidate i's cultivation date if it is due, else None.
 
@@ -139,14 +157,9 @@ class Design:
 
 
 def horizon_days(registry) -> int:
-    """The scan's horizon rule (services/reminders.py): the largest remind_days of any rule of any
-    loaded definition, at least the default 7."""
-    best = 7
-    for d in registry.definitions():
-        for step in d.steps:
-            for r in step.rules:
-                best = max([best, *(int(x) for x in r.params.get("remind_days") or ())])
-    return best
+    """The full scan's horizon rule (services/reminders.py): the largest remind_days of any rule of
+    any loaded definition, at least the default 7."""
+    return max(thresholds(registry)[0])
 
 
 def check_rules(registry) -> None:
@@ -194,7 +207,8 @@ def _candidates(design: Design, start: int, stop: int) -> Iterator[_Cand]:
     as_of = design.as_of
     for i in range(start, stop):
         off = design.due_offset(i)
-        cult = as_of + timedelta(days=_spread(i) if off is None else off)
+        age = design.stalled_age(i) if off is None else None
+        cult = as_of + timedelta(days=-age if age is not None else _spread(i) if off is None else off)
         activist = cult - timedelta(days=182 * (1 + i % 4))  # 1 … 4 half-years of cultivation so far
         yield _Cand(i + 1, _branch_id(i, start, stop), cult, activist, activist + timedelta(days=365),
                     activist - timedelta(days=120))
@@ -275,13 +289,15 @@ def build(url: str, design: Design, *, total: int | None = None) -> LoadInfo:
 
 
 def extend(url: str, design: Design, total: int) -> LoadInfo:
-    """Append candidates up to `total` (none due) and empty the outbox: the scale case."""
+    """Append candidates up to `total` (none due; stalled with `design.appended_stalled`) and
+    empty the outbox: the scale case, or the doubled backlog."""
     started = time.perf_counter()
     engine = make_engine(url)
     try:
         with engine.begin() as conn:
             have = conn.execute(select(func.max(candidate.c.id))).scalar_one() or 0
             conn.execute(outbox.delete())
+            conn.execute(job_watermark.delete())
     finally:
         engine.dispose()
     if url.startswith("postgresql"):
@@ -428,6 +444,7 @@ def _maxrss_mb() -> float:
 def _clear_outbox(engine) -> None:
     with engine.begin() as conn:
         conn.execute(outbox.delete())
+        conn.execute(job_watermark.delete())  # the next scan is a first (full) one again
     if engine.dialect.name == "postgresql":  # no dead index entries left for the next insert to meet
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE outbox"))
@@ -481,6 +498,242 @@ def measure_isolated(url: str, as_of: date = AS_OF, profile: bool = False, repea
     """`measure_scan` in a freshly spawned interpreter, so the peak RSS is the scan's own."""
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
         return pool.submit(measure_scan, url, as_of, profile, repeat).result()
+
+
+# --------------------------------------------------------------------------------------------
+# the daily scan at county scale (issue 19): yesterday's scan done, today's new work only
+
+
+def thresholds(registry) -> tuple[set[int], set[int]]:
+    """Every remind_days and escalate_after_days of any rule, with the scan's defaults (7, 1; 14)."""
+    from services.reminders import rule_thresholds  # which rules name which days (not the windows logic)
+
+    remind, escalate = rule_thresholds(registry)
+    return set(remind) | {7, 1}, set(escalate) | {ESCALATE_AFTER_DAYS}
+
+
+@dataclass(frozen=True)
+class DailyDesign:
+    """What the day's scan must read and create when yesterday's scan completed (one day's window)."""
+
+    read: int  # due rows on a threshold day of any rule (one index range each) + the changed rows
+    examined: int  # of those, the ones whose own rule (cultivation) crosses today + the changed rows
+    notices: int
+    by_kind: dict[str, int]
+    changed_ids: tuple[int, ...]  # candidates whose (future) cultivation row a step touched since
+
+
+def daily_design(design: Design, changed: int, registry) -> DailyDesign:
+    per_offset: dict[int, int] = {}
+    for j in range(design.due_rows):
+        off = OFFSETS[j % len(OFFSETS)]
+        per_offset[off] = per_offset.get(off, 0) + 1
+    remind, escalate = thresholds(registry)
+    read_offsets = set(remind) | {-1} | {-e for e in escalate}
+    read = sum(per_offset.get(o, 0) for o in read_offsets)
+    by_kind = {"reminder": per_offset.get(CULTIVATION_REMIND_DAYS, 0),
+               "overdue": per_offset.get(-1, 0) + per_offset.get(-ESCALATE_AFTER_DAYS, 0),
+               "escalation": per_offset.get(-ESCALATE_AFTER_DAYS, 0)}  # empty outbox: -14 gets its overdue too
+    crossing = by_kind["reminder"] + per_offset.get(-1, 0) + per_offset.get(-ESCALATE_AFTER_DAYS, 0)
+    ids: list[int] = []  # future (not due, not stalled) candidates spread over the county
+    stride, i = max(1, design.candidates // max(1, 2 * changed)), 0
+    while len(ids) < changed and i < design.candidates:
+        if design.due_offset(i) is None and design.stalled_age(i) is None:
+            ids.append(i + 1)
+        i += stride
+    return DailyDesign(read + len(ids), crossing + len(ids), sum(by_kind.values()),
+                       {k: v for k, v in by_kind.items() if v}, tuple(ids))
+
+
+@dataclass
+class DailyFigures:
+    read: int
+    examined: int
+    created: int
+    by_kind: dict[str, int]
+    full: bool
+    cpu_s: float  # this process's CPU (user + system) in scan(), median of the repeats
+    wall_s: float  # median
+    again_read: int  # a rescan of the same day
+    again_created: int
+    again_wall_s: float
+    maxrss_mb: float  # VmHWM of the scanning process (interpreter, imports, definitions, scans)
+    maxrss_start_mb: float  # … before the first scan
+    traced_peak_mb: float  # Python allocations at their peak during one scan (tracemalloc, an extra run)
+    runs: list[tuple[float, float]] = field(default_factory=list)  # (cpu, wall) of every repeat
+    server_cpu_s: float | None = None  # PostgreSQL: the backend's CPU in scan() (median), from /proc
+    full_scan: dict[str, float] | None = None  # --with-full: a full scan of the same day (read, cpu, wall, rss)
+
+
+def _backend_cpu(app) -> tuple[int, float] | None:
+    """(pid, CPU seconds) of the PostgreSQL backend behind this thread's connection (a local server:
+    /proc/<pid>/stat), or None (SQLite, or a server elsewhere)."""
+    if app.engine.dialect.name != "postgresql":
+        return None
+    with app.uow(read_only=True) as uow:
+        pid = uow.connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return pid, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def measure_daily(url: str, as_of: date, changed_ids: tuple[int, ...], repeat: int = 3,
+                  with_full: bool = False) -> DailyFigures:
+    """Yesterday's scan completed (its watermark is written now, after the load), then the day's
+    steps touched `changed_ids`' deadline rows; time `scan(app, as_of)` and a rescan. Each repeat
+    empties the outbox and puts the watermark back."""
+    import tracemalloc
+    from statistics import median
+
+    from services.app import SHANGHAI, App
+    from services.reminders import SCAN_JOB, scan
+
+    app = App.open(url, migrate=False)
+    try:
+        app.clock = lambda: datetime.combine(as_of, datetime.min.time(), SHANGHAI).replace(hour=6)
+        for d in app.registry.definitions():
+            app.definition(d.key)
+        with app.uow() as uow:
+            mark = uow.deadlines.change_mark()
+            uow.job_runs.set_watermark(SCAN_JOB, as_of - timedelta(days=1), mark[0], mark[1], app.utcnow())
+        with app.uow() as uow:  # the day's steps: new change markers on their rows
+            for k in range(0, len(changed_ids), 5000):
+                uow.connection.execute(deadline.update().where(
+                    deadline.c.candidate_id.in_(changed_ids[k:k + 5000]), deadline.c.kind == "recurring"
+                ).values(changed=change_marker()))
+
+        def reset() -> None:
+            with app.uow() as uow:
+                uow.connection.execute(outbox.delete())
+                uow.job_runs.set_watermark(SCAN_JOB, as_of - timedelta(days=1), mark[0], mark[1], app.utcnow())
+
+        rss_start = _maxrss_mb()
+        runs: list[tuple[float, float]] = []
+        again_walls: list[float] = []
+        server: list[float] = []
+        for rep in range(repeat):
+            if rep:
+                reset()
+            b0 = _backend_cpu(app)
+            c0, t0 = time.process_time(), time.perf_counter()
+            first = scan(app, as_of)
+            c1, t1 = time.process_time(), time.perf_counter()
+            b1 = _backend_cpu(app)
+            if b0 and b1 and b0[0] == b1[0]:
+                server.append(b1[1] - b0[1])
+            again = scan(app, as_of)
+            again_walls.append(time.perf_counter() - t1)
+            runs.append((c1 - c0, t1 - t0))
+        rss = _maxrss_mb()
+        reset()
+        tracemalloc.start()
+        scan(app, as_of)
+        traced = tracemalloc.get_traced_memory()[1] / (1 << 20)
+        tracemalloc.stop()
+        full_scan = None
+        if with_full:  # what every day cost before issue 19 (and what `partyflow scan --full` costs)
+            reset()
+            b0 = _backend_cpu(app)
+            c0, t0 = time.process_time(), time.perf_counter()
+            r = scan(app, as_of, full=True)
+            c1, t1 = time.process_time(), time.perf_counter()
+            b1 = _backend_cpu(app)
+            full_scan = {"read": r.read, "created": r.created, "cpu_s": c1 - c0, "wall_s": t1 - t0,
+                    "server_cpu_s": (b1[1] - b0[1]) if b0 and b1 and b0[0] == b1[0] else None,
+                    "maxrss_mb": _maxrss_mb()}
+            reset()
+        return DailyFigures(first.read, first.examined, first.created, dict(first.by_kind), first.full,
+                            median(r[0] for r in runs), median(r[1] for r in runs), again.read, again.created,
+                            median(again_walls), rss, rss_start, traced, runs,
+                            median(server) if server else None, full_scan)
+    finally:
+        app.close()
+
+
+def measure_daily_isolated(url: str, as_of: date, changed_ids: tuple[int, ...], repeat: int = 3,
+                           with_full: bool = False) -> DailyFigures:
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        return pool.submit(measure_daily, url, as_of, changed_ids, repeat, with_full).result()
+
+
+@dataclass
+class DailyRow:
+    backend: str
+    candidates: int
+    stalled: int
+    deadline_rows: int
+    figures: DailyFigures
+    load_seconds: float
+
+    def cells(self) -> list[str]:
+        f = self.figures
+        return [self.backend, f"{self.candidates:,}", f"{self.stalled:,}", f"{self.deadline_rows:,}",
+                f"{f.read:,} / {f.examined:,}", f"{f.created:,}",
+                f"{f.cpu_s:.3f}" + (f" + {f.server_cpu_s:.3f}" if f.server_cpu_s is not None else ""), f"{f.wall_s:.3f}",
+                f"{f.again_read:,} / {f.again_wall_s:.3f}", f"{f.maxrss_mb:.0f} ({f.maxrss_start_mb:.0f})",
+                f"{f.traced_peak_mb:.1f}", f"{self.load_seconds:.0f}"]
+
+
+DAILY_HEADER = ["backend", "candidates", "stalled (overdue 31 d … 6 y)", "deadline rows", "read / examined",
+                "created", "scan CPU s (client + server)", "scan wall s", "rescan read / wall s", "peak RSS MiB (before)",
+                "traced peak MiB", "load s"]
+
+
+def _count_stalled(url: str, as_of: date) -> int:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(deadline).where(
+                deadline.c.kind == "recurring", deadline.c.due_on < as_of - timedelta(days=WINDOW))).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def run_daily(backend: str, url: str, design: Design, daily: DailyDesign, *, double: bool = True, repeat: int = 3,
+              with_full: bool = False, log=print) -> list[DailyRow]:
+    """Build the county at `url` (empty), measure the daily scan; with `double`, append as many
+    stalled candidates again (older stalls: the backlog doubles, the day's work does not) and measure again."""
+    rows: list[DailyRow] = []
+    log(f"[{backend}] loading {design.candidates:,} candidates ({design.stalled_share:.0%} stalled) …")
+    load = build(url, design)
+    cases = [(design, load)]
+    for case, (d, ld) in enumerate(cases):
+        stalled = _count_stalled(url, design.as_of)
+        log(f"[{backend}] loaded in {ld.seconds:.1f} s: {ld.candidates:,} candidates, {stalled:,} stalled, "
+            f"{ld.deadline_rows:,} deadline rows; daily scan …")
+        f = measure_daily_isolated(url, design.as_of, daily.changed_ids, repeat, with_full and case == 0)
+        rows.append(DailyRow(backend, ld.candidates, stalled, ld.deadline_rows, f, ld.seconds))
+        log(f"[{backend}] daily scan: read {f.read:,}, examined {f.examined:,}, created {f.created:,} "
+            f"(full={f.full}); CPU {f.cpu_s:.3f} s, wall {f.wall_s:.3f} s; rescan read {f.again_read:,} "
+            f"in {f.again_wall_s:.3f} s; peak RSS {f.maxrss_mb:.0f} MiB (before {f.maxrss_start_mb:.0f}); "
+            f"traced peak {f.traced_peak_mb:.1f} MiB; server CPU {f.server_cpu_s}; runs (cpu, wall): "
+            + ", ".join(f"({a:.3f}, {b:.3f})" for a, b in f.runs))
+        if f.full_scan:
+            fs = f.full_scan
+            log(f"[{backend}] full scan of the same day: read {fs['read']:,}, created {fs['created']:,}, "
+                f"CPU {fs['cpu_s']:.2f} s (server {fs['server_cpu_s']}), wall {fs['wall_s']:.2f} s, "
+                f"peak RSS {fs['maxrss_mb']:.0f} MiB")
+        if double and case == 0:
+            extra = stalled  # as many stalled again, older
+            bigger = replace(design, appended_stalled=True)
+            log(f"[{backend}] appending {extra:,} stalled candidates (overdue 3 … 6 years) …")
+            cases.append((bigger, extend(url, bigger, design.candidates + extra)))
+    return rows
+
+
+def daily_mismatches(rows: list[DailyRow], daily: DailyDesign) -> list[str]:
+    out = []
+    for r in rows:
+        f = r.figures
+        got = (f.full, f.read, f.examined, f.created, f.by_kind, f.again_read, f.again_created)
+        want = (False, daily.read, daily.examined, daily.notices, daily.by_kind, 0, 0)
+        if got != want:
+            out.append(f"MISMATCH {r.backend} {r.candidates:,}: (full, read, examined, created, by_kind, again read, "
+                       f"again created) = {got}, designed {want}")
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -581,17 +834,96 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     ap.add_argument("--candidates", type=int, default=1_000_000, help="N, the base pipeline (default 1,000,000)")
     ap.add_argument("--due-share", type=float, default=0.01, help="share of N due in the window (default 0.01)")
-    ap.add_argument("--scale", type=int, default=1, help="also append to K × N candidates, same due rows (e.g. 10)")
+    ap.add_argument("--stalled-share", type=float, default=0.25,
+                    help="share of N stalled, overdue 31 days … 3 years (default 0.25; the daily mode)")
+    ap.add_argument("--changed", type=int, default=2000, help="deadline rows the day's steps touched (default 2000)")
+    ap.add_argument("--no-double", action="store_true", help="daily mode: skip the doubled-backlog case")
+    ap.add_argument("--with-full", action="store_true",
+                    help="daily mode: also time one full scan of the same day (the cost before issue 19)")
+    ap.add_argument("--pipeline", action="store_true",
+                    help="the issue-3 measurement instead: a first (full) scan and a rescan, no stalled candidates")
+    ap.add_argument("--scale", type=int, default=1, help="--pipeline: also append to K × N candidates, same due rows")
     ap.add_argument("--as-of", type=date.fromisoformat, default=AS_OF, help=f"scan date (default {AS_OF})")
     ap.add_argument("--pg-url", default=os.environ.get("PARTYFLOW_BENCH_PG_URL", DEFAULT_PG_URL))
     ap.add_argument("--pg-schema", default=DEFAULT_PG_SCHEMA, help="dedicated schema, dropped at the end")
     ap.add_argument("--keep", action="store_true", help="keep the SQLite file and the PostgreSQL schema")
     ap.add_argument("--repeat", type=int, default=3,
-                    help="scan pairs per case, outbox emptied in between; medians reported (default 3)")
-    ap.add_argument("--profile", action="store_true", help="cProfile the first scan (adds overhead)")
+                    help="scans per case, outbox (and watermark) reset in between; medians reported (default 3)")
+    ap.add_argument("--profile", action="store_true", help="--pipeline: cProfile the first scan (adds overhead)")
     ap.add_argument("--json", type=Path, help="also write the rows as JSON to this file")
     args = ap.parse_args(argv)
+    if args.pipeline:
+        return _pipeline_main(args)
 
+    from workflows.registry import Registry
+
+    registry = Registry.default()
+    check_rules(registry)
+    design = Design.make(args.candidates, args.due_share, args.as_of, horizon_days(registry), args.stalled_share)
+    daily = daily_design(design, args.changed, registry)
+    print(f"design: N={design.candidates:,}, due rows {design.due_rows:,} (offsets {-WINDOW}…+{WINDOW} days), "
+          f"~{design.stalled_share:.0%} stalled (overdue {STALLED_FROM}…{STALLED_SPAN} days), {len(daily.changed_ids):,} "
+          f"rows changed since yesterday's scan; the day's scan must read {daily.read:,}, examine "
+          f"{daily.examined:,}, create {daily.notices:,} {daily.by_kind}", flush=True)
+    log = lambda m: print(m, flush=True)
+    rows: list[DailyRow] = []
+    for backend, url, cleanup in _backends(args):
+        try:
+            rows += run_daily(backend, url, design, daily, double=not args.no_double, repeat=args.repeat,
+                              with_full=args.with_full, log=log)
+        finally:
+            cleanup()
+    print()
+    print("| " + " | ".join(DAILY_HEADER) + " |")
+    print("|" + "---|" * len(DAILY_HEADER))
+    for r in rows:
+        print("| " + " | ".join(r.cells()) + " |")
+    print()
+    for backend in {r.backend for r in rows}:
+        mine = [r for r in rows if r.backend == backend]
+        if len(mine) == 2:
+            base, big = mine
+            print(f"{backend}: backlog {big.stalled:,} vs {base.stalled:,} stalled: daily scan CPU "
+                  f"{big.figures.cpu_s:.3f} / {base.figures.cpu_s:.3f} s = {big.figures.cpu_s / base.figures.cpu_s:.2f}×, "
+                  f"wall {big.figures.wall_s:.3f} / {base.figures.wall_s:.3f} s = "
+                  f"{big.figures.wall_s / base.figures.wall_s:.2f}×, rows read {big.figures.read:,} / {base.figures.read:,}"
+                  + (f", server CPU {big.figures.server_cpu_s:.3f} / {base.figures.server_cpu_s:.3f} s"
+                     if big.figures.server_cpu_s is not None and base.figures.server_cpu_s is not None else ""))
+            if base.figures.full_scan:
+                fb = base.figures.full_scan
+                print(f"{backend}: full scan of the same day at {base.stalled:,} stalled: CPU {fb['cpu_s']:.2f} s "
+                      f"(server {fb['server_cpu_s']}), wall {fb['wall_s']:.2f} s, peak RSS {fb['maxrss_mb']:.0f} MiB = "
+                      f"{fb['cpu_s'] / base.figures.cpu_s:.0f}× the daily scan's client CPU")
+    bad = daily_mismatches(rows, daily)
+    for m in bad:
+        print(m, file=sys.stderr)
+    if args.json:
+        args.json.write_text(json.dumps([asdict(r) for r in rows], ensure_ascii=False, indent=2, default=str))
+    return 1 if bad else 0
+
+
+def _backends(args):
+    """(backend, url, cleanup) for each chosen backend, each on an empty database."""
+    backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
+    for backend in backends:
+        if backend == "sqlite":
+            url, path = _sqlite_url(args.candidates)
+
+            def cleanup(path=path):
+                if not args.keep:
+                    for suffix in ("", "-wal", "-shm", "-journal"):
+                        Path(f"{path}{suffix}").unlink(missing_ok=True)
+            yield "sqlite", url, cleanup
+        else:
+            _pg_schema(args.pg_url, args.pg_schema, create=True)
+
+            def cleanup():
+                if not args.keep:
+                    _pg_schema(args.pg_url, args.pg_schema, create=False)
+            yield "postgresql", _pg_url(args.pg_url, args.pg_schema), cleanup
+
+
+def _pipeline_main(args) -> int:
     design = make_design(args.candidates, args.due_share, args.as_of)
     print(f"design: N={design.candidates:,}, due rows {design.due_rows:,} (offsets {-WINDOW}…+{WINDOW} days), "
           f"horizon as_of+{design.horizon_days}, expected examined {design.examined:,}, "
@@ -599,23 +931,11 @@ def main(argv: list[str] | None = None) -> int:
     log = lambda m: print(m, flush=True)
     rows: list[Row] = []
     backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
-    for backend in backends:
-        if backend == "sqlite":
-            url, path = _sqlite_url(args.candidates)
-            try:
-                rows += run_backend("sqlite", url, design, args.scale, profile=args.profile, repeat=args.repeat, log=log)
-            finally:
-                if not args.keep:
-                    for suffix in ("", "-wal", "-shm", "-journal"):
-                        Path(f"{path}{suffix}").unlink(missing_ok=True)
-        else:
-            _pg_schema(args.pg_url, args.pg_schema, create=True)
-            try:
-                rows += run_backend("postgresql", _pg_url(args.pg_url, args.pg_schema), design, args.scale,
-                                    profile=args.profile, repeat=args.repeat, log=log)
-            finally:
-                if not args.keep:
-                    _pg_schema(args.pg_url, args.pg_schema, create=False)
+    for backend, url, cleanup in _backends(args):
+        try:
+            rows += run_backend(backend, url, design, args.scale, profile=args.profile, repeat=args.repeat, log=log)
+        finally:
+            cleanup()
     print()
     print(markdown(rows))
     print()

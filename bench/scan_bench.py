@@ -724,6 +724,40 @@ def run_daily(backend: str, url: str, design: Design, daily: DailyDesign, *, dou
     return rows
 
 
+def run_daily_interleaved(backend: str, url: str, url_b: str, design: Design, daily: DailyDesign, *, rounds: int,
+                          repeat: int = 3, log=print) -> list[DailyRow]:
+    """The doubling ratio with less noise: the county at `url`, the county with the doubled backlog
+    at `url_b` (both built here, empty before), then `rounds` measurements of each, alternating
+    (A B, B A, …), each in a fresh process; the medians over the rounds are reported."""
+    bigger = replace(design, appended_stalled=True)
+    loads = []
+    for u in (url, url_b):
+        log(f"[{backend}] loading {design.candidates:,} candidates ({design.stalled_share:.0%} stalled) …")
+        loads.append(build(u, design))
+    stalled = _count_stalled(url, design.as_of)
+    log(f"[{backend}] appending {stalled:,} stalled candidates (overdue 3 … 6 years) to the second …")
+    loads[1] = extend(url_b, bigger, design.candidates + stalled)
+    figs: list[list[DailyFigures]] = [[], []]
+    from statistics import median
+
+    for r in range(rounds):
+        for k in ((0, 1) if r % 2 == 0 else (1, 0)):
+            figs[k].append(measure_daily_isolated((url, url_b)[k], design.as_of, daily.changed_ids, repeat))
+        log(f"[{backend}] round {r + 1}: CPU {figs[0][-1].cpu_s:.3f} / {figs[1][-1].cpu_s:.3f} s, "
+            f"wall {figs[0][-1].wall_s:.3f} / {figs[1][-1].wall_s:.3f} s (base / doubled)")
+    rows = []
+    for k, u in enumerate((url, url_b)):
+        f = figs[k][0]
+        server = [x.server_cpu_s for x in figs[k] if x.server_cpu_s is not None]
+        f = replace(f, cpu_s=median(x.cpu_s for x in figs[k]), wall_s=median(x.wall_s for x in figs[k]),
+                    again_wall_s=median(x.again_wall_s for x in figs[k]), maxrss_mb=max(x.maxrss_mb for x in figs[k]),
+                    server_cpu_s=median(server) if server else None,
+                    runs=[(x.cpu_s, x.wall_s) for x in figs[k]])
+        rows.append(DailyRow(backend, loads[k].candidates, _count_stalled(u, design.as_of), loads[k].deadline_rows, f,
+                             loads[k].seconds))
+    return rows
+
+
 def daily_mismatches(rows: list[DailyRow], daily: DailyDesign) -> list[str]:
     out = []
     for r in rows:
@@ -803,9 +837,9 @@ def run_backend(backend: str, url: str, design: Design, scale: int = 1, *, isola
     return rows
 
 
-def _sqlite_url(candidates: int) -> tuple[str, Path]:
+def _sqlite_url(candidates: int, suffix: str = "") -> tuple[str, Path]:
     OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / f"scan_{candidates}.db"
+    path = OUT / f"scan_{candidates}{suffix}.db"
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     return f"sqlite:///{path}", path
@@ -838,6 +872,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="share of N stalled, overdue 31 days … 3 years (default 0.25; the daily mode)")
     ap.add_argument("--changed", type=int, default=2000, help="deadline rows the day's steps touched (default 2000)")
     ap.add_argument("--no-double", action="store_true", help="daily mode: skip the doubled-backlog case")
+    ap.add_argument("--interleave", type=int, default=0, metavar="R",
+                    help="daily mode: build the doubled backlog as a second database and measure both R times, "
+                         "alternating (a steadier ratio on a busy machine)")
     ap.add_argument("--with-full", action="store_true",
                     help="daily mode: also time one full scan of the same day (the cost before issue 19)")
     ap.add_argument("--pipeline", action="store_true",
@@ -869,8 +906,16 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[DailyRow] = []
     for backend, url, cleanup in _backends(args):
         try:
-            rows += run_daily(backend, url, design, daily, double=not args.no_double, repeat=args.repeat,
-                              with_full=args.with_full, log=log)
+            if args.interleave:
+                url_b, cleanup_b = _second(backend, args)
+                try:
+                    rows += run_daily_interleaved(backend, url, url_b, design, daily, rounds=args.interleave,
+                                                  repeat=args.repeat, log=log)
+                finally:
+                    cleanup_b()
+            else:
+                rows += run_daily(backend, url, design, daily, double=not args.no_double, repeat=args.repeat,
+                                  with_full=args.with_full, log=log)
         finally:
             cleanup()
     print()
@@ -921,6 +966,17 @@ def _backends(args):
                 if not args.keep:
                     _pg_schema(args.pg_url, args.pg_schema, create=False)
             yield "postgresql", _pg_url(args.pg_url, args.pg_schema), cleanup
+
+
+def _second(backend: str, args):
+    """A second empty database of the backend (the doubled backlog of --interleave) and its cleanup."""
+    if backend == "sqlite":
+        url, path = _sqlite_url(args.candidates, suffix="_b")
+        return url, lambda: None if args.keep else [Path(f"{path}{x}").unlink(missing_ok=True)
+                                                    for x in ("", "-wal", "-shm", "-journal")]
+    schema = f"{args.pg_schema}_b"
+    _pg_schema(args.pg_url, schema, create=True)
+    return _pg_url(args.pg_url, schema), lambda: None if args.keep else _pg_schema(args.pg_url, schema, create=False)
 
 
 def _pipeline_main(args) -> int:

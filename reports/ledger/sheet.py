@@ -16,7 +16,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from reports.model import LedgerTable
-from reports.spreadsheet import put
+from reports.spreadsheet import put, style
 
 TITLE_ROW = 1
 HEADER_ROW = 2
@@ -29,6 +29,7 @@ _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _WRAP_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 _CENTER = Alignment(horizontal="center", vertical="center")
 _LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
+_BOLD = Font(bold=True)
 
 # Column widths by header (Excel character units); step columns get STEP_WIDTH.
 _WIDTHS = {
@@ -58,13 +59,8 @@ def write_ledger_sheet(worksheet: Worksheet, ledger: LedgerTable) -> None:
     ws.row_dimensions[TITLE_ROW].height = 26
 
     # Header row.
-    bold = Font(bold=True)
     for col, header in enumerate(ledger.headers, start=1):
-        c = put(ws, HEADER_ROW, col, header)
-        c.font = bold
-        c.alignment = _WRAP_CENTER
-        c.border = _BORDER
-        c.fill = _HEADER_FILL
+        style(put(ws, HEADER_ROW, col, header), font=_BOLD, alignment=_WRAP_CENTER, border=_BORDER, fill=_HEADER_FILL)
     ws.row_dimensions[HEADER_ROW].height = 42
 
     # Data rows.
@@ -72,15 +68,11 @@ def write_ledger_sheet(worksheet: Worksheet, ledger: LedgerTable) -> None:
         for col, value in enumerate(row, start=1):
             if isinstance(value, datetime):
                 value = value.date()
-            c = put(ws, r, col, value)
-            c.border = _BORDER
             if isinstance(value, date):
-                c.number_format = DATE_FORMAT
-                c.alignment = _CENTER
-            elif isinstance(value, int):
-                c.alignment = _CENTER
+                align, fmt = _CENTER, DATE_FORMAT
             else:
-                c.alignment = _LEFT
+                align, fmt = (_CENTER if isinstance(value, int) else _LEFT), None
+            style(put(ws, r, col, value), border=_BORDER, alignment=align, number_format=fmt)
 
     # Widths.
     for col, header in enumerate(ledger.headers, start=1):

@@ -24,7 +24,7 @@ from reports.model import LedgerTable, Report
 from reports.render.context import report_context
 from reports.render.tables import Table
 from reports.render.templates import PathLike, Templates, display_width
-from reports.spreadsheet import put
+from reports.spreadsheet import put, style
 
 FONT = "宋体"
 TITLE_FONT = "黑体"
@@ -174,8 +174,7 @@ def _table(ws: Worksheet, row: int, table: Table, widths: _Widths, *, col: int =
         put(ws, row, col, table.title).font = _HEADING
         row += 1
     for c, head in enumerate(table.headers):
-        cell = put(ws, row, col + c, head)
-        cell.font, cell.fill, cell.border, cell.alignment = _BOLD, _HEAD_FILL, _BORDER, _CENTER
+        style(put(ws, row, col + c, head), font=_BOLD, fill=_HEAD_FILL, border=_BORDER, alignment=_CENTER)
         widths.see(col + c, head)
     row += 1
     body = [(r, i) for i, r in enumerate(table.rows)]
@@ -186,19 +185,16 @@ def _table(ws: Worksheet, row: int, table: Table, widths: _Widths, *, col: int =
         share = index is not None and index in table.share_rows
         derived = index == -1
         for c, value in enumerate(values):
-            cell = put(ws, row, col + c, value)
-            cell.border = _BORDER
-            cell.font = _BOLD if index is None else (_NOTE if derived else _BODY)
-            if index is None:
-                cell.fill = _TOTAL_FILL
+            font = _BOLD if index is None else (_NOTE if derived else _BODY)
+            fill = _TOTAL_FILL if index is None else None
             if c in table.numeric:
-                cell.alignment = _RIGHT
-                cell.number_format = SHARE_FORMAT if share else (COUNT_FORMAT if table.zero == "-" else "0")
+                align, fmt = _RIGHT, SHARE_FORMAT if share else (COUNT_FORMAT if table.zero == "-" else "0")
             elif isinstance(value, date):
-                cell.number_format = DATE_FORMAT
-                cell.alignment = _CENTER
+                align, fmt = _CENTER, DATE_FORMAT
             else:
-                cell.alignment = _LEFT
+                align, fmt = _LEFT, None
+            style(put(ws, row, col + c, value), font=font, fill=fill, border=_BORDER, alignment=align,
+                  number_format=fmt)
             widths.see(col + c, value if c not in table.numeric else "00000")
         row += 1
     if table.note:

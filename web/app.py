@@ -18,6 +18,7 @@ from web.routes import api_tools  # the tool pages' JSON API
 from web.routes import materials  # 材料: uploads, downloads, completeness (pages and API)
 from web.security import STATE_COOKIE, SessionCookieMiddleware
 from web.uploads import UploadBodyCap
+from web.warmup import Warmup, lifespan_with
 
 
 class ProxyTooWide(ValueError):
@@ -55,8 +56,10 @@ def create_app(app: App, *, secret_key: str, secure_cookies: bool = True, sessio
         raise ValueError("secret_key must be at least 16 characters")
     policy = session_policy or SessionPolicy()
     proxies = trusted_proxy_list(trusted_proxies)
+    warmup = Warmup()  # the report and 文书 libraries, loaded once the server is up (web/warmup.py)
     web = FastAPI(title="partyflow 发展党员工作", version="0.1.0", docs_url=None, redoc_url=None,
-                  openapi_url="/api/openapi.json")
+                  openapi_url="/api/openapi.json", lifespan=lifespan_with(warmup))
+    web.state.warmup = warmup
     # the vendored Swagger UI (swagger-ui-bundle 1.x) reads OpenAPI 3.0 documents only; the schema
     # FastAPI writes uses nothing of 3.1 that 3.0 tools misread (tests/browser/test_api_docs.py)
     web.openapi_version = "3.0.3"

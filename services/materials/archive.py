@@ -9,9 +9,6 @@ import zipfile
 from datetime import date
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-
 from engine.state import CandidateState
 from reports.spreadsheet import put
 from services.access import Principal
@@ -115,6 +112,9 @@ def missing_rows(app: App, org_id: int | None, *, who: Principal | None = None) 
 def missing_xlsx(app: App, org_id: int | None, *, actor: str, who: Principal | None = None,
                  today: date | None = None) -> tuple[str, bytes]:
     """(file name, .xlsx bytes) of `missing_rows`, formula-safe like every spreadsheet we write."""
+    from openpyxl import Workbook  # here: openpyxl costs a web process ~0.3 s to import (web/warmup.py)
+    from openpyxl.styles import Alignment, Font
+
     rows = missing_rows(app, org_id, who=who)
     today = today or app.today()
     with app.uow(read_only=True) as uow:

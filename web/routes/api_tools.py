@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Query, Request, UploadFile
-from openpyxl.utils.exceptions import IllegalCharacterError
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -178,6 +177,8 @@ async def api_import_upload(request: Request, org: int = Form(description="导�
 
 
 def _upload(pf, who, org: int, file: UploadFile) -> dict[str, Any]:
+    from openpyxl.utils.exceptions import IllegalCharacterError  # here: openpyxl is slow to import (web/warmup.py)
+
     chosen = import_org(pf, who, org)  # 403 / 404
     if not file.filename:
         raise refuse("import.file", "请选择台账文件（.xlsx 或 .csv）")

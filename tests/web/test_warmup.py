@@ -1,0 +1,27 @@
+"""The web process warms the report and 文书 libraries when it starts (web/warmup.py, issue 19):
+in a fresh interpreter, a started app has imported them without any request asking for one."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+
+def test_a_started_server_has_the_report_libraries_loaded_before_any_request(tmp_path):
+    script = textwrap.dedent(f"""
+        import sys
+        from fastapi.testclient import TestClient
+        from services.app import App
+        from web.app import create_app
+
+        app = App.open("sqlite:///{tmp_path / 'w.db'}")
+        web = create_app(app, secret_key="warm-up-test-secret-0123456789", secure_cookies=False)
+        before = "docx" in sys.modules or "openpyxl" in sys.modules
+        with TestClient(web):  # runs the lifespan: the server has started
+            assert web.state.warmup.done.wait(300), "the warm-up did not finish"
+            loaded = [m for m in ("openpyxl", "docx", "docxtpl", "reports.render.docx") if m in sys.modules]
+        print(before, loaded, web.state.warmup.failed)
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "False ['openpyxl', 'docx', 'docxtpl', 'reports.render.docx'] []", out.stdout

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.options import Run, command, parse_day, recorder
+from cli.options import Run, command, file_problem, parse_day, recorder
 from cli.zh import ZhGroup
 
 
@@ -19,6 +19,10 @@ def _free(out: Path) -> Path:
 
     if out.exists():
         raise refuse("file.exists", f"文件 {out} 已存在，未覆盖；请换一个文件名")
+    if not out.parent.is_dir():  # said before the (audited) fetch, not after it
+        import errno
+
+        raise refuse("file.write", file_problem(FileNotFoundError(errno.ENOENT, "", str(out))))
     return out
 
 
@@ -29,7 +33,7 @@ def _write(run: Run, out: Path, data: bytes) -> None:
     try:
         out.write_bytes(data)
     except OSError as e:
-        raise refuse("file.write", f"无法写入 {out}：{e.strerror or e}") from None
+        raise refuse("file.write", file_problem(e)) from None
 
 
 def register(app: typer.Typer) -> None:
@@ -77,7 +81,7 @@ def register(app: typer.Typer) -> None:
         try:
             data = file.read_bytes()
         except OSError as e:
-            raise refuse("file.read", f"无法读取文件 {file}：{e.strerror or e}") from None
+            raise refuse("file.read", file_problem(e)) from None
         att = attach(run.app, candidate, data, file.name, actor=who, material=_material_id(run, candidate, material),
                      step=_step_id(run, candidate, step), document_date=parse_day(on, "材料日期") if on else None, note=note)
         if run.json:

@@ -177,3 +177,18 @@ def test_a_generated_resolution_stands_in_for_its_material_in_one_action(cli, tm
     assert att["source"] == "generated" and att["material"] == "admission_resolution"
     status = {m["id"]: m["status"] for s in cli.json("material", "list", cid)["steps"] for m in s["materials"]}
     assert status["admission_resolution"] == "generated"
+
+
+def test_a_file_that_cannot_be_read_or_written_is_one_chinese_line(cli, tmp_path):
+    """No English OS text (「No such file or directory」, 「Is a directory」): cli.options.file_problem."""
+    w = world(cli)
+    cid = _to_step(cli, w, "activist_selection")
+    for path, words in ((tmp_path / "nonexistent.jpg", "文件或所在目录不存在"), (tmp_path, "这是一个目录")):
+        r = cli("material", "add", cid, path, "--material", "入党申请书", code=None)
+        assert r.exit_code == 2 and words in r.output and "Traceback" not in r.output
+        assert "No such file" not in r.output and "Is a directory" not in r.output
+    added = cli.json("material", "add", cid, _photo(tmp_path / "a.jpg"), "--material", "入党申请书")["attachment"]
+    before = _audit(cli)
+    r = cli("material", "get", added["id"], "--out", tmp_path / "nonexistent" / "dir" / "x.jpg", code=None)
+    assert r.exit_code == 2 and "文件或所在目录不存在" in r.output and "No such file" not in r.output
+    assert _audit(cli) == before, "nothing was fetched"

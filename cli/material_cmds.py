@@ -62,7 +62,7 @@ def register(app: typer.Typer) -> None:
                 for f in m["files"]:
                     run.line(f"      文件 {f['id']}：{f['filename']}（{f['uploaded_by']}，{f['uploaded_at'][:10]}）")
         for f in view["other_files"]:
-            run.line(f"  其他文件 {f['id']}：{f['filename']}")
+            run.line(f"  其他文件 {f['id']}（{f['step_name'] or '未归入步骤'}）：{f['filename']}")
         if view["missing"]:
             run.line("缺少：" + "、".join(m["name"] for m in view["missing"]), "yellow")
 
@@ -159,11 +159,15 @@ def register(app: typer.Typer) -> None:
             run.line(f"已导出「{name}」：{out}")
 
     @command(material_app, "missing", help="缺少材料的候选人清单（Excel），可限定某个组织。")
-    def missing_cmd(run: Run, out: OutOpt,
-                    org: Annotated[Optional[str], typer.Option("--org", help="组织代码或名称（默认全部）", metavar="组织")] = None,
+    def missing_cmd(run: Run,
+                    out: Annotated[Optional[Path], typer.Option("--out", help="保存到的 Excel 文件（不会覆盖已有文件；用 --json 时不需要）", metavar="文件")] = None,
+                    org: Annotated[Optional[str], typer.Option("--org", help="组织代码（默认全部）", metavar="组织")] = None,
                     actor: ActorOpt = None) -> None:
+        from engine.errors import refuse
         from services.materials.archive import missing_xlsx, missing_rows
 
+        if out is None and not run.json:
+            raise refuse("missing.where", "请用 --out 指定保存的 Excel 文件（或用 --json 直接列出）")
         org_id = _org_id(run, org)
         if run.json:
             run.emit(missing_rows(run.app, org_id))

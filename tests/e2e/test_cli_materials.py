@@ -192,3 +192,26 @@ def test_a_file_that_cannot_be_read_or_written_is_one_chinese_line(cli, tmp_path
     r = cli("material", "get", added["id"], "--out", tmp_path / "nonexistent" / "dir" / "x.jpg", code=None)
     assert r.exit_code == 2 and "文件或所在目录不存在" in r.output and "No such file" not in r.output
     assert _audit(cli) == before, "nothing was fetched"
+
+
+def test_missing_list_as_json_needs_no_out_and_without_either_says_so(cli, tmp_path):
+    w = world(cli)
+    cid = _to_step(cli, w, "activist_selection")
+    for args in (("material", "missing", "--org", w.township, "--json"), ("--json", "material", "missing", "--org", w.township)):
+        r = cli(*args, code=None)
+        assert r.exit_code == 0 and "缺少选项" not in r.output, r.output
+    rows = cli.json("material", "missing", "--org", w.township)
+    assert any(r["candidate_id"] == cid for r in rows)
+    r = cli("material", "missing", "--org", w.township, code=None)
+    assert r.exit_code == 2 and "请用 --out 指定" in r.output and "Traceback" not in r.output
+    assert "material.missing_list" not in _audit(cli)
+
+
+def test_list_shows_the_step_of_a_file_of_no_listed_material(cli, tmp_path):
+    w = world(cli)
+    cid = _to_step(cli, w, "activist_selection")
+    added = cli.json("material", "add", cid, _photo(tmp_path / "其他.jpg"), "--step", "application")["attachment"]
+    assert added["material"] is None
+    text = cli("material", "list", cid).output
+    line = next(x for x in text.splitlines() if f"其他文件 {added['id']}" in x)
+    assert "第1步" in line and "其他.jpg" in line

@@ -185,22 +185,54 @@ def register_org(org_app: typer.Typer) -> None:
     def org_materials(
         run: Run,
         org: Annotated[str, typer.Argument(help="乡镇党委代码", metavar="代码")],
-        list_id: Annotated[Optional[str], typer.Argument(help="材料清单 id，如 nanchuan_thought_reports", metavar="清单")] = None,
+        list_ref: Annotated[Optional[str], typer.Argument(help="材料清单的标题或编号，如 南川乡：每季度思想汇报", metavar="清单")] = None,
         clear: Annotated[bool, typer.Option("--clear", help="取消本地清单，恢复全国清单")] = False,
     ) -> None:
         from engine.errors import refuse
-        from services.directory import set_material_list
+        from services.directory import resolve_org, set_material_list
         from workflows.materials import available_overrides
 
-        if not list_id and not clear:
-            lists = available_overrides()
-            raise refuse("material_list.missing", "请指定材料清单 id，或用 --clear 恢复全国清单；可用："
-                         + ("、".join(f"{k}（{v}）" for k, v in lists.items()) or "无"))
-        set_material_list(run.app, org, None if clear else list_id)
+        lists = available_overrides()
+        if list_ref and clear:
+            raise refuse("material_list.both", "请只写一个材料清单，或只用 --clear 恢复全国清单，不要同时使用")
+        if not list_ref and not clear:
+            raise refuse("material_list.missing", f"请指定材料清单（标题或编号），或用 --clear 恢复全国清单；可用：{_lists_shown(lists)}")
+        chosen = _list_id(lists, list_ref) if list_ref else None
+        with run.app.uow(read_only=True) as uow:
+            row = resolve_org(uow, org)
+            before = uow.orgs.material_lists([row.id]).get(row.id)
+        set_material_list(run.app, org, chosen)
         if run.json:
-            run.emit({"ok": True, "org": org, "material_list": None if clear else list_id})
+            run.emit({"ok": True, "org": row.code, "org_name": row.name, "material_list": chosen,
+                      "material_list_title": lists.get(chosen) if chosen else None, "previous": before})
+        elif chosen:
+            run.line(f"{row.name}已选择材料清单“{lists[chosen]}”（对所属党支部的全部候选人立即生效）", "green")
+        elif before:
+            run.line(f"{row.name}已取消材料清单“{lists.get(before, '本地清单')}”，恢复全国材料清单", "green")
         else:
-            run.line(f"{org} 已恢复全国材料清单" if clear else f"{org} 已选择材料清单 {list_id}（对所属党支部的全部候选人立即生效）")
+            run.line(f"{row.name}原本就没有选择本地材料清单，仍使用全国材料清单")
+
+
+def _lists_shown(lists: dict[str, str]) -> str:
+    """The material lists a township may choose, as typed back: 「标题（编号 id）」."""
+    return "；".join(f"{title}（编号 {key}）" for key, title in lists.items()) or "无"  # titles hold 、
+
+
+def _list_id(lists: dict[str, str], text: str) -> str:
+    """A material list as typed: its id, its Chinese title, or a part of one title only."""
+    from engine.errors import refuse
+    from engine.input_policy import shown
+
+    text = text.strip()
+    if text in lists:
+        return text
+    exact = [k for k, title in lists.items() if title == text]
+    part = exact or [k for k, title in lists.items() if text and text in title]
+    if len(part) == 1:
+        return part[0]
+    if len(part) > 1:
+        raise refuse("material_list.ambiguous", f"“{shown(text, 40)}”可指：{_lists_shown({k: lists[k] for k in part})}，请写全")
+    raise refuse("material_list.unknown", f"找不到材料清单“{shown(text, 40)}”；可用：{_lists_shown(lists)}")
 
 
 def _material_id(run: Run, candidate: int, text: str | None) -> str | None:

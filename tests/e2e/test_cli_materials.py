@@ -215,3 +215,28 @@ def test_list_shows_the_step_of_a_file_of_no_listed_material(cli, tmp_path):
     text = cli("material", "list", cid).output
     line = next(x for x in text.splitlines() if f"其他文件 {added['id']}" in x)
     assert "第1步" in line and "其他.jpg" in line
+
+
+def test_org_materials_takes_the_id_or_the_title_and_says_both_in_chinese(cli):
+    from workflows.materials import available_overrides
+
+    w = world(cli)
+    title = available_overrides()["nanchuan_thought_reports"]
+    refused = cli("org", "materials", w.township, "nosuch_list", code=None)
+    assert refused.exit_code == 2 and "找不到材料清单“nosuch_list”" in refused.output
+    assert f"{title}（编号 nanchuan_thought_reports）" in refused.output.replace("\n", "")
+    asked = cli("org", "materials", w.township, code=None)
+    assert asked.exit_code == 2 and "nanchuan_thought_reports" in asked.output and "Traceback" not in asked.output
+
+    chose = cli("org", "materials", w.township, title)  # the title, typed back
+    assert f"红星乡党委已选择材料清单“{title}”" in chose.output.replace("\n", "")
+    assert "nanchuan_thought_reports" not in chose.output and "T1" not in chose.output
+    assert cli.json("org", "materials", w.township, "nanchuan_thought_reports")["material_list"] == "nanchuan_thought_reports"
+    assert cli.json("org", "materials", w.township, "南川乡")["material_list_title"] == title  # a part of one title
+
+    both = cli("org", "materials", w.township, title, "--clear", code=None)
+    assert both.exit_code == 2 and "不要同时使用" in both.output
+    cleared = cli("org", "materials", w.township, "--clear")
+    assert f"红星乡党委已取消材料清单“{title}”，恢复全国材料清单" in cleared.output.replace("\n", "")
+    again = cli("org", "materials", w.township, "--clear")
+    assert "原本就没有选择本地材料清单" in again.output

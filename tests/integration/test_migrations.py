@@ -5,7 +5,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-from storage.db import current_revision, downgrade, head_revision, make_engine, upgrade
+from storage.db import current_revision, downgrade, head_revision, make_engine, shipped_head, upgrade
 from storage.tables import metadata
 
 TABLES = {"organisation", "person", "candidate", "event", "deadline", "workflow_definition", "holiday_year",
@@ -66,6 +66,31 @@ def test_stairway_one_revision_at_a_time(db_url):
             upgrade(engine, rev)
             assert _tables(engine) == present
         assert current_revision(engine) == head_revision()
+    finally:
+        engine.dispose()
+
+
+def test_the_shipped_head_read_from_file_names_is_alembics_head():
+    """storage.db.upgrade skips Alembic for a database at `shipped_head()` (read from the file names)."""
+    assert shipped_head() == head_revision()
+
+
+def test_a_database_at_head_is_opened_without_alembic_and_one_behind_is_upgraded(db_url):
+    """An upgrade to head of a database already there reads its version row only (Alembic not
+    run: a `before_cursor_execute` listener sees one statement, a SELECT); one revision behind is
+    upgraded as before."""
+    from sqlalchemy import event
+
+    engine = make_engine(db_url)
+    try:
+        upgrade(engine)
+        downgrade(engine, "-1")
+        upgrade(engine)  # one behind: Alembic runs
+        assert current_revision(engine) == head_revision()
+        seen: list[str] = []
+        event.listen(engine, "before_cursor_execute", lambda *a: seen.append(a[2].split()[0].upper()))
+        upgrade(engine)
+        assert seen == ["SELECT"]
     finally:
         engine.dispose()
 

@@ -122,12 +122,19 @@ def register(app: typer.Typer) -> None:
         from engine.errors import refuse
         from services.materials.generated import attach_generated, document
 
-        kind_id = _form_id(kind)
+        kind_id, step = _form_choice(kind)
         if not out and not attach_it:
             raise refuse("generate.where", "请用 --out 指定保存的文件，或用 --attach 作为材料附上")
+        if attach_it and step:
+            _attaches_that_step(run, candidate, kind_id, step)
         if out:
             _free(out)
-            name, data = document(run.app, candidate, kind_id)
+            if step:  # a form of several steps, named by the title of one (the 转正 批复)
+                from services.materials.documents import generate
+
+                name, data = generate(run.app, candidate, kind_id, today=run.app.today(), step=step)
+            else:
+                name, data = document(run.app, candidate, kind_id)
             _write(run, out, data)
             run.line(f"已生成「{name}」：{out}") if not run.json else None
         att = attach_generated(run.app, candidate, kind_id, actor=recorder(actor)) if attach_it else None
@@ -138,13 +145,12 @@ def register(app: typer.Typer) -> None:
 
     @command(material_app, "forms", help="可由记录生成的标准文书。")
     def forms_cmd(run: Run) -> None:
-        from documents import FORMS
-
+        rows = _form_rows()
         if run.json:
-            run.emit([{"kind": k, "title": f.title} for k, f in FORMS.items()])
+            run.emit(rows)
             return
-        for f in FORMS.values():
-            run.line(f.title)
+        for r in rows:
+            run.line(f"{r['title']}（{r['step_name']}）" if r["step_name"] else r["title"])
 
     @command(material_app, "archive", help="导出某候选人的全部材料（档案目录 + 各文件，按步骤排序）为 ZIP。")
     def archive_cmd(run: Run, candidate: CandidateArg, out: OutOpt, actor: ActorOpt = None) -> None:
@@ -258,14 +264,81 @@ def _step_id(run: Run, candidate: int, text: str | None) -> str | None:
     return text
 
 
-def _form_id(text: str) -> str:
+def _form_titles() -> list[tuple[str, str, str | None]]:
+    """(title, kind, step) of every title a form goes by: its own, a definition's variant (step None:
+    the candidate's definition decides), and its title for each other step it serves (`also`)."""
+    from documents import FORMS
+
+    titles = []
+    for k, f in FORMS.items():
+        titles.append((f.title, k, f.step if f.also else None))
+        titles += [(t, k, None) for t in f.variants.values()]
+        titles += [(t, k, step) for step, t in f.also.items()]
+    return titles
+
+
+def _form_rows() -> list[dict]:
+    """`material forms`: one row per title, with the step it is for, numbered and named as in the
+    version in force today (the shipped definitions, no database needed); a variant's title with
+    the step name it is for, the form's own title with a name the step has elsewhere."""
+    from documents import FORMS
+    from services.app import shanghai_now
+    from workflows.registry import Registry
+
+    registry = Registry.default()
+    try:
+        defn = registry.for_date(shanghai_now().date())
+    except LookupError:
+        defn = None
+
+    def named(step_id: str, variants: dict[str, str], variant: str | None) -> str | None:
+        if defn is None or not defn.has_step(step_id):
+            return None
+        names = [d.step(step_id).name for d in reversed(registry.definitions()) if not d.local and d.has_step(step_id)]
+        name = variant or next((n for n in [defn.step(step_id).name, *names] if n not in variants), defn.step(step_id).name)
+        return f"第{defn.step(step_id).number}步 {name}"
+
+    rows = []
+    for title, kind, step in _form_titles():
+        form = FORMS[kind]
+        step_id = step or form.step
+        variant = next((n for n, t in form.variants.items() if t == title), None)
+        rows.append({"kind": kind, "title": title, "step": step_id, "step_name": named(step_id, dict(form.variants), variant)})
+    return rows
+
+
+def _form_choice(text: str) -> tuple[str, str | None]:
+    """A form as typed: its kind, a title it goes by, or a part of one title (every character of the
+    text in one title, as 转正批复). Returns (kind, the step its title is for, or None). Several
+    titles matching is a refusal naming them."""
+    from engine.errors import refuse
+    from engine.input_policy import shown
+
+    text = text.strip()
+    titles = _form_titles()
+    if any(k == text for _t, k, _s in titles):
+        return text, None
+    for tests in ((lambda t: t == text), (lambda t: text in t), (lambda t: len(text) > 1 and set(text) <= set(t))):
+        found = [(t, k, s) for t, k, s in titles if text and tests(t)]
+        if len(found) == 1:
+            return found[0][1], found[0][2]
+        if found:
+            raise refuse("generate.ambiguous", f"“{shown(text, 40)}”可指：{'、'.join(t for t, _k, _s in found)}，请写全")
+    raise refuse("generate.unknown", f"没有文书“{shown(text, 40)}”，可生成：{'、'.join(t for t, _k, _s in titles)}")
+
+
+def _attaches_that_step(run: Run, candidate: int, kind: str, step: str) -> None:
+    """--attach of a form named by its title for one step: refused when the material it would be
+    filed as is another step's (the admission 批复 asked for, the candidate is at conversion)."""
     from documents import FORMS
     from engine.errors import refuse
+    from services.materials.generated import stands_for
 
-    for k, f in FORMS.items():
-        if text in (k, f.title):
-            return k
-    raise refuse("generate.unknown", f"没有文书“{text}”，可生成：{'、'.join(f.title for f in FORMS.values())}")
+    spec = stands_for(run.app, candidate, kind)
+    if spec is not None and spec.step != step:
+        form = FORMS[kind]
+        raise refuse("material.generated", f"“{form.title_for(None, step)}”不能作为该候选人目前的材料附上（目前对应的是"
+                     f"“{form.title_for(None, spec.step)}”）；可用 --out 下载后另行保存")
 
 
 def _org_id(run: Run, text: str | None) -> int | None:

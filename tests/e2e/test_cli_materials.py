@@ -240,3 +240,33 @@ def test_org_materials_takes_the_id_or_the_title_and_says_both_in_chinese(cli):
     assert f"红星乡党委已取消材料清单“{title}”，恢复全国材料清单" in cleared.output.replace("\n", "")
     again = cli("org", "materials", w.township, "--clear")
     assert "原本就没有选择本地材料清单" in again.output
+
+
+def test_the_conversion_reply_is_named_listed_and_generated_and_a_short_name_says_what_it_may_mean(cli, tmp_path):
+    """approval_reply serves step 17 and step 24 (forms.yaml `also`): both titles are listed with
+    their steps and either may be typed; 转正批复 finds the 转正 one; a name several forms share says which."""
+    listed = cli("material", "forms").output
+    assert "上级党委审批批复（接收预备党员）（第17步" in listed and "上级党委审批批复（预备党员转正）（第24步" in listed
+    rows = cli.json("material", "forms")
+    assert {"kind": "approval_reply", "title": "上级党委审批批复（预备党员转正）", "step": "conversion_approval",
+            "step_name": "第24步 上级党委审批"} in rows
+
+    w = world(cli)
+    cid = _to_step(cli, w, "archive")  # converted: step 24 recorded
+    for typed, name in (("上级党委审批批复（预备党员转正）", "预备党员转正"), ("转正批复", "预备党员转正"),
+                        ("上级党委审批批复（接收预备党员）", "接收预备党员")):
+        out = tmp_path / f"{typed}.docx"
+        made = cli("material", "generate", cid, typed, "--out", out, code=None)
+        assert made.exit_code == 0, made.output
+        assert f"上级党委审批批复（{name}）" in made.output.replace("\n", "") and out.exists()
+
+    vague = cli("material", "generate", cid, "支部大会决议", code=None)
+    assert vague.exit_code == 2 and "“支部大会决议”可指：支部大会决议（接收预备党员）、支部大会决议（预备党员转正），请写全" \
+        in vague.output.replace("\n", "")
+    unknown = cli("material", "generate", cid, "没有这种", code=None)
+    assert unknown.exit_code == 2 and "没有文书“没有这种”" in unknown.output and "approval_reply" not in unknown.output
+
+    wrong = cli("material", "generate", cid, "上级党委审批批复（接收预备党员）", "--attach", code=None)
+    assert wrong.exit_code == 2 and "目前对应的是“上级党委审批批复（预备党员转正）”" in wrong.output.replace("\n", "")
+    att = cli.json("material", "generate", cid, "转正批复", "--attach")["attachment"]
+    assert att["step"] == "conversion_approval" and "预备党员转正" in att["filename"]

@@ -126,6 +126,8 @@ def print_logins(console: Console, url: str | None, accounts: list) -> None:
 
 
 def _summary(app: App, result: dict) -> dict:
+    from services.demo.materials import filing_branches
+
     rows = []
     with app.uow() as uow:
         orgs = {o.id: o for o in uow.orgs.list()}
@@ -138,6 +140,8 @@ def _summary(app: App, result: dict) -> dict:
         "township": "南川乡党委",
         "as_of": result["end"].isoformat(),
         "steps_recorded": result["log"].steps,
+        "files_attached": result["log"].files,
+        "filing_branches": [orgs[b].name for b in sorted(filing_branches(result["town"]))],
         "candidates": rows,
         "by_stage": dict(Counter(r["stage"] for r in rows)),
         "stage_names": {s: defn.stage_name(s) for s in STAGE_ORDER},
@@ -151,6 +155,9 @@ def _print(console: Console, summary: dict, result: dict) -> None:
 
     names = summary["stage_names"]
     console.print(f"\n共办理 {summary['steps_recorded']} 个步骤。[bold]特殊情形与提示[/]：")
+    if summary["files_attached"]:
+        console.print(f"材料：{'、'.join(summary['filing_branches'])}随办随传，共上传或生成 {summary['files_attached']} 份"
+                      "（个别有意缺少）；其他党支部的材料尚未录入，候选人页面显示“缺少材料”")
     for line in summary["events"][:40]:
         console.print(f"  · {line}")
     if summary["refused"]:

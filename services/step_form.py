@@ -41,6 +41,7 @@ def form_fields(app: App, step: StepSpec, branch_id: int, also: Iterable[int] = 
     a record being corrected names, offered even when no longer among the branch's members (a
     correction must not drop a mentor who has since moved or died)."""
     people_opts: list[tuple[int, str]] | None = None
+    full_ids: set[int] = set()
     org_opts: list[tuple[int, str]] | None = None
     out = []
     for spec in step.evidence:
@@ -52,12 +53,18 @@ def form_fields(app: App, step: StepSpec, branch_id: int, also: Iterable[int] = 
         elif spec.type in ("people", "person"):
             if people_opts is None:
                 with app.uow(read_only=True) as uow:  # the branch's members: the usual sponsors and mentors
+                    members = [p for p in uow.people.list([branch_id]) if p.party_status != "none"]
                     people_opts = [(p.id, f"{p.name}（{'正式党员' if p.party_status == 'full_member' else '预备党员'}）")
-                                   for p in uow.people.list([branch_id]) if p.party_status != "none"]
+                                   for p in members]
+                    full_ids = {p.id for p in members if p.party_status == "full_member"}
                     listed = {pid for pid, _ in people_opts}
                     extra = uow.people.by_ids([i for i in also if i not in listed])
                     people_opts += [(p.id, f"{p.name}（原记录）") for p in extra.values()]
-            f["options"] = people_opts
+                    full_ids |= set(extra)  # a record being corrected keeps the people it names
+            # 培养联系人 and 入党介绍人 must be full members (the full_members rule refuses anyone else):
+            # the form offers only them, not a name the step would then be refused for
+            full_only = any(r.kind == "full_members" and r.params.get("field") == spec.name for r in step.rules)
+            f["options"] = [o for o in people_opts if o[0] in full_ids] if full_only else people_opts
         elif spec.type == "org":
             if org_opts is None:
                 with app.uow(read_only=True) as uow:

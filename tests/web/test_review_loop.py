@@ -314,3 +314,16 @@ def test_a_member_of_another_township_cannot_be_named(app, world, login):
     r = sec.post(f"/api/candidates/{world.activist}/steps/mentors_assigned", headers=h,
                  json={"occurred_on": "2026-11-20", "evidence": {"mentors": [world.members[0]]}})
     assert r.status_code == 200
+
+
+def test_the_step_to_redo_shows_why_it_was_returned(app, world, people, login):
+    """After a 退回 reopening 政治审查, the secretary's form for it says who returned what and why;
+    another candidate's form says nothing of it."""
+    cid = world.review
+    submit(app, people["sec"], cid, "pre_review")
+    return_to_branch(app, people["town"], cid, "pre_review", reason="政治审查材料缺少直系亲属证明，请补充后再报",
+                     reopen=("political_review",))
+    page = login("sec").get(f"/candidates/{cid}/steps/political_review").text
+    assert "上级党委退回“上级党委预审”，要求重新办理本步骤：政治审查材料缺少直系亲属证明" in page
+    other = login("sec").get(f"/candidates/{world.activist}/steps/target_selection").text
+    assert "要求重新办理本步骤" not in other

@@ -24,6 +24,7 @@ def _render(request, who, row, state, step, *, typed=None, errors=None, violatio
     with pf.uow(read_only=True) as uow:
         person = uow.people.get(row.person_id)
     return page(request, "step_form.html", {
+        "returned": _why_returned(pf, row.id, state, step),
         "title": step.name, "step": step, "person": person, "candidate_id": row.id,
         "fields": form_fields(pf, step, state.branch_id or row.branch_id),
         "typed": typed or {}, "errors": errors or {}, "violations": list(violations), "stale": stale,
@@ -31,6 +32,21 @@ def _render(request, who, row, state, step, *, typed=None, errors=None, violatio
         "occurred_on": occurred_on or pf.today().isoformat(),
         "gate": gate, "refused": refused,
     }, status_code=status_code, who=who)
+
+
+def _why_returned(pf, candidate_id: int, state, step):
+    """The township's latest 退回 that reopened this step, while it is still to redo:
+    {on, who, reason, reviewed} — the branch redoing it sees why (or None)."""
+    if step.id in state.done:
+        return None
+    from services.review.thread import review_thread
+
+    latest = None
+    for t in review_thread(pf, candidate_id):
+        for e in t["entries"]:
+            if e["kind"] == "return" and step.name in e["reopened"] and (latest is None or e["on"] >= latest["on"]):
+                latest = {"on": e["on"], "who": e["who"], "reason": e["text"], "reviewed": t["step_name"]}
+    return latest
 
 
 @router.get(PATH)

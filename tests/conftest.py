@@ -24,6 +24,14 @@ def _recorder(monkeypatch, tmp_path_factory):
     monkeypatch.setenv("PARTYFLOW_CONFIG", str(tmp_path_factory.mktemp("config") / "config.json"))
 
 
+@pytest.fixture(autouse=True)
+def _local_webhooks(monkeypatch):
+    """The suite's webhook receivers listen on 127.0.0.1: the deployment setting that lets a
+    webhook reach a relay on the same machine (notifications/channels/address_policy.py). Tests of
+    the policy itself delenv or setenv it."""
+    monkeypatch.setenv("PARTYFLOW_WEBHOOK_ALLOW", "127.0.0.0/8,::1")
+
+
 def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 

@@ -19,6 +19,7 @@ from datetime import date, datetime
 from typing import Any
 
 from ..message import ChannelError, Message, PermanentChannelError
+from .address_policy import BadAllowList, refusal
 from .config import ChannelConfig
 
 # Robot API codes that mean "busy, too fast or over quota: try later" (WeCom -1, 45009; DingTalk
@@ -34,6 +35,45 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):
         return None
+
+
+class AddressRefused(Exception):
+    """The connection reached an address the webhook address policy forbids (address_policy.py)."""
+
+
+class _Guarded:
+    """After connecting, the address actually reached must pass the address policy: a host name
+    that resolves into the server's network (or is re-pointed there later) is caught here."""
+
+    def connect(self) -> None:
+        super().connect()  # type: ignore[misc]
+        peer = self.sock.getpeername()[0]
+        try:
+            why = refusal(peer)
+        except BadAllowList as exc:
+            why = str(exc)
+        if why:
+            self.sock.close()
+            self.sock = None
+            raise AddressRefused(f"{why}（{peer}）")
+
+
+class _GuardedHTTPConnection(_Guarded, http.client.HTTPConnection):
+    pass
+
+
+class _GuardedHTTPSConnection(_Guarded, http.client.HTTPSConnection):
+    pass
+
+
+class _GuardedHTTPHandler(urllib.request.HTTPHandler):
+    def do_open(self, http_class, req, **kw):
+        return super().do_open(_GuardedHTTPConnection, req, **kw)
+
+
+class _GuardedHTTPSHandler(urllib.request.HTTPSHandler):
+    def do_open(self, http_class, req, **kw):
+        return super().do_open(_GuardedHTTPSConnection, req, **kw)
 
 
 class WebhookChannel:
@@ -53,7 +93,7 @@ class WebhookChannel:
         self.secret = secret
         self.timeout = timeout
         self.format = format
-        self._opener = urllib.request.build_opener(_NoRedirect)
+        self._opener = urllib.request.build_opener(_NoRedirect, _GuardedHTTPHandler, _GuardedHTTPSHandler)
 
     @classmethod
     def from_config(cls, config: ChannelConfig) -> WebhookChannel:
@@ -114,6 +154,8 @@ class WebhookChannel:
         try:
             with self._opener.open(req, timeout=self.timeout) as response:
                 answer = response.read(65536)
+        except AddressRefused as exc:
+            raise PermanentChannelError(f"webhook {shown} 的地址{exc}，出于安全考虑未发送") from exc
         except urllib.error.HTTPError as exc:
             detail = _snippet(exc)
             code = exc.code

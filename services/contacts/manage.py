@@ -67,7 +67,24 @@ def _checked(name: str, email: str, webhook: str) -> tuple[str, str | None, str 
         raise refuse("contact.email", "电子邮箱格式不对，应形如 name@example.com")
     if webhook is not None and (len(webhook) > MAX_URL or not _http_url(webhook)):
         raise refuse("contact.webhook", "接收地址无效，应以 http:// 或 https:// 开头（短信网关、企业微信或钉钉机器人的地址）")
+    if webhook is not None:
+        _webhook_host_allowed(webhook)
     return name, email, webhook
+
+
+def _webhook_host_allowed(url: str) -> None:
+    """The address policy of notifications/channels/address_policy.py on the host as typed (the
+    scheduler checks again the address it connects to)."""
+    from urllib.parse import urlsplit
+
+    from notifications.channels.address_policy import BadAllowList, host_refusal
+
+    try:
+        why = host_refusal(urlsplit(url).hostname or "")
+    except BadAllowList as exc:
+        raise refuse("contact.webhook", str(exc)) from None
+    if why:
+        raise refuse("contact.webhook", f"接收地址{why}，不能登记：提醒只发往外部的短信网关或群机器人")
 
 
 def _editable_org(r: Reach, org_id: int):

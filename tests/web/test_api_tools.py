@@ -111,6 +111,11 @@ def test_contacts_add_edit_remove(app, world, login):
     refused(post("/api/contacts", json={"org_id": world.county, "name": "某"}), 422, "党支部或乡镇党委")
     refused(post("/api/contacts", json={"org_id": world.b3, "name": "某"}), 403, "无权登记“北庄村党支部”")
     refused(post("/api/contacts", json={"org_id": 0, "name": "某"}), 422, "请选择组织")
+    # webhooks into the server's machine or network are refused as typed (SSRF; address_policy.py)
+    refused(post("/api/contacts", json={"org_id": world.b1, "name": "某", "webhook": "http://169.254.169.254/latest"}),
+            422, "链路本地地址")
+    refused(post("/api/contacts", json={"org_id": world.b1, "name": "某", "webhook": "http://10.0.0.8:8080/x"}),
+            422, "内部网络")
     assert _contacts(app) == before
     assert post(f"/api/contacts/{c['id']}", json={"name": "王新", "webhook": "https://hook.example.com/x"}).json()["ok"]
     assert get(f"/api/contacts/{c['id']}").json()["name"] == "王新"

@@ -269,6 +269,10 @@ def add_contact(app: App, org_code: str, role: str, name: str, email: str | None
         raise refuse("contact.email", f"电子邮箱“{email}”格式不对（应形如 name@example.com）")
     if webhook is not None and not _http_url(webhook):
         raise refuse("contact.webhook", f"Webhook 地址“{webhook}”无效，应以 http:// 或 https:// 开头")
+    if webhook is not None:
+        from services.contacts.manage import check_webhook_host  # the web form's rule (SSRF)
+
+        check_webhook_host(webhook)
     with app.uow() as uow:
         org = resolve_org(uow, org_code)
         want = _ROLE_LEVEL[role]

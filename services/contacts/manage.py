@@ -68,11 +68,11 @@ def _checked(name: str, email: str, webhook: str) -> tuple[str, str | None, str 
     if webhook is not None and (len(webhook) > MAX_URL or not _http_url(webhook)):
         raise refuse("contact.webhook", "接收地址无效，应以 http:// 或 https:// 开头（短信网关、企业微信或钉钉机器人的地址）")
     if webhook is not None:
-        _webhook_host_allowed(webhook)
+        check_webhook_host(webhook)
     return name, email, webhook
 
 
-def _webhook_host_allowed(url: str) -> None:
+def check_webhook_host(url: str) -> None:
     """The address policy of notifications/channels/address_policy.py on the host as typed (the
     scheduler checks again the address it connects to)."""
     from urllib.parse import urlsplit

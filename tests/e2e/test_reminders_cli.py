@@ -128,6 +128,8 @@ def test_delivery_configuration_errors_are_one_line(cli, w, monkeypatch, env, va
     (("--name", ""), "姓名不能为空"),
     (("--name", "书记", "--webhook", "notaurl"), "http://"),
     (("--name", "书记", "--email", "shuji.example"), "电子邮箱"),
+    (("--name", "书记", "--webhook", "http://169.254.169.254/latest/meta-data"), "链路本地地址"),  # SSRF
+    (("--name", "书记", "--webhook", "http://192.168.1.20/sms"), "内部网络"),
     (("--name", "书记", "--role", "township_officer"), "乡镇党委"),
 ])
 def test_contact_add_refusals(cli, w, extra, want):

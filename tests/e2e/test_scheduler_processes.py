@@ -66,6 +66,7 @@ def scheduler(url: str, log: Path, *extra: str) -> subprocess.Popen:
         "PARTYFLOW_WEBHOOK_FORMAT": "json",  # partyflow's JSON: key + payload.outbox_keys
         "PARTYFLOW_WEBHOOK_TIMEOUT": "5",
         "PARTYFLOW_CONSOLE": "log",
+        "PARTYFLOW_WEBHOOK_ALLOW": "127.0.0.0/8,::1",  # the sink listens on this machine (address_policy.py)
     })
     out = log.open("ab")
     try:

@@ -204,14 +204,20 @@ class DeadlineRepo(Repository):
         (the xmax of this statement's snapshot, the xids in progress at it): every row this
         transaction cannot see from here on has changed >= xmax or one of those xids; SQLite (the
         database clock in ms, []): read under the write lock, so every row stamped earlier is
-        committed and visible."""
+        committed and visible — and the clock is read until it has ticked past every such row
+        (≤ 1 ms), so `changed >= mark` finds exactly the rows written after this scan: none of
+        what it reads now is read again next time (a write in the same millisecond was)."""
         if self.conn.dialect.name == "postgresql":
             xmax, xip = self.conn.execute(text(
                 "SELECT pg_snapshot_xmax(s)::text::bigint, "
                 "ARRAY(SELECT x::text::bigint FROM pg_snapshot_xip(s) AS x ORDER BY 1) "
                 "FROM pg_current_snapshot() AS s")).one()
             return int(xmax), [int(x) for x in xip]
-        return int(self.conn.execute(select(change_marker())).scalar_one()), []
+        clock = select(change_marker())
+        first = now = int(self.conn.execute(clock).scalar_one())
+        while now <= first:  # a condition on the clock, not a sleep: the next millisecond
+            now = int(self.conn.execute(clock).scalar_one())
+        return now, []
 
     def changed_since(self, mark: int, in_flight: Iterable[int] = ()) -> list[ScanRow]:
         """'due' and 'recurring' deadlines written or changed at or after a `change_mark()`

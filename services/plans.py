@@ -46,6 +46,22 @@ def parse_target_value(key: str, value: Any) -> int | float:
     return n
 
 
+def tag_problem(name: str) -> str | None:
+    """Why `name` cannot be a plan's 类别 (a typo would be a target nobody can ever meet), or None:
+    a plan counts people by the same 类别 list their records use (reports/category_lists.yaml)."""
+    from services.people.categories import lists
+
+    choices = lists()["tags"].choices
+    return None if name in choices else f"没有“{name}”这个类别：计划只能按 {'、'.join(choices)} 设定（与人员登记的类别一致）"
+
+
+def count_problem(label: str, value: int | float, admit: int) -> str | None:
+    """A head count above the year's admissions cannot be met: why, or None (shares are fractions)."""
+    if isinstance(value, int) and value > admit:
+        return f"“{label}”计划 {value} 名，超过全年计划发展党员数 {admit} 名"
+    return None
+
+
 def parse_targets(items: Mapping[str, Any] | Iterable[str] | None) -> dict[str, int | float]:
     """Targets from a mapping or from `key=value` strings (the CLI's --target)."""
     if items is None:
@@ -67,6 +83,8 @@ def parse_targets(items: Mapping[str, Any] | Iterable[str] | None) -> dict[str, 
         if plan_key_label(key) is None:
             raise refuse("plan.target", f"未知的计划指标“{key}”：可用 {KEYS_HELP}")
         out[key] = parse_target_value(key, value)
+        if key.startswith("tag:") and (problem := tag_problem(key[4:])):
+            raise refuse("plan.target", problem)
     return out
 
 
@@ -76,6 +94,9 @@ def set_plan(app: App, org_ref: str | int, year: int, admit_target: int, targets
     if int(admit_target) < 0:
         raise refuse("plan.admit", "计划发展党员数不能为负数")
     parsed = parse_targets(targets)
+    for key, value in parsed.items():
+        if problem := count_problem(plan_key_label(key) or key, value, int(admit_target)):
+            raise refuse("plan.target", problem)
     with app.uow() as uow:
         org = resolve_org(uow, org_ref)
         uow.plans.set(org.id, int(year), int(admit_target), parsed, note, app.utcnow())

@@ -22,7 +22,7 @@ from services.access import Principal
 from services.app import App
 from services.imports.scope import township_covers
 from services.org_views import org_for, report_orgs
-from services.plans import get_plan, parse_target_value, set_plan
+from services.plans import count_problem, get_plan, parse_target_value, set_plan, tag_problem
 from services.user_commands import ForbiddenError
 
 SHARE_FIELDS = dict(PLAN_SHARE_KEYS)  # key -> Chinese label (35岁及以下, 大专及以上学历, …)
@@ -121,9 +121,15 @@ def save_plan(app: App, who: Principal, org_id: int, year: int, admit: str, shar
             errors[f"tag_{i}"] = f"请填写“{name}”的计划人数"
             continue
         try:
-            targets[f"tag:{name}"] = parse_target_value(f"“{name}”", value)
+            n = parse_target_value(f"“{name}”", value)
         except DomainError:
             errors[f"tag_{i}"] = f"“{name}”的计划应填写人数（如 4）或百分数（如 20%），你填写的是“{value}”"
+            continue
+        problem = tag_problem(name) or (count_problem(name, n, int(admit)) if admit.isdecimal() else None)
+        if problem:
+            errors[f"tag_{i}"] = problem
+            continue
+        targets[f"tag:{name}"] = n
     if len(note) > 200:
         errors["note"] = "说明不能超过 200 字"
     if errors:

@@ -74,3 +74,26 @@ def test_who_may_set_and_read(app, world, login):
     assert town.form("/plans", {"org": str(world.b2), "year": "2026", "admit": "3"}).status_code == 303
     assert get_plan(app, world.other_township) == [] and get_plan(app, world.county) == []
     assert get_plan(app, world.b2)[0]["admit_target"] == 3
+
+
+def test_a_plan_for_an_unknown_category_or_above_the_admissions_is_refused(app, world, login):
+    """A 类别 not on the people's list (a typo: 村干部 for 村(社区)干部) or a head count above the
+    year's admissions is a target nobody can meet: refused next to its row, nothing saved — in the
+    form and in the service the CLI uses."""
+    import pytest
+
+    from engine.errors import DomainError
+
+    c = login("town")
+    r = c.form("/plans", {"org": str(world.township), "year": "2026", "admit": "4",
+                          "tag_name_0": "村干部", "tag_value_0": "2", "tag_name_1": "致富带头人", "tag_value_1": "5"})
+    assert r.status_code == 400
+    errors = re.findall(r'<p class="field-error">([^<]+)</p>', r.text)
+    assert any(e.startswith("没有“村干部”这个类别：计划只能按 致富带头人、村(社区)干部") for e in errors), errors
+    assert "“致富带头人”计划 5 名，超过全年计划发展党员数 4 名" in errors
+    assert get_plan(app, world.township) == []
+    with pytest.raises(DomainError, match="没有“村干部”这个类别"):
+        set_plan(app, world.township, 2026, 4, ["tag:村干部=2"])
+    with pytest.raises(DomainError, match="超过全年计划发展党员数 4 名"):
+        set_plan(app, world.township, 2026, 4, {"tag:致富带头人": 5})
+    assert set_plan(app, world.township, 2026, 5, {"tag:致富带头人": 5})["admit_target"] == 5  # equal is fine

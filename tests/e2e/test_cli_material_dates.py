@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from PIL import Image
 
 from engine.errors import DomainError
 from services.app import App

@@ -48,8 +48,15 @@ def org_for(app: App, who: Principal, org_id: int) -> dict[str, Any]:
     return {"id": org.id, "code": org.code, "name": org.name, "level": org.level}
 
 
+REPORTING_MONTHS = (1, 7)  # townships report a half year in the month after it ends (July, January)
+
+
 def default_period(today: date) -> str:
-    """The half year `today` falls in: 2018H1 for 2018-06-30."""
+    """The half year a report is wanted for on `today`: in the reporting month after a half year
+    ends, the half year just completed (2026H1 on 2026-07-03, 2025H2 on 2026-01-05); otherwise the
+    half year `today` falls in (2018H1 for 2018-06-30, 2026H2 for 2026-08-01)."""
+    if today.month in REPORTING_MONTHS:
+        return f"{today.year}H1" if today.month == 7 else f"{today.year - 1}H2"
     return f"{today.year}H{1 if today.month <= 6 else 2}"
 
 

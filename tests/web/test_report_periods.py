@@ -65,3 +65,33 @@ def test_range_errors_next_to_the_dates(town, world):
     r = town.get(f"/reports?org={world.township}&period=不是期间")
     error = re.search(r"<p class=\"field-error\">([^<]+)</p>", r.text)[1]
     assert r.status_code == 400 and error.startswith("统计期间无法识别，请从列表中选择") and "H1" not in error
+
+
+# Townships report a half year in the month after it ends: early July the page opens on the 上半年
+# just completed, early January on last year's 下半年 (an earlier review found 2026-07-03 opening on
+# 2026年下半年, three days old). Times are UTC; the app's clock reads them in Asia/Shanghai.
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(("utc_now", "expected", "label"), [
+    ("2026-06-30 15:59", "2026H1", "2026年上半年"),  # 06-30 23:59 Shanghai: the half year still running
+    ("2026-06-30 16:01", "2026H1", "2026年上半年"),  # 07-01 00:01 Shanghai: the half year just completed
+    ("2026-07-03 02:00", "2026H1", "2026年上半年"),
+    ("2026-07-31 15:59", "2026H1", "2026年上半年"),
+    ("2026-07-31 16:01", "2026H2", "2026年下半年"),  # 08-01: reporting is over, the current half year
+    ("2026-12-31 15:59", "2026H2", "2026年下半年"),
+    ("2026-12-31 16:01", "2026H2", "2026年下半年"),  # 2027-01-01: last year's 下半年
+    ("2027-01-05 02:00", "2026H2", "2026年下半年"),
+    ("2027-01-31 16:01", "2027H1", "2027年上半年"),  # 02-01
+])
+def test_the_default_period_is_the_half_year_just_completed_in_the_reporting_month(
+        app, world, login, utc_now, expected, label):
+    from freezegun import freeze_time
+
+    from services.app import shanghai_now
+
+    app.clock = shanghai_now
+    with freeze_time(utc_now):
+        town = login("town")
+        html = town.get(f"/reports?org={world.township}").text
+        assert _selected(html) == expected and f"南川乡党委 {label}" in html
+        api = town.get(f"/api/reports?org={world.township}").json()
+        assert api["period"]["key"] == expected

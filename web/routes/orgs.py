@@ -115,8 +115,8 @@ def period_choices(today, chosen: str) -> list[tuple[str, list[tuple[str, str]]]
 
 def _period_asked(period: str | None, start: str | None, end: str | None, today) -> tuple[str, str, str]:
     """(the period to report, the select's value, the range's error): both dates typed → that
-    range; 自定义日期范围 without both → an error; else the chosen code (the current half year
-    when none)."""
+    range; 自定义日期范围 without both → an error; else the chosen code (when none, services.org_views
+    default_period: the half year just completed in July and January, else the current one)."""
     start, end, period = (start or "").strip(), (end or "").strip(), (period or "").strip()
     if start and end:
         return f"{start}..{end}", RANGE, ""

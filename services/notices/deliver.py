@@ -86,6 +86,9 @@ def deliver_group(app: App, renderer, group: list[OutboxRow], worker: str, now: 
             if n["user_id"] not in known:
                 broken[n["_row"]] = "站内通知的接收人账号已不存在"
         good = [n for n in notices if n["_row"] not in broken]
+        handled = uow.notices.handled_at([n["_row"] for n in good])  # settled before it arrived: read
+        for n in good:
+            n["read_at"] = handled.get(n["_row"])
         uow.notices.deliver([{k: v for k, v in n.items() if k != "_row"} for n in good])
         for error in set(broken.values()):
             dead = [i for i, e in broken.items() if e == error]

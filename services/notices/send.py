@@ -55,7 +55,7 @@ def inapp_targets(users: list[Recipient]) -> list[tuple[str, str, str]]:
 
 
 def notify(uow: UnitOfWork, *, org_id: int, side: Side, kind: str, title: str, body: str, link: str | None,
-           key: str, now: datetime, candidate_id: int | None = None) -> int:
+           key: str, now: datetime, candidate_id: int | None = None, step: str | None = None) -> int:
     """Enqueue an in-app notice for every user on `side` of `org_id`, in the caller's unit of work
     (it commits, or rolls back, with the caller's event). Returns how many rows were new.
 
@@ -68,7 +68,8 @@ def notify(uow: UnitOfWork, *, org_id: int, side: Side, kind: str, title: str, b
     - `link`: a local path the notice opens, e.g. "/candidates/12";
     - `key`: names the source item, e.g. "return:12:7" (candidate 12, event seq 7): the same key
       again creates nothing (per person), so a retried use case cannot notify twice;
-    - `now`: the caller's clock (aware, or naive UTC).
+    - `now`: the caller's clock (aware, or naive UTC);
+    - `candidate_id`, `step`: the item, so that `settle` can mark its notices handled.
     The notice reaches the inbox at the next dispatch, or when the user next opens a page
     (`deliver_now`).
     """
@@ -86,7 +87,17 @@ def notify(uow: UnitOfWork, *, org_id: int, side: Side, kind: str, title: str, b
     for u in uow.notices.recipients([target], SIDE_ROLES[side])[target]:
         address = address_of(u.user_id)
         rows.append({"key": f"{kind}:{key}:{INAPP}:{address}"[:400], "kind": kind, "candidate_id": candidate_id,
-                     "step": None, "due_on": None, "created_on": day, "channel": INAPP, "address": address,
+                     "step": step, "due_on": None, "created_on": day, "channel": INAPP, "address": address,
                      "recipient_name": u.display_name, "org_id": target, "payload": payload,
                      "status": "pending", "attempts": 0, "next_attempt_at": stamp, "created_at": stamp})
     return uow.outbox.add_many(rows)
+
+
+def settle(uow: UnitOfWork, *, candidate_id: int, kind: str, step: str, now: datetime) -> int:
+    """Mark the review notices of `kind` about a candidate's step handled for every recipient, in
+    the caller's unit of work (the handling's own transaction): a 报送 ("submitted") once the
+    township approves or returns the step, a 退回 ("returned") once the branch submits it again.
+    A copy not delivered yet arrives read. Returns how many delivered notices were marked."""
+    if kind not in NOTICE_KINDS:
+        raise ValueError(f"unknown notice kind {kind!r}")
+    return uow.notices.mark_handled(candidate_id, kind, step, naive_utc(now))

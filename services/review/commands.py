@@ -55,7 +55,7 @@ def _notify(kind: str, step, defn) -> Callable:
     """The in-app notices of one review event, written in its transaction (services/notices), in
     the words of notifications/templates/{submitted,returned,approved,refused}.j2."""
     def after(uow, row, decision):
-        from services.notices import notify, review_text
+        from services.notices import notify, review_text, settle
 
         e = decision.event
         what = kind
@@ -75,7 +75,11 @@ def _notify(kind: str, step, defn) -> Callable:
         side = "township" if what == "submitted" else "branch"
         link = f"/queue#c{row.id}-{e.step}" if side == "township" else f"/candidates/{row.id}"
         notify(uow, org_id=decision.state.branch_id, side=side, kind=what, title=title, body=body, link=link,
-               key=f"review:{row.id}:{e.seq}", now=e.recorded_at, candidate_id=row.id)
+               key=f"review:{row.id}:{e.seq}", now=e.recorded_at, candidate_id=row.id, step=e.step)
+        # what this event settles: the township's 报送 notices once it approves or returns the step,
+        # the branch's 退回 notices once it submits the step again
+        settle(uow, candidate_id=row.id, kind="returned" if kind == "submitted" else "submitted", step=e.step,
+               now=e.recorded_at)
     return after
 
 

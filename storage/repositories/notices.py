@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
-from ..tables import app_user, notice, user_role
+from ..tables import app_user, notice, outbox, user_role
 from .base import Repository
 from .on_conflict import insert_ignore
 
-_n, _u, _r = notice.c, app_user.c, user_role.c
+_n, _u, _r, _o = notice.c, app_user.c, user_role.c, outbox.c
+HANDLED = "handled_at"  # an in-app outbox row's payload: its item was handled before it was delivered
 _COLS = (_n.id, _n.key, _n.user_id, _n.kind, _n.title, _n.body, _n.link, _n.org_id, _n.candidate_id, _n.created_at,
          _n.read_at)
 
@@ -103,3 +104,29 @@ class NoticeRepo(Repository):
         if notice_id is not None:
             stmt = stmt.where(_n.id == notice_id)
         return self.conn.execute(stmt.values(read_at=now)).rowcount
+
+    def mark_handled(self, candidate_id: int, kind: str, step: str, now: datetime) -> int:
+        """The review notices of `kind` about a candidate's `step` are settled (a 报送 approved or
+        returned, a 退回 submitted again): every recipient's copy is marked read, and a copy not
+        yet delivered carries `handled_at` in its outbox row so that it arrives read. Rows written
+        before the step was recorded (step NULL) count as the step's. Returns the notices marked.
+
+        The outbox rows are updated first: on PostgreSQL that waits for a delivery holding them,
+        whose notices the second statement then sees; a delivery after it reads `handled_at`."""
+        item = (_o.candidate_id == candidate_id, _o.kind == kind, _o.channel == "inapp",
+                or_(_o.step == step, _o.step.is_(None)))
+        stamp = now.isoformat()
+        for row_id, payload in self.conn.execute(select(_o.id, _o.payload).where(*item, _o.status == "pending")).all():
+            self.conn.execute(update(outbox).where(_o.id == row_id).values(payload={**payload, HANDLED: stamp}))
+        return self.conn.execute(
+            update(notice).where(_n.candidate_id == candidate_id, _n.kind == kind, _n.read_at.is_(None),
+                                 _n.key.in_(select(_o.key).where(*item))).values(read_at=now)).rowcount
+
+    def handled_at(self, outbox_ids: Sequence[int]) -> dict[int, datetime]:
+        """{outbox row id: when its item was handled} for rows handled before delivery, read in
+        the delivering transaction (after its lease renewal, so a handling that committed
+        meanwhile is seen)."""
+        if not outbox_ids:
+            return {}
+        rows = self.conn.execute(select(_o.id, _o.payload).where(_o.id.in_(list(outbox_ids)))).all()
+        return {i: datetime.fromisoformat(p[HANDLED]) for i, p in rows if isinstance(p, dict) and p.get(HANDLED)}

@@ -327,3 +327,43 @@ def test_the_step_to_redo_shows_why_it_was_returned(app, world, people, login):
     assert "上级党委退回“上级党委预审”，要求重新办理本步骤：政治审查材料缺少直系亲属证明" in page
     other = login("sec").get(f"/candidates/{world.activist}/steps/target_selection").text
     assert "要求重新办理本步骤" not in other
+
+
+def _unread(app, user_id: int) -> list[str]:
+    from services.notices import deliver_now
+
+    deliver_now(app, user_id)
+    with app.uow(read_only=True) as uow:
+        return [n.kind for n in uow.notices.for_user(user_id) if n.read_at is None]
+
+
+def test_a_handled_submission_settles_its_notices(app, world, people, users):
+    """From an earlier review: 报送 notices stayed unread in the officers' inboxes after the
+    township approved or returned the item, and the branch's 退回 notice after it sent the step
+    again. The handling marks them read for every recipient, in its own transaction; a copy not
+    yet delivered (the second officer has not opened a page) arrives read."""
+    from services.users import create_user
+    from tests.web.web_support import PASSWORD
+
+    town2 = create_user(app, "town2", "用户town2", PASSWORD, [("township_officer", world.township)])["id"]
+    sec, town, cid = people["sec"], people["town"], world.review
+    submit(app, sec, cid, "pre_review", note="材料齐全，请预审")
+    assert _unread(app, town.user_id) == ["submitted"]  # town2's copy stays in the outbox for now
+    return_to_branch(app, town, cid, "pre_review", reason="缺少直系亲属证明", reopen=("political_review",))
+    assert _unread(app, town.user_id) == [] and _unread(app, town2) == []
+    with app.uow(read_only=True) as uow:
+        assert [n.kind for n in uow.notices.for_user(town2)] == ["submitted"]  # delivered, as read
+    assert _unread(app, sec.user_id) == ["returned"]
+    day = app.today()
+    record_step(app, sec, cid, "political_review", occurred_on=day,
+                evidence={"contents": "本人及直系亲属", "conclusion": "政审-2", "passed": True}, expected_version=None)
+    record_step(app, sec, cid, "committee_review", occurred_on=day, evidence={"opinion": "同意报预审"},
+                expected_version=None)
+    assert _unread(app, sec.user_id) == ["returned"]  # redoing steps is not sending again
+    submit(app, sec, cid, "pre_review", note="已补充")
+    assert _unread(app, sec.user_id) == []
+    assert _unread(app, town.user_id) == _unread(app, town2) == ["submitted"]  # the new 报送
+    approve(app, principal_for(app, town2), cid, "pre_review", occurred_on=day, evidence={"result": "合格", "passed": True},
+            opinion="同意", doc_no="南组预〔2026〕12号")
+    assert _unread(app, town.user_id) == _unread(app, town2) == []
+    assert _unread(app, sec.user_id) == ["approved"]  # the result itself is news to the branch

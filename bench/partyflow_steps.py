@@ -4,6 +4,11 @@ Every step goes through `services.candidates` exactly as the CLI does: load the 
 guards (age, sponsors, votes, 公示 in working days…), the new event, the new state, the due-date
 diff, and one commit per step (SQLite file in WAL). Setup (organisations, people, reading the
 process definitions) is not timed.
+
+The candidates are spread over branches of PER_BRANCH (a village branch's yearly intake is a few,
+its membership tens): a branch meeting's vote is checked against the branch's roll, which the
+candidates join as they are admitted, so one branch holding all N would make every vote step read
+N members — a population no county has, and a step cost that grows with N.
 """
 from __future__ import annotations
 
@@ -28,21 +33,25 @@ OFFSETS = {
     "conversion_approval": 871, "archive": 877,
 }
 START = date(2016, 3, 1)
+PER_BRANCH = 20  # candidates per branch (see the module's docstring)
 
 
-def _setup(app: App, n: int) -> tuple[int, list[int], dict]:
+def _setup(app: App, n: int, per_branch: int = PER_BRANCH) -> tuple[list[int], list[int], dict]:
+    """(each person's branch, the people, the evidence per step): the sponsors and mentors are four
+    full members of the first branch (a rule checks their standing, not their branch)."""
     with app.uow() as uow:
         county = uow.orgs.add(code="bench-county", name="基准县", level="county")
         town = uow.orgs.add(code="bench-town", name="基准乡", level="township", parent_id=county)
-        branch = uow.orgs.add(code="bench-branch", name="基准党支部", level="branch", kind="rural", parent_id=town)
+        branches = [uow.orgs.add(code=f"bench-branch-{b}", name=f"基准党支部{b}", level="branch", kind="rural",
+                                 parent_id=town) for b in range(max(1, -(-n // per_branch)))]
         members = [uow.people.add(name=f"党员{i}", gender="男", birth_date=date(1970, 1, 1), party_status="full_member",
-                                  branch_id=branch) for i in range(4)]
+                                  branch_id=branches[0]) for i in range(4)]
         people = [uow.people.add(name=f"申请人{i}", gender="女" if i % 3 else "男", birth_date=date(1990, 1, 1))
                   for i in range(n)]
     evidence = {step: sample_evidence(step, START + timedelta(days=off), mentors=members[:2], sponsors=members[2:],
                                       cal=app.calendar, members=20)
                 for step, off in OFFSETS.items()}
-    return branch, people, evidence
+    return [branches[i // per_branch] for i in range(n)], people, evidence
 
 
 def partyflow_steps(n: int, db_path: Path, *, trace: bool = False, profile=None, cpu: dict | None = None) -> BenchResult:
@@ -53,7 +62,7 @@ def partyflow_steps(n: int, db_path: Path, *, trace: bool = False, profile=None,
     app = App.open(f"sqlite:///{db_path}")
     app.clock = lambda: datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI)
     app.registry  # the definitions are read (YAML, ~0.5 s) on first use: a long-running process has them
-    branch, people, evidence = _setup(app, n)
+    branch_of, people, evidence = _setup(app, n)
     if trace:
         tracemalloc.start()
     if profile is not None:
@@ -62,7 +71,7 @@ def partyflow_steps(n: int, db_path: Path, *, trace: bool = False, profile=None,
     t0 = time.perf_counter()
     ids = []
     on = START
-    for pid in people:
+    for pid, branch in zip(people, branch_of):
         ids.append(uc.register_applicant(app, person_id=pid, branch_id=branch, occurred_on=on, actor="书记").candidate_id)
     for step, off in list(OFFSETS.items())[1:]:
         on = START + timedelta(days=off)

@@ -33,7 +33,7 @@ def facts_for_step(app: App, uow: UnitOfWork, defn, branch_id: int, candidate_id
     catalogue = catalogue_of(app, uow, defn, branch_id)
     if not catalogue.needed_at(step_id):
         return None
-    present, generated = _split(uow.attachments.present([candidate_id]).get(candidate_id, {}))
+    present, generated = _split(uow.attachments.present_for(candidate_id))
     return MaterialFacts(catalogue, present, generated)
 
 

@@ -7,15 +7,23 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Iterable
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from ..tables import attachment
 from .base import Repository
+from .hot import HotStatement, execute
 
 _a = attachment.c
 _COLS = (_a.id, _a.candidate_id, _a.step, _a.material, _a.source, _a.generated_kind, _a.sha256, _a.object_key,
          _a.thumbnail_key, _a.size, _a.content_type, _a.file_kind, _a.filename, _a.pages, _a.document_date,
          _a.note, _a.uploaded_by, _a.user_id, _a.uploaded_at, _a.removed_at, _a.removed_by, _a.removed_reason)
+
+
+# one candidate's files by material and source: a step with a material guard runs it (hot path)
+_present_one = HotStatement(
+    select(_a.material, _a.source, func.count())
+    .where(_a.candidate_id == bindparam("b_cid"), _a.removed_at.is_(None), _a.material.is_not(None))
+    .group_by(_a.material, _a.source))
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,9 +93,16 @@ class AttachmentRepo(Repository):
                     .group_by(_a.candidate_id, _a.material, _a.source))
             for cid, material, source, n in self.conn.execute(stmt):
                 have = out[cid].get(material, MaterialCount())
-                out[cid][material] = (MaterialCount(have.uploaded + n, have.generated) if source == "upload"
-                                      else MaterialCount(have.uploaded, have.generated + n))
+                out[cid][material] = _counted(have, source, n)
         return dict(out)
+
+    def present_for(self, candidate_id: int) -> dict[str, MaterialCount]:
+        """`present` of one candidate ({material id: counts}), as a precompiled statement: the
+        material guard of a step asks it inside the step's transaction."""
+        out: dict[str, MaterialCount] = {}
+        for material, source, n in execute(self.conn, _present_one, {"b_cid": candidate_id}).fetchall():
+            out[material] = _counted(out.get(material, MaterialCount()), source, n)
+        return out
 
     def remove(self, attachment_id: int, now: datetime, by: str, reason: str) -> bool:
         """Marks the file removed (the row and the bytes stay); False if it was removed already."""
@@ -97,3 +112,9 @@ class AttachmentRepo(Repository):
 
     def object_in_use(self, object_key: str) -> bool:
         return self.conn.execute(select(_a.id).where(_a.object_key == object_key).limit(1)).first() is not None
+
+
+def _counted(have: MaterialCount, source: str, n: int) -> MaterialCount:
+    if source == "upload":
+        return MaterialCount(have.uploaded + n, have.generated)
+    return MaterialCount(have.uploaded, have.generated + n)

@@ -40,8 +40,25 @@ def load_for(app: App, who: Principal, candidate_id: int) -> tuple[Any, Candidat
         raise NotFoundError("找不到这名候选人（链接有误，或已被删除）")
     state = CandidateState.from_dict(row.state)
     if not who.can_read(state.branch_id or row.branch_id):
-        raise ForbiddenError("无权查看其他党支部的候选人")
+        raise ForbiddenError(moved_out(app, who, row) or "无权查看其他党支部的候选人")
     return row, state, app.definition(state.definition_key)
+
+
+def moved_out(app: App, who: Principal, row) -> str | None:
+    """Why a candidate the user once read is no longer theirs, in words ("张秀英已于 2026-11-25
+    转入东王村党支部，已不在你的查看范围内…"), when a transfer took them out of a branch the user reads (a
+    notice or a bookmark of the branch's former candidate); None when they never were."""
+    with app.uow(read_only=True) as uow:
+        moves = [e for e in uow.events.list_for(row.id) if e.kind == "transfer" and e.evidence
+                 and who.can_read(int(e.evidence.get("from_branch_id") or 0))]
+        if not moves:
+            return None
+        person = uow.people.get(row.person_id)
+        last = moves[-1]
+        to = uow.orgs.get(int(last.evidence.get("to_branch_id") or 0))
+    name = person.name if person else "该候选人"
+    where = to.name if to else "其他党支部"
+    return f"{name}已于 {last.occurred_on.isoformat()} 转入{where}，已不在你的查看范围内；如需了解，请联系{where}"
 
 
 def step_for(app: App, who: Principal, candidate_id: int, step_id: str) -> tuple[Any, CandidateState, StepSpec]:

@@ -6,9 +6,9 @@
 - `inbox`: the bell's count, the list, mark read;
 - `texts`: Chinese titles and bodies of the review notices from the templates.
 """
-from services.notices.inbox import deliver_now, inbox, mark_all_read, mark_read, unread_count
+from services.notices.inbox import deliver_now, inbox, mark_all_read, mark_read, open_notice, unread_count
 from services.notices.send import SIDE_ROLES, notify, recipients, settle
 from services.notices.texts import review_text
 
-__all__ = ["SIDE_ROLES", "deliver_now", "inbox", "mark_all_read", "mark_read", "notify", "recipients",
+__all__ = ["SIDE_ROLES", "deliver_now", "inbox", "mark_all_read", "mark_read", "notify", "open_notice", "recipients",
            "review_text", "settle", "unread_count"]

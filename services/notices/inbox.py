@@ -91,6 +91,24 @@ def mark_read(app: App, user_id: int, notice_id: int) -> dict:
         return view(_own(uow, user_id, notice_id))
 
 
+def open_notice(app: App, who, notice_id: int) -> tuple[dict, str | None]:
+    """Open one of the user's notices: mark it read; returns (the notice, why its candidate can no
+    longer be shown — transferred out of the user's branches — or None). A link the user may no
+    longer follow is not followed: the inbox says why instead of a bare 无权查看."""
+    from services.user_commands import moved_out
+
+    n = mark_read(app, who.user_id, notice_id)
+    with app.uow(read_only=True) as uow:
+        own = _own(uow, who.user_id, notice_id)
+        row = uow.candidates.get(own.candidate_id) if own.candidate_id else None
+    if row is None:
+        return n, None
+    branch = row.state.get("branch_id") or row.branch_id
+    if who.can_read(branch):
+        return n, None
+    return n, moved_out(app, who, row) or "这条通知所涉及的候选人已不在你的查看范围内"
+
+
 def mark_all_read(app: App, user_id: int) -> int:
     with app.uow() as uow:
         return uow.notices.mark_read(user_id, None, app.utcnow())

@@ -111,6 +111,35 @@ def test_transfer_to_another_branch(app, login, world):
     assert entries(app, target_kind="candidate", target_id=world.activist)[0]["detail"]["to_branch_id"] == world.b2
 
 
+def test_after_a_transfer_out_the_secretary_lands_on_a_page_they_may_see(app, login, world, users):
+    """From an earlier review: the transfer redirected to the candidate's page, now another
+    branch's (无权查看), and a notice about the candidate led to the same bare refusal."""
+    from services.notices import deliver_now, notify
+
+    with app.uow() as uow:  # a notice the secretary received about the candidate earlier
+        notify(uow, org_id=world.b1, side="branch", kind="returned", title="【被退回】李红", body="请补充",
+               link=f"/candidates/{world.activist}", key="t:1", now=app.utcnow(), candidate_id=world.activist)
+    deliver_now(app, users["sec"]["id"])
+    c = login("sec")
+    r = c.form(f"/candidates/{world.activist}/cases/transfer",
+               {"occurred_on": "2026-11-20", "reason": "随家庭迁居", "to_branch_id": str(world.b2),
+                "expected_version": "3"})
+    assert r.status_code == 303 and r.headers["location"] == "/candidates"
+    page = c.get("/candidates")
+    assert page.status_code == 200 and "已将李红的组织关系转入东王村党支部（2026-11-20）" in page.text
+    assert f'href="/candidates/{world.activist}"' not in page.text
+    # a bookmark of the candidate's page says where they went
+    r = c.get(f"/candidates/{world.activist}")
+    assert r.status_code == 403 and "李红已于 2026-11-20 转入东王村党支部，已不在你的查看范围内" in r.text
+    # the notice opens to the inbox with the same words, not to a refusal
+    notice = re.search(r'href="/notices/(\d+)"', c.get("/notices").text)[1]
+    r = c.get(f"/notices/{notice}", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/notices"
+    assert "李红已于 2026-11-20 转入东王村党支部，已不在你的查看范围内" in c.get("/notices").text
+    # a candidate who was never the branch's keeps the plain refusal
+    assert "无权查看其他党支部的候选人" in c.get(f"/candidates/{world.b3_candidate}").text
+
+
 def test_township_and_county_cannot_record_exceptional_paths(app, login, world):
     for role in ("town", "county"):
         r = login(role).form(f"/candidates/{world.fresh}/cases/withdraw",

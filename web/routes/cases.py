@@ -94,6 +94,14 @@ def _submit(request: Request, who, candidate_id: int, action: str, form):
                 near.setdefault(field, []).append(v.message)
         return _render(request, who, ctx, typed=typed, violations=e.violations,
                        errors={k: "；".join(v) for k, v in near.items()}, status_code=422)
+    if action == "transfer" and not who.can_read(to_branch):
+        # the candidate left the user's branches: their page would now be 无权查看, so back to the list
+        to = dict(ctx["branches"]).get(to_branch, "其他党支部")
+        with pf.uow(read_only=True) as uow:
+            person = uow.people.get(ctx["row"].person_id)
+        flash(request, f"已将{person.name if person else '该候选人'}的组织关系转入{to}（{day.isoformat()}），"
+                       "此后由该党支部办理，你的候选人名单中不再列出")
+        return RedirectResponse("/candidates", status_code=303)
     flash(request, f"已{ctx['title']}：{ctx['name']}（{day.isoformat()}）")
     return RedirectResponse(f"/candidates/{candidate_id}", status_code=303)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
-from services.notices import inbox, mark_all_read, mark_read
+from services.notices import inbox, mark_all_read, mark_read, open_notice
 from web.render import page
 from web.security import check_csrf, current_user, flash
 
@@ -26,8 +26,11 @@ def notices_page(request: Request, page_no: int = Query(1, alias="page", ge=1, l
 
 
 @router.get("/notices/{notice_id:int}", include_in_schema=False)
-def open_notice(request: Request, notice_id: int, who=Depends(current_user)):
-    n = mark_read(request.app.state.pf, who.user_id, notice_id)
+def open_one(request: Request, notice_id: int, who=Depends(current_user)):
+    n, gone = open_notice(request.app.state.pf, who, notice_id)
+    if gone:  # the candidate was transferred out of the user's branches: say so, stay in the inbox
+        flash(request, gone)
+        return RedirectResponse("/notices", status_code=303)
     return RedirectResponse(_safe(n["link"]), status_code=303)
 
 

@@ -52,13 +52,15 @@ def _prepare(db_path: Path, n: int) -> sqlite3.Connection:
     return con
 
 
-def contract_floor(n: int, db_path: Path) -> BenchResult:
-    """N candidates through 25 steps, breadth-first like the other references, one transaction each."""
+def contract_floor(n: int, db_path: Path, *, cpu: dict | None = None) -> BenchResult:
+    """N candidates through 25 steps, breadth-first like the other references, one transaction each;
+    `cpu` receives the loop's process CPU time as "seconds" (as bench.partyflow_steps does)."""
     con = _prepare(db_path, n)
     rnd = random.Random(25)  # next due dates land all over the index, as real ones do
     dues = [f"{rnd.randint(2016, 2020)}-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}" for _ in range(997)]
     execute = con.execute
     k = 0
+    cpu0 = time.process_time()
     t0 = time.perf_counter()
     for seq in range(1, STEPS + 1):
         step = f"s{seq}"
@@ -77,6 +79,8 @@ def contract_floor(n: int, db_path: Path) -> BenchResult:
                 raise RuntimeError("version check failed")
             execute("COMMIT")
     seconds = time.perf_counter() - t0
+    if cpu is not None:
+        cpu["seconds"] = time.process_time() - cpu0
     con.close()
     steps = n * STEPS
     return BenchResult(name="contract_floor", n_candidates=n, steps_per_candidate=STEPS, steps=steps,

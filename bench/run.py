@@ -1,4 +1,4 @@
-"""The issue's benchmark in one run: partyflow vs the raw-SQL floor vs SpiffWorkflow, plus replay.
+"""The step path in one run: partyflow vs the contract floor, raw SQL, SpiffWorkflow and an ORM session.
 
     python -m bench.run                      # N = 1k, 10k, 100k (about 15 minutes here)
     python -m bench.run --sizes 1000 --peer-n 300
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import time
 from pathlib import Path
@@ -24,6 +25,12 @@ from bench import baselines
 from bench import partyflow_steps as pf
 from bench.contract_floor import contract_floor, python_budget_us
 from bench.schema_floor import schema_floor
+
+# Issue 19's targets for the step path (bench/README.md "Issue 19 targets")
+TARGET_VS_CONTRACT = 0.5
+TARGET_VS_SPIFF = 10.0
+TARGET_VS_ORM = 3.0
+FLAT_RSS = 1.25  # peak RSS at the largest N within this factor of the smallest N's: "flat in N"
 
 # The issue's orientation figures ("on this machine plain sqlite3 does ~34k such steps/s, a
 # straightforward SQLAlchemy ORM session per step ~4k/s, SpiffWorkflow ~650/s"), steps/s.
@@ -47,6 +54,16 @@ def orientation_estimate(ours: float, raw: float, schema: float, orm: float, spi
         k = max(1 / here - 1 / raw, 1e-9) / max(1 / there - 1 / ORIENTATION["raw"], 1e-9)
         out[f"vs_raw_by_{name}"] = round(1 / (db * raw / ORIENTATION["raw"] + py / k) / ORIENTATION["raw"], 3)
     return out
+
+
+def _contract_with_cpu(n: int, db_path: Path) -> tuple:
+    cpu: dict = {}
+    return contract_floor(n, db_path, cpu=cpu), cpu["seconds"]
+
+
+def _partyflow_with_cpu(n: int, db_path: Path) -> tuple:
+    cpu: dict = {}
+    return pf.partyflow_steps(n, db_path, cpu=cpu), cpu["seconds"]
 
 
 def _verify(db_path: Path) -> dict:
@@ -82,8 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     for n in sizes:
         floor = run(baselines.raw_sql_floor, n, args.out / f"raw_{n}.db", trace_memory=False)
         schema = run(schema_floor, n, args.out / f"schema_{n}.db")
-        contract = run(contract_floor, n, args.out / f"contract_{n}.db")
-        ours = run(pf.partyflow_steps, n, args.out / f"partyflow_{n}.db")
+        contract, contract_cpu = run(_contract_with_cpu, n, args.out / f"contract_{n}.db")
+        ours, ours_cpu = run(_partyflow_with_cpu, n, args.out / f"partyflow_{n}.db")
         print(floor.line(), flush=True)
         print(schema.line(), flush=True)
         print(contract.line(), flush=True)
@@ -95,7 +112,12 @@ def main(argv: list[str] | None = None) -> int:
             "vs_spiff": round(ours.rate / peer.rate, 1), "orm_steps_per_s": round(orm.rate),
             "vs_orm": round(ours.rate / orm.rate, 2), "raw_vs_orm": round(floor.rate / orm.rate, 1),
             "partyflow_maxrss_mb": round(ours.maxrss_mb, 1),
-            "contract_floor_steps_per_s": round(contract.rate), "contract_floor_vs_raw": round(contract.rate / floor.rate, 3),
+            "contract_floor_steps_per_s": round(contract.rate),
+            "vs_contract_floor": round(ours.rate / contract.rate, 3),
+            # the same ratio by the loops' process CPU time: steadier when other processes share the cores
+            "vs_contract_floor_cpu": round(contract_cpu / ours_cpu, 3),
+            "partyflow_cpu_us_per_step": round(ours_cpu / ours.steps * 1e6, 1),
+            "contract_floor_cpu_us_per_step": round(contract_cpu / contract.steps * 1e6, 1), "contract_floor_vs_raw": round(contract.rate / floor.rate, 3),
             # µs a step may spend beyond the contract's own writes at 0.25 × raw, and what partyflow spends
             "budget_beyond_contract_us": round(python_budget_us(floor.rate, contract.rate), 1),
             "partyflow_beyond_contract_us": round((1 / ours.rate - 1 / contract.rate) * 1e6, 1),
@@ -105,6 +127,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  → N={n}: {row['vs_raw']:.2f} × raw SQL, {row['vs_schema_floor']:.2f} × schema floor, "
               f"{row['vs_spiff']:.1f} × SpiffWorkflow, {row['vs_orm']:.2f} × ORM (raw = {row['raw_vs_orm']} × ORM), "
               f"peak RSS {row['partyflow_maxrss_mb']} MiB", flush=True)
+        print(f"    × contract floor {row['vs_contract_floor']:.2f} by wall time, {row['vs_contract_floor_cpu']:.2f} by "
+              f"CPU time ({row['partyflow_cpu_us_per_step']} vs {row['contract_floor_cpu_us_per_step']} µs of CPU a "
+              f"step; target ≥ {TARGET_VS_CONTRACT})", flush=True)
         print(f"    contract floor (no engine) {row['contract_floor_vs_raw']:.2f} × raw: 0.25 × raw leaves "
               f"{row['budget_beyond_contract_us']} µs a step beyond it; partyflow spends "
               f"{row['partyflow_beyond_contract_us']} µs", flush=True)
@@ -133,10 +158,34 @@ def main(argv: list[str] | None = None) -> int:
     print(f"SpiffWorkflow peer: {round(peer.rate):,} steps/s at N={args.peer_n}; SQLAlchemy ORM: "
           f"{round(orm.rate):,} steps/s at N={args.orm_n}; total bench time "
           f"{time.perf_counter() - started:.0f} s")
+    verdicts = _verdicts(rows)
+    print("\nIssue 19 step-path targets (this run; load " + " / ".join(f"{x:.2f}" for x in os.getloadavg()) + "):")
+    for line in verdicts:
+        print("  " + line)
     if args.json:
-        args.json.write_text(json.dumps({"rows": rows, "replay": replay, "spiff": peer.to_dict(), "orm": orm.to_dict()},
+        args.json.write_text(json.dumps({"rows": rows, "replay": replay, "verdicts": verdicts, "spiff": peer.to_dict(), "orm": orm.to_dict()},
                                         indent=2))
     return 0
+
+
+def _verdicts(rows: list[dict]) -> list[str]:
+    """One line per issue 19 target: the figure of each N, and met / NOT met."""
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "NOT met"
+
+    out = []
+    for key, target, label in (("vs_contract_floor", TARGET_VS_CONTRACT, "× contract floor (wall)"),
+                               ("vs_contract_floor_cpu", TARGET_VS_CONTRACT, "× contract floor (CPU time)"),
+                               ("vs_spiff", TARGET_VS_SPIFF, "× SpiffWorkflow"),
+                               ("vs_orm", TARGET_VS_ORM, "× plain ORM session")):
+        figures = ", ".join(f"N={r['n']:,}: {r[key]:.2f}" for r in rows)
+        out.append(f"{label} ≥ {target}: {figures} — {verdict(all(r[key] >= target for r in rows))}")
+    rss = [r["partyflow_maxrss_mb"] for r in rows]
+    growth = max(rss) / min(rss)
+    out.append(f"memory flat in N (peak RSS within {FLAT_RSS}×): "
+               + ", ".join(f"N={r['n']:,}: {r['partyflow_maxrss_mb']} MiB" for r in rows)
+               + f" ({growth:.2f}×) — {verdict(growth <= FLAT_RSS)}")
+    return out
 
 
 if __name__ == "__main__":

@@ -128,19 +128,40 @@ def load(url: str, n: int, log) -> None:
     log(f"  loaded in {time.perf_counter() - started:.1f} s")
 
 
-def accounts(url: str) -> None:
+SCOPES = 10  # townships t01..t10, with the secretary of b0001..b0010 (b000k lies in t0k) and the officer
+
+
+def accounts(url: str) -> list[dict]:
+    """The bench's users, made once: 10 branch secretaries and 10 township officers over 10
+    townships, and a county viewer (cold pages only). Each gets a candidate of its scope to open."""
     from services.app import App
     from services.users import create_user
+    from storage.tables import candidate, organisation
 
+    from sqlalchemy import func, select
+
+    users = ([{"username": f"bsec{k:02d}", "role": "branch_secretary", "org": f"b{k:04d}", "who": "secretary"}
+              for k in range(1, SCOPES + 1)]
+             + [{"username": f"btown{k:02d}", "role": "township_officer", "org": f"t{k:02d}", "who": "township"}
+                for k in range(1, SCOPES + 1)]
+             + [{"username": "bcounty", "role": "county_viewer", "org": "county", "who": "county"}])
     app = App.open(url, migrate=False)
     try:
-        with app.uow(read_only=True) as uow:
-            if uow.users.by_username("bsec") is not None:
-                return
-        create_user(app, "bsec", "书记", PASSWORD, [("branch_secretary", "b0001")], by="bench")
-        create_user(app, "btown", "组织委员", PASSWORD, [("township_officer", "t01")], by="bench")
+        for u in users:
+            with app.uow(read_only=True) as uow:
+                exists = uow.users.by_username(u["username"]) is not None
+                org = uow.orgs.by_code(u["org"])
+                branches = uow.orgs.descendants_branch_ids(org.id)
+                c = candidate.c
+                u["candidate"] = uow.connection.execute(  # an open one: the page a user opens most
+                    select(func.min(c.id)).where(c.branch_id == branches[0],
+                                                 c.stage.not_in(END_STAGES + ("full_member",)))).scalar_one()
+            if not exists:
+                create_user(app, u["username"], "书记" if u["who"] == "secretary" else "组织委员", PASSWORD,
+                            [(u["role"], u["org"])], by="bench")
     finally:
         app.close()
+    return users
 
 
 class Writer(threading.Thread):
@@ -206,12 +227,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+SERVER_LOG = Path(__file__).resolve().parent / "out" / "web_bench_server.log"  # the server's stderr
+
+
 def start_server(url: str, port: int) -> subprocess.Popen:
     exe = shutil.which("partyflow", path=str(Path(sys.executable).parent)) or shutil.which("partyflow")
     env = {**os.environ, "PARTYFLOW_SECRET_KEY": "bench-secret-key-0123456789abcdef"}
     proc = subprocess.Popen([exe, "serve", "--db", url, "--host", "127.0.0.1", "--port", str(port), "--no-scheduler",
                              "--today", TODAY.isoformat()], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+                            stderr=SERVER_LOG.open("w"))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -226,8 +250,41 @@ def start_server(url: str, port: int) -> subprocess.Popen:
     raise RuntimeError("partyflow serve did not start within 60 s")
 
 
+def server_cpu(pid: int) -> float:
+    """Seconds of CPU the server process has used: its threads' run time in nanoseconds
+    (/proc/<pid>/task/*/schedstat), else utime + stime in clock ticks (/proc/<pid>/stat)."""
+    total, tasks = 0, Path(f"/proc/{pid}/task")
+    try:
+        for t in tasks.iterdir():
+            try:
+                total += int((t / "schedstat").read_text().split()[0])
+            except (OSError, ValueError, IndexError):
+                pass
+        if total:
+            return total / 1e9
+    except OSError:
+        pass
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_idle(pid: int, log, quiet: float = 0.005, every: float = 0.5, limit: float = 600) -> float:
+    """Wait until the server's start-up warm-up (web/warmup.py) has finished — its CPU stops
+    growing over `every` seconds — and return the CPU it used since start."""
+    deadline = time.monotonic() + limit
+    last = server_cpu(pid)
+    while time.monotonic() < deadline:
+        time.sleep(every)
+        now = server_cpu(pid)
+        if now - last < quiet:
+            return now
+        last = now
+    log("  (the server never went idle; measuring anyway)")
+    return last
+
+
 async def _login(base: str, username: str, limits) -> httpx.AsyncClient:
-    c = httpx.AsyncClient(base_url=base, limits=limits, timeout=60)
+    c = httpx.AsyncClient(base_url=base, limits=limits, timeout=120)
     page = await c.get("/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)[1]
     r = await c.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token, "next": "/"})
@@ -235,65 +292,112 @@ async def _login(base: str, username: str, limits) -> httpx.AsyncClient:
     return c
 
 
-async def _drive(client: httpx.AsyncClient, path: str, total: int, concurrency: int) -> tuple[list[float], float]:
-    times: list[float] = []
-    left = total
-
-    async def worker():
-        nonlocal left
-        while left > 0:
-            left -= 1
-            t = time.perf_counter()
-            r = await client.get(path)
-            times.append(time.perf_counter() - t)
-            assert r.status_code == 200, (path, r.status_code)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return times, time.perf_counter() - started
-
-
 def _pct(xs: list[float], p: float) -> float:
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
 
 
-async def measure(base: str, requests: int, concurrency: int, log) -> list[dict]:
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    sec, town = await _login(base, "bsec", limits), await _login(base, "btown", limits)
-    rows = []
+# the pages a user reaches first: (target, path template, who has it); the first four are timed
+# under load too
+PAGES = (("home", "/", ("secretary", "township", "county")),
+         ("queue", "/queue", ("township",)),
+         ("candidate", "/candidates/{candidate}", ("secretary", "township")),
+         ("report", "/reports", ("secretary", "township", "county")),
+         ("candidates", "/candidates", ("secretary", "township", "county")),
+         ("overdue", "/overdue", ("secretary", "township", "county")))
+LOADED = ("home", "queue", "candidate", "report")
+
+
+def _paths(u: dict) -> list[tuple[str, str]]:
+    return [(name, path.format(**u)) for name, path, who in PAGES if u["who"] in who]
+
+
+async def measure(base: str, pid: int, users: list[dict], requests: int, log, think: float = 0.0) -> dict:
+    """Cold: every user logs in, then opens each of its first pages once, one request at a time
+    (server CPU per request exact). Loaded: per target, the 20 secretaries and officers at once,
+    each with its own session and one request at a time, `requests` in all, pausing a random
+    time of mean `think` seconds (exponential) before each: 0 is a closed loop at saturation."""
+    rng = random.Random(5)
+    limits = httpx.Limits(max_connections=2, max_keepalive_connections=2)
+    clients: dict[str, httpx.AsyncClient] = {}
+    cold, rows = [], []
     try:
-        for who, client, path in (("secretary", sec, "/"), ("secretary", sec, "/api/week"),
-                                  ("township", town, "/queue"), ("township", town, "/api/queue?limit=50")):
-            t = time.perf_counter()
-            first = await client.get(path)
-            cold = time.perf_counter() - t
-            shown = (len(first.json()) if path.startswith("/api/queue") else
-                     sum(len(first.json()[k]) for k in ("overdue", "due_soon", "possible")) if path == "/api/week"
-                     else None)
-            await _drive(client, path, max(10, concurrency * 2), concurrency)  # warm the connections
-            times, wall = await _drive(client, path, requests, concurrency)
-            row = {"who": who, "path": path, "first_ms": cold * 1000, "p50_ms": _pct(times, 50) * 1000,
+        for u in users:
+            c0, t = server_cpu(pid), time.perf_counter()
+            clients[u["username"]] = await _login(base, u["username"], limits)
+            cold.append({"user": u["username"], "who": u["who"], "target": "login", "path": "POST /login",
+                         "wall_ms": (time.perf_counter() - t) * 1000, "cpu_ms": (server_cpu(pid) - c0) * 1000})
+            for name, path in _paths(u):
+                c0, t = server_cpu(pid), time.perf_counter()
+                r = await clients[u["username"]].get(path)
+                wall, cpu = time.perf_counter() - t, server_cpu(pid) - c0
+                assert r.status_code == 200, (u["username"], path, r.status_code)
+                cold.append({"user": u["username"], "who": u["who"], "target": name, "path": path,
+                             "wall_ms": wall * 1000, "cpu_ms": cpu * 1000, "bytes": len(r.content)})
+        for target in LOADED:
+            jobs = [(u, path) for u in users if u["who"] != "county" for name, path in _paths(u) if name == target]
+            per = max(2, -(-requests // len(jobs)))
+            times: list[float] = []
+
+            async def user(u, path, n, out):
+                client = clients[u["username"]]
+                for _ in range(n):
+                    if think and out is not None:
+                        await asyncio.sleep(rng.expovariate(1 / think))
+                    t = time.perf_counter()
+                    r = await client.get(path)
+                    if out is not None:
+                        out.append(time.perf_counter() - t)
+                    assert r.status_code == 200, (u["username"], path, r.status_code)
+
+            await asyncio.gather(*(user(u, p, 1, None) for u, p in jobs))  # each user's second visit
+            c0, started = server_cpu(pid), time.perf_counter()
+            await asyncio.gather(*(user(u, p, per, times) for u, p in jobs))
+            wall, cpu = time.perf_counter() - started, server_cpu(pid) - c0
+            row = {"target": target, "users": len(jobs), "requests": len(times), "p50_ms": _pct(times, 50) * 1000,
                    "p95_ms": _pct(times, 95) * 1000, "p99_ms": _pct(times, 99) * 1000,
-                   "mean_ms": statistics.mean(times) * 1000, "rps": len(times) / wall, "items": shown,
-                   "bytes": len(first.content)}
+                   "mean_ms": statistics.mean(times) * 1000, "rps": len(times) / wall,
+                   "cpu_ms": cpu / len(times) * 1000, "server_cpu_share": cpu / wall, "think_s": think}
             rows.append(row)
-            log(f"  {who:9} {path:11} first {row['first_ms']:7.1f} ms; p50 {row['p50_ms']:6.1f}  p95 "
-                f"{row['p95_ms']:6.1f}  p99 {row['p99_ms']:6.1f} ms; {row['rps']:6.0f} req/s"
-                + (f"; {shown} items" if shown is not None else f"; {row['bytes'] // 1024} KB"))
+            log(f"  {target:9} {len(jobs)} users: p50 {row['p50_ms']:6.1f}  p95 {row['p95_ms']:6.1f}  p99 "
+                f"{row['p99_ms']:6.1f} ms; {row['rps']:5.0f} req/s; server CPU {row['cpu_ms']:5.1f} ms/request "
+                f"({row['server_cpu_share']:.2f} cores); load {_load()}")
     finally:
-        await sec.aclose()
-        await town.aclose()
-    return rows
+        for c in clients.values():
+            await c.aclose()
+    return {"cold": cold, "loaded": rows}
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _pg_database(url: str) -> None:
+    """Create the PostgreSQL database of `url` if it does not exist (the bench's own, e.g. `bench`)."""
+    from sqlalchemy import text
+
+    u = make_url(url)
+    engine = make_engine(u.set(database="postgres").render_as_string(hide_password=False),
+                         isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": u.database}).first() is None:
+                conn.execute(text(f'CREATE DATABASE "{u.database}"'))
+    finally:
+        engine.dispose()
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.web_bench", description=__doc__.split("\n\n")[0])
     ap.add_argument("--url", help="database URL (default: a SQLite file under bench/out/); a PostgreSQL URL gets "
-                                  f"a dedicated schema {PG_SCHEMA!r}, dropped at the end unless --keep")
+                                  f"a dedicated schema {PG_SCHEMA!r} (its database is created if missing), "
+                                  "dropped at the end unless --keep")
     ap.add_argument("--candidates", type=int, default=1_000_000)
-    ap.add_argument("--requests", type=int, default=400, help="timed requests per target")
-    ap.add_argument("--concurrency", type=int, default=8)
+    ap.add_argument("--requests", type=int, default=400, help="timed requests per target, over all users")
+    ap.add_argument("--think", type=float, default=0.0,
+                    help="mean pause (seconds, exponential) of each user before each timed request; 0: saturation")
+    ap.add_argument("--no-county", action="store_true",
+                    help="leave out the county viewer (its home page lists every candidate of the county)")
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--reuse", action="store_true", help="time an existing database from an earlier --keep run")
     ap.add_argument("--writes", type=float, default=0, help="steps a second recorded meanwhile (see above)")
@@ -301,21 +405,26 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     log = lambda m: print(m, flush=True)  # noqa: E731
 
+    if args.url and not args.url.startswith("sqlite"):
+        _pg_database(args.url)
     pg, base, url = bench_database(args.url, stem=f"web_{args.candidates}", schema=PG_SCHEMA, reuse=args.reuse)
     backend = "postgresql" if pg else "sqlite"
-    log(f"{backend}: {args.candidates:,} candidates; {args.requests} requests per target, "
-        f"{args.concurrency} concurrent, one server process")
-    server = None
+    log(f"{backend}: {args.candidates:,} candidates; {SCOPES} secretaries and {SCOPES} township officers "
+        f"(+ a county viewer for the cold pages); {args.requests} requests per target; one server process; "
+        f"load {_load()}")
+    server, out = None, None
     try:
         if not args.reuse:
             load(url, args.candidates, log)
-        accounts(url)
+        users = [u for u in accounts(url) if not (args.no_county and u["who"] == "county")]
         port = _free_port()
         server = start_server(url, port)
+        warm = wait_idle(server.pid, log)
+        log(f"  server started; start-up warm-up done: {warm:.2f} s server CPU; load {_load()}")
         if args.writes:
             writer = Writer(url, args.writes)
             writer.start()
-        rows = asyncio.run(measure(f"http://127.0.0.1:{port}", args.requests, args.concurrency, log))
+        out = asyncio.run(measure(f"http://127.0.0.1:{port}", server.pid, users, args.requests, log, args.think))
         if args.writes:
             writer.stop.set()
             writer.join(30)
@@ -323,17 +432,39 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if server is not None:
             server.terminate()
-            server.wait(10)
+            try:
+                server.wait(30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(10)
         if not args.keep:
             drop_bench_database(pg, base, url, schema=PG_SCHEMA)
+    cold = out["cold"]
     print()
-    print("| backend | user | request | first (cold) | p50 | p95 | p99 | req/s |")
+    print(f"Cold: each user's first request of each page after start ({backend}, {args.candidates:,} candidates), "
+          "server CPU per request (wall in brackets); first = the process's first of that page, max = the worst scope")
+    print("| page | who | first user | first | max (user) | median |")
+    print("|---|---|---|---|---|---|")
+    for name in ("login",) + tuple(p[0] for p in PAGES):
+        for who in ("secretary", "township", "county"):
+            got = [r for r in cold if r["target"] == name and r["who"] == who]
+            if not got:
+                continue
+            worst = max(got, key=lambda r: r["cpu_ms"])
+            print(f"| {name} | {who} | {got[0]['user']} | {got[0]['cpu_ms']:.0f} ms ({got[0]['wall_ms']:.0f}) | "
+                  f"{worst['cpu_ms']:.0f} ms ({worst['user']}) | {statistics.median(r['cpu_ms'] for r in got):.0f} ms |")
+    print()
+    print(f"Under load: {SCOPES * 2} users at once ({backend}, {args.candidates:,} candidates), "
+          + (f"each pausing {args.think:g} s on average between requests" if args.think else
+             "each sending its next request as soon as the last is answered (saturation)"))
+    print("| page | users | requests | p50 | p95 | p99 | req/s | server CPU / request |")
     print("|---|---|---|---|---|---|---|---|")
-    for r in rows:
-        print(f"| {backend} | {r['who']} | `GET {r['path']}` | {r['first_ms']:.0f} ms | {r['p50_ms']:.1f} ms | "
-              f"{r['p95_ms']:.1f} ms | {r['p99_ms']:.1f} ms | {r['rps']:.0f} |")
+    for r in out["loaded"]:
+        print(f"| {r['target']} | {r['users']} | {r['requests']} | {r['p50_ms']:.1f} ms | {r['p95_ms']:.1f} ms | "
+              f"{r['p99_ms']:.1f} ms | {r['rps']:.0f} | {r['cpu_ms']:.1f} ms |")
+    print(f"load {_load()}")
     if args.json:
-        args.json.write_text(json.dumps({"backend": backend, "candidates": args.candidates, "rows": rows}, indent=2))
+        args.json.write_text(json.dumps({"backend": backend, "candidates": args.candidates, **out}, indent=2))
     return 0
 
 

@@ -24,16 +24,34 @@ def report_orgs(app: App, who: Principal) -> list[dict[str, Any]]:
     """[{id, code, name, level}] the user may report on, county first, then townships, branches."""
     with app.uow(read_only=True) as uow:
         orgs = uow.orgs.list()
-        out = []
-        for o in orgs:
-            if o.level not in LEVEL_ORDER:
-                continue
-            if who.readable is not None:
-                branches = uow.orgs.descendants_branch_ids(o.id)
-                if not branches or not set(branches) <= who.readable:
-                    continue
-            out.append({"id": o.id, "code": o.code, "name": o.name, "level": o.level})
+    yours = None if who.readable is None else _wholly_readable(orgs, who.readable)
+    out = [{"id": o.id, "code": o.code, "name": o.name, "level": o.level} for o in orgs
+           if o.level in LEVEL_ORDER and (yours is None or o.id in yours)]
     return sorted(out, key=lambda o: (LEVEL_ORDER[o["level"]], o["code"]))
+
+
+def _wholly_readable(orgs, readable: frozenset[int]) -> set[int]:
+    """Ids of the organisations with at least one branch under them (themselves included), all of
+    them in `readable`: the tree walked once from the one list read, where `descendants_branch_ids`
+    of each cost a query per organisation (~1,000 in a county, 0.2 s a page)."""
+    children: dict[int | None, list[int]] = {}
+    level = {}
+    for o in orgs:
+        children.setdefault(o.parent_id, []).append(o.id)
+        level[o.id] = o.level
+    got: dict[int, tuple[bool, bool]] = {}  # id -> (has a branch under it, all of them readable)
+
+    def walk(oid: int) -> tuple[bool, bool]:
+        if oid not in got:
+            got[oid] = (False, True)  # (a corrupt cycle stops here)
+            has, ok = (True, oid in readable) if level[oid] == "branch" else (False, True)
+            for c in children.get(oid, ()):
+                c_has, c_ok = walk(c)
+                has, ok = has or c_has, ok and c_ok
+            got[oid] = (has, ok)
+        return got[oid]
+
+    return {o.id for o in orgs if walk(o.id) == (True, True)}
 
 
 def org_for(app: App, who: Principal, org_id: int) -> dict[str, Any]:

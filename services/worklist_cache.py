@@ -274,16 +274,19 @@ class WorklistCache:
 
     def _cached(self, engine_read, registry_keys: tuple, compute, store, key, load):
         """`store[key]` after the event log's changes are applied; loaded on a miss (LRU order)."""
-        with self.lock:
+        # the connection first, then the lock: a thread holding the lock never waits for the pool
+        # (20 users at once emptied it and every request timed out after 30 s). The transaction's
+        # snapshot is still taken under the lock: SQLite's BEGIN DEFERRED and PostgreSQL take it at
+        # the first statement, the feed read below.
+        with engine_read() as uow, self.lock:
             self._check_registry(registry_keys)
-            with engine_read() as uow:
-                conn = uow.connection
-                self._sync(conn, compute)
-                got = store.get(key)
-                if got is None:
-                    got = load(conn)
-                else:
-                    store.move_to_end(key)
+            conn = uow.connection
+            self._sync(conn, compute)
+            got = store.get(key)
+            if got is None:
+                got = load(conn)
+            else:
+                store.move_to_end(key)
             return got
 
     def _sync(self, conn, compute) -> None:

@@ -1,10 +1,14 @@
-"""Warm, at start-up, what the first report or document download of a process would pay for.
+"""Warm, at start-up, what the first page, report or document download of a process would pay for.
 
 A web process imports the Word, Excel and chart libraries (python-docx, docxtpl, openpyxl,
 matplotlib) and looks up a Chinese font the first time someone downloads a report or a 文书:
-~1.5 s of CPU that the first user after every restart waited for (issue 19). A daemon thread does
-it once the server is up; a request that needs a module meanwhile simply waits for that import
-(Python's import lock), never for the rest. Nothing here touches the database."""
+~1.5 s of CPU that the first user after every restart waited for (issue 19). The first page of a
+process also read and resolved every shipped process definition (the YAML files and their
+township overrides, ~0.4 s), compiled the Jinja templates it renders (~0.1 s a page) and read the
+holiday calendar. A daemon thread does all of it once the server is up; a request that needs a
+module meanwhile simply waits for that import (Python's import lock), or for the definitions
+(the registry's lock), never for the rest. The database is only read (definitions installed from
+the admin page, the holiday years)."""
 from __future__ import annotations
 
 import importlib
@@ -27,6 +31,7 @@ class Warmup:
     """The start-up warm-up of one web application: `done` is set when it has finished."""
 
     def __init__(self) -> None:
+        self.web = None  # the FastAPI application, set when the server starts (`lifespan_with`)
         self.done = threading.Event()
         self.seconds: float | None = None
         self.failed: list[str] = []
@@ -36,9 +41,37 @@ class Warmup:
         thread.start()
         return thread
 
+    def _pages(self) -> None:
+        """What every first page pays for: the definitions, the processes and the stages a worklist
+        scope reads, the holiday calendar, the compiled templates."""
+        pf = getattr(getattr(self.web, "state", None), "pf", None)
+        try:
+            if pf is not None:
+                from engine import process_for
+                from services.worklist import _side_stages
+
+                for d in pf.registry.definitions():
+                    process_for(d)
+                for side in (None, "branch", "township"):
+                    _side_stages(pf, side)
+                pf.calendar  # noqa: B018 - read once, then kept
+        except Exception:  # noqa: BLE001 - the first request then does it, as it would anyway
+            log.exception("warm-up: definitions")
+            self.failed.append("definitions")
+        try:
+            from web.render import TEMPLATES
+
+            env = TEMPLATES.env
+            for name in env.list_templates(extensions=("html",)):
+                env.get_template(name)  # compiled once, then kept by the environment's cache
+        except Exception:  # noqa: BLE001
+            log.exception("warm-up: templates")
+            self.failed.append("templates")
+
     def run(self) -> None:
         started = time.process_time()
         try:
+            self._pages()
             for name in MODULES:
                 try:
                     importlib.import_module(name)
@@ -59,10 +92,34 @@ class Warmup:
                      f" (not loaded: {', '.join(self.failed)})" if self.failed else "")
 
 
+SPARE_CONNECTIONS = 5  # for nested units of work, the warm-up and the scheduler's threads
+
+
+def request_threads(engine) -> int | None:
+    """How many threads may run requests at once so that each keeps its connection: every thread
+    that opens a unit of work keeps one (services/app.py `App.uow`), and anyio's default of 40
+    worker threads against SQLAlchemy's pool of 5 + 10 left the 16th concurrent request waiting 30 s
+    for a connection and failing (20 users at once, issue 19). None: the pool has no such limit."""
+    pool = engine.pool
+    size, overflow = getattr(pool, "size", None), getattr(pool, "_max_overflow", None)
+    if not callable(size) or not isinstance(overflow, int) or overflow < 0:
+        return None
+    return max(2, size() + overflow - SPARE_CONNECTIONS)
+
+
 def lifespan_with(warmup: Warmup):
-    """A FastAPI lifespan that starts `warmup` when the server starts."""
+    """A FastAPI lifespan that starts `warmup` when the server starts and keeps the request threads
+    within the connection pool (`request_threads`)."""
     @asynccontextmanager
-    async def lifespan(_web):
+    async def lifespan(web):
+        from anyio import to_thread
+
+        pf = getattr(web.state, "pf", None)
+        threads = request_threads(pf.engine) if pf is not None else None
+        if threads is not None:
+            limiter = to_thread.current_default_thread_limiter()
+            limiter.total_tokens = min(limiter.total_tokens, threads)
+        warmup.web = web
         warmup.start()
         yield
 

@@ -1,0 +1,65 @@
+"""Issue 19, pages under load and after a start: the organisations a user may report on come from
+one read of the tree (as the per-organisation subtree query said), and a started server runs no
+more request threads at once than its connection pool can give each a connection."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from anyio import to_thread
+
+from services.access import Principal
+from services.app import App
+from services.org_views import report_orgs
+from web.app import create_app
+from web.warmup import SPARE_CONNECTIONS, request_threads
+
+
+def _by_subtree_queries(app: App, who: Principal) -> list[int]:
+    """The rule, one subtree query per organisation: every branch under it (itself included) is readable."""
+    with app.uow(read_only=True) as uow:
+        out = []
+        for o in uow.orgs.list():
+            branches = uow.orgs.descendants_branch_ids(o.id)
+            if branches and set(branches) <= who.readable:
+                out.append(o.id)
+    return sorted(out)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
+def test_report_organisations_are_those_whose_every_branch_the_user_reads(app, world):
+    with app.uow() as uow:  # a general branch with a branch under it; an empty township
+        general = uow.orgs.add(code="g", name="总支", level="branch", kind="rural", parent_id=world.other_township)
+        under = uow.orgs.add(code="g1", name="总支下属支部", level="branch", kind="rural", parent_id=general)
+        uow.orgs.add(code="t3", name="空乡党委", level="township", parent_id=world.county)
+    base = Principal(1, "u", "用户", (), frozenset())
+    for readable in ({world.b1}, {world.b1, world.b2}, {world.b3, general}, {world.b3, general, under},
+                     {world.b1, world.b2, world.b3, general, under}, {under}, set()):
+        who = replace(base, readable=frozenset(readable))
+        assert sorted(o["id"] for o in report_orgs(app, who)) == _by_subtree_queries(app, who), readable
+    every = report_orgs(app, replace(base, readable=frozenset({world.b1, world.b2, world.b3, general, under})))
+    assert [o["level"] for o in every][:3] == ["county", "township", "township"]  # county first, by code
+    assert world.county in {o["id"] for o in every}
+    assert len(report_orgs(app, replace(base, readable=None))) == 9  # an administrator: every organisation
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
+def test_a_started_server_runs_at_most_as_many_request_threads_as_the_pool_has_connections(app):
+    from fastapi.testclient import TestClient
+
+    pool = app.engine.pool
+    capacity = pool.size() + pool._max_overflow
+    assert request_threads(app.engine) == capacity - SPARE_CONNECTIONS
+    web = create_app(app, secret_key="test-secret-key-0123456789", secure_cookies=False)
+    with TestClient(web) as client:
+        tokens = client.portal.call(lambda: to_thread.current_default_thread_limiter().total_tokens)
+        assert web.state.warmup.done.wait(300)
+    assert tokens == capacity - SPARE_CONNECTIONS < 40  # anyio's default, above the pool's 15
+
+
+def test_an_in_memory_database_keeps_the_thread_default():
+    app = App.open("sqlite://")
+    try:
+        assert request_threads(app.engine) is None
+    finally:
+        app.close()

@@ -317,6 +317,37 @@ def candidates_by_stage(app: App, branch_ids: list[int] | None) -> list[dict[str
         for r in rows]} for stage, name, rows in skeleton]
 
 
+def stage_counts(app: App, branch_ids: list[int] | None) -> list[dict[str, Any]]:
+    """[{stage, stage_name, count}] of the branches' candidates (None: all), in process order, end
+    states last: one GROUP BY on the (branch_id, stage) index, for a home page that would otherwise
+    list every candidate of a county (5.8 s of server time for 100k, issue 19)."""
+    if branch_ids is not None and not branch_ids:
+        return []
+    from sqlalchemy import func, select
+
+    from storage.tables import candidate
+
+    c = candidate.c
+    stmt = select(c.stage, c.definition_key, func.count()).group_by(c.stage, c.definition_key)
+    if branch_ids is not None:
+        stmt = stmt.where(c.branch_id.in_(branch_ids))
+    with _read(app) as uow:
+        rows = uow.connection.execute(stmt).all()
+    counts: dict[str, int] = {}
+    key_of: dict[str, str] = {}
+    for stage, key, n in rows:
+        counts[stage] = counts.get(stage, 0) + n
+        key_of.setdefault(stage, key)
+    order: dict[str, int] = {}
+    for key in sorted(set(key_of.values())):
+        defn = _definition(app, key)
+        if defn is not None:
+            order = {s.id: i for i, s in enumerate((*defn.stages, *defn.end_states))}
+            break
+    return [{"stage": st, "stage_name": stage_name(_definition(app, key_of[st]), st), "count": counts[st]}
+            for st in sorted(counts, key=lambda st: (order.get(st, 99), st))]
+
+
 def _stage_groups(app: App, rows: list) -> list[tuple[str, str, list]]:
     """(stage, stage name, rows by id) in the order of the first known definition's stages."""
     rows.sort(key=lambda r: r.id)

@@ -63,3 +63,17 @@ def test_an_in_memory_database_keeps_the_thread_default():
         assert request_threads(app.engine) is None
     finally:
         app.close()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
+def test_a_read_only_home_counts_the_candidates_at_each_stage_without_listing_them(login, world, app):
+    import re
+
+    from services.worklist import candidates_by_stage
+
+    html = login("county").get("/").text
+    shown = dict(re.findall(r"<li>([^<：]+)：<b>(\d+)</b> 名</li>", html))
+    groups = candidates_by_stage(app, None)  # the same stages and numbers as 我的候选人 lists
+    assert shown == {g["stage_name"]: str(len(g["candidates"])) for g in groups}
+    assert sum(map(int, shown.values())) == 5 and 'href="/candidates"' in html
+    assert "张秀英" not in html  # the names are on /candidates, not on the home page

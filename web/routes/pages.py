@@ -7,7 +7,7 @@ from services.case_commands import allowed_actions
 from services.casefile import case_file, with_links, with_next_steps
 from services.review import branch_review, review_thread
 from services.user_commands import load_for
-from services.worklist import candidates_by_stage, queue_size, week
+from services.worklist import candidates_by_stage, queue_size, stage_counts, week
 from web.render import page
 from web.routes.materials import materials_section, place_problem, with_missing
 from web.security import check_csrf, current_user
@@ -31,8 +31,8 @@ def home(request: Request, who=Depends(current_user)):
     if who.acts_anywhere("township"):
         ctx["queue"] = queue_size(pf, who)
     ctx["counts"] = home_counts(ctx)
-    if ctx["week"] is None and ctx["queue"] is None:  # a read-only role: the stages overview
-        ctx["groups"] = candidates_by_stage(pf, who.scope())
+    if ctx["week"] is None and ctx["queue"] is None:  # a read-only role: how many at each stage
+        ctx["stages"] = stage_counts(pf, who.scope())  # (the names: 我的候选人, /candidates)
     return page(request, "home.html", ctx, who=who)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import bindparam, exists, func, insert, literal_column, select, update
 
 from ..errors import ConcurrentModification, NotFound
-from ..tables import candidate, person
+from ..tables import candidate, event, person
 from .base import Repository, in_branches
 from .hot import CODECS, Codec, HotStatement, execute, insert_id, stream
 from .rows import CandidateRow
@@ -23,6 +23,14 @@ _COLUMNS = (
     _c.applied_on, _c.updated_at,
 )  # = CandidateRow's fields
 _get = HotStatement(select(*_COLUMNS).where(_c.id == bindparam("b_id")))
+# a step's read: the row and the head of its event chain (seq, hash) in one statement, through the
+# (candidate_id, seq) index — the step's event links to that hash (storage/chain.py)
+_last = event.alias("last_event")
+_head_seq = select(func.max(_last.c.seq)).where(_last.c.candidate_id == _c.id).correlate_except(_last).scalar_subquery()
+_get_for_step = HotStatement(select(
+    *_COLUMNS, _head_seq,
+    select(event.c.hash).where(event.c.candidate_id == _c.id, event.c.seq == _head_seq).scalar_subquery(),
+).where(_c.id == bindparam("b_id")))
 _all_by_id = HotStatement(select(*_COLUMNS).order_by(_c.id))
 _exists = select(_c.id).where(_c.id == bindparam("b_id"))
 _insert = HotStatement(
@@ -108,6 +116,12 @@ class CandidateRepo(Repository):
     def get(self, candidate_id: int) -> CandidateRow | None:
         row = execute(self.conn, _get, {"b_id": candidate_id}).fetchone()
         return None if row is None else _decode(CODECS[self.conn.dialect.name], row)
+
+    def get_for_step(self, candidate_id: int) -> tuple[CandidateRow, tuple[int, str]] | None:
+        """`get` and the head of the candidate's event chain, (last seq, its hash), in one read:
+        what a step appends to (`EventRepo.append(head=...)`)."""
+        row = execute(self.conn, _get_for_step, {"b_id": candidate_id}).fetchone()
+        return None if row is None else (_decode(CODECS[self.conn.dialect.name], row), (row[9], row[10]))
 
     def get_many(self, candidate_ids: Iterable[int]) -> dict[int, CandidateRow]:
         """{id: row} of those of `candidate_ids` that exist, in one query per thousand ids (a page

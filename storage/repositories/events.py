@@ -88,8 +88,11 @@ class EventRepo(Repository):
         supersedes: int | None = None,
         reason: str | None = None,
         late: bool = False,
+        head: tuple[int | None, str | None] | None = None,
     ) -> int:
-        """Append one event; a taken `seq` means another writer got there first."""
+        """Append one event; a taken `seq` means another writer got there first. `head`: the
+        chain's (last seq, its hash) as read in this transaction (`CandidateRepo.get_for_step`),
+        which spares the look-up of the previous hash when it is the row before `seq`."""
         codec = CODECS[self.conn.dialect.name]
         params = {
             "candidate_id": candidate_id,
@@ -109,7 +112,10 @@ class EventRepo(Repository):
             stmt = _insert
             params["supersedes"] = supersedes
             params["reason"] = reason
-        prev = params["prev_hash"] = previous_hash(self.conn, candidate_id, seq)
+        if head is not None and head[0] == seq - 1:
+            prev = params["prev_hash"] = head[1]
+        else:
+            prev = params["prev_hash"] = previous_hash(self.conn, candidate_id, seq)
         params["hash"] = event_hash(
             prev, candidate_id, seq, kind, step, _date_iso(occurred_on),
             params["recorded_at"] if codec is _SQLITE else timestamp_text(recorded_at), actor,

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from engine.errors import DomainError, Violation
 from engine.process import ACTION_NAMES, process_for
 from services import candidates
 from services.access import Principal
@@ -102,6 +103,28 @@ def applicant_branches(app: App, who: Principal) -> list[tuple[int, str]]:
                 if o.level == "branch" and who.can_act(o.id, "applicant")]
 
 
+class AlreadyRegistered(DomainError):
+    """The same person (name, gender, birth date) already has an open application in the branch:
+    a form sent twice (Back and 登记 again, a double tap) registers nothing new. `candidate_id`
+    is the existing record, for a link to it."""
+
+    def __init__(self, message: str, candidate_id: int):
+        super().__init__([Violation("person.duplicate", message)])
+        self.candidate_id = candidate_id
+
+
+def _open_application(app: App, uow, branch, name: str, gender: str, birth_date: date) -> AlreadyRegistered | None:
+    for p in uow.people.find_by_name(name):
+        if p.gender != gender or p.birth_date != birth_date:
+            continue
+        for c in uow.candidates.for_person(p.id):
+            if c.branch_id == branch.id and c.stage not in process_for(app.definition(c.definition_key)).end_states:
+                return AlreadyRegistered(
+                    f"{name}（{gender}，{birth_date.isoformat()} 出生）已在{branch.name}登记过入党申请"
+                    f"（{c.applied_on.isoformat()} 递交），这次没有重复登记；请打开已登记的记录查看或修改", c.id)
+    return None
+
+
 def register_new_applicant(app: App, who: Principal, *, branch_id: int, name: str, gender: str, birth_date: date,
                            applied_on: date, ethnicity: str = "汉族", education: str | None = None,
                            occupation: str | None = None, tags: list[str] | None = None,
@@ -109,7 +132,8 @@ def register_new_applicant(app: App, who: Principal, *, branch_id: int, name: st
     """Step 1 for a new person: add the person (or reuse the same name, gender and birth date in
     the branch without a candidacy — a retry after a refusal), register the application as this
     user, then audit it. The person's fields are checked first (services/people: the category lists
-    the reports count, name, phone, a plausible birth date): a refused field writes nothing."""
+    the reports count, name, phone, a plausible birth date): a refused field writes nothing. The
+    same person with an open application in the branch is `AlreadyRegistered` (a form sent twice)."""
     from services.directory import add_person
     from services.people import check_profile
 
@@ -123,6 +147,9 @@ def register_new_applicant(app: App, who: Principal, *, branch_id: int, name: st
             raise NotFoundError(f"找不到党支部 {branch_id}")
         if not who.can_act(branch_id, "applicant"):
             raise ForbiddenError("只能为本党支部登记入党申请")
+        twice = _open_application(app, uow, branch, name.strip(), gender, birth_date)
+        if twice is not None:
+            raise twice
         same = [p for p in uow.people.find_by_name(name.strip()) if p.gender == gender and p.birth_date == birth_date
                 and p.branch_id == branch_id and p.party_status == "none" and not uow.candidates.for_person(p.id)]
     person_id = same[0].id if same else add_person(

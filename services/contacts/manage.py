@@ -106,6 +106,9 @@ def add(app: App, who: Principal, org_id: int, name: str, email: str = "", webho
         org = _editable_org(r, org_id)
         name, email_, webhook_ = _checked(name, email, webhook)
         role = ROLE_OF_LEVEL[org.level]
+        if any(c.active and (c.name, c.email, c.webhook_url) == (name, email_, webhook_) for c in uow.contacts.list(org.id)):
+            # the form sent twice (Back and 登记 again): one contact, not two of every reminder
+            raise refuse("contact.duplicate", f"{name}已登记为{org.name}的提醒接收人（同样的邮箱和接收地址），这次没有重复登记")
         cid = uow.contacts.add(org.id, role, name, email=email_, webhook_url=webhook_)
         record_in(uow, app, user_id=who.user_id, username=who.username, action="contact.add",
                   target_kind="contact", target_id=cid, detail={"org_id": org.id, "role": role, "name": name})

@@ -69,6 +69,15 @@ def load_person(app: App, who: Principal, person_id: int, *, write: bool = False
     return row, branch_id
 
 
+class AlreadyAdded(DomainError):
+    """The same person (name, gender, birth date) is already on the branch's roll: a form sent
+    twice (Back and 保存 again) adds nobody. `person_id` is the existing record, for a link."""
+
+    def __init__(self, message: str, person_id: int):
+        super().__init__([Violation("person.duplicate", message)])
+        self.person_id = person_id
+
+
 def add_person(app: App, *, name: str, gender: str, birth_date: date | None, ethnicity: str | None = "汉族",
                education: str | None = None, occupation: str | None = None, tags: Iterable[str] = (),
                phone: str | None = None, email: str | None = None, party_status: str = "none",
@@ -77,7 +86,8 @@ def add_person(app: App, *, name: str, gender: str, birth_date: date | None, eth
 
     Every field is checked first (one violation per bad field, codes `person.<field>`) and nothing is
     written if any is refused. From the web (`who`), the branch is required and must be one the user
-    may change; from the CLI (`actor`), an applicant may be added without one, as before."""
+    may change, and the same name, gender and birth date already in the branch is `AlreadyAdded`
+    (a form sent twice); from the CLI (`actor`), an applicant may be added without one, as before."""
     problems: list[Violation] = []
     try:
         profile = check_profile(name=name, gender=gender, birth_date=birth_date, ethnicity=ethnicity,
@@ -105,6 +115,12 @@ def add_person(app: App, *, name: str, gender: str, birth_date: date | None, eth
             raise ForbiddenError("只能为本组织添加人员")
         if problems:
             raise DomainError(problems)
+        if who is not None and branch_row is not None:  # the web and the API: one person once per branch
+            same = next((p for p in uow.people.find_by_name(profile["name"]) if p.gender == profile["gender"]
+                         and p.birth_date == profile["birth_date"] and p.branch_id == branch_row.id), None)
+            if same is not None:
+                raise AlreadyAdded(f"{same.name}（{same.gender}，{same.birth_date.isoformat()} 出生）已在{branch_row.name}"
+                                   "的人员名单中，这次没有重复添加；请打开已有的记录查看或修改", same.id)
         pid = uow.people.add(**profile, email=email, party_status=party_status,
                              branch_id=branch_row.id if branch_row else None, created_at=app.now())
         detail = {"姓名": profile["name"], "政治面貌": PARTY_STATUS_NAMES[party_status]}

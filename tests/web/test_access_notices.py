@@ -162,6 +162,10 @@ def test_contacts_scoped_added_edited_removed(app, world, users, setup, login):
     r = town.form("/contacts", {"org_id": str(world.b2), "name": "东王副书记", "email": "dw2@example.cn"})
     assert r.status_code == 303
     assert "已登记东王村党支部的提醒接收人：东王副书记" in town.get("/contacts").text
+    twice = town.form("/contacts", {"org_id": str(world.b2), "name": "东王副书记", "email": "dw2@example.cn"})
+    assert twice.status_code == 400 and "东王副书记已登记为东王村党支部的提醒接收人" in twice.text  # Back, 登记 again
+    with app.uow() as uow:
+        assert [c.name for c in uow.contacts.list(world.b2)].count("东王副书记") == 1
     with app.uow() as uow:
         new = [c for c in uow.contacts.list(world.b2) if c.name == "东王副书记"][0]
     assert new.role == "branch_secretary" and new.email == "dw2@example.cn"

@@ -70,6 +70,8 @@ def test_upload_preview_confirm_undo(app, world, login, tmp_path):
     after = _counts(app)
     assert after[0] == before[0] + 2 and after[3] == before[3] + 1
     assert c.get(f"/imports/preview/{token}").status_code == 404  # the kept file is gone after confirming
+    twice = c.form(f"/imports/preview/{token}/confirm", {})  # Back to the preview and 确认导入 again
+    assert twice.status_code == 404 and "可能已导入" in twice.text and _counts(app) == after
 
     import_id = int(re.search(r'href="/imports/(\d+)/undo"', listing)[1])
     confirm_page = c.get(f"/imports/{import_id}/undo")

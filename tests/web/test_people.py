@@ -56,6 +56,25 @@ def test_added_member_is_listed_and_offered_as_mentor(app, login, world):
     assert re.search(rf'value="{p.id}"[^>]*>\s*王建国（正式党员）', mentors)
 
 
+def test_the_add_form_sent_twice_adds_once(app, login, world):
+    """From an earlier review: 保存, the browser's Back, 保存 again added the person twice. The
+    second sending adds nobody and links to the first; the API says the same (422)."""
+    c = login("sec")
+    first = c.form("/people/new", {**MEMBER, "branch_id": str(world.b1)})
+    assert first.status_code == 303
+    before = _count(app)
+    again = c.form("/people/new", {**MEMBER, "branch_id": str(world.b1), "phone": ""})
+    assert again.status_code == 409 and _count(app) == before
+    with app.uow(read_only=True) as uow:
+        [p] = uow.people.find_by_name("王建国")
+    assert "王建国（男，1970-01-01 出生）已在贺丰村党支部的人员名单中，这次没有重复添加" in _text(again.text)
+    assert f'href="/people/{p.id}">查看已有的记录' in again.text
+    token = c.get("/api/me").json()["csrf_token"]
+    body = {**{k: v for k, v in MEMBER.items() if k != "tags_other"}, "tags": ["致富带头人"], "branch_id": world.b1}
+    api = c.post("/api/people", json=body, headers={"X-CSRF-Token": token})
+    assert api.status_code == 422 and "没有重复添加" in api.text and _count(app) == before
+
+
 def test_list_filters_by_status_and_name(app, login, world):
     c = login("sec")
     everyone = _text(c.get("/people").text)

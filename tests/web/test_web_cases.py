@@ -290,6 +290,28 @@ def test_secretary_registers_an_application(app, login, world):
     assert entries(app, target_kind="candidate", target_id=cid)[0]["action"] == "candidate.register"
 
 
+def test_the_same_form_sent_twice_registers_once(app, login, world):
+    """From an earlier review: 登记, the browser's Back, 登记 again made a second person and a
+    second application. The second sending registers nothing and links to the first."""
+    c = login("sec")
+    data = {"branch_id": str(world.b1), "name": "刘建国", "gender": "男", "birth_date": "1998-03-01",
+            "applied_on": "2026-11-20", "ethnicity": "汉族", "education": "高中/中专"}
+    first = c.form("/candidates/new", data)
+    assert first.status_code == 303
+    cid = int(first.headers["location"].rsplit("/", 1)[1])
+    again = c.form("/candidates/new", {**data, "applied_on": "2026-11-21"})  # Back, a date retouched, 登记
+    assert again.status_code == 409
+    t = _text(again.text)
+    assert "刘建国（男，1998-03-01 出生）已在贺丰村党支部登记过入党申请（2026-11-20 递交），这次没有重复登记" in t
+    assert f'href="/candidates/{cid}">查看已登记的记录' in again.text
+    with app.uow(read_only=True) as uow:
+        [person] = uow.people.find_by_name("刘建国")
+        assert [c.id for c in uow.candidates.for_person(person.id)] == [cid]
+    # the same name and birth date in another branch is another person
+    other = login("admin").form("/candidates/new", {**data, "branch_id": str(world.b2)})
+    assert other.status_code == 303
+
+
 def test_registration_form_errors_and_foreign_branch(app, login, world):
     c = login("sec")
     r = c.form("/candidates/new", {"branch_id": str(world.b1), "name": "", "gender": "", "birth_date": "1990-13-01",

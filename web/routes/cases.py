@@ -114,7 +114,7 @@ _NEW_FIELD_OF = {"person.name": "name", "person.gender": "gender", "person.birth
                  "person.occupation": "occupation", "person.tags": "tags", "person.phone": "phone"}
 
 
-def _new_form(request, who, *, typed=None, errors=None, violations=(), status_code=200):
+def _new_form(request, who, *, typed=None, errors=None, violations=(), existing=None, status_code=200):
     from services.case_commands import applicant_branches
 
     pf = request.app.state.pf
@@ -126,7 +126,7 @@ def _new_form(request, who, *, typed=None, errors=None, violations=(), status_co
                       "branch_id": str(branches[0][0]) if len(branches) == 1 else ""}
     return page(request, "new_applicant.html", {"title": "登记入党申请", "branches": branches, "typed": typed,
                                                 "errors": errors or {}, "violations": list(violations),
-                                                "cats": category_lists()},
+                                                "existing": existing, "cats": category_lists()},
                 status_code=status_code, who=who)
 
 
@@ -142,7 +142,7 @@ async def new_applicant(request: Request, who=Depends(current_user)):
 
 
 def _new_submit(request: Request, who, form):
-    from services.case_commands import register_new_applicant
+    from services.case_commands import AlreadyRegistered, register_new_applicant
     from web.routes.people import profile_errors, profile_from_form
 
     pf = request.app.state.pf
@@ -166,6 +166,9 @@ def _new_submit(request: Request, who, form):
             birth_date=days["birth_date"], applied_on=days["applied_on"], ethnicity=person["ethnicity"],
             education=person["education"], occupation=person["occupation"], tags=person["tags"],
             phone=person["phone"])
+    except AlreadyRegistered as e:  # the form sent twice (Back and 登记 again): the record it made
+        return _new_form(request, who, typed=typed, violations=e.violations,
+                         existing=f"/candidates/{e.candidate_id}", status_code=409)
     except DomainError as e:
         near: dict[str, list[str]] = {}
         for v in e.violations:

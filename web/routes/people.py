@@ -26,7 +26,7 @@ from engine.evidence import parse_date
 from services.directory import PARTY_STATUS_NAMES
 from services.people import add_person, check_profile, compose, edit_person, lists, set_rights, writable_branches
 from services.people.categories import split
-from services.people.records import load_person
+from services.people.records import AlreadyAdded, load_person
 from services.people.views import STATUS_FILTERS, people_page, person_page
 from services.user_commands import ForbiddenError
 from storage.errors import ConcurrentModification
@@ -114,7 +114,7 @@ def people_list(request: Request, status: str = "", q: str = "", page_no: int = 
 
 # ------------------------------------------------------------------ add
 
-def _new_form(request, who, *, typed=None, errors=None, status_code=200):
+def _new_form(request, who, *, typed=None, errors=None, existing=None, status_code=200):
     pf = request.app.state.pf
     branches = writable_branches(pf, who)
     if not branches:
@@ -124,8 +124,8 @@ def _new_form(request, who, *, typed=None, errors=None, status_code=200):
                  "branch_id": str(branches[0][0]) if len(branches) == 1 else ""}
     return page(request, "person_form.html", {
         "title": "添加党员或群众", "mode": "new", "typed": typed, "errors": errors or {}, "cats": lists(),
-        "branches": branches, "statuses": PARTY_STATUS_NAMES, "on_record": {}, "legacy_tags": []},
-        status_code=status_code, who=who)
+        "branches": branches, "statuses": PARTY_STATUS_NAMES, "on_record": {}, "legacy_tags": [],
+        "existing": existing}, status_code=status_code, who=who)
 
 
 @router.get("/people/new", **PAGE)
@@ -160,6 +160,9 @@ def _new_submit(request: Request, who, form):
         return _new_form(request, who, typed=typed, errors=errors, status_code=400)
     try:
         pid = add_person(pf, **values, party_status=typed["party_status"], branch=int(typed["branch_id"]), who=who)
+    except AlreadyAdded as e:  # the form sent twice (Back and 保存 again): the record it made
+        return _new_form(request, who, typed=typed, errors={"name": e.violations[0].message},
+                         existing=f"/people/{e.person_id}", status_code=409)
     except DomainError as e:
         near = {}
         for v in e.violations:

@@ -4,8 +4,8 @@ A web process imports the Word, Excel and chart libraries (python-docx, docxtpl,
 matplotlib) and looks up a Chinese font the first time someone downloads a report or a 文书:
 ~1.5 s of CPU that the first user after every restart waited for (issue 19). The first page of a
 process also read and resolved every shipped process definition (the YAML files and their
-township overrides, ~0.4 s), compiled the Jinja templates it renders (~0.1 s a page) and read the
-holiday calendar. A daemon thread does all of it once the server is up; a request that needs a
+township overrides, ~0.4 s), compiled the Jinja templates it renders (~0.1 s a page), read the
+holiday calendar, built the working-day table of each year a due date falls in and the 材料 lists. A daemon thread does all of it once the server is up; a request that needs a
 module meanwhile simply waits for that import (Python's import lock), or for the definitions
 (the registry's lock), never for the rest. The database is only read (definitions installed from
 the admin page, the holiday years)."""
@@ -54,7 +54,20 @@ class Warmup:
                     process_for(d)
                 for side in (None, "branch", "township"):
                     _side_stages(pf, side)
-                pf.calendar  # noqa: B018 - read once, then kept
+                cal = pf.calendar
+                from engine.calendar.workdays import _chinese_calendar_flags
+                from services.materials.catalogue import available_overrides, catalogue_with
+
+                year = pf.today().year  # due dates name their day (web/render.py due_note)
+                for y in range(year - 10, year + 2):
+                    cal.known_year(y)
+                    _chinese_calendar_flags(y)
+                for d in pf.registry.definitions():  # the 材料 lists (缺少材料 on the worklist)
+                    for override in (None, *available_overrides()):
+                        try:
+                            catalogue_with(pf, d, override)
+                        except Exception:  # noqa: BLE001 - a list that does not fit these rules
+                            pass
         except Exception:  # noqa: BLE001 - the first request then does it, as it would anyway
             log.exception("warm-up: definitions")
             self.failed.append("definitions")

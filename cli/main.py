@@ -8,7 +8,7 @@ from typing import Annotated, Callable, List, Optional
 import typer
 
 from cli import render
-from cli.zh import ZhCommand, ZhGroup
+from cli.zh import ZhCommand, ZhGroup, ZhTyper
 from cli.options import (
     DB_HELP,
     EXIT_PROBLEMS,
@@ -22,7 +22,7 @@ from cli.options import (
     recorder,
 )
 
-app = typer.Typer(
+app = ZhTyper(
     name="partyflow",
     help="发展党员工作流程管理（依据《中国共产党发展党员工作细则》2014年版及2026年修订）。",
     no_args_is_help=True,

@@ -7,10 +7,13 @@ Chinese from the exception's data (exit code unchanged: 2).
 """
 from __future__ import annotations
 
+import copy
 import re
 import sys
-from typing import Any
+from collections.abc import MutableMapping
+from typing import Any, Callable, Iterator
 
+import typer
 from typer.core import TyperCommand, TyperGroup
 
 try:  # typer ≥ 0.26 vendors click
@@ -118,10 +121,86 @@ def _show(e: Exception) -> None:
     out.flush()
 
 
+# ---------------------------------------------------------------- value coercion without pydantic
+#
+# typer ≥ 0.29 converts every option's value through a pydantic TypeAdapter built on first use:
+# a command with one `int` argument loads pydantic and its plugin machinery (~0.1 s, more than
+# the rest of the CLI's own start). The CLI's parameters are nearly all plain str / int / bool /
+# list[str]; for those, the values a shell passes convert here exactly as pydantic converts them
+# (a str is kept, a digit string becomes its int, a list of str is that list). Anything else — a
+# Path, a float, a value pydantic would refuse or read otherwise ("+5", " 5", "1_000", "x") —
+# goes to typer's own pydantic coercion, built on first need, so the results and the error
+# messages are typer's (tests/unit/test_cli_import_cost.py compares both on such values).
+
+_INT_TEXT = re.compile(r"-?[0-9]{1,4000}")
+
+try:  # the private seam of typer ≥ 0.29; without it (another typer) typer's own coercion stays
+    from dataclasses import dataclass as _dataclass
+
+    from typer._coercion import RuntimeParam as _RuntimeParam, build_runtime_param as _build_runtime_param
+    from typer._typing import get_args as _get_args, get_origin as _get_origin
+    from typer.core import _TyperParameter
+except ImportError:  # pragma: no cover - depends on the installed typer
+    _RuntimeParam = None
+
+if _RuntimeParam is not None and hasattr(_TyperParameter, "get_runtime_param"):
+
+    @_dataclass(frozen=True)
+    class _PlainRuntimeParam(_RuntimeParam):  # type: ignore[misc, valid-type]
+        """str, int, bool or list[str], converted without pydantic when the value is plain."""
+
+        kind: str = "str"
+
+        def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
+            kind, t = self.kind, type(value)
+            if kind == "str" and t is str:
+                return value
+            if kind == "int" and (t is int or (t is str and _INT_TEXT.fullmatch(value))):
+                return int(value)
+            if kind == "bool" and t is bool:
+                return value
+            if kind == "list" and t in (list, tuple) and all(type(v) is str for v in value):
+                return list(value)
+            # typer's own coercion, from now on for this parameter
+            param._runtime_param = _build_runtime_param(param.type_descriptor)
+            return param._runtime_param._coerce_value(value, param=param, ctx=ctx)
+
+    def _plain_kind(descriptor: Any) -> str | None:
+        info, annotation = descriptor.parameter_info, descriptor.annotation
+        if descriptor.file_annotation is not None or info.parser is not None:
+            return None
+        if annotation is str:
+            return "str"
+        if annotation is int and info.min is None and info.max is None and not info.clamp:
+            return "int"
+        if annotation is bool:
+            return "bool"
+        if _get_origin(annotation) is list and _get_args(annotation) == (str,):
+            return "list"
+        return None
+
+    def plain_coercion(params: Any) -> None:
+        """Give each plain parameter of a command the coercion above (before its values are read)."""
+        for p in params:
+            if isinstance(p, _TyperParameter) and getattr(p, "_runtime_param", False) is None:
+                kind = _plain_kind(p.type_descriptor)
+                if kind is not None:
+                    p._runtime_param = _PlainRuntimeParam(
+                        parameter_info=p.type_descriptor.parameter_info, annotation=p.type_descriptor.annotation, kind=kind)
+else:  # pragma: no cover - depends on the installed typer
+
+    def plain_coercion(params: Any) -> None:
+        pass
+
+
 class _HelpInChinese:
     def format_help(self, ctx, formatter):  # noqa: D401 - click API
         chinese_rich_texts()
         return super().format_help(ctx, formatter)  # type: ignore[misc]
+
+    def parse_args(self, ctx, args):  # noqa: D401 - click API
+        plain_coercion(self.get_params(ctx))
+        return super().parse_args(ctx, args)  # type: ignore[misc]
 
     def get_help_option(self, ctx):  # noqa: D401 - click API
         opt = super().get_help_option(ctx)  # type: ignore[misc]
@@ -153,3 +232,92 @@ class ZhGroup(_HelpInChinese, TyperGroup):
                 _show(e)
             sys.exit(e.exit_code)
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+# ---------------------------------------------------------------- the command being run, built alone
+#
+# typer turns every registered function into a click command (inspecting its signature and every
+# option) before it looks at the command line: ~70 commands, for the one that runs. `ZhTyper`
+# builds the root group with its own options and a table of the commands that typer builds on
+# first look-up (click's lazy subcommands, with typer doing each build); help and the
+# "no such command" suggestions read the names, listing them builds them all.
+
+
+class LazyCommands(MutableMapping):
+    """Command name -> click command, made by its builder when first looked up."""
+
+    def __init__(self, builders: dict[str, Callable[[], Any]]) -> None:
+        self._builders = builders
+        self._built: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._built:
+            self._built[name] = self._builders[name]()  # KeyError: no such command
+        return self._built[name]
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._builders.setdefault(name, lambda: command)
+        self._built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._builders[name]
+        self._built.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._builders)
+
+    def __len__(self) -> int:
+        return len(self._builders)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._builders
+
+
+def _with(app: typer.Typer, commands: list, groups: list) -> typer.Typer:
+    clone = copy.copy(app)
+    clone.registered_commands, clone.registered_groups = commands, groups
+    return clone
+
+
+def _built(app: typer.Typer, commands: list, groups: list, name: str) -> Any:
+    return typer.main.get_group(_with(app, commands, groups)).commands[name]
+
+
+def lazy_group(app: typer.Typer) -> Any:
+    """The click group typer makes of `app`, its commands built on first look-up (None: typer
+    would merge a group without a name into the root; then build the whole group)."""
+    builders: dict[str, Callable[[], Any]] = {}
+    for info in app.registered_commands:  # in typer's order: the commands, then the groups
+        name = info.name or typer.main.get_command_name(info.callback.__name__)
+        builders[name] = lambda info=info, name=name: _built(app, [info], [], name)
+    for info in app.registered_groups:
+        name = typer.main.solve_typer_info_defaults(info).name
+        if not name:
+            return None
+        builders[name] = lambda info=info, name=name: _built(app, [], [info], name)
+    group = typer.main.get_command(_with(app, [], []))
+    if not isinstance(group, TyperGroup):
+        return None
+    group.commands = LazyCommands(builders)
+    return group
+
+
+class ZhTyper(typer.Typer):
+    """The root application: runs as `typer.Typer` does, building only the command that runs."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        main = typer.main
+        hook, attr = getattr(main, "except_hook", None), getattr(main, "_typer_developer_exception_attr_name", None)
+        config = getattr(typer.models, "DeveloperExceptionConfig", None)
+        group = lazy_group(self) if hook and attr and config else None
+        if group is None:  # pragma: no cover - another typer, or a nameless group
+            return super().__call__(*args, **kwargs)
+        if sys.excepthook != hook:
+            sys.excepthook = hook
+        try:
+            return group(*args, **kwargs)
+        except Exception as e:  # as typer.Typer.__call__: its hook shows the developer's error
+            setattr(e, attr, config(pretty_exceptions_enable=self.pretty_exceptions_enable,
+                                    pretty_exceptions_show_locals=self.pretty_exceptions_show_locals,
+                                    pretty_exceptions_short=self.pretty_exceptions_short))
+            raise e

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-
-from transitions import Machine, MachineError
+from typing import TYPE_CHECKING
 
 from engine.errors import refuse
 from engine.state import NEW
 from workflows.model import Definition, StepSpec
+
+if TYPE_CHECKING:
+    from transitions import Machine
 
 # Exceptional transitions: trigger -> (allowed source stages, destination). `None` as a source
 # list means "every live stage"; destination None means the stage does not change.
@@ -88,11 +90,12 @@ class Process:
 
     @cached_property
     def step_index(self) -> tuple[tuple[StepSpec, frozenset[str], frozenset[str]], ...]:
-        """(step, its prerequisites, stages it may be recorded from), for the hot loop in timing."""
-        return tuple(
-            (s, frozenset(s.requires), frozenset(self.machine.events[f"step:{s.id}"].transitions))
-            for s in self.definition.steps
-        )
+        """(step, its prerequisites, stages it may be recorded from), for the hot loop in timing.
+
+        The stages are the sources the machine's `step:<id>` transition is built from (`machine`
+        below; tests/unit/test_engine_paths.py checks they agree): reading a candidate's next steps
+        needs neither the state-machine library nor the machine (issue 19, CLI start)."""
+        return tuple((s, frozenset(s.requires), frozenset(self.step_sources(s))) for s in self.definition.steps)
 
     @cached_property
     def step_stages(self) -> dict[str, frozenset[str]]:
@@ -130,6 +133,8 @@ class Process:
 
     @cached_property
     def machine(self) -> Machine:
+        from transitions import Machine
+
         states = [NEW, *self.stage_order, *self.end_states]
         transitions = []
         for step in self.definition.steps:
@@ -166,6 +171,8 @@ class Process:
         return dest
 
     def _fire(self, trigger: str, stage: str, what: str) -> str:
+        from transitions import MachineError
+
         token = _Token(stage)
         try:
             self.machine.events[trigger].trigger(token)

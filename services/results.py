@@ -5,9 +5,10 @@ The `as_dict` shape is the documented `--json` output (docs/cli.md); change it o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from engine import Decision, Event
+if TYPE_CHECKING:  # annotations only: reading a candidate need not load the engine's decisions
+    from engine import Decision, Event
 
 
 def event_dict(e: Event, step_names: dict[str, str] | None = None) -> dict[str, Any]:

@@ -1,19 +1,18 @@
-"""SQL storage adapter: tables, repositories, unit of work, migrations (see docs/storage.md)."""
-from .db import current_revision, default_url, downgrade, head_revision, make_engine, upgrade
-from .errors import ConcurrentModification, DefinitionChanged, NotFound, StorageError, TransactionAborted
-from .repositories import (
-    CandidateRow,
-    DeadlineDiff,
-    DeadlineRow,
-    DeadlineSpec,
-    DefinitionRow,
-    EventRow,
-    OrgRow,
-    OverdueRow,
-    PersonRow,
-)
-from .unit_of_work import UnitOfWork
+"""SQL storage adapter: tables, repositories, unit of work, migrations (see docs/storage.md).
 
+The names below are loaded on first use (PEP 562): `import storage.errors` or
+`from storage import NotFound` does not load SQLAlchemy, the tables and every repository
+(issue 19, CLI start).
+"""
+from engine.lazy_names import lazy_names
+
+_SOURCES = {
+    "storage.db": ("current_revision", "default_url", "downgrade", "head_revision", "make_engine", "upgrade"),
+    "storage.errors": ("ConcurrentModification", "DefinitionChanged", "NotFound", "StorageError", "TransactionAborted"),
+    "storage.repositories.rows": ("CandidateRow", "DeadlineDiff", "DeadlineRow", "DeadlineSpec", "DefinitionRow",
+                                  "EventRow", "OrgRow", "OverdueRow", "PersonRow"),
+    "storage.unit_of_work": ("UnitOfWork",),
+}
 __all__ = [
     "CandidateRow",
     "ConcurrentModification",
@@ -37,3 +36,6 @@ __all__ = [
     "make_engine",
     "upgrade",
 ]
+
+
+__getattr__, __dir__ = lazy_names(__name__, _SOURCES)

@@ -1,35 +1,38 @@
 """One use case = one transaction: `with UnitOfWork(engine) as uow: ...`."""
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from importlib import import_module
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from .db import READ_ONLY_OPTION, begin_sqlite, commit_sqlite
 from .errors import TransactionAborted
-from .repositories import (
-    CandidateRepo,
-    DeadlineRepo,
-    DefinitionRepo,
-    EventRepo,
-    ContactRepo,
-    HolidayRepo,
-    JobRunRepo,
-    MilestoneRepo,
-    PlanRepo,
-    ImportRepo,
-    FindingRepo,
-    OutboxRepo,
-    OrgRepo,
-    PersonRepo,
-    ProfileRepo,
-    UserRepo,
-    AuditLogRepo,
-    AttachmentRepo,
-    TenureRepo,
-)
-from .repositories.notices import NoticeRepo
+
+if TYPE_CHECKING:
+    from .repositories import (
+        AttachmentRepo,
+        AuditLogRepo,
+        CandidateRepo,
+        ContactRepo,
+        DeadlineRepo,
+        DefinitionRepo,
+        EventRepo,
+        FindingRepo,
+        HolidayRepo,
+        ImportRepo,
+        JobRunRepo,
+        MilestoneRepo,
+        OrgRepo,
+        OutboxRepo,
+        PersonRepo,
+        PlanRepo,
+        ProfileRepo,
+        TenureRepo,
+        UserRepo,
+    )
+    from .repositories.notices import NoticeRepo
 
 
 R = TypeVar("R")
@@ -39,12 +42,15 @@ class _Repository(Generic[R]):
     """A repository made on first use in a unit of work (a step touches four of the seventeen),
     then kept in the instance's `__dict__`, which later look-ups find first (a non-data
     descriptor, like `functools.cached_property` without its lock; a `__getattr__` fallback
-    cost an AttributeError per repository and step)."""
+    cost an AttributeError per repository and step). Its module is imported on first use too:
+    a command that reads candidates does not load every table's repository (issue 19)."""
 
-    __slots__ = ("cls", "name")
+    __slots__ = ("module", "class_name", "cls", "name")
 
-    def __init__(self, cls: type[R]) -> None:
-        self.cls = cls
+    def __init__(self, module: str, class_name: str) -> None:
+        self.module = module  # in storage.repositories
+        self.class_name = class_name
+        self.cls: type[R] | None = None
         self.name = ""
 
     def __set_name__(self, owner, name: str) -> None:
@@ -53,7 +59,10 @@ class _Repository(Generic[R]):
     def __get__(self, uow, owner=None) -> R:
         if uow is None:
             return self  # type: ignore[return-value]
-        repo = uow.__dict__[self.name] = self.cls(uow.connection)  # AttributeError before __enter__
+        cls = self.cls
+        if cls is None:
+            cls = self.cls = getattr(import_module(f"storage.repositories.{self.module}"), self.class_name)
+        repo = uow.__dict__[self.name] = cls(uow.connection)  # AttributeError before __enter__
         return repo
 
 
@@ -71,26 +80,26 @@ class UnitOfWork:
     """
 
     connection: Connection
-    candidates = _Repository(CandidateRepo)
-    events = _Repository(EventRepo)
-    deadlines = _Repository(DeadlineRepo)
-    orgs = _Repository(OrgRepo)
-    people = _Repository(PersonRepo)
-    profiles = _Repository(ProfileRepo)
-    definitions = _Repository(DefinitionRepo)
-    holidays = _Repository(HolidayRepo)
-    contacts = _Repository(ContactRepo)
-    outbox = _Repository(OutboxRepo)
-    job_runs = _Repository(JobRunRepo)
-    milestones = _Repository(MilestoneRepo)
-    plans = _Repository(PlanRepo)
-    imports = _Repository(ImportRepo)
-    findings = _Repository(FindingRepo)
-    users = _Repository(UserRepo)
-    audit = _Repository(AuditLogRepo)
-    tenures = _Repository(TenureRepo)
-    notices = _Repository(NoticeRepo)
-    attachments = _Repository(AttachmentRepo)
+    candidates: "CandidateRepo" = _Repository("candidates", "CandidateRepo")  # type: ignore[assignment]
+    events: "EventRepo" = _Repository("events", "EventRepo")  # type: ignore[assignment]
+    deadlines: "DeadlineRepo" = _Repository("deadlines", "DeadlineRepo")  # type: ignore[assignment]
+    orgs: "OrgRepo" = _Repository("orgs", "OrgRepo")  # type: ignore[assignment]
+    people: "PersonRepo" = _Repository("people", "PersonRepo")  # type: ignore[assignment]
+    profiles: "ProfileRepo" = _Repository("profiles", "ProfileRepo")  # type: ignore[assignment]
+    definitions: "DefinitionRepo" = _Repository("definitions", "DefinitionRepo")  # type: ignore[assignment]
+    holidays: "HolidayRepo" = _Repository("holidays", "HolidayRepo")  # type: ignore[assignment]
+    contacts: "ContactRepo" = _Repository("contacts", "ContactRepo")  # type: ignore[assignment]
+    outbox: "OutboxRepo" = _Repository("outbox", "OutboxRepo")  # type: ignore[assignment]
+    job_runs: "JobRunRepo" = _Repository("job_runs", "JobRunRepo")  # type: ignore[assignment]
+    milestones: "MilestoneRepo" = _Repository("milestones", "MilestoneRepo")  # type: ignore[assignment]
+    plans: "PlanRepo" = _Repository("plans", "PlanRepo")  # type: ignore[assignment]
+    imports: "ImportRepo" = _Repository("imports", "ImportRepo")  # type: ignore[assignment]
+    findings: "FindingRepo" = _Repository("findings", "FindingRepo")  # type: ignore[assignment]
+    users: "UserRepo" = _Repository("users", "UserRepo")  # type: ignore[assignment]
+    audit: "AuditLogRepo" = _Repository("audit_log", "AuditLogRepo")  # type: ignore[assignment]
+    tenures: "TenureRepo" = _Repository("tenures", "TenureRepo")  # type: ignore[assignment]
+    notices: "NoticeRepo" = _Repository("notices", "NoticeRepo")  # type: ignore[assignment]
+    attachments: "AttachmentRepo" = _Repository("attachments", "AttachmentRepo")  # type: ignore[assignment]
 
     def __init__(self, engine: Engine, *, read_only: bool = False, connection: Connection | None = None) -> None:
         """`connection`: an idle connection to reuse (the App keeps one per thread, saving the pool

@@ -29,7 +29,9 @@ __all__ = [
     "digest",
     "load_definition",
     "load_text",
+    "load_tree",
     "peek",
+    "peek_tree",
 ]
 
 _NOT_A_MAPPING = "文件顶层应为映射（id、version、steps …）"
@@ -53,6 +55,12 @@ def load_text(text: str, source_name: str, resolve: Resolver | None = None) -> D
     tree = parse(text, source_name, log)
     if log.problems:
         raise DefinitionError(log.problems)
+    return load_tree(tree, source_name, resolve, log)
+
+
+def load_tree(tree: object, source_name: str, resolve: Resolver | None = None, log: ProblemLog | None = None) -> Definition:
+    """Like `load_text`, from the parsed YAML (`peek_tree`'s): a registry parses each file once."""
+    log = log if log is not None else ProblemLog()
     if tree is None:
         raise DefinitionError([Problem(source_name, 1, "文件为空")])
     if not isinstance(tree, YamlMap):
@@ -75,6 +83,11 @@ def load_text(text: str, source_name: str, resolve: Resolver | None = None) -> D
 
 def peek(path: str | Path) -> tuple[str, int, str | None, bool]:
     """(id, version, extends, local) of a file without resolving anything: lets a registry order loads."""
+    return peek_tree(path)[:4]
+
+
+def peek_tree(path: str | Path) -> tuple[str, int, str | None, bool, YamlMap]:
+    """`peek`, and the parsed file, to load with `load_tree` (once: loading may change it)."""
     path = Path(path)
     log = ProblemLog()
     try:
@@ -90,4 +103,4 @@ def peek(path: str | Path) -> tuple[str, int, str | None, bool]:
         bad = "id" if not isinstance(did, str) else "version"
         raise DefinitionError([Problem(str(path), tree.at(bad)[1], f"定义缺少有效的 {bad}")])
     ext = tree.get("extends")
-    return did, version, ext if isinstance(ext, str) else None, tree.get("local") is True
+    return did, version, ext if isinstance(ext, str) else None, tree.get("local") is True, tree

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, NamedTuple
 
-from workflows.loader import DefinitionError, Problem, load_definition, load_text, peek
+from workflows.loader import DefinitionError, Problem, load_text, load_tree, peek_tree
 from workflows.model import Definition
 
 _PACKAGE_DIR = Path(__file__).parent
@@ -70,10 +70,11 @@ class Registry:
         Problems of every file are collected and raised together as one DefinitionError.
         """
         files: dict[str, Path] = {}
+        trees: dict[str, object] = {}  # each file is parsed once: to learn its key, then to load it
         problems: list[Problem] = []
         for p in map(Path, paths):
             try:
-                did, version, _ext, _local = peek(p)
+                did, version, _ext, _local, tree = peek_tree(p)
             except DefinitionError as e:
                 problems.extend(e.problems)
                 continue
@@ -82,6 +83,7 @@ class Registry:
                 problems.append(Problem(str(p), 1, f"流程定义 {key} 重复：{files[key]} 中已有同一 id 和版本"))
                 continue
             files[key] = p
+            trees[key] = tree
 
         loaded: dict[str, Definition] = {}
         failed: set[str] = set()
@@ -98,7 +100,7 @@ class Registry:
                 raise LookupError(f"extends 形成循环：{' → '.join(loading[loading.index(key):] + [key])}")
             loading.append(key)
             try:
-                loaded[key] = load_definition(files[key], resolve)
+                loaded[key] = load_tree(trees.pop(key), str(files[key]), resolve)
             except DefinitionError as e:
                 failed.add(key)
                 problems.extend(e.problems)

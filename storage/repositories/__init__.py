@@ -5,42 +5,36 @@ driver connection (why and how much: docs/storage.md). Repositories never commit
 work owns the transaction. Import from here (`from storage.repositories import CandidateRepo`);
 the module split is an internal layout.
 """
-# the errors the repositories raise, importable from here as they always were
-from ..errors import ConcurrentModification, DefinitionChanged, NotFound
-from .attachments import AttachmentRepo, AttachmentRow, MaterialCount
-from .audit_log import AuditLogRepo, AuditRow
-from .candidates import CandidateRepo
-from .contacts import ContactRepo
-from .deadlines import DeadlineRepo
-from .definitions import DefinitionRepo
-from .events import EventRepo
-from .holidays import HolidayRepo
-from .job_runs import JobRunRepo
-from .milestones import MilestoneRepo
-from .plans import PlanRepo
-from .imports import ImportRepo
-from .findings import FindingRepo
-from .orgs import OrgRepo
-from .outbox import OutboxRepo
-from .people import PersonRepo
-from .profiles import Profile, ProfileRepo, profile_of
-from .tenures import TenureRepo
-from .users import RoleRow, UserRepo, UserRow
-from .rows import (
-    CandidateRow,
-    ContactRow,
-    DeadlineDiff,
-    DeadlineRow,
-    DeadlineSpec,
-    DefinitionRow,
-    EventRow,
-    OrgRow,
-    OutboxRow,
-    OverdueRow,
-    PersonRow,
-    ScanRow,
-)
+# Loaded on first use (PEP 562): a command that reads candidates does not import the modules of
+# every table (issue 19, CLI start). The errors the repositories raise are importable from here
+# as they always were.
+from engine.lazy_names import lazy_names
 
+_SOURCES = {
+    "storage.errors": ("ConcurrentModification", "DefinitionChanged", "NotFound"),
+    "storage.repositories.attachments": ("AttachmentRepo", "AttachmentRow", "MaterialCount"),
+    "storage.repositories.audit_log": ("AuditLogRepo", "AuditRow"),
+    "storage.repositories.candidates": ("CandidateRepo",),
+    "storage.repositories.contacts": ("ContactRepo",),
+    "storage.repositories.deadlines": ("DeadlineRepo",),
+    "storage.repositories.definitions": ("DefinitionRepo",),
+    "storage.repositories.events": ("EventRepo",),
+    "storage.repositories.holidays": ("HolidayRepo",),
+    "storage.repositories.job_runs": ("JobRunRepo",),
+    "storage.repositories.milestones": ("MilestoneRepo",),
+    "storage.repositories.plans": ("PlanRepo",),
+    "storage.repositories.imports": ("ImportRepo",),
+    "storage.repositories.findings": ("FindingRepo",),
+    "storage.repositories.orgs": ("OrgRepo",),
+    "storage.repositories.outbox": ("OutboxRepo",),
+    "storage.repositories.people": ("PersonRepo",),
+    "storage.repositories.profiles": ("Profile", "ProfileRepo", "profile_of"),
+    "storage.repositories.tenures": ("TenureRepo",),
+    "storage.repositories.users": ("RoleRow", "UserRepo", "UserRow"),
+    "storage.repositories.rows": ("CandidateRow", "ContactRow", "DeadlineDiff", "DeadlineRow", "DeadlineSpec",
+                                  "DefinitionRow", "EventRow", "OrgRow", "OutboxRow", "OverdueRow", "PersonRow",
+                                  "ScanRow"),
+}
 __all__ = [
     "AttachmentRepo",
     "AttachmentRow",
@@ -84,3 +78,6 @@ __all__ = [
     "PersonRepo",
     "PersonRow",
 ]
+
+
+__getattr__, __dir__ = lazy_names(__name__, _SOURCES)

@@ -152,6 +152,18 @@ def test_one_machine_per_definition():
     assert process_for(definition()).machine is process_for(definition()).machine
 
 
+def test_the_step_index_holds_the_machines_sources_for_every_shipped_definition():
+    """`Process.step_index` lists the stages a step may be recorded from without building the
+    machine; they must be exactly the sources of the machine's `step:<id>` transition."""
+    from workflows.registry import Registry
+
+    for d in Registry.default().definitions():
+        proc = process_for(d)
+        for step, _requires, sources in proc.step_index:
+            assert sources == frozenset(proc.machine.events[f"step:{step.id}"].transitions), (d.key, step.id)
+            assert all(proc.can(f"step:{step.id}", stage) for stage in sources)
+
+
 def test_recurring_cultivation_entries():
     from engine import outlook
 

@@ -250,32 +250,41 @@ def start_server(url: str, port: int) -> subprocess.Popen:
     raise RuntimeError("partyflow serve did not start within 60 s")
 
 
-def server_cpu(pid: int) -> float:
-    """Seconds of CPU the server process has used: its threads' run time in nanoseconds
-    (/proc/<pid>/task/*/schedstat), else utime + stime in clock ticks (/proc/<pid>/stat)."""
-    total, tasks = 0, Path(f"/proc/{pid}/task")
-    try:
-        for t in tasks.iterdir():
-            try:
-                total += int((t / "schedstat").read_text().split()[0])
-            except (OSError, ValueError, IndexError):
-                pass
-        if total:
-            return total / 1e9
-    except OSError:
-        pass
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+class ServerCpu:
+    """Seconds of CPU the server process has used, to the nanosecond: the sum of its threads' run
+    time (/proc/<pid>/task/*/schedstat), with the last reading of each thread that has since
+    exited kept (anyio ends a worker thread idle for 10 s, and its time would vanish from the
+    sum). Without schedstat: utime + stime in clock ticks (/proc/<pid>/stat)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.threads, self.gone = pid, {}, 0
+
+    def __call__(self) -> float:
+        now: dict[str, int] = {}
+        try:
+            for t in Path(f"/proc/{self.pid}/task").iterdir():
+                try:
+                    now[t.name] = int((t / "schedstat").read_text().split()[0])
+                except (OSError, ValueError, IndexError):
+                    pass
+        except OSError:
+            pass
+        if not now:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        self.gone += sum(v for tid, v in self.threads.items() if tid not in now)
+        self.threads = now
+        return (self.gone + sum(now.values())) / 1e9
 
 
-def wait_idle(pid: int, log, quiet: float = 0.005, every: float = 0.5, limit: float = 600) -> float:
+def wait_idle(server_cpu: ServerCpu, log, quiet: float = 0.005, every: float = 0.5, limit: float = 600) -> float:
     """Wait until the server's start-up warm-up (web/warmup.py) has finished — its CPU stops
     growing over `every` seconds — and return the CPU it used since start."""
     deadline = time.monotonic() + limit
-    last = server_cpu(pid)
+    last = server_cpu()
     while time.monotonic() < deadline:
         time.sleep(every)
-        now = server_cpu(pid)
+        now = server_cpu()
         if now - last < quiet:
             return now
         last = now
@@ -312,7 +321,7 @@ def _paths(u: dict) -> list[tuple[str, str]]:
     return [(name, path.format(**u)) for name, path, who in PAGES if u["who"] in who]
 
 
-async def measure(base: str, pid: int, users: list[dict], requests: int, log, think: float = 0.0) -> dict:
+async def measure(base: str, server_cpu: ServerCpu, users: list[dict], requests: int, log, think: float = 0.0) -> dict:
     """Cold: every user logs in, then opens each of its first pages once, one request at a time
     (server CPU per request exact). Loaded: per target, the 20 secretaries and officers at once,
     each with its own session and one request at a time, `requests` in all, pausing a random
@@ -323,14 +332,14 @@ async def measure(base: str, pid: int, users: list[dict], requests: int, log, th
     cold, rows = [], []
     try:
         for u in users:
-            c0, t = server_cpu(pid), time.perf_counter()
+            c0, t = server_cpu(), time.perf_counter()
             clients[u["username"]] = await _login(base, u["username"], limits)
             cold.append({"user": u["username"], "who": u["who"], "target": "login", "path": "POST /login",
-                         "wall_ms": (time.perf_counter() - t) * 1000, "cpu_ms": (server_cpu(pid) - c0) * 1000})
+                         "wall_ms": (time.perf_counter() - t) * 1000, "cpu_ms": (server_cpu() - c0) * 1000})
             for name, path in _paths(u):
-                c0, t = server_cpu(pid), time.perf_counter()
+                c0, t = server_cpu(), time.perf_counter()
                 r = await clients[u["username"]].get(path)
-                wall, cpu = time.perf_counter() - t, server_cpu(pid) - c0
+                wall, cpu = time.perf_counter() - t, server_cpu() - c0
                 assert r.status_code == 200, (u["username"], path, r.status_code)
                 cold.append({"user": u["username"], "who": u["who"], "target": name, "path": path,
                              "wall_ms": wall * 1000, "cpu_ms": cpu * 1000, "bytes": len(r.content)})
@@ -354,9 +363,16 @@ async def measure(base: str, pid: int, users: list[dict], requests: int, log, th
                     assert r.status_code == 200, (u["username"], path, r.status_code)
 
             await asyncio.gather(*(user(u, p, 1, None) for u, p in jobs))  # each user's second visit
-            c0, started = server_cpu(pid), time.perf_counter()
+            async def sample():  # every second: a thread started and ended in the phase is counted
+                while True:
+                    await asyncio.sleep(1)
+                    server_cpu()
+
+            sampler = asyncio.create_task(sample())
+            c0, started = server_cpu(), time.perf_counter()
             await asyncio.gather(*(user(u, p, per, times) for u, p in jobs))
-            wall, cpu = time.perf_counter() - started, server_cpu(pid) - c0
+            wall, cpu = time.perf_counter() - started, server_cpu() - c0
+            sampler.cancel()
             row = {"target": target, "users": len(jobs), "requests": len(times), "p50_ms": _pct(times, 50) * 1000,
                    "p95_ms": _pct(times, 95) * 1000, "p99_ms": _pct(times, 99) * 1000,
                    "mean_ms": statistics.mean(times) * 1000, "rps": len(times) / wall,
@@ -422,12 +438,13 @@ def main(argv: list[str] | None = None) -> int:
         users = [u for u in accounts(url) if not (args.no_county and u["who"] == "county")]
         port = _free_port()
         server = start_server(url, port)
-        warm = wait_idle(server.pid, log)
+        cpu = ServerCpu(server.pid)
+        warm = wait_idle(cpu, log)
         log(f"  server started; start-up warm-up done: {warm:.2f} s server CPU; load {_load()}")
         if args.writes:
             writer = Writer(url, args.writes)
             writer.start()
-        out = asyncio.run(measure(f"http://127.0.0.1:{port}", server.pid, users, args.requests, log, args.think))
+        out = asyncio.run(measure(f"http://127.0.0.1:{port}", cpu, users, args.requests, log, args.think))
         if args.writes:
             writer.stop.set()
             writer.join(30)

@@ -115,6 +115,13 @@ def _scope(app: App, branch_ids: list[int] | None, side: str | None) -> Scope | 
                        _compute(app))
 
 
+def start(app: App) -> None:
+    """At a web process's start (web/warmup.py): the worklist cache's first change-feed read."""
+    cache = _cache(app)
+    cache.check_calendar(app.calendar)
+    cache.start(lambda: _read(app))
+
+
 def _compute(app: App):
     """(open steps, state's branch) of a candidate's stored state: what a scope keeps of it."""
     def compute(state_dict):

@@ -289,6 +289,14 @@ class WorklistCache:
                 store.move_to_end(key)
             return got
 
+    def start(self, engine_read) -> None:
+        """Read the change feed once, before any scope: on PostgreSQL the start barrier is then set
+        at start-up and has usually settled when the first user comes, so the first scope loaded
+        is kept instead of being loaded twice (web/warmup.py)."""
+        with engine_read() as uow, self.lock:
+            if self.feed.floor is None:
+                self._sync(uow.connection, None)
+
     def _sync(self, conn, compute) -> None:
         """Apply what the event log says changed to every scope and listing (under the lock)."""
         self._check_undone(conn)

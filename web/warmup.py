@@ -48,7 +48,9 @@ class Warmup:
         try:
             if pf is not None:
                 from engine import process_for
-                from services.worklist import _side_stages
+                from services.worklist import _side_stages, start
+
+                start(pf)  # the worklist's change feed, read once (its PostgreSQL start barrier)
 
                 for d in pf.registry.definitions():
                     process_for(d)

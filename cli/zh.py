@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import re
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any, Callable, Iterator
 
 import typer
@@ -244,16 +244,30 @@ class ZhGroup(_HelpInChinese, TyperGroup):
 
 
 class LazyCommands(MutableMapping):
-    """Command name -> click command, made by its builder when first looked up."""
+    """Command name -> click command, made by its builder when first looked up; listing them
+    (help) builds the ones not made yet in one go (`build_all`: name -> command)."""
 
-    def __init__(self, builders: dict[str, Callable[[], Any]]) -> None:
+    def __init__(self, builders: dict[str, Callable[[], Any]], build_all: Callable[[], Mapping[str, Any]]) -> None:
         self._builders = builders
+        self._build_all = build_all
         self._built: dict[str, Any] = {}
 
     def __getitem__(self, name: str) -> Any:
         if name not in self._built:
             self._built[name] = self._builders[name]()  # KeyError: no such command
         return self._built[name]
+
+    def _all(self) -> dict[str, Any]:
+        if len(self._built) < len(self._builders):
+            every = self._build_all()
+            self._built = {name: self._built.get(name) or every[name] for name in self._builders}
+        return {name: self._built[name] for name in self._builders}
+
+    def values(self):  # type: ignore[override]
+        return self._all().values()
+
+    def items(self):  # type: ignore[override]
+        return self._all().items()
 
     def __setitem__(self, name: str, command: Any) -> None:
         self._builders.setdefault(name, lambda: command)
@@ -298,7 +312,7 @@ def lazy_group(app: typer.Typer) -> Any:
     group = typer.main.get_command(_with(app, [], []))
     if not isinstance(group, TyperGroup):
         return None
-    group.commands = LazyCommands(builders)
+    group.commands = LazyCommands(builders, lambda: typer.main.get_group(app).commands)
     return group
 
 

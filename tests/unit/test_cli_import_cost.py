@@ -183,7 +183,11 @@ def test_the_lazily_built_cli_is_the_cli_typer_builds():
 
     full, lazy = typer.main.get_command(app), lazy_group(app)
     assert list(lazy.commands) == list(full.commands)
-    assert described(lazy) == described(full)  # builds every command
+    alone = {name: lazy.commands[name] for name in lazy.commands}  # each built on its own
+    assert described(lazy) == described(full)
+    assert dict(lazy.commands.items()) == alone  # listing keeps them
+    listed = lazy_group(app).commands  # help lists every command: built in one go
+    assert [c.name for c in listed.values()] == [c.name for c in full.commands.values()]
 
 
 def test_a_command_run_from_the_shell_builds_no_other_command():

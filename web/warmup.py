@@ -79,6 +79,11 @@ class Warmup:
             env = TEMPLATES.env
             for name in env.list_templates(extensions=("html",)):
                 env.get_template(name)  # compiled once, then kept by the environment's cache
+            from reports.render.context import _templates
+
+            reports = _templates(None, None)  # the report page's paragraph (kept: reports/render/context.py)
+            for name in reports.environment.list_templates(extensions=("j2",)):
+                reports.environment.get_template(name)
         except Exception:  # noqa: BLE001
             log.exception("warm-up: templates")
             self.failed.append("templates")

@@ -96,8 +96,8 @@ def _check_step(defn: Definition, state: CandidateState, cmd: CompleteStep, ctx:
     proc = process_for(defn)
     step = proc.steps.get(cmd.step)
     if step is None:
-        names = "、".join(f"{s.number}.{s.id}" for s in defn.steps)
-        return None, [Violation("step.unknown", f"流程 {defn.key} 中没有步骤“{cmd.step}”，可用：{names}")], []
+        names = "、".join(f"{s.number}.{s.name}" for s in defn.steps)
+        return None, [Violation("step.unknown", f"流程“{defn.title}”中没有步骤“{cmd.step}”，可用：{names}")], []
     violations: list[Violation] = []
     if not as_warning:
         if state.stage in proc.end_states:
@@ -366,7 +366,7 @@ def _exceptional_evidence(target: Event, changes: Mapping[str, Any]) -> tuple[di
         try:
             evidence[key] = _branch_id(value)
         except (TypeError, ValueError):
-            problems.append(Violation("evidence.invalid", f"{name}的“{allowed[key]}”（{key}）应为党支部编号（正整数），不是“{value}”"))
+            problems.append(Violation("evidence.invalid", f"{name}的“{allowed[key]}”应为一个党支部，请从列表中选择"))
     if not problems and target.kind == "transfer" and evidence.get("to_branch_id") == evidence.get("from_branch_id"):
         problems.append(Violation("transfer.branch", "转入党支部与转出党支部相同"))
     return evidence, problems

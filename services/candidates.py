@@ -85,10 +85,10 @@ def _require_branch(uow: UnitOfWork, branch_id: Any) -> int:
     try:
         bid = int(str(branch_id).strip())
     except ValueError:
-        raise refuse("org.branch", f"转入的党支部“{branch_id}”不是有效编号") from None
+        raise refuse("org.branch", "转入的党支部无效，请从列表中选择") from None
     org = uow.orgs.get(bid)
     if org is None or org.level != "branch":
-        raise refuse("org.branch", f"找不到转入的党支部 {bid}")
+        raise refuse("org.branch", "找不到所选的转入党支部（可能已被删除），请从列表中选择")
     return bid
 
 
@@ -207,20 +207,20 @@ def register_applicant(
     with app.uow() as uow:
         branch = uow.orgs.get(branch_id)
         if branch is None or branch.level != "branch":
-            raise refuse("org.branch", f"找不到党支部 {branch_id}")
+            raise refuse("org.branch", "找不到所选的党支部（可能已被删除）")
         person = uow.people.get(person_id)
         if person is None:
-            raise refuse("person.unknown", f"找不到人员 {person_id}")
+            raise refuse("person.unknown", "找不到这个人员（可能已被删除）")
         if person.party_status != "none":
             raise refuse("person.member", "已是党员，不能登记入党申请")
         for c in uow.candidates.for_person(person_id, lock=not preview):
             if c.stage not in process_for(app.definition(c.definition_key)).end_states:
-                raise refuse("person.candidacy", f"已有进行中的入党申请（候选人 {c.id}）")
+                raise refuse("person.candidacy", f"已有进行中的入党申请（{c.applied_on.isoformat()} 递交）")
             ended_on = CandidateState.from_dict(c.state).ended_on
             if c.stage == "deceased":
-                raise refuse("person.deceased", f"该人员已于 {ended_on} 去世（候选人 {c.id}），不能登记入党申请")
+                raise refuse("person.deceased", f"该人员已于 {ended_on} 去世，不能登记入党申请")
             if ended_on is not None and occurred_on <= ended_on:  # candidacies of one person never overlap
-                raise refuse("person.candidacy", f"前一次入党申请（候选人 {c.id}）至 {ended_on} 才结束，"
+                raise refuse("person.candidacy", f"前一次入党申请（{c.applied_on.isoformat()} 递交）至 {ended_on} 才结束，"
                                                  f"新的申请日期 {occurred_on} 须在其后")
         variants = _variants(app, uow, branch_id, branch)
         try:
@@ -283,10 +283,10 @@ def _load(app: App, uow: UnitOfWork, candidate_id: int, expected_version: int | 
     """(row, its definition, its state, the head of its event chain)."""
     found = uow.candidates.get_for_step(candidate_id)
     if found is None:
-        raise refuse("candidate.unknown", f"找不到候选人 {candidate_id}")
+        raise refuse("candidate.unknown", f"找不到候选人 {candidate_id}")  # the CLI's own argument, echoed
     row, head = found
     if expected_version is not None and expected_version != row.version:
-        raise refuse("candidate.stale", f"候选人 {candidate_id} 已被他人修改（当前版本 {row.version}，你看到的是 {expected_version}），请刷新后重试")
+        raise refuse("candidate.stale", "这名候选人的记录已被他人修改，请刷新后重试")
     state = CandidateState.from_dict(row.state)
     return row, app.definition(state.definition_key), state, head  # the state's key follows migrations
 

@@ -144,7 +144,7 @@ def register_new_applicant(app: App, who: Principal, *, branch_id: int, name: st
     with app.uow(read_only=True) as uow:
         branch = uow.orgs.get(branch_id)
         if branch is None or branch.level != "branch":
-            raise NotFoundError(f"找不到党支部 {branch_id}")
+            raise NotFoundError("找不到所选的党支部（可能已被删除），请从列表中选择")
         if not who.can_act(branch_id, "applicant"):
             raise ForbiddenError("只能为本党支部登记入党申请")
         twice = _open_application(app, uow, branch, name.strip(), gender, birth_date)

@@ -539,6 +539,13 @@ def _refuse_duplicate(uow, plan: ImportPlan) -> None:
 
 
 # ------------------------------------------------------------------------------------ undo
+def _candidate_name(uow, candidate_id: int) -> str:
+    """A candidate in words for a message: the person's name (never the bare id)."""
+    row = uow.candidates.get(candidate_id)
+    person = uow.people.get(row.person_id) if row else None
+    return person.name if person else "一名候选人"
+
+
 def undo(app: App, import_id: int, audit: Audit | None = None) -> dict:
     """Remove everything the import created, as a whole — refused if anything was recorded on its
     candidates (or a new candidacy of its people) after the import. `audit`: who undoes it, written
@@ -546,22 +553,22 @@ def undo(app: App, import_id: int, audit: Audit | None = None) -> dict:
     with app.uow() as uow:
         batch = uow.imports.get(import_id)
         if batch is None:
-            raise refuse("ledger.import.unknown", f"找不到导入编号 {import_id}")
+            raise refuse("ledger.import.unknown", "找不到这次导入（可能已被删除）")
         if batch.status == "undone":
-            raise refuse("ledger.import.undone", f"导入编号 {import_id} 已于 {batch.undone_at:%Y-%m-%d %H:%M} 撤销")
+            raise refuse("ledger.import.undone", f"这次导入（{batch.file_name}）已于 {batch.undone_at:%Y-%m-%d %H:%M} 撤销")
         later = uow.imports.later_changes(import_id)
         named = _named_since(app, uow, import_id, batch.created_at)
         if later["changed"] or later["other_candidacies"] or named:
             parts = []
             if later["changed"]:
-                ex = "、".join(str(x) for x in later["examples"])
-                parts.append(f"{later['changed']} 名候选人在导入后又登记了步骤或更正（如候选人 {ex}）")
+                ex = "、".join(_candidate_name(uow, x) for x in later["examples"])
+                parts.append(f"{later['changed']} 名候选人在导入后又登记了步骤或更正（如{ex}）")
             if later["other_candidacies"]:
                 parts.append(f"导入的人员有 {later['other_candidacies']} 条导入后新登记的入党申请")
             if named:
-                ex = "、".join(f"候选人 {cid} 第 {seq} 条记录" for cid, seq in named[:3])
+                ex = "、".join(f"{_candidate_name(uow, cid)}的第 {seq} 条记录" for cid, seq in named[:3])
                 parts.append(f"导入的人员在导入后被 {len(named)} 条其他记录列为培养联系人或入党介绍人等（如{ex}）")
-            raise refuse("ledger.undo.later", f"不能撤销导入编号 {import_id}：{'；'.join(parts)}。"
+            raise refuse("ledger.undo.later", f"不能撤销这次导入（{batch.file_name}）：{'；'.join(parts)}。"
                                               "整批撤销会丢失这些记录；请先作废这些记录，或逐人更正")
         counts = uow.imports.delete_created(import_id)
         uow.imports.mark_undone(import_id, app.utcnow())

@@ -42,7 +42,7 @@ def ledger_table(app: App, org_id: int, *, definition: Definition | None = None,
     with app.uow(read_only=True) as uow:
         org = uow.orgs.get(org_id)
         if org is None:
-            raise refuse("org.unknown", f"找不到组织 {org_id}")
+            raise refuse("org.unknown", "找不到所选的组织（可能已被删除）")
         defn = definition or _layout_definition(app, uow, org_id)
         layout = layout_for(defn)
         branch_ids = uow.orgs.descendants_branch_ids(org_id)

@@ -59,7 +59,7 @@ def org_for(app: App, who: Principal, org_id: int) -> dict[str, Any]:
     with app.uow(read_only=True) as uow:
         org = uow.orgs.get(org_id) if 0 < org_id < 2**31 else None
         if org is None:
-            raise NotFoundError(f"找不到组织 {org_id}")
+            raise NotFoundError("找不到所选的组织（链接有误，或已被删除）")
         branches = uow.orgs.descendants_branch_ids(org.id)
     if who.readable is not None and (not branches or not set(branches) <= who.readable):
         raise ForbiddenError(f"无权查看“{org.name}”的统计")
@@ -97,7 +97,7 @@ def overdue_dashboard(app: App, who: Principal, branch_id: int | None = None, as
         if branch_id is not None:
             org = uow.orgs.get(branch_id) if 0 < branch_id < 2**31 else None
             if org is None or org.level != "branch":
-                raise NotFoundError(f"找不到党支部 {branch_id}")
+                raise NotFoundError("找不到所选的党支部（链接有误，或已被删除）")
             if not who.can_read(branch_id):
                 raise ForbiddenError("无权查看其他党支部")
         orgs = [o for o in uow.orgs.list() if o.level == "branch" and who.can_read(o.id)]

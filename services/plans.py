@@ -20,10 +20,15 @@ from services.directory import resolve_org
 KEYS_HELP = "、".join([*PLAN_SHARE_KEYS, "tag:类别（如 tag:致富带头人）"])
 
 
+def _label(key: str) -> str:
+    """A target key in words (“35岁及以下”, “致富带头人”), the key itself when unknown."""
+    return plan_key_label(key) or key
+
+
 def parse_target_value(key: str, value: Any) -> int | float:
     """60% / 0.6 → 0.6 (a share); 5 → 5 (a head count)."""
     if isinstance(value, bool):
-        raise refuse("plan.value", f"计划指标 {key} 的值“{value}”无效")
+        raise refuse("plan.value", f"计划指标“{_label(key)}”的值“{value}”无效")
     if isinstance(value, int):
         n: int | float = value
     elif isinstance(value, float):
@@ -38,11 +43,11 @@ def parse_target_value(key: str, value: Any) -> int | float:
                 return round(n, 6)
             n = float(text) if re.search(r"[.eE]", text) else int(text)
         except ValueError:
-            raise refuse("plan.value", f"计划指标 {key} 的值“{value}”无效：占比写成 60% 或 0.6，人数写成整数") from None
+            raise refuse("plan.value", f"计划指标“{_label(key)}”的值“{value}”无效：占比写成 60% 或 0.6，人数写成整数") from None
     if isinstance(n, float) and not 0 <= n <= 1:
-        raise refuse("plan.value", f"计划指标 {key} 的占比“{value}”应在 0 到 1 之间（或写成百分数，如 60%）")
+        raise refuse("plan.value", f"计划指标“{_label(key)}”的占比“{value}”应在 0 到 1 之间（或写成百分数，如 60%）")
     if n < 0:
-        raise refuse("plan.value", f"计划指标 {key} 的人数不能为负数")
+        raise refuse("plan.value", f"计划指标“{_label(key)}”的人数不能为负数")
     return n
 
 

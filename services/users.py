@@ -74,7 +74,7 @@ def _role_org(uow, role: str, org_ref: str | int | None) -> int | None:
         raise refuse("user.role_org", f"{ROLE_NAMES[role]}须指定所属组织（组织代码或编号）")
     org = uow.orgs.get(org_ref) if isinstance(org_ref, int) else resolve_org(uow, org_ref)
     if org is None:
-        raise refuse("org.unknown", f"找不到组织 {org_ref}")
+        raise refuse("org.unknown", f"找不到组织“{org_ref}”（请填写组织代码，或从列表中选择）")
     if org.level != level:
         want = {"branch": "党支部", "township": "乡镇党委", "county": "县级党委"}[level]
         raise refuse("user.role_org", f"{ROLE_NAMES[role]}应属于{want}，“{org.name}”不是{want}")

@@ -31,7 +31,7 @@ def full_members(rule: RuleSpec, c: Check) -> list[Violation]:
     for pid in _ids(c, field):
         p = c.ctx.people.get(pid)
         if p is None:
-            found.append(Violation("people.unknown", c.message(rule, f"{label}：找不到人员 {pid}"), rule.citation.article))
+            found.append(Violation("people.unknown", c.message(rule, f"{label}：找不到所选的人员（可能已被删除），请从列表中选择"), rule.citation.article))
         elif p.party_status != "full_member":
             found.append(
                 Violation("full_members", c.message(rule, f"{label}须为正式党员，{p.name}不是正式党员"), rule.citation.article)

@@ -80,7 +80,7 @@ def _target(app: App, defn, state: CandidateState, branch_id: int, material: str
         step = spec.step
     if step is not None:
         if not defn.has_step(step):
-            raise refuse("step.unknown", f"这名候选人的流程中没有步骤“{step}”")
+            raise refuse("step.unknown", "这名候选人的流程中没有所选的步骤，请从列表中选择")
         s = defn.step(step)
         if step not in state.done and any(r not in state.done for r in s.requires):
             what = f"材料“{spec.name}”" if spec else "材料"
@@ -155,7 +155,7 @@ def _load(app: App, who: Principal | None, attachment_id: int):
             att = uow.attachments.get(attachment_id)
     if att is None:
         if who is None:  # the CLI: a refusal like any other
-            raise refuse("material.unknown_file", f"没有编号为 {attachment_id} 的文件")
+            raise refuse("material.unknown_file", "找不到这个文件（可能已被删除）")
         raise NotFoundError("找不到这个文件（链接有误）")
     row, state, defn = _candidate(app, who, att.candidate_id)  # the scope check
     return att, row, state, defn

@@ -84,7 +84,7 @@ def test_unknown_candidate(cli, w):
 def test_unknown_step_names_the_valid_ones(cli, w):
     cid = activist(cli, w)
     r = cli("step", cid, "no_such_step", "--date", "2016-05-01", code=2)
-    assert "没有步骤“no_such_step”" in r.output and "7.target_selection" in r.output
+    assert "没有步骤“no_such_step”" in r.output and "7.确定发展对象" in r.output  # names, not keys
     r = cli("step", cid, "26", "--date", "2016-05-01", code=2)
     assert "没有第 26 步" in r.output
     r = cli("step", cid, "报上级党委备案", "--date", "2016-05-01", code=2)

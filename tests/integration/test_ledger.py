@@ -299,5 +299,5 @@ def test_undo_refused_once_an_imported_member_is_named_as_a_sponsor(app, town, t
     before = _counts(app)
     with pytest.raises(DomainError, match="被 1 条其他记录列为培养联系人或入党介绍人") as e:
         ledger.undo(app, res["import_id"])
-    assert f"候选人 {cid} 第 5 条记录" in str(e.value)
+    assert "壬申请的第 5 条记录" in str(e.value) and f"候选人 {cid}" not in str(e.value)  # a name, not an id
     assert _counts(app) == before and verify(app).ok

@@ -21,7 +21,7 @@ class TestSponsors:
             ([201, 303], False, "周群众不是正式党员"),
             ([201, 302], False, "留党察看"),
             ([201, 201], False, "不能重复"),
-            ([201, 999], False, "找不到人员 999"),
+            ([201, 999], False, "找不到所选的人员"),
         ],
     )
     def test_sponsor_rules(self, ids, ok, text):
@@ -160,7 +160,7 @@ class TestOrderAndDates:
         from engine import CompleteStep as C
 
         bad = decide(definition(), d.state, C("no_such_step", date(2016, 3, 16), "t", {}), ctx())
-        assert not bad.ok and "没有步骤" in messages(bad)
+        assert not bad.ok and "没有步骤" in messages(bad) and "1.递交入党申请书" in messages(bad)
 
 
 def test_missing_evidence_and_dates_out_of_order_name_the_article():

@@ -308,7 +308,7 @@ async def definition_migrate(request: Request, from_key: str = Form(""), to_key:
 def definition(request: Request, key: str, who=Depends(admin_user)):
     pf = request.app.state.pf
     if key not in pf.registry:
-        raise NotFoundError(f"找不到流程定义 {key}")
+        raise NotFoundError("找不到这个流程定义（链接有误，或尚未安装）")
     d = describe(pf.registry.get(key))
     return page(request, "admin_definition.html", {"title": f"流程定义 {key}", "section": "definitions", "d": d},
                 who=who)

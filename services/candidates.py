@@ -35,6 +35,7 @@ from engine.evidence import people_ids
 from engine.prerequisites import requires_message, root_causes, sentences
 from engine.process import process_for
 from services.app import App, local_date
+from services.history import load_history, load_log, to_event  # noqa: F401 - importable from here as before
 from services.results import CommandResult
 from storage.unit_of_work import UnitOfWork
 from workflows.loader import definition_to_data
@@ -421,27 +422,6 @@ def migrate(app: App, candidate_id: int, to_key: str, *, occurred_on: date, acto
             expected_version: int | None = None, preview: bool = False):
     cmd = Migrate(to_key, occurred_on, actor, reason)
     return _run(app, candidate_id, lambda d: cmd, expected_version=expected_version, preview=preview, needs_history=True)
-
-
-def load_log(uow: UnitOfWork, candidate_id: int) -> tuple[list[Event], dict[int, int]]:
-    """The candidate's log as engine events (supersedes mapped from row ids to seqs), and the
-    row id of each seq (what a new correction's `supersedes` column names)."""
-    rows = uow.events.list_for(candidate_id)
-    seq_of = {r.id: r.seq for r in rows}
-    return [to_event(r, seq_of) for r in rows], {r.seq: r.id for r in rows}
-
-
-def load_history(uow: UnitOfWork, candidate_id: int) -> list[Event]:
-    """The candidate's log as engine events (supersedes mapped from row ids to seqs)."""
-    return load_log(uow, candidate_id)[0]
-
-
-def to_event(r, seq_of: Mapping[int, int]) -> Event:
-    return Event(
-        seq=r.seq, kind=r.kind, occurred_on=r.occurred_on, recorded_at=r.recorded_at, actor=r.actor,
-        step=r.step, evidence=r.evidence or {}, supersedes=seq_of.get(r.supersedes) if r.supersedes else None,
-        reason=r.reason, late=r.late, definition_key=r.definition_key,
-    )
 
 
 _BODIES: dict[str, dict] = {}

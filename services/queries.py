@@ -25,7 +25,7 @@ from engine.resolution import describe
 from engine.state import NEW, Resolution
 from engine.timing import StepOutlook, anchor_date
 from services.app import SHANGHAI, App
-from services.candidates import load_history
+from services.history import load_history
 from services.directory import KIND_NAMES, LEVEL_NAMES, PARTY_STATUS_NAMES, resolve_org
 from services.results import CommandResult, event_dict
 from storage.repositories import OrgRow

@@ -91,6 +91,7 @@ def test_reading_candidates_loads_no_library_it_does_not_use(candidate_db, argv)
     assert "services.queries" in modules and "sqlalchemy" in modules
     assert _loaded(modules, NOT_FOR_READING) == []
     assert _loaded(modules, ("web", "reports", "documents", "notifications")) == []
+    assert not {"engine.decide", "services.candidates", "workflows.materials"} & modules  # write paths
 
 
 def test_plain_values_convert_as_typers_own_coercion_converts_them():

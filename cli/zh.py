@@ -100,9 +100,10 @@ def message(e: Exception) -> str:
     m = re.match(r"^Got unexpected extra argument(?:s|\(s\))? \((.*)\)$", text)
     if m:
         return f"多余的参数：{m.group(1)}"
-    m = re.match(r"^No such command '(.*)'\.?$", text)
+    m = re.match(r"^No such command '(.*?)'\.?(?: Did you mean ('.*')\?)?$", text)
     if m:
-        return f"没有命令“{m.group(1)}”"
+        like = "、".join(re.findall(r"'([^']*)'", m.group(2) or ""))  # typer's suggestions: 'a', 'b'
+        return f"没有命令“{m.group(1)}”" + (f"（是否要用：{like}）" if like else "")
     m = re.match(r"^Option '(.*)' requires an argument\.?$", text)
     if m:
         return f"选项 {m.group(1)} 需要一个值"

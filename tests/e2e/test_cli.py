@@ -109,6 +109,8 @@ def test_bad_options_give_usage_in_chinese_and_exit_2(cli, w):
     assert "'--person' 的值无效：应为整数" in r.output and "Traceback" not in r.output
     assert "没有选项 --bogus" in cli("show", "1", "--bogus", code=2).output
     assert "没有命令“nosuch”" in cli("nosuch", code=2).output
+    typo = cli("shw", code=2).output  # typer's "Did you mean" suggestion, in Chinese too
+    assert "没有命令“shw”（是否要用：show）" in typo and "Did you mean" not in typo
     assert "显示本帮助并退出" in cli("step", "--help").output
 
 

@@ -145,8 +145,9 @@ def register_new_applicant(app: App, who: Principal, *, branch_id: int, name: st
         branch = uow.orgs.get(branch_id)
         if branch is None or branch.level != "branch":
             raise NotFoundError("找不到所选的党支部（可能已被删除），请从列表中选择")
-        if not who.can_act(branch_id, "applicant"):
-            raise ForbiddenError("只能为本党支部登记入党申请")
+        if not who.can_act(branch_id, "applicant"):  # a read-only role is told so, not "本党支部" it has none of
+            raise ForbiddenError("只能为本党支部登记入党申请" if who.acts_anywhere("branch")
+                                 else "入党申请由党支部登记，你的角色不能登记")
         twice = _open_application(app, uow, branch, name.strip(), gender, birth_date)
         if twice is not None:
             raise twice

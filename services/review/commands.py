@@ -35,7 +35,9 @@ def _reviewed_step(app: App, who: Principal | None, candidate_id: int, step_ref:
     step_id = resolve_step_ref(defn, step_ref)
     if not defn.has_step(step_id):
         from services.user_commands import NotFoundError
-        raise (NotFoundError if who is not None else _refusal)(f"流程中没有步骤“{step_ref}”")
+        if who is not None:  # a link or form's step id (maybe another rules version's): not echoed
+            raise NotFoundError("这名候选人的流程中没有这一步骤（链接有误）")
+        raise _refusal(f"流程中没有步骤“{step_ref}”")
     step = defn.step(step_id)
     if not is_reviewed(step):  # a branch's own step, or one the committee organises: nobody sends or returns it
         raise (ForbiddenError if who is not None else _refusal)(f"“{step.name}”不经报送审核，不能报送或退回")

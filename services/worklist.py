@@ -298,13 +298,18 @@ def review_items(app: App, who: Principal) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def candidates_by_stage(app: App, branch_ids: list[int] | None) -> list[dict[str, Any]]:
-    """[{stage, stage_name, candidates: [{id, name, branch, applied_on, late}]}] in process order,
-    end states last; candidates by id.
+def candidates_by_stage(app: App, branch_ids: list[int] | None, *, stage: str | None = None,
+                        branch: int | None = None, name: str | None = None, limit: int | None = None,
+                        offset: int = 0) -> list[dict[str, Any]]:
+    """[{stage, stage_name, total, candidates: [{id, name, branch, applied_on, late}]}] in process
+    order, end states last; candidates by id.
 
     From the per-process listing of the branches' candidates (services/worklist_cache.py), kept
     up to date by the same change feed as the week and the queue: a request reads the events
     since the previous one and the names of the people shown, not every candidate's state.
+    `stage` keeps one group, `branch` one branch's candidates (within `branch_ids`), `name` those
+    whose name contains it; `total` counts a group's matches and `candidates` holds rows
+    offset..offset+limit of them (all with no limit): only their people's names are read.
     """
     if branch_ids is not None and not branch_ids:
         return []
@@ -313,15 +318,34 @@ def candidates_by_stage(app: App, branch_ids: list[int] | None) -> list[dict[str
     keys = tuple(app.registry.keys())
     lst = cache.listing(lambda: _read(app), branch_ids, keys, _compute(app))
     skeleton = cache.derive(lst, "by_stage", keys, lambda: _stage_groups(app, list(lst.members.values())))
-    if not skeleton:
+    if stage is not None:
+        skeleton = [g for g in skeleton if g[0] == stage]
+    if branch is not None:
+        skeleton = [(s, n, [r for r in rows if r.branch == branch]) for s, n, rows in skeleton]
+    if name:
+        named = _people_named(app, name)
+        skeleton = [(s, n, [r for r in rows if r.person_id in named]) for s, n, rows in skeleton]
+    groups = [(s, n, len(rows), rows[offset:None if limit is None else offset + limit])
+              for s, n, rows in skeleton if rows or stage is not None]
+    if not groups:
         return []
     with _read(app) as uow:
-        people = uow.people.by_ids({r.person_id for _s, _n, rows in skeleton for r in rows})
-    orgs = _org_names(app, {r.branch for _s, _n, rows in skeleton for r in rows})
-    return [{"stage": stage, "stage_name": name, "candidates": [
+        people = uow.people.by_ids({r.person_id for *_x, rows in groups for r in rows})
+    orgs = _org_names(app, {r.branch for *_x, rows in groups for r in rows})
+    return [{"stage": st, "stage_name": label, "total": total, "candidates": [
         {"id": r.id, "name": people[r.person_id].name if r.person_id in people else "",
          "branch": orgs.get(r.branch, str(r.branch)), "applied_on": r.applied_on.isoformat(), "late": r.late}
-        for r in rows]} for stage, name, rows in skeleton]
+        for r in rows]} for st, label, total, rows in groups]
+
+
+def _people_named(app: App, text: str) -> set[int]:
+    """Ids of the people whose name contains `text` (LIKE wildcards in it taken literally)."""
+    from sqlalchemy import select
+
+    from storage.tables import person
+
+    with _read(app) as uow:
+        return set(uow.connection.scalars(select(person.c.id).where(person.c.name.contains(text, autoescape=True))))
 
 
 def stage_counts(app: App, branch_ids: list[int] | None) -> list[dict[str, Any]]:

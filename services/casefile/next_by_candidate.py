@@ -21,8 +21,10 @@ def with_next_steps(app: App, who: Principal, groups: list[dict[str, Any]]) -> l
     or None; and `more`: how many other steps of theirs are open. From the worklist's cached
     outlooks (services/worklist.py open_items), only for the sides the user records."""
     mine: dict[int, list[dict[str, Any]]] = {}
+    shown = {c["id"] for g in groups for c in g["candidates"]}  # links only for the candidates shown
     for side in _sides(who):
-        for i in with_links(who, open_items(app, who.scope(side) if side else None, side)):
+        items = [i for i in open_items(app, who.scope(side) if side else None, side) if i["candidate_id"] in shown]
+        for i in with_links(who, items):
             if who.can_act(i["branch_id"], i["actor"]):
                 mine.setdefault(i["candidate_id"], []).append(i)
     for g in groups:

@@ -1,10 +1,13 @@
 """Read pages: the week (home), candidates by stage, one candidate."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Query, Request
 
 from services.case_commands import allowed_actions
 from services.casefile import case_file, with_links, with_next_steps
+from services.queries import known_stages
 from services.review import branch_review, review_thread
 from services.user_commands import load_for
 from services.worklist import candidates_by_stage, queue_size, stage_counts, week
@@ -36,11 +39,60 @@ def home(request: Request, who=Depends(current_user)):
     return page(request, "home.html", ctx, who=who)
 
 
+PAGE_SIZE = 50  # candidates a stage group shows; /candidates?stage= pages by as many
+
+
 @router.get("/candidates")
-def candidates(request: Request, who=Depends(current_user)):
+def candidates(request: Request, stage: str | None = None, page_no: str | None = Query(None, alias="page"),
+               q: str | None = None, branch: str | None = None, who=Depends(current_user)):
+    """我的候选人: each stage's first PAGE_SIZE candidates with its count, or one stage in pages;
+    filtered by a part of the name (q) and, with several branches in scope, by branch. A bad
+    parameter says so in words and is left out; nothing outside the user's scope is ever read."""
     pf = request.app.state.pf
-    groups = with_next_steps(pf, who, candidates_by_stage(pf, who.scope()))
-    return page(request, "candidates.html", {"title": "我的候选人", "groups": groups}, who=who)
+    errors = []
+    stages = known_stages(pf)
+    if stage is not None and stage not in stages:
+        errors.append(f"没有“{stage[:20]}”这个阶段，下面列出全部阶段")
+        stage = None
+    branches = _branches_in_scope(pf, who)
+    branch_id = None
+    if branch:
+        branch_id = int(branch) if branch.isdecimal() and len(branch) < 10 else None
+        if branch_id not in {b["id"] for b in branches}:
+            errors.append(f"找不到可以查看的党支部“{branch[:20]}”，下面列出全部党支部的候选人")
+            branch_id = None
+    q = (q or "").strip()[:40]
+    number = 1
+    if page_no is not None and page_no.strip():
+        if page_no.strip().isdecimal() and 0 < int(page_no.strip()[:9]):
+            number = int(page_no.strip()[:9])
+        else:
+            errors.append(f"页码“{page_no[:20]}”无效，显示第 1 页")
+    offset = (number - 1) * PAGE_SIZE if stage else 0
+    groups = candidates_by_stage(pf, who.scope(), stage=stage, branch=branch_id, name=q or None,
+                                 limit=PAGE_SIZE, offset=offset)
+    pg = None
+    if stage:
+        total = groups[0]["total"] if groups else 0
+        pg = {"page": number, "pages": max(1, -(-total // PAGE_SIZE))}
+        if number > pg["pages"]:  # past the end (the list shrank, or a typed number): the last page
+            errors.append(f"页码 {number} 超出范围（共 {pg['pages']} 页），显示最后一页")
+            pg["page"] = pg["pages"]
+            groups = candidates_by_stage(pf, who.scope(), stage=stage, branch=branch_id, name=q or None,
+                                         limit=PAGE_SIZE, offset=(pg["page"] - 1) * PAGE_SIZE)
+    filters = "&".join(f"{k}={quote(str(v))}" for k, v in (("q", q), ("branch", branch_id)) if v)
+    return page(request, "candidates.html", {
+        "title": "我的候选人", "groups": with_next_steps(pf, who, groups), "stage": stage,
+        "stage_name": stages.get(stage or "", ""), "pg": pg, "q": q, "branch_id": branch_id,
+        "branches": branches if len(branches) > 1 else [], "filters": filters, "errors": errors},
+        status_code=400 if errors else 200, who=who)
+
+
+def _branches_in_scope(pf, who) -> list[dict]:
+    """[{id, name}] of the branches the user reads, by code."""
+    with pf.uow(read_only=True) as uow:
+        orgs = [o for o in uow.orgs.list() if o.level == "branch" and who.can_read(o.id)]
+    return [{"id": o.id, "name": o.name} for o in sorted(orgs, key=lambda o: o.code)]
 
 
 @router.get("/candidates/{candidate_id:int}")

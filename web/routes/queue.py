@@ -144,22 +144,26 @@ def _approve(request: Request, who, candidate_id: int, step: str, form):
     if spec.outcome and not agreed:  # 不同意: the outcome field negative (the definition says what follows)
         evidence[spec.outcome.field] = False
     confirm = str(form.get("confirm", "")) == "1"
-    try:
+
+    def attempt(version, preview):
         if reviewed:
-            result = approve_step(pf, who, candidate_id, step, occurred_on=day, evidence=evidence, opinion=opinion,
-                                  doc_no=doc_no, expected_version=expected, preview=not confirm)
-        elif confirm:
-            result = record_step(pf, who, candidate_id, step, occurred_on=day, evidence=evidence,
-                                 expected_version=expected)
-        else:
-            from services.candidates import complete_step
-            result = complete_step(pf, candidate_id, step, occurred_on=day, actor=who.actor, evidence=evidence,
-                                   expected_version=expected, preview=True)
+            return approve_step(pf, who, candidate_id, step, occurred_on=day, evidence=evidence, opinion=opinion,
+                                doc_no=doc_no, expected_version=version, preview=preview)
+        if not preview:
+            return record_step(pf, who, candidate_id, step, occurred_on=day, evidence=evidence,
+                               expected_version=version)
+        from services.candidates import complete_step
+        return complete_step(pf, candidate_id, step, occurred_on=day, actor=who.actor, evidence=evidence,
+                             expected_version=version, preview=True)
+
+    try:
+        result = attempt(expected, not confirm)
     except ConcurrentModification:
-        return _approval_form(request, who, candidate_id, step, form, errors={"_": STALE_MESSAGE}, status_code=409)
+        return _approval_form(request, who, candidate_id, step, form, errors={"_": _why_stale(attempt)},
+                              status_code=409)
     except DomainError as e:
         stale = any(v.code in STALE_CODES for v in e.violations)
-        msgs = [STALE_MESSAGE] if stale else [v.message for v in e.violations]
+        msgs = [_why_stale(attempt)] if stale else [v.message for v in e.violations]
         errors = {"_": "；".join(msgs)}
         if any(v.code.startswith("material.") for v in e.violations):  # a missing material blocks it
             from web.routes.materials import blocking_by_side
@@ -188,6 +192,20 @@ def _approve(request: Request, who, candidate_id: int, step: str, form):
     for w in result.decision.warnings:
         flash(request, w, "warn")
     return RedirectResponse("/queue", status_code=303)
+
+
+def _why_stale(attempt) -> str:
+    """A stale approval (the form sent twice: Back and 确认办理 again, or another officer first):
+    what the same approval meets now, in a dry run that writes nothing — e.g. 「“上级党委审批”已于
+    2018-06-30 完成」 rather than 已被他人修改 to the officer who approved it a moment ago."""
+    try:
+        attempt(None, True)
+    except ConcurrentModification:
+        return STALE_MESSAGE
+    except DomainError as e:
+        why = [v.message for v in e.violations if v.code not in STALE_CODES]
+        return "；".join(why) if why else STALE_MESSAGE
+    return STALE_MESSAGE
 
 
 @router.post("/queue/return")

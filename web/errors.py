@@ -38,6 +38,21 @@ HTTP_MESSAGES = {400: "请求有误，请返回上一页重试", 401: "请先登
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
+def why_stale(dry_run) -> str:
+    """A stale form (sent twice: Back and submit again, or someone else first): what the same
+    command meets now, from `dry_run()` — it without the version check, in preview, writing
+    nothing — e.g. 「“上级党委审批”已于 2018-06-30 完成」 rather than 已被他人修改 to the user who
+    did it a moment ago; STALE_MESSAGE when nothing else stands in its way."""
+    try:
+        dry_run()
+    except ConcurrentModification:
+        return STALE_MESSAGE
+    except DomainError as e:
+        why = [v.message for v in e.violations if v.code not in STALE_CODES]
+        return "；".join(why) if why else STALE_MESSAGE
+    return STALE_MESSAGE
+
+
 def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 

@@ -16,7 +16,7 @@ from services.review.thread import review_threads
 from services.user_commands import ForbiddenError, approve_evidence, quick_fields, record_step, step_for
 from services.worklist import queue_page
 from storage.errors import ConcurrentModification
-from web.errors import STALE_CODES, STALE_MESSAGE
+from web.errors import STALE_CODES, why_stale
 from web.render import page
 from web.routes.materials import missing_badges, with_missing
 from web.security import check_csrf, current_user, flash
@@ -159,11 +159,11 @@ def _approve(request: Request, who, candidate_id: int, step: str, form):
     try:
         result = attempt(expected, not confirm)
     except ConcurrentModification:
-        return _approval_form(request, who, candidate_id, step, form, errors={"_": _why_stale(attempt)},
-                              status_code=409)
+        return _approval_form(request, who, candidate_id, step, form,
+                              errors={"_": why_stale(lambda: attempt(None, True))}, status_code=409)
     except DomainError as e:
         stale = any(v.code in STALE_CODES for v in e.violations)
-        msgs = [_why_stale(attempt)] if stale else [v.message for v in e.violations]
+        msgs = [why_stale(lambda: attempt(None, True))] if stale else [v.message for v in e.violations]
         errors = {"_": "；".join(msgs)}
         if any(v.code.startswith("material.") for v in e.violations):  # a missing material blocks it
             from web.routes.materials import blocking_by_side
@@ -192,20 +192,6 @@ def _approve(request: Request, who, candidate_id: int, step: str, form):
     for w in result.decision.warnings:
         flash(request, w, "warn")
     return RedirectResponse("/queue", status_code=303)
-
-
-def _why_stale(attempt) -> str:
-    """A stale approval (the form sent twice: Back and 确认办理 again, or another officer first):
-    what the same approval meets now, in a dry run that writes nothing — e.g. 「“上级党委审批”已于
-    2018-06-30 完成」 rather than 已被他人修改 to the officer who approved it a moment ago."""
-    try:
-        attempt(None, True)
-    except ConcurrentModification:
-        return STALE_MESSAGE
-    except DomainError as e:
-        why = [v.message for v in e.violations if v.code not in STALE_CODES]
-        return "；".join(why) if why else STALE_MESSAGE
-    return STALE_MESSAGE
 
 
 @router.post("/queue/return")
@@ -241,7 +227,10 @@ def _send_back(request: Request, who, candidate_id: int, step: str, form):
         return page(request, "return.html", {
             "title": f"退回：{spec.name}", "spec": spec, "name": name, "candidate_id": candidate_id,
             "thread": thread, "reason": reason, "reopen": set(reopen), "back": "candidate" if back else "",
-            "version": fresh.version, "error": STALE_MESSAGE if stale else "；".join(v.message for v in violations),
+            "version": fresh.version,
+            "error": why_stale(lambda: return_to_branch(pf, who, candidate_id, step, reason=reason, reopen=reopen,
+                                                        preview=True))
+            if stale else "；".join(v.message for v in violations),
         }, status_code=status, who=who)
     else:
         d = pf.definition(result.decision.state.definition_key)

@@ -14,7 +14,7 @@ from services.queries import command_view
 from services.review import approve, branch_review, return_to_branch, review_thread, submit
 from services.user_commands import load_for
 from storage.errors import ConcurrentModification
-from web.errors import STALE_CODES, STALE_MESSAGE
+from web.errors import STALE_CODES, why_stale
 from web.render import page
 from web.routes.materials import with_missing
 from web.security import check_csrf, current_user, flash
@@ -44,11 +44,11 @@ def submit_page(request: Request, candidate_id: int, step_id: str, note: str = F
         expected = None
     try:
         result = submit(pf, who, candidate_id, step_id, note=note, expected_version=expected)
-    except ConcurrentModification:
-        flash(request, STALE_MESSAGE, "error")
-    except DomainError as e:
-        stale = any(v.code in STALE_CODES for v in e.violations)
-        for m in [STALE_MESSAGE] if stale else [v.message for v in e.violations]:
+    except (ConcurrentModification, DomainError) as e:  # sent twice: what stands in its way now, not 已被他人修改
+        violations = getattr(e, "violations", ())
+        stale = isinstance(e, ConcurrentModification) or any(v.code in STALE_CODES for v in violations)
+        again = lambda: submit(pf, who, candidate_id, step_id, note=note, preview=True)  # noqa: E731
+        for m in [why_stale(again)] if stale else [v.message for v in violations]:
             flash(request, m, "error")
     else:
         step = defn.step(step_id)

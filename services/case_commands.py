@@ -113,27 +113,53 @@ class AlreadyRegistered(DomainError):
         self.candidate_id = candidate_id
 
 
-def _open_application(app: App, uow, branch, name: str, gender: str, birth_date: date) -> AlreadyRegistered | None:
+class OpenElsewhere(DomainError):
+    """The same name, gender and birth date has an open application in another branch: one person
+    applies in one organisation at a time, so registering is refused unless the user confirms that
+    this is another person (`confirm_other`). Only the other branch's name is told — the user may
+    not be allowed to read it — and no link is given."""
+
+    def __init__(self, message: str):
+        super().__init__([Violation("person.open_elsewhere", message)])
+
+
+def _open_application(app: App, uow, branch, name: str, gender: str, birth_date: date,
+                      confirm_other: bool) -> tuple[AlreadyRegistered | OpenElsewhere | None, bool]:
+    """The refusal for an open application of the same person in any branch (the registering one
+    first: a form sent twice), and whether one elsewhere was set aside by `confirm_other`."""
+    elsewhere = None
     for p in uow.people.find_by_name(name):
         if p.gender != gender or p.birth_date != birth_date:
             continue
         for c in uow.candidates.for_person(p.id):
-            if c.branch_id == branch.id and c.stage not in process_for(app.definition(c.definition_key)).end_states:
+            if c.stage in process_for(app.definition(c.definition_key)).end_states:
+                continue
+            if c.branch_id == branch.id:
                 return AlreadyRegistered(
                     f"{name}（{gender}，{birth_date.isoformat()} 出生）已在{branch.name}登记过入党申请"
-                    f"（{c.applied_on.isoformat()} 递交），这次没有重复登记；请打开已登记的记录查看或修改", c.id)
-    return None
+                    f"（{c.applied_on.isoformat()} 递交），这次没有重复登记；请打开已登记的记录查看或修改", c.id), False
+            if elsewhere is None:
+                other = uow.orgs.get(c.branch_id)
+                elsewhere = OpenElsewhere(
+                    f"{name}（{gender}，{birth_date.isoformat()} 出生）已在{other.name if other else '其他党组织'}"
+                    f"有正在办理的入党申请（{c.applied_on.isoformat()} 递交）；一人同时只能在一个党组织申请入党。"
+                    f"如确是同名同生日的另一人，请勾选「确认是另一人」后再登记")
+    if elsewhere is not None and not confirm_other:
+        return elsewhere, False
+    return None, elsewhere is not None
 
 
 def register_new_applicant(app: App, who: Principal, *, branch_id: int, name: str, gender: str, birth_date: date,
                            applied_on: date, ethnicity: str = "汉族", education: str | None = None,
                            occupation: str | None = None, tags: list[str] | None = None,
-                           phone: str | None = None) -> CommandResult:
+                           phone: str | None = None, confirm_other: bool = False) -> CommandResult:
     """Step 1 for a new person: add the person (or reuse the same name, gender and birth date in
     the branch without a candidacy — a retry after a refusal), register the application as this
     user, then audit it. The person's fields are checked first (services/people: the category lists
     the reports count, name, phone, a plausible birth date): a refused field writes nothing. The
-    same person with an open application in the branch is `AlreadyRegistered` (a form sent twice)."""
+    same person with an open application in the branch is `AlreadyRegistered` (a form sent twice);
+    in another branch it is `OpenElsewhere` unless `confirm_other` says this is another person
+    (then a new person is added and the audit row records the confirmation)."""
     from services.directory import add_person
     from services.people import check_profile
 
@@ -148,9 +174,9 @@ def register_new_applicant(app: App, who: Principal, *, branch_id: int, name: st
         if not who.can_act(branch_id, "applicant"):  # a read-only role is told so, not "本党支部" it has none of
             raise ForbiddenError("只能为本党支部登记入党申请" if who.acts_anywhere("branch")
                                  else "入党申请由党支部登记，你的角色不能登记")
-        twice = _open_application(app, uow, branch, name.strip(), gender, birth_date)
-        if twice is not None:
-            raise twice
+        refusal, confirmed = _open_application(app, uow, branch, name.strip(), gender, birth_date, confirm_other)
+        if refusal is not None:
+            raise refusal
         same = [p for p in uow.people.find_by_name(name.strip()) if p.gender == gender and p.birth_date == birth_date
                 and p.branch_id == branch_id and p.party_status == "none" and not uow.candidates.for_person(p.id)]
     person_id = same[0].id if same else add_person(
@@ -158,7 +184,9 @@ def register_new_applicant(app: App, who: Principal, *, branch_id: int, name: st
         occupation=occupation or None, tags=tags or [], phone=phone or None, branch_code=branch.code)
     result = candidates.register_applicant(app, person_id=person_id, branch_id=branch_id, occurred_on=applied_on,
                                            actor=who.actor, evidence={"received_by": branch_id})
+    detail = {"person_id": person_id, "name": name, "branch_id": branch_id, "applied_on": applied_on}
+    if confirmed:
+        detail["confirmed_other_person"] = True
     record(app, user_id=who.user_id, username=who.username, action="candidate.register", target_kind="candidate",
-           target_id=result.candidate_id, detail={"person_id": person_id, "name": name, "branch_id": branch_id,
-                                                  "applied_on": applied_on})
+           target_id=result.candidate_id, detail=detail)
     return result

@@ -307,9 +307,53 @@ def test_the_same_form_sent_twice_registers_once(app, login, world):
     with app.uow(read_only=True) as uow:
         [person] = uow.people.find_by_name("刘建国")
         assert [c.id for c in uow.candidates.for_person(person.id)] == [cid]
-    # the same name and birth date in another branch is another person
-    other = login("admin").form("/candidates/new", {**data, "branch_id": str(world.b2)})
+    # the same name and birth date in another branch: refused, naming where, until confirmed another person
+    admin = login("admin")
+    other = admin.form("/candidates/new", {**data, "branch_id": str(world.b2)})
+    assert other.status_code == 409 and "已在贺丰村党支部有正在办理的入党申请" in _text(other.text)
+    other = admin.form("/candidates/new", {**data, "branch_id": str(world.b2), "confirm_other": "1"})
     assert other.status_code == 303
+
+
+def test_an_open_application_in_another_branch_is_found(app, login, world):
+    """From an outside review: registered in 贺丰村, transferred to 东王村, then the same name,
+    gender and birth date registered in 贺丰村 again made a second person with a second open
+    application. Now it is refused naming the branch (no link: the secretary may not read it),
+    and registers a new person only when 确认是另一人 is ticked, which the audit row records."""
+    c = login("sec")
+    data = {"branch_id": str(world.b1), "name": "刘建国", "gender": "男", "birth_date": "1998-03-01",
+            "applied_on": "2018-03-01", "ethnicity": "汉族", "education": "高中/中专"}
+    first = c.form("/candidates/new", data)
+    assert first.status_code == 303
+    cid = int(first.headers["location"].rsplit("/", 1)[1])
+    r = c.form(f"/candidates/{cid}/cases/transfer", {"occurred_on": "2026-11-20", "reason": "随家庭迁居",
+                                                    "to_branch_id": str(world.b2), "expected_version": "1"})
+    assert r.status_code == 303
+    form = c.get("/candidates/new").text
+    assert "确认是另一人" not in form  # offered only when it is the question
+    again = c.form("/candidates/new", {**data, "applied_on": "2026-11-21"})
+    assert again.status_code == 409
+    t = _text(again.text)
+    assert ("刘建国（男，1998-03-01 出生）已在东王村党支部有正在办理的入党申请（2018-03-01 递交）；"
+            "一人同时只能在一个党组织申请入党。如确是同名同生日的另一人，请勾选「确认是另一人」后再登记") in t
+    assert f"/candidates/{cid}" not in again.text and "查看已登记的记录" not in t
+    assert 'name="confirm_other"' in again.text and "确认是另一人（同名、同性别、同出生日期）" in t
+    with app.uow(read_only=True) as uow:
+        assert len(uow.people.find_by_name("刘建国")) == 1
+    ok = c.form("/candidates/new", {**data, "applied_on": "2026-11-21", "confirm_other": "1"})
+    assert ok.status_code == 303
+    new = int(ok.headers["location"].rsplit("/", 1)[1])
+    with app.uow(read_only=True) as uow:
+        people = uow.people.find_by_name("刘建国")
+        assert len(people) == 2
+        assert sorted(x.id for p in people for x in uow.candidates.for_person(p.id)) == sorted([cid, new])
+    audit = entries(app, target_kind="candidate", target_id=new)[0]
+    assert audit["action"] == "candidate.register" and audit["detail"]["confirmed_other_person"] is True
+    assert "confirmed_other_person" not in entries(app, target_kind="candidate", target_id=cid)[-1]["detail"]
+    # the same branch again is still the form sent twice, ticked or not
+    twice = c.form("/candidates/new", {**data, "applied_on": "2026-11-21", "confirm_other": "1"})
+    assert twice.status_code == 409 and "已在贺丰村党支部登记过入党申请" in _text(twice.text)
+    assert f'href="/candidates/{new}">查看已登记的记录' in twice.text
 
 
 def test_registration_form_errors_and_foreign_branch(app, login, world):

@@ -142,12 +142,13 @@ async def new_applicant(request: Request, who=Depends(current_user)):
 
 
 def _new_submit(request: Request, who, form):
-    from services.case_commands import AlreadyRegistered, register_new_applicant
+    from services.case_commands import AlreadyRegistered, OpenElsewhere, register_new_applicant
     from web.routes.people import profile_errors, profile_from_form
 
     pf = request.app.state.pf
     person, typed = profile_from_form(form)  # the person's fields, checked as on the people pages
     typed.update({k: str(form.get(k, "")).strip() for k in ("branch_id", "applied_on")})
+    typed["confirm_other"] = form.get("confirm_other") == "1"
     errors = profile_errors(pf, person, typed)
     days = {"birth_date": person["birth_date"]}
     try:
@@ -165,10 +166,13 @@ def _new_submit(request: Request, who, form):
             pf, who, branch_id=int(typed["branch_id"]), name=person["name"], gender=person["gender"],
             birth_date=days["birth_date"], applied_on=days["applied_on"], ethnicity=person["ethnicity"],
             education=person["education"], occupation=person["occupation"], tags=person["tags"],
-            phone=person["phone"])
+            phone=person["phone"], confirm_other=typed["confirm_other"])
     except AlreadyRegistered as e:  # the form sent twice (Back and 登记 again): the record it made
         return _new_form(request, who, typed=typed, violations=e.violations,
-                         existing=f"/candidates/{e.candidate_id}", status_code=409)
+                         existing=f"/candidates/{e.candidate_id}" if who.can_read(int(typed["branch_id"])) else None,
+                         status_code=409)
+    except OpenElsewhere as e:  # an open application in another branch: only its name, and the checkbox
+        return _new_form(request, who, typed={**typed, "ask_other": True}, violations=e.violations, status_code=409)
     except DomainError as e:
         near: dict[str, list[str]] = {}
         for v in e.violations:

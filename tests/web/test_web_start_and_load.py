@@ -72,8 +72,14 @@ def test_a_read_only_home_counts_the_candidates_at_each_stage_without_listing_th
     from services.worklist import candidates_by_stage
 
     html = login("county").get("/").text
-    shown = dict(re.findall(r"<li>([^<：]+)：<b>(\d+)</b> 名</li>", html))
+    links = re.findall(r'<li><a class="stage-count" href="/candidates\?stage=(\w+)">([^<：]+)：<b>(\d+)</b> 名</a></li>', html)
+    shown = {name: n for _stage, name, n in links}
     groups = candidates_by_stage(app, None)  # the same stages and numbers as 我的候选人 lists
     assert shown == {g["stage_name"]: str(len(g["candidates"])) for g in groups}
+    # each count opens that stage of 我的候选人 (outside review: they were plain text)
+    client = login("county")
+    for stage, name, n in links:
+        page = client.get(f"/candidates?stage={stage}")
+        assert page.status_code == 200 and name in page.text
     assert sum(map(int, shown.values())) == 5 and 'href="/candidates"' in html
     assert "张秀英" not in html  # the names are on /candidates, not on the home page

@@ -157,14 +157,14 @@ def test_nothing_changes_for_refused_writes(app, web, world, users, login, role)
 # the review loop (web/routes/review.py, web/routes/queue.py): the branch sends, the township approves or returns
 REVIEW_MATRIX = [
     #    method  url                                                  body                 anon sec  com  town county admin
-    row("GET", "/review", None,                                                            303, 200, 200, 200, 200, 200),
+    row("GET", "/review", None,                                                            303, 200, 200, 403, 403, 200),
     row("GET", "/queue/approve?candidate_id={review}&step=pre_review", None,               303, 403, 403, 200, 403, 200),
     row("GET", "/queue/approve?candidate_id={b3c}&step=pre_review", None,                  303, 403, 403, 403, 403, 200),
     row("GET", "/queue/approve?candidate_id=999999&step=pre_review", None,                 303, 403, 403, 404, 403, 404),
     row("POST", "/queue/approve", {"candidate_id": "{review}", "step": "pre_review"},      403, 403, 403, 400, 403, 400),
     row("POST", "/candidates/{b2c}/submit/target_filing", {},                              403, 403, 403, 403, 403, 303),
     row("POST", "/candidates/{b3c}/submit/pre_review", {},                                 403, 403, 403, 403, 403, 303),
-    row("GET", "/api/review", None,                                                        401, 200, 200, 200, 200, 200),
+    row("GET", "/api/review", None,                                                        401, 200, 200, 403, 403, 200),
     row("GET", "/api/candidates/{review}/review", None,                                    401, 200, 200, 200, 200, 200),
     row("GET", "/api/candidates/{b3c}/review", None,                                       401, 403, 403, 403, 200, 200),
     row("POST", "/api/candidates/{b2c}/steps/target_filing/submit", {},                    403, 403, 403, 403, 403, 422),

@@ -12,7 +12,7 @@ from engine.errors import DomainError, refuse
 from engine.evidence import parse_date
 from services.queries import command_view
 from services.review import approve, branch_review, return_to_branch, review_thread, submit
-from services.user_commands import load_for
+from services.user_commands import ForbiddenError, load_for
 from storage.errors import ConcurrentModification
 from web.errors import STALE_CODES, why_stale
 from web.render import page
@@ -23,9 +23,17 @@ router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 api = APIRouter(prefix="/api", dependencies=[Depends(check_csrf)], tags=["partyflow"])
 
 
+def _branch_side(who) -> None:
+    """报送与退回 is the branch's list: a role with no branch side (township, county viewer) is
+    refused in words, as /queue refuses one with no township side."""
+    if not who.acts_anywhere("branch"):
+        raise ForbiddenError("报送与退回仅供党支部使用")
+
+
 @router.get("/review")
 def review_page(request: Request, who=Depends(current_user)):
     """被退回 / 待报送 / 已报送 of the user's branches."""
+    _branch_side(who)
     pf = request.app.state.pf
     r = branch_review(pf, who)
     with_missing(pf, r["returned"] + r["unsent"])  # 缺少材料 on what is to be sent (again)
@@ -93,6 +101,7 @@ def _day(text: str | None, pf, label: str):
 
 @api.get("/review", summary="本支部的报送与退回：被退回、待报送、已报送")
 def api_review(request: Request, who=Depends(current_user)):
+    _branch_side(who)
     return JSONResponse(branch_review(request.app.state.pf, who))
 
 

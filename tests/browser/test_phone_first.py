@@ -99,7 +99,9 @@ def places(server):
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
-def test_main_pages_fit_and_every_target_is_tappable(open_as, places, viewport):
+def test_main_pages_fit_and_every_target_is_tappable(open_as, places, viewport, monkeypatch):
+    import web.routes.pages as page_routes
+
     secretary, cid, step = places
     sec = open_as(secretary, viewport)
     pages = ["/", "/candidates", f"/candidates/{cid}", f"/candidates/{cid}/steps/{step}", "/candidates/new",
@@ -112,8 +114,13 @@ def test_main_pages_fit_and_every_target_is_tappable(open_as, places, viewport):
         _larger_text(sec)
         _check(sec, secretary + " 150%")
     town = open_as("zuzhi", viewport)
-    for url in ("/queue", "/reports", "/more"):
+    monkeypatch.setattr(page_routes, "PAGE_SIZE", 2)  # /candidates: 查看全部 N 人 links and a stage in pages
+    for url in ("/queue", "/reports", "/more", "/candidates", "stage"):
+        if url == "stage":  # one stage in pages (上一页/下一页), reached by its 查看全部 N 人 link
+            url = town.locator("a", has_text="查看全部").first.get_attribute("href") + "&page=2"
         town.goto(url)
+        if "stage=" in url:
+            assert town.locator("nav.pager a", has_text="上一页").count() == 1
         _check(town, "zuzhi")
         _larger_text(town)
         _check(town, "zuzhi 150%")

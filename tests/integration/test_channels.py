@@ -47,7 +47,7 @@ from notifications.channels.webhook import WebhookChannel
 HOST = "127.0.0.1"
 KEY = "reminder:candidate=42:step=admission_approval:due=2018-06-30:days=7"
 SUBJECT = "【发展党员提醒】张秀英“上级党委审批”还有 7 天到期"
-BODY = "王建国同志：\n\n张秀英 · 第 17 步“上级党委审批”\n期限 2018年6月30日（周六），还有 7 天到期；依据细则第二十五条。"
+BODY = "王建国同志：\n\n张秀英 · 第17步“上级党委审批”\n期限 2018年6月30日（周六），还有 7 天到期；依据细则第二十五条。"
 PAYLOAD = {"candidate_id": 42, "step_number": 17, "due_on": "2018-06-30", "branch": "贺丰村党支部"}
 
 
@@ -162,7 +162,7 @@ def test_rendered_digest_by_email_from_the_environment():
     mail = parsed(handler.received[0])
     # the space before the date survives (the stdlib folder alone would drop it between encoded words)
     assert mail["Subject"] == "【发展党员提醒】贺丰村党支部 2018-06-25：逾期 1 项"
-    assert "刘海燕 · 第 2 步“党组织派人谈话”" in mail.get_content()
+    assert "刘海燕 · 第2步“党组织派人谈话”" in mail.get_content()
 
 
 def test_login_when_a_user_is_configured():

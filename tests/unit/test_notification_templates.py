@@ -62,7 +62,7 @@ def test_reminder(renderer):
     subject, body = single("reminder", renderer)
     assert subject == "【发展党员提醒】张秀英“上级党委审批”还有 7 天到期"
     assert body.startswith("王建国同志：\n\n贺丰村党支部有一项发展党员工作即将到期：")
-    assert "张秀英 · 第 17 步“上级党委审批”" in body
+    assert "张秀英 · 第17步“上级党委审批”" in body
     assert "最迟于 2018年6月30日（周六，含当日）办理，还有 7 天到期；依据细则第二十五条。" in body
     assert body.endswith("—— 发展党员工作系统 2018-06-23 自动发送，请勿直接回复。")
     assert "\n\n\n" not in body and "{" not in body
@@ -79,7 +79,7 @@ def test_escalation_names_the_branch(renderer):
     subject, body = single("escalation", renderer, days=-12, due_on="2018-06-11")
     assert subject == "【发展党员督办】贺丰村党支部 张秀英“上级党委审批”已逾期 12 天"
     assert "已升级至乡镇党委督办" in body
-    assert "贺丰村党支部 张秀英 · 第 17 步" in body
+    assert "贺丰村党支部 张秀英 · 第17步" in body
     assert "请督促该支部尽快办理" in body
 
 
@@ -188,8 +188,8 @@ def test_digest_groups_sorts_and_counts(renderer):
     assert overdue_at < order[0] < order[1] < soon_at
     order = [body.index(name) for name in ("张秀英", "孙丽", "周红")]
     assert soon_at < order[0] < order[1] < order[2]
-    assert "1. 张秀英 · 第 17 步“上级党委审批”\n   最迟于 2018年6月25日（周一，含当日）办理，今天到期；依据细则第二十五条。" in body
-    assert "2. 孙丽 · 第 2 步“党组织派人谈话”\n   最迟于 2018年6月26日（周二，含当日）办理，明天到期；依据细则第七条。" in body
+    assert "1. 张秀英 · 第17步“上级党委审批”\n   最迟于 2018年6月25日（周一，含当日）办理，今天到期；依据细则第二十五条。" in body
+    assert "2. 孙丽 · 第2步“党组织派人谈话”\n   最迟于 2018年6月26日（周二，含当日）办理，明天到期；依据细则第七条。" in body
     # one branch: the branch is said once, in the opening line, not on every item
     assert body.count("贺丰村党支部") == 1
 

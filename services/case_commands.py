@@ -44,7 +44,7 @@ def _side(defn, action: str) -> str:
 
 def _check(app: App, who: Principal, candidate_id: int, action: str):
     if action not in ACTIONS:
-        raise NotFoundError(f"没有“{action}”这种特殊情形")
+        raise NotFoundError("没有这种特殊情形（链接有误）")  # the web and API: a forged address, not echoed
     row, state, defn = load_for(app, who, candidate_id)
     if not who.can_act(state.branch_id or row.branch_id, _side(defn, action)):
         if _side(defn, action) == "township":

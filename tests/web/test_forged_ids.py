@@ -35,3 +35,14 @@ def test_forged_ids_in_forms_and_links_are_refused_in_words(app, login, world: W
         shown = _text(r.text)
         assert words in shown, (r.url, shown[:400])
         assert FORGED not in shown and "nope@9" not in shown, (r.url, shown[:400])
+
+
+def test_a_forged_case_address_is_refused_without_echoing_the_key(login, world: World):
+    """From an outside review: /candidates/{id}/cases/bogus said 没有“bogus”这种特殊情形."""
+    sec = login("sec")
+    for r in (sec.get(f"/candidates/{world.fresh}/cases/bogus"),
+              sec.form(f"/candidates/{world.fresh}/cases/bogus", {"occurred_on": "2026-11-20", "reason": "x",
+                                                                   "expected_version": "1"})):
+        assert r.status_code == 404, r.status_code
+        shown = _text(r.text)
+        assert "没有这种特殊情形（链接有误）" in shown and "bogus" not in shown, shown[:400]

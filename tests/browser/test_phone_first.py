@@ -242,9 +242,10 @@ def test_screenshots_of_the_menu_and_the_period_picker(open_as, server, tmp_path
         town = open_as("zuzhi", viewport)
         town.goto("/more")
         no_horizontal_overflow(town)
-        if size == "phone":  # 全部功能 is the first link of the header's row (the rest scrolls sideways)
+        if size == "phone":  # 全部功能 is the first link of the header's rows (the rest wraps below)
             first = town.locator("header.top nav a").evaluate_all(
-                "links => links.map(a => [a.textContent, a.getBoundingClientRect().left]).sort((p, q) => p[1] - q[1])[0][0]")
+                "links => links.map(a => [a.textContent, a.getBoundingClientRect().top, a.getBoundingClientRect().left])"
+                ".sort((p, q) => p[1] - q[1] || p[2] - q[2])[0][0]")
             assert first == "全部功能"
         town.screenshot(path=str(out / f"more-{size}.png"))
         town.goto("/reports?period=range&start=2018-03-01&end=2018-06-30")

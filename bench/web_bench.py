@@ -227,7 +227,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-SERVER_LOG = Path(__file__).resolve().parent / "out" / "web_bench_server.log"  # the server's stderr
+SERVER_LOG = Path(__file__).resolve().parent / "out" / "web_bench_server.log"  # the servers' stderr, one file per port
 
 
 def start_server(url: str, port: int) -> subprocess.Popen:
@@ -235,7 +235,7 @@ def start_server(url: str, port: int) -> subprocess.Popen:
     env = {**os.environ, "PARTYFLOW_SECRET_KEY": "bench-secret-key-0123456789abcdef"}
     proc = subprocess.Popen([exe, "serve", "--db", url, "--host", "127.0.0.1", "--port", str(port), "--no-scheduler",
                              "--today", TODAY.isoformat()], env=env, stdout=subprocess.DEVNULL,
-                            stderr=SERVER_LOG.open("w"))
+                            stderr=SERVER_LOG.with_name(f"web_bench_server_{port}.log").open("w"))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -277,7 +277,17 @@ class ServerCpu:
         return (self.gone + sum(now.values())) / 1e9
 
 
-def wait_idle(server_cpu: ServerCpu, log, quiet: float = 0.005, every: float = 0.5, limit: float = 600) -> float:
+class ServersCpu:
+    """The CPU of several server processes together (`--servers K`), read as one ServerCpu."""
+
+    def __init__(self, pids: list[int]) -> None:
+        self.each = [ServerCpu(pid) for pid in pids]
+
+    def __call__(self) -> float:
+        return sum(c() for c in self.each)
+
+
+def wait_idle(server_cpu, log, quiet: float = 0.005, every: float = 0.5, limit: float = 600) -> float:
     """Wait until the server's start-up warm-up (web/warmup.py) has finished — its CPU stops
     growing over `every` seconds — and return the CPU it used since start."""
     deadline = time.monotonic() + limit
@@ -321,19 +331,21 @@ def _paths(u: dict) -> list[tuple[str, str]]:
     return [(name, path.format(**u)) for name, path, who in PAGES if u["who"] in who]
 
 
-async def measure(base: str, server_cpu: ServerCpu, users: list[dict], requests: int, log, think: float = 0.0) -> dict:
+async def measure(bases: list[str], server_cpu, users: list[dict], requests: int, log, think: float = 0.0) -> dict:
     """Cold: every user logs in, then opens each of its first pages once, one request at a time
     (server CPU per request exact). Loaded: per target, the 20 secretaries and officers at once,
     each with its own session and one request at a time, `requests` in all, pausing a random
-    time of mean `think` seconds (exponential) before each: 0 is a closed loop at saturation."""
+    time of mean `think` seconds (exponential) before each: 0 is a closed loop at saturation. With
+    several servers (`bases`), each user keeps to one of them, as behind the deployment's proxy
+    (docs/deploy: one `partyflow serve` per core); the sessions are in the database, so any would do."""
     rng = random.Random(5)
     limits = httpx.Limits(max_connections=2, max_keepalive_connections=2)
     clients: dict[str, httpx.AsyncClient] = {}
     cold, rows = [], []
     try:
-        for u in users:
+        for i, u in enumerate(users):
             c0, t = server_cpu(), time.perf_counter()
-            clients[u["username"]] = await _login(base, u["username"], limits)
+            clients[u["username"]] = await _login(bases[i % len(bases)], u["username"], limits)
             cold.append({"user": u["username"], "who": u["who"], "target": "login", "path": "POST /login",
                          "wall_ms": (time.perf_counter() - t) * 1000, "cpu_ms": (server_cpu() - c0) * 1000})
             for name, path in _paths(u):
@@ -420,6 +432,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--reuse", action="store_true", help="time an existing database from an earlier --keep run")
     ap.add_argument("--writes", type=float, default=0, help="steps a second recorded meanwhile (see above)")
+    ap.add_argument("--servers", type=int, default=1,
+                    help="server processes (each user keeps to one; docs/deploy runs one per core)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     log = lambda m: print(m, flush=True)  # noqa: E731
@@ -429,28 +443,29 @@ def main(argv: list[str] | None = None) -> int:
     pg, base, url = bench_database(args.url, stem=f"web_{args.candidates}", schema=PG_SCHEMA, reuse=args.reuse)
     backend = "postgresql" if pg else "sqlite"
     log(f"{backend}: {args.candidates:,} candidates; {SCOPES} secretaries and {SCOPES} township officers "
-        f"(+ a county viewer for the cold pages); {args.requests} requests per target; one server process; "
+        f"(+ a county viewer for the cold pages); {args.requests} requests per target; {args.servers} server process(es); "
         f"load {_load()}")
-    server, out = None, None
+    servers, out = [], None
     try:
         if not args.reuse:
             load(url, args.candidates, log)
         users = [u for u in accounts(url) if not (args.no_county and u["who"] == "county")]
-        port = _free_port()
-        server = start_server(url, port)
-        cpu = ServerCpu(server.pid)
+        ports = [_free_port() for _ in range(max(1, args.servers))]
+        for port in ports:
+            servers.append(start_server(url, port))
+        cpu = ServersCpu([s.pid for s in servers])
         warm = wait_idle(cpu, log)
         log(f"  server started; start-up warm-up done: {warm:.2f} s server CPU; load {_load()}")
         if args.writes:
             writer = Writer(url, args.writes)
             writer.start()
-        out = asyncio.run(measure(f"http://127.0.0.1:{port}", cpu, users, args.requests, log, args.think))
+        out = asyncio.run(measure([f"http://127.0.0.1:{p}" for p in ports], cpu, users, args.requests, log, args.think))
         if args.writes:
             writer.stop.set()
             writer.join(30)
             log(f"  writer: {writer.done} steps recorded meanwhile, {writer.refused} refused")
     finally:
-        if server is not None:
+        for server in servers:
             server.terminate()
             try:
                 server.wait(30)

@@ -142,5 +142,7 @@ def lifespan_with(warmup: Warmup):
         warmup.web = web
         warmup.start()
         yield
+        # the warm-up reads the database: a shutdown (a test dropping its schema next) waits for it
+        await to_thread.run_sync(warmup.done.wait, 60)
 
     return lifespan

@@ -290,15 +290,20 @@ def test_secretary_registers_an_application(app, login, world):
     assert entries(app, target_kind="candidate", target_id=cid)[0]["action"] == "candidate.register"
 
 
+def _register_liu(c, world, applied_on: str) -> tuple[dict, int]:
+    """登记 刘建国 in 贺丰村 as the secretary `c`: the form's data and the new candidate's id."""
+    data = {"branch_id": str(world.b1), "name": "刘建国", "gender": "男", "birth_date": "1998-03-01",
+            "applied_on": applied_on, "ethnicity": "汉族", "education": "高中/中专"}
+    first = c.form("/candidates/new", data)
+    assert first.status_code == 303
+    return data, int(first.headers["location"].rsplit("/", 1)[1])
+
+
 def test_the_same_form_sent_twice_registers_once(app, login, world):
     """From an earlier review: 登记, the browser's Back, 登记 again made a second person and a
     second application. The second sending registers nothing and links to the first."""
     c = login("sec")
-    data = {"branch_id": str(world.b1), "name": "刘建国", "gender": "男", "birth_date": "1998-03-01",
-            "applied_on": "2026-11-20", "ethnicity": "汉族", "education": "高中/中专"}
-    first = c.form("/candidates/new", data)
-    assert first.status_code == 303
-    cid = int(first.headers["location"].rsplit("/", 1)[1])
+    data, cid = _register_liu(c, world, "2026-11-20")
     again = c.form("/candidates/new", {**data, "applied_on": "2026-11-21"})  # Back, a date retouched, 登记
     assert again.status_code == 409
     t = _text(again.text)
@@ -321,11 +326,7 @@ def test_an_open_application_in_another_branch_is_found(app, login, world):
     application. Now it is refused naming the branch (no link: the secretary may not read it),
     and registers a new person only when 确认是另一人 is ticked, which the audit row records."""
     c = login("sec")
-    data = {"branch_id": str(world.b1), "name": "刘建国", "gender": "男", "birth_date": "1998-03-01",
-            "applied_on": "2018-03-01", "ethnicity": "汉族", "education": "高中/中专"}
-    first = c.form("/candidates/new", data)
-    assert first.status_code == 303
-    cid = int(first.headers["location"].rsplit("/", 1)[1])
+    data, cid = _register_liu(c, world, "2018-03-01")
     r = c.form(f"/candidates/{cid}/cases/transfer", {"occurred_on": "2026-11-20", "reason": "随家庭迁居",
                                                     "to_branch_id": str(world.b2), "expected_version": "1"})
     assert r.status_code == 303

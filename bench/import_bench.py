@@ -8,9 +8,9 @@
    in the export layout of cpc_2014@2, dates cycling through 64 compliant candidate histories at
    different stages (applicant … full member, with several entries of the repeatable steps) —
    ≈ 20 step dates per row, ≈ 2 M for 100k rows. Written with openpyxl's write-only mode.
-2. Preview (`services.ledger.plan_import`): the safe read (zip checks, raw-XML scan, cells by
+2. Preview (`services.ledger.intake.plan_import`): the safe read (zip checks, raw-XML scan, cells by
    python-calamine), row resolution and the engine's backfill of every row; nothing is written.
-3. Confirm (`services.ledger.confirm`): the same again plus the bulk write in one transaction
+3. Confirm (`services.ledger.intake.confirm`): the same again plus the bulk write in one transaction
    (`storage/bulk_load.py`: executemany of tuples on SQLite, COPY on PostgreSQL), with a rich
    progress bar: rows read and checked, then events written.
 4. `verify` on the result (streams and replays every log; its time is reported, not part of the
@@ -142,8 +142,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     from reports.ledger.reader import Limits
-    from services import ledger
-    from services.verify import verify
+    from services.ledger.intake import intake as ledger
+    from services.integrity.verify import verify
 
     tmp = Path(tempfile.mkdtemp(prefix="pf-import-bench-"))
     path = Path(args.file) if args.file else tmp / "ledger.xlsx"

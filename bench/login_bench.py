@@ -1,4 +1,4 @@
-"""Login cost (issue 19): `services.users.authenticate` — the throttle gate, the argon2 check, the
+"""Login cost (issue 19): `services.accounts.users.authenticate` — the throttle gate, the argon2 check, the
 attempt row, the audit row — with the production password parameters and with argon2-cffi's
 defaults (the earlier production setting), alternating in one run on one SQLite database.
 
@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args(argv)
 
-    import services.users as su
+    import services.accounts.users as su
     from services.app import App
 
     folder = tempfile.mkdtemp(prefix="login-bench-")

@@ -1,6 +1,6 @@
 """partyflow's own figure: persisted step completions per second through the real command path.
 
-Every step goes through `services.candidates` exactly as the CLI does: load the snapshot, engine
+Every step goes through `services.casework.candidates` exactly as the CLI does: load the snapshot, engine
 guards (age, sponsors, votes, 公示 in working days…), the new event, the new state, the due-date
 diff, and one commit per step (SQLite file in WAL). Setup (organisations, people, reading the
 process definitions) is not timed.
@@ -19,9 +19,9 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from bench.baselines import BenchResult
-from services import candidates as uc
+from services.casework import candidates as uc
 from services.app import SHANGHAI, App
-from services.sample_evidence import sample_evidence
+from services.demo.sample_evidence import sample_evidence
 
 # A lawful timeline (days after the application) for the 25 steps.
 OFFSETS = {

@@ -6,7 +6,7 @@ raw psycopg running the contract floor's statements with the same concurrency (i
 
 Each writer is its own spawned process with its own candidates (its own branches too), 25 steps
 each, breadth-first, one transaction a step, as bench.partyflow_steps does on SQLite: partyflow's
-writers call `services.candidates.register_applicant` / `complete_step` (engine guards, hash-chained
+writers call `services.casework.candidates.register_applicant` / `complete_step` (engine guards, hash-chained
 event, version-checked snapshot, deadline rows, milestones, audit of the person), the floor's
 writers run with plain psycopg what bench.contract_floor runs on SQLite: BEGIN, SELECT the state,
 decode it, add the step, INSERT the event, UPDATE the state and an indexed next due date with a
@@ -122,7 +122,7 @@ def setup_partyflow(url: str, writers: int, per_writer: int) -> tuple[list[list[
 
 def _partyflow_writer(url: str, pairs: list[tuple[int, int]], evidence: dict, barrier, results) -> None:
     from bench import partyflow_steps as pf
-    from services import candidates as uc
+    from services.casework import candidates as uc
     from services.app import SHANGHAI, App
 
     app = App.open(url, migrate=False)

@@ -1,6 +1,6 @@
 """Period-report benchmark (issue 4, part 8): `build_report` over 1 M candidates, SQLite and PostgreSQL.
 
-What is timed is the real service call, `services.reports.build_report(app, org, "2018H1")`: the
+What is timed is the real service call, `services.reporting.period_report.build_report(app, org, "2018H1")`: the
 one counting statement over `milestone` alone (a materialised CTE grouped per branch and per person
 profile, reports/query.py), the year-to-date count for the plan, the pipeline-health queries
 (overdue and next-period deadlines, late steps from the event log) and the branches without
@@ -242,7 +242,7 @@ def _pg_load(url: str, tables) -> None:
 
 def time_reports(url: str, period: str, repeat: int, log) -> list[dict]:
     from services.app import SHANGHAI, App
-    from services.reports import build_report
+    from services.reporting.period_report import build_report
 
     app = App.open(url, migrate=False)
     app.clock = lambda: datetime(2020, 1, 1, 9, 0, tzinfo=SHANGHAI)

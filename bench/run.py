@@ -72,7 +72,7 @@ def _partyflow_with_cpu(n: int, db_path: Path) -> tuple:
 
 def _verify(db_path: Path) -> dict:
     from services.app import App
-    from services.verify import verify
+    from services.integrity.verify import verify
 
     report = verify(App.open(f"sqlite:///{db_path}"))
     out = report.as_dict()

@@ -1,6 +1,6 @@
 """Reminder-scan benchmark (issue 3, part 7): the daily scan + outbox insert on a large pipeline.
 
-What is timed is the real service call, `services.reminders.scan(app, as_of)`: read the 'due' and
+What is timed is the real service call, `services.notices.reminders.scan(app, as_of)`: read the 'due' and
 'recurring' deadlines up to the horizon through the (kind, due_on) index, join candidate and
 person, build the notices, and insert them into the outbox (INSERT … ON CONFLICT DO NOTHING) in
 one transaction. It runs twice on the same day: the first run creates the notices, the second
@@ -78,7 +78,7 @@ FUTURE_FROM, FUTURE_TO = 60, 730  # days ahead for everybody else's cultivation 
 STALLED_FROM, STALLED_SPAN = 31, 1095  # stalled: overdue by 31 … 1,095 days (appended: up to 2,190)
 # The rules the expected counts are derived from (checked against the definition at run time).
 CULTIVATION_REMIND_DAYS = 14  # cpc_2014 cultivation: recurring, remind_days [14]
-ESCALATE_AFTER_DAYS = 14  # services.reminders default; the cultivation rule names none
+ESCALATE_AFTER_DAYS = 14  # services.notices.reminders default; the cultivation rule names none
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEFAULT_PG_SCHEMA = "bench_scan"
 OUT = Path(__file__).resolve().parent / "out"
@@ -93,7 +93,7 @@ _BIG_TABLES = ("person", "candidate", "deadline")
 
 @dataclass(frozen=True)
 class Design:
-    """The pipeline's shape and the scan result it implies (independent of services.reminders)."""
+    """The pipeline's shape and the scan result it implies (independent of services.notices.reminders)."""
 
     candidates: int  # N, the base pipeline
     due_share: float
@@ -157,7 +157,7 @@ class Design:
 
 
 def horizon_days(registry) -> int:
-    """The full scan's horizon rule (services/reminders.py): the largest remind_days of any rule of
+    """The full scan's horizon rule (services/notices/reminders.py): the largest remind_days of any rule of
     any loaded definition, at least the default 7."""
     return max(thresholds(registry)[0])
 
@@ -458,7 +458,7 @@ def measure_scan(url: str, as_of: date = AS_OF, profile: bool = False, repeat: i
     from statistics import median
 
     from services.app import SHANGHAI, App
-    from services.reminders import scan
+    from services.notices.reminders import scan
 
     app = App.open(url, migrate=False)
     try:
@@ -506,7 +506,7 @@ def measure_isolated(url: str, as_of: date = AS_OF, profile: bool = False, repea
 
 def thresholds(registry) -> tuple[set[int], set[int]]:
     """Every remind_days and escalate_after_days of any rule, with the scan's defaults (7, 1; 14)."""
-    from services.reminders import rule_thresholds  # which rules name which days (not the windows logic)
+    from services.notices.reminders import rule_thresholds  # which rules name which days (not the windows logic)
 
     remind, escalate = rule_thresholds(registry)
     return set(remind) | {7, 1}, set(escalate) | {ESCALATE_AFTER_DAYS}
@@ -589,7 +589,7 @@ def measure_daily(url: str, as_of: date, changed_ids: tuple[int, ...], repeat: i
     from statistics import median
 
     from services.app import SHANGHAI, App
-    from services.reminders import SCAN_JOB, scan
+    from services.notices.reminders import SCAN_JOB, scan
 
     app = App.open(url, migrate=False)
     try:

@@ -19,7 +19,7 @@ candidate's outlook is computed once per process), then p50/p95/p99 and requests
     python -m bench.web_bench --candidates 100000 --keep   # then --reuse to time it again
     python -m bench.web_bench --reuse --writes 5           # with 5 steps/s recorded meanwhile in t01
 
-`--writes R`: a thread of this process records R steps a second (services.candidates.complete_step,
+`--writes R`: a thread of this process records R steps a second (services.casework.candidates.complete_step,
 the engine's earliest possible date, sample evidence) on open candidates of the township t01 —
 the one whose queue is timed — and of b0001, so the worklist cache has changes to follow.
 """
@@ -135,7 +135,7 @@ def accounts(url: str) -> list[dict]:
     """The bench's users, made once: 10 branch secretaries and 10 township officers over 10
     townships, and a county viewer (cold pages only). Each gets a candidate of its scope to open."""
     from services.app import App
-    from services.users import create_user
+    from services.accounts.users import create_user
     from storage.tables import candidate, organisation
 
     from sqlalchemy import func, select
@@ -174,8 +174,8 @@ class Writer(threading.Thread):
     def run(self) -> None:
         from engine import CandidateState, DomainError, outlook, process_for
         from services.app import SHANGHAI, App
-        from services.candidates import complete_step
-        from services.sample_evidence import sample_evidence
+        from services.casework.candidates import complete_step
+        from services.demo.sample_evidence import sample_evidence
         from storage.tables import candidate, organisation
 
         from sqlalchemy import select

@@ -1,5 +1,5 @@
 """`partyflow backup` and `partyflow restore` (issue 17): a whole database to one file and back,
-into an empty database, checked with verify afterwards. The work is services/backup.py; how a
+into an empty database, checked with verify afterwards. The work is services/operations/backup.py; how a
 county runs them on a schedule: docs/deploy/README.md."""
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option("--out", help="备份文件路径（须是新文件），如 /var/backups/partyflow/pf-20260101.pfbackup",
                                           metavar="文件")],
     ) -> None:
-        from services.backup import backup
+        from services.operations.backup import backup
 
         info = backup(_target(run), out, now=datetime.now(UTC))
         if run.json:
@@ -45,8 +45,8 @@ def register(app: typer.Typer) -> None:
         file: Annotated[Path, typer.Argument(help="partyflow backup 生成的备份文件", metavar="备份文件")],
     ) -> None:
         from services.app import App
-        from services.backup import restore
-        from services.verify import verify
+        from services.operations.backup import restore
+        from services.integrity.verify import verify
 
         info = restore(_target(run), file)
         a = App.open(_target(run), migrate=False)

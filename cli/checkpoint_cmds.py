@@ -1,5 +1,5 @@
 """checkpoint commands (issue 17): `checkpoint keygen|export|check` — signed heads of the event and
-audit logs' hash chains, kept outside the database (services/checkpoint.py, docs/security.md)."""
+audit logs' hash chains, kept outside the database (services/integrity/checkpoint.py, docs/security.md)."""
 
 from pathlib import Path
 from typing import Annotated, Optional
@@ -20,7 +20,7 @@ def register(app: typer.Typer) -> None:
 
     @command(checkpoint_app, "keygen", help="生成签名密钥对（私钥仅本人可读，另存 .pub 公钥）；不会覆盖已有文件。")
     def keygen_cmd(run: Run, key: KeyOpt = None) -> None:
-        from services.checkpoint import keygen, private_key_path
+        from services.integrity.checkpoint import keygen, private_key_path
 
         private, public = keygen(private_key_path(key))
         if run.json:
@@ -32,7 +32,7 @@ def register(app: typer.Typer) -> None:
     @command(checkpoint_app, "export", help="核对哈希链后签发检查点，写入文件（建议每天一次，文件保存在数据库以外）。")
     def export_cmd(run: Run, out: Annotated[Path, typer.Option("--out", help="检查点文件", metavar="文件")],
                    key: KeyOpt = None) -> None:
-        from services.checkpoint import export
+        from services.integrity.checkpoint import export
 
         info = export(run.app, out, key)
         if run.json:
@@ -48,7 +48,7 @@ def register(app: typer.Typer) -> None:
                   public_key: Annotated[Optional[str], typer.Option(
                       "--public-key", help="核验公钥文件（默认取 PARTYFLOW_CHECKPOINT_PUBLIC_KEY，或私钥旁的 .pub）",
                       metavar="文件")] = None) -> None:
-        from services.checkpoint import check
+        from services.integrity.checkpoint import check
 
         report = check(run.app, file, public_key)
         if run.json:

@@ -54,7 +54,7 @@ def demo_command(
     from services.app import App
     from services.demo import END, run_demo
     from services.demo.accounts import create_demo_accounts
-    from services.verify import verify
+    from services.integrity.verify import verify
     from storage.errors import StorageError
 
     console = Console(width=None if Console().is_terminal else 150)

@@ -82,7 +82,7 @@ def register(app: typer.Typer) -> None:
         org: Annotated[str, typer.Option("--org", help="组织代码（乡镇、县或党支部）", metavar="代码")],
         out: Annotated[str, typer.Option("--out", help="输出文件（.xlsx）", metavar="文件")],
     ) -> None:
-        from services.ledger import export
+        from services.ledger.intake import export
 
         if not out.lower().endswith(".xlsx"):
             raise refuse("ledger.out", f"输出文件须以 .xlsx 结尾：{out}")
@@ -108,8 +108,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         from reports.ledger.reader import Limits
         from cli.options import recorder
-        from services.ledger import Audit, plan_import
-        from services.ledger import confirm as do_confirm
+        from services.ledger.intake import Audit, plan_import
+        from services.ledger.intake import confirm as do_confirm
 
         if preview == confirm:
             raise refuse("ledger.mode", "请指定 --preview（预览）或 --confirm（确认导入）之一")
@@ -164,7 +164,7 @@ def register(app: typer.Typer) -> None:
         by: ActorOpt = None,
     ) -> None:
         from cli.options import recorder
-        from services.ledger import Audit, undo
+        from services.ledger.intake import Audit, undo
 
         res = undo(run.app, import_id, Audit(None, f"命令行：{recorder(by)}"))
         if run.json:
@@ -175,7 +175,7 @@ def register(app: typer.Typer) -> None:
 
     @command(ledger_app, "list", help="列出台账导入记录。")
     def ledger_list(run: Run) -> None:
-        from services.ledger import list_imports
+        from services.ledger.intake import list_imports
 
         items = list_imports(run.app)
         if run.json:
@@ -194,7 +194,7 @@ def register(app: typer.Typer) -> None:
         period: Annotated[Optional[str], typer.Option("--period", help="期间：2018H1、2018、2018Q3、2018-03-01..2018-05-31（默认全部）",
                                                       metavar="期间")] = None,
     ) -> None:
-        from services.audit import audit
+        from services.compliance.audit import audit
 
         p = _period(period) if period else None
         d = audit(run.app, org, p)

@@ -92,7 +92,7 @@ def org_add(
     parent: Annotated[Optional[str], typer.Option("--parent", help="上级组织代码（党支部须隶属乡镇党委）", metavar="代码")] = None,
     variant: Annotated[Optional[str], typer.Option("--variant", help="乡镇变体流程 id，如 cpc_2014_notice7", metavar="ID")] = None,
 ) -> None:
-    from services.directory import add_org
+    from services.organisation.directory import add_org
 
     oid = add_org(run.app, code, name, level, kind, parent, variant)
     if run.json:
@@ -103,7 +103,7 @@ def org_add(
 
 @command(org_app, "list", help="列出全部组织。")
 def org_list(run: Run) -> None:
-    from services.queries import list_orgs
+    from services.casework.queries import list_orgs
 
     items = list_orgs(run.app)
     run.show(items, render.orgs)
@@ -116,7 +116,7 @@ def org_variant(
     variant: Annotated[Optional[str], typer.Argument(help="变体 id，如 cpc_2014_notice7", metavar="变体")] = None,
     clear: Annotated[bool, typer.Option("--clear", help="取消变体，恢复全国默认流程")] = False,
 ) -> None:
-    from services.directory import set_variant
+    from services.organisation.directory import set_variant
 
     if not variant and not clear:
         from engine.errors import refuse
@@ -167,7 +167,7 @@ def _rights_command(name: str, suspended: bool, help_text: str, reason_help: str
         reason: Annotated[str, typer.Option("--reason", help=reason_help, metavar="依据")],
         actor: ActorOpt = None,
     ) -> None:
-        from services.directory import set_rights_suspended
+        from services.organisation.directory import set_rights_suspended
 
         out = set_rights_suspended(run.app, person, suspended, reason=reason, actor=recorder(actor))
         if run.json:
@@ -186,7 +186,7 @@ def person_list(
     run: Run,
     branch: Annotated[Optional[str], typer.Option("--branch", help="只列出该组织（含下属党支部）的党员", metavar="代码")] = None,
 ) -> None:
-    from services.queries import list_people
+    from services.casework.queries import list_people
 
     items = list_people(run.app, branch)
     run.show(items, render.people)
@@ -196,7 +196,7 @@ def person_list(
 
 
 def _finish_write(run: Run, result, done: Callable[[dict], str]) -> None:
-    from services.queries import command_view
+    from services.casework.queries import command_view
 
     view = command_view(run.app, result)
     if run.json:
@@ -223,8 +223,8 @@ def apply_cmd(
     set_: SetOpt = None,
     preview: PreviewOpt = False,
 ) -> None:
-    from services.candidates import register_applicant
-    from services.directory import resolve_branch
+    from services.casework.candidates import register_applicant
+    from services.organisation.directory import resolve_branch
 
     by = recorder(actor, preview)
     on = parse_day(date)
@@ -246,7 +246,7 @@ def step_cmd(
     expect_version: ExpectOpt = None,
     preview: PreviewOpt = False,
 ) -> None:
-    from services.candidates import complete_step
+    from services.casework.candidates import complete_step
 
     on = parse_day(date)
     evidence = parse_sets(set_)
@@ -268,7 +268,7 @@ def _exceptional(action: str, help_text: str, done: str) -> None:
         expect_version: ExpectOpt = None,
         preview: PreviewOpt = False,
     ) -> None:
-        from services.candidates import exceptional
+        from services.casework.candidates import exceptional
 
         on = parse_day(date)
         result = exceptional(run.app, candidate, action, occurred_on=on, actor=recorder(actor, preview),
@@ -300,8 +300,8 @@ def transfer_cmd(
     preview: PreviewOpt = False,
 ) -> None:
     from engine.errors import refuse
-    from services.candidates import exceptional
-    from services.directory import resolve_branch
+    from services.casework.candidates import exceptional
+    from services.organisation.directory import resolve_branch
 
     on = parse_day(date)
     to_id = None
@@ -331,7 +331,7 @@ def correct_cmd(
     expect_version: ExpectOpt = None,
     preview: PreviewOpt = False,
 ) -> None:
-    from services.candidates import correct
+    from services.casework.candidates import correct
 
     on = parse_day(date, "更正后的日期") if date else None
     evidence = parse_sets(set_) or None
@@ -350,7 +350,7 @@ def void_cmd(
     expect_version: ExpectOpt = None,
     preview: PreviewOpt = False,
 ) -> None:
-    from services.candidates import void
+    from services.casework.candidates import void
 
     result = void(run.app, candidate, seq, actor=recorder(actor, preview), reason=reason,
                   expected_version=expect_version, preview=preview)
@@ -368,7 +368,7 @@ def migrate_cmd(
     expect_version: ExpectOpt = None,
     preview: PreviewOpt = False,
 ) -> None:
-    from services.candidates import migrate
+    from services.casework.candidates import migrate
 
     on = parse_day(date)
     result = migrate(run.app, candidate, key, occurred_on=on, actor=recorder(actor, preview), reason=reason,
@@ -382,7 +382,7 @@ def migrate_cmd(
 
 @command(app, "show", help="查看候选人：基本情况、办理记录、下一步及其日期。")
 def show_cmd(run: Run, candidate: CandidateArg) -> None:
-    from services.queries import show_candidate
+    from services.casework.queries import show_candidate
 
     data = show_candidate(run.app, candidate)
     run.show(data, render.show)
@@ -394,7 +394,7 @@ def list_cmd(
     org: Annotated[Optional[str], typer.Option("--org", help="组织代码（乡镇或县含全部下属党支部）", metavar="代码")] = None,
     stage: Annotated[Optional[str], typer.Option("--stage", help="阶段 id 或名称，如 activist 或 入党积极分子", metavar="阶段")] = None,
 ) -> None:
-    from services.queries import known_stages, list_candidates
+    from services.casework.queries import known_stages, list_candidates
 
     items = list_candidates(run.app, org, stage)
     run.show(items, render.candidates_by_stage, list(known_stages(run.app)))
@@ -406,7 +406,7 @@ def overdue_cmd(
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="截至日期（默认今天）", metavar="日期")] = None,
     org: Annotated[Optional[str], typer.Option("--org", help="组织代码（乡镇或县含全部下属党支部）", metavar="代码")] = None,
 ) -> None:
-    from services.queries import overdue
+    from services.casework.queries import overdue
 
     day = parse_day(as_of, "截至日期") if as_of else run.app.today()
     items = overdue(run.app, day, org)
@@ -457,14 +457,14 @@ def steps_cmd(
     run: Run,
     definition: Annotated[Optional[str], typer.Option("--definition", help="流程版本，如 cpc_2014@1（默认今天施行的版本）", metavar="版本")] = None,
 ) -> None:
-    from services.queries import process_table
+    from services.casework.queries import process_table
 
     data = process_table(_Defs(run.db), definition)
     run.show(data, render.process_table)
 
 
 def _definitions_list(run: Run) -> None:
-    from services.queries import list_definitions
+    from services.casework.queries import list_definitions
 
     items = list_definitions(_Defs(run.db))
     run.show(items, render.definitions)
@@ -519,7 +519,7 @@ def holidays_load(
     run: Run,
     file: Annotated[str, typer.Argument(help="节假日安排文件", metavar="文件")],
 ) -> None:
-    from services.directory import load_holidays
+    from services.organisation.directory import load_holidays
 
     info = load_holidays(run.app, file)
     if run.json:
@@ -534,11 +534,11 @@ def holidays_load(
 @command(app, "verify", help="核对：由办理记录重算每名候选人的状态和期限，与数据库中的比对。")
 def verify_cmd(run: Run) -> None:
     try:
-        from services.verify import verify
+        from services.integrity.verify import verify
     except ImportError:
         from engine.errors import refuse
 
-        raise refuse("verify.missing", "本版本尚未提供核对功能（services/verify.py）") from None
+        raise refuse("verify.missing", "本版本尚未提供核对功能（services/integrity/verify.py）") from None
     report = verify(run.app)
     if run.json:
         run.emit(report.as_dict())

@@ -195,7 +195,7 @@ def register_org(org_app: typer.Typer) -> None:
         clear: Annotated[bool, typer.Option("--clear", help="取消本地清单，恢复全国清单")] = False,
     ) -> None:
         from engine.errors import refuse
-        from services.directory import resolve_org, set_material_list
+        from services.organisation.directory import resolve_org, set_material_list
         from workflows.materials import available_overrides
 
         lists = available_overrides()
@@ -344,7 +344,7 @@ def _attaches_that_step(run: Run, candidate: int, kind: str, step: str) -> None:
 def _org_id(run: Run, text: str | None) -> int | None:
     if not text:
         return None
-    from services.directory import resolve_org
+    from services.organisation.directory import resolve_org
 
     with run.app.uow(read_only=True) as uow:
         return resolve_org(uow, text).id

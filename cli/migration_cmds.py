@@ -1,4 +1,4 @@
-"""`partyflow migrate-all`: move every candidate on one rule version to another (services/migration)."""
+"""`partyflow migrate-all`: move every candidate on one rule version to another (services/casework/migration)."""
 
 from typing import Annotated
 
@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         from cli.options import recorder
         from cli.render import PREVIEW_BANNER
-        from services.migration import migrate_all
+        from services.casework.migration import migrate_all
 
         report = migrate_all(run.app, from_key, to_key, occurred_on=parse_day(date), actor=recorder(actor, preview),
                              reason=reason, preview=preview)

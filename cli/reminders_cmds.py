@@ -47,9 +47,9 @@ def register(app: typer.Typer) -> None:
         email: Annotated[Optional[str], typer.Option("--email", help="电子邮箱")] = None,
         webhook: Annotated[Optional[str], typer.Option("--webhook", help="Webhook 地址（短信、企业微信、钉钉网关）")] = None,
     ) -> None:
-        from services.directory import add_contact
+        from services.organisation.directory import add_contact
 
-        from services.directory import ROLE_NAMES as CONTACT_ROLES
+        from services.organisation.directory import ROLE_NAMES as CONTACT_ROLES
 
         c = add_contact(run.app, org, role, name, email, webhook)
         if run.json:
@@ -59,7 +59,7 @@ def register(app: typer.Typer) -> None:
 
     @command(contact_app, "list", help="列出提醒接收人。")
     def contact_list(run: Run) -> None:
-        from services.directory import ROLE_NAMES as CONTACT_ROLES, list_contacts
+        from services.organisation.directory import ROLE_NAMES as CONTACT_ROLES, list_contacts
 
         items = list_contacts(run.app)
         if run.json:
@@ -76,7 +76,7 @@ def register(app: typer.Typer) -> None:
         dry_run: Annotated[bool, typer.Option("--dry-run", help="只预览，不写入")] = False,
         full: Annotated[bool, typer.Option("--full", help="全量扫描：重读全部未办结事项（默认只读上次扫描以来的新情况）")] = False,
     ) -> None:
-        from services.reminders import scan
+        from services.notices.reminders import scan
 
         day = parse_day(as_of, "扫描日期") if as_of else run.app.today()
         report = scan(run.app, day, dry_run=dry_run, full=full)
@@ -98,7 +98,7 @@ def register(app: typer.Typer) -> None:
         run: Run,
         dry_run: Annotated[bool, typer.Option("--dry-run", help="只预览，不发送、不改动")] = False,
     ) -> None:
-        from services.dispatch import dispatch_all
+        from services.notices.dispatch import dispatch_all
 
         channels, renderer = _delivery()
         report = dispatch_all(run.app, channels, renderer, dry_run=dry_run)
@@ -124,7 +124,7 @@ def register(app: typer.Typer) -> None:
         if status is not None and status not in STATUS_NAMES:
             raise refuse("reminders.status", f"状态应为 {'、'.join(f'{k}（{v}）' for k, v in STATUS_NAMES.items())}")
         if retry is not None:
-            from services.directory import retry_dead
+            from services.organisation.directory import retry_dead
 
             ids = None if retry.strip().lower() == "all" else parse_ids(retry, "--retry 的提醒编号")
             n = retry_dead(run.app, ids)
@@ -165,8 +165,8 @@ def register(app: typer.Typer) -> None:
         import logging
         from datetime import timedelta
 
-        from services.dispatch import DispatchSettings
-        from services.scheduler import SchedulerConfig, build, catch_up
+        from services.notices.dispatch import DispatchSettings
+        from services.operations.scheduler import SchedulerConfig, build, catch_up
 
         # every option is checked before anything runs (the catch-up scan writes)
         try:

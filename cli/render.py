@@ -1,6 +1,6 @@
 """Human output: the services' dicts as short Chinese text and rich tables (no rules here).
 
-Everything rendered comes from the documented dicts (services.queries, CommandResult.as_dict), so
+Everything rendered comes from the documented dicts (services.casework.queries, CommandResult.as_dict), so
 what a person reads and what `--json` prints can never disagree.
 """
 from __future__ import annotations
@@ -195,7 +195,7 @@ def overdue(run: Run, items: list[Mapping[str, Any]], as_of: str) -> None:
 
 
 def process_table(run: Run, data: Mapping[str, Any]) -> None:
-    from services.queries import is_time_rule
+    from services.casework.queries import is_time_rule
 
     run.line(f"{data['title']}（{data['effective_from']} 起施行）", "bold")  # steps are typed by number or name: no ids
     t = _table("序号", "步骤", "阶段", "办理主体", "时间要求", "其他要求", "依据")

@@ -32,7 +32,7 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Optional[str], typer.Option("--out", help="输出文件（xlsx、docx 默认按组织和期间命名，写在当前目录）", metavar="文件")] = None,
         as_of: Annotated[Optional[str], typer.Option("--as-of", help="制表日期（默认今天）", metavar="日期")] = None,
     ) -> None:
-        from services.reports import FORMATS, build_report, render_text, report_dict, write_report
+        from services.reporting.period_report import FORMATS, build_report, render_text, report_dict, write_report
 
         if fmt not in FORMATS:
             raise refuse("report.format", f"报告格式“{fmt}”不支持：可用 {'、'.join(FORMATS)}")
@@ -64,7 +64,7 @@ def register(app: typer.Typer) -> None:
             metavar="指标=值")] = None,
         note: Annotated[Optional[str], typer.Option("--note", help="说明（如计划文号）", metavar="说明")] = None,
     ) -> None:
-        from services.plans import set_plan
+        from services.planning.plans import set_plan
 
         plan = set_plan(run.app, org, year, admit, target or [], note)
         if run.json:
@@ -78,7 +78,7 @@ def register(app: typer.Typer) -> None:
         org: Annotated[str, typer.Option("--org", help="组织代码或编号", metavar="组织")],
         year: Annotated[Optional[int], typer.Option("--year", help="计划年度", metavar="年度")] = None,
     ) -> None:
-        from services.plans import get_plan
+        from services.planning.plans import get_plan
 
         plans = get_plan(run.app, org, year)
         if run.json:

@@ -112,7 +112,7 @@ def register(app: typer.Typer) -> None:
         sched = None
         if not no_scheduler:
             from cli.reminders_cmds import _delivery
-            from services.scheduler import SchedulerConfig, build, catch_up
+            from services.operations.scheduler import SchedulerConfig, build, catch_up
 
             logging.getLogger("alembic").setLevel(logging.WARNING)
             channels, renderer = _delivery()
@@ -146,7 +146,7 @@ def register(app: typer.Typer) -> None:
         password_stdin: Annotated[bool, typer.Option("--password-stdin", help="从标准输入读取密码")] = False,
         by: Annotated[Optional[str], typer.Option("--by", "--actor", help=RECORDER_HELP, metavar="姓名")] = None,
     ) -> None:
-        from services.users import create_user
+        from services.accounts.users import create_user
 
         who = _cli_actor(by)
         roles = list(role or [])
@@ -162,7 +162,7 @@ def register(app: typer.Typer) -> None:
 
     @command(user_app, "list", help="列出网页用户及其角色。")
     def user_list(run: Run) -> None:
-        from services.users import list_users
+        from services.accounts.users import list_users
 
         users = list_users(run.app)
         if run.json:
@@ -180,14 +180,14 @@ def register(app: typer.Typer) -> None:
         password_stdin: Annotated[bool, typer.Option("--password-stdin", help="从标准输入读取密码")] = False,
         by: Annotated[Optional[str], typer.Option("--by", "--actor", help=RECORDER_HELP, metavar="姓名")] = None,
     ) -> None:
-        from services.users import set_password
+        from services.accounts.users import set_password
 
         who = _cli_actor(by)
         set_password(run.app, username, _password(password_stdin), by=who)
         run.emit({"ok": True}) if run.json else run.line(f"已重设用户“{username}”的密码")
 
     def _role(run: Run, add: bool, username: str, role: str, org: Optional[str], by: Optional[str]) -> None:
-        from services.users import change_role
+        from services.accounts.users import change_role
 
         u = change_role(run.app, username, role, org, add=add, by=_cli_actor(by))
         if run.json:
@@ -229,7 +229,7 @@ def _session_policy(idle: Optional[int], absolute: Optional[int]):
     """The session timeouts from the options, else the environment, else the defaults (2 h / 12 h)."""
     from datetime import timedelta
 
-    from services.sessions import ABSOLUTE, IDLE, SessionPolicy
+    from services.accounts.sessions import ABSOLUTE, IDLE, SessionPolicy
 
     idle = idle if idle is not None else _env_int(IDLE_ENV, "未操作超时分钟数")
     absolute = absolute if absolute is not None else _env_int(ABSOLUTE_ENV, "登录最长小时数")

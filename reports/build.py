@@ -146,7 +146,7 @@ def build(conn: Connection, org: OrgRef, branch_ids: Sequence[int], period: Peri
 
     `plan`: {"admit_target": n, "targets": {...}} of the period's year, or None.
     `rule_of(definition_key, step)`: (number, name, article of the deadline rule) of a step, for
-    the late steps counted per rule (services/reports.py reads it from the definitions).
+    the late steps counted per rule (services/reporting/period_report.py reads it from the definitions).
     `definitions`: the rule versions, to count the resolutions waiting on `as_of` from the log
     (without them: those waiting now, from the candidates' state).
     """

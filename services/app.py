@@ -81,7 +81,7 @@ class App:
     _registry_warned: set = field(default_factory=set, repr=False)
     _registry_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     # (key, sha256) of definitions found stored in this database: a stored version never changes
-    # or goes away, so a registration need not check it again (services.candidates)
+    # or goes away, so a registration need not check it again (services.casework.candidates)
     stored_definitions: set = field(default_factory=set, repr=False)
     # {branch id: (monotonic time read, its material-list override)}: services/materials/catalogue.py
     material_lists: dict = field(default_factory=dict, repr=False)

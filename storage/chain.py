@@ -2,7 +2,7 @@
 
 Each row carries `prev_hash` (the `hash` of the row before it in its chain, NULL for the first)
 and `hash` = SHA-256 over `prev_hash` and a canonical encoding of the row's meaningful columns.
-An edit of a row, a row taken out or slipped in then no longer lines up (services/verify.py).
+An edit of a row, a row taken out or slipped in then no longer lines up (services/integrity/verify.py).
 
 Chains: one per candidate for `event`, in `seq` order (appends already conflict per candidate,
 so no writer waits for another candidate's); one for `audit_log`, in `id` order, whose head

@@ -101,7 +101,7 @@ class UTCDateTime(TypeDecorator):
 
 class change_marker(FunctionElement):  # noqa: N801 - used like func.now()
     """The change marker a write stamps on a deadline row (`deadline.changed`), read by the daily
-    scan to find rows written since its last run (services/reminders.py, docs/scheduler.md).
+    scan to find rows written since its last run (services/notices/reminders.py, docs/scheduler.md).
 
     PostgreSQL: the writing transaction's id (xid8 as bigint; no wraparound). A scan keeps its
     snapshot's xmax and in-progress xids, and the next scan reads `changed >= xmax OR changed IN
@@ -478,7 +478,7 @@ job_watermark = Table(
 # ------------------------------------------------------------------ web (issue 5)
 
 # Roles of a web user; every role but `admin` names an organisation of the matching level
-# (services/access.py says what each role sees and does).
+# (services/accounts/access.py says what each role sees and does).
 USER_ROLES = ("branch_secretary", "branch_committee", "township_officer", "county_viewer", "admin")
 
 # A person who logs in to the web application (not a `person`: accounts and party records are apart).
@@ -581,7 +581,7 @@ SESSION_END_REASONS = ("logout", "password", "disabled", "everywhere", "replaced
 # What a login_throttle row counts failures of: one account name (from any address) or one address.
 THROTTLE_SCOPES = ("account", "address")
 
-# A signed-in browser (services/sessions.py). The cookie holds only a random token; the row is
+# A signed-in browser (services/accounts/sessions.py). The cookie holds only a random token; the row is
 # keyed by its SHA-256, so a copy of this table yields no usable cookie. Logout, a password change,
 # disabling the account and 退出所有设备 set revoked_at, which ends the session at its next request.
 web_session = Table(
@@ -601,7 +601,7 @@ web_session = Table(
     Index("ix_web_session_expires_at", "expires_at"),
 )
 
-# Failed logins counted per account name and per client address (services/throttle.py), shared by
+# Failed logins counted per account name and per client address (services/accounts/throttle.py), shared by
 # every app process. A login locks its rows (SELECT … FOR UPDATE) while it checks the password, so
 # parallel guesses at one account are counted one after another, none slipping past the limit.
 login_throttle = Table(

@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 from engine import CandidateState, CompleteStep, Context, PersonFacts, decide, register
 from engine.calendar import WorkdayCalendar
-from services.sample_evidence import sample_evidence
+from services.demo.sample_evidence import sample_evidence
 from workflows.registry import Registry
 
 TODAY = date(2026, 11, 25)

@@ -27,7 +27,7 @@ def cpc2014() -> Definition:
 def township_layout(app, code: str = "t") -> Definition:
     """The definition whose steps head the township's ledger on the app's today (the test clock's
     2026-11-25: cpc_2026@2, step 8 「报上级党委同意」 before step 7), as import reads and export writes it."""
-    from services.ledger import _layout_definition
+    from services.ledger.intake import _layout_definition
 
     with app.uow(read_only=True) as uow:
         return _layout_definition(app, uow, uow.orgs.by_code(code).id)

@@ -14,9 +14,9 @@ from pydantic import BaseModel, Field
 
 from engine.errors import refuse
 from engine.evidence import parse_date
-from services.queries import command_view
-from services.user_commands import ForbiddenError, load_for, record_step
-from services.worklist import approval_queue, candidates_by_stage, step_table, week
+from services.casework.queries import command_view
+from services.casework.user_commands import ForbiddenError, load_for, record_step
+from services.worklist.reads import approval_queue, candidates_by_stage, step_table, week
 from web.security import check_csrf, csrf_token, current_user
 
 router = APIRouter(prefix="/api", dependencies=[Depends(check_csrf)], tags=["partyflow"])

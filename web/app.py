@@ -9,7 +9,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from services.app import App
-from services.sessions import SessionPolicy
+from services.accounts.sessions import SessionPolicy
 from web import api, errors, headers
 from web.routes import admin, auth, pages, queue, steps
 from web.routes import cases, orgs  # exceptional paths; overdue, reports, ledger
@@ -49,7 +49,7 @@ def create_app(app: App, *, secret_key: str, secure_cookies: bool = True, sessio
     """The web application. `secret_key` signs the state cookie and the CSRF tokens (keep it secret
     and stable across restarts, or every form open in a browser must be reloaded);
     `secure_cookies=False` only for plain-HTTP development. `session_policy`: the idle and absolute
-    timeouts (services/sessions.py). `trusted_proxies`: the reverse proxies (addresses or networks)
+    timeouts (services/accounts/sessions.py). `trusted_proxies`: the reverse proxies (addresses or networks)
     whose X-Forwarded-For / X-Forwarded-Proto are believed; none by default, so a client cannot
     pick its own address for the login throttle."""
     if not secret_key or len(secret_key) < 16:

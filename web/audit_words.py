@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from services.users import ROLE_NAMES
+from services.accounts.users import ROLE_NAMES
 
 ACTIONS = {
     "login": "登录", "user.create": "新建用户", "user.enable": "启用用户", "user.disable": "停用用户",

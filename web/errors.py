@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.errors import DomainError
-from services.user_commands import ForbiddenError, NotFoundError
+from services.casework.user_commands import ForbiddenError, NotFoundError
 from storage.errors import ConcurrentModification
 from web.headers import security_headers
 from web.render import page

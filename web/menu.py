@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Callable, NamedTuple
 
-from services.access import Principal
+from services.accounts.access import Principal
 
 
 class MenuItem(NamedTuple):

@@ -4,7 +4,7 @@ Two cookies, both HttpOnly, SameSite=Lax, Secure unless turned off for plain-HTT
 
 - `partyflow_session`: a random token and nothing else, set at login (a new one every time, the
   browser's old one ended: no session fixation). The session itself is a database row
-  (services/sessions.py), checked on every request, so logout, a password change or 退出所有设备
+  (services/accounts/sessions.py), checked on every request, so logout, a password change or 退出所有设备
   end it at once.
 - `partyflow_state`: Starlette's signed cookie, for what needs no revoking — one-shot flash
   messages and, before login, the login form's CSRF token. Kept out of the database so an
@@ -27,8 +27,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services import sessions
-from services.access import Principal
+from services.accounts import sessions
+from services.accounts.access import Principal
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_FIELD = "csrf_token"

@@ -48,7 +48,7 @@ class Warmup:
         try:
             if pf is not None:
                 from engine import process_for
-                from services.worklist import _side_stages, start
+                from services.worklist.reads import _side_stages, start
 
                 start(pf)  # the worklist's change feed, read once (its PostgreSQL start barrier)
 

@@ -2,7 +2,7 @@
 earliest and due dates and the rules behind them), the log grouped by stage, and whether a step may
 be recorded today (the step form's gate).
 
-Everything here reads `services.worklist.step_table` (the engine's outlook: the same dates and
+Everything here reads `services.worklist.reads.step_table` (the engine's outlook: the same dates and
 articles `partyflow show` prints) and the user's `Principal`; no rule is decided here.
 """
 from services.casefile.gate import step_gate

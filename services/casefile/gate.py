@@ -12,9 +12,9 @@ from typing import Any, Sequence
 from engine import CandidateState, effective_events, process_for
 from engine.prerequisites import root_causes, sentences
 from services.app import App
-from services.candidates import load_history
+from services.casework.candidates import load_history
 from services.casefile.next_action import due_line, earliest_line, rule_lines
-from services.worklist import step_table
+from services.worklist.reads import step_table
 
 
 def _row(view: dict[str, Any], step_id: str) -> dict[str, Any] | None:

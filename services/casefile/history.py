@@ -6,7 +6,7 @@ from typing import Any
 
 from engine.apply import apply, fold
 from services.app import App
-from services.candidates import load_history
+from services.casework.candidates import load_history
 
 
 def _definition(app: App, key: str | None):

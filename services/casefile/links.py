@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.access import Principal
+from services.accounts.access import Principal
 from workflows.review import approval_href, reviewed
 
 
@@ -18,7 +18,7 @@ def step_href(who: Principal, candidate_id: int, branch_id: int | None, step_id:
 
 
 def with_links(who: Principal, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Worklist items (services/worklist.py `_build`) with `href` set by `step_href`."""
+    """Worklist items (services/worklist/reads.py `_build`) with `href` set by `step_href`."""
     for i in items:
         i["href"] = step_href(who, i["candidate_id"], i.get("branch_id"), i.get("step"), i.get("actor"))
     return items

@@ -7,10 +7,10 @@ from datetime import date
 from typing import Any
 
 from engine.calendar import due_note
-from services.access import Principal
+from services.accounts.access import Principal
 from services.app import App
 from services.casefile.history import history_by_stage
-from services.worklist import SOON, step_table
+from services.worklist.reads import SOON, step_table
 
 # step_table statuses that are "next": in the engine's outlook, not done
 NEXT = ("open", "blocked", "waiting")

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.access import Principal
+from services.accounts.access import Principal
 from services.app import App
 from services.casefile.links import with_links
-from services.worklist import open_items
+from services.worklist.reads import open_items
 
 
 def _sides(who: Principal) -> list[str | None]:
@@ -19,7 +19,7 @@ def with_next_steps(app: App, who: Principal, groups: list[dict[str, Any]]) -> l
     """`candidates_by_stage` groups with `next` on each candidate: the step this user records
     first (a worklist item with `href`; ready ones first, then by due date),
     or None; and `more`: how many other steps of theirs are open. From the worklist's cached
-    outlooks (services/worklist.py open_items), only for the sides the user records."""
+    outlooks (services/worklist/reads.py open_items), only for the sides the user records."""
     mine: dict[int, list[dict[str, Any]]] = {}
     shown = {c["id"] for g in groups for c in g["candidates"]}  # links only for the candidates shown
     for side in _sides(who):

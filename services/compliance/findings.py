@@ -1,10 +1,10 @@
 """The audit findings a user may see (the web's 合规检查 page and its API), by organisation,
 period, source and kind.
 
-The list is `services.audit.audit` — the CLI's `partyflow audit` — run for the chosen organisation,
+The list is `services.compliance.audit.audit` — the CLI's `partyflow audit` — run for the chosen organisation,
 or for each organisation at the top of the user's scope (a secretary's branches, the township, the
 county; an administrator's counties), and merged: nothing is counted twice, since those scopes
-do not overlap. Scope: services/org_views.py `report_orgs` / `org_for` (an organisation is the
+do not overlap. Scope: services/reporting/org_views.py `report_orgs` / `org_for` (an organisation is the
 user's when every branch under it is one the user reads).
 """
 from __future__ import annotations
@@ -13,10 +13,10 @@ from datetime import date
 from typing import Any
 
 from reports.model import Period
-from services.access import Principal
+from services.accounts.access import Principal
 from services.app import App
-from services.audit import audit
-from services.org_views import org_for, report_orgs
+from services.compliance.audit import audit
+from services.reporting.org_views import org_for, report_orgs
 
 SOURCE_NAMES = {"live": "日常登记", "correction": "更正记录", "import": "导入台账"}
 KIND_NAMES = {"finding": "违反时间等规定", "late": "逾期办理"}
@@ -50,7 +50,7 @@ def _scope(app: App, who: Principal, orgs: list[dict]) -> list[dict]:
 
 
 def _step_heading(step_name: str) -> str:
-    """"17 上级党委审批" (services/audit.py) → "第17步 上级党委审批"."""
+    """"17 上级党委审批" (services/compliance/audit.py) → "第17步 上级党委审批"."""
     number, _, name = step_name.partition(" ")
     return f"第{number}步 {name}" if number.isdecimal() and name else step_name
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from services.access import Principal
+from services.accounts.access import Principal
 from services.app import SHANGHAI, App
 from services.contacts.manage import webhook_shown
 from services.contacts.scope import ordered, reach
 from services.notices.inbox import KIND_NAMES
-from services.user_commands import ForbiddenError, NotFoundError
+from services.casework.user_commands import ForbiddenError, NotFoundError
 from storage.repositories import OutboxRow
 
 STATES = {"pending": "待发送", "retrying": "发送失败，等待重试", "sent": "已发送", "retried": "重试后已发送",

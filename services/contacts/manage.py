@@ -1,6 +1,6 @@
 """Reminder contacts in the web: the list by organisation, add, edit, remove (one transaction each).
 
-The checks are the CLI's (`partyflow contact add`, services/directory.py): a 党支部书记 on a branch,
+The checks are the CLI's (`partyflow contact add`, services/organisation/directory.py): a 党支部书记 on a branch,
 a 乡镇党委组织委员 on a township (the role follows the organisation's level), a name, an address
 that looks like one, a webhook that is an http(s) URL. A refusal is a DomainError whose code
 names the field (contact.name, contact.email, contact.webhook, contact.org).
@@ -11,12 +11,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from engine.errors import refuse
-from services.access import Principal
+from services.accounts.access import Principal
 from services.app import App
-from services.audit_log import record_in
+from services.integrity.audit_log import record_in
 from services.contacts.scope import Reach, ordered, reach
-from services.directory import LEVEL_NAMES, ROLE_NAMES, _http_url, _plausible_email
-from services.user_commands import ForbiddenError, NotFoundError
+from services.organisation.directory import LEVEL_NAMES, ROLE_NAMES, _http_url, _plausible_email
+from services.casework.user_commands import ForbiddenError, NotFoundError
 from storage.repositories import ContactRow
 
 ROLE_OF_LEVEL = {"branch": "branch_secretary", "township": "township_officer"}

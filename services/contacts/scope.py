@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.access import Principal
+from services.accounts.access import Principal
 from storage.repositories import OrgRow
 from storage.unit_of_work import UnitOfWork
 
-CONTACT_LEVELS = ("township", "branch")  # contacts and deliveries belong to these (services/directory.py)
+CONTACT_LEVELS = ("township", "branch")  # contacts and deliveries belong to these (services/organisation/directory.py)
 
 
 @dataclass(frozen=True)

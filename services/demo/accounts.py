@@ -7,7 +7,7 @@ on a real installation.
 from __future__ import annotations
 
 from services.app import App
-from services.users import create_user
+from services.accounts.users import create_user
 
 DEMO_PASSWORD = "nanchuan-demo"
 

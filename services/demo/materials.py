@@ -22,7 +22,7 @@ from functools import lru_cache
 from PIL import Image, ImageDraw, ImageFont
 
 from engine import DomainError
-from services.access import step_side
+from services.accounts.access import step_side
 from services.app import App
 from services.demo.accounts import demo_actor
 from services.materials.catalogue import catalogue_of

@@ -21,10 +21,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from services import candidates as uc
+from services.casework import candidates as uc
 from services.demo.accounts import demo_actor
 from services.review import commands as review
-from services.sample_evidence import sample_evidence
+from services.demo.sample_evidence import sample_evidence
 
 # candidate index in the demo (services/demo/township.py: the i-th applicant) -> story
 STORIES = {4: "approved", 20: "approved", 29: "refused", 13: "pending"}

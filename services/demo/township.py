@@ -15,14 +15,14 @@ from datetime import date, datetime, timedelta
 from typing import Callable
 
 from engine import DomainError, outlook, process_for
-from services import candidates as uc
-from services.access import step_side
+from services.casework import candidates as uc
+from services.accounts.access import step_side
 from services.app import SHANGHAI, App
 from services.demo.accounts import demo_actor
 from services.demo.materials import file_step_materials
 from services.demo.resolutions import record_step
 from services.people.roll import roll_on
-from services.sample_evidence import sample_evidence, sample_vote
+from services.demo.sample_evidence import sample_evidence, sample_vote
 
 TOWNSHIP = ("nanchuan", "南川乡党委")
 COUNTY = ("zhenyuan", "镇原县委组织部")

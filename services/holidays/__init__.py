@@ -3,7 +3,7 @@ changes against what is in force, which open candidates' due dates it moves) and
 
 The YAML format and its checks are `engine/calendar/schedule_file.py` (docs/calendar.md); the
 stored year and the recomputation of provisional deadlines are those of `partyflow holidays load`
-(services/directory.py)."""
+(services/organisation/directory.py)."""
 from services.holidays.schedule import load_schedule, loaded_years, preview_schedule
 
 __all__ = ["load_schedule", "loaded_years", "preview_schedule"]

@@ -159,7 +159,7 @@ def load_schedule(app: App, text: str, name: str = "") -> dict[str, Any]:
     """Store the year (replacing a loaded one) and recompute the provisional deadlines in the
     same transaction, as `partyflow holidays load` does. Returns {year, holidays, workdays,
     source, recomputed}."""
-    from services.directory import _recompute_provisional
+    from services.organisation.directory import _recompute_provisional
 
     schedule = _parse(text, name)
     body = {"holidays": sorted(d.isoformat() for d in schedule.holidays),

@@ -1,6 +1,6 @@
 """台账导入 from the web: an uploaded file kept under a token, its preview, confirm and undo.
 
-A thin layer over `services/ledger.py` (the CLI's import): the same reader, the same plan, the
+A thin layer over `services/ledger/intake.py` (the CLI's import): the same reader, the same plan, the
 same one-transaction confirm and the same undo refusals. What it adds is what a web user needs:
 who may import into which organisation (`scope`), the upload kept between the preview and the
 confirmation, checked by its content and converted from CSV when needed (`uploads`), and the

@@ -1,4 +1,4 @@
-"""Preview → confirm → undo of an uploaded ledger, over `services.ledger` (the CLI's import).
+"""Preview → confirm → undo of an uploaded ledger, over `services.ledger.intake` (the CLI's import).
 
 The plan, the writing and the undo checks are the CLI's own functions; this module decides who
 may use them from the web (`scope`), keeps the upload (`uploads`) and words the service's
@@ -12,11 +12,11 @@ from datetime import datetime, timezone
 from typing import Any
 
 from engine.errors import DomainError, refuse
-from services.access import Principal
+from services.accounts.access import Principal
 from services.app import SHANGHAI, App
 from services.imports.scope import import_org, importable_orgs
 from services.imports.uploads import discard, load_upload
-from services.user_commands import ForbiddenError, NotFoundError
+from services.casework.user_commands import ForbiddenError, NotFoundError
 
 LIST_LIMIT = 200  # of each list on the preview page (the counts cover all)
 ROWS_SHOWN = 100  # planned rows listed on the preview page
@@ -53,7 +53,7 @@ def _issues(app: App, items) -> list[dict]:
 
 
 def _plan(app: App, upload) -> Any:
-    from services.ledger import plan_import
+    from services.ledger.intake import plan_import
 
     return plan_import(app, upload.path, upload.org_id)
 
@@ -92,8 +92,8 @@ def preview_upload(app: App, who: Principal, token: str) -> dict[str, Any]:
 
 
 def confirm_upload(app: App, who: Principal, token: str, *, skip_bad_rows: bool = False) -> dict[str, Any]:
-    """Import the user's upload in one transaction (services.ledger.confirm), then forget it."""
-    from services.ledger import Audit, confirm
+    """Import the user's upload in one transaction (services.ledger.intake.confirm), then forget it."""
+    from services.ledger.intake import Audit, confirm
 
     upload = load_upload(token, who.user_id)
     org = import_org(app, who, upload.org_id)
@@ -171,8 +171,8 @@ def _names(app: App, text: str) -> str:
 
 
 def undo_import(app: App, who: Principal, import_id: int) -> dict[str, Any]:
-    """Remove the import as a whole (services.ledger.undo), refused as the CLI refuses."""
-    from services.ledger import Audit, undo
+    """Remove the import as a whole (services.ledger.intake.undo), refused as the CLI refuses."""
+    from services.ledger.intake import Audit, undo
 
     batch = _import_row(app, who, import_id)
     if batch.status == "undone":

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.access import Principal
+from services.accounts.access import Principal
 from services.app import App
-from services.org_views import LEVEL_ORDER
-from services.user_commands import ForbiddenError, NotFoundError
+from services.reporting.org_views import LEVEL_ORDER
+from services.casework.user_commands import ForbiddenError, NotFoundError
 
 IMPORT_LEVELS = ("county", "township")
 

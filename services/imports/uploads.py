@@ -25,7 +25,7 @@ from typing import BinaryIO
 
 from engine.errors import refuse
 from reports.ledger.reader import SHEET_NAME, Limits
-from services.user_commands import NotFoundError
+from services.casework.user_commands import NotFoundError
 
 MAX_UPLOAD_BYTES = 20 * 2**20  # a ledger of 100k rows is ~12 MB as .xlsx; the page says the limit
 KEEP_SECONDS = 24 * 3600

@@ -11,12 +11,12 @@ from typing import Any
 
 from engine.state import CandidateState
 from reports.spreadsheet import put
-from services.access import Principal
+from services.accounts.access import Principal
 from services.app import App
-from services.audit_log import record
+from services.integrity.audit_log import record
 from services.materials.catalogue import catalogue_of
 from services.materials.completeness import for_rows
-from services.user_commands import ForbiddenError
+from services.casework.user_commands import ForbiddenError
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 

@@ -7,7 +7,7 @@ from typing import Any, Iterable, Mapping
 
 from engine.materials import Completeness, MaterialFacts, completeness
 from engine.state import CandidateState
-from services.access import Principal
+from services.accounts.access import Principal
 from services.app import App
 from services.materials.catalogue import branch_override, catalogue_of, catalogue_with
 from storage.repositories import MaterialCount

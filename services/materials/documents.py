@@ -28,8 +28,8 @@ from engine.evidence import VOTE_EXTRA_KEYS, VOTE_KEYS, people_ids
 from engine.rules.vote import vote_passed
 from engine.timing import anchor_date
 from services.app import App
-from services.candidates import load_history
-from services.queries import superseded_by_returns
+from services.casework.candidates import load_history
+from services.casework.queries import superseded_by_returns
 from workflows.model import Definition, StepSpec
 
 # short names for the steps templates use most (every step is also under `steps.<id>`)

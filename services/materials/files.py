@@ -16,13 +16,13 @@ from typing import Any
 from engine.errors import refuse
 from engine.input_policy import text_problem
 from engine.state import CandidateState
-from services.access import Principal, step_side
+from services.accounts.access import Principal, step_side
 from services.app import App
-from services.audit_log import record, record_in
+from services.integrity.audit_log import record, record_in
 from services.materials.catalogue import catalogue_of
 from services.materials.intake import inspect_upload
 from services.materials.limits import upload_limits
-from services.user_commands import ForbiddenError, NotFoundError, load_for
+from services.casework.user_commands import ForbiddenError, NotFoundError, load_for
 from storage.objects import key_for_digest, sha256_key
 
 MAX_NOTE = 500

@@ -6,7 +6,7 @@ from typing import Any
 
 from engine.errors import refuse
 from engine.materials import open_steps
-from services.access import Principal
+from services.accounts.access import Principal
 from services.app import App
 from services.materials.catalogue import catalogue_of
 from services.materials.files import _candidate, _may_attach, attach, remove

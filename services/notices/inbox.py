@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from services.app import SHANGHAI, App
 from services.notices.deliver import INAPP, address_of
 from services.notices.texts import renderer
-from services.user_commands import NotFoundError
+from services.casework.user_commands import NotFoundError
 from storage.repositories.notices import NoticeRow
 
 log = logging.getLogger("partyflow.notices")
@@ -25,7 +25,7 @@ PER_PAGE = 20
 
 def _deliver(app: App, user_id: int) -> int:
     """A dispatch round narrowed to the user's inbox; never raises (the bell must not break a page)."""
-    from services.dispatch import dispatch_once
+    from services.notices.dispatch import dispatch_once
 
     try:
         return dispatch_once(app, {}, renderer(), channel=INAPP, address=address_of(user_id)).sent
@@ -95,7 +95,7 @@ def open_notice(app: App, who, notice_id: int) -> tuple[dict, str | None]:
     """Open one of the user's notices: mark it read; returns (the notice, why its candidate can no
     longer be shown — transferred out of the user's branches — or None). A link the user may no
     longer follow is not followed: the inbox says why instead of a bare 无权查看."""
-    from services.user_commands import moved_out
+    from services.casework.user_commands import moved_out
 
     n = mark_read(app, who.user_id, notice_id)
     with app.uow(read_only=True) as uow:

@@ -13,11 +13,11 @@ from datetime import date
 from typing import Any, Iterable
 
 from engine.errors import DomainError, Violation, refuse
-from services.access import Principal
+from services.accounts.access import Principal
 from services.app import App
-from services.audit_log import record_in
-from services.directory import PARTY_STATUS_NAMES, resolve_branch, set_rights_suspended
-from services.user_commands import MAX_ID, ForbiddenError, NotFoundError
+from services.integrity.audit_log import record_in
+from services.organisation.directory import PARTY_STATUS_NAMES, resolve_branch, set_rights_suspended
+from services.casework.user_commands import MAX_ID, ForbiddenError, NotFoundError
 from storage.errors import ConcurrentModification
 from storage.repositories.profiles import profile_of
 from storage.tables import PARTY_STATUSES

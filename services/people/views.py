@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from services.access import Principal
+from services.accounts.access import Principal
 from services.app import App
-from services.directory import PARTY_STATUS_NAMES
+from services.organisation.directory import PARTY_STATUS_NAMES
 from storage.tables import PARTY_STATUSES
 
 from .categories import legacy

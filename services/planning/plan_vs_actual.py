@@ -5,7 +5,7 @@ same counting: 发展党员 = the township's approval date, 第二十四条), as
 end; a year that has not started has achieved nothing yet. The gap is planned − achieved (a
 head count), or planned − achieved share in percentage points.
 
-Who: everyone reads the plans of the organisations they report on (services/org_views.py); the
+Who: everyone reads the plans of the organisations they report on (services/reporting/org_views.py); the
 township officer sets them for their township and its branches, the administrator anywhere (the
 same rule as the ledger import: the user records the township's steps in every branch under it).
 """
@@ -18,12 +18,12 @@ from engine.errors import DomainError, refuse
 from reports.model import Measure
 from reports.period import MAX_YEAR, MIN_YEAR, parse_period
 from reports.plan import PLAN_SHARE_KEYS, plan_lines
-from services.access import Principal
+from services.accounts.access import Principal
 from services.app import App
 from services.imports.scope import township_covers
-from services.org_views import org_for, report_orgs
-from services.plans import count_problem, get_plan, parse_target_value, set_plan, tag_problem
-from services.user_commands import ForbiddenError
+from services.reporting.org_views import org_for, report_orgs
+from services.planning.plans import count_problem, get_plan, parse_target_value, set_plan, tag_problem
+from services.casework.user_commands import ForbiddenError
 
 SHARE_FIELDS = dict(PLAN_SHARE_KEYS)  # key -> Chinese label (35岁及以下, 大专及以上学历, …)
 MAX_TAG_ROWS = 12
@@ -54,7 +54,7 @@ def _gap(planned: float, actual: float, is_share: bool) -> str:
 
 
 def _actual(app: App, org_id: int, year: int, today: date):
-    from services.reports import build_report
+    from services.reporting.period_report import build_report
 
     if today.year < year:
         return Measure("admitted", 0), None
@@ -85,7 +85,7 @@ def plan_view(app: App, who: Principal, org_id: int, year: int) -> dict[str, Any
 
 def save_plan(app: App, who: Principal, org_id: int, year: int, admit: str, shares: dict[str, str],
               tags: list[tuple[str, str]], note: str) -> tuple[dict | None, dict[str, str]]:
-    """Set the organisation's plan for the year from a form's text (services.plans.set_plan).
+    """Set the organisation's plan for the year from a form's text (services.planning.plans.set_plan).
     Returns (plan, {}) or (None, {field: Chinese message}) and changes nothing then.
     Shares are typed as percentages (60 or 60%), tag targets as head counts (or a percentage)."""
     org = org_for(app, who, org_id)

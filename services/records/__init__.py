@@ -2,7 +2,7 @@
 
 - `view.py`: the records a user may change (`records_view`), one record's correction form
   (`record_form`) and who may change what (`may_change`);
-- `change.py`: `correct_record` / `void_record` — the CLI's use cases (`services.candidates.correct`
+- `change.py`: `correct_record` / `void_record` — the CLI's use cases (`services.casework.candidates.correct`
   / `void`, the engine's correction decision) after the access check, as a preview or for real
   (then an audit row), and `change_view`, what a preview shows: old → new per field, the steps
   that reopen or move, the next steps' dates that change, the engine's compliance warnings.

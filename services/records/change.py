@@ -1,5 +1,5 @@
 """Correct or void one record as a logged-in user: the access check (services/records/view.py),
-the CLI's own use case (`services.candidates.correct` / `void`, hence the engine's correction
+the CLI's own use case (`services.casework.candidates.correct` / `void`, hence the engine's correction
 decision and every rule of it), the audit row, and what the change does, in Chinese.
 
 `preview=True` decides without writing (the page's 预览 and the API's `preview`), exactly as the
@@ -14,13 +14,13 @@ from typing import Any, Mapping
 from engine.errors import refuse
 from engine.process import process_for
 from engine.timing import outlook
-from services import candidates
-from services.access import Principal
+from services.casework import candidates
+from services.accounts.access import Principal
 from services.app import App
-from services.audit_log import record
-from services.queries import evidence_summary, stage_name
+from services.integrity.audit_log import record
+from services.casework.queries import evidence_summary, stage_name
 from services.records.view import load_record
-from services.results import CommandResult
+from services.casework.results import CommandResult
 
 MAX_REASON = 500
 
@@ -76,7 +76,7 @@ def _step_label(defn, sid: str) -> str:
 
 
 def _values(step, evidence: Mapping[str, Any], names: Mapping[int, str]) -> dict[str, tuple[str, str]]:
-    """{field: (label, value as read)} through the timeline's own wording (services.queries)."""
+    """{field: (label, value as read)} through the timeline's own wording (services.casework.queries)."""
     out = {}
     for key, value in evidence.items():
         if key == "received_by":

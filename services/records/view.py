@@ -1,6 +1,6 @@
 """The records of one candidate a user may correct or void, and one record's correction form.
 
-Who may change a record is who may record it (services/access.py): a step's record follows the
+Who may change a record is who may record it (services/accounts/access.py): a step's record follows the
 step's `actor` (the branch's steps by the branch secretary or committee, the township's by the
 township officer); an exceptional path (withdrawal, transfer, …) is the branch's; a migration is
 the township's decision; an administrator changes everything; the county reads only. Corrections
@@ -14,12 +14,12 @@ from typing import Any
 from engine.apply import effective_events
 from engine.errors import refuse
 from engine.state import EXCEPTIONAL_KINDS, Event
-from services.access import Principal
+from services.accounts.access import Principal
 from services.app import App
-from services.candidates import load_history
-from services.queries import show_candidate, superseded_by_returns
-from services.step_form import form_fields
-from services.user_commands import ForbiddenError, NotFoundError, load_for
+from services.casework.candidates import load_history
+from services.casework.queries import show_candidate, superseded_by_returns
+from services.casework.step_form import form_fields
+from services.casework.user_commands import ForbiddenError, NotFoundError, load_for
 
 SIDE_NAMES = {"branch": "党支部", "township": "乡镇党委"}
 
@@ -118,13 +118,13 @@ def load_record(app: App, who: Principal, candidate_id: int, seq: int, what: str
 
 
 def _kind_name(kind: str) -> str:
-    from services.queries import KIND_NAMES_EVENT
+    from services.casework.queries import KIND_NAMES_EVENT
 
     return KIND_NAMES_EVENT.get(kind, "记录")
 
 
 def prefill(step, evidence) -> dict[str, Any]:
-    """The form's typed values (`f.<field>` as services/step_form.py names them) from a record's
+    """The form's typed values (`f.<field>` as services/casework/step_form.py names them) from a record's
     evidence, so the correction form opens with what was recorded."""
     typed: dict[str, Any] = {}
     for spec in step.evidence if step else ():

@@ -9,12 +9,12 @@ from engine import CandidateState
 from engine.commands import CompleteStep, Return, Submit, resolve_step_ref
 from engine.errors import refuse
 from engine.review import REVIEW_KEY
-from services import candidates
-from services.access import Principal
+from services.casework import candidates
+from services.accounts.access import Principal
 from services.app import App
-from services.audit_log import record
-from services.results import CommandResult
-from services.user_commands import ForbiddenError, load_for, step_for
+from services.integrity.audit_log import record
+from services.casework.results import CommandResult
+from services.casework.user_commands import ForbiddenError, load_for, step_for
 from workflows.review import is_reviewed
 
 NOTICE_KINDS = {"submit": "submitted", "return": "returned", "approve": "approved", "refuse": "refused"}
@@ -34,7 +34,7 @@ def _reviewed_step(app: App, who: Principal | None, candidate_id: int, step_ref:
         defn = app.definition(state.definition_key)
     step_id = resolve_step_ref(defn, step_ref)
     if not defn.has_step(step_id):
-        from services.user_commands import NotFoundError
+        from services.casework.user_commands import NotFoundError
         if who is not None:  # a link or form's step id (maybe another rules version's): not echoed
             raise NotFoundError("这名候选人的流程中没有这一步骤（链接有误）")
         raise _refusal(f"流程中没有步骤“{step_ref}”")

@@ -13,7 +13,7 @@ from engine.resolution import describe
 from engine.review import REVIEW_KEY, reopenable, upstream
 from engine.process import process_for
 from services.app import App
-from services.candidates import load_history
+from services.casework.candidates import load_history
 from workflows.review import is_reviewed
 
 _ACCOUNT = re.compile(r"（[^（）]*）$")
@@ -162,7 +162,7 @@ def with_reasons(app: App, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def branch_review(app: App, who) -> dict[str, list[dict[str, Any]]]:
     """The branch side's 被退回 (with reasons; a resolution the higher committee refused among
     them), 待报送 and 已报送 items."""
-    from services.worklist import review_items
+    from services.worklist.reads import review_items
     r = review_items(app, who)
     with_reasons(app, r["returned"])
     r["returned"] = sorted(r["returned"] + refused_resolutions(app, who.scope("branch")),
@@ -174,7 +174,7 @@ def refused_resolutions(app: App, branch_ids) -> list[dict[str, Any]]:
     """Branch meetings whose resolution the higher committee refused and that have not sat again:
     the open resolving step (第23步), listed with 被退回 like a return — dated on the refusal, with
     the committee's opinion as `reason` and `refused` set (党章第七条; docs/review.md)."""
-    from services.worklist import open_items
+    from services.worklist.reads import open_items
 
     def resolving(st, _today):
         return st[0].outcome is not None and bool(st[0].outcome.approved_by)

@@ -1,5 +1,5 @@
 """Per-day job runs: the first process to insert (job, day) runs the job; the others skip it.
-Per-job watermarks: where a job's incremental work stopped (the daily scan, services/reminders.py)."""
+Per-job watermarks: where a job's incremental work stopped (the daily scan, services/notices/reminders.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass

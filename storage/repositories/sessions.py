@@ -1,5 +1,5 @@
 """Web sessions and the login throttle's counters (issue 17): rows only, the rules are in
-services/sessions.py and services/throttle.py."""
+services/accounts/sessions.py and services/accounts/throttle.py."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -67,7 +67,7 @@ def _cheap_hashes():
     3 passes cost ~0.1 s a hash; tests/web checks the production parameters)."""
     from argon2 import PasswordHasher
 
-    import services.users as su
+    import services.accounts.users as su
 
     real = su.HASHER
     su.HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -82,7 +82,7 @@ def _serve(url: str):
     from services.app import App
     from services.demo import run_demo
     from services.demo.accounts import create_demo_accounts
-    from services.sessions import SessionPolicy
+    from services.accounts.sessions import SessionPolicy
     from web.app import create_app
 
     app = App.open(url)

@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from services.worklist import open_items
+from services.worklist.reads import open_items
 from tests.browser.conftest import PHONE, no_horizontal_overflow
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from services.directory import set_material_list
+from services.organisation.directory import set_material_list
 from services.materials.completeness import completeness_view
 from services.materials.files import attach
 from tests.browser.conftest import PHONE, no_horizontal_overflow

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from services.worklist import open_items
+from services.worklist.reads import open_items
 from tests.browser.conftest import DESKTOP, PASSWORD, PHONE, no_horizontal_overflow
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"

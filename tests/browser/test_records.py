@@ -9,7 +9,7 @@ import os
 from datetime import date, timedelta
 from pathlib import Path
 
-from services.queries import show_candidate
+from services.casework.queries import show_candidate
 from tests.browser.conftest import DESKTOP, PHONE, no_horizontal_overflow
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from datetime import date
 
-from services.queries import show_candidate
+from services.casework.queries import show_candidate
 from tests.browser.conftest import PHONE, no_horizontal_overflow
 from tests.browser.test_screenshots import DOCS
 

@@ -48,9 +48,9 @@ def _candidate_waiting_for_pre_review(site, name: str) -> int:
     """A new candidate in shuji01's first branch, taken through the services (the demo's sample
     records, dates from the engine's outlook) until 上级党委预审 is the step the branch sends up."""
     from engine import CandidateState, outlook, process_for
-    from services import candidates as uc
+    from services.casework import candidates as uc
     from services.review import review_thread
-    from services.sample_evidence import sample_evidence
+    from services.demo.sample_evidence import sample_evidence
 
     app = site.app
     branch = site.town["branches"][0]  # shuji01: the first pair of branches

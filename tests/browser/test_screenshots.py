@@ -7,7 +7,7 @@ import os
 from datetime import date
 from pathlib import Path
 
-from services.worklist import open_items
+from services.worklist.reads import open_items
 from tests.browser.conftest import DESKTOP, PHONE, no_horizontal_overflow
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from services.people.roll import roll_on
-from services.worklist import open_items
+from services.worklist.reads import open_items
 from tests.browser.conftest import PHONE, no_horizontal_overflow
 
 

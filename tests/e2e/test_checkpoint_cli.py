@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import delete, select, text, update
 
 from services.app import App
-from services.audit_log import record
+from services.integrity.audit_log import record
 from storage.chain import event_row_hash
 from storage.tables import audit_log, event
 from tests.e2e import Cli, world

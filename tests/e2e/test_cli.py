@@ -261,7 +261,7 @@ def test_a_stale_version_is_a_conflict(cli, w):
 
 def test_a_lost_race_is_a_conflict(cli, w, monkeypatch):
     """Two clerks read version N; the second write loses (ConcurrentModification from storage)."""
-    from services import candidates
+    from services.casework import candidates
     from storage.errors import ConcurrentModification
 
     cid = activist(cli, w)
@@ -419,7 +419,7 @@ def test_definition_commands_see_the_versions_installed_in_the_database(cli, tmp
     `steps` and `definitions validate` (an override extending it) read it from --db, and reading
     never creates a database that does not exist."""
     from services.app import App
-    from services.definition_admin import install_upload
+    from services.organisation.definitions import install_upload
 
     cli("init")
     app = App.open(cli.url, migrate=False)
@@ -479,7 +479,7 @@ def test_env_var_database_url(cli, tmp_path, monkeypatch):
 
 
 def test_verify(cli, w):
-    pytest.importorskip("services.verify")
+    pytest.importorskip("services.integrity.verify")
     activist(cli, w)
     out = cli.json("verify")
     assert out["ok"] is True and out["candidates"] == 1 and out["events"] == 5 and out["mismatches"] == []

@@ -100,7 +100,7 @@ def test_import_and_undo_are_audited_by_the_named_recorder(cli, tmp_path):
     """The import and its undo each leave an audit row in their own transaction, naming who ran
     them from the command line (review of issue 17: the CLI wrote none)."""
     from services.app import App
-    from services.audit_log import entries
+    from services.integrity.audit_log import entries
 
     path = _file(tmp_path)
     cli("ledger", "import", path, "--org", "T1", "--confirm", "--by", "组织委员王")

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from services import candidates as uc
+from services.casework import candidates as uc
 from services.app import App
 from tests.support.http_sink import HttpSink
 

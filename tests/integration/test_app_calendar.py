@@ -30,8 +30,8 @@ def test_loading_a_year_recomputes_provisional_deadlines(app, town, tmp_path):
     in the loading transaction (verify agrees right after)."""
     from sqlalchemy import update
 
-    from services.directory import load_holidays
-    from services.verify import verify
+    from services.organisation.directory import load_holidays
+    from services.integrity.verify import verify
     from storage.tables import deadline
     from tests.integration.test_services import _road
 

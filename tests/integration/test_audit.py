@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import date
 
 from reports.period import parse_period
-from services import candidates as uc
-from services.audit import audit
+from services.casework import candidates as uc
+from services.compliance.audit import audit
 from tests.integration.test_services import _road
 
 

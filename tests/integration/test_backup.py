@@ -14,10 +14,10 @@ from sqlalchemy import MetaData, select
 
 from engine.errors import DomainError
 from services.app import App
-from services.backup import backup, read_manifest, restore
+from services.operations.backup import backup, read_manifest, restore
 from services.demo import run_demo
-from services.queries import show_candidate
-from services.verify import verify
+from services.casework.queries import show_candidate
+from services.integrity.verify import verify
 from storage.db import current_revision, head_revision, make_engine, upgrade
 from tests.conftest import pg_schema
 

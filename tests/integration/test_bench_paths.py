@@ -6,7 +6,7 @@ import pytest
 from bench.partyflow_steps import OFFSETS, partyflow_steps
 from bench.schema_floor import STEPS, schema_floor
 from services.app import App
-from services.verify import verify
+from services.integrity.verify import verify
 
 
 def test_partyflow_bench_takes_everyone_to_full_member(tmp_path):

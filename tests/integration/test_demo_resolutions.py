@@ -7,12 +7,12 @@ from engine import CandidateState, outlook, process_for
 from engine.calendar import add_months
 from engine.review import REVIEW_KEY
 from engine.timing import anchor_date
-from services.access import principal_for
+from services.accounts.access import principal_for
 from services.demo import run_demo
 from services.demo.accounts import create_demo_accounts
 from services.demo.resolutions import STORIES
-from services.verify import verify
-from services.worklist import approval_queue
+from services.integrity.verify import verify
+from services.worklist.reads import approval_queue
 
 
 def _story_states(app, result):

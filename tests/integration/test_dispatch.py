@@ -15,10 +15,10 @@ from typer.testing import CliRunner
 
 from notifications.channels.webhook import WebhookChannel
 from notifications.render import Renderer
-from services import candidates as uc
+from services.casework import candidates as uc
 from services.app import SHANGHAI
-from services.dispatch import DispatchSettings, dispatch_once
-from services.reminders import scan
+from services.notices.dispatch import DispatchSettings, dispatch_once
+from services.notices.reminders import scan
 from tests.support.http_sink import HttpSink
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI)  # the `app` fixture's clock

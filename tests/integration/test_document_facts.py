@@ -11,11 +11,11 @@ from docx import Document
 
 from documents import BLANK, FORMS
 from engine.errors import DomainError
-from services import candidates as uc
+from services.casework import candidates as uc
 from services.app import SHANGHAI
 from services.materials.documents import document_facts, generate
 from services.review import commands as review
-from services.sample_evidence import sample_evidence
+from services.demo.sample_evidence import sample_evidence
 from tests.helpers import ORDER, TIMELINE
 
 VOTE = {"should_attend": 4, "present": 4, "yes": 3, "no": 1, "abstain": 0, "written": 0}

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from notifications.render import Renderer
-from services import candidates as uc
+from services.casework import candidates as uc
 from services.app import SHANGHAI
-from services.reminders import scan
+from services.notices.reminders import scan
 
 
 def _apply(app, town, on):

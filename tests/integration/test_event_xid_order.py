@@ -1,5 +1,5 @@
 """PostgreSQL: every transaction that appends an event already holds a transaction id when it draws
-the event's id. The worklist change feed (services/worklist_cache.py) moves its floor past an id
+the event's id. The worklist change feed (services/worklist/cache.py) moves its floor past an id
 only once every transaction running at a checkpoint has finished; that is exact, with no grace
 time, only if no writer can draw an id before it has an xid. Checked on each write path: a
 registration, a step, a correction, a 报送, a migration and a ledger import."""
@@ -10,10 +10,10 @@ from datetime import date
 import pytest
 from sqlalchemy import text
 
-from services import ledger
-from services.candidates import complete_step, correct, migrate, register_applicant
+from services.ledger.intake import intake as ledger
+from services.casework.candidates import complete_step, correct, migrate, register_applicant
 from services.review import submit
-from services.sample_evidence import sample_evidence
+from services.demo.sample_evidence import sample_evidence
 from storage.bulk_load import BulkWriter
 from storage.repositories.events import EventRepo
 from tests.ledger_helpers import clean_path, ledger_row, township_layout, write_ledger

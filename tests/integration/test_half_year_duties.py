@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 
-from services.candidates import complete_step, register_applicant
-from services.queries import overdue
-from services.sample_evidence import sample_evidence
+from services.casework.candidates import complete_step, register_applicant
+from services.casework.queries import overdue
+from services.demo.sample_evidence import sample_evidence
 
 
 @pytest.fixture

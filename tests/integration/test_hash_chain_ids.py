@@ -8,8 +8,8 @@ from datetime import date
 
 from sqlalchemy import text
 
-from services import candidates as uc
-from services.verify import verify
+from services.casework import candidates as uc
+from services.integrity.verify import verify
 from tests.integration.test_hash_chains import _chain_problems, _road, _seq
 
 

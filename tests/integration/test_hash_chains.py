@@ -6,11 +6,11 @@ import dataclasses
 import pytest
 from sqlalchemy import delete, func, insert, select, text, update
 
-from services import candidates as uc
-from services.audit_log import record
-from services import ledger
-from services.sample_evidence import sample_evidence
-from services.verify import CHANGED, DELETED, INSERTED, ChainWalk, verify
+from services.casework import candidates as uc
+from services.integrity.audit_log import record
+from services.ledger.intake import intake as ledger
+from services.demo.sample_evidence import sample_evidence
+from services.integrity.verify import CHANGED, DELETED, INSERTED, ChainWalk, verify
 from storage.chain import audit_hash, event_row_hash
 from storage.db import make_engine, upgrade
 from storage.tables import audit_log, chain_head, event

@@ -12,13 +12,13 @@ from engine import DomainError
 from engine.calendar import shift
 from reports.ledger.layout import layout_for
 from reports.ledger.reader import Limits
-from services import candidates as uc
-from services import ledger
+from services.casework import candidates as uc
+from services.ledger.intake import intake as ledger
 from services.app import SHANGHAI, App
-from services.audit import audit
+from services.compliance.audit import audit
 from services.demo import run_demo
-from services.sample_evidence import sample_evidence
-from services.verify import verify
+from services.demo.sample_evidence import sample_evidence
+from services.integrity.verify import verify
 from reports.period import parse_period
 from tests.ledger_helpers import clean_path, ledger_row, township_layout, write_ledger
 from workflows.registry import Registry

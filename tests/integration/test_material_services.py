@@ -12,9 +12,9 @@ import pytest
 from PIL import Image
 
 from engine.errors import DomainError
-from services import candidates as uc
+from services.casework import candidates as uc
 from services.app import SHANGHAI, App
-from services.directory import set_material_list
+from services.organisation.directory import set_material_list
 from services.materials.archive import archive_zip, missing_rows
 from services.materials.completeness import completeness_view, for_rows
 from services.materials.files import attach, attachments, download, remove

@@ -1,14 +1,14 @@
-"""Moving every candidate on cpc_2014@1 to @2 (services/migration, `partyflow migrate-all`): one
+"""Moving every candidate on cpc_2014@1 to @2 (services/casework/migration, `partyflow migrate-all`): one
 audited migrate event each, a resolution the old rules carried out waits for the township, ended
 candidacies are reported and left alone; a preview writes nothing. SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from datetime import date
 
-from services.candidates import complete_step, exceptional, migrate, register_applicant
-from services.migration import migrate_all
-from services.queries import show_candidate
-from services.sample_evidence import sample_evidence
+from services.casework.candidates import complete_step, exceptional, migrate, register_applicant
+from services.casework.migration import migrate_all
+from services.casework.queries import show_candidate
+from services.demo.sample_evidence import sample_evidence
 
 ROAD = [("first_talk", date(2018, 3, 20)), ("activist_selection", date(2018, 4, 1)),
         ("activist_filing", date(2018, 4, 10)), ("mentors_assigned", date(2018, 4, 10)),

@@ -5,8 +5,8 @@ from datetime import date
 
 from sqlalchemy import update
 
-from services import candidates as uc
-from services.verify import verify
+from services.casework import candidates as uc
+from services.integrity.verify import verify
 from storage.db import downgrade, upgrade
 from storage.tables import milestone
 from tests.helpers import TIMELINE

@@ -8,13 +8,13 @@ import pytest
 from sqlalchemy import delete, select
 
 from notifications.render import Renderer
-from services import candidates as uc
-from services.dispatch import DispatchReport, DispatchSettings, dispatch_once
+from services.casework import candidates as uc
+from services.notices.dispatch import DispatchReport, DispatchSettings, dispatch_once
 from services.notices import inbox, mark_all_read, mark_read, notify, recipients, review_text, unread_count
 from services.notices.deliver import deliver_group
-from services.reminders import scan
-from services.user_commands import NotFoundError
-from services.users import create_user
+from services.notices.reminders import scan
+from services.casework.user_commands import NotFoundError
+from services.accounts.users import create_user
 from storage.repositories.notices import NoticeRepo
 from storage.tables import app_user, notice
 
@@ -26,7 +26,7 @@ PW = "correct-horse-7"
 def _cheap_hashes(monkeypatch):
     from argon2 import PasswordHasher
 
-    import services.users as su
+    import services.accounts.users as su
     monkeypatch.setattr(su, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
@@ -221,7 +221,7 @@ import signal, sys
 from datetime import datetime
 from notifications.render import Renderer
 from services.app import App
-from services.dispatch import dispatch_once
+from services.notices.dispatch import dispatch_once
 from storage.repositories.notices import NoticeRepo
 
 real = NoticeRepo.deliver
@@ -260,7 +260,7 @@ def test_a_dispatcher_killed_before_its_commit_delivers_nothing_and_the_next_del
 
 
 def test_the_half_year_report_reaches_the_township_officers_in_app(app, town, people):
-    from services.scheduler import run_period_report
+    from services.operations.scheduler import run_period_report
 
     assert run_period_report(app, date(2018, 6, 30)) == 2  # the console fallback and the officer's inbox
     dispatch_once(app, {"console": _Quiet()}, Renderer(), now=T0)

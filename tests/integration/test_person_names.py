@@ -8,9 +8,7 @@ from datetime import date
 import pytest
 
 from engine.errors import DomainError
-from services import directory
-
-
+from services.organisation import directory
 @pytest.mark.parametrize("name, ok", [("王" * 40, True), ("王" * 41, False), ("王\u200b五", False)])
 def test_add_person_applies_the_name_rule(app, town, name, ok):
     if ok:

@@ -6,8 +6,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import text
 
-from services import candidates as uc
-from services.reminders import ScanSettings, notices_for, scan
+from services.casework import candidates as uc
+from services.notices.reminders import ScanSettings, notices_for, scan
 from storage.repositories import ScanRow
 
 
@@ -133,7 +133,7 @@ def test_a_scan_of_a_future_day_is_refused_unless_dry_run(app, applied):
 
 def test_addresses_is_public_with_the_console_fallback():
     """Finding 13: the scan and the half-year report share one helper."""
-    from services.reminders import addresses
+    from services.notices.reminders import addresses
     from storage.repositories import ContactRow
 
     fallback = "某乡组织委员（未登记联系人）"
@@ -144,8 +144,7 @@ def test_addresses_is_public_with_the_console_fallback():
 
 def test_max_remind_is_computed_once_per_registry(app, monkeypatch):
     """Finding 25: the scan's look-ahead is cached per registry (and follows added versions)."""
-    from services import reminders
-
+    from services.notices import reminders
     first = reminders._max_remind(app.registry)
     calls = []
     real = type(app.registry).definitions
@@ -154,7 +153,7 @@ def test_max_remind_is_computed_once_per_registry(app, monkeypatch):
     assert calls == []
 
 
-# -- contacts and dead letters (services/directory) ----------------------------------------------
+# -- contacts and dead letters (services/organisation/directory) ----------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -173,7 +172,7 @@ def test_max_remind_is_computed_once_per_registry(app, monkeypatch):
 def test_add_contact_refuses_bad_input(app, town, org, role, name, email, webhook, code):
     """Finding 23: the rules of a contact live in the service, not in the CLI."""
     from engine.errors import DomainError
-    from services.directory import add_contact, list_contacts
+    from services.organisation.directory import add_contact, list_contacts
 
     with pytest.raises(DomainError) as e:
         add_contact(app, org, role, name, email, webhook)
@@ -182,7 +181,7 @@ def test_add_contact_refuses_bad_input(app, town, org, role, name, email, webhoo
 
 
 def test_add_and_list_contacts_and_retry_dead(app, town):
-    from services.directory import add_contact, list_contacts, retry_dead
+    from services.organisation.directory import add_contact, list_contacts, retry_dead
 
     c = add_contact(app, "b1", "branch_secretary", " 贺丰村书记 ", "shuji@hefeng.example", "https://hook.example/b1")
     t = add_contact(app, "t", "township_officer", "组织委员")  # console only

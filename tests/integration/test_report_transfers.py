@@ -15,8 +15,8 @@ from sqlalchemy import update
 from engine import Tenure
 from reports.dormant import last_admissions
 from reports.query import count
-from services import candidates as uc
-from services.verify import verify
+from services.casework import candidates as uc
+from services.integrity.verify import verify
 from storage.db import downgrade, upgrade
 from storage.tables import branch_tenure
 from tests.helpers import TIMELINE

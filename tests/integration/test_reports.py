@@ -17,11 +17,11 @@ from engine import DomainError
 from reports.health import health
 from reports.model import MEASURES
 from reports.period import next_period, parse_period
-from services import candidates as uc
-from services import directory
-from services.plans import get_plan, set_plan
-from services.reports import build_report, report_dict, write_report
-from services.sample_evidence import sample_evidence
+from services.casework import candidates as uc
+from services.organisation import directory
+from services.planning.plans import get_plan, set_plan
+from services.reporting.period_report import build_report, report_dict, write_report
+from services.demo.sample_evidence import sample_evidence
 from storage.tables import deadline
 from tests.helpers import ORDER, TIMELINE
 

@@ -12,9 +12,9 @@ import pytest
 
 from engine.commands import Return, Submit
 from engine.errors import DomainError
-from services.candidates import complete_step, register_applicant, run_command
+from services.casework.candidates import complete_step, register_applicant, run_command
 from services.casefile import step_gate
-from services.sample_evidence import sample_evidence
+from services.demo.sample_evidence import sample_evidence
 from tests.e2e import Cli
 
 WALK = [("first_talk", date(2024, 3, 20)), ("activist_selection", date(2024, 4, 1)),

@@ -7,9 +7,9 @@ import pytest
 from freezegun import freeze_time
 
 from notifications.render import Renderer
-from services import candidates as uc
+from services.casework import candidates as uc
 from services.app import App
-from services.scheduler import (
+from services.operations.scheduler import (
     SchedulerConfig,
     build,
     catch_up,
@@ -125,7 +125,7 @@ def test_a_fresh_installation_does_not_report_a_half_year_it_never_watched(real_
 
 
 def test_scheduler_module_has_no_current_app():
-    import services.scheduler as s
+    import services.operations.scheduler as s
 
     assert not hasattr(s, "current_app") and "current_app" not in (s.__doc__ or "")
 
@@ -140,8 +140,8 @@ def test_period_report_notice_carries_the_paragraph_and_is_delivered(real_clock_
 
     from notifications.channels.console import ConsoleChannel
     from reports import render
-    from services.dispatch import dispatch_once
-    from services.reports import build_report
+    from services.notices.dispatch import dispatch_once
+    from services.reporting.period_report import build_report
 
     day = date(2018, 6, 30)
     run_daily_scan(real_clock_app, day)

@@ -8,10 +8,10 @@ import pytest
 from freezegun import freeze_time
 
 from engine import DomainError
-from services import candidates as uc
+from services.casework import candidates as uc
 from services.app import App
-from services.sample_evidence import sample_evidence
-from services.verify import verify
+from services.demo.sample_evidence import sample_evidence
+from services.integrity.verify import verify
 from storage.errors import ConcurrentModification
 from tests.helpers import ORDER, TIMELINE
 
@@ -369,7 +369,7 @@ def test_correction_maps_supersedes_from_the_loaded_log(app, town, monkeypatch):
 
 def test_overdue_names_steps_without_reading_each_candidate(app, town, monkeypatch):
     """#20: OverdueRow carries the definition key."""
-    from services import queries
+    from services.casework import queries
     from storage.repositories.candidates import CandidateRepo
 
     cid = uc.register_applicant(app, person_id=town["person"], branch_id=town["b1"],
@@ -461,7 +461,7 @@ def test_verify_details_are_json_values(app, town):
 
 def test_what_a_correction_breaks_is_kept_as_a_finding_the_audit_lists(app, town):
     """A correction is history: recorded, and the rule it broke stays on record (source correction)."""
-    from services.audit import audit
+    from services.compliance.audit import audit
 
     cid = _road(app, town, until="target_filing")  # activist 2016-04-11, target 2017-04-20
     activist = _seq_of(app, cid, "activist_selection")

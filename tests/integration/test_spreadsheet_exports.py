@@ -12,10 +12,10 @@ from reports.ledger.layout import layout_for
 from reports.ledger.sheet import write_ledger_sheet
 from reports.model import LedgerTable
 from reports.spreadsheet import formula_like
-from services import candidates as uc
+from services.casework import candidates as uc
 from services import directory, ledger
 from services.app import App
-from services.reports import build_report, write_report
+from services.reporting.period_report import build_report, write_report
 from tests.ledger_helpers import clean_path, ledger_row, township_layout
 from workflows.registry import Registry
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from services.step_form import form_fields
+from services.casework.step_form import form_fields
 from tests.integration.test_document_facts import place  # noqa: F401 (fixture)
 
 

@@ -7,10 +7,10 @@ from datetime import date
 
 import pytest
 
-from services import candidates as uc
-from services.queries import show_candidate
-from services.reminders import scan
-from services.sample_evidence import sample_evidence
+from services.casework import candidates as uc
+from services.casework.queries import show_candidate
+from services.notices.reminders import scan
+from services.demo.sample_evidence import sample_evidence
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from datetime import date, timedelta
 import pytest
 
 from engine import DomainError
-from services import candidates as uc
+from services.casework import candidates as uc
 from services.people.roll import roll_on
-from services.sample_evidence import sample_evidence, sample_vote
+from services.demo.sample_evidence import sample_evidence, sample_vote
 from tests.helpers import ORDER, TIMELINE
 
 MEETING = TIMELINE["admission_meeting"]

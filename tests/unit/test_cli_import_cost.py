@@ -88,10 +88,10 @@ def test_reading_candidates_loads_no_library_it_does_not_use(candidate_db, argv)
     modules, p = _run(code)
     assert p.returncode == 0, p.stderr[-2000:]
     assert "刘小红" in p.stdout  # the command read the candidate
-    assert "services.queries" in modules and "sqlalchemy" in modules
+    assert "services.casework.queries" in modules and "sqlalchemy" in modules
     assert _loaded(modules, NOT_FOR_READING) == []
     assert _loaded(modules, ("web", "reports", "documents", "notifications")) == []
-    assert not {"engine.decide", "services.candidates", "workflows.materials"} & modules  # write paths
+    assert not {"engine.decide", "services.casework.candidates", "workflows.materials"} & modules  # write paths
 
 
 def test_plain_values_convert_as_typers_own_coercion_converts_them():

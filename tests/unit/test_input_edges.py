@@ -58,7 +58,7 @@ def test_numbers_out_of_range_are_refused(value):
 
 
 def test_the_import_marker_reads_in_chinese():
-    from services.queries import evidence_summary
+    from services.casework.queries import evidence_summary
 
     step = definition().step("first_talk")
     assert evidence_summary(step, {"imported": True, "talker": "李书记"}, {}) == "从台账导入；谈话人：李书记"
@@ -68,7 +68,7 @@ def test_report_file_names_say_the_period_in_words():
     from datetime import date
 
     from reports.model import OrgRef, Period
-    from services.reports import default_path
+    from services.reporting.period_report import default_path
 
     class R:  # the two fields default_path reads
         org = OrgRef(3, "南川乡党委", "township")

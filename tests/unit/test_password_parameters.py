@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from argon2 import Type
 
-from services.users import PRODUCTION_HASHER
+from services.accounts.users import PRODUCTION_HASHER
 
 OWASP_MINIMUMS = ((47104, 1), (19456, 2), (12288, 3), (9216, 4), (7168, 5))  # (KiB, iterations)
 

@@ -8,8 +8,8 @@ from datetime import date, datetime
 import pytest
 
 from services.app import SHANGHAI, App
-from services.candidates import register_applicant
-from services.users import create_user
+from services.casework.candidates import register_applicant
+from services.accounts.users import create_user
 from tests.web.web_support import PASSWORD, ROLES, Client, World, walk
 from web.app import create_app
 
@@ -19,7 +19,7 @@ def _cheap_hashes(monkeypatch):
     these tests hash and verify hundreds of times (test_production_hash_parameters checks the real one)."""
     from argon2 import PasswordHasher
 
-    import services.users as su
+    import services.accounts.users as su
     monkeypatch.setattr(su, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 

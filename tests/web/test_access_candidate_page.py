@@ -4,7 +4,7 @@ test_web_access_matrix.py. The access rules come first (a foreign branch or the 
 stays 403 whether or not the step could be done); nothing is written by any request here."""
 from __future__ import annotations
 
-from services.candidates import load_history
+from services.casework.candidates import load_history
 from tests.web.test_web_access_matrix import ROLES, _fill, row
 from tests.web.web_support import Client
 

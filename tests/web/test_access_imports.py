@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from services import ledger
-from services.plans import get_plan
+from services.ledger.intake import intake as ledger
+from services.planning.plans import get_plan
 from tests.ledger_helpers import clean_path, ledger_row, township_layout, write_ledger
 from tests.web.test_web_access_matrix import row
 from tests.web.web_support import run_matrix

@@ -3,7 +3,7 @@ role (the style of test_web_access_matrix.py). Refused writes change nothing (ch
 the allowed writes here are refused by validation or are previews."""
 from __future__ import annotations
 
-from services.candidates import load_history
+from services.casework.candidates import load_history
 from tests.web.test_web_access_matrix import ROLES, _fill, row
 from tests.web.web_support import Client
 

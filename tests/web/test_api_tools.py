@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from services.holidays import loaded_years
-from services.plans import get_plan
+from services.planning.plans import get_plan
 from tests.ledger_helpers import clean_path, ledger_row, township_layout, write_ledger
 from tests.web.test_access_notices import setup  # noqa: F401 (the fixture: contacts, outbox rows in each state)
 from workflows.registry import Registry

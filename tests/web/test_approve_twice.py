@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from services.candidates import load_history
+from services.casework.candidates import load_history
 from tests.web.web_support import World
 
 

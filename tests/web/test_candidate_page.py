@@ -7,7 +7,7 @@ import re
 from datetime import date, datetime
 
 from services.app import SHANGHAI
-from services.queries import show_candidate
+from services.casework.queries import show_candidate
 from tests.web.web_support import walk
 
 
@@ -242,7 +242,7 @@ def test_next_actions_order_overdue_then_this_week_then_process_order():
 def test_with_the_review_thread_a_sent_up_step_goes_to_its_approval(app, world):
     """`case_file(..., thread=)`: the committee's button of a step the branch sends up opens the
     approval page (审批); the branch sees the step's status in the thread."""
-    from services.access import Principal
+    from services.accounts.access import Principal
     from services.casefile import case_file
 
     thread = [{"step": "pre_review", "status": "submitted", "status_name": "已报送，待审核"}]

@@ -8,9 +8,9 @@ from datetime import date
 
 import pytest
 
-from services.audit_log import entries
-from services.candidates import migrate
-from services.queries import show_candidate
+from services.integrity.audit_log import entries
+from services.casework.candidates import migrate
+from services.casework.queries import show_candidate
 
 
 def _text(html: str) -> str:

@@ -10,9 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app as cli
-from services.candidates import complete_step, correct
-from services.queries import show_candidate
-from services.sample_evidence import sample_evidence
+from services.casework.candidates import complete_step, correct
+from services.casework.queries import show_candidate
+from services.demo.sample_evidence import sample_evidence
 
 
 def _text(html: str) -> str:

@@ -1,4 +1,4 @@
-"""导入台账 in the web: upload → preview → 确认导入 → 撤销, over the CLI's services (services/ledger.py).
+"""导入台账 in the web: upload → preview → 确认导入 → 撤销, over the CLI's services (services/ledger/intake.py).
 
 On SQLite and PostgreSQL (the `app` fixture). Each refusal is one Chinese message and changes nothing.
 """
@@ -10,8 +10,8 @@ from datetime import date
 
 import pytest
 
-from services.candidates import complete_step
-from services.sample_evidence import sample_evidence
+from services.casework.candidates import complete_step
+from services.demo.sample_evidence import sample_evidence
 from tests.ledger_helpers import clean_path, ledger_row, township_layout, write_ledger
 from workflows.registry import Registry
 

@@ -16,7 +16,7 @@ import pytest
 
 from services.materials.completeness import completeness_view
 from services.materials.files import attach
-from services.users import create_user
+from services.accounts.users import create_user
 from tests.support.upload_samples import phone_jpeg
 from tests.web.web_support import PASSWORD
 from web.uploads import SLACK, too_large_message, upload_limit

@@ -16,8 +16,8 @@ import pytest
 from openpyxl import load_workbook
 from PIL import Image
 
-from services.audit_log import entries
-from services.directory import set_material_list
+from services.integrity.audit_log import entries
+from services.organisation.directory import set_material_list
 from services.materials.completeness import completeness_view
 from services.materials.files import attach
 from tests.support.upload_samples import docx, phone_jpeg

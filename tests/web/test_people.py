@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from services.audit_log import entries
+from services.integrity.audit_log import entries
 
 MEMBER = {"name": "王建国", "gender": "男", "birth_date": "1970-01-01", "ethnicity": "回族", "education": "大学本科",
           "occupation": "农牧渔民", "tags": ["致富带头人", "其他"], "tags_other": "养蜂", "phone": "138 1234 5678",
@@ -240,7 +240,7 @@ def test_registration_offers_the_lists_and_refuses_unlisted_values(app, login, w
 
 
 def test_report_counts_the_registered_other_value_as_other(app, login, world):
-    from services.reports import build_report
+    from services.reporting.period_report import build_report
 
     c = login("sec")
     r = c.form("/candidates/new", {**APPLICANT, "branch_id": str(world.b1), "education": "其他",

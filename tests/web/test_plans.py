@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from services.plans import get_plan, set_plan
+from services.planning.plans import get_plan, set_plan
 from tests.web.web_support import walk
 
 

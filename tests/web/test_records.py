@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 
-from services.audit_log import entries
-from services.candidates import exceptional, load_history
-from services.queries import show_candidate
+from services.integrity.audit_log import entries
+from services.casework.candidates import exceptional, load_history
+from services.casework.queries import show_candidate
 
 
 def _text(html: str) -> str:
@@ -266,7 +266,7 @@ def test_an_exceptional_path_is_corrected_by_date_and_voided(app, login, world):
 def test_a_mentor_who_left_the_branch_stays_on_the_correction_form(app, login, world):
     """Correcting 指定培养联系人 after the mentor moved to another branch: they are still offered, and
     checked, so saving the correction does not silently drop them."""
-    from services.candidates import load_history
+    from services.casework.candidates import load_history
 
     with app.uow(read_only=True) as uow:
         seq = next(e.seq for e in load_history(uow, world.review) if e.step == "mentors_assigned")

@@ -9,9 +9,9 @@ from datetime import date
 
 import pytest
 
-from services.candidates import complete_step
+from services.casework.candidates import complete_step
 from services.review import approve, review_thread
-from services.sample_evidence import sample_evidence
+from services.demo.sample_evidence import sample_evidence
 from tests.web.test_resolutions_web import STEPS
 from tests.web.web_support import new_candidate
 
@@ -85,7 +85,7 @@ def test_a_plain_conversion_still_shows_its_approval(app, probationer):
 
 def _groups(app, cid):
     from services.casefile import history_by_stage
-    from services.queries import show_candidate
+    from services.casework.queries import show_candidate
 
     return {g["stage_name"]: [e["number"] for e in g["events"]] for g in history_by_stage(app, show_candidate(app, cid))}
 
@@ -113,7 +113,7 @@ def test_an_approved_conversion_opens_the_full_member_group(app, probationer):
 
 
 def test_the_refusal_confirmation_says_the_meeting_discusses_again(app, login, probationer):
-    from services.queries import show_candidate
+    from services.casework.queries import show_candidate
 
     _meeting(app, probationer, decision="cancel")
     form = {"candidate_id": str(probationer), "step": "conversion_approval", "occurred_on": "2025-08-20",

@@ -8,9 +8,9 @@ from datetime import date
 
 import pytest
 
-from services.candidates import complete_step
-from services.queries import show_candidate
-from services.sample_evidence import sample_evidence
+from services.casework.candidates import complete_step
+from services.casework.queries import show_candidate
+from services.demo.sample_evidence import sample_evidence
 from tests.web.web_support import new_candidate
 
 STEPS = [("first_talk", date(2023, 3, 20)), ("activist_selection", date(2023, 4, 1)),

@@ -8,13 +8,13 @@ from datetime import date
 import pytest
 
 from engine.errors import DomainError
-from services.access import principal_for
-from services.candidates import load_history
-from services.queries import show_candidate
+from services.accounts.access import principal_for
+from services.casework.candidates import load_history
+from services.casework.queries import show_candidate
 from services.review import approve, return_to_branch, review_thread, submit
-from services.user_commands import ForbiddenError, record_step
-from services.verify import verify
-from services.worklist import queue_page, review_items
+from services.casework.user_commands import ForbiddenError, record_step
+from services.integrity.verify import verify
+from services.worklist.reads import queue_page, review_items
 
 
 @pytest.fixture
@@ -342,7 +342,7 @@ def test_a_handled_submission_settles_its_notices(app, world, people, users):
     township approved or returned the item, and the branch's 退回 notice after it sent the step
     again. The handling marks them read for every recipient, in its own transaction; a copy not
     yet delivered (the second officer has not opened a page) arrives read."""
-    from services.users import create_user
+    from services.accounts.users import create_user
     from tests.web.web_support import PASSWORD
 
     town2 = create_user(app, "town2", "用户town2", PASSWORD, [("township_officer", world.township)])["id"]

@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
-from services.candidates import complete_step
-from services.sample_evidence import sample_evidence
+from services.casework.candidates import complete_step
+from services.demo.sample_evidence import sample_evidence
 from tests.web.web_support import new_candidate
 
 FAILED = "政治审查于 2025-06-01 记为不合格：政审不合格的，不能发展入党（细则第十六条）"

@@ -53,7 +53,7 @@ EXTRA_URLS = [
 # are printed, not failed; delete a line once its file is fixed (the test then guards it).
 PENDING = [
     (r"^\w+ /admin/definitions", "admin_definitions.html / admin_definition.html: YAML keys, sha256, rule parameters"),
-    (r"” in “(\w+：)?(角色|组织层级|组织类别)“[^”]*”无效，应为 ", "services/users.py, services/directory.py: the choices are "
+    (r"” in “(\w+：)?(角色|组织层级|组织类别)“[^”]*”无效，应为 ", "services/accounts/users.py, services/organisation/directory.py: the choices are "
      "listed with their codes (the CLI's words); the web sends a select's value, so only an empty or forged one gets here"),
 ]
 SKIP_PREFIXES = ("/static/", "/api/", "/logout", "/reports/file", "/ledger", "/api")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from services.queries import show_candidate
+from services.casework.queries import show_candidate
 from tests.web.web_support import walk
 
 ROLL_NOTE = "应到会有表决权的正式党员填写 5 人，本支部名册上 2026-11-20 有表决权的正式党员 4 人：党员0、党员1、党员2、党员3"

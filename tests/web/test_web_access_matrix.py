@@ -42,7 +42,7 @@ MATRIX = [
                                                                                    403, 403, 403, 303, 403, 422),
     row("POST", "/queue/return", {"candidate_id": "{b3c}", "step": "first_talk", "reason": "x"},
                                                                                    403, 403, 403, 403, 403, 403),
-    # exceptional paths (withdraw, transfer, …): the branch's business (services/case_commands.py)
+    # exceptional paths (withdraw, transfer, …): the branch's business (services/casework/case_commands.py)
     row("GET", "/candidates/{fresh}/cases/withdraw", None,                         303, 200, 200, 403, 403, 200),
     row("GET", "/candidates/{fresh}/cases/transfer", None,                         303, 200, 200, 403, 403, 200),
     row("GET", "/candidates/{b2c}/cases/withdraw", None,                           303, 403, 403, 403, 403, 200),
@@ -142,7 +142,7 @@ def test_access_matrix(web, world, users, login):
 @pytest.mark.parametrize("role", ["sec", "town", "county"])
 def test_nothing_changes_for_refused_writes(app, web, world, users, login, role):
     """A refused write leaves the candidate's log exactly as it was."""
-    from services.queries import show_candidate
+    from services.casework.queries import show_candidate
 
     before = {cid: len(show_candidate(app, cid)["timeline"]) for cid in (world.b2_candidate, world.b3_candidate)}
     c = login(role)

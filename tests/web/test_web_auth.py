@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from services.app import SHANGHAI
-from services.audit_log import entries
-from services.users import change_password
+from services.integrity.audit_log import entries
+from services.accounts.users import change_password
 from web.app import create_app
 
 from tests.web.web_support import PASSWORD, Client
@@ -142,7 +142,7 @@ def test_production_hash_parameters(app, world):
     19 MiB, t=2, p=1 (docs/security.md, tests/unit/test_password_parameters.py)."""
     from argon2 import PasswordHasher, Type
 
-    import services.users as su
+    import services.accounts.users as su
     assert su.HASHER.type is Type.ID
     shipped = su.PRODUCTION_HASHER
     assert (shipped.time_cost, shipped.memory_cost, shipped.parallelism, shipped.type) == (2, 19456, 1, Type.ID)
@@ -150,7 +150,7 @@ def test_production_hash_parameters(app, world):
 
 
 def test_weak_hash_is_upgraded_at_login(app, client, users, monkeypatch):
-    import services.users as su
+    import services.accounts.users as su
     from argon2 import PasswordHasher
     stronger = PasswordHasher(time_cost=2, memory_cost=su.HASHER.memory_cost * 2, parallelism=1)
     monkeypatch.setattr(su, "HASHER", stronger)

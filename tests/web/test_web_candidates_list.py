@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from services.queries import known_stages
+from services.casework.queries import known_stages
 from tests.web.web_support import new_candidate
 
 APPLICANT = "入党申请人"
@@ -116,7 +116,7 @@ def test_a_secretary_sees_only_the_own_branch(app, login, world, applicants):
 
 
 def test_only_the_shown_page_s_names_are_read(app, world, applicants, monkeypatch):
-    from services.worklist import candidates_by_stage
+    from services.worklist.reads import candidates_by_stage
     from storage.repositories.people import PersonRepo
 
     asked = []

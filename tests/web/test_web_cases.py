@@ -8,8 +8,8 @@ import re
 from docx import Document
 from openpyxl import load_workbook
 
-from services.audit_log import entries
-from services.queries import show_candidate
+from services.integrity.audit_log import entries
+from services.casework.queries import show_candidate
 
 
 def _text(html: str) -> str:

@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy import select
 
 from services.app import App
-from services.audit_log import entries
-from services.candidates import complete_step, register_applicant
-from services.directory import add_org
-from services.sample_evidence import sample_evidence
+from services.integrity.audit_log import entries
+from services.casework.candidates import complete_step, register_applicant
+from services.organisation.directory import add_org
+from services.demo.sample_evidence import sample_evidence
 from storage.tables import workflow_definition
 from tests.web.test_web_admin import GOOD
 

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from cli.main import app as cli_app
 from services.app import App
-from services.users import authenticate
+from services.accounts.users import authenticate
 
 
 def test_demo_creates_the_web_accounts_and_says_how_to_log_in(tmp_path):

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
-from services.audit_log import entries
-from services.queries import show_candidate
+from services.integrity.audit_log import entries
+from services.casework.queries import show_candidate
 
 
 def _text(html: str) -> str:

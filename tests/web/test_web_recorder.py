@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 
-from services.queries import show_candidate
+from services.casework.queries import show_candidate
 
 
 def test_a_step_entered_on_the_web_is_recorded_as_the_signed_in_user(app, login, world, monkeypatch, tmp_path):

@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from services.audit_log import entries
-from services.sessions import SessionPolicy
-from services.users import set_password
+from services.integrity.audit_log import entries
+from services.accounts.sessions import SessionPolicy
+from services.accounts.users import set_password
 from storage.tables import web_session
 from web.app import create_app
 from web.security import SESSION_COOKIE

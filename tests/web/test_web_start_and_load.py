@@ -8,9 +8,9 @@ from dataclasses import replace
 import pytest
 from anyio import to_thread
 
-from services.access import Principal
+from services.accounts.access import Principal
 from services.app import App
-from services.org_views import report_orgs
+from services.reporting.org_views import report_orgs
 from web.app import create_app
 from web.warmup import SPARE_CONNECTIONS, request_threads
 
@@ -69,7 +69,7 @@ def test_an_in_memory_database_keeps_the_thread_default():
 def test_a_read_only_home_counts_the_candidates_at_each_stage_without_listing_them(login, world, app):
     import re
 
-    from services.worklist import candidates_by_stage
+    from services.worklist.reads import candidates_by_stage
 
     html = login("county").get("/").text
     links = re.findall(r'<li><a class="stage-count" href="/candidates\?stage=(\w+)">([^<：]+)：<b>(\d+)</b> 名</a></li>', html)

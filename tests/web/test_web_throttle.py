@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from engine.errors import DomainError
-from services.throttle import address_key
-from services.users import LoginLocked, authenticate
+from services.accounts.throttle import address_key
+from services.accounts.users import LoginLocked, authenticate
 from web.app import create_app
 
 from tests.web.web_support import PASSWORD, Client

@@ -1,4 +1,4 @@
-"""Accounts and roles (services/users.py, services/access.py), the CLI commands and demo accounts."""
+"""Accounts and roles (services/accounts/users.py, services/accounts/access.py), the CLI commands and demo accounts."""
 from __future__ import annotations
 
 import pytest
@@ -6,10 +6,10 @@ from typer.testing import CliRunner
 
 from cli.main import app as cli
 from engine.errors import DomainError
-from services.access import principal_for
-from services.audit_log import entries
+from services.accounts.access import principal_for
+from services.integrity.audit_log import entries
 from services.demo.accounts import DEMO_PASSWORD, create_demo_accounts
-from services.users import authenticate, change_role, create_user, list_users
+from services.accounts.users import authenticate, change_role, create_user, list_users
 
 
 def test_roles_need_an_organisation_of_the_right_level(app, world):

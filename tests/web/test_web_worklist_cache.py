@@ -1,5 +1,5 @@
-"""services/worklist.py keeps each scope's live candidates and their open steps per process and patches
-them from the event log (services/worklist_cache.py): the answers must equal a computation from
+"""services/worklist/reads.py keeps each scope's live candidates and their open steps per process and patches
+them from the event log (services/worklist/cache.py): the answers must equal a computation from
 scratch (the engine's outlook over every candidate) — right after a write, a write by another
 process (another App on the same database), a transfer, an import and its undo, a holiday year
 loaded, and, on PostgreSQL, a transaction that commits after a later one with a smaller event id."""
@@ -12,12 +12,12 @@ from datetime import date
 from sqlalchemy import text
 
 from engine import CandidateState, outlook, process_for
-from services import ledger
-from services.access import principal_for, step_side
+from services.ledger.intake import intake as ledger
+from services.accounts.access import principal_for, step_side
 from services.app import App
-from services.candidates import complete_step, exceptional
-from services.sample_evidence import sample_evidence
-from services.worklist import _cache, approval_queue, week
+from services.casework.candidates import complete_step, exceptional
+from services.demo.sample_evidence import sample_evidence
+from services.worklist.reads import _cache, approval_queue, week
 from tests.ledger_helpers import clean_path, ledger_row, township_layout, write_ledger
 from workflows.registry import Registry
 
@@ -242,7 +242,7 @@ def test_postgresql_an_earlier_id_committed_later_is_not_missed(app, world, user
 
 def test_a_burst_of_events_reloads_the_scopes(app, world, users, monkeypatch):
     """More new events than FEED_LIMIT in one read (a ledger import): scopes reloaded, not patched."""
-    import services.worklist_cache as wc
+    import services.worklist.cache as wc
 
     town = principal_for(app, users["town"]["id"])
     sec = principal_for(app, users["sec"]["id"])
@@ -278,7 +278,7 @@ def _by_stage_ref(app, branch_ids):
 
 
 def _by_stage(app, branch_ids):
-    from services.worklist import candidates_by_stage
+    from services.worklist.reads import candidates_by_stage
 
     groups = candidates_by_stage(app, branch_ids)
     return {g["stage"]: [(c["id"], c["name"], c["branch"], c["applied_on"], c["late"]) for c in g["candidates"]]
@@ -288,7 +288,7 @@ def _by_stage(app, branch_ids):
 def test_candidates_by_stage_follow_the_change_feed(app, world, users, monkeypatch):
     """The stages page is served from the per-process listing: a step recorded here or by another
     process, a transfer and an import's undo show in the next request, without reloading it."""
-    from services.worklist_cache import WorklistCache
+    from services.worklist.cache import WorklistCache
 
     sec, town = world.b1, [world.b1, world.b2]
     got, order = _by_stage(app, [sec])

@@ -9,8 +9,8 @@ from datetime import date
 from fastapi.testclient import TestClient
 
 from services.app import App
-from services.candidates import complete_step, register_applicant
-from services.sample_evidence import sample_evidence
+from services.casework.candidates import complete_step, register_applicant
+from services.demo.sample_evidence import sample_evidence
 
 PASSWORD = "correct-horse-7"
 TODAY = date(2026, 11, 25)

@@ -1,7 +1,7 @@
 """Administration (role admin only): organisations, users and roles, process definition versions
 (view; check an upload line by line, then install it), and the audit log (read only).
 
-Every write goes through the same service the CLI uses (services/directory.py, services/users.py)
+Every write goes through the same service the CLI uses (services/organisation/directory.py, services/accounts/users.py)
 and leaves an audit row naming the administrator. A refused form comes back with status 400 and
 the message next to its field.
 """
@@ -15,13 +15,13 @@ from starlette.concurrency import run_in_threadpool
 
 from engine.errors import DomainError
 from services.app import SHANGHAI, naive_utc
-from services.audit_log import entries, record
-from services.definition_admin import MAX_UPLOAD, check_upload, describe, install_upload, list_versions
-from services.directory import KIND_NAMES, LEVEL_NAMES, add_org, set_material_list
-from services.migration import FIELDS as MIGRATION_FIELDS, migrate_all
-from services.user_commands import ForbiddenError, NotFoundError
-from services.sessions import end_everywhere, live_counts
-from services.users import ROLE_LEVEL, ROLE_NAMES, change_role, create_user, list_users, set_active
+from services.integrity.audit_log import entries, record
+from services.organisation.definitions import MAX_UPLOAD, check_upload, describe, install_upload, list_versions
+from services.organisation.directory import KIND_NAMES, LEVEL_NAMES, add_org, set_material_list
+from services.casework.migration import FIELDS as MIGRATION_FIELDS, migrate_all
+from services.casework.user_commands import ForbiddenError, NotFoundError
+from services.accounts.sessions import end_everywhere, live_counts
+from services.accounts.users import ROLE_LEVEL, ROLE_NAMES, change_role, create_user, list_users, set_active
 from web import audit_words
 from workflows.materials import available_overrides
 from web.render import page
@@ -264,7 +264,7 @@ async def definition_migrate(request: Request, from_key: str = Form(""), to_key:
                              occurred_on: str = Form(""), reason: str = Form(""), confirm: str = Form(""),
                              who=Depends(admin_user)):
     """Move every candidate on one version to another: first what it would do (a preview that
-    writes nothing), then, confirmed, one audited migrate event per candidate (services/migration)."""
+    writes nothing), then, confirmed, one audited migrate event per candidate (services/casework/migration)."""
     pf = request.app.state.pf
     errors: dict[str, str] = {}
     keys = pf.registry.keys()
@@ -284,7 +284,7 @@ async def definition_migrate(request: Request, from_key: str = Form(""), to_key:
         try:
             report = await run_in_threadpool(lambda: migrate_all(
                 pf, from_key, to_key, occurred_on=day, actor=who.actor, reason=reason.strip(), preview=not confirm))
-        except DomainError as e:  # each up-front refusal next to its field (services/migration.FIELDS)
+        except DomainError as e:  # each up-front refusal next to its field (services/casework/migration.FIELDS)
             for v in e.violations:
                 field = MIGRATION_FIELDS.get(v.code, "_")
                 errors[field] = "；".join(x for x in (errors.get(field), v.message) if x)

@@ -1,7 +1,7 @@
 """The JSON API of the tool pages: overdue as of a date, the period report, reminder contacts and
 the delivery log, the ledger import, development plans and the holiday schedule.
 
-Each endpoint calls the same service as its page (services/org_views, reports, contacts,
+Each endpoint calls the same service as its page (services/reporting, contacts,
 imports, planning, holidays) with the same access checks, so it refuses what the page refuses:
 a foreign organisation 403, an unknown one 404, a broken rule or bad input 422 with the page's
 Chinese message (web/errors.py writes the error shape). Writes need the `X-CSRF-Token` header.
@@ -22,10 +22,10 @@ from services.holidays import load_schedule, loaded_years, preview_schedule
 from services.imports import (UploadTooLarge, confirm_upload, history, import_item, import_org, preview_upload,
                               store_upload, undo_import)
 from services.imports.uploads import discard, load_upload
-from services.org_views import overdue_dashboard
+from services.reporting.org_views import overdue_dashboard
 from services.planning import SHARE_FIELDS, plan_orgs, plan_view, save_plan
-from services.reports import build_report, paragraph, report_dict
-from services.user_commands import ForbiddenError
+from services.reporting.period_report import build_report, paragraph, report_dict
+from services.casework.user_commands import ForbiddenError
 from web.routes.imports import _orgs as importing_orgs
 from web.routes.imports import refuse_large_upload
 from web.routes.orgs import PERIOD_INVALID, _choose_org, _period_asked, _tables

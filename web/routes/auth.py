@@ -10,8 +10,8 @@ from pydantic import BaseModel, Field
 
 from engine.errors import DomainError
 from services.app import SHANGHAI
-from services.sessions import end_everywhere, live_sessions, token_hash
-from services.users import LoginLocked, authenticate, change_password
+from services.accounts.sessions import end_everywhere, live_sessions, token_hash
+from services.accounts.users import LoginLocked, authenticate, change_password
 from web.render import page
 from web.security import (check_csrf, client_ip, csrf_token, current_user, end_session, flash, forget_session,
                           session_token, start_session)

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from engine.errors import DomainError
 from engine.evidence import parse_date
-from services.case_commands import action_form, record_exceptional
+from services.casework.case_commands import action_form, record_exceptional
 from services.people import lists as category_lists
 from storage.errors import ConcurrentModification
 from web.errors import STALE_CODES, STALE_MESSAGE
@@ -115,12 +115,12 @@ _NEW_FIELD_OF = {"person.name": "name", "person.gender": "gender", "person.birth
 
 
 def _new_form(request, who, *, typed=None, errors=None, violations=(), existing=None, status_code=200):
-    from services.case_commands import applicant_branches
+    from services.casework.case_commands import applicant_branches
 
     pf = request.app.state.pf
     branches = applicant_branches(pf, who)
     if not branches:
-        from services.user_commands import ForbiddenError
+        from services.casework.user_commands import ForbiddenError
         raise ForbiddenError("入党申请由党支部登记，你的角色不能登记")
     typed = typed or {"applied_on": pf.today().isoformat(), "ethnicity": "汉族", "tags": [],
                       "branch_id": str(branches[0][0]) if len(branches) == 1 else ""}
@@ -142,7 +142,7 @@ async def new_applicant(request: Request, who=Depends(current_user)):
 
 
 def _new_submit(request: Request, who, form):
-    from services.case_commands import AlreadyRegistered, OpenElsewhere, register_new_applicant
+    from services.casework.case_commands import AlreadyRegistered, OpenElsewhere, register_new_applicant
     from web.routes.people import profile_errors, profile_from_form
 
     pf = request.app.state.pf

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse
 
 from engine.errors import DomainError
 from services import contacts as svc
-from services.user_commands import NotFoundError
+from services.casework.user_commands import NotFoundError
 from web.render import page
 from web.security import check_csrf, current_user, flash
 

@@ -1,4 +1,4 @@
-"""合规检查 `/findings` (and `/api/findings`): the audit findings (services/audit.py, the CLI's
+"""合规检查 `/findings` (and `/api/findings`): the audit findings (services/compliance/audit.py, the CLI's
 `partyflow audit`) over the organisations the user reads, filtered by organisation, period (Chinese
 choices or a date range), source and kind; each finding names the candidate (linked) and the
 article. Every role reads its own scope; a foreign organisation is 403, an unknown one 404."""
@@ -13,8 +13,8 @@ from engine.errors import DomainError
 from engine.evidence import parse_date
 from reports.period import MIN_YEAR, date_range, parse_period
 from services.compliance import KIND_NAMES, SOURCE_NAMES, findings_for, period_choices
-from services.org_views import org_for, report_orgs
-from services.user_commands import NotFoundError
+from services.reporting.org_views import org_for, report_orgs
+from services.casework.user_commands import NotFoundError
 from web.render import page
 from web.security import check_csrf, current_user
 

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from engine.errors import DomainError
 from services.holidays import load_schedule, loaded_years, preview_schedule
 from services.holidays.schedule import MAX_TEXT, example_zh
-from services.user_commands import ForbiddenError
+from services.casework.user_commands import ForbiddenError
 from web.render import page
 from web.security import check_csrf, current_user, flash
 

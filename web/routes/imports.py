@@ -3,7 +3,7 @@
 Who: the township officer into their township, the administrator anywhere (services/imports/scope.py);
 everyone else 403. The upload is checked by content (xlsx or CSV), limited in size (413 with the
 limit), kept under a token only its uploader can open; the preview, the one-transaction confirm
-and the undo are the CLI's (services/ledger.py) through services/imports. With JavaScript
+and the undo are the CLI's (services/ledger/intake.py) through services/imports. With JavaScript
 (static/imports.js) the upload shows its progress and the answer is JSON {next} instead of a 303.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from engine.errors import DomainError
 from services.imports import (UploadTooLarge, confirm_upload, history, import_item, import_org, importable_orgs,
                               preview_upload, store_upload, undo_import)
 from services.imports.uploads import MAX_UPLOAD_BYTES, discard, load_upload
-from services.user_commands import ForbiddenError
+from services.casework.user_commands import ForbiddenError
 from web.render import page
 from web.security import check_csrf, current_user, flash
 

@@ -20,14 +20,14 @@ from starlette.concurrency import run_in_threadpool
 from engine.errors import DomainError, refuse
 from engine.evidence import parse_date
 from services.app import SHANGHAI
-from services.audit_log import record
+from services.integrity.audit_log import record
 from services.materials.archive import archive_zip, missing_xlsx
 from services.materials.completeness import completeness_view, for_rows
 from services.materials.files import attach, download, remove
 from services.materials.generated import attach_generated
 from services.materials.intake import UploadRefused
-from services.org_views import org_for
-from services.user_commands import NotFoundError, load_for
+from services.reporting.org_views import org_for
+from services.casework.user_commands import NotFoundError, load_for
 from web.downloads import DOCX, file_download
 from web.render import TEMPLATES
 from web.security import check_csrf, current_user, flash

@@ -18,12 +18,12 @@ from starlette.concurrency import run_in_threadpool
 from engine.errors import DomainError
 from engine.evidence import parse_date
 from reports.model import DIMENSIONS, MEASURES
-from services.audit_log import record
+from services.integrity.audit_log import record
 from reports.period import half, parse_period, quarter
 from reports.period import year as period_year
-from services.org_views import default_period, org_for, overdue_dashboard, report_orgs
-from services.reports import SUFFIXES, build_report, default_path, paragraph, report_dict, write_report
-from services.user_commands import NotFoundError
+from services.reporting.org_views import default_period, org_for, overdue_dashboard, report_orgs
+from services.reporting.period_report import SUFFIXES, build_report, default_path, paragraph, report_dict, write_report
+from services.casework.user_commands import NotFoundError
 from web.render import page
 from web.security import check_csrf, current_user
 
@@ -115,7 +115,7 @@ def period_choices(today, chosen: str) -> list[tuple[str, list[tuple[str, str]]]
 
 def _period_asked(period: str | None, start: str | None, end: str | None, today) -> tuple[str, str, str]:
     """(the period to report, the select's value, the range's error): both dates typed → that
-    range; 自定义日期范围 without both → an error; else the chosen code (when none, services.org_views
+    range; 自定义日期范围 without both → an error; else the chosen code (when none, services.reporting.org_views
     default_period: the half year just completed in July and January, else the current one)."""
     start, end, period = (start or "").strip(), (end or "").strip(), (period or "").strip()
     if start and end:
@@ -185,7 +185,7 @@ async def ledger_file(request: Request, org: str, who=Depends(current_user)):
 
 
 def _ledger_file(request: Request, who, org: str):
-    from services.ledger import export
+    from services.ledger.intake import export
 
     pf = request.app.state.pf
     chosen = org_for(pf, who, _int(org, "组织") or 0)

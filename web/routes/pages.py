@@ -5,12 +5,12 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from services.case_commands import allowed_actions
+from services.casework.case_commands import allowed_actions
 from services.casefile import case_file, with_links, with_next_steps
-from services.queries import known_stages
+from services.casework.queries import known_stages
 from services.review import branch_review, review_thread
-from services.user_commands import load_for
-from services.worklist import candidates_by_stage, queue_size, stage_counts, week
+from services.casework.user_commands import load_for
+from services.worklist.reads import candidates_by_stage, queue_size, stage_counts, week
 from web.render import page
 from web.routes.materials import materials_section, place_problem, with_missing
 from web.security import check_csrf, current_user

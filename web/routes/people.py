@@ -23,12 +23,12 @@ from starlette.concurrency import run_in_threadpool
 
 from engine.errors import DomainError, refuse
 from engine.evidence import parse_date
-from services.directory import PARTY_STATUS_NAMES
+from services.organisation.directory import PARTY_STATUS_NAMES
 from services.people import add_person, check_profile, compose, edit_person, lists, set_rights, writable_branches
 from services.people.categories import split
 from services.people.records import AlreadyAdded, load_person
 from services.people.views import STATUS_FILTERS, people_page, person_page
-from services.user_commands import ForbiddenError
+from services.casework.user_commands import ForbiddenError
 from storage.errors import ConcurrentModification
 from web.errors import STALE_MESSAGE
 from web.render import page

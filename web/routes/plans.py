@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from engine.errors import DomainError
 from services.planning import SHARE_FIELDS, plan_orgs, plan_view, save_plan
 from services.planning.plan_vs_actual import MAX_TAG_ROWS
-from services.user_commands import NotFoundError
+from services.casework.user_commands import NotFoundError
 from web.render import page
 from web.security import check_csrf, current_user, flash
 

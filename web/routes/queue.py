@@ -10,11 +10,11 @@ from starlette.concurrency import run_in_threadpool
 from engine.errors import DomainError
 from engine.evidence import parse_date
 from engine.process import process_for
-from services.queries import evidence_summary, pending_resolution
+from services.casework.queries import evidence_summary, pending_resolution
 from services.review import approve as approve_step, return_to_branch, review_thread
 from services.review.thread import review_threads
-from services.user_commands import ForbiddenError, approve_evidence, quick_fields, record_step, step_for
-from services.worklist import queue_page
+from services.casework.user_commands import ForbiddenError, approve_evidence, quick_fields, record_step, step_for
+from services.worklist.reads import queue_page
 from storage.errors import ConcurrentModification
 from web.errors import STALE_CODES, why_stale
 from web.render import page
@@ -152,7 +152,7 @@ def _approve(request: Request, who, candidate_id: int, step: str, form):
         if not preview:
             return record_step(pf, who, candidate_id, step, occurred_on=day, evidence=evidence,
                                expected_version=version)
-        from services.candidates import complete_step
+        from services.casework.candidates import complete_step
         return complete_step(pf, candidate_id, step, occurred_on=day, actor=who.actor, evidence=evidence,
                              expected_version=version, preview=True)
 

@@ -17,9 +17,9 @@ from starlette.concurrency import run_in_threadpool
 
 from engine.errors import DomainError, refuse
 from engine.evidence import parse_date
-from services.queries import command_view
+from services.casework.queries import command_view
 from services.records import correct_record, record_form, records_view, void_record
-from services.step_form import attach_violations, check_fields, evidence_from_form
+from services.casework.step_form import attach_violations, check_fields, evidence_from_form
 from storage.errors import ConcurrentModification
 from web.errors import STALE_CODES, STALE_MESSAGE
 from web.render import page
@@ -64,7 +64,7 @@ def _cannot(request, who, kind, e: DomainError):
 
 def _what(kind: str) -> str:
     if kind not in TITLES:
-        from services.user_commands import NotFoundError
+        from services.casework.user_commands import NotFoundError
         raise NotFoundError("页面不存在")
     return TITLES[kind][:2]
 

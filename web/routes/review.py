@@ -10,9 +10,9 @@ from pydantic import BaseModel, Field
 
 from engine.errors import DomainError, refuse
 from engine.evidence import parse_date
-from services.queries import command_view
+from services.casework.queries import command_view
 from services.review import approve, branch_review, return_to_branch, review_thread, submit
-from services.user_commands import ForbiddenError, load_for
+from services.casework.user_commands import ForbiddenError, load_for
 from storage.errors import ConcurrentModification
 from web.errors import STALE_CODES, why_stale
 from web.render import page

@@ -7,8 +7,8 @@ from starlette.concurrency import run_in_threadpool
 
 from engine.errors import DomainError
 from services.casefile import step_gate
-from services.step_form import attach_violations, check_fields, evidence_from_form, form_fields
-from services.user_commands import record_step, step_for
+from services.casework.step_form import attach_violations, check_fields, evidence_from_form, form_fields
+from services.casework.user_commands import record_step, step_for
 from storage.errors import ConcurrentModification
 from web.errors import STALE_CODES, STALE_MESSAGE
 from web.render import page

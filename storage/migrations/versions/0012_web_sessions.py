@@ -1,8 +1,8 @@
 """Server-side web sessions and the login throttle's counters (issue 17, findings 3 and 4).
 
 `web_session`: one row per signed-in browser, keyed by the SHA-256 of the cookie's token
-(services/sessions.py). `login_throttle`: failed logins per account name and per address, locked
-FOR UPDATE by a login (services/throttle.py). Both start empty: the signed cookies issued before
+(services/accounts/sessions.py). `login_throttle`: failed logins per account name and per address, locked
+FOR UPDATE by a login (services/accounts/throttle.py). Both start empty: the signed cookies issued before
 this revision carry no session token, so everyone signs in once more after the upgrade.
 
 Revision ID: 0012

@@ -35,8 +35,8 @@ from engine.evidence import people_ids
 from engine.prerequisites import requires_message, root_causes, sentences
 from engine.process import process_for
 from services.app import App, local_date
-from services.history import load_history, load_log, to_event  # noqa: F401 - importable from here as before
-from services.results import CommandResult
+from services.casework.history import load_history, load_log, to_event  # noqa: F401 - importable from here as before
+from services.casework.results import CommandResult
 from storage.unit_of_work import UnitOfWork
 from workflows.loader import definition_to_data
 
@@ -116,7 +116,7 @@ def _persist(app: App, uow: UnitOfWork, row, decision, event_ids: Mapping[int, i
     applied_on = after.applied_on if after.applied_on is not None and after.applied_on != row.applied_on else None
     key = after.definition_key if after.definition_key != row.definition_key else None
     # The candidate row first, then the event: the transaction then holds an id (xid) before it
-    # draws an event id, which the worklist change feed relies on (services/worklist_cache.py).
+    # draws an event id, which the worklist change feed relies on (services/worklist/cache.py).
     new_version = uow.candidates.update(  # stage and branch are indexed: written only when they move
         candidate_id, row.version, stage=after.stage if after.stage != row.stage else None, state=after.snapshot(),
         branch_id=after.branch_id if after.branch_id != row.branch_id else None,

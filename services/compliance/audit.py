@@ -20,7 +20,7 @@ from sqlalchemy import select
 from reports.model import Period
 from reports.health import late_step_filter
 from services.app import App
-from services.directory import resolve_org
+from services.organisation.directory import resolve_org
 from storage.tables import candidate, event, organisation, person
 
 

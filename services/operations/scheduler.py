@@ -12,7 +12,7 @@ are only ticks, and what they do is made safe on its own:
   was down runs once when it comes back, not once per missed day. At start the scheduler also runs
   today's scan if nobody has, and the half-year report of the last period end if it was missed
   (the catch-up).
-The job store holds only the jobs' names (`services.scheduler:daily_scan_job`); they reach the App
+The job store holds only the jobs' names (`services.operations.scheduler:daily_scan_job`); they reach the App
 through this module's runtime, set by `build()`, so no database URL (with its password) is pickled
 into the job store.
 """
@@ -32,9 +32,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select, text
 
 from services.app import SHANGHAI, App
-from services.dispatch import DispatchSettings, dispatch_all, worker_id
+from services.notices.dispatch import DispatchSettings, dispatch_all, worker_id
 from services.notices.send import SIDE_ROLES, inapp_targets
-from services.reminders import ScanSettings, addresses, scan
+from services.notices.reminders import ScanSettings, addresses, scan
 from storage.tables import job_run
 
 log = logging.getLogger("partyflow.scheduler")
@@ -90,10 +90,10 @@ def run_period_report(app: App, day: date, worker: str | None = None) -> int | N
     """The half-year hook: the morning after 6-30 and 12-31 (the daily job's first run on 07-01 and
     01-01, so the last day's meetings are recorded) each township officer gets the township's report
     for the half year that ended on `day` — the Chinese paragraph and the plain-text report, rendered into
-    the notice (reports/, services/reports.py). A township without a registered officer gets it on
+    the notice (reports/, services/reporting/period_report.py). A township without a registered officer gets it on
     the console/log, like every other notice."""
     from reports.period import containing_half
-    from services.reports import build_in, report_notice
+    from services.reporting.period_report import build_in, report_notice
 
     worker = worker or worker_id()
     period = containing_half(day)
@@ -155,10 +155,10 @@ def build(app: App, channels: dict[str, Any], renderer, config: SchedulerConfig 
         job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
         timezone=SHANGHAI,
     )
-    sched.add_job("services.scheduler:daily_scan_job", CronTrigger(hour=config.scan_hour, minute=config.scan_minute,
+    sched.add_job("services.operations.scheduler:daily_scan_job", CronTrigger(hour=config.scan_hour, minute=config.scan_minute,
                                                                    timezone=SHANGHAI),
                   id="daily-scan", name="每日逾期扫描", replace_existing=True)
-    sched.add_job("services.scheduler:dispatch_job", IntervalTrigger(seconds=config.dispatch_interval),
+    sched.add_job("services.operations.scheduler:dispatch_job", IntervalTrigger(seconds=config.dispatch_interval),
                   id="dispatch", name="发送提醒", replace_existing=True)
     return sched
 

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from engine.errors import refuse
 from services.app import App
-from services.verify import check_audit_chain, event_chain_problem, event_chains
+from services.integrity.verify import check_audit_chain, event_chain_problem, event_chains
 from storage.chain import canonical_json
 
 FORMAT = "partyflow-checkpoint/1"

@@ -1,4 +1,4 @@
-"""Per-process caches behind services/worklist.py: each candidate's open steps, and each scope's live
+"""Per-process caches behind services/worklist/reads.py: each candidate's open steps, and each scope's live
 candidates kept up to date from the event log, so that a worklist or queue request costs in
 proportion to what changed since the previous one, not to the number of candidates.
 
@@ -13,7 +13,7 @@ Four layers, all per `App` (one per server process), under one lock:
   rows with what the "candidates by stage" page shows from the state (current branch, late
   steps); loaded once, then patched from the same feed.
 - `feed`: the change feed. Every write of a candidate appends an `event` row in the same
-  transaction (services/candidates.py `_persist`, the ledger import), and event ids only grow
+  transaction (services/casework/candidates.py `_persist`, the ledger import), and event ids only grow
   (autoincrement). Each request first runs one primary-key range read, `event.id > floor`
   (usually no row), and re-reads only the candidates those events name: a candidate moved to
   another branch (a transfer) leaves one scope and enters another, a registration enters.
@@ -30,7 +30,7 @@ may carry a smaller id than rows already seen (or none at all: rolled back). So 
 sees new rows it leaves a checkpoint (highest id seen, the snapshot's xmax). A later read whose
 snapshot xmin is at least that xmax moves the floor to the checkpoint's id, after taking the rows
 it sees. Why that is exact, with no timing: every writer of an event has written its candidate row
-first (services/candidates.py `_persist`, registration, the ledger import), so it holds a
+first (services/casework/candidates.py `_persist`, registration, the ledger import), so it holds a
 transaction id (xid) *before* it draws an event id. An id at or below the checkpoint's was drawn
 before the checkpoint's snapshot (the sequence only grows), so its writer's xid is below that
 xmax; once xmin has passed it, that writer has committed or aborted and this very read sees its

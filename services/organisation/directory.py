@@ -14,7 +14,7 @@ from engine.calendar import ScheduleFileError, load_year_schedule
 from engine.errors import refuse
 from engine.input_policy import name_problem, text_problem
 from services.app import App
-from services.audit_log import record_in
+from services.integrity.audit_log import record_in
 from storage.repositories import OrgRow
 from storage.tables import GENDERS, ORG_KINDS, ORG_LEVELS, PARTY_STATUSES
 from storage.unit_of_work import UnitOfWork

@@ -1,5 +1,5 @@
 """Writes a logged-in user makes (web pages and API alike): the access check, the same use case
-the CLI calls (services/candidates.py), then the audit row with the user.
+the CLI calls (services/casework/candidates.py), then the audit row with the user.
 
 Errors: `NotFoundError` (no such candidate or step → 404), `ForbiddenError` (a branch or a step
 the user may not touch → 403); rule violations stay `DomainError` (the engine's, with articles).
@@ -11,11 +11,11 @@ from typing import Any, Mapping
 
 from engine import CandidateState
 from engine.errors import refuse
-from services import candidates
-from services.access import Principal
+from services.casework import candidates
+from services.accounts.access import Principal
 from services.app import App
-from services.audit_log import record
-from services.results import CommandResult
+from services.integrity.audit_log import record
+from services.casework.results import CommandResult
 from workflows.model import StepSpec
 
 

@@ -1,6 +1,6 @@
 """A candidate's log read as engine events.
 
-Its own module, apart from services.candidates (the write commands and the engine's decisions):
+Its own module, apart from services.casework.candidates (the write commands and the engine's decisions):
 reading a candidate (`partyflow show`, the case file) needs the log, not the decision machinery
 (issue 19, CLI start).
 """

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from engine.errors import refuse
-from services.access import Principal, build_principal
+from services.accounts.access import Principal, build_principal
 from services.app import App
-from services.audit_log import record_in
+from services.integrity.audit_log import record_in
 from storage.repositories.sessions import SessionRepo, SessionRow
 
 IDLE = timedelta(hours=2)

@@ -16,10 +16,10 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from engine.errors import DomainError, Violation, refuse
 from services.app import SHANGHAI, App
-from services.audit_log import record_in
-from services import throttle
-from services.directory import resolve_org
-from services.sessions import end_all_in
+from services.integrity.audit_log import record_in
+from services.accounts import throttle
+from services.organisation.directory import resolve_org
+from services.accounts.sessions import end_all_in
 from storage.repositories import UserRow
 from storage.tables import USER_ROLES
 
@@ -175,7 +175,7 @@ class LoginLocked(DomainError):
 
 def authenticate(app: App, username: str, password: str, ip: str) -> UserRow:
     """The user if the password is right and neither the account name nor the address is locked
-    (services/throttle.py: per account from any address, and per address).
+    (services/accounts/throttle.py: per account from any address, and per address).
 
     Every attempt is recorded (login_attempt) and counted; a locked name or address is refused
     even with the right password, before the password is checked, until the lock ends.

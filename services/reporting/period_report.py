@@ -19,7 +19,7 @@ from reports.period import as_dict as period_dict
 from reports.period import parse_period
 from reports.build import build
 from services.app import App
-from services.directory import resolve_org
+from services.organisation.directory import resolve_org
 from storage.repositories import OrgRow
 from storage.unit_of_work import UnitOfWork
 
@@ -103,7 +103,7 @@ def paragraph(report: Report) -> str:
 def ledger_for(app: App, report: Report):
     """The 发展党员工作台账 sheet of the report's organisation (None if the ledger module is absent)."""
     try:
-        from services.ledger import ledger_table
+        from services.ledger.intake import ledger_table
     except ImportError:
         return None
     return ledger_table(app, report.org.id)

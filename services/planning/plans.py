@@ -15,7 +15,7 @@ from engine.errors import refuse
 from reports.period import MAX_YEAR, MIN_YEAR
 from reports.plan import PLAN_SHARE_KEYS, plan_key_label, plan_key_order
 from services.app import App
-from services.directory import resolve_org
+from services.organisation.directory import resolve_org
 
 KEYS_HELP = "、".join([*PLAN_SHARE_KEYS, "tag:类别（如 tag:致富带头人）"])
 

@@ -25,9 +25,9 @@ from engine.resolution import describe
 from engine.state import NEW, Resolution
 from engine.timing import StepOutlook, anchor_date
 from services.app import SHANGHAI, App
-from services.history import load_history
-from services.directory import KIND_NAMES, LEVEL_NAMES, PARTY_STATUS_NAMES, resolve_org
-from services.results import CommandResult, event_dict
+from services.casework.history import load_history
+from services.organisation.directory import KIND_NAMES, LEVEL_NAMES, PARTY_STATUS_NAMES, resolve_org
+from services.casework.results import CommandResult, event_dict
 from storage.repositories import OrgRow
 from storage.unit_of_work import UnitOfWork
 from workflows.model import Definition, RuleSpec, StepSpec
@@ -395,7 +395,7 @@ def show_candidate(app: App, candidate_id: int) -> dict[str, Any]:
 
 def step_ref(app: App, candidate_id: int, ref: str) -> str:
     """A step id from what a user typed (id, number or name), for reads; writes resolve it inside
-    their own transaction (`services.candidates.complete_step` accepts the reference itself)."""
+    their own transaction (`services.casework.candidates.complete_step` accepts the reference itself)."""
     with _read(app) as uow:
         row = _load_candidate(uow, candidate_id)
     key = (row.state or {}).get("definition_key") or row.definition_key

@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from services.app import App
-from services.audit_log import record_in
-from services.candidates import definition_body
-from services.queries import citation_label
+from services.integrity.audit_log import record_in
+from services.casework.candidates import definition_body
+from services.casework.queries import citation_label
 from storage.errors import DefinitionChanged
 from storage.tables import candidate, workflow_definition
 from workflows.loader import DefinitionError, Problem, load_text

@@ -20,7 +20,7 @@ from typing import Any
 
 from engine import branch_history, deadlines, effective_events, milestones, process_for, replay
 from services.app import App
-from services.candidates import party_status_for, to_event
+from services.casework.candidates import party_status_for, to_event
 from storage.chain import audit_hash, event_row_hash
 
 

@@ -1,5 +1,5 @@
 """The 发展党员工作台账 in and out: import preview → confirm, undo (docs/ledger.md); the export
-lives in services/ledger_export.py and is re-exported here.
+lives in services/ledger/export.py and is re-exported here.
 
 Import: `preview` reads the file safely (`reports/ledger/reader.py`), resolves each row (person
 fields, branch by name within the township, dates) and folds it with the engine
@@ -38,10 +38,10 @@ from reports.ledger.layout import (APPROVAL_COLUMN, TAG_SEPARATORS, TAIL_COLUMNS
                                    normalise_header)
 from reports.ledger.reader import LedgerFileError, Limits, read_ledger
 from services.app import App
-from services.audit_log import record_in
-from services.candidates import _variants, definition_body, party_status_for
-from services.directory import resolve_org
-from services.ledger_export import _layout_definition, export, ledger_table  # noqa: F401 - the module's public face
+from services.integrity.audit_log import record_in
+from services.casework.candidates import _variants, definition_body, party_status_for
+from services.organisation.directory import resolve_org
+from services.ledger.export import _layout_definition, export, ledger_table  # noqa: F401 - the module's public face
 from storage.bulk_load import BulkWriter, PipelinedWriter
 from storage.repositories import profile_of
 from storage.tables import organisation, person

@@ -11,10 +11,10 @@ from collections import Counter
 from datetime import date
 from typing import Any
 
-from services.access import Principal
+from services.accounts.access import Principal
 from services.app import App
-from services.queries import overdue
-from services.user_commands import ForbiddenError, NotFoundError
+from services.casework.queries import overdue
+from services.casework.user_commands import ForbiddenError, NotFoundError
 
 LEVEL_ORDER = {"county": 0, "township": 1, "branch": 2}
 LIST_LIMIT = 300  # overdue items listed on the page (the counts cover all)
@@ -91,7 +91,7 @@ def recent_periods(today: date, count: int = 6) -> list[str]:
 def overdue_dashboard(app: App, who: Principal, branch_id: int | None = None, as_of: date | None = None) -> dict[str, Any]:
     """{today, total, branches: [{id, name, count}], items: [...] (oldest due first, at most
     LIST_LIMIT), more} for the user's readable branches (or one of them), as of `as_of` (default
-    today: the CLI's `overdue --as-of`, services.queries.overdue)."""
+    today: the CLI's `overdue --as-of`, services.casework.queries.overdue)."""
     today = as_of or app.today()
     with app.uow(read_only=True) as uow:
         if branch_id is not None:

@@ -3,7 +3,7 @@
 The web renders `form_fields(...)`; `check_fields` parses each field with the engine's own parser
 (engine/evidence.py), one field at a time, so each message lands next to its field. Rules that
 involve several facts (the vote, sponsors' party status, the public notice) are the engine's: their
-violations come back from `services.candidates.complete_step` and are attached to the field the
+violations come back from `services.casework.candidates.complete_step` and are attached to the field the
 rule names, and shown with their article.
 """
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The exceptional paths a logged-in user records (web pages): withdraw, disqualify, transfer, …
 
-The same use case the CLI calls (`services.candidates.exceptional`), after the access check, then
+The same use case the CLI calls (`services.casework.candidates.exceptional`), after the access check, then
 the audit row with the user. Every exceptional path is the branch's business (the branch records
 a withdrawal, its committee's decision to disqualify, a transfer of the organisational relation,
 a death); the township and the county read them. An administrator may record them everywhere.
@@ -15,12 +15,12 @@ from typing import Any
 
 from engine.errors import DomainError, Violation
 from engine.process import ACTION_NAMES, process_for
-from services import candidates
-from services.access import Principal
+from services.casework import candidates
+from services.accounts.access import Principal
 from services.app import App
-from services.audit_log import record
-from services.results import CommandResult
-from services.user_commands import ForbiddenError, NotFoundError, load_for
+from services.integrity.audit_log import record
+from services.casework.results import CommandResult
+from services.casework.user_commands import ForbiddenError, NotFoundError, load_for
 
 # The actions offered on a candidate's page, in this order (the CLI's commands; "reject" is not one:
 # 未通过 is recorded by the vote or the approval step's outcome). {action: (title, reason label, hint)}
@@ -160,7 +160,7 @@ def register_new_applicant(app: App, who: Principal, *, branch_id: int, name: st
     same person with an open application in the branch is `AlreadyRegistered` (a form sent twice);
     in another branch it is `OpenElsewhere` unless `confirm_other` says this is another person
     (then a new person is added and the audit row records the confirmation)."""
-    from services.directory import add_person
+    from services.organisation.directory import add_person
     from services.people import check_profile
 
     checked = check_profile(name=name, gender=gender, birth_date=birth_date, ethnicity=ethnicity, education=education,

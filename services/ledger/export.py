@@ -1,6 +1,6 @@
 """The 发展党员工作台账 out: `ledger_table` reads an organisation's candidates (and the entries of
 repeatable steps from the log) into a `LedgerTable`; `export` writes it with
-`reports/ledger/sheet.py`. The import reads the same layout back (services/ledger.py)."""
+`reports/ledger/sheet.py`. The import reads the same layout back (services/ledger/intake.py)."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -16,8 +16,8 @@ from engine.process import process_for
 from reports.ledger.layout import extension_approved, layout_for
 from reports.model import LedgerTable
 from services.app import App
-from services.candidates import _variants
-from services.directory import resolve_org
+from services.casework.candidates import _variants
+from services.organisation.directory import resolve_org
 from storage.tables import candidate, event, organisation, person
 from workflows.model import Definition
 

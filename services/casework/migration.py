@@ -14,8 +14,8 @@ from typing import Any, Iterable
 from engine.errors import DomainError, Violation
 from engine.process import process_for
 from services.app import App
-from services.candidates import migrate
-from services.queries import pending_resolution
+from services.casework.candidates import migrate
+from services.casework.queries import pending_resolution
 
 
 @dataclass

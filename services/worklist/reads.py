@@ -9,10 +9,10 @@ from datetime import timedelta
 from typing import Any
 
 from engine import CandidateState, outlook, process_for
-from services.access import Principal, step_side
+from services.accounts.access import Principal, step_side
 from services.app import App
-from services.queries import citation_label, show_candidate, stage_name
-from services.worklist_cache import Scope, WorklistCache
+from services.casework.queries import citation_label, show_candidate, stage_name
+from services.worklist.cache import Scope, WorklistCache
 from storage.unit_of_work import UnitOfWork
 from workflows.model import Definition
 from engine.review import upstream
@@ -49,7 +49,7 @@ def _definition(app: App, key: str) -> Definition | None:
 # (those whose stage lets a step of the wanted side be open; ended candidates are never read) with
 # their open steps, loaded once through the (branch_id, stage) index and then patched from the
 # event log: a request reads the events appended since the previous one (a primary-key range,
-# usually empty) and re-reads only the candidates they name. See services/worklist_cache.py for the
+# usually empty) and re-reads only the candidates they name. See services/worklist/cache.py for the
 # invalidation rules and PostgreSQL's late-committing ids. No write is added to the step path.
 
 
@@ -304,7 +304,7 @@ def candidates_by_stage(app: App, branch_ids: list[int] | None, *, stage: str | 
     """[{stage, stage_name, total, candidates: [{id, name, branch, applied_on, late}]}] in process
     order, end states last; candidates by id.
 
-    From the per-process listing of the branches' candidates (services/worklist_cache.py), kept
+    From the per-process listing of the branches' candidates (services/worklist/cache.py), kept
     up to date by the same change feed as the week and the queue: a request reads the events
     since the previous one and the names of the people shown, not every candidate's state.
     `stage` keeps one group, `branch` one branch's candidates (within `branch_ids`), `name` those

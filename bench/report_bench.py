@@ -170,13 +170,16 @@ def generate(n: int, seed: int = 2018):
     return people, profile_rows, cands, miles, deadlines, events, tenures
 
 
-def _orgs() -> list[tuple]:
+def _orgs(townships: int = TOWNSHIPS, branches: int = BRANCHES) -> list[tuple]:
+    """One county (id 1), `townships` townships t01, t02, … (ids 2..townships+1) and `branches`
+    branches b0001, b0002, … spread round-robin over them (branch k lies in township
+    (k - 1) % townships + 1: b0001 in t01, b0002 in t02, …)."""
     rows = [(1, "county", "全县县委", "county", None, None, NOW)]
-    for t in range(TOWNSHIPS):
+    for t in range(townships):
         rows.append((2 + t, f"t{t + 1:02d}", f"第{t + 1}乡党委", "township", None, 1, NOW))
-    for b in range(BRANCHES):
-        rows.append((2 + TOWNSHIPS + b, f"b{b + 1:04d}", f"第{b + 1}村党支部", "branch", "rural",
-                     2 + b % TOWNSHIPS, NOW))
+    for b in range(branches):
+        rows.append((2 + townships + b, f"b{b + 1:04d}", f"第{b + 1}村党支部", "branch", "rural",
+                     2 + b % townships, NOW))
     return rows
 
 

@@ -1,11 +1,27 @@
 """Web benchmark (issue 5, part 6): the secretary's week and the township's queue with 1 M candidates.
 
 The database is filled in bulk (bench/report_bench.py's loaders: stdlib `executemany` on SQLite,
-`COPY` on PostgreSQL): one county, 70 townships, 1,000 branches, N people and N candidates with
-real engine snapshots (`candidate.state`) of the 2014 process: 55 % ended (withdrawn, not
-selected, …, at any point), 30 % full members (all 25 steps done), 15 % open somewhere between
-the application and the archive (the first k steps done, dates over 2017–2019). Each branch has
-~1,000 candidates (~150 open), a township ~14 branches.
+`COPY` on PostgreSQL): one county, T townships, B branches (round-robin over the townships), N
+people and N candidates (spread evenly over the branches) with real engine snapshots
+(`candidate.state`) of the 2014 process: 55 % ended (withdrawn, not selected, …, at any point),
+30 % full members (all 25 steps done), 15 % open somewhere between the application and the
+archive (the first k steps done, dates over 2017–2019).
+
+Density. What a user waits for scales with the candidates of their scope (a township's home and
+queue compute the outlook of each of its open candidates), not with N, so the layout decides the
+figures. The default is a realistic one: `--per-branch 36` candidates a branch and
+`--branches-per-township 14`, i.e. for N = 1 M: 27,778 branches in 1,985 townships. Why: China
+has ~38,000 township-level divisions and ~490,000 village-level ones (~13 village branches a
+township, plus a school or an enterprise branch: 14); a village branch receives a handful of
+applications a year, so 36 candidacies over the record's eleven years (2009–2019) is ~3 a year,
+~5 of them in progress at a time (the 15 % above); a township then holds ~500 candidacies, ~75 in
+progress (~230 not ended, with the full members). 1 M
+candidates is thus ~2,000 townships (~5 % of the country), not one county's worth; the
+organisation tree has 1 + T + B rows. The old layout, 70 townships and 1,000 branches (~1,000
+candidates a branch, ~14,000 a township, ~2,100 in progress, ~6,400 not ended: ~28 × denser than
+real), stays as a stress
+figure: `--dense` (= `--townships 70 --branches 1000`). `--townships T` and `--branches B` set
+the layout outright; either alone takes the other from `--branches-per-township`.
 
 Then `partyflow serve --no-scheduler --today 2020-01-01` runs in a subprocess on 127.0.0.1 (the real
 server: uvicorn, one process), a branch secretary (branch b0001) and the township officer (t01) log
@@ -18,6 +34,11 @@ candidate's outlook is computed once per process), then p50/p95/p99 and requests
     python -m bench.web_bench --url postgresql+psycopg://postgres@127.0.0.1:5432/bench
     python -m bench.web_bench --candidates 100000 --keep   # then --reuse to time it again
     python -m bench.web_bench --reuse --writes 5           # with 5 steps/s recorded meanwhile in t01
+    python -m bench.web_bench --dense --keep               # the old 70 × 1,000 layout (stress figure)
+
+Each layout has its own database (SQLite file `web_<N>[_<T>t<B>b].db`, PostgreSQL schema
+`bench_web[_<T>t<B>b]`; the old dense layout keeps the old names), so a realistic and a dense
+one can be kept side by side; `--reuse` checks that the stored layout is the one asked for.
 
 `--writes R`: a thread of this process records R steps a second (services.casework.candidates.complete_step,
 the engine's earliest possible date, sample evidence) on open candidates of the township t01 —
@@ -44,11 +65,13 @@ from pathlib import Path
 import httpx2 as httpx  # the maintained successor; starlette's TestClient uses it too
 from sqlalchemy.engine import make_url
 
-from bench.report_bench import BRANCHES, NOW, ORG_COLS, TOWNSHIPS, _orgs, _pg_load, _sqlite_load
+from bench.report_bench import NOW, ORG_COLS, _orgs, _pg_load, _sqlite_load
 from bench.target import bench_database, drop_bench_database
 from storage.db import make_engine, upgrade
 
 PG_SCHEMA = "bench_web"
+PER_BRANCH, BRANCHES_PER_TOWNSHIP = 36, 14  # the realistic default (see the docstring)
+DENSE = (70, 1000)  # the old layout: townships, branches
 KEY = "cpc_2014@1"
 TODAY = date(2020, 1, 1)
 PASSWORD = "bench-password-1"
@@ -86,14 +109,30 @@ def _state(branch: int, applied: date, k: int, snap, end: str | None, rng) -> tu
     return end or stage, json.dumps(state, ensure_ascii=False, separators=(",", ":"))
 
 
-def generate(n: int, seed: int = 2020):
+def layout(n: int, *, townships: int | None = None, branches: int | None = None, per_branch: float = PER_BRANCH,
+           branches_per_township: int = BRANCHES_PER_TOWNSHIP) -> tuple[int, int]:
+    """(townships, branches) for N candidates: given outright, or from the density."""
+    if branches is None:
+        branches = townships * branches_per_township if townships else max(1, round(n / per_branch))
+    if townships is None:
+        townships = -(-branches // branches_per_township)
+    return townships, branches
+
+
+def layout_name(townships: int, branches: int) -> str:
+    """The suffix of a layout's database name ('' for the old dense one, whose names it keeps)."""
+    return "" if (townships, branches) == DENSE else f"_{townships}t{branches}b"
+
+
+def generate(n: int, townships: int, branches: int, seed: int = 2020):
+    step = 7919 if branches % 7919 else 1  # a stride coprime with `branches`: every branch gets n / branches
     rng = random.Random(seed)
     snap = _snapshots()
     people, cands = [], []
     old, recent = date(2009, 1, 1).toordinal(), date(2017, 1, 1).toordinal()
     for i in range(n):
         cid = i + 1
-        branch = 1 + TOWNSHIPS + 1 + (i * 7919) % BRANCHES
+        branch = 1 + townships + 1 + (i * step) % branches
         x = rng.random()
         if x < 0.55:
             applied = date.fromordinal(old + rng.randrange(recent - old))
@@ -112,14 +151,14 @@ def generate(n: int, seed: int = 2020):
     return people, cands
 
 
-def load(url: str, n: int, log) -> None:
+def load(url: str, n: int, townships: int, branches: int, log) -> None:
     started = time.perf_counter()
     engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
-    people, cands = generate(n)
+    people, cands = generate(n, townships, branches)
     log(f"  generated {n:,} candidates in {time.perf_counter() - started:.1f} s")
-    tables = [("organisation", ORG_COLS, _orgs()), ("person", PERSON_COLS, people),
+    tables = [("organisation", ORG_COLS, _orgs(townships, branches)), ("person", PERSON_COLS, people),
               ("candidate", CANDIDATE_COLS, cands)]
     if url.startswith("sqlite"):
         _sqlite_load(make_url(url).database, tables)
@@ -129,6 +168,26 @@ def load(url: str, n: int, log) -> None:
 
 
 SCOPES = 10  # townships t01..t10, with the secretary of b0001..b0010 (b000k lies in t0k) and the officer
+
+
+def stored_layout(url: str) -> tuple[int, int, int]:
+    """(townships, branches, candidates) of an existing bench database (`--reuse`); 0s if none."""
+    from sqlalchemy import func, select
+    from sqlalchemy import inspect as sa_inspect
+
+    from storage.tables import candidate, organisation
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            if not sa_inspect(conn).has_table("organisation"):
+                return 0, 0, 0
+            o = organisation.c
+            count = dict(conn.execute(select(o.level, func.count()).group_by(o.level)).all())
+            n = conn.execute(select(func.count()).select_from(candidate)).scalar_one()
+    finally:
+        engine.dispose()
+    return count.get("township", 0), count.get("branch", 0), n
 
 
 def accounts(url: str) -> list[dict]:
@@ -424,6 +483,14 @@ def main(argv: list[str] | None = None) -> int:
                                   f"a dedicated schema {PG_SCHEMA!r} (its database is created if missing), "
                                   "dropped at the end unless --keep")
     ap.add_argument("--candidates", type=int, default=1_000_000)
+    ap.add_argument("--per-branch", type=float, default=PER_BRANCH,
+                    help=f"candidates a branch (default {PER_BRANCH}, realistic; see above)")
+    ap.add_argument("--branches-per-township", type=int, default=BRANCHES_PER_TOWNSHIP,
+                    help=f"branches a township (default {BRANCHES_PER_TOWNSHIP})")
+    ap.add_argument("--townships", type=int, help="townships, outright (default: from the density)")
+    ap.add_argument("--branches", type=int, help="branches, outright (default: from the density)")
+    ap.add_argument("--dense", action="store_true",
+                    help=f"the old layout, {DENSE[0]} townships and {DENSE[1]:,} branches (a stress figure)")
     ap.add_argument("--requests", type=int, default=400, help="timed requests per target, over all users")
     ap.add_argument("--think", type=float, default=0.0,
                     help="mean pause (seconds, exponential) of each user before each timed request; 0: saturation")
@@ -437,18 +504,39 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     log = lambda m: print(m, flush=True)  # noqa: E731
+    if args.dense and (args.townships or args.branches):
+        ap.error("--dense is --townships 70 --branches 1000: give one or the other")
+    if args.per_branch <= 0 or args.branches_per_township < 1:
+        ap.error("--per-branch and --branches-per-township must be positive")
+    towns, branches = DENSE if args.dense else layout(
+        args.candidates, townships=args.townships, branches=args.branches, per_branch=args.per_branch,
+        branches_per_township=args.branches_per_township)
+    if towns < SCOPES or branches < towns:
+        ap.error(f"the layout needs at least {SCOPES} townships (the bench's users are in t01..t{SCOPES:02d}) "
+                 f"and a branch in each: got {towns} townships, {branches} branches")
+    density = (f"{towns:,} townships, {branches:,} branches: {args.candidates / branches:,.0f} candidates a branch, "
+               f"{args.candidates / towns:,.0f} a township")
+    schema = PG_SCHEMA + layout_name(towns, branches)
 
     if args.url and not args.url.startswith("sqlite"):
         _pg_database(args.url)
-    pg, base, url = bench_database(args.url, stem=f"web_{args.candidates}", schema=PG_SCHEMA, reuse=args.reuse)
+    pg, base, url = bench_database(args.url, stem=f"web_{args.candidates}{layout_name(towns, branches)}", schema=schema,
+                                   reuse=args.reuse)
     backend = "postgresql" if pg else "sqlite"
-    log(f"{backend}: {args.candidates:,} candidates; {SCOPES} secretaries and {SCOPES} township officers "
+    if args.reuse:
+        stored = stored_layout(url)
+        if stored != (towns, branches, args.candidates):
+            print(f"--reuse: the stored database has {stored[0]:,} townships, {stored[1]:,} branches and "
+                  f"{stored[2]:,} candidates, not {towns:,}, {branches:,} and {args.candidates:,}: run without --reuse "
+                  "(with --keep) first", file=sys.stderr)
+            return 2
+    log(f"{backend}: {args.candidates:,} candidates; {density}; {SCOPES} secretaries and {SCOPES} township officers "
         f"(+ a county viewer for the cold pages); {args.requests} requests per target; {args.servers} server process(es); "
         f"load {_load()}")
     servers, out = [], None
     try:
         if not args.reuse:
-            load(url, args.candidates, log)
+            load(url, args.candidates, towns, branches, log)
         users = [u for u in accounts(url) if not (args.no_county and u["who"] == "county")]
         ports = [_free_port() for _ in range(max(1, args.servers))]
         for port in ports:
@@ -473,10 +561,11 @@ def main(argv: list[str] | None = None) -> int:
                 server.kill()
                 server.wait(10)
         if not args.keep:
-            drop_bench_database(pg, base, url, schema=PG_SCHEMA)
+            drop_bench_database(pg, base, url, schema=schema)
     cold = out["cold"]
     print()
-    print(f"Cold: each user's first request of each page after start ({backend}, {args.candidates:,} candidates), "
+    print(f"Cold: each user's first request of each page after start ({backend}, {args.candidates:,} candidates; "
+          f"{density}), "
           "server CPU per request (wall in brackets); first = the process's first of that page, max = the worst scope")
     print("| page | who | first user | first | max (user) | median |")
     print("|---|---|---|---|---|---|")
@@ -489,7 +578,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"| {name} | {who} | {got[0]['user']} | {got[0]['cpu_ms']:.0f} ms ({got[0]['wall_ms']:.0f}) | "
                   f"{worst['cpu_ms']:.0f} ms ({worst['user']}) | {statistics.median(r['cpu_ms'] for r in got):.0f} ms |")
     print()
-    print(f"Under load: {SCOPES * 2} users at once ({backend}, {args.candidates:,} candidates), "
+    print(f"Under load: {SCOPES * 2} users at once ({backend}, {args.candidates:,} candidates; {density}), "
           + (f"each pausing {args.think:g} s on average between requests" if args.think else
              "each sending its next request as soon as the last is answered (saturation)"))
     print("| page | users | requests | p50 | p95 | p99 | req/s | server CPU / request |")
@@ -499,7 +588,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{r['p99_ms']:.1f} ms | {r['rps']:.0f} | {r['cpu_ms']:.1f} ms |")
     print(f"load {_load()}")
     if args.json:
-        args.json.write_text(json.dumps({"backend": backend, "candidates": args.candidates, **out}, indent=2))
+        args.json.write_text(json.dumps({"backend": backend, "candidates": args.candidates, "townships": towns,
+                                         "branches": branches, "servers": args.servers, "think_s": args.think, **out},
+                                        indent=2))
     return 0
 
 

@@ -2,16 +2,13 @@
 candidates kept up to date from the event log, so that a worklist or queue request costs in
 proportion to what changed since the previous one, not to the number of candidates.
 
-Four layers, all per `App` (one per server process), under one lock:
+Three layers, all per `App` (one per server process), under one lock:
 
 - `outlooks`: candidate id -> (version, open steps, branch of the state). A candidate's open steps
   depend only on its state (a new version on every write) and the holiday calendar.
 - `scopes`: (branch ids or None, stages) -> the scope's live candidates (those whose stage lets a
   step of the wanted side be open) with their open steps; loaded once from the `candidate`
   (branch_id, stage) index, then patched.
-- `listings`: (branch ids or None) -> every candidate of the branches, ended ones too, as narrow
-  rows with what the "candidates by stage" page shows from the state (current branch, late
-  steps); loaded once, then patched from the same feed.
 - `feed`: the change feed. Every write of a candidate appends an `event` row in the same
   transaction (services/casework/candidates.py `_persist`, the ledger import), and event ids only grow
   (autoincrement). Each request first runs one primary-key range read, `event.id > floor`
@@ -67,20 +64,6 @@ class LiveRow(NamedTuple):
     stage: str
 
 
-class ListRow(NamedTuple):
-    """A candidate as the "candidates by stage" page lists it (`branch`: the state's, else the row's)."""
-
-    id: int
-    person_id: int
-    branch_id: int
-    version: int
-    definition_key: str
-    stage: str
-    applied_on: Any
-    late: int
-    branch: int
-
-
 class Scope:
     """Live candidates of some branches (None: all) in some stages: cid -> (row, steps, branch)."""
 
@@ -105,18 +88,6 @@ class Scope:
         value = compute()
         self.derived[name] = (full, value)
         return value
-
-
-class Listing(Scope):
-    """Every candidate of some branches (None: all), in any stage: cid -> ListRow."""
-
-    __slots__ = ()
-
-    def __init__(self, branches: frozenset[int] | None, provisional: bool) -> None:
-        super().__init__(branches, frozenset(), provisional)
-
-    def wants(self, row) -> bool:
-        return self.branches is None or row.branch_id in self.branches
 
 
 class ChangeFeed:
@@ -189,7 +160,6 @@ class WorklistCache:
         self.calendar: Any = None
         self.fingerprint: frozenset | None = None
         self.scopes: OrderedDict[tuple, Scope] = OrderedDict()
-        self.listings: OrderedDict[tuple | None, Listing] = OrderedDict()
         self.feed = ChangeFeed()
         self.undone: tuple | None = None
         self.registry_keys: tuple | None = None
@@ -217,7 +187,6 @@ class WorklistCache:
             if self.undone is not None:  # candidates were deleted: their ids may come back (SQLite)
                 self.data.clear()
                 self.scopes.clear()
-                self.listings.clear()
             self.undone = fp
 
     # -- open steps -----------------------------------------------------------------------------
@@ -265,13 +234,6 @@ class WorklistCache:
         return self._cached(engine_read, registry_keys, compute, self.scopes, key,
                             lambda conn: self._load(conn, key, compute))
 
-    def listing(self, engine_read, branch_ids: list[int] | None, registry_keys: tuple, compute) -> Listing:
-        """Every candidate of the branches (None: all), brought up to date with the event log
-        first. `compute` is the scopes' (the feed read here patches them too)."""
-        key = None if branch_ids is None else tuple(branch_ids)
-        return self._cached(engine_read, registry_keys, compute, self.listings, key,
-                            lambda conn: self._load_listing(conn, key))
-
     def _cached(self, engine_read, registry_keys: tuple, compute, store, key, load):
         """`store[key]` after the event log's changes are applied; loaded on a miss (LRU order)."""
         # the connection first, then the lock: a thread holding the lock never waits for the pool
@@ -298,60 +260,16 @@ class WorklistCache:
                 self._sync(uow.connection, None)
 
     def _sync(self, conn, compute) -> None:
-        """Apply what the event log says changed to every scope and listing (under the lock)."""
+        """Apply what the event log says changed to every scope (under the lock)."""
         self._check_undone(conn)
         new, settled = self.feed.read(conn)
         if new is None:
             self.scopes.clear()
-            self.listings.clear()
         elif new:
-            cids = {cid for _id, cid in new}
-            self._apply(conn, cids, compute)
-            self._apply_listings(conn, cids)
+            self._apply(conn, {cid for _id, cid in new}, compute)
         if settled:
             for k in [k for k, s in self.scopes.items() if s.provisional]:
                 del self.scopes[k]
-            for k in [k for k, s in self.listings.items() if s.provisional]:
-                del self.listings[k]
-
-    # -- listings -------------------------------------------------------------------------------
-    @staticmethod
-    def _list_rows(conn, where) -> list[ListRow]:
-        c = candidate.c
-        out = []
-        for r in conn.execute(select(c.id, c.person_id, c.branch_id, c.version, c.definition_key, c.stage,
-                                     c.applied_on, c.state).where(where).order_by(c.id)):
-            state = r[7] or {}
-            out.append(ListRow(*r[:7], len(state.get("late") or ()), state.get("branch_id") or r[2]))
-        return out
-
-    def _load_listing(self, conn, key) -> Listing:
-        lst = Listing(None if key is None else frozenset(key), provisional=self.feed.barrier is not None)
-        where = candidate.c.id.is_not(None) if key is None else candidate.c.branch_id.in_(key)
-        for r in self._list_rows(conn, where):
-            lst.members[r.id] = r
-        self.listings[key] = lst
-        while len(self.listings) > MAX_SCOPES:
-            self.listings.popitem(last=False)
-        return lst
-
-    def _apply_listings(self, conn, cids: set[int]) -> None:
-        """Re-read the candidates with new events and move them in or out of every listing."""
-        if not self.listings:
-            return
-        ids = sorted(cids)
-        got: dict[int, ListRow] = {}
-        for i in range(0, len(ids), 500):
-            got.update((r.id, r) for r in self._list_rows(conn, candidate.c.id.in_(ids[i:i + 500])))
-        for lst in self.listings.values():
-            for cid in cids:
-                r = got.get(cid)
-                if r is not None and lst.wants(r):
-                    if lst.members.get(cid) != r:
-                        lst.members[cid] = r
-                        lst.gen += 1
-                elif lst.members.pop(cid, None) is not None:
-                    lst.gen += 1
 
     def _load(self, conn, key, compute) -> Scope:
         branches, stages = key

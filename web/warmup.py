@@ -74,6 +74,12 @@ class Warmup:
             log.exception("warm-up: definitions")
             self.failed.append("definitions")
         try:
+            if pf is not None:
+                self._report(pf)
+        except Exception:  # noqa: BLE001 - the first report page then compiles them, as it would anyway
+            log.exception("warm-up: report")
+            self.failed.append("report")
+        try:
             from web.render import TEMPLATES
 
             env = TEMPLATES.env
@@ -87,6 +93,33 @@ class Warmup:
         except Exception:  # noqa: BLE001
             log.exception("warm-up: templates")
             self.failed.append("templates")
+
+    @staticmethod
+    def _report(pf) -> None:
+        """The report page's first visit: the storage repositories it imports on first use and
+        its ~20 SQL statements, which SQLAlchemy compiles once per process (~35 ms of a first
+        report page at 100k candidates, issue 19). One branch's report of last year's second half
+        with a plan compiles the shapes every branch's and township's report runs (the plan's
+        year-to-date count too); the county's own shape (no branch list: every branch) is left
+        to its first visit, as it would scan every candidate here."""
+        import pkgutil
+
+        import storage.repositories
+        from reports.build import build
+        from reports.model import OrgRef
+        from reports.period import half
+        from services.reporting.period_report import _rule_of, _step_names
+
+        for m in pkgutil.iter_modules(storage.repositories.__path__):
+            importlib.import_module(f"storage.repositories.{m.name}")
+        with pf.uow(read_only=True) as uow:
+            branch = min((o for o in uow.orgs.list() if o.level == "branch"), key=lambda o: o.id, default=None)
+            if branch is None:
+                return
+            build(uow.connection, OrgRef(branch.id, branch.name, branch.level), [branch.id],
+                  half(pf.today().year - 1, 2), pf.today(), step_names=_step_names(pf),
+                  plan={"admit_target": 1, "targets": {}}, rule_of=_rule_of(pf),
+                  definitions=pf.registry.definitions())
 
     def run(self) -> None:
         started = time.process_time()

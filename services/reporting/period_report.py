@@ -8,7 +8,7 @@ The counting is SQL (reports/query.py); the wording is the renderers' (reports/r
 """
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -139,6 +139,13 @@ def _org(o: OrgRef) -> dict[str, Any]:
     return {"id": o.id, "name": o.name, "level": o.level}
 
 
+def _fields(x) -> dict[str, Any]:
+    """A flat dataclass's fields as a dict: `asdict` without its deep copy of each value (the
+    report's items hold numbers, strings and dates only); a county's 1,000 dormant branches cost
+    20 ms through `asdict`, on every report page."""
+    return {f.name: getattr(x, f.name) for f in fields(x)}
+
+
 def report_dict(report: Report, *, with_paragraph: bool = True) -> dict[str, Any]:
     measures = {}
     for key in MEASURES:
@@ -157,7 +164,7 @@ def report_dict(report: Report, *, with_paragraph: bool = True) -> dict[str, Any
         }
 
     def items(xs):
-        return [{**asdict(i), "on": i.on.isoformat()} for i in xs]
+        return [{**_fields(i), "on": i.on.isoformat()} for i in xs]
 
     h = report.health
     out = {
@@ -170,11 +177,11 @@ def report_dict(report: Report, *, with_paragraph: bool = True) -> dict[str, Any
             "overdue": {"total": h.overdue_total, "items": items(h.overdue)},
             "late": {"total": h.late_total, "items": items(h.late)},
             "ready_next": {"total": h.ready_next_total, "items": items(h.ready_next)},
-            "late_by_rule": [asdict(r) for r in h.late_by_rule],
+            "late_by_rule": [_fields(r) for r in h.late_by_rule],
         },
         "dormant_branches": {
             "on": report.dormant_on.isoformat() if report.dormant_on else None,
-            "items": [{**asdict(d), "last_admitted": d.last_admitted.isoformat() if d.last_admitted else None}
+            "items": [{**_fields(d), "last_admitted": d.last_admitted.isoformat() if d.last_admitted else None}
                       for d in report.dormant],
         },
         "plan": [{"label": p.label, "planned": p.planned, "actual": p.actual, "is_share": p.is_share}

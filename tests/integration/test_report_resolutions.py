@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from services.ledger.intake import intake as ledger
+from services.ledger import intake as ledger
 from services.reporting.period_report import build_report
 from tests.ledger_helpers import clean_path, ledger_row, write_ledger
 from workflows.registry import Registry

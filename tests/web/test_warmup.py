@@ -25,3 +25,25 @@ def test_a_started_server_has_the_report_libraries_loaded_before_any_request(tmp
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "False ['openpyxl', 'docx', 'docxtpl', 'reports.render.docx'] []", out.stdout
+
+
+def test_the_warm_up_compiles_a_branch_reports_statements(app, world):
+    """web/warmup.py builds one branch's report at start-up: a township's report afterwards (another
+    scope and period) runs only statements SQLAlchemy has already compiled."""
+    from reports.build import build
+    from reports.model import OrgRef
+    from reports.period import parse_period
+    from services.reporting.period_report import _rule_of, _step_names
+    from web.warmup import Warmup
+
+    Warmup._report(app)
+    cache = app.engine._compiled_cache
+    before = len(cache)
+    assert before > 0
+    with app.uow(read_only=True) as uow:
+        report = build(uow.connection, OrgRef(world.township, "南川乡党委", "township"), [world.b1, world.b2],
+                       parse_period("2026H1"), app.today(), step_names=_step_names(app),
+                       plan={"admit_target": 3, "targets": {}}, rule_of=_rule_of(app),
+                       definitions=app.registry.definitions())
+    assert report.measures["applicants"].total == 1  # the activist applied 2026-05-01
+    assert len(cache) == before

@@ -103,6 +103,9 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     kwargs.setdefault("json_serializer", json_dumps)
     kwargs.setdefault("json_deserializer", json_loads)
     if u.get_backend_name() == "postgresql":
+        from storage.tables import use_postgresql
+
+        use_postgresql()  # JSONB and the partial indexes' WHERE: storage/tables.py
         if u.drivername in ("postgresql", "postgres"):
             u = u.set(drivername="postgresql+psycopg")  # psycopg2 is not a dependency
         kwargs.setdefault("pool_pre_ping", True)

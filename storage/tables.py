@@ -6,7 +6,9 @@ Alembic compares the migrations against `metadata` (tests/integration/test_migra
 """
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -26,10 +28,45 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
+
+# PostgreSQL-only options — JSONB for the JSON columns, the WHERE of each partial index on
+# PostgreSQL — are given to the schema by `use_postgresql()`, which storage.db.make_engine calls
+# for a PostgreSQL URL before it creates the engine. Written into the definitions below, they would
+# make SQLAlchemy import its PostgreSQL dialect on SQLite too (it loads a dialect to check its
+# keyword arguments, and JSONB is that dialect's type): ~0.03 s of every CLI start (issue 19).
+# Either engine gets the schema it always got: SQLite never reads these options, and PostgreSQL
+# has them before its first statement (tests/integration/test_migrations.py compares both).
+_PG_PARTIAL_WHERE: dict[str, str] = {}  # partial index name -> its WHERE on PostgreSQL
+
+
+def _partial_index(name: str, *expressions: Any, where: str, postgresql_where: str | None = None,
+                   **kw: Any) -> Index:
+    """A partial index: `where` on SQLite, `postgresql_where` (default: the same) on PostgreSQL."""
+    _PG_PARTIAL_WHERE[name] = postgresql_where or where
+    return Index(name, *expressions, sqlite_where=text(where), **kw)
+
+
+_pg_lock = threading.Lock()
+
+
+def use_postgresql() -> None:
+    """Give the schema its PostgreSQL-only options (idempotent; every PostgreSQL engine needs them)."""
+    with _pg_lock:
+        if "postgresql" in JSONType._variant_mapping:
+            return
+        from sqlalchemy.dialects.postgresql import JSONB
+
+        for table in metadata.tables.values():
+            for index in table.indexes:
+                if index.name in _PG_PARTIAL_WHERE:
+                    index.dialect_kwargs["postgresql_where"] = text(_PG_PARTIAL_WHERE[index.name])
+        # in place: every column, expression and migration holding JSONType sees the variant, as
+        # if it had been declared with JSON().with_variant(JSONB(), "postgresql")
+        JSONType._variant_mapping = JSON().with_variant(JSONB(), "postgresql")._variant_mapping
+
 
 # Names for every constraint, so later migrations (and SQLite batch mode) can address them.
 NAMING_CONVENTION = {
@@ -126,8 +163,8 @@ def _change_marker_sqlite(element, compiler, **kw) -> str:
     return "(CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER))"
 
 
-# JSONB on PostgreSQL (indexable, compact), JSON text on SQLite.
-JSONType = JSON().with_variant(JSONB(), "postgresql")
+# JSON text on SQLite; JSONB on PostgreSQL (indexable, compact): `use_postgresql` adds the variant.
+JSONType = JSON()
 # SQLite only autoincrements an INTEGER PRIMARY KEY, so the event id is BIGINT elsewhere only.
 EventId = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -221,7 +258,7 @@ event = Table(
     CheckConstraint(_in("kind", EVENT_KINDS), name="kind"),
     # reports and audit list the steps done late in a period: a partial index holds only those few
     # rows, so the step path pays for it only when a step is late
-    Index("ix_event_late_occurred_on", "occurred_on", sqlite_where=text("late = 1"), postgresql_where=text("late")),
+    _partial_index("ix_event_late_occurred_on", "occurred_on", where="late = 1", postgresql_where="late"),
 )
 
 # Keyed by what a row is (candidate, step, kind): on SQLite a WITHOUT ROWID table clustered on that
@@ -446,8 +483,7 @@ outbox = Table(
     # the dispatcher's claim (one digest per recipient) reads pending rows oldest first: SQLite's
     # planner answers ORDER BY id LIMIT by walking the whole table in id order — every sent row
     # ever — unless the pending rows have an index in id order of their own (migration 0014)
-    Index("ix_outbox_pending_id", "id", sqlite_where=text("status = 'pending'"),
-          postgresql_where=text("status = 'pending'")),
+    _partial_index("ix_outbox_pending_id", "id", where="status = 'pending'"),
 )
 
 # One row per job and day: whoever inserts it runs the job (several scheduler processes, restarts).
@@ -570,8 +606,7 @@ notice = Table(
     CheckConstraint(_in("kind", NOTICE_KINDS), name="kind"),
     Index("ix_notice_user_id_id", "user_id", "id"),  # a user's list, newest first
     # the bell's count on every page: only unread rows are in this index
-    Index("ix_notice_unread_user_id", "user_id", sqlite_where=text("read_at IS NULL"),
-          postgresql_where=text("read_at IS NULL")),
+    _partial_index("ix_notice_unread_user_id", "user_id", where="read_at IS NULL"),
 )
 
 # ------------------------------------------------------------------ sessions and login throttling (issue 17)

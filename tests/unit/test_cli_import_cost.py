@@ -92,6 +92,24 @@ def test_reading_candidates_loads_no_library_it_does_not_use(candidate_db, argv)
     assert _loaded(modules, NOT_FOR_READING) == []
     assert _loaded(modules, ("web", "reports", "documents", "notifications")) == []
     assert not {"engine.decide", "services.casework.candidates", "workflows.materials"} & modules  # write paths
+    # SQLite needs no PostgreSQL dialect: the schema's PostgreSQL options wait for a PostgreSQL engine
+    assert "sqlalchemy.dialects.sqlite" in modules
+    assert sorted(m for m in modules if m.startswith("sqlalchemy.dialects.postgresql")) == []
+
+
+def test_the_schema_loads_the_postgresql_dialect_only_for_postgresql():
+    """storage.tables gives JSONB and the partial indexes' WHERE on PostgreSQL only when asked
+    (make_engine asks for a PostgreSQL URL): a SQLite process never imports that dialect."""
+    code = ("import sys\nimport storage.tables as t\n"
+            "print('before:', any(m.startswith('sqlalchemy.dialects.postgresql') for m in sys.modules))\n"
+            "t.use_postgresql()\nt.use_postgresql()\n"
+            "late = next(i for i in t.event.indexes if i.name == 'ix_event_late_occurred_on')\n"
+            "print('where:', late.dialect_options['postgresql']['where'], late.dialect_options['sqlite']['where'])\n"
+            "from sqlalchemy.dialects import postgresql\n"
+            "print('type:', t.event.c.evidence.type.compile(dialect=postgresql.dialect()))")
+    _modules, p = _run(code)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert p.stdout.split("\n")[:3] == ["before: False", "where: late late = 1", "type: JSONB"]
 
 
 def test_plain_values_convert_as_typers_own_coercion_converts_them():

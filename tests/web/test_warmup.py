@@ -47,3 +47,16 @@ def test_the_warm_up_compiles_a_branch_reports_statements(app, world):
                        definitions=app.registry.definitions())
     assert report.measures["applicants"].total == 1  # the activist applied 2026-05-01
     assert len(cache) == before
+
+
+def test_the_start_up_heap_is_frozen_while_the_server_runs(web):
+    """The garbage collector's full passes skip what the start-up built while the server runs
+    (gc.freeze, web/warmup.py), and take it back when the server stops."""
+    import gc
+
+    from fastapi.testclient import TestClient
+
+    with TestClient(web):
+        assert web.state.warmup.done.wait(300), "the warm-up did not finish"
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 
+from cli import start
 from cli.options import EXIT_REFUSED, Run, check_database_or_exit
 
 if TYPE_CHECKING:
@@ -68,6 +69,7 @@ def demo_command(
     url = _demo_url(db)
     try:
         app = App.open(url)
+        start.started()
     except StorageError as e:  # e.g. an address that is neither a URL nor a path
         Run(json=json_output).fail([Violation("storage", str(e))], EXIT_REFUSED)
     except SQLAlchemyError as e:  # e.g. no server at that address

@@ -3,9 +3,13 @@
 No rule lives here: every check is the engine's (through services), so the CLI, the web and the
 scheduler refuse the same things with the same Chinese sentence. See docs/cli.md.
 """
-from typing import Annotated, Callable, List, Optional
+from cli import start
 
-import typer
+start.begin()  # fewer collections while the command starts (cli/start.py)
+
+from typing import Annotated, Callable, List, Optional  # noqa: E402 - after the collector's setting
+
+import typer  # noqa: E402
 
 from cli import render
 from cli.zh import ZhCommand, ZhGroup, ZhTyper

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 
 import typer
 
+from cli import start
 from cli.zh import ZhCommand
 
 if TYPE_CHECKING:
@@ -234,6 +235,7 @@ class Run:
             if not self.creates:
                 _require_existing(self.db)
             self._app = App.open(self.db)
+            start.started()  # the command's start is over (cli/start.py)
         return self._app
 
     @functools.cached_property

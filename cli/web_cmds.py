@@ -12,6 +12,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from cli import start
 from cli.options import RECORDER_HELP, Run, command, parse_day, refuse
 from cli.zh import ZhGroup
 
@@ -101,6 +102,7 @@ def register(app: typer.Typer) -> None:
             url = _demo_url(run.db)
             run.line(f"正在生成演示乡镇（{url}）……")
             pf = App.open(url)
+            start.started()
             accounts = create_demo_accounts(pf, run_demo(pf)["town"])
             print_logins(run.out, None, accounts)
             start_day, no_scheduler = start_day or END, True  # reminders for 2018 are not wanted

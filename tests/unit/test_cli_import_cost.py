@@ -7,6 +7,7 @@ a fresh interpreter holds — never how long anything took (bench/cli_start.py m
 """
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -218,3 +219,22 @@ def test_a_command_run_from_the_shell_builds_no_other_command():
     _modules, p = _run(code)
     assert p.returncode == 0 and "定义文件" in p.stdout, p.stderr[-2000:]
     assert "built: ['definitions']" in p.stdout
+
+
+def test_the_command_collects_less_often_only_while_it_starts(candidate_db):
+    """cli/start.py: in the `partyflow` process the collector waits for 50,000 new objects while the
+    command starts; once it has opened its database, the start is frozen and the thresholds are
+    Python's again (a long-running command collects as usual). Importing the CLI changes nothing."""
+    code = ("import atexit, gc, sys\ndefault = gc.get_threshold()\n"
+            f"sys.argv = ['partyflow', '--db', {candidate_db!r}, 'show', '1']\n"
+            "import cli.main\nstarting = gc.get_threshold()\n"
+            "atexit.register(lambda: print('gc:', (default, starting, gc.get_threshold(), gc.get_freeze_count() > 0)))\n"
+            "cli.main.app()")
+    _modules, p = _run(code)
+    assert p.returncode == 0, p.stderr[-2000:]
+    default, starting, after, frozen = ast.literal_eval(p.stdout.split("gc: ", 1)[1].strip())
+    assert starting == (50_000, *default[1:]) and after == default and frozen
+
+    _modules, p = _run("import gc\ndefault = gc.get_threshold()\nimport cli.main\n"
+                       "print('gc:', gc.get_threshold() == default, gc.get_freeze_count())")
+    assert p.stdout.split("gc: ", 1)[1].split() == ["True", "0"]

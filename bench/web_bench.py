@@ -212,9 +212,12 @@ def accounts(url: str) -> list[dict]:
                 org = uow.orgs.by_code(u["org"])
                 branches = uow.orgs.descendants_branch_ids(org.id)
                 c = candidate.c
-                u["candidate"] = uow.connection.execute(  # an open one: the page a user opens most
-                    select(func.min(c.id)).where(c.branch_id == branches[0],
-                                                 c.stage.not_in(END_STAGES + ("full_member",)))).scalar_one()
+                # an open one, of its first branch if it has one (a sparse branch may have none):
+                # the page a user opens most
+                u["candidate"] = uow.connection.execute(
+                    select(c.id).where(c.branch_id.in_(branches[:50]), c.stage.not_in(END_STAGES + ("full_member",)))
+                    .order_by(c.branch_id != branches[0], c.id).limit(1)).scalar() or uow.connection.execute(
+                    select(func.min(c.id)).where(c.branch_id.in_(branches[:50]))).scalar_one()
             if not exists:
                 create_user(app, u["username"], "书记" if u["who"] == "secretary" else "组织委员", PASSWORD,
                             [(u["role"], u["org"])], by="bench")

@@ -27,9 +27,10 @@ def test_a_started_server_has_the_report_libraries_loaded_before_any_request(tmp
     assert out.stdout.strip() == "False ['openpyxl', 'docx', 'docxtpl', 'reports.render.docx'] []", out.stdout
 
 
-def test_the_warm_up_compiles_a_branch_reports_statements(app, world):
-    """web/warmup.py builds one branch's report at start-up: a township's report afterwards (another
-    scope and period) runs only statements SQLAlchemy has already compiled."""
+def test_the_warm_up_compiles_a_branch_and_a_county_reports_statements(app, world):
+    """web/warmup.py builds one branch's report and one over every branch at start-up: a township's
+    report and the county's (the whole deployment) afterwards, for another period, run only
+    statements SQLAlchemy has already compiled."""
     from reports.build import build
     from reports.model import OrgRef
     from reports.period import parse_period
@@ -45,7 +46,12 @@ def test_the_warm_up_compiles_a_branch_reports_statements(app, world):
                        parse_period("2026H1"), app.today(), step_names=_step_names(app),
                        plan={"admit_target": 3, "targets": {}}, rule_of=_rule_of(app),
                        definitions=app.registry.definitions())
-    assert report.measures["applicants"].total == 1  # the activist applied 2026-05-01
+        assert report.measures["applicants"].total == 1  # the activist applied 2026-05-01
+        county = build(uow.connection, OrgRef(world.county, "镇原县委", "county"), [world.b1, world.b2, world.b3],
+                       parse_period("2026H1"), app.today(), step_names=_step_names(app),
+                       plan={"admit_target": 3, "targets": {}}, rule_of=_rule_of(app),
+                       definitions=app.registry.definitions())
+        assert county.measures["applicants"].total == 1
     assert len(cache) == before
 
 

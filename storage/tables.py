@@ -233,6 +233,20 @@ candidate = Table(
     Index("ix_candidate_branch_id_stage", "branch_id", "stage"),
 )
 
+# The database's guard against two open applications of one person (docs/storage.md "Open
+# applications"): a registration claims, in its own transaction, the keys its duplicate check
+# looked for — p:<person id>, b:<birth date>|<gender>|<name>@<branch id>, and (unless 确认是另一人
+# set aside an open one elsewhere) i:<birth date>|<gender>|<name>. The key is the primary key, so
+# of two registrations racing past the check the second insert fails. Released lazily: a later
+# registration takes over a key whose holder has ended or no longer matches it.
+application_claim = Table(
+    "application_claim",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("candidate_id", Integer, ForeignKey("candidate.id"), nullable=False),
+    Index("ix_application_claim_candidate_id", "candidate_id"),
+)
+
 event = Table(
     "event",
     metadata,
@@ -691,4 +705,8 @@ attachment = Table(
     # a candidate's files (candidate page, completeness of a queue of candidates)
     Index("ix_attachment_candidate_id_material", "candidate_id", "material"),
     Index("ix_attachment_sha256", "sha256"),
+    # the same file (SHA-256) once per candidate, step and material among the files not removed: a
+    # retried upload returns the one on file (services/materials/files.py; migration 0015)
+    _partial_index("uq_attachment_live_file", "candidate_id", text("coalesce(step, '')"), text("coalesce(material, '')"),
+                   "sha256", unique=True, where="removed_at IS NULL"),
 )

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         TenureRepo,
         UserRepo,
     )
+    from .repositories.claims import ClaimRepo
     from .repositories.notices import NoticeRepo
 
 
@@ -100,6 +101,7 @@ class UnitOfWork:
     tenures: "TenureRepo" = _Repository("tenures", "TenureRepo")  # type: ignore[assignment]
     notices: "NoticeRepo" = _Repository("notices", "NoticeRepo")  # type: ignore[assignment]
     attachments: "AttachmentRepo" = _Repository("attachments", "AttachmentRepo")  # type: ignore[assignment]
+    claims: "ClaimRepo" = _Repository("claims", "ClaimRepo")  # type: ignore[assignment]
 
     def __init__(self, engine: Engine, *, read_only: bool = False, connection: Connection | None = None) -> None:
         """`connection`: an idle connection to reuse (the App keeps one per thread, saving the pool

@@ -37,6 +37,7 @@ from engine.process import process_for
 from services.app import App, local_date
 from services.casework.history import load_history, load_log, to_event  # noqa: F401 - importable from here as before
 from services.casework.results import CommandResult
+from storage.repositories.claims import KeyClaimed
 from storage.unit_of_work import UnitOfWork
 from workflows.loader import definition_to_data
 
@@ -205,51 +206,108 @@ def register_applicant(
     preview: bool = False,
 ) -> CommandResult:
     """Step 1: record an application. The candidate is pinned to the definition in force that day."""
-    with app.uow() as uow:
-        branch = uow.orgs.get(branch_id)
-        if branch is None or branch.level != "branch":
-            raise refuse("org.branch", "找不到所选的党支部（可能已被删除）")
-        person = uow.people.get(person_id)
-        if person is None:
-            raise refuse("person.unknown", "找不到这个人员（可能已被删除）")
-        if person.party_status != "none":
-            raise refuse("person.member", "已是党员，不能登记入党申请")
-        for c in uow.candidates.for_person(person_id, lock=not preview):
-            if c.stage not in process_for(app.definition(c.definition_key)).end_states:
-                raise refuse("person.candidacy", f"已有进行中的入党申请（{c.applied_on.isoformat()} 递交）")
-            ended_on = CandidateState.from_dict(c.state).ended_on
-            if c.stage == "deceased":
-                raise refuse("person.deceased", f"该人员已于 {ended_on} 去世，不能登记入党申请")
-            if ended_on is not None and occurred_on <= ended_on:  # candidacies of one person never overlap
-                raise refuse("person.candidacy", f"前一次入党申请（{c.applied_on.isoformat()} 递交）至 {ended_on} 才结束，"
-                                                 f"新的申请日期 {occurred_on} 须在其后")
-        variants = _variants(app, uow, branch_id, branch)
-        try:
-            defn = app.registry.for_date(occurred_on, variants)
-        except LookupError as e:
-            raise refuse("definition.none", str(e)) from None
-        ctx = _context(app, uow, person_id, person=person)
-        cmd = CompleteStep(defn.steps[0].id, occurred_on, actor, dict(evidence or {}))
-        decision = register(defn, branch_id, cmd, ctx)
-        if not decision.ok:
-            raise DomainError(decision.violations)
-        if preview:
-            return CommandResult(None, None, True, decision)
-        _ensure_stored(app, uow, defn, ctx.now)
-        after = decision.state
-        cid = uow.candidates.add(
-            person_id=person_id, branch_id=branch_id, definition_key=defn.key, stage=after.stage,
-            state=after.snapshot(), applied_on=occurred_on, now=ctx.now,
-        )
-        e = decision.event
-        uow.events.append(
-            candidate_id=cid, seq=e.seq, kind=e.kind, step=e.step, occurred_on=e.occurred_on,
-            recorded_at=e.recorded_at, actor=e.actor, evidence=dict(e.evidence), supersedes=None,
-            reason=None, late=e.late, definition_key=e.definition_key,
-        )
-        uow.deadlines.replace(cid, branch_id, decision.deadlines, fresh=True)
-        uow.milestones.add_new(cid, person, milestones(after, defn).as_row())
-        return CommandResult(cid, 1, False, decision)
+    def once() -> CommandResult:
+        with app.uow() as uow:
+            branch = uow.orgs.get(branch_id)
+            if branch is None or branch.level != "branch":
+                raise refuse("org.branch", "找不到所选的党支部（可能已被删除）")
+            person = uow.people.get(person_id)
+            if person is None:
+                raise refuse("person.unknown", "找不到这个人员（可能已被删除）")
+            return register_in(app, uow, person, branch, occurred_on=occurred_on, actor=actor, evidence=evidence,
+                               preview=preview)
+    return once_more_if_raced(once)
+
+
+def application_keys(person, branch_id: int, *, identity: bool = False, anywhere: bool = False) -> list[str]:
+    """The keys a registration claims for the person's open application (table `application_claim`,
+    docs/storage.md "Open applications"): what its duplicate check looked for. Always the person row;
+    with `identity` (the web's check by name, gender and birth date) that identity in the branch,
+    and with `anywhere` (确认是另一人 did not set aside an open application elsewhere) in any branch."""
+    keys = [f"p:{person.id}"]
+    if identity:
+        who = f"{person.birth_date.isoformat()}|{person.gender}|{person.name}"
+        keys.append(f"b:{who}@{branch_id}")
+        if anywhere:
+            keys.append(f"i:{who}")
+    return keys
+
+
+def once_more_if_raced(run):
+    """`run()`, and once more if it lost a race for an application key (`KeyClaimed`): the winner
+    has committed by then, so the second run's duplicate check refuses with the very message a
+    registration sent after it gets. Losing twice (a third registration in the same instant) is
+    refused in words too."""
+    try:
+        return run()
+    except KeyClaimed:
+        pass
+    try:
+        return run()
+    except KeyClaimed:
+        raise refuse("person.candidacy", "同一人的入党申请正由他人同时登记，这次没有登记；请稍后在候选人名单中查看") from None
+
+
+def _claim(app: App, uow: UnitOfWork, candidate_id: int, keys: Sequence[str]) -> None:
+    """Claim `keys` for the new candidacy, first taking over those whose holder has ended or no
+    longer matches them (moved to another branch, the person's name corrected): claims are released
+    lazily, so no other path (steps, withdrawals, corrections) ever writes this table."""
+    for key, holder in uow.claims.holders(keys).items():
+        row = uow.candidates.get(holder)
+        person = uow.people.get(row.person_id) if row is not None else None
+        if (row is None or person is None or row.stage in process_for(app.definition(row.definition_key)).end_states
+                or key not in application_keys(person, row.branch_id, identity=True, anywhere=True)):
+            uow.claims.release(key, holder)
+    uow.claims.claim(keys, candidate_id)
+
+
+def register_in(app: App, uow: UnitOfWork, person, branch, *, occurred_on: date, actor: str,
+                evidence: Mapping[str, Any] | None = None, preview: bool = False, identity: bool = False,
+                anywhere: bool = False) -> CommandResult:
+    """`register_applicant` inside the caller's transaction, for the person row and branch row in
+    hand; `identity`/`anywhere`: the keys the caller's own check looked for (`application_keys`).
+    Raises `KeyClaimed` if a registration of the same person committed meanwhile (the caller rolls
+    back and runs its check again: `once_more_if_raced`)."""
+    person_id, branch_id = person.id, branch.id
+    if person.party_status != "none":
+        raise refuse("person.member", "已是党员，不能登记入党申请")
+    for c in uow.candidates.for_person(person_id, lock=not preview):
+        if c.stage not in process_for(app.definition(c.definition_key)).end_states:
+            raise refuse("person.candidacy", f"已有进行中的入党申请（{c.applied_on.isoformat()} 递交）")
+        ended_on = CandidateState.from_dict(c.state).ended_on
+        if c.stage == "deceased":
+            raise refuse("person.deceased", f"该人员已于 {ended_on} 去世，不能登记入党申请")
+        if ended_on is not None and occurred_on <= ended_on:  # candidacies of one person never overlap
+            raise refuse("person.candidacy", f"前一次入党申请（{c.applied_on.isoformat()} 递交）至 {ended_on} 才结束，"
+                                             f"新的申请日期 {occurred_on} 须在其后")
+    variants = _variants(app, uow, branch_id, branch)
+    try:
+        defn = app.registry.for_date(occurred_on, variants)
+    except LookupError as e:
+        raise refuse("definition.none", str(e)) from None
+    ctx = _context(app, uow, person_id, person=person)
+    cmd = CompleteStep(defn.steps[0].id, occurred_on, actor, dict(evidence or {}))
+    decision = register(defn, branch_id, cmd, ctx)
+    if not decision.ok:
+        raise DomainError(decision.violations)
+    if preview:
+        return CommandResult(None, None, True, decision)
+    _ensure_stored(app, uow, defn, ctx.now)
+    after = decision.state
+    cid = uow.candidates.add(
+        person_id=person_id, branch_id=branch_id, definition_key=defn.key, stage=after.stage,
+        state=after.snapshot(), applied_on=occurred_on, now=ctx.now,
+    )
+    _claim(app, uow, cid, application_keys(person, branch_id, identity=identity, anywhere=anywhere))
+    e = decision.event
+    uow.events.append(
+        candidate_id=cid, seq=e.seq, kind=e.kind, step=e.step, occurred_on=e.occurred_on,
+        recorded_at=e.recorded_at, actor=e.actor, evidence=dict(e.evidence), supersedes=None,
+        reason=None, late=e.late, definition_key=e.definition_key,
+    )
+    uow.deadlines.replace(cid, branch_id, decision.deadlines, fresh=True)
+    uow.milestones.add_new(cid, person, milestones(after, defn).as_row())
+    return CommandResult(cid, 1, False, decision)
 
 
 def _ensure_stored(app: App, uow: UnitOfWork, defn, now) -> None:

@@ -159,31 +159,45 @@ def register_new_applicant(app: App, who: Principal, *, branch_id: int, name: st
     the reports count, name, phone, a plausible birth date): a refused field writes nothing. The
     same person with an open application in the branch is `AlreadyRegistered` (a form sent twice);
     in another branch it is `OpenElsewhere` unless `confirm_other` says this is another person
-    (then a new person is added and the audit row records the confirmation)."""
-    from services.organisation.directory import add_person
+    (then a new person is added and the audit row records the confirmation).
+
+    The check, the new person and the application are one transaction, and the application claims
+    the keys the check looked for (`candidates.application_keys`): of two registrations sent at
+    once (a double tap) the second is refused by the database and, run again, by the same check
+    with the same message — the person is not added twice either."""
     from services.people import check_profile
 
     checked = check_profile(name=name, gender=gender, birth_date=birth_date, ethnicity=ethnicity, education=education,
                             occupation=occupation, tags=tags or [], phone=phone, today=app.today())
     name, ethnicity, education, occupation, tags, phone = (
         checked[k] for k in ("name", "ethnicity", "education", "occupation", "tags", "phone"))
-    with app.uow(read_only=True) as uow:
-        branch = uow.orgs.get(branch_id)
-        if branch is None or branch.level != "branch":
-            raise NotFoundError("找不到所选的党支部（可能已被删除），请从列表中选择")
-        if not who.can_act(branch_id, "applicant"):  # a read-only role is told so, not "本党支部" it has none of
-            raise ForbiddenError("只能为本党支部登记入党申请" if who.acts_anywhere("branch")
-                                 else "入党申请由党支部登记，你的角色不能登记")
-        refusal, confirmed = _open_application(app, uow, branch, name.strip(), gender, birth_date, confirm_other)
-        if refusal is not None:
-            raise refusal
-        same = [p for p in uow.people.find_by_name(name.strip()) if p.gender == gender and p.birth_date == birth_date
-                and p.branch_id == branch_id and p.party_status == "none" and not uow.candidates.for_person(p.id)]
-    person_id = same[0].id if same else add_person(
-        app, name, gender, birth_date, ethnicity=ethnicity or "汉族", education=education or None,
-        occupation=occupation or None, tags=tags or [], phone=phone or None, branch_code=branch.code)
-    result = candidates.register_applicant(app, person_id=person_id, branch_id=branch_id, occurred_on=applied_on,
-                                           actor=who.actor, evidence={"received_by": branch_id})
+    name = name.strip()
+
+    def once() -> tuple[CommandResult, int, bool]:
+        with app.uow() as uow:
+            branch = uow.orgs.get(branch_id)
+            if branch is None or branch.level != "branch":
+                raise NotFoundError("找不到所选的党支部（可能已被删除），请从列表中选择")
+            if not who.can_act(branch_id, "applicant"):  # a read-only role is told so, not "本党支部" it has none of
+                raise ForbiddenError("只能为本党支部登记入党申请" if who.acts_anywhere("branch")
+                                     else "入党申请由党支部登记，你的角色不能登记")
+            refusal, confirmed = _open_application(app, uow, branch, name, gender, birth_date, confirm_other)
+            if refusal is not None:
+                raise refusal
+            person = next((p for p in uow.people.find_by_name(name) if p.gender == gender and p.birth_date == birth_date
+                           and p.branch_id == branch_id and p.party_status == "none"
+                           and not uow.candidates.for_person(p.id)), None)
+            if person is None:
+                person = uow.people.get(uow.people.add(
+                    name=name, gender=gender, birth_date=birth_date, ethnicity=ethnicity or "汉族",
+                    education=education or None, occupation=occupation or None, tags=tags or [],
+                    phone=phone or None, party_status="none", branch_id=branch_id, created_at=app.now()))
+            result = candidates.register_in(app, uow, person, branch, occurred_on=applied_on, actor=who.actor,
+                                            evidence={"received_by": branch_id}, identity=True,
+                                            anywhere=not confirmed)
+            return result, person.id, confirmed
+
+    result, person_id, confirmed = candidates.once_more_if_raced(once)
     detail = {"person_id": person_id, "name": name, "branch_id": branch_id, "applied_on": applied_on}
     if confirmed:
         detail["confirmed_other_person"] = True

@@ -11,7 +11,7 @@ from storage.tables import metadata
 TABLES = {"organisation", "person", "candidate", "event", "deadline", "workflow_definition", "holiday_year",
           "contact", "outbox", "job_run", "milestone", "development_plan", "import_batch", "finding",
           "app_user", "user_role", "login_attempt", "audit_log", "person_profile", "branch_tenure", "notice",
-          "chain_head", "web_session", "login_throttle", "attachment", "job_watermark"}
+          "chain_head", "web_session", "login_throttle", "attachment", "job_watermark", "application_claim"}
 # what each revision adds, for the step-by-step stairway
 _LATER = {
     "0002": {"contact", "outbox", "job_run"},
@@ -27,6 +27,7 @@ _LATER = {
     "0012": {"web_session", "login_throttle"},
     "0013": {"attachment"},
     "0014": {"job_watermark"},
+    "0015": {"application_claim"},
 }
 BY_REVISION = {"0001": TABLES - set().union(*_LATER.values()), **_LATER}
 

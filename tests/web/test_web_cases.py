@@ -283,10 +283,11 @@ def test_secretary_registers_an_application(app, login, world):
     assert view["timeline"][0]["actor"] == "用户sec（sec）"
     with app.uow(read_only=True) as uow:
         people = uow.people.find_by_name("刘建国")
-    assert len(people) == 2 and people[-1].tags == ["致富带头人", "村(社区)干部"]  # the refused try left a person row …
-    r = c.form("/candidates/new", {**data, "birth_date": "2009-03-01"})  # … which a retry reuses, not duplicates
+    assert len(people) == 1 and people[0].tags == ["致富带头人", "村(社区)干部"]  # the refused try wrote no person row
+    r = c.form("/candidates/new", {**data, "birth_date": "2009-03-01"})  # refused again: still nothing written
+    assert r.status_code == 422
     with app.uow(read_only=True) as uow:
-        assert len(uow.people.find_by_name("刘建国")) == 2
+        assert len(uow.people.find_by_name("刘建国")) == 1
     assert entries(app, target_kind="candidate", target_id=cid)[0]["action"] == "candidate.register"
 
 

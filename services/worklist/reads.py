@@ -322,16 +322,16 @@ def candidates_by_stage(app: App, branch_ids: list[int] | None, *, stage: str | 
     from storage.tables import candidate, person
 
     c = candidate.c
-    scope = [] if branch_ids is None else [c.branch_id.in_(branch_ids)]
-    if stage is not None:
-        scope.append(c.stage == stage)
-    wanted = list(scope)
-    if branch is not None:  # the column follows the state's branch on every write (casework._persist)
-        wanted.append(c.branch_id == branch)
-    if name:
-        wanted.append(c.person_id.in_(select(person.c.id).where(person.c.name.contains(name, autoescape=True))))
     with _read(app) as uow:
         conn = uow.connection
+        scope = [] if branch_ids is None else [_branch_scope(conn, branch_ids)]
+        if stage is not None:
+            scope.append(c.stage == stage)
+        wanted = list(scope)
+        if branch is not None:  # the column follows the state's branch on every write (casework._persist)
+            wanted.append(c.branch_id == branch)
+        if name:
+            wanted.append(c.person_id.in_(select(person.c.id).where(person.c.name.contains(name, autoescape=True))))
         firsts = {st: (n, first) for st, n, first in conn.execute(
             select(c.stage, func.count(), func.min(c.id)).where(*scope).group_by(c.stage))}
         if not firsts:
@@ -370,6 +370,25 @@ def candidates_by_stage(app: App, branch_ids: list[int] | None, *, stage: str | 
         {"id": i, "name": people[rows[i][1]].name if rows[i][1] in people else "",
          "branch": orgs.get(listed[i][1], str(listed[i][1])), "applied_on": rows[i][3].isoformat(), "late": listed[i][0]}
         for i in pages.get(st, ()) if i in listed]} for st, label, total in groups]
+
+
+LONG_SCOPE = 100  # branches in scope above which "all of them" is checked for (a short list costs little)
+
+
+def _branch_scope(conn, branch_ids: list[int]):
+    """`candidate.branch_id IN` the branches: as a subquery of every branch when they are all of
+    them (a county that is the whole deployment), which SQLAlchemy renders without one bound
+    parameter per branch — 2,778 of them, rendered again for each of the page's ten statements,
+    were half of a county's /candidates at 100k."""
+    from sqlalchemy import select
+
+    from storage.tables import candidate, organisation
+
+    o = organisation.c
+    every = select(o.id).where(o.level == "branch")
+    if len(branch_ids) > LONG_SCOPE and set(branch_ids) == set(conn.scalars(every)):
+        return candidate.c.branch_id.in_(every)
+    return candidate.c.branch_id.in_(branch_ids)
 
 
 def _list_entry(row) -> tuple[int, int]:

@@ -323,6 +323,22 @@ def test_candidates_by_stage_follow_every_write(app, world, users):
     assert _week_keys(w) == _week_ref(app, principal_for(app, users["sec"]["id"]))
 
 
+def test_candidates_by_stage_of_every_branch_read_through_a_subquery(app, world, monkeypatch):
+    """A scope that is every branch of the deployment (a county) is read as a subquery of the
+    branches instead of one bound parameter per branch: the same groups as the list of ids."""
+    import services.worklist.reads as reads
+
+    monkeypatch.setattr(reads, "LONG_SCOPE", 0)
+    every, some = [world.b1, world.b2, world.b3], [world.b1, world.b3]
+    with app.uow(read_only=True) as uow:
+        assert "SELECT" in str(reads._branch_scope(uow.connection, every))  # the subquery
+        assert "SELECT" not in str(reads._branch_scope(uow.connection, some))
+    for scope in (every, some):
+        got, order = _by_stage(app, scope)
+        assert got == _by_stage_ref(app, scope) and order[0] == "applicant", scope
+    assert reads.candidates_by_stage(app, every, stage="activist", branch=world.b1)[0]["total"] == 1
+
+
 def test_an_ended_candidate_stays_listed_and_an_undo_reloads(app, world, users, tmp_path):
     got = _by_stage(app, [world.b1])[0]
     exceptional(app, world.activist, "withdraw", occurred_on=date(2026, 11, 20), actor="测试", reason="本人申请撤回")

@@ -6,6 +6,7 @@ versions are only ever added, and `get` returns exactly the pinned one.
 """
 from __future__ import annotations
 
+import threading
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -43,14 +44,70 @@ def installed_label(name: str) -> str:
 _INSTALLED: dict[tuple[str, str], Definition] = {}
 
 
+class _Shipped:
+    """The shipped files, each version loaded (merged, validated, hashed) when first asked for:
+    `partyflow show` needs its candidate's version, not all seven (issue 19, CLI start). Every
+    file is read and parsed at once, so a duplicate key or a file that is not a definition is
+    refused at once as by `from_paths`; a version's own problems are raised when it (or a version
+    extending it) is first used."""
+
+    def __init__(self, paths: Iterable[Path]) -> None:
+        self.files, self._trees, problems = _peek_all(paths)
+        if problems:
+            raise DefinitionError(problems)
+        self._loaded: dict[str, Definition] = {}
+        self._failed: dict[str, DefinitionError] = {}
+        self._lock = threading.RLock()  # each version loaded once, whichever thread asks first
+
+    def load(self, key: str) -> Definition:
+        """The version `key` (KeyError if no file has it), loading it and its bases if need be."""
+        d = self._loaded.get(key)
+        if d is not None:
+            return d
+        with self._lock:
+            if key in self._failed:
+                raise self._failed[key]
+            if key not in self._loaded:
+                try:
+                    self._loaded[key] = load_tree(self._trees.pop(key), str(self.files[key]), self.load)
+                except DefinitionError as e:
+                    self._failed[key] = e
+                    raise
+            return self._loaded[key]
+
+
 @lru_cache(maxsize=1)
-def _default_definitions() -> tuple[Definition, ...]:
-    return tuple(Registry.from_paths(default_paths())._by_key.values())
+def _shipped() -> _Shipped:
+    return _Shipped(default_paths())
+
+
+def _peek_all(paths: Iterable[Path | str]) -> tuple[dict[str, Path], dict[str, object], list[Problem]]:
+    """Each file's key and parsed YAML (each file is parsed once: to learn its key, then to load
+    it), and the problems of the files that could not be read or repeat a key."""
+    files: dict[str, Path] = {}
+    trees: dict[str, object] = {}
+    problems: list[Problem] = []
+    for p in map(Path, paths):
+        try:
+            did, version, _ext, _local, tree = peek_tree(p)
+        except DefinitionError as e:
+            problems.extend(e.problems)
+            continue
+        key = f"{did}@{version}"
+        if key in files:
+            problems.append(Problem(str(p), 1, f"流程定义 {key} 重复：{files[key]} 中已有同一 id 和版本"))
+            continue
+        files[key] = p
+        trees[key] = tree
+    return files, trees, problems
 
 
 class Registry:
-    def __init__(self, definitions: Iterable[Definition] = ()):
+    def __init__(self, definitions: Iterable[Definition] = (), *, shipped: _Shipped | None = None):
         self._by_key: dict[str, Definition] = {}
+        # shipped versions not asked for yet: loaded into _by_key on first use (`default`)
+        self._shipped = shipped
+        self._unloaded: frozenset[str] = frozenset(shipped.files) if shipped else frozenset()
         # called with an exact key ("x@2") that `get` does not know; returns whether it added
         # something — lets a long-running process pick up a version installed by another one
         self.on_miss: Callable[[str], bool] | None = None
@@ -60,8 +117,9 @@ class Registry:
 
     @classmethod
     def default(cls) -> "Registry":
-        """The shipped definitions; files are read once per process, each call gets its own registry."""
-        return cls(_default_definitions())
+        """The shipped definitions; files are read once per process and each version loaded on
+        first use (once per process); each call gets its own registry."""
+        return cls(shipped=_shipped())
 
     @classmethod
     def from_paths(cls, paths: Iterable[Path | str]) -> "Registry":
@@ -69,22 +127,7 @@ class Registry:
 
         Problems of every file are collected and raised together as one DefinitionError.
         """
-        files: dict[str, Path] = {}
-        trees: dict[str, object] = {}  # each file is parsed once: to learn its key, then to load it
-        problems: list[Problem] = []
-        for p in map(Path, paths):
-            try:
-                did, version, _ext, _local, tree = peek_tree(p)
-            except DefinitionError as e:
-                problems.extend(e.problems)
-                continue
-            key = f"{did}@{version}"
-            if key in files:
-                problems.append(Problem(str(p), 1, f"流程定义 {key} 重复：{files[key]} 中已有同一 id 和版本"))
-                continue
-            files[key] = p
-            trees[key] = tree
-
+        files, trees, problems = _peek_all(paths)
         loaded: dict[str, Definition] = {}
         failed: set[str] = set()
         loading: list[str] = []
@@ -120,9 +163,18 @@ class Registry:
 
     # --- lookup ---------------------------------------------------------------------------
 
+    def _lookup(self, key: str) -> Definition | None:
+        """The version `key` if this registry has it (a shipped one is loaded now), else None."""
+        d = self._by_key.get(key)
+        if d is None and key in self._unloaded:
+            d = self._shipped.load(key)  # type: ignore[union-attr] - _unloaded is empty without it
+            # a new dict, not an insertion: other threads may be iterating the old one
+            self._by_key = {**self._by_key, key: d}
+        return d
+
     def add(self, definition: Definition) -> None:
         """Add a version. Re-adding the same content is harmless; changing a published one is refused."""
-        old = self._by_key.get(definition.key)
+        old = self._lookup(definition.key)
         if old is not None and old.sha256 != definition.sha256:
             raise ValueError(f"流程定义 {definition.key} 已存在且内容不同：已发布的版本不能修改，请发布新版本号")
         if old is None:
@@ -140,7 +192,7 @@ class Registry:
         problems: list[Problem] = []
         pending = []
         for r in rows:
-            have = self._by_key.get(r.key)
+            have = self._lookup(r.key)
             if have is None:
                 pending.append(r)
             elif have.sha256 != r.sha256:
@@ -174,16 +226,20 @@ class Registry:
 
     def _exact(self, key: str) -> Definition:
         """Base lookup while loading installed rows: exact keys, no refresh (KeyError if unknown)."""
-        return self._by_key[key]
+        d = self._lookup(key)
+        if d is None:
+            raise KeyError(key)
+        return d
 
     def get(self, key: str) -> Definition:
         """The exact version a candidate is pinned to ("cpc_2014@1"); a bare id gives its newest version."""
-        if key in self._by_key:
-            return self._by_key[key]
+        d = self._lookup(key)
+        if d is not None:
+            return d
         if "@" in key and self.on_miss is not None and self.on_miss(key) and key in self._by_key:
             return self._by_key[key]
         if "@" not in key:
-            versions = [d for d in self._by_key.values() if d.id == key]
+            versions = [d for d in self.definitions() if d.id == key]
             if versions:
                 return max(versions, key=lambda d: d.version)
         raise LookupError(f"未找到流程定义 {key}（已有：{'、'.join(self.keys()) or '无'}）")
@@ -193,13 +249,13 @@ class Registry:
         return key in self._installed
 
     def __contains__(self, key: object) -> bool:
-        return key in self._by_key
+        return key in self._by_key or key in self._unloaded
 
     def keys(self) -> list[str]:
-        return sorted(self._by_key, key=lambda k: (k.split("@")[0], int(k.split("@")[1])))
+        return sorted(self._by_key.keys() | self._unloaded, key=lambda k: (k.split("@")[0], int(k.split("@")[1])))
 
     def definitions(self) -> list[Definition]:
-        return [self._by_key[k] for k in self.keys()]
+        return [self._lookup(k) for k in self.keys()]  # type: ignore[misc] - every key is known
 
     def for_date(self, d: date, variants: Mapping[str, str] | None = None) -> Definition:
         """The version in force on `d` (e.g. an application date), with the township's variant if any.
@@ -207,9 +263,10 @@ class Registry:
         National definitions compete by date: each id's highest version in force on `d`, then the
         id whose chosen version took effect last; `variants` maps a national id to a local variant id chosen by the township.
         """
-        national = [x for x in self._by_key.values() if not x.local and x.effective_from <= d]
+        every = self.definitions()
+        national = [x for x in every if not x.local and x.effective_from <= d]
         if not national:
-            known = [x.effective_from for x in self._by_key.values() if not x.local]
+            known = [x.effective_from for x in every if not x.local]
             first = f"（最早的施行日期为 {min(known).isoformat()}）" if known else ""
             raise LookupError(f"{d.isoformat()} 没有施行中的发展党员工作细则{first}")
         # per id its highest version in force (a correcting version may start earlier than the one
@@ -222,7 +279,7 @@ class Registry:
         variant_id = (variants or {}).get(chosen.id)
         if not variant_id:
             return chosen
-        candidates = [x for x in self._by_key.values() if x.id == variant_id]
+        candidates = [x for x in every if x.id == variant_id]
         if not candidates:
             raise LookupError(f"未找到乡镇变体 {variant_id}（用于 {chosen.key}）")
         if not all(x.local for x in candidates):

@@ -75,7 +75,7 @@ def register(app: typer.Typer) -> None:
                 note: Annotated[str, typer.Option("--note", help="备注", metavar="备注")] = "",
                 actor: ActorOpt = None) -> None:
         from engine.errors import refuse
-        from services.materials.files import attach
+        from services.materials.files import already_filed_message, attach
 
         who = recorder(actor)
         try:
@@ -85,7 +85,9 @@ def register(app: typer.Typer) -> None:
         att = attach(run.app, candidate, data, file.name, actor=who, material=_material_id(run, candidate, material),
                      step=_step_id(run, candidate, step), document_date=parse_day(on, "材料日期") if on else None, note=note)
         if run.json:
-            run.emit({"ok": True, "attachment": att})
+            run.emit({"ok": True, "attachment": att, "already_filed": att["already_filed"]})
+        elif att["already_filed"]:  # the same file on record for this material: nothing written
+            run.line(f"{already_filed_message(att)}（文件 {att['id']}）", "yellow")
         else:
             run.line(f"已上传：{att['material_name']}「{att['filename']}」（文件 {att['id']}，{att['pages'] or 1} 页）", "green")
 

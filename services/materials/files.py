@@ -10,20 +10,21 @@ person at the machine holds the database, as for every CLI command).
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 from typing import Any
 
 from engine.errors import refuse
 from engine.input_policy import text_problem
 from engine.state import CandidateState
 from services.accounts.access import Principal, step_side
-from services.app import App
+from services.app import SHANGHAI, App
 from services.integrity.audit_log import record, record_in
 from services.materials.catalogue import catalogue_of
 from services.materials.intake import inspect_upload
 from services.materials.limits import upload_limits
 from services.casework.user_commands import ForbiddenError, NotFoundError, load_for
 from storage.objects import key_for_digest, sha256_key
+from storage.repositories.attachments import SameFileOnRecord
 
 MAX_NOTE = 500
 MAX_REASON = 500
@@ -101,7 +102,9 @@ def attach(app: App, candidate_id: int, data: bytes, filename: str, *, actor: st
            note: str | None = None, generated_kind: str | None = None) -> dict[str, Any]:
     """Stores one file and records it as `material` (or a file of `step`, or of the candidate).
 
-    Returns the attachment as `attachment_dict` gives it. Refusals: the file (intake), the material
+    Returns the attachment as `attachment_dict` gives it, with `already_filed`: True when the same
+    content (SHA-256) is already on record, not removed, for the candidate, step and material — a
+    retried upload — and that file is returned with nothing written (docs/materials.md). Refusals: the file (intake), the material
     or step (not the candidate's, not reached yet), the role (ForbiddenError)."""
     row, state, defn = _candidate(app, who, candidate_id)
     branch_id = state.branch_id or row.branch_id
@@ -113,6 +116,11 @@ def attach(app: App, candidate_id: int, data: bytes, filename: str, *, actor: st
     if document_date is not None and document_date < date(1950, 1, 1):  # a sane floor, as birth dates have one
         raise refuse("material.date", f"材料日期 {document_date} 不合理：应不早于 1950-01-01，请填写材料上的实际日期")
     accepted = inspect_upload(data, filename, limits=upload_limits())
+    material_id = spec.id if spec else None
+    with app.uow(read_only=True) as uow:  # a retried upload (a phone's flaky connection, a double tap)
+        same = uow.attachments.live_copy(candidate_id, step, material_id, accepted.sha256)
+    if same is not None:
+        return _already_filed(same, defn, spec)
     store = app.objects
     object_key = key_for_digest(accepted.sha256)
     store.put(object_key, accepted.data, accepted.content_type)  # content-addressed: a second put is a no-op
@@ -121,21 +129,41 @@ def attach(app: App, candidate_id: int, data: bytes, filename: str, *, actor: st
         thumb_key = sha256_key(accepted.thumbnail)
         store.put(thumb_key, accepted.thumbnail, "image/jpeg")
     now = app.utcnow()
-    with app.uow() as uow:
-        new_id = uow.attachments.add(
-            candidate_id=candidate_id, step=step, material=spec.id if spec else None,
-            source="generated" if generated_kind else "upload", generated_kind=generated_kind,
-            sha256=accepted.sha256, object_key=object_key, thumbnail_key=thumb_key, size=len(accepted.data),
-            content_type=accepted.content_type, file_kind=accepted.kind, filename=accepted.filename,
-            pages=accepted.pages, document_date=document_date, note=note, uploaded_by=actor,
-            user_id=who.user_id if who else None, uploaded_at=now)
-        record_in(uow, app, user_id=who.user_id if who else None, username=who.username if who else actor,
-                  action="material.attach", target_kind="candidate", target_id=candidate_id,
-                  detail={"attachment": new_id, "material": spec.name if spec else None, "step": step,
-                          "filename": accepted.filename, "sha256": accepted.sha256, "size": len(accepted.data),
-                          "generated": generated_kind})
-        saved = uow.attachments.get(new_id)
-    return attachment_dict(saved, defn, spec)
+    try:
+        with app.uow() as uow:
+            new_id = uow.attachments.add(
+                candidate_id=candidate_id, step=step, material=material_id,
+                source="generated" if generated_kind else "upload", generated_kind=generated_kind,
+                sha256=accepted.sha256, object_key=object_key, thumbnail_key=thumb_key, size=len(accepted.data),
+                content_type=accepted.content_type, file_kind=accepted.kind, filename=accepted.filename,
+                pages=accepted.pages, document_date=document_date, note=note, uploaded_by=actor,
+                user_id=who.user_id if who else None, uploaded_at=now)
+            record_in(uow, app, user_id=who.user_id if who else None, username=who.username if who else actor,
+                      action="material.attach", target_kind="candidate", target_id=candidate_id,
+                      detail={"attachment": new_id, "material": spec.name if spec else None, "step": step,
+                              "filename": accepted.filename, "sha256": accepted.sha256, "size": len(accepted.data),
+                              "generated": generated_kind})
+            saved = uow.attachments.get(new_id)
+    except SameFileOnRecord:  # the same upload sent twice at once: the other one committed first
+        with app.uow(read_only=True) as uow:
+            same = uow.attachments.live_copy(candidate_id, step, material_id, accepted.sha256)
+        if same is None:  # removed in the same instant: say so rather than guess
+            raise refuse("material.same_file", "同一文件正在被同时上传或移除，请刷新后查看") from None
+        return _already_filed(same, defn, spec)
+    return {**attachment_dict(saved, defn, spec), "already_filed": False}
+
+
+def _already_filed(att, defn, spec) -> dict[str, Any]:
+    """The file on record, returned for a second upload of the same content to the same material:
+    nothing is written (no second row, no audit row). `already_filed` tells the caller to say so."""
+    return {**attachment_dict(att, defn, spec), "already_filed": True}
+
+
+def already_filed_message(att: dict[str, Any]) -> str:
+    """What the page, the API and the CLI tell a user whose upload was already on file."""
+    at = datetime.fromisoformat(att["uploaded_at"]).replace(tzinfo=timezone.utc).astimezone(SHANGHAI)
+    return (f"已上传过同一文件：{att['material_name']}（{att['filename']}，{att['uploaded_by']} "
+            f"{at:%Y-%m-%d %H:%M} 上传），这次没有重复保存")
 
 
 def attachments(app: App, candidate_id: int, *, who: Principal | None = None,

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Iterable
 
 from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from ..tables import attachment
 from .base import Repository
@@ -64,11 +65,31 @@ class MaterialCount:
     generated: int = 0
 
 
+class SameFileOnRecord(Exception):
+    """The same file (SHA-256) is already on record, not removed, for the candidate, step and
+    material (index `uq_attachment_live_file`): another upload of it committed first. The
+    transaction is unusable on PostgreSQL; the caller rolls it back."""
+
+
 class AttachmentRepo(Repository):
     __slots__ = ()
 
     def add(self, **values) -> int:
-        return self.conn.execute(insert(attachment).values(**values)).inserted_primary_key[0]
+        """The new row's id; `SameFileOnRecord` if the same file is on record for the same material."""
+        try:
+            return self.conn.execute(insert(attachment).values(**values)).inserted_primary_key[0]
+        except IntegrityError as e:
+            if "uq_attachment_live_file" in str(e.orig):
+                raise SameFileOnRecord() from None
+            raise
+
+    def live_copy(self, candidate_id: int, step: str | None, material: str | None, sha256: str) -> AttachmentRow | None:
+        """The file not removed with this content for the candidate, step and material, if any."""
+        row = self.conn.execute(
+            select(*_COLS).where(_a.candidate_id == candidate_id, func.coalesce(_a.step, "") == (step or ""),
+                                 func.coalesce(_a.material, "") == (material or ""), _a.sha256 == sha256,
+                                 _a.removed_at.is_(None)).limit(1)).first()
+        return AttachmentRow(*row) if row else None
 
     def get(self, attachment_id: int) -> AttachmentRow | None:
         row = self.conn.execute(select(*_COLS).where(_a.id == attachment_id)).first()

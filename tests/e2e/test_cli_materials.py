@@ -270,3 +270,19 @@ def test_the_conversion_reply_is_named_listed_and_generated_and_a_short_name_say
     assert wrong.exit_code == 2 and "目前对应的是“上级党委审批批复（预备党员转正）”" in wrong.output.replace("\n", "")
     att = cli.json("material", "generate", cid, "转正批复", "--attach")["attachment"]
     assert att["step"] == "conversion_approval" and "预备党员转正" in att["filename"]
+
+
+def test_the_same_file_added_twice_is_filed_once(cli, tmp_path):
+    """A retried `material add` of the same file to the same material: exit 0, told so, one file."""
+    w = world(cli)
+    cid = _to_step(cli, w, "activist_selection")
+    photo = _photo(tmp_path / "申请书.jpg")
+    first = cli.json("material", "add", cid, photo, "--material", "入党申请书")
+    assert first["already_filed"] is False
+    again = cli("material", "add", cid, photo, "--material", "入党申请书")
+    assert again.exit_code == 0 and "已上传过同一文件：入党申请书（申请书.jpg，" in again.output
+    assert f"这次没有重复保存（文件 {first['attachment']['id']}）" in again.output
+    retried = cli.json("material", "add", cid, photo, "--material", "application_letter")
+    assert retried["already_filed"] is True and retried["attachment"]["id"] == first["attachment"]["id"]
+    assert _audit(cli).count("material.attach") == 1
+

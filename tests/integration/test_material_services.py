@@ -17,7 +17,7 @@ from services.app import SHANGHAI, App
 from services.organisation.directory import set_material_list
 from services.materials.archive import archive_zip, missing_rows
 from services.materials.completeness import completeness_view, for_rows
-from services.materials.files import attach, attachments, download, remove
+from services.materials.files import already_filed_message, attach, attachments, download, remove
 from tests.integration.test_document_facts import TIMELINE, _evidence, place, walk  # noqa: F401 (fixture)
 
 
@@ -46,8 +46,13 @@ def test_attach_complete_download_remove(app, place, store):
     assert not before["complete"] and "入党申请书" in {m["name"] for m in before["missing"]}
     photo = _jpeg()
     a = attach(app, cid, photo, "../../申请书.jpg", actor="书记", material="application_letter")
-    b = attach(app, cid, photo, "again.jpg", actor="书记", material="入党申请书")
-    assert a["sha256"] == b["sha256"] and a["filename"] == "申请书.jpg"  # one object, a safe display name
+    assert a["filename"] == "申请书.jpg" and a["already_filed"] is False  # a safe display name
+    again = attach(app, cid, photo, "again.jpg", actor="书记", material="入党申请书")  # a retried upload
+    assert again["already_filed"] is True and again["id"] == a["id"] and again["filename"] == "申请书.jpg"
+    assert already_filed_message(again).startswith("已上传过同一文件：入党申请书（申请书.jpg，书记 ")
+    assert already_filed_message(again).endswith(" 上传），这次没有重复保存")
+    b = attach(app, cid, _jpeg((9, 9, 9)), "again.jpg", actor="书记", material="入党申请书")  # another page
+    assert b["already_filed"] is False and b["id"] != a["id"]
     view = completeness_view(app, cid)
     assert "入党申请书" not in {m["name"] for m in view["missing"]} and view["percent"] > before["percent"]
     name, ctype, data = download(app, a["id"], actor="乡组织委员")
@@ -150,6 +155,10 @@ def test_a_generated_form_is_dated_by_the_record_and_generating_it_again_replace
     assert notice["document_date"] == target["notice_start"] != "2018-06-30"
     again = attach_generated(app, cid, "activist_filing_report", actor="书记")
     files = [f for f in attachments(app, cid, with_removed=True) if f["material"] == "activist_filing_report"]
+    if again["sha256"] == report["sha256"]:  # the same bytes (the file's zip stamps fell in the same second):
+        assert again["already_filed"] and again["id"] == report["id"]  # the copy on file is kept, nothing written
+        assert [(f["id"], f["removed"]) for f in files] == [(report["id"], False)]
+        return
     assert [(f["id"], f["removed"]) for f in files] == [(report["id"], True), (again["id"], False)]
     assert files[0]["removed_reason"] == "已由重新生成的文书代替"
     view = completeness_view(app, cid)

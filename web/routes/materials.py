@@ -23,7 +23,7 @@ from services.app import SHANGHAI
 from services.integrity.audit_log import record
 from services.materials.archive import archive_zip, missing_xlsx
 from services.materials.completeness import completeness_view, for_rows
-from services.materials.files import attach, download, remove
+from services.materials.files import already_filed_message, attach, download, remove
 from services.materials.generated import attach_generated
 from services.materials.intake import UploadRefused
 from services.reporting.org_views import org_for
@@ -210,7 +210,8 @@ def _upload(request: Request, who, candidate_id: int, material, step, typed: dic
     except DomainError as e:
         problem = {"where": "upload", "key": key, "error": _message(e), "typed": typed}
         return _candidate_page(request, who, candidate_id, problem=problem, status_code=_status(e))
-    flash(request, f"已上传：{saved['material_name']}（{saved['filename']}）")
+    flash(request, already_filed_message(saved) if saved["already_filed"]  # a retried upload: the file on record
+          else f"已上传：{saved['material_name']}（{saved['filename']}）")
     return RedirectResponse(f"/candidates/{candidate_id}#m-{key}", status_code=303)
 
 
@@ -236,7 +237,8 @@ def attach_document_page(request: Request, candidate_id: int, kind: str, who=Dep
         spec_key = _material_of(pf, who, candidate_id, kind)
         problem = {"where": "generate", "key": spec_key, "error": _message(e), "typed": {}}
         return _candidate_page(request, who, candidate_id, problem=problem, status_code=_status(e))
-    flash(request, f"已生成并附上：{saved['material_name']}（{saved['filename']}）")
+    flash(request, already_filed_message(saved) if saved["already_filed"]
+          else f"已生成并附上：{saved['material_name']}（{saved['filename']}）")
     return RedirectResponse(f"/candidates/{candidate_id}#m-{saved['material'] or OTHER}", status_code=303)
 
 
@@ -338,7 +340,10 @@ def _api_upload(request: Request, who, candidate_id: int, got, material, step, d
     saved = attach(request.app.state.pf, candidate_id, data, filename, actor=who.actor, who=who,
                    material=(material or "").strip() or None, step=(step or "").strip() or None,
                    document_date=_document_date(document_date), note=note)
-    return JSONResponse({"ok": True, "attachment": saved})
+    body = {"ok": True, "attachment": saved, "already_filed": saved["already_filed"]}
+    if saved["already_filed"]:  # a retried upload: the file on record, nothing written
+        body["message"] = already_filed_message(saved)
+    return JSONResponse(body)
 
 
 @api.get("/attachments/{attachment_id}", summary="下载一个材料文件（记入审计日志）",

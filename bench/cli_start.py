@@ -16,6 +16,8 @@ Two bytecode modes, because start-up depends on them:
 * `warm` — the bytecode cache on and warmed: PYTHONPYCACHEPREFIX points at a temporary directory
   (nothing is written into the checkout), filled by one untimed run of each command first.
 
+`import sqlalchemy` alone is timed too: the floor of every command that reads the database.
+
 `show` and `list` read a small database: the 36-candidate demo township (`partyflow demo`), built
 once per tree in a temporary directory before timing.
 
@@ -92,7 +94,9 @@ def main() -> None:
           f"python {sys.version.split()[0]}  runs {args.runs}")
     pf = [sys.executable, "-c", PARTYFLOW]
     with tempfile.TemporaryDirectory(prefix="cli_start_") as tmp:
-        commands: Commands = {"python -c pass": ([sys.executable, "-c", "pass"], ROOT)}
+        commands: Commands = {"python -c pass": ([sys.executable, "-c", "pass"], ROOT),
+                              # the floor of any command that reads the database (issue 19)
+                              "import sqlalchemy": ([sys.executable, "-c", "import sqlalchemy"], ROOT)}
         for i, tree in enumerate(trees):
             db = f"sqlite:///{tmp}/demo{i}.db"
             subprocess.run([*pf, "--db", db, "--json", "demo"], cwd=tree, check=True, stdout=subprocess.DEVNULL)

@@ -135,3 +135,30 @@ def test_flows_alone_are_picked_by_their_date(app):
         sql = str(count_statement(None, START, END, ("admitted",)).compile(uow.connection))
     assert alone == full and alone["total"] > 0
     assert "first_on" not in sql and "admitted_on" in sql
+
+
+def test_a_kept_statement_counts_what_is_there_now(app):
+    """The counting statement is kept per scope and period (reports/query.py `_count_statement`):
+    a second count of the same scope and period sees the rows written since the first."""
+    with app.uow() as uow:
+        county = uow.orgs.add(code="c", name="县委", level="county")
+        branch = uow.orgs.add(code="b", name="村党支部", level="branch", parent_id=county)
+
+    def admit(i: int) -> None:
+        with app.uow() as uow:
+            pid = uow.people.add(name=f"人{i}", gender="男", birth_date=date(1990, 1, 1))
+            cid = uow.candidates.add(person_id=pid, branch_id=branch, definition_key="cpc_2014@1", stage="applicant",
+                                     state={}, applied_on=date(2016, 1, 1), now=app.now())
+            m = dict(applied_on=date(2016, 1, 1), activist_on=date(2016, 6, 1), target_on=date(2017, 6, 1),
+                     admitted_on=date(2018, 3, 1), probation_from=date(2018, 2, 20), full_on=None,
+                     extended_on=None, ended_on=None, end_stage=None, first_on=date(2016, 1, 1), closed_on=None)
+            uow.milestones.put(cid, pid, {"branch_id": branch, **m})
+
+    def admitted() -> int:
+        with app.uow(read_only=True) as uow:
+            return count(uow.connection, [branch], START, END)["admitted"]["total"]
+
+    admit(1)
+    assert admitted() == 1
+    admit(2)
+    assert admitted() == 2

@@ -22,23 +22,31 @@ LIST_LIMIT = 300  # overdue items listed on the page (the counts cover all)
 
 def report_orgs(app: App, who: Principal) -> list[dict[str, Any]]:
     """[{id, code, name, level}] the user may report on, county first, then townships, branches."""
-    with app.uow(read_only=True) as uow:
-        orgs = uow.orgs.list()
+    from sqlalchemy import select
+
+    from storage.tables import organisation
+
+    o = organisation.c
+    with app.uow(read_only=True) as uow:  # the five columns as plain rows (a county's ~3,000 organisations)
+        orgs = uow.connection.execute(select(o.id, o.parent_id, o.level, o.code, o.name).order_by(o.id)).all()
     yours = None if who.readable is None else _wholly_readable(orgs, who.readable)
-    out = [{"id": o.id, "code": o.code, "name": o.name, "level": o.level} for o in orgs
-           if o.level in LEVEL_ORDER and (yours is None or o.id in yours)]
-    return sorted(out, key=lambda o: (LEVEL_ORDER[o["level"]], o["code"]))
+    out = [{"id": r.id, "code": r.code, "name": r.name, "level": r.level} for r in orgs
+           if r.level in LEVEL_ORDER and (yours is None or r.id in yours)]
+    return sorted(out, key=lambda r: (LEVEL_ORDER[r["level"]], r["code"]))
 
 
 def _wholly_readable(orgs, readable: frozenset[int]) -> set[int]:
     """Ids of the organisations with at least one branch under them (themselves included), all of
-    them in `readable`: the tree walked once from the one list read, where `descendants_branch_ids`
-    of each cost a query per organisation (~1,000 in a county, 0.2 s a page)."""
+    them in `readable`: the tree walked from the one list read, where `descendants_branch_ids`
+    of each cost a query per organisation (~1,000 in a county, 0.2 s a page). Only the readable
+    branches and their ancestors can qualify, and a walk stops at the first branch that is not
+    readable: a secretary's page looks at a few organisations, not the county's ~3,000."""
     children: dict[int | None, list[int]] = {}
-    level = {}
-    for o in orgs:
-        children.setdefault(o.parent_id, []).append(o.id)
-        level[o.id] = o.level
+    level, parent = {}, {}
+    for r in orgs:
+        children.setdefault(r.parent_id, []).append(r.id)
+        level[r.id] = r.level
+        parent[r.id] = r.parent_id
     got: dict[int, tuple[bool, bool]] = {}  # id -> (has a branch under it, all of them readable)
 
     def walk(oid: int) -> tuple[bool, bool]:
@@ -46,12 +54,19 @@ def _wholly_readable(orgs, readable: frozenset[int]) -> set[int]:
             got[oid] = (False, True)  # (a corrupt cycle stops here)
             has, ok = (True, oid in readable) if level[oid] == "branch" else (False, True)
             for c in children.get(oid, ()):
+                if not ok:  # not wholly readable, whatever else lies under it
+                    break
                 c_has, c_ok = walk(c)
                 has, ok = has or c_has, ok and c_ok
             got[oid] = (has, ok)
         return got[oid]
 
-    return {o.id for o in orgs if walk(o.id) == (True, True)}
+    ancestors: set[int] = set()
+    for b in readable:
+        while b is not None and b in level and b not in ancestors:
+            ancestors.add(b)
+            b = parent[b]
+    return {oid for oid in ancestors if walk(oid) == (True, True)}
 
 
 def org_for(app: App, who: Principal, org_id: int) -> dict[str, Any]:

@@ -249,16 +249,16 @@ def once_more_if_raced(run):
 
 
 def _claim(app: App, uow: UnitOfWork, candidate_id: int, keys: Sequence[str]) -> None:
-    """Claim `keys` for the new candidacy, first taking over those whose holder has ended or no
-    longer matches them (moved to another branch, the person's name corrected): claims are released
-    lazily, so no other path (steps, withdrawals, corrections) ever writes this table."""
-    for key, holder in uow.claims.holders(keys).items():
+    """Claim `keys` for the new candidacy, taking over a key whose holder has ended or no longer
+    matches it (moved to another branch, the person's name corrected): claims are released lazily,
+    so no other path (steps, withdrawals, corrections) ever writes this table."""
+    def stale(key: str, holder: int) -> bool:
         row = uow.candidates.get(holder)
         person = uow.people.get(row.person_id) if row is not None else None
-        if (row is None or person is None or row.stage in process_for(app.definition(row.definition_key)).end_states
-                or key not in application_keys(person, row.branch_id, identity=True, anywhere=True)):
-            uow.claims.release(key, holder)
-    uow.claims.claim(keys, candidate_id)
+        return (row is None or person is None or row.stage in process_for(app.definition(row.definition_key)).end_states
+                or key not in application_keys(person, row.branch_id, identity=True, anywhere=True))
+
+    uow.claims.claim(keys, candidate_id, stale)
 
 
 def register_in(app: App, uow: UnitOfWork, person, branch, *, occurred_on: date, actor: str,

@@ -54,11 +54,11 @@ def past_the_check(monkeypatch, app):
     waited = threading.local()
     claim = ClaimRepo.claim
 
-    def held(self, keys, candidate_id):
+    def held(self, *args):
         if not getattr(waited, "done", False):
             waited.done = True
             met.wait()
-        return claim(self, keys, candidate_id)
+        return claim(self, *args)
 
     monkeypatch.setattr(ClaimRepo, "claim", held)
 

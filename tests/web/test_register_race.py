@@ -46,6 +46,10 @@ def _race(*calls):
 
 @pytest.fixture
 def past_the_check(monkeypatch, app):
+    past_the_check_now(monkeypatch, app)
+
+
+def past_the_check_now(monkeypatch, app):
     """PostgreSQL: hold each registration's first claim at a barrier until both have passed their
     duplicate check (neither sees the other), so the database alone decides."""
     if app.engine.dialect.name != "postgresql":
@@ -209,3 +213,20 @@ def test_a_double_tap_on_the_web_page(app, world, web, login):
     assert "这次没有重复登记" in refused.text and "Traceback" not in refused.text
     assert f'href="{done.headers["location"]}"' in refused.text
     assert _rows(app) == (1, 1)
+
+
+def test_two_registrations_taking_over_an_ended_applications_keys_at_once(app, world, users, monkeypatch):
+    """The keys are held by a withdrawn application; two registrations past the check both find
+    them stale: one takes them over, the other is refused as a form sent twice (PostgreSQL)."""
+    from services.casework.candidates import exceptional
+
+    who = _sec(app, users)
+    first = register_new_applicant(app, who, branch_id=world.b1, **{**LIU, "applied_on": date(2026, 1, 5)})
+    exceptional(app, first.candidate_id, "withdraw", occurred_on=date(2026, 2, 1), actor="测试", reason="本人书面申请撤回")
+    past_the_check_now(monkeypatch, app)
+    go = lambda: register_new_applicant(app, who, branch_id=world.b1, **LIU)  # noqa: E731
+    won, lost = _one_won(_race(go, go), AlreadyRegistered)
+    assert lost.candidate_id == won.candidate_id and "这次没有重复登记" in lost.violations[0].message
+    assert _rows(app) == (2, 2)  # the withdrawn one and the new one
+    with app.uow(read_only=True) as uow:
+        assert uow.claims.holders(["i:1998-03-01|男|刘建国"]) == {"i:1998-03-01|男|刘建国": won.candidate_id}

@@ -142,7 +142,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     from reports.ledger.reader import Limits
-    from services.ledger.intake import intake as ledger
+    from services.ledger import intake as ledger
     from services.integrity.verify import verify
 
     tmp = Path(tempfile.mkdtemp(prefix="pf-import-bench-"))

@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 from sqlalchemy import text
 
-from services.ledger.intake import intake as ledger
+from services.ledger import intake as ledger
 from services.casework.candidates import complete_step, correct, migrate, register_applicant
 from services.review import submit
 from services.demo.sample_evidence import sample_evidence

@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, insert, select, text, update
 
 from services.casework import candidates as uc
 from services.integrity.audit_log import record
-from services.ledger.intake import intake as ledger
+from services.ledger import intake as ledger
 from services.demo.sample_evidence import sample_evidence
 from services.integrity.verify import CHANGED, DELETED, INSERTED, ChainWalk, verify
 from storage.chain import audit_hash, event_row_hash

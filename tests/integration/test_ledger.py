@@ -13,7 +13,7 @@ from engine.calendar import shift
 from reports.ledger.layout import layout_for
 from reports.ledger.reader import Limits
 from services.casework import candidates as uc
-from services.ledger.intake import intake as ledger
+from services.ledger import intake as ledger
 from services.app import SHANGHAI, App
 from services.compliance.audit import audit
 from services.demo import run_demo

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from services.ledger.intake import intake as ledger
+from services.ledger import intake as ledger
 from tests.ledger_helpers import clean_path, ledger_row, township_layout, write_ledger
 from workflows.registry import Registry
 

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from engine import CandidateState
 from engine.calendar import shift
-from services.ledger.intake import intake as ledger
+from services.ledger import intake as ledger
 from services.review import commands as review
 from services.integrity.verify import verify
 from tests.ledger_helpers import clean_path, ledger_row, write_ledger

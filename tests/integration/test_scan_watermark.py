@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select, update
 
 from services.casework import candidates as uc
-from services.ledger.intake import intake as ledger
+from services.ledger import intake as ledger
 from services.notices.reminders import ScanSettings, crossed, scan, windows
 from storage.tables import change_marker, deadline, job_watermark
 from tests.ledger_helpers import clean_path, ledger_row, township_layout, write_ledger

@@ -13,7 +13,8 @@ from reports.ledger.sheet import write_ledger_sheet
 from reports.model import LedgerTable
 from reports.spreadsheet import formula_like
 from services.casework import candidates as uc
-from services import directory, ledger
+from services.ledger import intake as ledger
+from services.organisation import directory
 from services.app import App
 from services.reporting.period_report import build_report, write_report
 from tests.ledger_helpers import clean_path, ledger_row, township_layout

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from services.ledger.intake import intake as ledger
+from services.ledger import intake as ledger
 from services.planning.plans import get_plan
 from tests.ledger_helpers import clean_path, ledger_row, township_layout, write_ledger
 from tests.web.test_web_access_matrix import row

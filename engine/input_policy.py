@@ -49,8 +49,17 @@ def _hidden(c: str) -> bool:
 def _plain_class(*spans: tuple[int, int]) -> re.Pattern:
     """A regex matching text made only of the characters of `spans` that `_hidden` allows (checked
     one by one here, against this Python's own Unicode tables)."""
-    ok = [chr(c) for lo, hi in spans for c in range(lo, hi + 1) if not _hidden(chr(c))]
-    return re.compile("[" + "".join(re.escape(c) for c in ok) + "]*")
+    runs: list[list[int]] = []  # allowed characters as [first, last] runs: a short class compiles at once
+    for lo, hi in spans:
+        for c in range(lo, hi + 1):
+            if _hidden(chr(c)):
+                continue
+            if runs and runs[-1][1] == c - 1:
+                runs[-1][1] = c
+            else:
+                runs.append([c, c])
+    cls = "".join(re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in runs)
+    return re.compile("[" + cls + "]*")
 
 
 # Printable ASCII, CJK punctuation, the unified ideographs, fullwidth forms, general punctuation:

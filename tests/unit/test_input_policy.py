@@ -87,3 +87,16 @@ def test_values_echoed_back_are_short_and_printable():
     assert ip.shown("王\x1b[31m" + "长" * 100, 5) == "王\ufffd[31…"
     assert ip.shown("\udced", 5) == "\ufffd"
     assert "…" in ip.phone_problem("1" * 41) and len(ip.phone_problem("1" * 40000)) < 120
+
+
+def test_plain_fast_path_matches_exactly_the_characters_the_full_check_allows():
+    """The fast path's class is built as runs of allowed characters: every character of its spans,
+    and one on either side of each span, must agree with the one-by-one check."""
+    spans = ((0x20, 0x7E), (0x2010, 0x2027), (0x3000, 0x303F), (0x4E00, 0x9FFF), (0xFF01, 0xFF5E))
+    for lo, hi in spans:
+        for c in range(lo - 1, hi + 2):
+            ch = chr(c)
+            inside = lo <= c <= hi
+            assert bool(ip._PLAIN.fullmatch(ch)) == (inside and not ip._hidden(ch)), hex(c)
+    assert ip._PLAIN.fullmatch("张三 2026年5月，支部大会（第3次）")
+    assert not ip._PLAIN.fullmatch("李书记\u202e1234")

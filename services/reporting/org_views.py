@@ -27,11 +27,12 @@ def report_orgs(app: App, who: Principal) -> list[dict[str, Any]]:
     from storage.tables import organisation
 
     o = organisation.c
-    with app.uow(read_only=True) as uow:  # the five columns as plain rows (a county's ~3,000 organisations)
-        orgs = uow.connection.execute(select(o.id, o.parent_id, o.level, o.code, o.name).order_by(o.id)).all()
+    with app.uow(read_only=True) as uow:  # five columns as plain tuples (a county's ~3,000 organisations)
+        orgs = [tuple(r) for r in uow.connection.execute(
+            select(o.id, o.parent_id, o.level, o.code, o.name).order_by(o.id))]
     yours = None if who.readable is None else _wholly_readable(orgs, who.readable)
-    out = [{"id": r.id, "code": r.code, "name": r.name, "level": r.level} for r in orgs
-           if r.level in LEVEL_ORDER and (yours is None or r.id in yours)]
+    out = [{"id": oid, "code": code, "name": name, "level": level} for oid, _parent, level, code, name in orgs
+           if level in LEVEL_ORDER and (yours is None or oid in yours)]
     return sorted(out, key=lambda r: (LEVEL_ORDER[r["level"]], r["code"]))
 
 
@@ -43,10 +44,10 @@ def _wholly_readable(orgs, readable: frozenset[int]) -> set[int]:
     readable: a secretary's page looks at a few organisations, not the county's ~3,000."""
     children: dict[int | None, list[int]] = {}
     level, parent = {}, {}
-    for r in orgs:
-        children.setdefault(r.parent_id, []).append(r.id)
-        level[r.id] = r.level
-        parent[r.id] = r.parent_id
+    for oid, parent_id, lvl, *_rest in orgs:  # (id, parent_id, level, …) tuples
+        children.setdefault(parent_id, []).append(oid)
+        level[oid] = lvl
+        parent[oid] = parent_id
     got: dict[int, tuple[bool, bool]] = {}  # id -> (has a branch under it, all of them readable)
 
     def walk(oid: int) -> tuple[bool, bool]:

@@ -89,10 +89,17 @@ def candidates(request: Request, stage: str | None = None, page_no: str | None =
 
 
 def _branches_in_scope(pf, who) -> list[dict]:
-    """[{id, name}] of the branches the user reads, by code."""
+    """[{id, name}] of the branches the user reads, by code (three columns as plain tuples: a
+    county's ~2,800 branches as repository rows cost ~8 ms a page)."""
+    from sqlalchemy import select
+
+    from storage.tables import organisation
+
+    o = organisation.c
     with pf.uow(read_only=True) as uow:
-        orgs = [o for o in uow.orgs.list() if o.level == "branch" and who.can_read(o.id)]
-    return [{"id": o.id, "name": o.name} for o in sorted(orgs, key=lambda o: o.code)]
+        rows = uow.connection.execute(select(o.id, o.code, o.name).where(o.level == "branch").order_by(o.id)).all()
+    mine = [(code, oid, name) for oid, code, name in rows if who.can_read(oid)]
+    return [{"id": oid, "name": name} for _code, oid, name in sorted(mine, key=lambda r: r[0])]
 
 
 @router.get("/candidates/{candidate_id:int}")

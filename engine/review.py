@@ -122,9 +122,31 @@ def reopen_closure(proc, state: CandidateState, named: tuple[str, ...]) -> list[
     return sorted(out, key=lambda s: order.get(s, 0))
 
 
+_REOPENABLE = "_partyflow_reopenable"  # where `reopenable` keeps its answers on the Process
+_REOPENABLE_MAX = 4096
+
+
 def reopenable(proc, state: CandidateState, step_id: str) -> list[str]:
     """Steps a return of `step_id` may name: done branch-side steps that `step_id` needs, other than
-    the application, steps that enter a stage and repeatable entries."""
+    the application, steps that enter a stage and repeatable entries.
+
+    The answer depends only on the process (one per definition version), the step and the set of
+    done steps (not their dates nor their order), so it is kept on the Process per (step, done
+    steps): a queue page asks for it for every submitted or open step of every item, and the
+    items of a township share a few dozen such sets (~130 closures a page before, issue 19)."""
+    memo = proc.__dict__.get(_REOPENABLE)
+    if memo is None:
+        memo = proc.__dict__[_REOPENABLE] = {}
+    key = (step_id, frozenset(state.done))
+    hit = memo.get(key)
+    if hit is None:
+        if len(memo) >= _REOPENABLE_MAX:
+            memo.clear()
+        hit = memo[key] = tuple(_reopenable(proc, state, step_id))
+    return list(hit)
+
+
+def _reopenable(proc, state: CandidateState, step_id: str) -> list[str]:
     first = proc.definition.steps[0].id
     return [s.id for s in proc.definition.steps
             if s.id in upstream(proc, step_id) and s.id in state.done and s.actor not in HIGHER_ACTORS

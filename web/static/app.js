@@ -9,7 +9,7 @@
       An answer that is not a file (a refusal page) is shown as a normal page would be.
    3. The report page's period select shows the two date inputs only for 自定义日期范围.
    4. A link to an element inside a closed <details> (the candidate page's 材料) opens it.
-   5. The 材料 upload form's file pickers are Chinese buttons; the chosen file's name shows below.
+   5. Every file picker (材料, 台账, 节假日安排, 流程定义) is a Chinese button; the chosen file's name shows below.
    Without this script every page still works (plain submits and links).
 */
 (function () {
@@ -117,7 +117,7 @@
     });
   }, false);
 
-  // 5. the 材料 upload form: the file pickers are buttons (app.css, under .js); say which file was chosen
+  // 5. file pickers are buttons (app.css, under .js); say which file was chosen
   document.documentElement.classList.add("js");
   document.addEventListener("change", function (event) {
     var input = event.target;

@@ -60,7 +60,10 @@ def test_import_preview_confirm_undo(server, open_as, shots, tmp_path, size, vie
     page.click("text=导入台账")
     page.wait_for_url("**/imports")
     shots(page, f"import-{size}")
+    # the picker is a Chinese button (the browser's own "Choose File" is hidden); the choice is named
+    assert page.get_by_text("选择台账文件").is_visible() and not page.is_visible("input[name=file]")
     page.set_input_files("input[name=file]", str(_ledger(server, tmp_path, size)))
+    assert page.inner_text(".file-field .chosen").startswith("已选择：")
     held = []
     page.route("**/imports", lambda route: held.append(route) if route.request.method == "POST" else route.continue_())
     page.click("form[data-upload] button[type=submit]", no_wait_after=True)

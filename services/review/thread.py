@@ -6,7 +6,6 @@ import re
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, select
 
 from engine import CandidateState
 from engine.errors import refuse
@@ -17,7 +16,6 @@ from engine.process import process_for
 from engine.state import Event
 from services.app import App
 from services.casework.history import to_event
-from storage.tables import candidate, event
 from workflows.review import is_reviewed
 
 _ACCOUNT = re.compile(r"（[^（）]*）$")
@@ -50,32 +48,10 @@ def review_threads(app: App, candidate_ids) -> dict[int, list[dict[str, Any]]]:
     queries (their states, their logs), whatever their number; ids with no candidate are left out.
     In the order of `candidate_ids` (first occurrence)."""
     ids = list(dict.fromkeys(candidate_ids))
-    states: dict[int, Any] = {}
-    rows: dict[int, list[Any]] = {}
     with app.uow(read_only=True) as uow:
-        for chunk in _chunks(ids):
-            states.update(uow.connection.execute(_STATES, {"ids": chunk}).all())
-        for chunk in _chunks([cid for cid in ids if cid in states]):
-            _group(uow, chunk, rows)
-    return {cid: _thread(app, states[cid], _events(rows.get(cid, ()))) for cid in ids if cid in states}
-
-
-# built once (a select and its IN list cost more to build than to run for a page's ids): typed
-# selects, SQLAlchemy decodes the dates and the JSON as the repositories' codecs do
-_EVENT_COLUMNS = tuple(c for c in event.c if c.name not in ("prev_hash", "hash"))
-_LOGS = (select(*_EVENT_COLUMNS).where(event.c.candidate_id.in_(bindparam("ids", expanding=True)))
-         .order_by(event.c.candidate_id, event.c.seq))
-_STATES = select(candidate.c.id, candidate.c.state).where(candidate.c.id.in_(bindparam("ids", expanding=True)))
-_CHUNK = 1000  # ids per query: bound parameters stay under every driver's limit
-
-
-def _chunks(ids: list[int]):
-    return (ids[i:i + _CHUNK] for i in range(0, len(ids), _CHUNK))
-
-
-def _group(uow, ids: list[int], into: dict[int, list[Any]]) -> None:
-    for r in uow.connection.execute(_LOGS, {"ids": ids}):
-        into.setdefault(r.candidate_id, []).append(r)
+        found = uow.candidates.get_many(ids)
+        logs = uow.events.list_for_many([cid for cid in ids if cid in found])
+    return {cid: _thread(app, found[cid].state, _events(logs.get(cid, ()))) for cid in ids if cid in found}
 
 
 def _events(rows) -> list[Event]:
@@ -86,10 +62,7 @@ def _events(rows) -> list[Event]:
 def load_histories(uow, candidate_ids) -> dict[int, list[Event]]:
     """{candidate id: its log as `load_history` reads it} of `candidate_ids`, in one query per
     thousand ids instead of one per candidate (a candidate without events is left out)."""
-    rows: dict[int, list[Any]] = {}
-    for chunk in _chunks(list(dict.fromkeys(candidate_ids))):
-        _group(uow, chunk, rows)
-    return {cid: _events(mine) for cid, mine in rows.items()}
+    return {cid: _events(rows) for cid, rows in uow.events.list_for_many(candidate_ids).items()}
 
 
 def resolution_decisions(app: App, history) -> dict[int, dict[str, Any]]:

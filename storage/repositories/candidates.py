@@ -86,6 +86,9 @@ def _decode(codec: Codec, r) -> CandidateRow:
                         codec.dt_out(r[8]))
 
 
+# built once: a select and its IN list cost more to build than to run for a page's ids
+_many = select(*_COLUMNS).where(_c.id.in_(bindparam("ids", expanding=True)))
+
 class CandidateRepo(Repository):
     """Candidate projection rows, guarded by an optimistic version counter."""
 
@@ -129,7 +132,7 @@ class CandidateRepo(Repository):
         ids = list(dict.fromkeys(candidate_ids))
         out: dict[int, CandidateRow] = {}
         for start in range(0, len(ids), 1000):  # a typed select: SQLAlchemy decodes the JSON and dates
-            for r in self.conn.execute(select(*_COLUMNS).where(_c.id.in_(ids[start:start + 1000]))):
+            for r in self.conn.execute(_many, {"ids": ids[start:start + 1000]}):
                 out[r[0]] = CandidateRow(*r)
         return out
 

@@ -278,7 +278,7 @@ def test_two_streams_and_queries_interleave(engine, tree):
 
 def test_event_log_is_append_only():
     public = {name for name in dir(EventRepo) if not name.startswith("_")}
-    assert public == {"append", "count", "conn", "iter_all", "iter_chains", "list_for", "next_seq"}
+    assert public == {"append", "count", "conn", "iter_all", "iter_chains", "list_for", "list_for_many", "next_seq"}
     assert not any(w in name for name in public for w in ("update", "delete", "remove", "set", "replace"))
 
 

@@ -23,7 +23,7 @@ def with_next_steps(app: App, who: Principal, groups: list[dict[str, Any]]) -> l
     mine: dict[int, list[dict[str, Any]]] = {}
     shown = {c["id"] for g in groups for c in g["candidates"]}  # links only for the candidates shown
     for side in _sides(who):
-        items = [i for i in open_items(app, who.scope(side) if side else None, side) if i["candidate_id"] in shown]
+        items = open_items(app, who.scope(side) if side else None, side, candidate_ids=shown) if shown else []
         for i in with_links(who, items):
             if who.can_act(i["branch_id"], i["actor"]):
                 mine.setdefault(i["candidate_id"], []).append(i)

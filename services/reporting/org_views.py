@@ -20,20 +20,58 @@ LEVEL_ORDER = {"county": 0, "township": 1, "branch": 2}
 LIST_LIMIT = 300  # overdue items listed on the page (the counts cover all)
 
 
+SCOPED = 500  # readable branches up to which a page reads only them (and their ancestors) by id
+
+
 def report_orgs(app: App, who: Principal) -> list[dict[str, Any]]:
     """[{id, code, name, level}] the user may report on, county first, then townships, branches."""
-    from sqlalchemy import select
+    if who.readable is not None and len(who.readable) <= SCOPED:
+        orgs = _scoped_wholly_readable(app, who.readable)
+    else:  # an administrator or a county: (nearly) every organisation is theirs, one read of the tree
+        from sqlalchemy import select
 
-    from storage.tables import organisation
+        from storage.tables import organisation
 
-    o = organisation.c
-    with app.uow(read_only=True) as uow:  # five columns as plain tuples (a county's ~3,000 organisations)
-        orgs = [tuple(r) for r in uow.connection.execute(
-            select(o.id, o.parent_id, o.level, o.code, o.name).order_by(o.id))]
-    yours = None if who.readable is None else _wholly_readable(orgs, who.readable)
+        o = organisation.c
+        with app.uow(read_only=True) as uow:  # five columns as plain tuples (a county's ~30,000 organisations)
+            orgs = [tuple(r) for r in uow.connection.execute(
+                select(o.id, o.parent_id, o.level, o.code, o.name).order_by(o.id)).all()]  # (fetchall)
+        if who.readable is not None:
+            yours = _wholly_readable(orgs, who.readable)
+            orgs = [r for r in orgs if r[0] in yours]
     out = [{"id": oid, "code": code, "name": name, "level": level} for oid, _parent, level, code, name in orgs
-           if level in LEVEL_ORDER and (yours is None or oid in yours)]
+           if level in LEVEL_ORDER]
     return sorted(out, key=lambda r: (LEVEL_ORDER[r["level"]], r["code"]))
+
+
+def _scoped_wholly_readable(app: App, readable: frozenset[int]) -> list[tuple]:
+    """The (id, parent_id, level, code, name) rows `_wholly_readable` keeps, read without the tree:
+    only the readable branches and their ancestors can qualify (one recursive query up the parent
+    index). Any other child of one of them holds no readable branch, so it spoils its parent only if
+    a branch lies under it: the children outside that set are grouped per parent (a branch among
+    them spoils it at once), and a subtree below them is walked — stopping at its first branch —
+    only where the parent still qualifies (a township officer's county: one walk; a secretary's
+    township has other branches, no walk)."""
+    with app.uow(read_only=True) as uow:
+        rows = uow.orgs.with_ancestors(readable) if readable else []
+        known = [r[0] for r in rows]
+        outside = uow.orgs.children_outside(known, known) if known else {}
+        children: dict[int | None, list[int]] = {}
+        for oid, parent_id, *_rest in rows:
+            children.setdefault(parent_id, []).append(oid)
+        level = {r[0]: r[2] for r in rows}
+        ok: dict[int, bool] = {}  # every branch under it readable (each has a readable branch under it)
+
+        def walk(oid: int) -> bool:
+            if oid not in ok:
+                ok[oid] = False  # (a corrupt cycle stops here)
+                ok[oid] = ((level[oid] != "branch" or oid in readable)
+                           and all(walk(c) for c in children.get(oid, ()))
+                           and not outside.get(oid, False)
+                           and not (oid in outside and uow.orgs.branch_below_outside(oid, known)))
+            return ok[oid]
+
+        return [r for r in rows if walk(r[0])]
 
 
 def _wholly_readable(orgs, readable: frozenset[int]) -> set[int]:
@@ -116,16 +154,31 @@ def overdue_dashboard(app: App, who: Principal, branch_id: int | None = None, as
                 raise NotFoundError("找不到所选的党支部（链接有误，或已被删除）")
             if not who.can_read(branch_id):
                 raise ForbiddenError("无权查看其他党支部")
-        orgs = [o for o in uow.orgs.list() if o.level == "branch" and who.can_read(o.id)]
-    scope = [branch_id] if branch_id is not None else who.scope()
+        # (one branch asked for: it alone, checked readable above)
+        orgs, most = (uow.orgs.branches_among([branch_id]), False) if branch_id is not None else readable_branches(uow, who)
+    scope = [branch_id] if branch_id is not None else None if most else who.scope()
     items = overdue(app, today, branch_ids=scope)
+    if scope is None and who.readable is not None:  # most branches, read unscoped and kept: the same rows
+        items = [i for i in items if i["branch"] and who.can_read(i["branch"]["id"])]
     counts = Counter(i["branch"]["id"] for i in items if i["branch"])
     people = Counter()
     for i in {(i["branch"]["id"], i["candidate_id"]) for i in items if i["branch"]}:
         people[i[0]] += 1
-    branches = [{"id": o.id, "name": o.name, "code": o.code, "count": counts.get(o.id, 0),
-                 "candidates": people.get(o.id, 0)}
-                for o in orgs if branch_id is None or o.id == branch_id]
+    branches = [{"id": oid, "name": name, "code": code, "count": counts.get(oid, 0),
+                 "candidates": people.get(oid, 0)}
+                for oid, code, name in orgs if branch_id is None or oid == branch_id]
     branches.sort(key=lambda b: (-b["count"], b["code"]))
     return {"today": today.isoformat(), "total": len(items), "branches": branches,
             "list": items[:LIST_LIMIT], "more": max(0, len(items) - LIST_LIMIT), "branch_id": branch_id}
+
+
+def readable_branches(uow, who: Principal) -> tuple[list[tuple[int, str, str]], bool]:
+    """((id, code, name) of the branches the user reads, by id; whether they are at least half of
+    all branches — a scope better read unscoped and filtered than bound as a list of ids).
+    A scope of up to SCOPED branches is read by id; a larger one (a county's ~28,000) reads the
+    branches and keeps the readable ones — never tens of thousands of bound parameters."""
+    if who.readable is not None and len(who.readable) <= SCOPED:
+        return (uow.orgs.branches_among(who.readable) if who.readable else []), False
+    rows = uow.orgs.branches()
+    mine = [r for r in rows if who.can_read(r[0])]
+    return mine, who.readable is None or 2 * len(mine) >= len(rows)

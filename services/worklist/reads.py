@@ -141,14 +141,17 @@ def _live(app: App, branch_ids: list[int] | None, side: str | None):
     return _cache(app).derive(s, "live", None, lambda: list(s.members.values()))
 
 
-def open_items(app: App, branch_ids: list[int] | None, side: str | None = None, keep=None) -> list[dict[str, Any]]:
-    """Every open step (passing `keep(step tuple, today)`) of every live candidate in the branches, one item each.
+def open_items(app: App, branch_ids: list[int] | None, side: str | None = None, keep=None,
+               candidate_ids: set[int] | None = None) -> list[dict[str, Any]]:
+    """Every open step (passing `keep(step tuple, today)`) of every live candidate in the branches
+    (and, given `candidate_ids`, among them: names are read for those only), one item each.
 
     Item: {candidate_id, name, branch_id, branch, stage_name, version, step, number, step_name,
     actor, side, earliest, earliest_citation, due, due_citation, waiting_for_names, ready}.
     `ready`: the step can be recorded today (prerequisites done, earliest date reached).
     """
-    return _items(app, [(r, steps, b) for r, steps, b in _live(app, branch_ids, side)], side, keep)
+    live = _live(app, branch_ids, side)
+    return _items(app, [e for e in live if candidate_ids is None or e[0].id in candidate_ids], side, keep)
 
 
 def _items(app: App, live, side: str | None, keep=None) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from services.casework.queries import known_stages
 from services.review import branch_review, review_thread
 from services.casework.user_commands import load_for
 from services.worklist.reads import candidates_by_stage, queue_size, stage_counts, week
+from services.reporting.org_views import readable_branches
 from web.render import page
 from web.routes.materials import materials_section, place_problem, with_missing
 from web.security import check_csrf, current_user
@@ -89,17 +90,11 @@ def candidates(request: Request, stage: str | None = None, page_no: str | None =
 
 
 def _branches_in_scope(pf, who) -> list[dict]:
-    """[{id, name}] of the branches the user reads, by code (three columns as plain tuples: a
-    county's ~2,800 branches as repository rows cost ~8 ms a page)."""
-    from sqlalchemy import select
-
-    from storage.tables import organisation
-
-    o = organisation.c
+    """[{id, name}] of the branches the user reads, by code: a secretary's or township's few read by
+    id, a county's ~28,000 as three plain columns (services/reporting/org_views.readable_branches)."""
     with pf.uow(read_only=True) as uow:
-        rows = uow.connection.execute(select(o.id, o.code, o.name).where(o.level == "branch").order_by(o.id)).all()
-    mine = [(code, oid, name) for oid, code, name in rows if who.can_read(oid)]
-    return [{"id": oid, "name": name} for _code, oid, name in sorted(mine, key=lambda r: r[0])]
+        mine, _every = readable_branches(uow, who)
+    return [{"id": oid, "name": name} for oid, _code, name in sorted(mine, key=lambda r: r[1])]
 
 
 @router.get("/candidates/{candidate_id:int}")

@@ -466,7 +466,7 @@ def list_candidates(app: App, org_ref: str | None = None, stage: str | None = No
         branch_ids = _branch_scope(uow, org_ref)
         rows = uow.candidates.list(branch_ids, stage_id, limit=None)
         people = uow.people.by_ids({r.person_id for r in rows})
-        orgs = {o.id: o for o in uow.orgs.list()}
+        orgs = uow.orgs.by_ids({r.branch_id for r in rows})  # the rows' branches, not the tree
     out = []
     for r in rows:
         state = CandidateState.from_dict(r.state)
@@ -512,7 +512,7 @@ def overdue(app: App, as_of: date, org_ref: str | None = None, *,
         if org_ref is not None or branch_ids is None:
             branch_ids = _branch_scope(uow, org_ref)
         rows = uow.deadlines.overdue(as_of, branch_ids) if branch_ids != [] else []
-        orgs = {o.id: o for o in uow.orgs.list()}
+        orgs = uow.orgs.by_ids({r.branch_id for r in rows})
     out = []
     for r in rows:
         defn = _definition(app, r.definition_key)  # the column follows migrations (and their voids)

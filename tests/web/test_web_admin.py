@@ -6,7 +6,7 @@ import html
 import re
 
 from services.integrity.audit_log import entries
-from services.accounts.users import get_user
+from services.accounts.users import get_user, list_users
 from tests.web.web_support import PASSWORD, Client
 
 
@@ -87,7 +87,7 @@ def test_user_form_errors(app, login, users):
     r = a.form("/admin/users", {"username": "zhao", "display_name": "赵", "password": PASSWORD,
                                 "role": "township_officer", "org": "b1"})
     assert r.status_code == 400 and "应属于乡镇党委" in _text(r.text)
-    assert all(u["username"] != "zhao" for u in __import__("services.accounts.users").users.list_users(app))
+    assert all(u["username"] != "zhao" for u in list_users(app))
     # refusals on existing accounts come back as a message on the list
     r = a.form("/admin/users/admin/active", {"active": "0"})
     assert r.status_code == 303 and "不能停用自己的账号" in a.get("/admin/users").text

@@ -43,18 +43,23 @@ def _pg_admin_engine():
     from sqlalchemy.pool import NullPool
 
     url = os.environ.get("PARTYFLOW_TEST_PG_URL", DEFAULT_PG_URL)
-    engine = create_engine(
-        url, poolclass=NullPool, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5}
-    )
+    # the probe gives up after 5 s (a machine without PostgreSQL skips at once); the engine the tests
+    # use waits up to 60 s for a connection: on a loaded machine (or one flushing a large database to
+    # disk) a new backend has been seen to take longer than 5 s, and that is not a test failure
+    probe = create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": 5})
     try:
-        with engine.connect() as conn:
+        with probe.connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
-        engine.dispose()
-        message = f"PostgreSQL 不可达（{engine.url.render_as_string(hide_password=True)}）: {exc}"
+        message = f"PostgreSQL 不可达（{probe.url.render_as_string(hide_password=True)}）: {exc}"
         if _in_ci():
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
+    finally:
+        probe.dispose()
+    engine = create_engine(
+        url, poolclass=NullPool, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 60}
+    )
     yield engine
     engine.dispose()
 

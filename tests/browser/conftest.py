@@ -45,14 +45,19 @@ class Server:
     def __init__(self, app, town, base_url: str):
         self.app, self.town, self.base_url = app, town, base_url
         self.today = date(2018, 7, 2)
+        self._started = time.monotonic()
 
     def set_today(self, day: date) -> None:
         self.today = day
 
     def clock(self) -> datetime:
+        """The simulated day at 09:00 Beijing time plus the time since the server started: moving
+        forward like a real clock, never across midnight (the wall clock's time of day did: a run
+        at 00:00 UTC saw a return dated before its submission and the notice not yet due)."""
         from services.app import SHANGHAI
 
-        return datetime.combine(self.today, datetime.now().time(), SHANGHAI)
+        since = timedelta(seconds=time.monotonic() - self._started)
+        return datetime.combine(self.today, datetime.min.time(), SHANGHAI) + timedelta(hours=9) + since
 
 
 def _free_port() -> int:

@@ -295,6 +295,7 @@ SERVER_LOG = Path(__file__).resolve().parent / "out" / "web_bench_server.log"  #
 def start_server(url: str, port: int) -> subprocess.Popen:
     exe = shutil.which("partyflow", path=str(Path(sys.executable).parent)) or shutil.which("partyflow")
     env = {**os.environ, "PARTYFLOW_SECRET_KEY": "bench-secret-key-0123456789abcdef"}
+    SERVER_LOG.parent.mkdir(parents=True, exist_ok=True)  # a fresh clone on PostgreSQL has no bench/out yet
     proc = subprocess.Popen([exe, "serve", "--db", url, "--host", "127.0.0.1", "--port", str(port), "--no-scheduler",
                              "--today", TODAY.isoformat()], env=env, stdout=subprocess.DEVNULL,
                             stderr=SERVER_LOG.with_name(f"web_bench_server_{port}.log").open("w"))

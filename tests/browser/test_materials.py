@@ -10,7 +10,8 @@ file through the services first, so the conclusion is the one thing missing.
 Screenshots (docs/screenshots with PARTYFLOW_WRITE_SCREENSHOTS=1, from the SQLite run):
 materials-queue-phone (the badge), materials-refused-phone (the approval refused), materials-missing-phone
 (the 材料 section before), materials-upload-phone (the form open), materials-candidate-phone and
-materials-file-phone (the section and the file after the upload).
+materials-file-phone (the section and the file after the upload), materials-same-file-phone (the
+same photo sent again: 已上传过同一文件, one copy on file).
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from PIL import Image
 
 from services.organisation.directory import set_material_list
 from services.materials.completeness import completeness_view
-from services.materials.files import attach
+from services.materials.files import attach, attachments
 from tests.browser.conftest import PHONE, no_horizontal_overflow
 from tests.browser.test_phone_first import SMALL_TARGETS
 from tests.browser.test_review_loop import STEP, TODAY, _candidate_waiting_for_pre_review, _events
@@ -79,6 +80,13 @@ def _fits(page) -> None:
     no_horizontal_overflow(page)
     small = page.evaluate(SMALL_TARGETS, 44)
     assert not small, f"{page.url}: tap targets under 44 px: {small}"
+
+
+def _notice_on_screen(page, target: str) -> None:
+    """The page landed on `target` (#m-…): its notice was moved to just above it, on screen."""
+    assert page.locator(target).evaluate("e => e.previousElementSibling.classList.contains('flash')")
+    top, bottom = page.locator("main .flash").evaluate("e => [e.getBoundingClientRect().top, e.getBoundingClientRect().bottom]")
+    assert 0 <= top and bottom <= PHONE["height"], (top, bottom)
 
 
 def _card(page, name: str):
@@ -145,6 +153,7 @@ def test_secretary_photographs_the_conclusion_and_the_officer_approves(site, tow
     item.locator("button", has_text="确认上传").click()
     sec.wait_for_url(f"**/candidates/{cid}#m-{CONCLUSION}")
     assert f"已上传：{CONCLUSION_NAME}" in sec.inner_text("main .flash")
+    _notice_on_screen(sec, f"#m-{CONCLUSION}")
     section = sec.locator("#materials")
     assert "必需材料齐全" in section.locator("summary").first.inner_text() and "100%" in section.inner_text()
     item = sec.locator(f"#m-{CONCLUSION}")
@@ -159,6 +168,18 @@ def test_secretary_photographs_the_conclusion_and_the_officer_approves(site, tow
     sec.screenshot(path=str(out / "materials-candidate-phone.png"))
     item.scroll_into_view_if_needed()
     sec.screenshot(path=str(out / "materials-file-phone.png"))
+    # a retry on a flaky connection sends the same photo again: one copy on file, and the page says so
+    item.locator("summary", has_text="上传").click()
+    item.locator("label.camera input[type=file]").set_input_files(
+        {"name": "IMG_20180702_0915.jpg", "mimeType": "image/jpeg", "buffer": _photo()})
+    item.locator("button", has_text="确认上传").click()
+    sec.wait_for_url(f"**/candidates/{cid}#m-{CONCLUSION}")
+    notice = sec.locator("main .flash").inner_text()
+    _notice_on_screen(sec, f"#m-{CONCLUSION}")
+    assert notice.startswith(f"已上传过同一文件：{CONCLUSION_NAME}（IMG_20180702_0915.jpg，") and "这次没有重复保存" in notice
+    assert [f["filename"] for f in attachments(site.app, cid) if f["material"] == CONCLUSION] == ["IMG_20180702_0915.jpg"]
+    _fits(sec)
+    sec.screenshot(path=str(out / "materials-same-file-phone.png"))
 
     # 3 the officer: no longer 缺少材料; approves 预审
     town.goto("/queue")

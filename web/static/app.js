@@ -130,15 +130,22 @@
   }, false);
 
   // 4. a link to a part of the page inside a closed <details> (缺少：… → the material) opens it
-  function openTarget() {
+  //    After a form that lands on a part of the page (上传 → #m-…), the page's notice (已上传：…) is
+  //    moved to just above that part, where the phone's screen is, instead of off screen at the top.
+  function openTarget(landing) {
     var id = window.location.hash.slice(1);
     var el = id && document.getElementById(decodeURIComponent(id));
     if (!el) return;
     for (var d = el.closest("details"); d; d = d.parentElement && d.parentElement.closest("details")) d.open = true;
+    var notes = landing === true ? document.querySelectorAll("main > .flash") : [];
+    for (var n = 0; n < notes.length; n++) el.parentNode.insertBefore(notes[n], el);
+    if (notes.length) {  // the browser's own jump to #… (which may come later) stops above the notice too
+      el.style.scrollMarginTop = (el.getBoundingClientRect().top - notes[0].getBoundingClientRect().top + 8) + "px";
+    }
     el.scrollIntoView();
   }
   window.addEventListener("hashchange", openTarget);
-  openTarget();
+  openTarget(true);
 
   // 3. the report's custom date range ----------------------------------------------------------
   function rangeToggle(select) {

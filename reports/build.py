@@ -8,9 +8,10 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import String, and_, cast, or_, select
+from sqlalchemy import Date, String, and_, bindparam, cast, or_, select
 from sqlalchemy.engine import Connection
 
 from storage.tables import candidate, event, organisation
@@ -49,19 +50,31 @@ ARTICLE_NOTES = (
 
 
 
-def branches_in_scope(conn: Connection, branch_ids: Iterable[int]) -> list[OrgRef]:
-    """The branches with their names, in display order (township, then creation order)."""
-    ids = list(branch_ids)
-    if not ids:
+_parent = organisation.alias("parent")
+
+
+@lru_cache(maxsize=2)
+def _branches_statement(every: bool):
+    """The branches by id (`:ids`, expanded when it runs) — or every branch — with the name of the
+    organisation each sits under: built once."""
+    where = _o.level == "branch" if every else _o.id.in_(bindparam("ids", expanding=True))
+    return (select(_o.id, _o.name, _o.level, _o.parent_id, _parent.c.name.label("parent_name"))
+            .select_from(organisation.outerjoin(_parent, _parent.c.id == _o.parent_id)).where(where))
+
+
+def branches_in_scope(conn: Connection, branch_ids: Iterable[int] | None) -> list[OrgRef]:
+    """The branches with their names, in display order (township, then creation order); a name
+    that two branches share is prefixed with the name of the organisation each sits under.
+    `branch_ids` None: every branch (a list of a whole deployment's ids costs more to send than
+    the rows it reads)."""
+    ids = None if branch_ids is None else list(branch_ids)
+    if ids is not None and not ids:
         return []
-    rows = conn.execute(select(_o.id, _o.name, _o.level, _o.parent_id).where(_o.id.in_(ids))).all()
+    rows = conn.execute(_branches_statement(ids is None), {} if ids is None else {"ids": ids}).all()
     rows.sort(key=lambda r: (r.parent_id or 0, r.id))
     names = Counter(r.name for r in rows)
-    parents = {}
-    if any(n > 1 for n in names.values()):
-        parent_ids = {r.parent_id for r in rows if r.parent_id}
-        parents = dict(conn.execute(select(_o.id, _o.name).where(_o.id.in_(parent_ids))).all())
-    return [OrgRef(r.id, f"{parents.get(r.parent_id, '')}{r.name}" if names[r.name] > 1 else r.name, r.level) for r in rows]
+    return [OrgRef(r.id, f"{r.parent_name or ''}{r.name}" if names[r.name] > 1 else r.name, r.level,
+                   r.parent_id, r.parent_name or "") for r in rows]
 
 
 def dormant_note(day: date) -> str:
@@ -94,6 +107,16 @@ def waiting_resolutions(conn: Connection, branch_ids: Sequence[int] | None) -> i
     return n
 
 
+@lru_cache(maxsize=8)
+def _resolving_statement(resolving: tuple[str, ...], scoped: bool):
+    """The candidates with a resolving sitting or a migration by `:as_of` (in `:bids`): built once."""
+    e, c = event.c, candidate.c
+    return select(e.candidate_id).join(candidate, c.id == e.candidate_id).where(
+        e.occurred_on <= bindparam("as_of", type_=Date()),
+        or_(e.kind == "migrate", and_(e.kind == "step", e.step.in_(resolving))),
+        *([c.branch_id.in_(bindparam("bids", expanding=True))] if scoped else []))
+
+
 def waiting_resolutions_on(conn: Connection, branch_ids: Sequence[int] | None, as_of: date,
                            definitions: Iterable[Any]) -> int:
     """Extensions and cancellations waiting for the higher committee on `as_of`, from the log: a
@@ -108,13 +131,12 @@ def waiting_resolutions_on(conn: Connection, branch_ids: Sequence[int] | None, a
         return 0
     defs = {d.key: d for d in definitions}
     resolving = {s for d in defs.values() for s in process_for(d).resolution_for.values()}
-    e, c = event.c, candidate.c
-    picked = select(e.candidate_id).join(candidate, c.id == e.candidate_id).where(
-        e.occurred_on <= as_of, or_(e.kind == "migrate", and_(e.kind == "step", e.step.in_(sorted(resolving)))))
+    e = event.c
+    picked = _resolving_statement(tuple(sorted(resolving)), branch_ids is not None)
     chunks = [None] if branch_ids is None else [list(branch_ids)[i:i + 900] for i in range(0, len(branch_ids), 900)]
     ids: set[int] = set()
     for chunk in chunks:
-        ids.update(conn.execute(picked.where(*([c.branch_id.in_(chunk)] if chunk is not None else []))).scalars())
+        ids.update(conn.execute(picked, {"as_of": as_of, **({"bids": chunk} if chunk is not None else {})}).scalars())
     n = 0
     for cid in sorted(ids):
         rows = conn.execute(select(event).where(e.candidate_id == cid).order_by(e.seq)).all()
@@ -153,12 +175,12 @@ def build(conn: Connection, org: OrgRef, branch_ids: Sequence[int], period: Peri
     if conn.dialect.name == "postgresql":
         # a county's grouping fits in memory (hash aggregation, no sort spilling to disk), and a
         # sub-second query gains nothing from JIT compilation (~50 ms); this transaction only
-        conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
-        conn.exec_driver_sql("SET LOCAL jit = off")
+        conn.exec_driver_sql("SELECT set_config('work_mem', '64MB', true), set_config('jit', 'off', true)")
+    if org.parent_id is None:  # only a top organisation can hold every branch (else: the list is exact anyway)
+        branch_ids = narrowest_scope(conn, branch_ids)
     branches = branches_in_scope(conn, branch_ids)
     names = {b.id: b.name for b in branches}
     order = [b.id for b in branches]
-    branch_ids = narrowest_scope(conn, branch_ids)
     raw = count(conn, branch_ids, period.start, period.end)
     measures = {k: Measure(k, raw[k]["total"], breakdowns(raw[k], names, order)) for k in MEASURES}
     following = next_period(period)

@@ -55,6 +55,9 @@ class OrgRef:
     id: int
     name: str
     level: str  # "county" | "township" | "branch"
+    # the organisation it sits under, read for the branches in scope (the dormant list's units)
+    parent_id: int | None = field(default=None, compare=False)
+    parent_name: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,28 @@ class DormantBranch:
     last_admitted: date | None  # the last 上级党委审批 on or before the reference day; None = none on record
     years: int | None  # whole calendar years from last_admitted to the reference day; None = none on record
     flag: str  # "3年以上" | "2年以上" | NEVER_ADMITTED
+    # the organisation the branch sits under (its township; the county itself for a branch directly
+    # under it): the long list is summarised per unit (`dormant_by_unit`)
+    unit_id: int | None = None
+    unit_name: str = ""
+
+
+# A dormant list longer than this is summarised where people read it (the web page, the Word
+# report): counts per unit and the first ones; the full list stays in the Excel report and the
+# paged list /reports/dormant.
+DORMANT_LISTED = 20
+
+
+@dataclass(frozen=True)
+class DormantUnit:
+    """The dormant branches under one unit (township): how many, how many of them 3年以上 and how many
+    with no admission on record."""
+
+    unit_id: int | None
+    unit_name: str
+    count: int
+    over_three: int
+    never: int
 
 
 @dataclass(frozen=True)

@@ -313,7 +313,8 @@ def count(conn: Connection, branch_ids: Sequence[int] | None, start: date, end: 
             by_branch.append((key, n))
         else:
             at_admission[AGE_BANDS[key]] += n
-    profiles = ProfileRepo(conn).by_ids(sorted({pk >> k for pk in by_profile}))
+    profile_ids = sorted({pk >> k for pk in by_profile})
+    profiles = ProfileRepo(conn).by_ids(profile_ids) if profile_ids else {}
     positions = _positions(k)
     out = {m: {"total": 0, "branch": Counter(), "age_band": Counter(), **{d: Counter() for d in _PROFILE_DIMS}}
            for m in measures}

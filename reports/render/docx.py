@@ -21,7 +21,7 @@ from docx.shared import Cm, Pt, RGBColor
 from reports.model import Report
 from reports.render import chart as charts
 from reports.render.context import report_context
-from reports.render.tables import Table, measure_table, row_texts, zh_date
+from reports.render.tables import Table, dormant_unit_table, measure_table, row_texts, zh_date
 from reports.render.templates import PathLike, Templates
 
 BODY_FONT, HEADING_FONT, TABLE_FONT, TITLE_FONT = "仿宋", "黑体", "宋体", "宋体"
@@ -100,7 +100,10 @@ def write_docx(
 
     if tables.compliance:
         heading.add("合规情况")
+        by_unit = dormant_unit_table(report, wording)
         for t in tables.compliance:
+            if t.key == "compliance:dormant" and by_unit is not None:
+                t = by_unit  # a long list across units: counted per unit, the names in the Excel report
             if t.empty:
                 _para(doc, t.note, indent=True)
             else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from reports.model import DIMENSIONS, MEASURES, STOCK_MEASURES, PipelineItem, PlanLine, Report
+from reports.model import DIMENSIONS, DORMANT_LISTED, MEASURES, STOCK_MEASURES, PipelineItem, PlanLine, Report
 from reports.render.wording import Wording
 
 
@@ -207,6 +207,25 @@ def dormant_table(report: Report, wording: Wording) -> Table | None:
     note = f"统计截止日：{day}；年数按日历年计算。" if rows else f"截至{day}，{conf['empty']}。"
     return Table("compliance:dormant", conf["title"], ("党支部", "最近一次发展党员", "距统计截止日", "情况"), rows,
                  note=note, count=len(rows))
+
+
+def dormant_unit_table(report: Report, wording: Wording) -> Table | None:
+    """The dormant branches counted per unit (township), for a document read on paper when the list
+    is long (more than DORMANT_LISTED branches under more than one unit): a county's thousands of
+    names would fill pages, the per-unit counts say where to look; the Excel report keeps the full
+    list. None when the full list is short enough, or all under one unit (a township's own list)."""
+    from reports.dormant import dormant_by_unit
+
+    units = dormant_by_unit(report.dormant)
+    if report.dormant_on is None or len(report.dormant) <= DORMANT_LISTED or len(units) < 2:
+        return None
+    conf = wording["compliance"]["dormant"]
+    rows = tuple((u.unit_name or "—", u.count, u.over_three, u.never) for u in units)
+    total = ("合计", len(report.dormant), sum(u.over_three for u in units), sum(u.never for u in units))
+    note = (f"统计截止日：{zh_date(report.dormant_on)}；共 {len(report.dormant)} 个党支部，按所属单位汇总，"
+            "党支部名单见 Excel 报告“合规情况”表。")
+    return Table("compliance:dormant_units", conf["title"], ("所属单位", "党支部", "其中3年以上", "其中无发展记录"), rows,
+                 total, numeric=frozenset({1, 2, 3}), note=note, count=len(report.dormant))
 
 
 def compliance_tables(report: Report, wording: Wording) -> list[Table]:

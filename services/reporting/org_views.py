@@ -24,7 +24,7 @@ SCOPED = 500  # readable branches up to which a page reads only them (and their 
 
 
 def report_orgs(app: App, who: Principal) -> list[dict[str, Any]]:
-    """[{id, code, name, level}] the user may report on, county first, then townships, branches."""
+    """[{id, code, name, level, parent_id}] the user may report on, county first, then townships, branches."""
     if who.readable is not None and len(who.readable) <= SCOPED:
         orgs = _scoped_wholly_readable(app, who.readable)
     else:  # an administrator or a county: (nearly) every organisation is theirs, one read of the tree
@@ -39,8 +39,8 @@ def report_orgs(app: App, who: Principal) -> list[dict[str, Any]]:
         if who.readable is not None:
             yours = _wholly_readable(orgs, who.readable)
             orgs = [r for r in orgs if r[0] in yours]
-    out = [{"id": oid, "code": code, "name": name, "level": level} for oid, _parent, level, code, name in orgs
-           if level in LEVEL_ORDER]
+    out = [{"id": oid, "code": code, "name": name, "level": level, "parent_id": parent}
+           for oid, parent, level, code, name in orgs if level in LEVEL_ORDER]
     return sorted(out, key=lambda r: (LEVEL_ORDER[r["level"]], r["code"]))
 
 
@@ -117,7 +117,7 @@ def org_for(app: App, who: Principal, org_id: int) -> dict[str, Any]:
         branches = uow.orgs.descendants_branch_ids(org.id)
     if who.readable is not None and (not branches or not set(branches) <= who.readable):
         raise ForbiddenError(f"无权查看“{org.name}”的统计")
-    return {"id": org.id, "code": org.code, "name": org.name, "level": org.level}
+    return {"id": org.id, "code": org.code, "name": org.name, "level": org.level, "parent_id": org.parent_id}
 
 
 REPORTING_MONTHS = (1, 7)  # townships report a half year in the month after it ends (July, January)

@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import refuse
-from reports.model import DIMENSIONS, MEASURES, OrgRef, Period, Report
+from reports.dormant import dormant_branches, dormant_by_unit
+from reports.model import DIMENSIONS, DORMANT_LISTED, MEASURES, DormantBranch, OrgRef, Period, Report
 from reports.period import as_dict as period_dict
 from reports.period import parse_period
-from reports.build import build
+from reports.build import branches_in_scope, build
+from reports.query import narrowest_scope
 from services.app import App
 from services.organisation.directory import resolve_org
 from storage.repositories import OrgRow
@@ -59,14 +61,19 @@ def _rule_of(app: App):
     return rule_of
 
 
-def build_report(app: App, org_ref: str | int, period: str | Period, as_of: date | None = None, *,
-                 limit: int = 50) -> Report:
-    """The report of an organisation (branch, township or county: code or id) for a period
-    (`Period` or what a user types: 2018H1, 2018, 2018Q3, 2018-03-01..2018-05-31, 2018年上半年)."""
+def _period_of(app: App, period: str | Period, as_of: date | None) -> tuple[Period, date]:
     p = period if isinstance(period, Period) else parse_period(period)
     as_of = as_of or app.today()
     if as_of < p.start:
         raise refuse("report.future", f"统计期间“{p.label}”尚未开始（{p.start.isoformat()} 起），无法统计")
+    return p, as_of
+
+
+def build_report(app: App, org_ref: str | int, period: str | Period, as_of: date | None = None, *,
+                 limit: int = 50) -> Report:
+    """The report of an organisation (branch, township or county: code or id) for a period
+    (`Period` or what a user types: 2018H1, 2018, 2018Q3, 2018-03-01..2018-05-31, 2018年上半年)."""
+    p, as_of = _period_of(app, period, as_of)
     with app.uow(read_only=True) as uow:
         return build_in(app, uow, resolve_org(uow, org_ref), p, as_of, limit=limit)
 
@@ -76,9 +83,54 @@ def build_in(app: App, uow: UnitOfWork, org: OrgRow, period: Period, as_of: date
     branch_ids = uow.orgs.descendants_branch_ids(org.id)
     plan_row = uow.plans.get(org.id, period.end.year)
     plan = {"admit_target": plan_row.admit_target, "targets": plan_row.targets} if plan_row else None
-    return build(uow.connection, OrgRef(org.id, org.name, org.level), branch_ids, period, as_of,
+    return build(uow.connection, OrgRef(org.id, org.name, org.level, org.parent_id), branch_ids, period, as_of,
                  step_names=_step_names(app), plan=plan, limit=limit, rule_of=_rule_of(app),
                  definitions=app.registry.definitions())
+
+
+DORMANT_PAGE = 50  # rows a page of the full dormant list (/reports/dormant)
+
+
+def dormant_page(app: App, org_ref: str | int, period: str | Period, page: int = 1,
+                 as_of: date | None = None) -> dict[str, Any]:
+    """One page of the report's 两年以上未发展党员的党支部, reckoned as the report reckons it (on the
+    period's last day, or today while it runs), without the rest of the report: the list a county
+    opens from its report page when the list is too long to show there."""
+    p, as_of = _period_of(app, period, as_of)
+    day = min(p.end, as_of)
+    with app.uow(read_only=True) as uow:
+        org = resolve_org(uow, org_ref)
+        ids = uow.orgs.descendants_branch_ids(org.id)
+        conn = uow.connection
+        scoped = narrowest_scope(conn, ids) if org.parent_id is None else ids
+        dormant = dormant_branches(conn, branches_in_scope(conn, scoped), scoped, day)
+    pages = max(1, -(-len(dormant) // DORMANT_PAGE))
+    page = min(max(page, 1), pages)
+    first = (page - 1) * DORMANT_PAGE
+    return {"org": OrgRef(org.id, org.name, org.level), "period": p, "on": day, "total": len(dormant),
+            "items": dormant[first:first + DORMANT_PAGE], "first": first, "page": page, "pages": pages,
+            **_dormant_counts(dormant)}
+
+
+def _dormant_counts(dormant: tuple[DormantBranch, ...], units=None) -> dict[str, int]:
+    """How many of the dormant branches are 3年以上 and how many have no admission on record."""
+    units = dormant_by_unit(dormant) if units is None else units
+    return {"over_three": sum(u.over_three for u in units), "never": sum(u.never for u in units)}
+
+
+def dormant_summary(report: Report, listed: int = DORMANT_LISTED) -> dict[str, Any]:
+    """What the report page shows of the dormant branches: all of them when there are at most
+    `listed`; else the counts (in all, 3年以上, 无发展记录), the count per unit (township) when they
+    sit under more than one — the `listed` units with most, and how many more — and the first
+    `listed` branches, with the paged full list a link away."""
+    dormant = report.dormant
+    units = dormant_by_unit(dormant)
+    long = len(dormant) > listed
+    return {"on": report.dormant_on, "total": len(dormant), "long": long,
+            "items": dormant[:listed] if long else dormant, **_dormant_counts(dormant, units),
+            "units": units[:listed] if long and len(units) > 1 else (),
+            "more_units": len(units) - listed if long and len(units) > listed else 0,
+            "more_units_branches": sum(u.count for u in units[listed:]) if long else 0}
 
 
 def default_path(report: Report, fmt: str, code: str | None = None) -> Path:
@@ -146,7 +198,9 @@ def _fields(x) -> dict[str, Any]:
     return {f.name: getattr(x, f.name) for f in fields(x)}
 
 
-def report_dict(report: Report, *, with_paragraph: bool = True) -> dict[str, Any]:
+def report_dict(report: Report, *, with_paragraph: bool = True, first: int | None = None) -> dict[str, Any]:
+    """The report's stable JSON shape; `first`: only the first so many dormant branches and branches
+    in scope (the web page, which shows no more of them; the shape is the same)."""
     measures = {}
     for key in MEASURES:
         m = report.measures[key]
@@ -182,11 +236,11 @@ def report_dict(report: Report, *, with_paragraph: bool = True) -> dict[str, Any
         "dormant_branches": {
             "on": report.dormant_on.isoformat() if report.dormant_on else None,
             "items": [{**_fields(d), "last_admitted": d.last_admitted.isoformat() if d.last_admitted else None}
-                      for d in report.dormant],
+                      for d in report.dormant[:first]],
         },
         "plan": [{"label": p.label, "planned": p.planned, "actual": p.actual, "is_share": p.is_share}
                  for p in report.plan],
-        "branches": [_org(b) for b in report.branches],
+        "branches": [_org(b) for b in report.branches[:first]],
         "notes": list(report.notes),
     }
     if with_paragraph:

@@ -467,6 +467,11 @@ def test_branches_without_development_for_two_or_three_years(app, nc, last, year
     assert [d.branch_id for d in build_report(app, "dw", "2019H1", as_of=date(2019, 8, 1)).dormant] == []
 
 
+def _org_id(app, code: str) -> int:
+    with app.uow(read_only=True) as uow:
+        return uow.orgs.by_code(code).id
+
+
 def test_a_running_period_reckons_dormancy_on_the_report_day(app, nc):
     admitted_on(app, nc, date(2017, 6, 20), nc["b1"])
     admitted_on(app, nc, date(2019, 1, 10), nc["b2"])
@@ -476,5 +481,6 @@ def test_a_running_period_reckons_dormancy_on_the_report_day(app, nc):
     assert [(d.branch_name, d.years, d.flag) for d in on_the_day.dormant] == [("贺丰村党支部", 2, "2年以上")]
     d = report_dict(on_the_day)["dormant_branches"]
     assert d == {"on": "2019-06-20", "items": [{"branch_id": nc["b1"], "branch_name": "贺丰村党支部",
-                                                "last_admitted": "2017-06-20", "years": 2, "flag": "2年以上"}]}
+                                                "last_admitted": "2017-06-20", "years": 2, "flag": "2年以上",
+                                                "unit_id": _org_id(app, "nc"), "unit_name": "南川乡党委"}]}
     assert "贺丰村党支部" in _text(on_the_day).split("两年以上未发展党员的党支部")[1]

@@ -10,7 +10,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, Request
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
@@ -22,7 +24,8 @@ from services.integrity.audit_log import record
 from reports.period import half, parse_period, quarter
 from reports.period import year as period_year
 from services.reporting.org_views import default_period, org_for, overdue_dashboard, report_orgs
-from services.reporting.period_report import SUFFIXES, build_report, default_path, paragraph, report_dict, write_report
+from services.reporting.period_report import (SUFFIXES, build_report, default_path, dormant_page, dormant_summary,
+                                              paragraph, report_dict, write_report)
 from services.casework.user_commands import NotFoundError
 from web.render import page
 from web.security import check_csrf, current_user
@@ -42,8 +45,24 @@ def _int(value: str | None, what: str) -> int | None:
     return int(value)
 
 
+BRANCH_ROWS = 30  # 各党支部 rows listed at most: a province-sized county's ~28,000 were a 3 MB page (issue 19)
+
+
+def branch_rows(branches: list[dict], bq: str) -> tuple[list[dict], dict | None]:
+    """The 各党支部 table of the overdue page: every branch when there are at most BRANCH_ROWS,
+    else those whose name contains `bq` (all when empty), the most overdue first, BRANCH_ROWS of
+    them, with {all, late, q, matched, shown} to say what was left out (None: nothing was)."""
+    if len(branches) <= BRANCH_ROWS and not bq:
+        return branches, None
+    matched = [b for b in branches if bq in b["name"]] if bq else branches  # (sorted: most overdue first)
+    shown = matched[:BRANCH_ROWS]
+    return shown, {"all": len(branches), "late": sum(1 for b in branches if b["count"]), "q": bq,
+                   "matched": len(matched), "shown": len(shown)}
+
+
 @router.get("/overdue")
-def overdue_page(request: Request, branch: str | None = None, as_of: str | None = None, who=Depends(current_user)):
+def overdue_page(request: Request, branch: str | None = None, as_of: str | None = None, bq: str | None = None,
+                 who=Depends(current_user)):
     pf = request.app.state.pf
     branch_id = _int(branch, "党支部")
     day, error = None, None
@@ -53,7 +72,10 @@ def overdue_page(request: Request, branch: str | None = None, as_of: str | None 
         except ValueError as e:
             error = f"截至日期：{e}"
     board = overdue_dashboard(pf, who, branch_id, None if error else day)
+    bq = (bq or "").strip()[:40]
+    rows, summary = branch_rows(board["branches"], bq)
     return page(request, "overdue.html", {"title": "逾期事项", "b": board, "as_of": board["today"],
+                                          "rows": rows, "rows_summary": summary, "bq": bq,
                                           "as_of_typed": as_of or "", "as_of_error": error,
                                           "real_today": pf.today().isoformat()},
                 status_code=400 if error else 200, who=who)
@@ -68,6 +90,20 @@ def _choose_org(pf, who, org: str | None) -> tuple[dict, list[dict]]:
         own = {r.org_id for r in who.roles}  # the organisation of the user's role first
         return next((o for o in orgs if o["id"] in own), orgs[0]), orgs
     return org_for(pf, who, org_id), orgs
+
+
+ORG_OPTIONS = 200  # organisations the report page's select lists in full; beyond, see _org_options
+
+
+def _org_options(orgs: list[dict], chosen: dict) -> list[dict]:
+    """The report page's organisation select. A county's thousands of branches would make the page
+    megabytes (29,764 options at the bench's 1 M: 1.5 MB): beyond ORG_OPTIONS it lists the
+    organisations above the branches, and the branches of the chosen one's township (its own when a
+    township is chosen, its siblings when a branch is); a branch elsewhere is a township away."""
+    if len(orgs) <= ORG_OPTIONS:
+        return orgs
+    near = {chosen["id"], chosen.get("parent_id")} - {None}
+    return [o for o in orgs if o["level"] != "branch" or o.get("parent_id") in near or o["id"] == chosen["id"]]
 
 
 def _tables(report) -> list[dict]:
@@ -132,7 +168,8 @@ def report_page(request: Request, org: str | None = None, period: str | None = N
     pf = request.app.state.pf
     chosen, orgs = _choose_org(pf, who, org)
     asked, selected, range_error = _period_asked(period, start, end, pf.today())
-    ctx = {"title": "发展党员工作报告", "orgs": orgs, "org": chosen, "period": selected,
+    shown = _org_options(orgs, chosen)
+    ctx = {"title": "发展党员工作报告", "orgs": shown, "orgs_cut": len(shown) < len(orgs), "org": chosen, "period": selected,
            "choices": period_choices(pf.today(), selected), "start": start or "", "end": end or "",
            "formats": FORMAT_NAMES, "measures": MEASURES}
     if range_error:
@@ -149,9 +186,24 @@ def report_page(request: Request, org: str | None = None, period: str | None = N
         ctx.update(period=RANGE, start=p.start.isoformat(), end=p.end.isoformat())
     else:
         ctx.update(period=p.key, choices=period_choices(pf.today(), p.key))
-    ctx.update(report=report, data=report_dict(report, with_paragraph=False), paragraph=paragraph(report),
-               tables=_tables(report))
+    dormant = dormant_summary(report)
+    ctx.update(report=report, data=report_dict(report, with_paragraph=False, first=len(dormant["items"])),
+               paragraph=paragraph(report), tables=_tables(report), dormant=dormant,
+               dormant_q=urlencode({"period": p.key}))
     return page(request, "report.html", ctx, who=who)
+
+
+@router.get("/reports/dormant")
+def report_dormant_page(request: Request, org: str | None = None, period: str | None = None, page_no: str = Query("1", alias="page"),
+                        who=Depends(current_user)):
+    """The report's 两年以上未发展党员的党支部 in full, 50 a page: the report page lists the first few
+    of a long list (a county's) and links here."""
+    pf = request.app.state.pf
+    chosen, _ = _choose_org(pf, who, org)
+    asked = (period or "").strip() or default_period(pf.today())
+    d = dormant_page(pf, chosen["code"], asked, _int(page_no, "页码") or 1)  # a bad period: DomainError → 400 page
+    return page(request, "report_dormant.html", {"title": "两年以上未发展党员的党支部", "d": d,
+                                                 "dormant_q": urlencode({"period": d["period"].key})}, who=who)
 
 
 def _file_response(pf, who, path: Path, folder: str, filename: str, media: str, action: str, detail: dict):

@@ -5,6 +5,7 @@ same dates and articles `partyflow show` prints.
 from __future__ import annotations
 
 import time
+import weakref
 from datetime import timedelta
 from typing import Any
 
@@ -209,14 +210,24 @@ def _build(app: App, picked: list) -> list[dict[str, Any]]:
     return items
 
 
+ORG_NAMES_TTL = 60.0  # seconds an organisation's name is kept per process (a rename shows within it)
+
+
 def _org_names(app: App, needed: set[int]) -> dict[int, str]:
-    """Organisation names, re-read when one is missing or after 60 s."""
+    """The names of the organisations `needed`, read by id for those not kept or older than
+    ORG_NAMES_TTL — not the whole tree (~30,000 rows at 1 M candidates, read once a minute by
+    every process and on every unknown id: the slow request of the minute, issue 19)."""
     memo = app.__dict__.get("_org_names_memo")
     now = time.monotonic()
-    if memo is None or now - memo[0] > 60 or not needed <= memo[1].keys():
+    if memo is None or now - memo[0] > ORG_NAMES_TTL:
+        memo = app.__dict__["_org_names_memo"] = (now, {})
+    names = memo[1]
+    missing = [i for i in needed if i not in names]
+    if missing:  # (a page's ≤ 50 branches: a cached statement; a county's many: one pass of the tree)
         with _read(app) as uow:
-            memo = app.__dict__["_org_names_memo"] = (now, {o.id: o.name for o in uow.orgs.list()})
-    return memo[1]
+            got = {i: o.name for i, o in uow.orgs.by_ids(missing).items()}
+        names.update(got)  # (one dict update: a concurrent request sees a name or its absence)
+    return names
 
 
 def week(app: App, who: Principal) -> dict[str, Any]:
@@ -389,9 +400,30 @@ def _branch_scope(conn, branch_ids: list[int]):
 
     o = organisation.c
     every = select(o.id).where(o.level == "branch")
-    if len(branch_ids) > LONG_SCOPE and set(branch_ids) == set(conn.scalars(every)):
+    if len(branch_ids) > LONG_SCOPE and set(branch_ids) == _every_branch(conn):
         return candidate.c.branch_id.in_(every)
     return candidate.c.branch_id.in_(branch_ids)
+
+
+_EVERY_BRANCH: "weakref.WeakKeyDictionary[Any, tuple[tuple, frozenset[int]]]" = weakref.WeakKeyDictionary()  # engine ->
+
+
+def _every_branch(conn) -> frozenset[int]:
+    """Every branch's id, kept per engine while the branches' (count, highest id, sum of ids) stay
+    the same: one one-row aggregate instead of reading ~28,000 ids on each county page (issue 19).
+    Ids only grow, so a branch added, removed or re-levelled moves at least one of the three."""
+    from sqlalchemy import func, select
+
+    from storage.tables import organisation
+
+    o = organisation.c
+    fp = tuple(conn.execute(select(func.count(), func.max(o.id), func.sum(o.id)).where(o.level == "branch")).one())
+    got = _EVERY_BRANCH.get(conn.engine)
+    if got is not None and got[0] == fp:
+        return got[1]
+    ids = frozenset(conn.scalars(select(o.id).where(o.level == "branch")))
+    _EVERY_BRANCH[conn.engine] = (fp, ids)
+    return ids
 
 
 def _list_entry(row) -> tuple[int, int]:
@@ -424,6 +456,33 @@ def _stage_skeleton(app: App, conn, scope: list, firsts: dict[str, tuple[int, in
     return [(st, stage_name(defns[st], st)) for st in sorted(by_first, key=lambda st: order.get(st, 99))]
 
 
+def branches_named(app: App, readable, text: str, limit: int) -> tuple[int, list[dict[str, Any]]]:
+    """(how many, the first `limit` by code as [{id, name}]) of the branches that `readable(id)`
+    allows whose name contains `text` (wildcards taken literally), or just the one named exactly
+    `text` if there is one: a county's filter finds a branch by name instead of choosing among
+    ~28,000 (issue 19)."""
+    from sqlalchemy import select
+
+    from storage.tables import organisation
+
+    o = organisation.c
+    with _read(app) as uow:
+        rows = uow.connection.execute(select(o.id, o.name).where(
+            o.level == "branch", o.name.contains(text, autoescape=True)).order_by(o.code)).all()
+    found = [{"id": i, "name": name} for i, name in rows if readable(i)]
+    exact = [b for b in found if b["name"] == text]
+    if len(exact) == 1:  # a branch named exactly so is the one meant, though others contain its name
+        return 1, exact
+    return len(found), found[:limit]
+
+
+def branch_name(app: App, branch_id: int) -> str | None:
+    """The name of the branch `branch_id`, or None when it is not a branch."""
+    with _read(app) as uow:
+        got = uow.orgs.branches_among([branch_id])
+    return got[0][2] if got else None
+
+
 def stage_counts(app: App, branch_ids: list[int] | None) -> list[dict[str, Any]]:
     """[{stage, stage_name, count}] of the branches' candidates (None: all), in process order, end
     states last: one GROUP BY that reads only the (branch_id, stage) index, for a home page that
@@ -435,12 +494,18 @@ def stage_counts(app: App, branch_ids: list[int] | None) -> list[dict[str, Any]]
     from storage.tables import candidate
 
     c = candidate.c
-    stmt = select(c.stage, func.count()).group_by(c.branch_id, c.stage)  # the index's order: no sort
-    if branch_ids is not None:
-        stmt = stmt.where(c.branch_id.in_(branch_ids))
     counts: dict[str, int] = {}
     with _read(app) as uow:
-        for stage, n in uow.connection.execute(stmt):
+        conn = uow.connection
+        if branch_ids is None or len(branch_ids) > LONG_SCOPE:
+            # one row a stage: a whole county's (branch, stage) pairs were ~250,000 rows to fetch
+            # and add up in Python at 1 M candidates (0.3 s of server CPU, issue 19)
+            stmt = select(c.stage, func.count()).group_by(c.stage)
+            if branch_ids is not None:
+                stmt = stmt.where(_branch_scope(conn, branch_ids))
+        else:  # a few branches: the (branch_id, stage) index's order, no sort
+            stmt = select(c.stage, func.count()).where(c.branch_id.in_(branch_ids)).group_by(c.branch_id, c.stage)
+        for stage, n in conn.execute(stmt):
             counts[stage] = counts.get(stage, 0) + n
     order: dict[str, int] = {}
     defn_of: dict[str, Definition] = {}

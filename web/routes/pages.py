@@ -10,7 +10,7 @@ from services.casefile import case_file, with_links, with_next_steps
 from services.casework.queries import known_stages
 from services.review import branch_review, review_thread
 from services.casework.user_commands import load_for
-from services.worklist.reads import candidates_by_stage, queue_size, stage_counts, week
+from services.worklist.reads import branch_name, branches_named, candidates_by_stage, queue_size, stage_counts, week
 from services.reporting.org_views import readable_branches
 from web.render import page
 from web.routes.materials import materials_section, place_problem, with_missing
@@ -41,13 +41,16 @@ def home(request: Request, who=Depends(current_user)):
 
 
 PAGE_SIZE = 50  # candidates a stage group shows; /candidates?stage= pages by as many
+BRANCH_SELECT_MAX = 100  # branches the filter offers as a list; more (a county's ~28,000): found by name
+BRANCH_CHOICES = 20  # branches listed to choose from when a name matches several
 
 
 @router.get("/candidates")
 def candidates(request: Request, stage: str | None = None, page_no: str | None = Query(None, alias="page"),
-               q: str | None = None, branch: str | None = None, who=Depends(current_user)):
+               q: str | None = None, branch: str | None = None, bq: str | None = None, who=Depends(current_user)):
     """我的候选人: each stage's first PAGE_SIZE candidates with its count, or one stage in pages;
-    filtered by a part of the name (q) and, with several branches in scope, by branch. A bad
+    filtered by a part of the name (q) and, with several branches in scope, by branch — chosen
+    from a list, or with more than BRANCH_SELECT_MAX found by a part of its name (bq). A bad
     parameter says so in words and is left out; nothing outside the user's scope is ever read."""
     pf = request.app.state.pf
     errors = []
@@ -55,13 +58,29 @@ def candidates(request: Request, stage: str | None = None, page_no: str | None =
     if stage is not None and stage not in stages:
         errors.append(f"没有“{stage[:20]}”这个阶段，下面列出全部阶段")
         stage = None
-    branches = _branches_in_scope(pf, who)
-    branch_id = None
+    scope = who.scope()
+    many = scope is None or len(scope) > BRANCH_SELECT_MAX
+    branches = [] if many else _branches_in_scope(pf, who)
+    branch_id, chosen, choices = None, None, None
     if branch:
         branch_id = int(branch) if branch.isdecimal() and len(branch) < 10 else None
-        if branch_id not in {b["id"] for b in branches}:
+        if many:
+            chosen = branch_name(pf, branch_id) if branch_id is not None and who.can_read(branch_id) else None
+            ok = chosen is not None
+        else:
+            ok = branch_id in {b["id"] for b in branches}
+        if not ok:
             errors.append(f"找不到可以查看的党支部“{branch[:20]}”，下面列出全部党支部的候选人")
-            branch_id = None
+            branch_id = chosen = None
+    bq = (bq or "").strip()[:40]
+    if many and bq and branch_id is None:
+        n, found = branches_named(pf, who.can_read, bq, BRANCH_CHOICES)
+        if n == 1:
+            branch_id, chosen = found[0]["id"], found[0]["name"]
+        elif n == 0:
+            errors.append(f"没有名称含“{bq}”的党支部，下面列出全部党支部的候选人")
+        else:
+            choices = {"total": n, "branches": found}
     q = (q or "").strip()[:40]
     number = 1
     if page_no is not None and page_no.strip():
@@ -85,7 +104,8 @@ def candidates(request: Request, stage: str | None = None, page_no: str | None =
     return page(request, "candidates.html", {
         "title": "我的候选人", "groups": with_next_steps(pf, who, groups), "stage": stage,
         "stage_name": stages.get(stage or "", ""), "pg": pg, "q": q, "branch_id": branch_id,
-        "branches": branches if len(branches) > 1 else [], "filters": filters, "errors": errors},
+        "branches": branches if len(branches) > 1 else [], "filters": filters, "errors": errors,
+        "many_branches": many, "bq": chosen or bq, "branch_choices": choices},
         status_code=400 if errors else 200, who=who)
 
 

@@ -95,14 +95,15 @@ def _require_branch(uow: UnitOfWork, branch_id: Any) -> int:
 
 
 def _persist(app: App, uow: UnitOfWork, row, decision, event_ids: Mapping[int, int] | None = None,
-             defn=None, history: Sequence[Event] | None = None, head=None) -> int:
+             defn=None, history: Sequence[Event] | None = None, head=None, deadline_rows=None) -> int:
     """Append the event, move the snapshot (optimistic check), the deadline rows and the person.
 
     `event_ids` maps the log's seqs to event row ids (from `load_log`): a correction names the
     row it supersedes. `defn`: the definition the state before the command is pinned to.
     `history`: the log before the command, when the command needed it (corrections, voids,
     migrations: they may change the log's transfers). `head`: the event chain's (last seq, hash)
-    read with the row (`_load`).
+    read with the row (`_load`). `deadline_rows`: the candidate's deadline rows read with it too
+    (None: read them here).
     """
     candidate_id = row.id
     e: Event = decision.event
@@ -128,7 +129,7 @@ def _persist(app: App, uow: UnitOfWork, row, decision, event_ids: Mapping[int, i
         evidence if type(evidence) is dict else dict(evidence),
         definition_key=e.definition_key, supersedes=supersedes_id, reason=e.reason, late=e.late, head=head,
     )
-    uow.deadlines.replace(candidate_id, after.branch_id, decision.deadlines)
+    uow.deadlines.replace(candidate_id, after.branch_id, decision.deadlines, existing=deadline_rows)
     bdefn = _pinned(app, before.definition_key, defn) if before is not None else None
     adefn = _pinned(app, after.definition_key, bdefn or defn)
     _sync_milestones(app, uow, row.id, row.person_id, before, after, adefn, bdefn)
@@ -339,15 +340,15 @@ def _variants(app: App, uow: UnitOfWork, branch_id: int, branch=None) -> dict[st
 
 
 def _load(app: App, uow: UnitOfWork, candidate_id: int, expected_version: int | None):
-    """(row, its definition, its state, the head of its event chain)."""
+    """(row, its definition, its state, the head of its event chain, its deadline rows): one read."""
     found = uow.candidates.get_for_step(candidate_id)
     if found is None:
         raise refuse("candidate.unknown", f"找不到候选人 {candidate_id}")  # the CLI's own argument, echoed
-    row, head = found
+    row, head, deadline_rows = found
     if expected_version is not None and expected_version != row.version:
         raise refuse("candidate.stale", "这名候选人的记录已被他人修改，请刷新后重试")
     state = CandidateState.from_dict(row.state)
-    return row, app.definition(state.definition_key), state, head  # the state's key follows migrations
+    return row, app.definition(state.definition_key), state, head, deadline_rows  # the state's key follows migrations
 
 
 def _run(app: App, candidate_id: int, make_cmd, *, expected_version, preview, needs_history=False, people=(),
@@ -358,7 +359,7 @@ def _run(app: App, candidate_id: int, make_cmd, *, expected_version, preview, ne
 
     `people`: the ids of the people the command names, or `people(defn, cmd)` giving them."""
     with app.uow() as uow:
-        row, defn, state, head = _load(app, uow, candidate_id, expected_version)
+        row, defn, state, head, deadline_rows = _load(app, uow, candidate_id, expected_version)
         cmd = make_cmd(defn)
         needs_person = needs_history or _needs_person(defn, cmd)
         ctx = _context(app, uow, row.person_id if needs_person else None, people(defn, cmd) if callable(people) else people)
@@ -381,7 +382,7 @@ def _run(app: App, candidate_id: int, make_cmd, *, expected_version, preview, ne
             raise DomainError(_with_root_causes(uow, candidate_id, defn, state, cmd, decision.violations, history))
         if preview:
             return CommandResult(candidate_id, row.version, True, decision)
-        version = _persist(app, uow, row, decision, event_ids, defn, history, head)
+        version = _persist(app, uow, row, decision, event_ids, defn, history, head, deadline_rows)
         if after is not None:
             after(uow, row, decision)
         return CommandResult(candidate_id, version, False, decision)

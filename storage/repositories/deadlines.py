@@ -97,7 +97,8 @@ class DeadlineRepo(Repository):
 
     __slots__ = ()
 
-    def replace(self, candidate_id: int, branch_id: int, rows: Iterable[Any], *, fresh: bool = False) -> DeadlineDiff:
+    def replace(self, candidate_id: int, branch_id: int, rows: Iterable[Any], *, fresh: bool = False,
+                existing: Iterable[tuple] | None = None) -> DeadlineDiff:
         """Make the candidate's deadlines equal to `rows`, writing only the difference.
 
         `rows` holds DeadlineSpec / DeadlineRow objects or mappings with step, kind, due_on,
@@ -105,14 +106,18 @@ class DeadlineRepo(Repository):
         deadlines, so a diff is a couple of statements instead of delete-all + insert-all; a row
         that goes and a row that comes are one UPDATE of the old row (the counts still say one
         deleted, one inserted). `fresh=True`: the candidate was just created and has no rows
-        yet (nothing to read).
+        yet (nothing to read). `existing`: the candidate's rows as (step, kind, branch_id, due_on,
+        provisional, article) driver values, read earlier in this transaction
+        (`CandidateRepo.get_for_step`), instead of reading them here.
         """
         conn = self.conn
         codec = CODECS[conn.dialect.name]
         date_in, bool_in = codec.date_in, codec.bool_in
-        existing = {} if fresh else {
-            (r[0], r[1]): r for r in execute(conn, _keys_of_candidate, {"b_cid": candidate_id}).fetchall()
-        }
+        if fresh:
+            existing = ()
+        elif existing is None:
+            existing = execute(conn, _keys_of_candidate, {"b_cid": candidate_id}).fetchall()
+        existing = {(r[0], r[1]): r for r in existing}
         inserts: list[tuple] = []
         updates: list[dict[str, Any]] = []
         seen: set[tuple[str, str]] = set()

@@ -116,13 +116,23 @@ def _ordered(counter: Counter, order: Sequence[str] = ()) -> tuple[tuple[str, in
     return tuple(known + [x for x in rest if x[0] != NOT_GIVEN] + tail)
 
 
-def breakdowns(raw: Mapping[str, Counter], branch_names: Mapping[int, str], branch_order: Sequence[int]) -> dict[str, Breakdown]:
-    """Raw GROUP BY values → display categories, per dimension (a loop over distinct values)."""
+def breakdowns(raw: Mapping[str, Counter], branch_names: Mapping[int, str], branch_order: Sequence[int], *,
+               branch_rank: Mapping[int, int] | None = None) -> dict[str, Breakdown]:
+    """Raw GROUP BY values → display categories, per dimension (a loop over distinct values).
+    `branch_rank` ({branch id: its place in `branch_order`}, made once by a caller that breaks down
+    several measures): the branches with a count are put in order by it, not by walking the whole
+    order — a county of 27,778 branches walked it for each of eleven measures."""
     out: dict[str, Breakdown] = {}
+    rank = branch_rank if branch_rank is not None else {b: i for i, b in enumerate(branch_order)}
     branch = Counter()
+    first: dict[str, int] = {}  # name → the earliest place of a branch of that name
     for bid, n in raw["branch"].items():
-        branch[branch_names.get(int(bid), f"党支部 {bid}")] += n
-    out["branch"] = Breakdown("branch", _ordered(branch, [branch_names[b] for b in branch_order if b in branch_names]))
+        name = branch_names.get(int(bid), f"党支部 {bid}")
+        branch[name] += n
+        at = rank.get(int(bid)) if int(bid) in branch_names else None
+        if at is not None and (name not in first or at < first[name]):
+            first[name] = at
+    out["branch"] = Breakdown("branch", _ordered(branch, sorted(first, key=first.__getitem__)))
     out["gender"] = Breakdown("gender", _ordered(raw["gender"], GENDER_ORDER))
     young = sum(n for c, n in raw["age_band"].items() if c in UNDER_35_BANDS)
     out["age_band"] = Breakdown("age_band", _ordered(raw["age_band"], AGE_BANDS), ((UNDER_35, young),) if young else ())

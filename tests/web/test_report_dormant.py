@@ -53,8 +53,8 @@ def test_a_long_list_is_summarised_with_a_link_to_every_branch(app, world, count
     assert [(int(i), name) for i, name, _ in units] == [(world.township, "南川乡党委"), (world.other_township, "北川乡党委")]
     assert int(units[0][2]) >= 40 and int(units[1][2]) >= 5 and sum(int(n) for *_, n in units) == got
     # the first 20 branches, not the rest
-    listed = re.findall(r"<tr><td>([^<]+党支部)</td><td>", part)
-    assert len(listed) == DORMANT_LISTED
+    listed = re.findall(r"<li>\s*<b>([^<]+党支部)</b>", part)
+    assert len(listed) == DORMANT_LISTED and "<tr><td>南第" not in part
     assert "以下列出前 20 个" in part and "Excel" in part
 
 

@@ -155,6 +155,42 @@ def _reopenable(proc, state: CandidateState, step_id: str) -> list[str]:
                         for d in reopen_closure(proc, state, (s.id,)))]  # nor one that would drag a stage back
 
 
+def reopened_by_return(events, step_id: str) -> bool:
+    """Whether the latest word of the log (its effective events, oldest first) on `step_id` is a
+    退回 of another step that reopened it: the step is to be done again, whatever it said before."""
+    for e in reversed(events):
+        if e.kind == "step" and e.step == step_id:
+            return False
+        if e.kind == "return" and step_id in (e.evidence.get("reopened") or ()):
+            return True
+    return False
+
+
+def thread_status(proc, state: CandidateState, step_id: str, events, last_kind: str | None) -> str | None:
+    """The status of a sent-up step on its review thread: done / submitted / returned (sent back,
+    to be sent again) / open (to be sent) / reopened (a return of a later step reopened it: to be
+    done again, not 已批准) / approved or refused (the committee's decision of a resolution that no
+    longer counts as done) / None (nothing to show). `events`: the effective log; `last_kind`: the
+    kind of the step's latest thread entry (None: no entry)."""
+    step = proc.steps[step_id]
+    if step_id in state.done:
+        return "done"
+    if step_id in state.submitted:
+        return "submitted"
+    if step_id in state.returned:
+        return "returned"
+    if state.stage not in proc.end_states and all(r in state.done for r in step.requires):
+        return "open"
+    if last_kind is None:
+        return None
+    if reopened_by_return(events, step_id):
+        return "reopened"
+    # a step the log has records of that no longer counts as done: the higher committee decided a
+    # resolution (an extension carried out reopens the probation's steps, a refusal reopens the
+    # branch meeting) — its decision stays in the thread
+    return {"approve": "approved", "refuse": "refused"}.get(last_kind, "done")
+
+
 def check_submit(proc, state: CandidateState, step_id: str, on: date) -> list[Violation]:
     defn = proc.definition
     step = proc.steps.get(step_id)

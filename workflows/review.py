@@ -14,9 +14,28 @@ _FILE = Path(__file__).with_name("review.yaml")
 
 
 @lru_cache(maxsize=1)
+def _data() -> dict:
+    return yaml.safe_load(_FILE.read_text(encoding="utf-8")) or {}
+
+
+@lru_cache(maxsize=1)
 def _organised() -> frozenset[str]:
-    data = yaml.safe_load(_FILE.read_text(encoding="utf-8")) or {}
-    return frozenset(data.get("organised_by_committee") or ())
+    return frozenset(_data().get("organised_by_committee") or ())
+
+
+@lru_cache(maxsize=1)
+def _filing_words() -> tuple[str, ...]:
+    return tuple(_data().get("filing_names_end_with") or ())
+
+
+def is_filing(step: StepSpec) -> bool:
+    """A step the committee files (备案), not approves: its name ends with a word review.yaml lists."""
+    return bool(_filing_words()) and step.name.endswith(_filing_words())
+
+
+def verb(step: StepSpec) -> str:
+    """What the committee does with a sent-up step, as its buttons and messages say it."""
+    return "备案" if is_filing(step) else "审批"
 
 
 def is_reviewed(step: StepSpec) -> bool:

@@ -111,7 +111,7 @@ def _with_review(view: dict[str, Any], thread: list[dict[str, Any]] | None, cand
         s["href"] = f"/candidates/{candidate_id}/steps/{s['id']}"
         s["button"] = "办理"
         if t is not None and s["side"] == "township" and t["status"] in ("open", "submitted"):
-            s["href"], s["button"] = f"/queue/approve?candidate_id={candidate_id}&step={s['id']}", "审批"
+            s["href"], s["button"] = f"/queue/approve?candidate_id={candidate_id}&step={s['id']}", t.get("verb", "审批")
 
 
 def case_file(app: App, who: Principal, candidate_id: int, branch_id: int,

@@ -58,8 +58,14 @@ def beijing(ts: datetime) -> str:
     return ts.replace(tzinfo=UTC).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
 
+def _kind_name(n: NoticeRow) -> str:
+    if n.kind == "approved" and n.title.startswith("【已备案】"):  # a filing's notice (approved.j2): not 审批
+        return "已备案"
+    return KIND_NAMES.get(n.kind, "通知")
+
+
 def view(n: NoticeRow) -> dict:
-    return {"id": n.id, "kind": n.kind, "kind_name": KIND_NAMES.get(n.kind, "通知"), "title": n.title,
+    return {"id": n.id, "kind": n.kind, "kind_name": _kind_name(n), "title": n.title,
             "body": n.body, "link": n.link, "created_at": beijing(n.created_at), "read": n.read_at is not None,
             "read_at": beijing(n.read_at) if n.read_at else None}
 

@@ -15,7 +15,7 @@ from services.app import App
 from services.integrity.audit_log import record
 from services.casework.results import CommandResult
 from services.casework.user_commands import ForbiddenError, load_for, step_for
-from workflows.review import is_reviewed
+from workflows.review import is_filing, is_reviewed
 
 NOTICE_KINDS = {"submit": "submitted", "return": "returned", "approve": "approved", "refuse": "refused"}
 
@@ -68,12 +68,17 @@ def _notify(kind: str, step, defn) -> Callable:
         person = uow.people.get(row.person_id)
         reopened = "、".join(defn.step(s).name for s in e.evidence.get("reopened") or () if defn.has_step(s))
         review = e.evidence.get(REVIEW_KEY) or {}
+        doc_label, doc_no = "批复文号", review.get("doc_no", "")
+        own_doc = next((f for f in step.evidence if f.type == "docref" and f.label.endswith("文号")
+                        and e.evidence.get(f.name)), None)
+        if own_doc is not None and not doc_no:  # the step's own 备案文号
+            doc_label, doc_no = own_doc.label, str(e.evidence[own_doc.name])
         title, body = review_text(
             what, candidate_name=person.name if person else "", step_name=step.name, step_number=step.number,
             branch=branch.name if branch else "", township=township.name if township else "上级党委",
             on=e.occurred_on, reason=e.evidence.get("reason", "") if e.kind == "return" else "",
-            reopened=reopened, opinion=review.get("opinion", ""), doc_no=review.get("doc_no", ""),
-            note=e.evidence.get("note", "") if e.kind == "submit" else "")
+            reopened=reopened, opinion=review.get("opinion", ""), doc_no=doc_no, doc_label=doc_label,
+            filing=is_filing(step), note=e.evidence.get("note", "") if e.kind == "submit" else "")
         side = "township" if what == "submitted" else "branch"
         link = f"/queue#c{row.id}-{e.step}" if side == "township" else f"/candidates/{row.id}"
         notify(uow, org_id=decision.state.branch_id, side=side, kind=what, title=title, body=body, link=link,
@@ -134,13 +139,14 @@ def return_to_branch(app: App, who: Principal | None, candidate_id: int, step_id
 def approve(app: App, who: Principal | None, candidate_id: int, step_id: str, *, occurred_on: date,
             evidence: Mapping[str, Any], opinion: str, doc_no: str = "", expected_version: int | None = None,
             preview: bool = False, actor: str | None = None) -> CommandResult:
-    """The committee records its step (审批, 预审, 备案…) with its opinion and 批复文号. `preview`:
-    exactly what would be recorded, nothing written (the confirmation page)."""
+    """The committee records its step (审批, 预审, 备案…) with its opinion and 批复文号 (a filing:
+    the opinion may be empty, its 备案文号 is the step's own field). `preview`: exactly what would be
+    recorded, nothing written (the confirmation page)."""
     row, state, defn, step = _reviewed_step(app, who, candidate_id, step_id)
     step_id = step.id
     if who is not None:
         step_for(app, who, candidate_id, step_id)
-    if not (opinion or "").strip():
+    if not (opinion or "").strip() and not is_filing(step):
         raise refuse("review.opinion", f"{step.name}须填写审批意见")
     full = {**evidence, REVIEW_KEY: {"opinion": opinion, "doc_no": doc_no}}
     result = candidates.run_command(

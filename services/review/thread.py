@@ -11,12 +11,12 @@ from engine import CandidateState
 from engine.errors import refuse
 from engine.apply import effective_events, fold, outcome_of
 from engine.resolution import describe
-from engine.review import REVIEW_KEY, reopenable, upstream
+from engine.review import REVIEW_KEY, reopenable, thread_status, upstream
 from engine.process import process_for
 from engine.state import Event
 from services.app import App
 from services.casework.history import to_event
-from workflows.review import is_reviewed
+from workflows.review import is_filing, is_reviewed, verb
 
 _ACCOUNT = re.compile(r"（[^（）]*）$")
 
@@ -110,25 +110,20 @@ def _thread(app: App, snapshot, history) -> list[dict[str, Any]]:
     out = []
     for step in defn.steps:
         sid = step.id
+        if not is_reviewed(step):
+            continue
         entries = threads.get(sid) or []
-        ready = (is_reviewed(step) and state.stage not in proc.end_states and sid not in state.done
-                 and all(r in state.done for r in step.requires))
-        status = ("done" if sid in state.done else "submitted" if sid in state.submitted
-                  else "returned" if sid in state.returned else "open" if ready else None)
-        if status is None and entries:
-            # a step the log has records of that no longer counts as done: the higher committee
-            # decided a resolution (an extension carried out reopens the probation's steps, a
-            # refusal reopens the branch meeting) — its decision stays in the thread
-            status = {"approve": "approved", "refuse": "refused"}.get(entries[-1]["kind"], "done")
+        status = thread_status(proc, state, sid, events, entries[-1]["kind"] if entries else None)
         if status is None or (status == "done" and not entries):
             continue
         since = state.done.get(sid) or state.submitted.get(sid) or state.returned.get(sid)
         if status in ("approved", "refused"):
             since = date.fromisoformat(entries[-1]["on"])
         out.append({
-            "step": sid, "number": step.number, "step_name": step.name, "status": status,
-            "status_name": {"done": "已办理", "submitted": "已报送，待审核", "returned": "已退回，待重新报送",
-                            "open": "待报送", "approved": "已批准",
+            "step": sid, "number": step.number, "step_name": step.name, "status": status, "verb": verb(step),
+            "status_name": {"done": "已备案" if is_filing(step) else "已办理", "submitted": "已报送，待审核",
+                            "returned": "已退回，待重新报送", "open": "待报送", "approved": "已批准",
+                            "reopened": "须重新办理",
                             "refused": "不批准，须由支部大会重新讨论"}[status],
             "since": since.isoformat() if since else None,
             # a refused resolution goes back to the branch meeting: the step the branch redoes
@@ -161,8 +156,13 @@ def _entry(e, defn, decision: dict[str, Any] | None = None) -> dict[str, Any]:
                 "on": e.occurred_on.isoformat(), "who": person_of(e.actor), "text": text,
                 "reopened": [] if ok else [decision["resolving_name"]],
                 "resolving": decision["resolving"]}
-    return {"kind": "approve", "kind_name": "办理", "on": e.occurred_on.isoformat(), "who": person_of(e.actor),
-            "text": text, "reopened": []}
+    step = defn.step(e.step) if defn is not None and defn.has_step(e.step) else None
+    own = [f"{f.label}：{e.evidence[f.name]}" for f in (step.evidence if step else ())
+           if f.type == "docref" and f.label.endswith("文号") and e.evidence.get(f.name)]  # its 备案文号
+    text = "；".join([text, *own] if text else own)
+    filing = step is not None and is_filing(step)
+    return {"kind": "approve", "kind_name": "备案" if filing else "办理", "on": e.occurred_on.isoformat(),
+            "who": person_of(e.actor), "text": text, "reopened": []}
 
 
 def with_reasons(app: App, items: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -188,11 +188,73 @@ def test_approval_confirms_what_it_records(app, world, login):
     assert "【审批通过】王芳“上级党委预审”" in notices and "南组预〔2026〕12号" in notices
     page = sec.get(f"/candidates/{cid}").text
     assert "同意，可填写入党志愿书（批复文号：南组预〔2026〕12号）" in page
-    # a step without its own opinion field asks for one: required, 400 next to the field, nothing written
-    before = _log(app, world.activist)
-    filing = {"candidate_id": world.activist, "step": "activist_filing", "occurred_on": "2026-11-25", "opinion": ""}
-    r = town.form("/queue/approve", filing)
-    assert r.status_code == 400 and "请填写审批意见" in r.text and _log(app, world.activist) == before
+    # a required field of the step left empty: 400 next to the field, nothing written
+    r = town.form("/queue/approve", {**data, "f.result": " ", "confirm": "1"})
+    assert r.status_code == 400 and "请填写预审意见" in r.text and _log(app, cid)[-1][0] == "step"
+
+
+def test_a_filing_is_filed_with_its_own_number(app, world, login):
+    """第4步 报上级党委备案 from the queue: the card, the form, the confirmation and the flash say 备案;
+    the form asks the step's own 备案文号 (optional), no 审批意见 nor 批复文号; the record carries it."""
+    cid = world.activist
+    town = login("town")
+    q = town.get("/queue").text
+    card = q[q.index(f'id="c{cid}-activist_filing"'):] if f'id="c{cid}-activist_filing"' in q else q
+    assert re.search(rf'step=activist_filing">备案</a>', card)
+    form = town.get(f"/queue/approve?candidate_id={cid}&step=activist_filing").text
+    assert "备案文号（可不填）" in form and 'name="f.filing_no"' in form
+    assert "审批意见" not in form and "批复文号" not in form and 'name="opinion"' not in form
+    data = {"candidate_id": cid, "step": "activist_filing", "occurred_on": "2026-11-25",
+            "f.filing_no": "南组备〔2026〕27号"}
+    before = _log(app, cid)
+    r = town.form("/queue/approve", data)  # no opinion: not refused, the confirmation
+    assert r.status_code == 200 and "请确认将记录的内容" in r.text and "已备案" in r.text and "确认备案" in r.text
+    assert "备案文号：南组备〔2026〕27号" in r.text and "审批意见" not in r.text and _log(app, cid) == before
+    r = town.form("/queue/approve", {**data, "confirm": "1"})
+    assert r.status_code == 303
+    assert "已备案：李红 第4步 报上级党委备案" in town.get("/queue").text
+    with app.uow(read_only=True) as uow:
+        last = load_history(uow, cid)[-1]
+    assert (last.kind, last.step, last.evidence) == ("step", "activist_filing", {"filing_no": "南组备〔2026〕27号"})
+    page = login("sec").get(f"/candidates/{cid}").text
+    assert "备案文号：南组备〔2026〕27号" in page and "审批意见" not in page
+    notices = login("sec").get("/notices").text
+    assert "【已备案】李红“报上级党委备案”" in notices and "备案文号：南组备〔2026〕27号" in notices
+    assert "审批通过" not in notices
+
+
+def test_steps_a_return_reopened_are_not_shown_approved(app, world, people, login):
+    """The township returns 第17步 ticking 第15步 支部大会讨论 (16 reopens with it): the 报送与审批
+    card says 第16步 须重新办理, not 已批准, until 15 and 16 are done again."""
+    from tests.web.test_resolutions_web import STEPS
+    from tests.web.web_support import new_candidate
+
+    from services.casework.candidates import complete_step
+    from services.demo.sample_evidence import sample_evidence
+
+    upto = STEPS[:STEPS.index(("admission_meeting", date(2024, 7, 20)))]
+    cid = new_candidate(app, world, "周发展", date(2023, 3, 1), upto)
+    vote = {"should_attend": 4, "present": 4, "yes": 4, "no": 0, "abstain": 0, "written": 0}  # the branch's roll
+    complete_step(app, cid, "admission_meeting", occurred_on=date(2024, 7, 20), actor="测试",
+                  evidence={"vote": vote, "resolution": "同意接收为预备党员"})
+    complete_step(app, cid, "committee_talk", occurred_on=date(2024, 8, 1), actor="测试",
+                  evidence=sample_evidence("committee_talk", date(2024, 8, 1)))
+    submit(app, people["sec"], cid, "admission_approval")
+    return_to_branch(app, people["town"], cid, "admission_approval", reason="表决票数与会议记录不符",
+                     reopen=("admission_meeting",))
+    card = _card(login("sec").get(f"/candidates/{cid}").text)
+    assert "须重新办理：支部大会讨论、上级党委派人谈话" in card
+    talk = card[card.index("第16步 上级党委派人谈话"):card.index("第17步")]
+    assert "须重新办理" in talk and "已批准" not in talk and "已办理" not in talk
+    assert "须先重新办理：支部大会讨论，办完后再报送" in talk
+    thread = {t["step"]: t for t in review_thread(app, cid)}
+    assert thread["committee_talk"]["status"] == "reopened"
+    assert thread["admission_approval"]["status"] == "returned"
+
+
+def _card(html: str) -> str:
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    return text[text.index("报送与审批 第"):]
 
 
 def test_the_loop_through_the_api(app, world, login):

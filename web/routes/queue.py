@@ -12,22 +12,18 @@ from engine.evidence import parse_date
 from engine.process import process_for
 from services.casework.queries import evidence_summary, pending_resolution
 from services.review import approve as approve_step, return_to_branch, review_thread
+from services.review.form import form_evidence, review_form
 from services.review.thread import review_threads
-from services.casework.user_commands import ForbiddenError, approve_evidence, quick_fields, record_step, step_for
+from services.casework.user_commands import ForbiddenError, quick_fields, record_step, step_for
 from services.worklist.reads import queue_page
 from storage.errors import ConcurrentModification
 from web.errors import STALE_CODES, why_stale
 from web.render import page
 from web.routes.materials import missing_badges, with_missing
 from web.security import check_csrf, current_user, flash
-from workflows.review import is_reviewed
+from workflows.review import is_reviewed, verb
 
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
-
-
-def opinion_field(fields):
-    """The step's own opinion field (a required text whose label says 意见, e.g. 预审意见), if any."""
-    return next((f for f in fields if f.label.endswith("意见")), None)
 
 
 def _township(who) -> None:
@@ -49,6 +45,7 @@ def queue(request: Request, page_no: int = Query(1, alias="page", ge=1, le=100_0
         fields = quick_fields(spec)
         i["quick"] = None if fields is None else [{"name": f.name, "label": f.label} for f in fields]
         i["reviewed"] = is_reviewed(spec)
+        i["verb"] = verb(spec) if i["reviewed"] else "办理"
         if i["review"] in ("submitted", "unsent"):
             thread = next((t for t in threads[i["candidate_id"]] if t["step"] == i["step"]), None)
             i["thread"] = thread["entries"] if thread else []
@@ -67,7 +64,8 @@ def _approval_form(request, who, candidate_id: int, step: str, form=None, *, err
                    status_code=200):
     pf = request.app.state.pf
     row, state, spec = step_for(pf, who, candidate_id, step)
-    fields = quick_fields(spec)
+    form_spec = review_form(spec)
+    reviewed = is_reviewed(spec)
     with pf.uow(read_only=True) as uow:
         person = uow.people.get(row.person_id)
     thread = next((t for t in review_thread(pf, candidate_id) if t["step"] == step), None)
@@ -75,12 +73,12 @@ def _approval_form(request, who, candidate_id: int, step: str, form=None, *, err
     resolution = pending_resolution(process_for(pf.definition(state.definition_key)), state)
     return page(request, "approve.html", {
         "resolution": resolution if resolution and resolution["approver"] == step else None,
-        "title": f"{'审批' if is_reviewed(spec) else '办理'}：{spec.name}", "spec": spec,
+        "title": spec.name if verb(spec) in spec.name or not reviewed else f"{verb(spec)}：{spec.name}",
+        "spec": spec, "verb": verb(spec) if reviewed else "办理",
         "doc_example": f"如 ×组〔{pf.today().year}〕12号", "person": person, "candidate_id": candidate_id,
-        "fields": [{"name": f.name, "label": f.label} for f in fields or ()], "full_form": fields is None,
-        "has_outcome": spec.outcome is not None and fields is not None,
-        "own_opinion": opinion_field(fields or []) is not None,
-        "reviewed": is_reviewed(spec), "thread": thread, "typed": typed, "errors": errors or {},
+        "form": form_spec, "full_form": form_spec is None,
+        "has_outcome": spec.outcome is not None and form_spec is not None,
+        "reviewed": reviewed, "thread": thread, "typed": typed, "errors": errors or {},
         "preview": preview, "version": typed.get("expected_version") or row.version,
         "materials": missing_badges(pf, [candidate_id]).get(candidate_id),
         "occurred_on": typed.get("occurred_on") or pf.today().isoformat(),
@@ -106,14 +104,16 @@ def _approve(request: Request, who, candidate_id: int, step: str, form):
     _township(who)
     pf = request.app.state.pf
     _row, _state, spec = step_for(pf, who, candidate_id, step)
-    fields = quick_fields(spec)
-    if fields is None:
+    form_spec = review_form(spec)
+    if form_spec is None:
         return RedirectResponse(f"/candidates/{candidate_id}/steps/{step}", status_code=303)
+    reviewed = is_reviewed(spec)
+    doing = verb(spec) if reviewed else "办理"
     errors = {}
     day = None
     typed_day = str(form.get("occurred_on", "")).strip()
     if not typed_day:
-        errors["occurred_on"] = "请填写办理日期（实际审批的日期）"
+        errors["occurred_on"] = f"请填写办理日期（实际{doing}的日期）"
     else:
         try:
             day = parse_date(typed_day)
@@ -121,25 +121,25 @@ def _approve(request: Request, who, candidate_id: int, step: str, form):
             errors["occurred_on"] = f"办理日期{e}"
     if str(form.get("decision", "yes")) not in ("yes", "no"):
         errors["decision"] = "请选择审批结果：同意或不同意"
-    values = {f.name: str(form.get(f"f.{f.name}", "")).strip() for f in fields}
+    values = {f.name: str(form.get(f"f.{f.name}", "")).strip() for f in form_spec.fields}
     if str(form.get("edit", "")) == "1":  # 返回修改 from the confirmation: the form again, as typed
         return _approval_form(request, who, candidate_id, step, {k: v for k, v in form.items() if k != "edit"})
-    for f in fields:
-        if not values[f.name]:
+    for f in form_spec.fields:
+        if f.required and not values[f.name]:
             errors[f"f.{f.name}"] = f"请填写{f.label}"
-    own = opinion_field(fields)  # the step's own 预审意见/谈话意见 is its opinion: not asked twice
-    opinion = values[own.name] if own else str(form.get("opinion", "")).strip()
-    doc_no = str(form.get("doc_no", "")).strip()
-    reviewed = is_reviewed(spec)
-    if reviewed and not opinion and not own:
-        errors["opinion"] = "请填写审批意见"
+    # the step's own 预审意见/谈话意见 is its opinion: not asked twice; a filing asks none
+    own = form_spec.own_opinion
+    opinion = values[own] if own else str(form.get("opinion", "")).strip() if form_spec.opinion else ""
+    doc_no = str(form.get("doc_no", "")).strip() if form_spec.doc_no else ""
+    if reviewed and form_spec.opinion_required and not opinion:
+        errors["opinion"] = f"请填写{form_spec.opinion}"
     try:
         expected = int(str(form.get("expected_version", "")))
     except ValueError:
         expected = None
     if errors:
         return _approval_form(request, who, candidate_id, step, form, errors=errors, status_code=400)
-    evidence = approve_evidence(spec, values)
+    evidence = form_evidence(spec, form_spec, values)
     agreed = str(form.get("decision", "yes")) == "yes"
     if spec.outcome and not agreed:  # 不同意: the outcome field negative (the definition says what follows)
         evidence[spec.outcome.field] = False
@@ -188,7 +188,7 @@ def _approve(request: Request, who, candidate_id: int, step: str, form):
         return _approval_form(request, who, candidate_id, step, form, preview=preview)
     with pf.uow(read_only=True) as uow:
         name = uow.people.get(_row.person_id).name
-    flash(request, f"已办理：{name} 第{spec.number}步 {spec.name}（{result.decision.event.occurred_on}）")
+    flash(request, f"{'已备案' if doing == '备案' else '已办理'}：{name} 第{spec.number}步 {spec.name}（{result.decision.event.occurred_on}）")
     for w in result.decision.warnings:
         flash(request, w, "warn")
     return RedirectResponse("/queue", status_code=303)

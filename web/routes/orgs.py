@@ -199,7 +199,8 @@ def report_dormant_page(request: Request, org: str | None = None, period: str | 
     """The report's 两年以上未发展党员的党支部 in full, 50 a page: the report page lists the first few
     of a long list (a county's) and links here."""
     pf = request.app.state.pf
-    chosen, _ = _choose_org(pf, who, org)
+    org_id = _int(org, "组织")  # the report page's links name it: no need for the select's list of every organisation
+    chosen = org_for(pf, who, org_id) if org_id is not None else _choose_org(pf, who, None)[0]
     asked = (period or "").strip() or default_period(pf.today())
     d = dormant_page(pf, chosen["code"], asked, _int(page_no, "页码") or 1)  # a bad period: DomainError → 400 page
     return page(request, "report_dormant.html", {"title": "两年以上未发展党员的党支部", "d": d,

@@ -44,10 +44,10 @@ def register(app: typer.Typer) -> None:
         _finish_write(run, result, lambda v: f"已退回：{v['event']['step_name']}，候选人 {candidate}"
                       + (f"；须重新办理：{names}" if names else ""))
 
-    @command(app, "approve", help="审批（上级党委）：记录审批意见和批复文号；记录项用 --set 填写。")
+    @command(app, "approve", help="审批或备案（上级党委）：记录审批意见和批复文号；记录项用 --set 填写（备案文号：--set filing_no=文号）。")
     def approve_cmd(run: Run, candidate: CandidateArg, step: StepArg,
-                    opinion: Annotated[str, typer.Option("--opinion", help="审批意见（必填）", metavar="意见")],
-                    date: Annotated[str, typer.Option("--date", help="审批的实际日期", metavar="日期")],
+                    date: Annotated[str, typer.Option("--date", help="审批（备案）的实际日期", metavar="日期")],
+                    opinion: Annotated[str, typer.Option("--opinion", help="审批意见（审批必填，备案可不填）", metavar="意见")] = "",
                     doc_no: Annotated[str, typer.Option("--doc-no", help="批复文号", metavar="文号")] = "",
                     set_: SetOpt = None, actor: ActorOpt = None, expect_version: ExpectOpt = None,
                     preview: PreviewOpt = False) -> None:
@@ -56,7 +56,11 @@ def register(app: typer.Typer) -> None:
         on = parse_day(date)
         result = approve(run.app, None, candidate, step, occurred_on=on, evidence=parse_sets(set_), opinion=opinion,
                          doc_no=doc_no, expected_version=expect_version, preview=preview, actor=recorder(actor, preview))
-        _finish_write(run, result, lambda v: f"已办理：{v['event']['step_name']}（{on}），候选人 {candidate}")
+        from workflows.review import is_filing
+
+        spec = run.app.definition(result.decision.state.definition_key).step(result.decision.event.step)
+        done = "已备案" if is_filing(spec) else "已办理"
+        _finish_write(run, result, lambda v: f"{done}：{v['event']['step_name']}（{on}），候选人 {candidate}")
 
     @command(app, "thread", help="报送、退回、审批的往来记录。")
     def thread_cmd(run: Run, candidate: CandidateArg) -> None:

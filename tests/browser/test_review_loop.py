@@ -45,38 +45,48 @@ def out(request, site, tmp_path):
 
 
 def _candidate_waiting_for_pre_review(site, name: str) -> int:
-    """A new candidate in shuji01's first branch, taken through the services (the demo's sample
-    records, dates from the engine's outlook) until 上级党委预审 is the step the branch sends up."""
+    """A new candidate in shuji01's first branch for whom 上级党委预审 is the step the branch sends up."""
+    from services.review import review_thread
+
+    cid = candidate_at(site, name, STEP, TODAY - timedelta(days=800))
+    thread = {t["step"]: t for t in review_thread(site.app, cid)}
+    assert thread[STEP]["status"] == "open"  # 待报送: what the branch sends up next
+    return cid
+
+
+def candidate_at(site, name: str, step_id: str, on: date) -> int:
+    """A new candidate in shuji01's first branch who applied on `on`, taken through the services
+    (the demo's sample records, a vote of the branch's roll, dates from the engine's outlook) until
+    `step_id` is the next step."""
     from engine import CandidateState, outlook, process_for
     from services.casework import candidates as uc
-    from services.review import review_thread
     from services.demo.sample_evidence import sample_evidence
 
     app = site.app
     branch = site.town["branches"][0]  # shuji01: the first pair of branches
     members = site.town["members"][branch]
-    on = TODAY - timedelta(days=800)
     with app.uow() as uow:
         pid = uow.people.add(name=name, gender="女", birth_date=date(1990, 3, 4), ethnicity="汉族",
                              education="高中", occupation="农牧渔民", tags=[])
     cid = uc.register_applicant(app, person_id=pid, branch_id=branch, occurred_on=on, actor="党支部书记").candidate_id
-    for _ in range(20):
+    for _ in range(30):
         with app.uow(read_only=True) as uow:
             row = uow.candidates.get(cid)
         state = CandidateState.from_dict(row.state)
         opens = [o for o in outlook(process_for(app.definition(row.definition_key)), state, app.calendar)
                  if not o.waiting_for and not o.step.repeatable]
-        if opens[0].step.id == STEP:
-            break
+        if opens[0].step.id == step_id:
+            assert on < TODAY
+            return cid
         o = opens[0]
         on = max(on + timedelta(days=10), o.earliest.date if o.earliest else on)
         evidence = sample_evidence(o.step.id, on, mentors=members[:2], sponsors=members[2:4], cal=app.calendar,
                                    members=len(members) * 3, seq=cid)
+        if "vote" in evidence:  # the branch's roll as it stands: every member present and in favour
+            n = len(members)
+            evidence["vote"] = {"should_attend": n, "present": n, "yes": n, "no": 0, "abstain": 0, "written": 0}
         uc.complete_step(app, cid, o.step.id, occurred_on=on, actor="测试", evidence=evidence)
-    assert on < TODAY
-    thread = {t["step"]: t for t in review_thread(app, cid)}
-    assert thread[STEP]["status"] == "open"  # 待报送: what the branch sends up next
-    return cid
+    raise AssertionError(f"{step_id} never came next")
 
 
 def _events(site, cid: int) -> list:
@@ -248,8 +258,9 @@ def test_submit_return_resubmit_approve(site, open_as, out, size, viewport):
     confirm.wait_for()
     facts = confirm.inner_text()
     assert "请确认将记录的内容" in facts
-    for text in (TODAY.isoformat(), "预审合格，同意发放入党志愿书", "审批意见", "批复文号", DOC_NO):
+    for text in (TODAY.isoformat(), "预审意见：预审合格，同意发放入党志愿书", "批复文号", DOC_NO):
         assert text in facts
+    assert "审批意见" not in facts  # the step's own 预审意见 is the opinion: not said twice
     assert [e.kind for e in _events(site, cid)] == ["submit", "return", "submit"]  # nothing written yet
     _fits(town)
     _shot(town, out, f"approve-confirm-{size}")

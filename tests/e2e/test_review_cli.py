@@ -51,3 +51,15 @@ def test_a_branch_step_is_not_sent_up(cli, w):
     cid = _activist_ready_for_filing(cli, w)
     out = cli("submit", cid, "3", code=None)
     assert out.exit_code != 0 and "不经报送审核" in out.output and "Traceback" not in out.output
+
+
+def test_a_filing_needs_no_opinion(cli, w):
+    """备案 is not 审批: `approve` files step 4 with its own 备案文号 and no --opinion, and says 已备案."""
+    cid = _activist_ready_for_filing(cli, w)
+    cli("submit", cid, "4", "--date", "2016-04-12")
+    out = cli("approve", cid, "4", "--date", "2016-04-20", "--set", "filing_no=南组备〔2016〕3号")
+    assert "已备案：报上级党委备案（2016-04-20）" in out.output
+    last = cli.json("show", cid)["timeline"][-1]
+    assert last["step"] == "activist_filing" and "备案文号：南组备〔2016〕3号" in last["evidence_summary"]
+    t = next(t for t in cli.json("thread", cid) if t["step"] == "activist_filing")
+    assert t["status_name"] == "已备案" and t["entries"][-1]["kind_name"] == "备案"

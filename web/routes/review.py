@@ -84,7 +84,7 @@ class ReturnIn(BaseModel):
 class ApproveIn(BaseModel):
     occurred_on: str = Field(description="办理（审批）日期，如 2026-11-20")
     evidence: dict[str, Any] = Field(default_factory=dict, description="这一步的记录项（字段名见流程定义）")
-    opinion: str = Field(description="审批意见（必填）")
+    opinion: str = Field(default="", description="审批意见（审批必填；备案可空，备案文号填在记录项 filing_no）")
     doc_no: str = Field(default="", description="批复文号（可空）")
     expected_version: int | None = Field(default=None, description="读取时的版本号；不同则 409")
     preview: bool = Field(default=False, description="只预览将记录的内容，不写入")

@@ -39,6 +39,8 @@ _LANDLINE = re.compile(r"0\d{2,3}-?\d{7,8}(-\d{1,6})?", re.ASCII)
 _EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+")
 
+NAME_RULE = "只能由文字组成，可含间隔号“·”（如 阿依古丽·买买提），不能含数字或符号"
+_NAME_MARKS = frozenset("·•・‧.-'’ ")
 HIDDEN_RULE = "含有不可见的控制字符（如从别处复制带入的零宽字符、方向控制符或颜色代码），请重新输入"
 
 
@@ -101,7 +103,16 @@ def name_problem(name: str, *, label: str = "姓名", limit: int = NAME_MAX) -> 
         return f"{label}不能超过 {limit} 字"
     if hidden_characters(name):
         return f"{label}{HIDDEN_RULE}"
+    if not all(_name_character(c) for c in name) or all(c in _NAME_MARKS for c in name):
+        return f"{label}{NAME_RULE}"
     return None
+
+
+def _name_character(c: str) -> bool:
+    """Letters of any script (and their combining marks), the 间隔号 of minority and foreign names,
+    hyphen, apostrophe, full stop and space; digits and symbols (「12345」, 「<b>张三</b>」) are not names."""
+    return (unicodedata.category(c)[0] in "LM" or c in _NAME_MARKS or c == "〇"  # 〇 is a number (Nl), also in names
+            or ord(c) in _IDEOGRAPH_PLANES)  # Ext H on old tables
 
 
 def normal_phone(text: str) -> str | None:

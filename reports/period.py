@@ -54,12 +54,12 @@ def month(y: int, m: int) -> Period:
     return Period(f"{start.isoformat()}..{end.isoformat()}", f"{y}年{m}月", start, end, "range")
 
 
-def date_range(start: date, end: date, raw: str = "") -> Period:
+def date_range(start: date, end: date) -> Period:
     if end < start:
-        raise refuse("period.order", f"统计期间“{raw or f'{start}..{end}'}”的结束日期 {end} 早于开始日期 {start}")
+        raise refuse("period.order", f"统计期间的结束日期 {end} 早于开始日期 {start}")  # the dates say it all
     for d in (start, end):
         if not MIN_YEAR <= d.year <= MAX_YEAR:
-            raise refuse("period.year", f"统计期间“{raw or f'{start}..{end}'}”的年份 {d.year} 超出范围（{MIN_YEAR}–{MAX_YEAR}）")
+            raise refuse("period.year", f"统计期间 {start} 至 {end} 的年份 {d.year} 超出范围（{MIN_YEAR}–{MAX_YEAR}）")
     if start.year == end.year:
         label = f"{start.year}年{start.month}月{start.day}日至{end.month}月{end.day}日"
     else:
@@ -88,7 +88,7 @@ def parse_period(text: str) -> Period:
                 start, end = parse_date(left), parse_date(right)
             except ValueError:
                 raise _bad(raw, "起止日期应写成 2018-03-01、2018.3.1 或 2018年3月1日") from None
-            return date_range(start, end, raw)
+            return date_range(start, end)
     u = s.upper()
     if m := re.fullmatch(r"(\d{4})H([12])", u):
         return half(_year(m[1], raw), int(m[2]))

@@ -180,6 +180,16 @@ def test_secretary_photographs_the_conclusion_and_the_officer_approves(site, tow
     assert [f["filename"] for f in attachments(site.app, cid) if f["material"] == CONCLUSION] == ["IMG_20180702_0915.jpg"]
     _fits(sec)
     sec.screenshot(path=str(out / "materials-same-file-phone.png"))
+    # a refused file: the refusal, far down the page, is where the screen is
+    item.locator("summary", has_text="上传").click()
+    item.locator("label.camera input[type=file]").set_input_files(
+        {"name": "fake.jpg", "mimeType": "image/jpeg", "buffer": b"MZ\x90\x00" + bytes(2000)})
+    item.locator("button", has_text="确认上传").click()
+    refusal = sec.locator(f"#m-{CONCLUSION} .field-error")
+    refusal.wait_for()
+    assert "fake.jpg" in refusal.inner_text() and "不能上传" in refusal.inner_text()
+    top, bottom = refusal.evaluate("e => [e.getBoundingClientRect().top, e.getBoundingClientRect().bottom]")
+    assert 0 <= top and bottom <= PHONE["height"], (top, bottom)
 
     # 3 the officer: no longer 缺少材料; approves 预审
     town.goto("/queue")

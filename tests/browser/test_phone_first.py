@@ -42,6 +42,10 @@ SMALL_TARGETS = """(min) => {
     }
     const h = box.getBoundingClientRect().height;
     if (h < min - 0.5) out.push(what + ' “' + (el.innerText || el.value || el.name || '').trim().slice(0, 30) + '” ' + h.toFixed(1) + ' px');
+    // buttons are square targets too (a link inside a sentence is exempt: WCAG 2.5.5's inline case)
+    const w = box.getBoundingClientRect().width;
+    if ((el.tagName === 'BUTTON' || el.classList.contains('button')) && w < min - 0.5)
+      out.push(what + ' “' + (el.innerText || el.value || el.name || '').trim().slice(0, 30) + '” ' + w.toFixed(1) + ' px wide');
   }
   return out;
 }"""

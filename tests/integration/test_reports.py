@@ -48,7 +48,8 @@ def nc(app):
 def _person(app, nc, *, tags=(), gender="女", birth=date(1990, 5, 1), education="高中", ethnicity="汉族",
             occupation="农牧渔民"):
     nc["n"] += 1
-    return directory.add_person(app, f"申请人{nc['n']}", gender, birth, ethnicity=ethnicity, education=education,
+    numeral = "".join("〇一二三四五六七八九"[int(d)] for d in str(nc["n"]))  # a name is letters (no digits)
+    return directory.add_person(app, f"申请人{numeral}", gender, birth, ethnicity=ethnicity, education=education,
                                 occupation=occupation, tags=tags)
 
 

@@ -24,6 +24,19 @@ def test_names(name, ok):
         assert problem.startswith("姓名")
 
 
+@pytest.mark.parametrize("name,ok", [
+    ("阿依古丽·买买提", True), ("玛丽亚・王", True), ("王〇", True), ("Mary-Jane O'Neil", True), ("Tom", True), ("李 四", True),
+    ("12345", False), ("张3", False), ("<b>Tom</b>", False), ("王@建国", False), ("·", False), ("--", False),
+])
+def test_a_name_is_letters_with_the_separators_names_use(name, ok):
+    """The reviewer's 「12345」 and 「<b>Tom</b>」 were registered as applicants: a name is letters of any
+    script with 间隔号, hyphen, apostrophe or space between them — never digits or symbols alone."""
+    problem = ip.name_problem(name)
+    assert (problem is None) == ok
+    if not ok:
+        assert problem == "姓名" + ip.NAME_RULE
+
+
 def test_free_text_allows_line_breaks_but_nothing_hidden_and_at_most_2000():
     assert ip.text_problem("第一行\n第二行\t缩进") is None
     assert ip.text_problem("长" * 2000) is None

@@ -61,7 +61,8 @@ def test_range_errors_next_to_the_dates(town, world):
     assert r.status_code == 400
     assert re.search(r'自定义日期范围.*?<p class="field-error">请填写开始日期和结束日期', r.text, re.S)
     r = town.get(f"/reports?org={world.township}&period=range&start=2026-05-01&end=2026-03-01")
-    assert r.status_code == 400 and "早于开始日期" in r.text
+    assert r.status_code == 400 and "统计期间的结束日期 2026-03-01 早于开始日期 2026-05-01" in r.text
+    assert "2026-05-01..2026-03-01" not in r.text  # the internal form of a range is not shown
     r = town.get(f"/reports?org={world.township}&period=不是期间")
     error = re.search(r"<p class=\"field-error\">([^<]+)</p>", r.text)[1]
     assert r.status_code == 400 and error.startswith("统计期间无法识别，请从列表中选择") and "H1" not in error

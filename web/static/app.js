@@ -147,6 +147,13 @@
   window.addEventListener("hashchange", openTarget);
   openTarget(true);
 
+  //    A refusal shown far down a long page (a refused upload in 材料) is scrolled to, opened.
+  var landing = !window.location.hash && document.querySelector("main [data-land]");
+  if (landing) {
+    for (var l = landing.closest("details"); l; l = l.parentElement && l.parentElement.closest("details")) l.open = true;
+    landing.scrollIntoView({block: "center"});
+  }
+
   // 3. the report's custom date range ----------------------------------------------------------
   function rangeToggle(select) {
     var box = document.querySelector("[data-range-for='" + select.name + "']");

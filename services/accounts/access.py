@@ -17,7 +17,9 @@ the branch's.
 """
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
+from typing import Any
 
 from services.app import App
 from storage.repositories import RoleRow
@@ -93,17 +95,59 @@ def principal_for(app: App, user_id: int, stamp: str | None = None) -> Principal
 def build_principal(uow, user_id: int, username: str, display_name: str, roles: tuple[RoleRow, ...]) -> Principal:
     if any(r.role == "admin" for r in roles):
         return Principal(user_id, username, display_name, roles, None, None, None)
-    readable: set[int] = set()
-    branch_side: set[int] = set()
-    township_side: set[int] = set()
+    under = _Subtrees(uow, roles)
+    readable: frozenset[int] = frozenset()
+    branch_side: frozenset[int] = frozenset()
+    township_side: frozenset[int] = frozenset()
     for r in roles:
         if r.org_id is None:
             continue
-        branches = set(uow.orgs.descendants_branch_ids(r.org_id))
-        readable |= branches
+        branches = under.branch_ids(r.org_id)
+        readable = readable | branches if readable else branches  # (one role: the kept set itself)
         if r.role in BRANCH_ROLES:
-            branch_side |= branches
+            branch_side = branch_side | branches if branch_side else branches
         elif r.role == "township_officer":
-            township_side |= branches
-    return Principal(user_id, username, display_name, roles, frozenset(readable), frozenset(branch_side),
-                     frozenset(township_side))
+            township_side = township_side | branches if township_side else branches
+    return Principal(user_id, username, display_name, roles, readable, branch_side, township_side)
+
+
+KEEP_OVER = 500  # branches under an organisation above which a process keeps their ids (a county's)
+_KEPT: "weakref.WeakKeyDictionary[Any, tuple[tuple | None, dict[int, frozenset[int]]]]" = weakref.WeakKeyDictionary()
+# engine -> (the tree's fingerprint the kept sets were read under, {organisation id: its branch ids})
+_LARGE: "weakref.WeakKeyDictionary[Any, set[int]]" = weakref.WeakKeyDictionary()  # engine -> ids seen large
+
+
+class _Subtrees:
+    """The branch ids under a user's organisations. A large subtree's ids (a county viewer's ~28,000
+    over a province-sized tree: ~30 ms of CPU on every request, issue 19) are kept per process and
+    reused while the tree's one-row fingerprint (OrgRepo.tree_fingerprint) is unchanged, so a branch
+    added, removed, moved or re-levelled — by this process or another sharing the database — is
+    seen by the next request. The fingerprint is read before the ids it vouches for (a change in
+    between is then caught by the next request), and only for a user whose scope may be large:
+    a secretary's or township officer's few branches are read as before, with no extra statement."""
+
+    def __init__(self, uow, roles: tuple[RoleRow, ...]) -> None:
+        self.orgs = uow.orgs
+        self.engine = uow.connection.engine
+        kept = _KEPT.get(self.engine)
+        large = _LARGE.get(self.engine, ())
+        self.fingerprint = None
+        if any(r.org_id is not None and (r.role == "county_viewer" or r.org_id in large) for r in roles):
+            self.fingerprint = self.orgs.tree_fingerprint()
+            if kept is None or kept[0] != self.fingerprint:  # the tree changed: drop every kept set
+                kept = _KEPT[self.engine] = (self.fingerprint, {})
+        self.kept = kept
+
+    def branch_ids(self, org_id: int) -> frozenset[int]:
+        kept = self.kept
+        if self.fingerprint is not None and kept is not None and kept[0] == self.fingerprint:
+            got = kept[1].get(org_id)
+            if got is not None:
+                return got
+        ids = frozenset(self.orgs.descendants_branch_ids(org_id))
+        if len(ids) > KEEP_OVER:
+            if self.fingerprint is not None and kept is not None and kept[0] == self.fingerprint:
+                kept[1][org_id] = ids  # (one dict store: a concurrent request sees it or not)
+            else:  # first seen large without a fingerprint read before it: kept from the next request on
+                _LARGE.setdefault(self.engine, set()).add(org_id)
+        return ids

@@ -142,11 +142,21 @@ def recent_periods(today: date, count: int = 6) -> list[str]:
     return out + [str(today.year), str(today.year - 1)]
 
 
-def overdue_dashboard(app: App, who: Principal, branch_id: int | None = None, as_of: date | None = None) -> dict[str, Any]:
-    """{today, total, branches: [{id, name, count}], items: [...] (oldest due first, at most
-    LIST_LIMIT), more} for the user's readable branches (or one of them), as of `as_of` (default
-    today: the CLI's `overdue --as-of`, services.casework.queries.overdue)."""
+def overdue_dashboard(app: App, who: Principal, branch_id: int | None = None, as_of: date | None = None, *,
+                      rows: int | None = None, name_contains: str = "") -> dict[str, Any]:
+    """{today, total, branches: [{id, name, code, count, candidates}] (most overdue first), list:
+    [...] (oldest due first, at most LIST_LIMIT), more, branch_id, rows_summary} for the user's
+    readable branches (or one of them), as of `as_of` (default today: the CLI's `overdue --as-of`,
+    services.casework.queries.overdue).
+
+    `branches` is every readable branch unless `rows` is given (the page's 各党支部 table): then
+    it is every branch when there are at most `rows` and no `name_contains`, else those whose name
+    contains it (all when empty), `rows` of them, and `rows_summary` = {all, late, q, matched,
+    shown} says what was left out (None: nothing was). A county's ~28,000 branches are then not
+    read or built into rows (~100 ms of CPU a page, issue 19): the late ones come from the overdue
+    items, the rest of the table from the code index, a search from the names that match."""
     today = as_of or app.today()
+    large = rows is not None and branch_id is None and (who.readable is None or len(who.readable) > SCOPED)
     with app.uow(read_only=True) as uow:
         if branch_id is not None:
             org = uow.orgs.get(branch_id) if 0 < branch_id < 2**31 else None
@@ -154,8 +164,12 @@ def overdue_dashboard(app: App, who: Principal, branch_id: int | None = None, as
                 raise NotFoundError("找不到所选的党支部（链接有误，或已被删除）")
             if not who.can_read(branch_id):
                 raise ForbiddenError("无权查看其他党支部")
-        # (one branch asked for: it alone, checked readable above)
-        orgs, most = (uow.orgs.branches_among([branch_id]), False) if branch_id is not None else readable_branches(uow, who)
+        if large:  # how many branches the user reads, and whether most of all: without reading them
+            orgs, every = None, uow.orgs.branch_count()
+            mine = every if who.readable is None else len(who.readable)
+            most = who.readable is None or 2 * mine >= every
+        else:  # (one branch asked for: it alone, checked readable above)
+            orgs, most = (uow.orgs.branches_among([branch_id]), False) if branch_id is not None else readable_branches(uow, who)
     scope = [branch_id] if branch_id is not None else None if most else who.scope()
     items = overdue(app, today, branch_ids=scope)
     if scope is None and who.readable is not None:  # most branches, read unscoped and kept: the same rows
@@ -164,12 +178,57 @@ def overdue_dashboard(app: App, who: Principal, branch_id: int | None = None, as
     people = Counter()
     for i in {(i["branch"]["id"], i["candidate_id"]) for i in items if i["branch"]}:
         people[i[0]] += 1
-    branches = [{"id": oid, "name": name, "code": code, "count": counts.get(oid, 0),
-                 "candidates": people.get(oid, 0)}
-                for oid, code, name in orgs if branch_id is None or oid == branch_id]
-    branches.sort(key=lambda b: (-b["count"], b["code"]))
-    return {"today": today.isoformat(), "total": len(items), "branches": branches,
-            "list": items[:LIST_LIMIT], "more": max(0, len(items) - LIST_LIMIT), "branch_id": branch_id}
+
+    def row(oid: int, code: str, name: str) -> dict[str, Any]:
+        return {"id": oid, "name": name, "code": code, "count": counts.get(oid, 0), "candidates": people.get(oid, 0)}
+
+    summary = None
+    if orgs is not None:
+        branches = [row(*b) for b in orgs if branch_id is None or b[0] == branch_id]
+        branches.sort(key=lambda b: (-b["count"], b["code"]))
+        if rows is not None and (len(branches) > rows or name_contains):
+            every_row = branches
+            matched = [b for b in branches if name_contains in b["name"]] if name_contains else branches
+            branches = matched[:rows]
+            summary = _rows_summary(len(every_row), sum(1 for b in every_row if b["count"]), name_contains,
+                                    len(matched), len(branches))
+    else:
+        branches, matched = _overdue_rows(app, who, rows, name_contains, items, row, mine)
+        if mine > rows or name_contains:
+            summary = _rows_summary(mine, len(counts), name_contains, matched, len(branches))
+    board = {"today": today.isoformat(), "total": len(items), "branches": branches,
+             "list": items[:LIST_LIMIT], "more": max(0, len(items) - LIST_LIMIT), "branch_id": branch_id}
+    if rows is not None:
+        board["rows_summary"] = summary
+    return board
+
+
+def _rows_summary(every: int, late: int, q: str, matched: int, shown: int) -> dict[str, Any]:
+    return {"all": every, "late": late, "q": q, "matched": matched, "shown": shown}
+
+
+def _overdue_rows(app: App, who: Principal, limit: int, text: str, items, row, mine: int) -> tuple[list[dict], int]:
+    """(the first `limit` rows of a large scope's 各党支部 table, how many matched `text`): the
+    branches with overdue items (known from the items) most overdue first, then the others by
+    code read a page at a time from the code index; or the readable branches whose name contains
+    `text`, read by name."""
+    if text:
+        with app.uow(read_only=True) as uow:
+            found = [row(*b) for b in uow.orgs.branches_named(text) if text in b[2] and who.can_read(b[0])]
+        found.sort(key=lambda b: (-b["count"], b["code"]))
+        return found[:limit], len(found)
+    late = {i["branch"]["id"]: row(i["branch"]["id"], i["branch"]["code"], i["branch"]["name"])
+            for i in items if i["branch"]}
+    out = sorted(late.values(), key=lambda b: (-b["count"], b["code"]))[:limit]
+    after = None
+    with app.uow(read_only=True) as uow:
+        while len(out) < min(limit, mine):
+            page = uow.orgs.branches_by_code(after, 2 * limit)
+            if not page:
+                break
+            out += [row(*b) for b in page if b[0] not in late and who.can_read(b[0])][:limit - len(out)]
+            after = page[-1][1]
+    return out, mine
 
 
 def readable_branches(uow, who: Principal) -> tuple[list[tuple[int, str, str]], bool]:

@@ -36,6 +36,8 @@ _all_by_id = select(*_COLUMNS).order_by(_o.id)
 _by_ids = select(*_COLUMNS).where(_o.id.in_(bindparam("b_ids", expanding=True)))
 BY_ID_LIMIT = 500  # ids read by an expanding IN; more read the tree
 _all_branches = select(_o.id, _o.code, _o.name).where(_o.level == "branch").order_by(_o.id)
+_branch_count = select(func.count()).select_from(organisation).where(_o.level == "branch")
+_branches_by_code = select(_o.id, _o.code, _o.name).where(_o.level == "branch").order_by(_o.code)
 _branches_among = _all_branches.where(_o.id.in_(bindparam("b_ids", expanding=True)))
 
 
@@ -75,6 +77,13 @@ _branch_grandchild_outside = (
     .where(_outside_child.c.parent_id == bindparam("b_parent"),
            _outside_child.c.id.not_in(bindparam("b_known", expanding=True)), _grandchild.c.level == "branch")
     .limit(1)
+)
+# (count, highest id, sum of ids, of ids × parents, of branch ids): moves with any insert, delete,
+# re-parenting or re-levelling; int4 arithmetic throughout (a bigint product sums as numeric on PostgreSQL)
+_fingerprint = select(
+    func.count(), func.max(_o.id), func.sum(_o.id),
+    func.sum((_o.id % 46337) * (func.coalesce(_o.parent_id, 0) % 46337)),
+    func.sum(case((_o.level == "branch", _o.id), else_=0)),
 )
 _set_variant = (
     update(organisation).where(_o.id == bindparam("b_id")).values(workflow_variant=bindparam("b_variant"))
@@ -119,6 +128,12 @@ class OrgRepo(Repository):
         """Ids of all branches in the subtree of `org_id` (itself included if it is a branch)."""
         return list(self.conn.execute(_branches_under, {"b_root": org_id}).scalars())
 
+    def tree_fingerprint(self) -> tuple:
+        """A one-row summary of the tree's shape (not its names): equal values mean, short of a
+        contrived collision, the same organisations under the same parents at the same levels —
+        what a process checks before reusing a subtree's branch ids it keeps (services.accounts.access)."""
+        return tuple(self.conn.execute(_fingerprint).one())
+
     def set_workflow_variant(self, org_id: int, workflow_variant: str | None) -> None:
         """A township picks (or drops, with None) its local definition variant."""
         result = self.conn.execute(_set_variant, {"b_id": org_id, "b_variant": workflow_variant})
@@ -161,6 +176,21 @@ class OrgRepo(Repository):
     def branches(self) -> list[tuple[int, str, str]]:
         """(id, code, name) of every branch, by id (plain tuples: a county's ~28,000)."""
         return [tuple(r) for r in self.conn.execute(_all_branches).all()]  # (fetchall: not a fetch a row)
+
+    def branch_count(self) -> int:
+        return self.conn.execute(_branch_count).scalar_one()
+
+    def branches_by_code(self, after: str | None, limit: int) -> list[tuple[int, str, str]]:
+        """(id, code, name) of the first `limit` branches by code (after the code `after`): the
+        unique code's index read in order, a page at a time."""
+        stmt = _branches_by_code if after is None else _branches_by_code.where(_o.code > after)
+        return [tuple(r) for r in self.conn.execute(stmt.limit(limit)).all()]
+
+    def branches_named(self, text: str) -> list[tuple[int, str, str]]:
+        """(id, code, name) of the branches whose name contains `text` (wildcards taken literally;
+        SQLite's LIKE ignores ASCII case: a caller wanting it exact checks again), by code."""
+        return [tuple(r) for r in self.conn.execute(
+            _branches_by_code.where(_o.name.contains(text, autoescape=True))).all()]
 
     def with_ancestors(self, branch_ids: Iterable[int]) -> list[tuple[int, int | None, str, str, str]]:
         """(id, parent_id, level, code, name) of those of `branch_ids` that are branches and of every

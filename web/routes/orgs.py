@@ -48,18 +48,6 @@ def _int(value: str | None, what: str) -> int | None:
 BRANCH_ROWS = 30  # 各党支部 rows listed at most: a province-sized county's ~28,000 were a 3 MB page (issue 19)
 
 
-def branch_rows(branches: list[dict], bq: str) -> tuple[list[dict], dict | None]:
-    """The 各党支部 table of the overdue page: every branch when there are at most BRANCH_ROWS,
-    else those whose name contains `bq` (all when empty), the most overdue first, BRANCH_ROWS of
-    them, with {all, late, q, matched, shown} to say what was left out (None: nothing was)."""
-    if len(branches) <= BRANCH_ROWS and not bq:
-        return branches, None
-    matched = [b for b in branches if bq in b["name"]] if bq else branches  # (sorted: most overdue first)
-    shown = matched[:BRANCH_ROWS]
-    return shown, {"all": len(branches), "late": sum(1 for b in branches if b["count"]), "q": bq,
-                   "matched": len(matched), "shown": len(shown)}
-
-
 @router.get("/overdue")
 def overdue_page(request: Request, branch: str | None = None, as_of: str | None = None, bq: str | None = None,
                  who=Depends(current_user)):
@@ -71,9 +59,9 @@ def overdue_page(request: Request, branch: str | None = None, as_of: str | None 
             day = parse_date(as_of)
         except ValueError as e:
             error = f"截至日期：{e}"
-    board = overdue_dashboard(pf, who, branch_id, None if error else day)
     bq = (bq or "").strip()[:40]
-    rows, summary = branch_rows(board["branches"], bq)
+    board = overdue_dashboard(pf, who, branch_id, None if error else day, rows=BRANCH_ROWS, name_contains=bq)
+    rows, summary = board["branches"], board["rows_summary"]
     return page(request, "overdue.html", {"title": "逾期事项", "b": board, "as_of": board["today"],
                                           "rows": rows, "rows_summary": summary, "bq": bq,
                                           "as_of_typed": as_of or "", "as_of_error": error,

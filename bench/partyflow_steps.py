@@ -29,7 +29,7 @@ OFFSETS = {
     "cultivation": 200, "target_selection": 425, "target_filing": 430, "sponsors": 430, "political_review": 445,
     "training": 455, "committee_review": 467, "pre_review": 475, "application_form": 481, "admission_meeting": 486,
     "committee_talk": 499, "admission_approval": 506, "admission_filing": 516, "branch_assignment": 516,
-    "oath": 516, "probation_education": 600, "conversion_application": 830, "conversion_meeting": 851,
+    "oath": 516, "probation_education": 600, "conversion_application": 845, "conversion_meeting": 851,
     "conversion_approval": 871, "archive": 877,
 }
 START = date(2016, 3, 1)
@@ -49,7 +49,7 @@ def _setup(app: App, n: int, per_branch: int = PER_BRANCH) -> tuple[list[int], l
         people = [uow.people.add(name=f"申请人{i}", gender="女" if i % 3 else "男", birth_date=date(1990, 1, 1))
                   for i in range(n)]
     evidence = {step: sample_evidence(step, START + timedelta(days=off), mentors=members[:2], sponsors=members[2:],
-                                      cal=app.calendar, members=20)
+                                      cal=app.calendar, members=len(members))  # 应到 = the roll (engine/rules/vote.py)
                 for step, off in OFFSETS.items()}
     return [branches[i // per_branch] for i in range(n)], people, evidence
 

@@ -24,11 +24,19 @@ VOTE_KEYS = ("should_attend", "present", "yes", "no", "abstain", "written")
 VOTE_EXTRA_KEYS = ("probationary_present", "no_rights_present")
 VOTE_LABELS = {"should_attend": "应到", "present": "实到", "yes": "赞成", "no": "反对", "abstain": "弃权",
                "written": "书面表决", "probationary_present": "到会预备党员", "no_rights_present": "到会无表决权党员"}
+# The recorder's tick 「应到人数与名册不符，已核实无误」 (engine/rules/vote.py `roll_mismatch`): kept in
+# the vote as 1 only when ticked, so the record says the number was checked, not mistyped.
+VOTE_ROLL_CHECKED = "roll_checked"
+VOTE_ROLL_CHECKED_LABEL = "应到人数与名册不符，已核实无误"
+# No branch meeting has this many members with a vote (a branch of over 100 members sets up a
+# 党委, 党章第三十条); a larger number is a typing error (99999), never a fact for the record.
+VOTE_MAX = 1000
 _VOTE_ALIASES = {"应到": "should_attend", "实到": "present", "赞成": "yes", "反对": "no", "弃权": "abstain", "书面": "written",
                  "should": "should_attend", "书面表决": "written", "预备党员": "probationary_present",
                  "到会预备党员": "probationary_present", "列席预备党员": "probationary_present",
                  "预备": "probationary_present", "无表决权": "no_rights_present", "无表决权党员": "no_rights_present",
-                 "到会无表决权党员": "no_rights_present"}
+                 "到会无表决权党员": "no_rights_present", "已核实": VOTE_ROLL_CHECKED, "名册已核实": VOTE_ROLL_CHECKED,
+                 VOTE_ROLL_CHECKED_LABEL: VOTE_ROLL_CHECKED}
 
 
 class _Bad(ValueError):
@@ -143,6 +151,7 @@ def _vote(value: Any) -> dict[str, int]:
             if key in raw:
                 raise _Bad(f"表决的“{k.strip()}”写了两次")
             raw[key] = v
+    checked = raw.pop(VOTE_ROLL_CHECKED, None)
     unknown = set(raw) - set(VOTE_KEYS) - set(VOTE_EXTRA_KEYS)
     if unknown:
         raise _Bad(f"未知的表决字段：{'、'.join(sorted(unknown))}；可写：{'、'.join(VOTE_LABELS.values())}")
@@ -151,6 +160,11 @@ def _vote(value: Any) -> dict[str, int]:
         raise _Bad("表决须写明 应到、实到、赞成、反对、弃权 人数（如 16,9,9,0,0）")
     out = {k: _int(raw.get(k, 0)) for k in VOTE_KEYS}
     out.update((k, _int(raw[k])) for k in VOTE_EXTRA_KEYS if k in raw)
+    too_many = [f"{VOTE_LABELS[k]} {n}" for k, n in out.items() if n > VOTE_MAX]
+    if too_many:
+        raise _Bad(f"{'、'.join(too_many)} 人不合常理：党支部党员大会的人数不会超过 {VOTE_MAX} 人，请核对")
+    if checked is not None and _bool(checked):
+        out[VOTE_ROLL_CHECKED] = 1
     return out
 
 
@@ -245,6 +259,17 @@ def by_field_name(step: StepSpec, evidence: Mapping[str, Any]) -> Mapping[str, A
     return out
 
 
+def _within(spec: FieldSpec, n: int) -> bool:
+    return (spec.min is None or n >= spec.min) and (spec.max is None or n <= spec.max)
+
+
+def _range_words(spec: FieldSpec) -> str:
+    """An int field's bounds in words: 应在 0 至 30 之间 / 不能超过 30 / 不能少于 1."""
+    if spec.min is not None and spec.max is not None:
+        return f"应在 {spec.min} 至 {spec.max} 之间"
+    return f"不能超过 {spec.max}" if spec.max is not None else f"不能少于 {spec.min}"
+
+
 def field_labels(step: StepSpec) -> str:
     """The step's field labels for a message: “谈话人”、“谈话记录”."""
     return "、".join(f"“{_short_label(f.label)}”" for f in step.evidence) or "无"
@@ -272,6 +297,10 @@ def normalise(step: StepSpec, evidence: Mapping[str, Any]) -> tuple[dict[str, An
             out[spec.name] = _value(spec, value)
         except _Bad as e:
             problems.append(Violation("evidence.invalid", f"{step.name}的“{spec.label}”：{e}", art))
+            continue
+        if spec.type == "int" and not _within(spec, out[spec.name]):
+            problems.append(Violation("evidence.range", f"{step.name}的“{spec.label}”：{_range_words(spec)}，"
+                                      f"填写的 {out[spec.name]} 不合常理，请核对（{label}）", art))
             continue
         if check_count:  # a people field without a `count` rule (that rule reports it with its article)
             n = len(out[spec.name])

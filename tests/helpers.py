@@ -44,7 +44,7 @@ TIMELINE: dict[str, date] = {
     "admission_filing": date(2017, 7, 20),
     "branch_assignment": date(2017, 7, 20),
     "oath": date(2017, 7, 20),
-    "conversion_application": date(2018, 6, 1),
+    "conversion_application": date(2018, 6, 13),  # from a week before 预备期满 (cpc_2014@3, 第三十三条)
     "conversion_meeting": date(2018, 6, 20),
     "conversion_approval": date(2018, 7, 10),
     "archive": date(2018, 7, 16),

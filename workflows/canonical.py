@@ -84,6 +84,10 @@ def _field_data(f: FieldSpec) -> dict[str, Any]:
         out["min_items"] = f.min_items
     if f.max_items is not None:
         out["max_items"] = f.max_items
+    if f.min is not None:
+        out["min"] = f.min
+    if f.max is not None:
+        out["max"] = f.max
     return out
 
 

@@ -91,6 +91,8 @@ class FieldSpec:
     min_items: int | None = None
     max_items: int | None = None
     choice_labels: Mapping[str, str] = field(default_factory=dict)  # choice code -> Chinese label
+    min: int | None = None  # an int field's bounds (a training of 400 days is a typing error, not a fact)
+    max: int | None = None
 
     def choice_label(self, value: Any) -> str:
         return self.choice_labels.get(str(value), str(value))

@@ -23,7 +23,7 @@ STEP_KEYS = {
 }
 STEP_REQUIRED = ("id", "number", "name", "stage", "actor")
 ARTICLE_KEYS = {"number", "confidence", "unverified", "note", "source"}
-FIELD_KEYS = {"name", "type", "label", "required", "choices", "choice_labels", "min_items", "max_items"}
+FIELD_KEYS = {"name", "type", "label", "required", "choices", "choice_labels", "min_items", "max_items", "min", "max"}
 OUTCOME_KEYS = {"field", "positive", "negative", "effects", "approved_by", "means"}
 PROBATION_KEYS = {"after", "months", "article", "confidence", "unverified", "note", "source"}
 # A rule's keys that are not parameters of its kind: its name, kind, citation and message.
@@ -38,6 +38,9 @@ PARAM_TYPE = {
     "max_months": "int", "every_months": "pos", "remind_days": "days", "min": "int", "max": "int",
     "min_days": "int", "min_hours": "int", "min_months": "int", "times": "pos", "periods": "periods",
 }
+# A kind's parameter whose type differs from PARAM_TYPE: a "not before" may open a few days before its
+# anchor (转正申请 about a week before 预备期满: `days: -7`).
+PARAM_KIND_TYPE = {("not_before", "days"): "signed"}
 # How a recurring duty counts its periods (workflows.model.RULE_KINDS["recurring"]).
 RECURRING_PERIODS = ("from_anchor", "calendar")
 # Parameters naming an evidence field of the step, and the field types each accepts.
@@ -78,6 +81,6 @@ ONE_INTERVAL_UNIT = {
     "public_notice": ("working_days", "days"),
 }
 # How a parameter type is named in a message.
-PARAM_TYPE_NAMES = {"int": "非负整数", "pos": "正整数", "days": "正整数列表", "anchor": "步骤 id",
+PARAM_TYPE_NAMES = {"int": "非负整数", "signed": "整数（负数表示提前）", "pos": "正整数", "days": "正整数列表", "anchor": "步骤 id",
                     "periods": "from_anchor（自起算日起每段）或 calendar（按自然季度/半年）"}
 

@@ -34,6 +34,7 @@ from workflows.schema import (
     OUTCOME_EFFECTS,
     OUTCOME_KEYS,
     OUTCOME_NEGATIVES,
+    PARAM_KIND_TYPE,
     PARAM_TYPE,
     PARAM_TYPE_NAMES,
     PROBATION_KEYS,
@@ -311,7 +312,12 @@ class Validator(ValueChecks):
                 self.add(f.at("min_items") if "min_items" in f else f.at("max_items"), f"{fwhat}只有 people 类型才能设 min_items/max_items")
             if lo is not None and hi is not None and lo > hi:
                 self.add(f.at("min_items"), f"{fwhat}的 min_items（{lo}）大于 max_items（{hi}）")
-            out.append(FieldSpec(fname, ftype, label, required, choices, lo, hi, labels))
+            vmin, vmax = self.nat(f, "min", fwhat), self.nat(f, "max", fwhat)
+            if ("min" in f or "max" in f) and ftype != "int":
+                self.add(f.at("min") if "min" in f else f.at("max"), f"{fwhat}只有 int 类型才能设 min/max")
+            if vmin is not None and vmax is not None and vmin > vmax:
+                self.add(f.at("min"), f"{fwhat}的 min（{vmin}）大于 max（{vmax}）")
+            out.append(FieldSpec(fname, ftype, label, required, choices, lo, hi, labels, vmin, vmax))
         return out
 
     def outcome(self, s: YamlMap, sid: str, what: str, fields: Mapping[str, FieldSpec]) -> Outcome | None:
@@ -465,7 +471,9 @@ class Validator(ValueChecks):
                 want = "、".join(sorted(FIELD_PARAM_TYPES[(kind, k)]))
                 self.add(o, f"{what}的参数 {k} 引用的证据字段 {v} 类型为 {f.type}，应为 {want}")
             return v
-        t = PARAM_TYPE.get(k)
+        t = PARAM_KIND_TYPE.get((kind, k)) or PARAM_TYPE.get(k)
+        if t == "signed" and not is_int(v):
+            self.add(o, f"{what}的参数 {k} 应为{PARAM_TYPE_NAMES[t]}，实际为 {v!r}")
         if t == "anchor":
             if v not in self.step_maps and v not in COMPUTED_ANCHORS:
                 self.log.missing_step(o, what, v)

@@ -16,10 +16,33 @@ def passed(rule: RuleSpec, c: Check) -> list[Violation]:
     return [Violation("passed", c.message(rule, f"{c.step.name}须“{label}”为是"), rule.citation.article)]
 
 
+HOURS_A_DAY = 12  # class hours a training day can hold at the very most (usually 6–8)
+
+
+def _longer_than_since(c: Check, days: int, hours: int) -> str | None:
+    """A training cannot last longer than the time since the step it follows (确定为发展对象, 第十七条
+    trains 发展对象): 400 days of training 30 days after the listing is a typing error."""
+    prior = [(c.state.done[r], r) for r in c.step.requires if r in c.state.done]
+    if not prior:
+        return None
+    since, sid = max(prior)
+    span = (c.occurred_on - since).days + 1
+    name = c.proc.steps[sid].name if sid in c.proc.steps else sid
+    if days > span:
+        return f"培训天数 {days} 天超过了自“{name}”（{since}）至培训日期 {c.occurred_on} 的 {span} 天，请核对"
+    if hours > span * HOURS_A_DAY:
+        return (f"培训学时 {hours} 学时超过了自“{name}”（{since}）至培训日期 {c.occurred_on} 的 {span} 天"
+                f"所能容纳的学时（每天最多按 {HOURS_A_DAY} 学时计），请核对")
+    return None
+
+
 def training(rule: RuleSpec, c: Check) -> list[Violation]:
     days = int(c.evidence.get(rule.params["days_field"]) or 0)
     hours = int(c.evidence.get(rule.params["hours_field"]) or 0)
     min_days, min_hours = int(rule.params["min_days"]), int(rule.params["min_hours"])
+    longer = _longer_than_since(c, days, hours)
+    if longer:
+        return [Violation("training.length", f"{longer}（{rule.citation.label()}）", rule.citation.article)]
     if days >= min_days or hours >= min_hours:
         return []
     waiver_field = rule.params.get("waiver_field")

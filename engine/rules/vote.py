@@ -7,7 +7,9 @@ members under 留党察看 or with rights suspended) may be recorded beside the 
 none of them, and a record whose numbers only add up if they voted or were counted is refused.
 
 `roll_notes` compares 应到 with the branch's roll on the meeting date when the service looked it
-up (`Context.roll`): a difference is a warning, never a refusal (the roll may be incomplete).
+up (`Context.roll`): a difference is a warning (the roll may be incomplete: an imported ledger
+carries candidates, not always every member). A large difference (`roll_mismatch`: 500 on a roll
+of 7) is refused until the recorder ticks 「应到人数与名册不符，已核实无误」, which the vote keeps.
 """
 from __future__ import annotations
 
@@ -15,10 +17,19 @@ from typing import Any, Mapping
 
 from engine.context import Context
 from engine.errors import Violation
+from engine.evidence import VOTE_ROLL_CHECKED, VOTE_ROLL_CHECKED_LABEL
 from engine.rules.check import Check
 from workflows.model import RuleSpec, StepSpec
 
 ROLL_NAMES_SHOWN = 30  # a warning names the roll; a larger branch is cut with 等
+ROLL_SLACK = 20  # 应到 may differ from the roll by this many (or by the roll's size) with a note only
+
+
+def roll_mismatch(should: int, on_roll: int) -> bool:
+    """Whether 应到 differs from the roll by more than 20 and more than the roll itself (500 on a
+    roll of 7): a roll may lack some members (an imported ledger carries candidates, not always
+    every member), but not more than it holds — a typing error, so the recorder confirms it."""
+    return abs(should - on_roll) > max(ROLL_SLACK, on_roll)
 
 
 def vote_passed(v: Mapping[str, Any]) -> bool:
@@ -67,6 +78,12 @@ def vote(rule: RuleSpec, c: Check) -> list[Violation]:
                 art,
             )
         ]
+    roll = c.ctx.roll
+    if (roll is not None and roll.recorded and not v.get(VOTE_ROLL_CHECKED)
+            and roll_mismatch(should, len(roll.voters))):
+        return [Violation("vote.roll", (
+            f"应到会有表决权的正式党员填写 {should} 人，本支部名册上 {roll.on} 有表决权的正式党员 {len(roll.voters)} 人，"
+            f"相差较大：请核对应到人数；如名册不全、填写无误，请勾选「{VOTE_ROLL_CHECKED_LABEL}」后再记录（{_cite(rule)}）"), art)]
     if 2 * present <= should:
         return [
             Violation(
@@ -124,5 +141,7 @@ def roll_notes(step: StepSpec, evidence: Mapping[str, Any], ctx: Context) -> lis
                 + (f"：{_names(roll.voters)}" if roll.voters else ""))
         if roll.probationary and should == on_roll + len(roll.probationary):
             text += f"；填写的应到人数似乎包括了预备党员（{_names(roll.probationary)}），预备党员没有表决权"
+        if v.get(VOTE_ROLL_CHECKED):
+            text += "；记录人已核实应到人数无误"
         notes.append(f"{text}（{_cite(rule)}；留党察看、停止党员权利按当前登记核对）")
     return notes

@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Iterable, Any, Mapping
 
 from engine.errors import Violation
-from engine.evidence import VOTE_EXTRA_KEYS, VOTE_KEYS, VOTE_LABELS, normalise, parse_date
+from engine.evidence import VOTE_EXTRA_KEYS, VOTE_KEYS, VOTE_LABELS, VOTE_ROLL_CHECKED, VOTE_ROLL_CHECKED_LABEL, normalise, parse_date
 from services.app import App
 from workflows.model import FieldSpec, StepSpec
 
@@ -79,6 +79,7 @@ def form_fields(app: App, step: StepSpec, branch_id: int, also: Iterable[int] = 
                          "到会须超过应到的半数，会议方为有效；赞成超过应到的半数为通过，否则记为未通过"
                          + (f"（细则{article}）" if article else "")
                          + "。书面表决：未到会、书面表达意见的人数（其票已计入赞成、反对、弃权）。")
+            f["roll_check"] = (VOTE_ROLL_CHECKED, VOTE_ROLL_CHECKED_LABEL)  # ticked when 应到 is far from the roll
             f["extra_hint"] = ("到会但没有表决权的人数（不计入应到、实到，也不投票；没有可不填）。"
                                "无表决权党员：受留党察看处分或被停止党员权利的党员。")
         out.append(f)
@@ -99,9 +100,13 @@ def evidence_from_form(step: StepSpec, form: Mapping[str, Any], getlist) -> tupl
         if spec.type == "vote":
             parts = {k: str(form.get(f"{key}.{k}", "")).strip() for k in (*VOTE_KEYS, *VOTE_EXTRA_KEYS)}
             typed.update({f"{key}.{k}": v for k, v in parts.items()})
+            checked = str(form.get(f"{key}.{VOTE_ROLL_CHECKED}", "")).strip()
+            typed[f"{key}.{VOTE_ROLL_CHECKED}"] = checked
             if any(parts.values()):  # empty: 书面表决 is 0, the attendees without a vote are left out
                 evidence[spec.name] = {k: (v or ("0" if k == "written" else "")) for k, v in parts.items()}
                 evidence[spec.name] = {k: v for k, v in evidence[spec.name].items() if v != ""}
+                if checked:
+                    evidence[spec.name][VOTE_ROLL_CHECKED] = "1"
         elif spec.type == "people":
             values = [str(v).strip() for v in getlist(key) if str(v).strip()]
             typed[key] = values

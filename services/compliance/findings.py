@@ -95,3 +95,25 @@ def findings_for(app: App, who: Principal, *, org_id: int | None = None, period:
         "by_article": sorted(counts.items(), key=lambda kv: -kv[1]),
         "items": [_item(i) for i in items[:limit]], "more": max(0, len(items) - limit),
     }
+
+
+CANDIDATE_LINES = 10  # findings named on a candidate's page; the rest are counted (合规检查 lists them all)
+
+
+def candidate_findings(app: App, candidate_id: int) -> dict:
+    """The compliance findings stored for one candidate (an imported ledger's under-age application,
+    第五条; a correction that broke a rule), as short lines for the candidate's page, so the
+    secretary and the township see them where they work, not only on the 合规检查 page.
+    {lines: [str], more: int}."""
+    with app.uow(read_only=True) as uow:
+        rows = uow.findings.for_candidate(candidate_id, CANDIDATE_LINES)
+        more = uow.findings.count_for_candidate(candidate_id) - len(rows) if len(rows) == CANDIDATE_LINES else 0
+    lines = []
+    for r in rows:
+        on = _as_day(r.occurred_on)
+        lines.append(f"{on}：{r.message}（{SOURCE_NAMES.get(r.source, r.source)}）")
+    return {"lines": lines, "more": more}
+
+
+def _as_day(v) -> str:
+    return v.isoformat() if isinstance(v, date) else str(v)[:10]

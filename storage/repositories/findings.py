@@ -5,7 +5,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, func, insert, select
 
 from ..tables import candidate, finding, organisation, person
 from .base import Repository
@@ -54,3 +54,13 @@ class FindingRepo(Repository):
         if import_id is not None:
             stmt = stmt.where(_f.import_id == import_id)
         return list(self.conn.execute(stmt))
+
+    def for_candidate(self, candidate_id: int, limit: int) -> list:
+        """One candidate's findings, oldest act first, at most `limit` (its page shows a few)."""
+        stmt = (select(_f.source, _f.step, _f.rule, _f.article, _f.message, _f.occurred_on)
+                .where(_f.candidate_id == candidate_id).order_by(_f.occurred_on, _f.id).limit(limit))
+        return list(self.conn.execute(stmt))
+
+    def count_for_candidate(self, candidate_id: int) -> int:
+        return self.conn.execute(select(func.count()).select_from(finding)
+                                 .where(_f.candidate_id == candidate_id)).scalar_one()

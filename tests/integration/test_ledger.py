@@ -23,9 +23,9 @@ from reports.period import parse_period
 from tests.ledger_helpers import clean_path, ledger_row, township_layout, write_ledger
 from workflows.registry import Registry
 
-# The rows' dates follow the rules they are imported under (applications in 2014–2015: cpc_2014@2);
+# The rows' dates follow the rules they are imported under (applications in 2014–2015: cpc_2014@3);
 # the sheet's headers are the township's layout on the test clock (township_layout: cpc_2026@2).
-D = Registry.default().get("cpc_2014@2")
+D = Registry.default().for_date(date(2015, 3, 1))  # the version these rows are imported under (cpc_2014@3)
 
 
 def _counts(app):
@@ -71,7 +71,7 @@ def test_preview_confirm_audit_undo(app, town, tmp_path):
     plan = ledger.preview(app, path, "t")
     assert plan.ok and len(plan.planned) == 5 and _counts(app) == before  # preview writes nothing
     found = {(p.name, f.rule, f.article) for p, f in plan.findings}
-    assert {p.definition.key for p in plan.planned} == {"cpc_2014@2"}
+    assert {p.definition.key for p in plan.planned} == {"cpc_2014@3"}
     assert found == {("乙短期", "not_before", "第十三条"), ("丁迟批", "late", "第二十六条")}
     stages = plan.summary()["stages"]
     assert stages == {"正式党员": 1, "发展对象": 2, "预备党员": 2}
@@ -301,3 +301,26 @@ def test_undo_refused_once_an_imported_member_is_named_as_a_sponsor(app, town, t
         ledger.undo(app, res["import_id"])
     assert "壬申请的第 5 条记录" in str(e.value) and f"候选人 {cid}" not in str(e.value)  # a name, not an id
     assert _counts(app) == before and verify(app).ok
+
+
+@pytest.mark.parametrize("birth, found", [(date(1997, 3, 2), True), (date(1997, 3, 1), False)])  # 18 on 2015-03-01
+def test_an_imported_under_age_application_is_shown_on_the_candidates_page(app, town, tmp_path, birth, found):
+    """第五条: the ledger is imported as it is (the finding records the breach), and the candidate's
+    own page lists the finding with its article (services.compliance.findings.candidate_findings)."""
+    from services.compliance.findings import candidate_findings
+
+    L = township_layout(app)
+    steps = clean_path(D, date(2015, 3, 1), until="mentors_assigned")
+    path = write_ledger(tmp_path / "台账.xlsx", L, [ledger_row(L, name="少年甲", branch="贺丰村党支部", steps=steps,
+                                                             birth=birth)])
+    res = ledger.confirm(app, path, "t")
+    assert res["candidates"] == 1 and res["findings"] == (1 if found else 0)
+    with app.uow(read_only=True) as uow:
+        cid = uow.candidates.list([uow.orgs.by_code("b1").id])[0].id
+    shown = candidate_findings(app, cid)
+    if not found:
+        assert shown == {"lines": [], "more": 0}
+        return
+    assert len(shown["lines"]) == 1 and shown["more"] == 0
+    line = shown["lines"][0]
+    assert line.startswith("2015-03-01：") and "年满18周岁" in line and "细则第五条" in line and line.endswith("（导入台账）")

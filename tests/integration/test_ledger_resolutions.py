@@ -47,7 +47,7 @@ def test_import_pending_and_approved_extensions_then_decide_them(app, town, tmp_
     path = write_ledger(tmp_path / "台账.xlsx", layout, _rows(layout))
     plan = ledger.preview(app, path, "t")
     assert plan.ok, plan.as_dict()["error_list"]
-    assert {p.definition.key for p in plan.planned} == {"cpc_2014@2"}
+    assert {p.definition.key for p in plan.planned} == {"cpc_2014@3"}  # the version in force for these dates: the newest
     assert plan.summary()["pending_approvals"] == 2
     notes = [(p.name, f.message) for p, f in plan.findings if f.kind == "notice"]
     assert sorted(n for n, _ in notes) == ["丙待批", "乙待批"] and "按待上级党委审批导入" in notes[0][1]

@@ -149,10 +149,10 @@ def test_definition_pinned_by_application_date(app, town):
     # the revision is in force from its issue on 2026-05-11 (第四十四条), the second version of the rules
     old = uc.register_applicant(app, person_id=town["person"], branch_id=town["b1"], occurred_on=date(2026, 5, 10), actor="x")
     new = uc.register_applicant(app, person_id=p2, branch_id=town["b1"], occurred_on=date(2026, 5, 11), actor="x")
-    assert old.decision.state.definition_key == "cpc_2014@2"
-    assert new.decision.state.definition_key == "cpc_2026@2"
+    assert old.decision.state.definition_key == "cpc_2014@3"
+    assert new.decision.state.definition_key == "cpc_2026@3"
     with app.uow() as uow:
-        assert uow.definitions.get("cpc_2014@2").sha256 == app.definition("cpc_2014@2").sha256
+        assert uow.definitions.get("cpc_2014@3").sha256 == app.definition("cpc_2014@3").sha256
 
 
 def test_township_variant_applies_to_its_branches(app, town):
@@ -363,7 +363,7 @@ def test_correction_maps_supersedes_from_the_loaded_log(app, town, monkeypatch):
     assert (row.definition_key, row.version, res.version) == ("cpc_2026@1", version + 1, version + 1)
     uc.void(app, cid, 4, actor="乡党委", reason="迁移决定撤销")
     row = _snapshot(app, cid)[0]
-    assert row.definition_key == "cpc_2014@2" == row.state["definition_key"]
+    assert row.definition_key == "cpc_2014@3" == row.state["definition_key"]
     assert verify(app).ok
 
 
@@ -378,7 +378,7 @@ def test_overdue_names_steps_without_reading_each_candidate(app, town, monkeypat
     items = queries.overdue(app, date(2026, 11, 25))
     assert [(i["candidate_id"], i["step"], i["step_name"]) for i in items] == [(cid, "first_talk", "党组织派人谈话")]
     with app.uow() as uow:
-        assert {r.definition_key for r in uow.deadlines.overdue(date(2026, 11, 25))} == {"cpc_2026@2"}
+        assert {r.definition_key for r in uow.deadlines.overdue(date(2026, 11, 25))} == {"cpc_2026@3"}
 
 
 def test_death_keeps_the_membership_the_log_shows(app, town):

@@ -11,7 +11,7 @@ import pytest
 
 from engine import CompleteStep, Correct, decide
 from engine.context import Roll
-from engine.evidence import normalise, vote_text
+from engine.evidence import VOTE_MAX, normalise, vote_text
 from engine.rules.vote import ROLL_NAMES_SHOWN
 from tests.helpers import TIMELINE, ctx, definition, evidence, messages, walk
 
@@ -167,7 +167,7 @@ def test_should_attend_that_counted_the_probationary_members_is_pointed_out():
 
 def test_a_large_roll_is_cut_with_deng():
     names = tuple(f"党员{i}" for i in range(ROLL_NAMES_SHOWN + 5))
-    note = next(w for w in _meeting(_vote(16, 9, 9), Roll(MEETING, names)).warnings if "名册" in w)
+    note = next(w for w in _meeting(_vote(16, 9, 9, roll_checked=1), Roll(MEETING, names)).warnings if "名册" in w)
     assert f"党员{ROLL_NAMES_SHOWN - 1}等" in note and f"党员{ROLL_NAMES_SHOWN}" not in note
 
 
@@ -197,3 +197,74 @@ def test_fewer_votes_than_voters_is_recorded_with_a_warning(cast, warned):
     if warned:
         assert notes == ["赞成、反对、弃权票合计 9 票，少于实到与书面表决人数之和 10：请核对票数"
                          "（到会有表决权的党员未表示赞成或反对的，计为弃权；细则第二十条、第二十一条）"]
+
+
+# --- absurd numbers: never in the record ------------------------------------------------------------
+
+SEVEN = tuple(f"党员{i}" for i in range(7))
+
+
+@pytest.mark.parametrize("should, ok", [(VOTE_MAX, True), (VOTE_MAX + 1, False)])
+def test_a_count_beyond_any_branch_meeting_is_refused_naming_the_field(should, ok):
+    """99999 was recorded (已记录) with an amber note; no branch meeting has over 1000 voters."""
+    d = _meeting(_vote(should, should, should))
+    assert d.ok is ok, messages(d)
+    if not ok:
+        assert f"支部大会讨论的“表决结果”：应到 {should}、实到 {should}、赞成 {should} 人不合常理" in messages(d)
+        assert d.violations[0].code == "evidence.invalid"
+
+
+@pytest.mark.parametrize("should, ok", [(27, True), (28, False), (500, False)])  # 7 on the roll: up to 20 more
+def test_should_attend_far_from_the_roll_needs_the_recorders_confirmation(should, ok):
+    """500 on a roll of 7 was recorded with a note only; a large difference now waits for the tick
+    「应到人数与名册不符，已核实无误」 (the roll may be incomplete, so it is not refused outright)."""
+    d = _meeting(_vote(should, should, should), Roll(MEETING, SEVEN))
+    assert d.ok is ok, messages(d)
+    if not ok:
+        assert d.violations[0].code == "vote.roll"
+        assert (f"应到会有表决权的正式党员填写 {should} 人，本支部名册上 2017-06-20 有表决权的正式党员 7 人，相差较大"
+                in messages(d))
+        assert "请勾选「应到人数与名册不符，已核实无误」后再记录（细则第二十条、第二十一条）" in messages(d)
+
+
+def test_a_confirmed_difference_is_recorded_with_the_note_and_the_tick_kept():
+    d = _meeting(_vote(500, 499, 499, roll_checked="是"), Roll(MEETING, SEVEN))
+    assert d.ok, messages(d)
+    assert d.event.evidence["vote"]["roll_checked"] == 1
+    assert any("填写 500 人" in w and "记录人已核实应到人数无误" in w for w in d.warnings)
+    assert vote_text(d.event.evidence["vote"]) == "应到500 实到499 赞成499 反对0 弃权0"
+
+
+def test_the_conversion_meeting_is_checked_against_the_roll_too():
+    d = _meeting(_vote(500, 499, 499), Roll(CONVERSION, SEVEN), step="conversion_meeting", on=CONVERSION)
+    assert not d.ok and d.violations[0].code == "vote.roll" and "细则第三十三条" in messages(d)
+
+
+def test_without_a_roll_only_the_absolute_bound_applies():
+    assert _meeting(_vote(500, 499, 499)).ok
+    assert _meeting(_vote(500, 499, 499), Roll(MEETING, recorded=False)).ok
+
+
+def test_a_correction_far_from_the_roll_needs_the_tick_too():
+    """A correction goes into the same permanent record: an unconfirmed large difference is refused
+    there as well (the tick is on the correction form), a confirmed one kept with its note."""
+    events = []
+    state = walk("committee_talk", events=events)
+    target = next(e for e in events if e.step == "admission_meeting")
+    c = replace(ctx(), roll=Roll(MEETING, SEVEN))
+
+    def correct(vote):
+        return decide(definition(), state, Correct(target.seq, "t", "更正记录", evidence={"vote": vote}), c,
+                      history=events, resolve=lambda k: definition(k))
+
+    d = correct(_vote(60, 40, 40))
+    assert not d.ok and "相差较大" in messages(d)
+    d = correct(_vote(60, 40, 40, roll_checked=1))
+    assert d.ok and any("填写 60 人" in w and "已核实" in w for w in d.warnings)
+
+
+@pytest.mark.parametrize("should, ok", [(0, True), (60, True), (61, False)])  # 30 on the roll: differs by at most 30
+def test_a_large_roll_allows_a_difference_up_to_its_size(should, ok):
+    names = tuple(f"党员{i}" for i in range(30))
+    d = _meeting(_vote(should, should, should) if should else _vote(0, 0, 0), Roll(MEETING, names))
+    assert (not any(v.code == "vote.roll" for v in d.violations)) is ok, messages(d)

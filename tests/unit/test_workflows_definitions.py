@@ -286,12 +286,12 @@ def test_notice7_changes_only_the_notice(reg, d14):
 @pytest.mark.parametrize(
     "day, key",
     [
-        (date(2014, 6, 10), "cpc_2014@2"),  # the second version of the rules: same date, higher version
-        (date(2018, 3, 1), "cpc_2014@2"),
-        (date(2026, 5, 10), "cpc_2014@2"),
-        (date(2026, 5, 11), "cpc_2026@2"),  # 第四十四条: in force from its issue (中办 2026-05-11)
-        (date(2026, 5, 19), "cpc_2026@2"),  # not @1, though @1 starts later: the highest version in force
-        (date(2030, 1, 1), "cpc_2026@2"),
+        (date(2014, 6, 10), "cpc_2014@3"),  # the third version of the rules: same date, highest version
+        (date(2018, 3, 1), "cpc_2014@3"),
+        (date(2026, 5, 10), "cpc_2014@3"),
+        (date(2026, 5, 11), "cpc_2026@3"),  # 第四十四条: in force from its issue (中办 2026-05-11)
+        (date(2026, 5, 19), "cpc_2026@3"),  # not @1, though @1 starts later: the highest version in force
+        (date(2030, 1, 1), "cpc_2026@3"),
     ],
 )
 def test_for_date(reg, day, key):
@@ -306,7 +306,7 @@ def test_for_date_before_2014_is_an_error(reg):
 def test_for_date_with_a_township_variant(reg):
     variants = {"cpc_2014": "cpc_2014_notice7"}
     assert reg.for_date(date(2018, 3, 1), variants).key == "cpc_2014_notice7@2"  # its newest version
-    assert reg.for_date(date(2026, 6, 1), variants).key == "cpc_2026@2"  # the variant patches 2014 only
+    assert reg.for_date(date(2026, 6, 1), variants).key == "cpc_2026@3"  # the variant patches 2014 only
     with pytest.raises(LookupError, match="乡镇变体"):
         reg.for_date(date(2018, 3, 1), {"cpc_2014": "cpc_2014_notice9"})
     with pytest.raises(LookupError, match="不是乡镇变体"):
@@ -318,11 +318,11 @@ def test_local_variants_are_never_chosen_by_date(reg):
 
 
 def test_get_and_keys(reg):
-    assert reg.keys() == ["cpc_2014@1", "cpc_2014@2", "cpc_2014_notice7@1", "cpc_2014_notice7@2",
-                          "cpc_2014_thought_reports@1", "cpc_2026@1", "cpc_2026@2"]
+    assert reg.keys() == ["cpc_2014@1", "cpc_2014@2", "cpc_2014@3", "cpc_2014_notice7@1", "cpc_2014_notice7@2",
+                          "cpc_2014_thought_reports@1", "cpc_2026@1", "cpc_2026@2", "cpc_2026@3"]
     with pytest.raises(LookupError, match="未找到流程定义 cpc_2014@9"):
         reg.get("cpc_2014@9")
-    assert reg.get("cpc_2026").key == "cpc_2026@2"
+    assert reg.get("cpc_2026").key == "cpc_2026@3"
 
 
 def test_default_is_loaded_once():
@@ -332,15 +332,15 @@ def test_default_is_loaded_once():
 def test_a_new_version_does_not_change_the_pinned_one(tmp_path: Path, reg):
     src = Path(default_paths()[0]).read_text(encoding="utf-8")
     assert "id: cpc_2014\nversion: 1" in src
-    v3 = src.replace("version: 1", "version: 3", 1).replace("months: 1, remind_days: [7, 1]", "months: 2, remind_days: [7, 1]")
-    (tmp_path / "cpc_2014_v3.yaml").write_text(v3, encoding="utf-8")
-    paths = [tmp_path / "cpc_2014_v3.yaml", *reversed(default_paths())]  # any order: extends resolved
+    v4 = src.replace("version: 1", "version: 4", 1).replace("months: 1, remind_days: [7, 1]", "months: 2, remind_days: [7, 1]")
+    (tmp_path / "cpc_2014_v4.yaml").write_text(v4, encoding="utf-8")
+    paths = [tmp_path / "cpc_2014_v4.yaml", *reversed(default_paths())]  # any order: extends resolved
     r2 = Registry.from_paths(paths)
-    for key in ("cpc_2014@1", "cpc_2014@2", "cpc_2026@1", "cpc_2026@2", "cpc_2014_notice7@1"):
+    for key in ("cpc_2014@1", "cpc_2014@2", "cpc_2014@3", "cpc_2026@1", "cpc_2026@2", "cpc_2026@3", "cpc_2014_notice7@1"):
         assert r2.get(key).sha256 == reg.get(key).sha256  # still extend what they extended
-    assert rule(r2.get("cpc_2014@3"), "first_talk", "due_within").params["months"] == 2
-    assert r2.for_date(date(2018, 3, 1)).key == "cpc_2014@3"  # same date, higher version
-    assert r2.get("cpc_2014").key == "cpc_2014@3"
+    assert rule(r2.get("cpc_2014@4"), "first_talk", "due_within").params["months"] == 2
+    assert r2.for_date(date(2018, 3, 1)).key == "cpc_2014@4"  # same date, higher version
+    assert r2.get("cpc_2014").key == "cpc_2014@4"
 
 
 def test_add_refuses_to_change_a_published_version(reg, d14):

@@ -453,3 +453,38 @@ def test_a_list_where_a_word_belongs_is_a_problem_not_a_crash(old, new, key):
     with pytest.raises(DefinitionError) as err:
         load_text(base.replace(old, new, 1), "x.yaml")
     assert f"的 {key} 应为单个值" in str(err.value)
+
+
+# --- an int field's bounds and a "not before" that opens early (cpc_2014@3, cpc_2026@3) -----------------
+
+def test_int_field_bounds_load_and_count_in_the_hash():
+    plain = load(BASE)
+    text = BASE.replace("{name: note, type: text, label: 备注, required: false}",
+                        "{name: note, type: text, label: 备注, required: false}\n      - {name: days, type: int, label: 天数, min: 0, max: 30}")
+    defn = load(text)
+    f = defn.step("apply").field("days")
+    assert (f.min, f.max) == (0, 30)
+    assert definition_to_data(defn)["steps"][0]["evidence"][1] == {"name": "days", "type": "int", "label": "天数", "min": 0, "max": 30}
+    assert "min" not in definition_to_data(plain)["steps"][0]["evidence"][0]  # fields without bounds keep their hash
+
+
+@pytest.mark.parametrize("field, words", [
+    ("{name: days, type: text, label: 天数, max: 30}  #!", "只有 int 类型才能设 min/max"),
+    ("{name: days, type: int, label: 天数, min: 5, max: 3}  #!", "的 min（5）大于 max（3）"),
+    ("{name: days, type: int, label: 天数, max: -1}  #!", "的 max 应为非负整数，实际为 -1"),
+])
+def test_int_field_bounds_are_checked(field, words):
+    text = BASE.replace("{name: note, type: text, label: 备注, required: false}",
+                        "{name: note, type: text, label: 备注, required: false}\n      - " + field)
+    assert_reported(text, words)
+
+
+def test_not_before_may_open_days_early_but_due_within_may_not():
+    ok = BASE + "      - {kind: not_before, after: apply, days: -7, article: 第七条, confidence: V}\n"
+    rule = next(r for r in load(ok).step("talk").rules if r.kind == "not_before")
+    assert rule.params["days"] == -7
+    bad = BASE.replace("{kind: due_within, after: apply, months: 1,", "{kind: due_within, after: apply, days: -7,")
+    bad = bad.replace("第七条, confidence: V}\n", "第七条, confidence: V}  #!\n")
+    assert_reported(bad, "参数 days 应为非负整数，实际为 -7")
+    text = BASE + "      - {kind: not_before, after: apply, days: 一周, article: 第七条, confidence: V}  #!\n"
+    assert_reported(text, "参数 days 应为整数（负数表示提前），实际为 '一周'")

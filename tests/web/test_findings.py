@@ -130,3 +130,15 @@ def test_overdue_branch_links_keep_the_date(login, world):
     page = login("town").get(f"/overdue?as_of=2027-01-01&branch={world.b1}").text
     assert 'href="/overdue?as_of=2027-01-01"' in page and "截至 2027-01-01" in page
     assert f'href="/overdue?branch={world.b1}"' in login("town").get("/overdue").text  # today: no date in the link
+
+
+def test_the_candidates_page_shows_its_own_findings(login, findings_world):
+    """A finding (here a correction's 第十三条; an imported under-age application's 第五条 alike) is
+    shown on the candidate's own page, where the secretary and the township work, not only on 合规检查."""
+    w = findings_world
+    for who in ("sec", "town"):
+        t = _text(login(who).get(f"/candidates/{w.review}").text)
+        assert "合规发现 （历史记录不符合规定，照实记录，请核实处理）：" in t
+        line = t[t.index("合规发现"):]
+        assert "2025-03-01：" in line and "细则第十三条" in line and "（更正记录）" in line
+    assert "合规发现" not in _text(login("sec").get(f"/candidates/{w.fresh}").text)  # a late step is not one

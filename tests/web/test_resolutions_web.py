@@ -39,7 +39,7 @@ def _meeting(app, cid, **resolution):
 
 
 def test_an_extension_waits_and_is_approved_on_the_approval_page(app, login, probationer):
-    assert show_candidate(app, probationer)["candidate"]["definition_key"] == "cpc_2014@2"
+    assert show_candidate(app, probationer)["candidate"]["definition_key"] == "cpc_2014@3"
     _meeting(app, probationer, decision="extend", extension_months=6)
     view = show_candidate(app, probationer)["candidate"]
     assert view["stage"] == "probationary" and view["probation_end"] == "2025-07-20" and view["extensions"] == 0

@@ -93,3 +93,30 @@ def test_api_takes_the_new_counts_and_warns(app, login, world):
     bad = {**body, "evidence": {"vote": {**vote, "yes": 6}, "resolution": "同意"}}
     r = c.post(url, json=bad, headers={"X-CSRF-Token": token})
     assert r.status_code == 422 and "预备党员2人不能参加表决" in r.text
+
+
+def test_should_attend_far_from_the_roll_waits_for_the_tick_next_to_the_vote(app, login, world):
+    """500 on a roll of 4 was recorded (已记录) with an amber note; now it is refused next to the vote
+    until 「应到人数与名册不符，已核实无误」 is ticked, and the record keeps the tick."""
+    c = login("sec")
+    url = _ready(app, world)
+    form = c.get(url).text
+    assert 'name="f.vote.roll_checked"' in form and "应到人数与名册不符，已核实无误" in form
+    r = c.form(url, _vote(form, should_attend=500, present=499, yes=499, no=0, abstain=0))
+    assert r.status_code == 422
+    assert re.search(r'class="field-error">[^<]*本支部名册上 2026-11-20 有表决权的正式党员 4 人，相差较大', r.text)
+    assert show_candidate(app, world.review)["timeline"][-1]["step"] != "admission_meeting"
+    r = c.form(url, {**_vote(form, should_attend=500, present=499, yes=499, no=0, abstain=0), "f.vote.roll_checked": "1"})
+    assert r.status_code == 303
+    assert "记录人已核实应到人数无误" in _text(c.get(r.headers["location"]).text)
+    assert show_candidate(app, world.review)["timeline"][-1]["evidence"]["vote"]["roll_checked"] == 1
+
+
+def test_a_count_beyond_any_branch_meeting_is_refused_at_the_field(app, login, world):
+    c = login("sec")
+    url = _ready(app, world)
+    data = {**_vote(c.get(url).text, should_attend=99999, present=4, yes=4, no=0, abstain=0), "f.vote.roll_checked": "1"}
+    r = c.form(url, data)
+    assert r.status_code in (400, 422)
+    assert re.search(r'class="field-error">[^<]*应到 99999 人不合常理：党支部党员大会的人数不会超过 1000 人', r.text)
+    assert show_candidate(app, world.review)["timeline"][-1]["step"] != "admission_meeting"

@@ -102,13 +102,13 @@ def test_definition_versions_and_one_version(app, login, world):
     a = login("admin")
     page = a.get("/admin/definitions").text
     assert "cpc_2014@1" in page and "cpc_2014_notice7@1" in page and "cpc_2014_notice7@2" in page
-    sha = app.registry.get("cpc_2014@2").sha256
-    row = re.search(r'cpc_2014@2</a>.*?</tr>', page, re.S)[0]
+    sha = app.registry.get("cpc_2014@3").sha256
+    row = re.search(r'cpc_2014@3</a>.*?</tr>', page, re.S)[0]
     assert f'title="{sha}"' in row
     with app.uow(read_only=True) as uow:
-        pinned = sum(uow.candidates.get(c).definition_key == "cpc_2014@2"
+        pinned = sum(uow.candidates.get(c).definition_key == "cpc_2014@3"
                      for c in (world.fresh, world.activist, world.review, world.b2_candidate, world.b3_candidate))
-    assert pinned == 2 and "<td>2</td>" in row  # applied before 2026-05-11: pinned to the 2014 rules' version 2
+    assert pinned == 2 and "<td>2</td>" in row  # applied before 2026-05-11: pinned to the 2014 rules' version 3
     old = re.search(r'cpc_2014@1</a>.*?</tr>', page, re.S)[0]
     assert f'title="{app.registry.get("cpc_2014@1").sha256}"' in old and "<td>0</td>" in old  # nobody on @1
     one = a.get("/admin/definitions/cpc_2014@1")

@@ -153,16 +153,16 @@ def test_a_running_process_picks_up_an_installed_version(app, login, world):
     scheduler.clock = app.clock
     try:
         assert "cpc_2026@9" not in scheduler.registry.keys()
-        assert app.registry.for_date(date(2026, 11, 20)).key == "cpc_2026@2"
+        assert app.registry.for_date(date(2026, 11, 20)).key == "cpc_2026@3"
         a = login("admin")
         r = _install(a, NATIONAL, "cpc_2026_v9.yaml")
         assert r.status_code == 303, r.text
         # the web process: new registrations from 2026-11-01 get version 9 at once
         assert app.registry.for_date(date(2026, 11, 20)).key == "cpc_2026@9"
-        assert app.registry.for_date(date(2026, 10, 31)).key == "cpc_2026@2"
+        assert app.registry.for_date(date(2026, 10, 31)).key == "cpc_2026@3"
         with app.uow(read_only=True) as uow:
             pinned = uow.candidates.get(world.fresh).definition_key
-        assert pinned == "cpc_2026@2"
+        assert pinned == "cpc_2026@3"
         # the other process: an exact key it does not know is looked up at once …
         assert scheduler.definition("cpc_2026@9").effective_from == date(2026, 11, 1)
         # … and its choice by date follows after its list is re-read
@@ -171,7 +171,7 @@ def test_a_running_process_picks_up_an_installed_version(app, login, world):
     finally:
         scheduler.close()
 
-    # a candidate registered before stays on version 2 when it advances; a new one gets version 9
+    # a candidate registered before stays on version 3 when it advances; a new one gets version 9
     sec = login("sec")
     complete_step(app, world.fresh, "first_talk", occurred_on=date(2026, 11, 20), actor="测试",
                   evidence=sample_evidence("first_talk", date(2026, 11, 20), cal=app.calendar))
@@ -180,7 +180,7 @@ def test_a_running_process_picks_up_an_installed_version(app, login, world):
     new = register_applicant(app, person_id=person, branch_id=world.b1, occurred_on=date(2026, 11, 20),
                              actor="测试").candidate_id
     with app.uow(read_only=True) as uow:
-        assert uow.candidates.get(world.fresh).definition_key == "cpc_2026@2"
+        assert uow.candidates.get(world.fresh).definition_key == "cpc_2026@3"
         assert uow.candidates.get(new).definition_key == "cpc_2026@9"
     assert sec.get(f"/candidates/{new}").status_code == 200
 

@@ -6,6 +6,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Query, Request
 
 from services.casework.case_commands import allowed_actions
+from services.compliance.findings import candidate_findings
 from services.casefile import case_file, with_links, with_next_steps
 from services.casework.queries import known_stages
 from services.review import branch_review, review_thread
@@ -133,6 +134,7 @@ def candidate_page(request: Request, who, candidate_id: int, *, materials_proble
     view = case_file(pf, who, candidate_id, branch_id, thread=thread)
     return page(request, "candidate.html", {
         "title": view["person"]["name"], "v": view, "thread": thread, "version": row.version,
+        "findings": candidate_findings(pf, candidate_id),  # an imported ledger's breaches (第五条 …), shown here
         "can_submit": who.can_act(branch_id, "branch_secretary"), "can_review": who.can_act(branch_id, "township"),
         "actions": allowed_actions(pf, who, candidate_id),
         "m": (m := materials_section(pf, who, candidate_id, branch_id, defn)), "mp": place_problem(m, materials_problem)},

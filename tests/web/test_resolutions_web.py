@@ -89,3 +89,21 @@ def test_a_cancellation_is_recorded_by_the_township(app, login, probationer):
                    "expected_version": str(version)})
     assert r.status_code == 303, _text(r.text)
     assert show_candidate(app, probationer)["candidate"]["stage"] == "probation_cancelled"
+
+
+def test_the_conversion_application_is_not_offered_months_before_probation_ends(app, login, world):
+    """cpc_2014@3 (第三十三条): 提出转正申请 opens a week before 预备期满 (2027-01-20 here): on the
+    test day, 2026-11-25, the candidate page lists it as 还不能办理 with the date, and its form is
+    the explanation card, not a form that would record it seven months early."""
+    from datetime import timedelta
+
+    steps = [(s, on + timedelta(days=549)) for s, on in STEPS if s != "conversion_application"]
+    cid = new_candidate(app, world, "郑预备", date(2024, 9, 1), steps)
+    assert show_candidate(app, cid)["candidate"]["definition_key"] == "cpc_2014@3"
+    assert show_candidate(app, cid)["candidate"]["probation_end"] == "2027-01-20"
+    sec = login("sec")
+    page = _text(sec.get(f"/candidates/{cid}").text)
+    later = page[page.index("第22步 提出转正申请"):][:300]
+    assert "还不能办理" in later and "2027-01-13" in later
+    card = _text(sec.get(f"/candidates/{cid}/steps/conversion_application").text)
+    assert "还没到可以办理的日期" in card and "2027-01-13" in card

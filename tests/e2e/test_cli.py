@@ -154,7 +154,7 @@ def test_command_json_shape(cli, w):
     out = cli.json("apply", "--person", w.applicant, "--branch", w.branch, "--date", "2016-03-01")
     assert set(out) == COMMAND_KEYS
     assert out["ok"] and not out["preview"] and out["version"] == 1 and out["stage"] == "applicant"
-    assert out["stage_before"] == "new" and out["definition_key"] == "cpc_2014@2"
+    assert out["stage_before"] == "new" and out["definition_key"] == "cpc_2014@3"
     assert set(out["event"]) == EVENT_KEYS and out["event"]["step"] == "application" and out["event"]["number"] == 1
     [nxt] = out["next_steps"]
     assert set(nxt) == OUTLOOK_KEYS
@@ -175,7 +175,7 @@ def test_show_json_shape(cli, w):
     assert c["pending_resolution"] is None  # no branch meeting's resolution waits for the township
     assert c["branch"] == {"id": c["branch"]["id"], "code": "B1", "name": "红星村党支部"}
     assert c["stage"] == "activist" and c["stage_name"] == "入党积极分子" and c["version"] == 5
-    assert c["definition_title"] == "中国共产党发展党员工作细则（2014年）规则第2版"
+    assert c["definition_title"] == "中国共产党发展党员工作细则（2014年）规则第3版"
     assert [e["step"] for e in data["timeline"]] == ["application", "first_talk", "activist_selection", "activist_filing",
                                                     "mentors_assigned"]
     assert set(data["timeline"][0]) >= EVENT_KEYS | {"evidence_summary", "status", "corrected_by", "voided_by"}
@@ -300,7 +300,7 @@ def test_migrate(cli, w):
     cli.today = "2026-06-01"  # the revision is in force from 2026-05-19
     out = cli.json("migrate", cid, "cpc_2026@1", "--date", "2026-06-01", "--reason", "乡党委决定按新细则办理", "--preview")
     assert out["ok"] and out["definition_key"] == "cpc_2026@1"
-    assert cli.json("show", cid)["candidate"]["definition_key"] == "cpc_2014@2"
+    assert cli.json("show", cid)["candidate"]["definition_key"] == "cpc_2014@3"
     assert "未找到流程定义" in cli("migrate", cid, "nope@1", "--date", "2018-07-01", "--reason", "x", code=2).output
 
 
@@ -330,11 +330,11 @@ def test_steps_table(cli):
 
 
 def test_steps_default_is_the_definition_in_force_today(cli):
-    assert cli.json("steps", db=False)["key"] == "cpc_2014@2"  # today is 2018-08-01: each id's highest version
+    assert cli.json("steps", db=False)["key"] == "cpc_2014@3"  # today is 2018-08-01: each id's highest version
     cli.today = "2026-05-10"
-    assert cli.json("steps", db=False)["key"] == "cpc_2014@2"
-    cli.today = "2026-05-11"  # cpc_2026@2 is in force from the revision's issue (第四十四条)
-    assert cli.json("steps", db=False)["key"] == "cpc_2026@2"
+    assert cli.json("steps", db=False)["key"] == "cpc_2014@3"
+    cli.today = "2026-05-11"  # cpc_2026@3 is in force from the revision's issue (第四十四条)
+    assert cli.json("steps", db=False)["key"] == "cpc_2026@3"
 
 
 def test_definitions_list(cli):

@@ -42,7 +42,7 @@ def road(w) -> list[tuple[str, str, list[str]]]:
         ("branch_assignment", "2017-07-20", ["party_group=第一党小组"]),
         ("20", "2017-07-20", ["organiser=红星乡党委"]),
         ("probation_education", "2017-12-15", ["assessment=继续教育考察，表现良好"]),
-        ("22", "2018-06-01", ["letter=转正申请书"]),
+        ("22", "2018-06-13", ["letter=转正申请书"]),  # from a week before 预备期满 (cpc_2014@3, 第三十三条)
         ("conversion_meeting", "2018-06-20", ["vote=应到=4,实到=3,赞成=3,反对=0,弃权=0,预备党员=1", "decision=convert"]),
         ("24", "2018-07-10", ["approved=是"]),
         ("archive", "2018-07-16", ["location=乡党委档案室", "checklist=志愿书、申请书、政审材料、转正申请书、培养考察材料"]),

@@ -42,25 +42,25 @@ def _two_candidates(cli: Cli, w: World) -> list[int]:
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (("cpc_2014@2", "cpc_2026@2", "--date", "2018-07-01", "--reason", "乡镇党委决定"),
+    (("cpc_2014@3", "cpc_2026@3", "--date", "2018-07-01", "--reason", "乡镇党委决定"),
      "自 2026-05-11 起施行，迁移日期 2018-07-01 早于施行日期"),
-    (("cpc_2014@2", "cpc_2014@1", "--date", "2018-08-02", "--reason", "乡镇党委决定"), "迁移日期 2018-08-02 晚于今天（2018-08-01）"),
-    (("cpc_2014@2", "cpc_2014@1", "--date", "2018-07-01", "--reason", " "), "迁移须写明乡镇党委的决定或原因"),
-    (("cpc_2014@2", "cpc_2099@1", "--date", "2018-07-01", "--reason", "乡镇党委决定"), "没有版本代号为“cpc_2099@1”的流程（目标版本）"),
+    (("cpc_2014@3", "cpc_2014@1", "--date", "2018-08-02", "--reason", "乡镇党委决定"), "迁移日期 2018-08-02 晚于今天（2018-08-01）"),
+    (("cpc_2014@3", "cpc_2014@1", "--date", "2018-07-01", "--reason", " "), "迁移须写明乡镇党委的决定或原因"),
+    (("cpc_2014@3", "cpc_2099@1", "--date", "2018-07-01", "--reason", "乡镇党委决定"), "没有版本代号为“cpc_2099@1”的流程（目标版本）"),
 ])
 def test_migrate_all_refuses_once_what_holds_for_everyone(cli, w, args, message):
     ids = _two_candidates(cli, w)
     r = cli("migrate-all", *args, code=2)
     assert r.stderr.strip().splitlines() == [next(line for line in r.stderr.splitlines() if message in line)]
     assert "已迁移" not in r.output and "未迁移" not in r.output
-    assert {cli.json("show", c)["candidate"]["definition_key"] for c in ids} == {"cpc_2014@2"}
+    assert {cli.json("show", c)["candidate"]["definition_key"] for c in ids} == {"cpc_2014@3"}
 
 
 def test_migrate_all_preview_says_nothing_was_written(cli, w):
     ids = _two_candidates(cli, w)
-    out = cli("migrate-all", "cpc_2014@2", "cpc_2014@1", "--date", "2018-07-01", "--reason", "乡镇党委决定", "--preview").stdout
+    out = cli("migrate-all", "cpc_2014@3", "cpc_2014@1", "--date", "2018-07-01", "--reason", "乡镇党委决定", "--preview").stdout
     assert out.startswith("【预演，未写入】") and "将迁移 2 名候选人到" in out
-    assert {cli.json("show", c)["candidate"]["definition_key"] for c in ids} == {"cpc_2014@2"}
+    assert {cli.json("show", c)["candidate"]["definition_key"] for c in ids} == {"cpc_2014@3"}
 
 
 def test_the_notice7_versions_have_distinct_titles():
@@ -86,13 +86,13 @@ def _probationer(cli: Cli, w: World) -> int:
 
 def test_show_and_migrate_name_versions_by_title(cli, w):
     cid = cli.json("apply", "--person", w.applicant, "--branch", w.branch, "--date", "2018-03-01")["candidate_id"]
-    assert "适用流程：中国共产党发展党员工作细则（2014年）规则第2版\n" in cli("show", cid).stdout
+    assert "适用流程：中国共产党发展党员工作细则（2014年）规则第3版\n" in cli("show", cid).stdout
     out = cli("migrate", cid, "cpc_2014@1", "--date", "2018-07-01", "--reason", "乡镇党委决定").stdout
     assert "已迁移到中国共产党发展党员工作细则（2014年）：候选人" in out and "cpc_" not in out
     err = cli("migrate", cid, "cpc_2014@1", "--date", "2018-07-02", "--reason", "再迁", code=2).stderr
     assert "已在使用中国共产党发展党员工作细则（2014年）" in err and "cpc_" not in err
-    err = cli("migrate", cid, "cpc_2026@2", "--date", "2018-07-02", "--reason", "x", code=2).stderr
-    assert "中国共产党发展党员工作细则（2026年修订）规则第2版自 2026-05-11 起施行" in err and "cpc_" not in err
+    err = cli("migrate", cid, "cpc_2026@3", "--date", "2018-07-02", "--reason", "x", code=2).stderr
+    assert "中国共产党发展党员工作细则（2026年修订）规则第3版自 2026-05-11 起施行" in err and "cpc_" not in err
     timeline = cli("show", cid).stdout
     assert "迁移流程版本" in timeline and "迁移到新版细则" not in timeline
 

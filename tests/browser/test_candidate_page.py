@@ -61,9 +61,11 @@ def test_next_step_button_is_on_the_first_phone_screen_for_every_demo_candidate(
     # the whole page: 3,500–4,100 px on this phone while it listed the 25 steps open; now every
     # one is below the shortest of those (the longest: a probationary member whose extension the
     # township refused — the refusal, the thread and a long probation history), and the median one
-    # is little over half of it (the closed 材料 line of issue 18 added ~60 px: 1,969 → 2,025 px)
+    # is little over half of it (the closed 材料 line of issue 18 added ~60 px: 1,969 → 2,025 px;
+    # the demo on cpc_2014@3 — other candidates ready on the day, 提出转正申请's window shown, a closed
+    # 合规发现 line — 2,175 px)
     assert max(heights) < 3300, heights
-    assert sorted(heights)[len(heights) // 2] < 2100, heights
+    assert sorted(heights)[len(heights) // 2] < 2250, heights
 
 
 def _blocked(server) -> dict:

@@ -11,6 +11,7 @@ import pytest
 
 from services.worklist.reads import open_items
 from tests.browser.conftest import PHONE, no_horizontal_overflow
+from tests.browser.test_review_loop import candidate_at
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -75,8 +76,14 @@ def test_secretary_takes_an_applicant_to_development_target_on_a_phone(site, ope
     # 4 报上级党委备案: the township files it from its queue
     town = open_as("zuzhi")
     town.goto("/queue")
-    _approve_in_queue(town, "浏览器测试", "报上级党委备案", "同意备案")
-    assert "已办理：浏览器测试 第4步 报上级党委备案" in town.inner_text("main")
+    card = town.locator("section.card", has_text="浏览器测试").filter(has_text="报上级党委备案")
+    card.locator("a", has_text="备案").click()  # a filing is filed (备案), not approved
+    town.wait_for_url("**/queue/approve?**")
+    town.fill("input[name='f.filing_no']", "县备〔2018〕4号")
+    town.click("form.form button[type=submit]")
+    town.click("button:has-text('确认备案')")
+    town.wait_for_url("**/queue")
+    assert "已备案：浏览器测试 第4步 报上级党委备案" in town.inner_text("main")
 
     # 5 指定培养联系人 (checkboxes of the branch's members), 6 培养教育考察
     _open_step(sec, cid, "mentors_assigned")
@@ -126,7 +133,9 @@ def _approve_in_queue(town, name: str, step_text: str, opinion: str) -> None:
 
 def test_township_approves_an_admission_from_the_queue(site, open_as):
     site.set_today(date(2018, 7, 2))
-    item = _ready(site, "admission_approval")
+    # a candidate of our own (the demo's random dates need not leave one at 第17步 on this day)
+    name = "欧阳明远"
+    item = {"name": name, "candidate_id": candidate_at(site, name, "admission_approval", date(2016, 4, 1))}
     town = open_as("zuzhi")
     town.click("nav >> text=审批队列")
     assert town.locator("section.card", has_text=item["name"]).filter(has_text="第17步 上级党委审批").count() == 1

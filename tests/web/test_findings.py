@@ -138,7 +138,7 @@ def test_the_candidates_page_shows_its_own_findings(login, findings_world):
     w = findings_world
     for who in ("sec", "town"):
         t = _text(login(who).get(f"/candidates/{w.review}").text)
-        assert "合规发现 （历史记录不符合规定，照实记录，请核实处理）：" in t
+        assert re.search(r"合规发现 \d+ 条（历史记录不符合规定，照实记录，请核实处理）：", t)
         line = t[t.index("合规发现"):]
         assert "2025-03-01：" in line and "细则第十三条" in line and "（更正记录）" in line
     assert "合规发现" not in _text(login("sec").get(f"/candidates/{w.fresh}").text)  # a late step is not one

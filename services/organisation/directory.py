@@ -203,6 +203,7 @@ def _recompute_provisional(app: App, uow: UnitOfWork) -> int:
     cal = app.calendar_for(uow)
     changed = 0
     for cid in uow.deadlines.provisional_candidates():
+        uow.candidates.take_for_projection(cid)  # a step racing this load retries on the new calendar
         row = uow.candidates.get(cid)
         state = CandidateState.from_dict(row.state)
         rows = deadlines(process_for(app.definition(state.definition_key)), state, cal)

@@ -135,6 +135,13 @@ class CandidateRepo(Repository):
         row = execute(self.conn, _get, {"b_id": candidate_id}).fetchone()
         return None if row is None else _decode(CODECS[self.conn.dialect.name], row)
 
+    def take_for_projection(self, candidate_id: int) -> None:
+        """Lock the candidate's row and move its version on, before a projection of it is rewritten
+        outside a step (the holiday load's recompute): taken in a step's own order (the candidate
+        row first), so a step that read the row before waits, then fails its version check and is
+        recorded again on what this transaction wrote, instead of diffing stale deadline rows."""
+        self.conn.execute(update(candidate).where(_c.id == candidate_id).values(version=_c.version + 1))
+
     def get_for_step(self, candidate_id: int) -> tuple[CandidateRow, tuple[int, str], list] | None:
         """`get`, the head of the candidate's event chain, (last seq, its hash), and its deadline
         rows' keys and values in one read: what a step appends to (`EventRepo.append(head=...)`)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 
 def test_a_year_loaded_by_another_process_is_seen_after_the_cache_ttl(app, db_url):
     """A long-running process (scheduler, web) re-reads the holiday years after `calendar_ttl`."""
@@ -50,3 +52,31 @@ def test_loading_a_year_recomputes_provisional_deadlines(app, town, tmp_path):
         (fixed,) = [r for r in uow.deadlines.list_for(cid) if r.kind == "due"]
     assert (fixed.due_on, fixed.provisional) == (row.due_on, False)
     assert verify(app).ok
+
+
+def test_a_step_read_before_the_load_is_refused_as_stale_not_diffed_on_old_rows(app, town, tmp_path):
+    """The load's recompute takes each candidate's row and moves its version on (as a step does), so
+    a step whose form (or whose transaction, on PostgreSQL) read the candidate before the load is
+    refused as stale and recorded again on the new calendar — not written over the recomputed
+    deadline rows from the old ones."""
+    from sqlalchemy import update
+
+    from engine.errors import DomainError
+    from services.casework import candidates as uc
+    from services.organisation.directory import load_holidays
+    from storage.tables import deadline
+    from tests.integration.test_services import _road
+
+    cid = _road(app, town, until="first_talk")
+    with app.uow() as uow:
+        before = uow.candidates.get(cid).version
+        uow.connection.execute(update(deadline).where(deadline.c.candidate_id == cid, deadline.c.kind == "due")
+                               .values(provisional=True, due_on=date(2031, 10, 9)))
+    f = tmp_path / "holidays-2031.yaml"
+    f.write_text("year: 2031\nholidays:\n  - 2031-10-01 ~ 2031-10-07\n", encoding="utf-8")
+    assert load_holidays(app, f)["recomputed"] == 1
+    with app.uow(read_only=True) as uow:
+        assert uow.candidates.get(cid).version == before + 1
+    with pytest.raises(DomainError, match="已被他人修改，请刷新后重试"):
+        uc.complete_step(app, cid, "mentors_assigned", occurred_on=date(2026, 11, 1), actor="书记",
+                         evidence={}, expected_version=before)

@@ -40,8 +40,8 @@ def world(app) -> World:
         b2 = uow.orgs.add(code="b2", name="东王村党支部", level="branch", kind="rural", parent_id=t)
         t2 = uow.orgs.add(code="t2", name="北川乡党委", level="township", parent_id=county)
         b3 = uow.orgs.add(code="b3", name="北庄村党支部", level="branch", kind="rural", parent_id=t2)
-        members = [uow.people.add(name=f"党员{i}", gender="男", birth_date=date(1970, 1, 1), party_status="full_member",
-                                  branch_id=b1) for i in range(4)]
+        members = [uow.people.add(name=f"党员{n}", gender="男", birth_date=date(1970, 1, 1), party_status="full_member",
+                                  branch_id=b1) for n in "零一二三"]  # a name is letters: no digits
         people = [uow.people.add(name=n, gender="女", birth_date=date(1995, 5, 1)) for n in
                   ("张秀英", "李红", "王芳", "赵敏", "孙丽")]
 

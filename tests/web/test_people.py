@@ -78,14 +78,14 @@ def test_the_add_form_sent_twice_adds_once(app, login, world):
 def test_list_filters_by_status_and_name(app, login, world):
     c = login("sec")
     everyone = _text(c.get("/people").text)
-    assert "党员0" in everyone and "张秀英" in everyone  # members and the branch's applicants
+    assert "党员零" in everyone and "张秀英" in everyone  # members and the branch's applicants
     assert "赵敏" not in everyone and "孙丽" not in everyone  # b2 and b3 applicants: another branch
     members = _text(c.get("/people?status=full_member").text)
-    assert "党员0" in members and "张秀英" not in members
+    assert "党员零" in members and "张秀英" not in members
     masses = _text(c.get("/people?status=none").text)
-    assert "张秀英" in masses and "党员0" not in masses
+    assert "张秀英" in masses and "党员零" not in masses
     found = _text(c.get("/people?q=秀").text)
-    assert "张秀英" in found and "党员0" not in found and "共 1 人" in found
+    assert "张秀英" in found and "党员零" not in found and "共 1 人" in found
     town = _text(login("town").get("/people").text)
     assert "赵敏" in town and "孙丽" not in town  # the township: both its branches, not the other township
     assert "孙丽" in _text(login("county").get("/people").text)
@@ -179,7 +179,7 @@ def test_foreign_people_and_branches_are_403_and_county_reads_only(app, login, w
     with app.uow(read_only=True) as uow:
         b2_person = uow.people.find_by_name("赵敏")[0].id
         b3_person = uow.people.find_by_name("孙丽")[0].id
-        member = uow.people.find_by_name("党员0")[0].id
+        member = uow.people.find_by_name("党员零")[0].id
     sec = login("sec")
     before = _count(app)
     assert sec.form("/people/new", {**MEMBER, "branch_id": str(world.b2)}).status_code == 403
@@ -193,7 +193,7 @@ def test_foreign_people_and_branches_are_403_and_county_reads_only(app, login, w
     assert county.form(f"/people/{member}", {"name": "改名"}).status_code == 403
     assert county.get("/people/new").status_code == 403
     with app.uow(read_only=True) as uow:
-        assert uow.people.get(member).name == "党员0"
+        assert uow.people.get(member).name == "党员零"
 
 
 def test_suspend_and_restore_a_member(app, login, world):

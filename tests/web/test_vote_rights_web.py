@@ -2,7 +2,7 @@
 应到 against the branch roll (a warning on the result page, in the correction preview and in the
 API), votes by those without a vote refused next to the field (第二十条、第二十一条).
 
-The world's branch b1 has four full members, 党员0–党员3 (tests/web/conftest.py)."""
+The world's branch b1 has four full members, 党员零–党员三 (tests/web/conftest.py)."""
 from __future__ import annotations
 
 import re
@@ -11,7 +11,7 @@ from datetime import date
 from services.casework.queries import show_candidate
 from tests.web.web_support import walk
 
-ROLL_NOTE = "应到会有表决权的正式党员填写 5 人，本支部名册上 2026-11-20 有表决权的正式党员 4 人：党员0、党员1、党员2、党员3"
+ROLL_NOTE = "应到会有表决权的正式党员填写 5 人，本支部名册上 2026-11-20 有表决权的正式党员 4 人：党员零、党员一、党员二、党员三"
 
 
 def _text(html: str) -> str:
